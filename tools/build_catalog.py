@@ -45,8 +45,7 @@ def build(reference: dict) -> dict:
                 "kind": "pillar",
                 "description": pillar["definition"],
                 "functions": [
-                    function_entry(f, f"{p_index}.{f_index}")
-                    for f_index, f in enumerate(pillar["functions"], start=1)
+                    function_entry(f, f"{p_index}.{f_index}") for f_index, f in enumerate(pillar["functions"], start=1)
                 ],
             }
         )
@@ -62,8 +61,7 @@ def build(reference: dict) -> dict:
                 "analytics, automation and orchestration, and governance (CISA ZTMM v2.0, Table 7)."
             ),
             "functions": [
-                function_entry(f, f"{cross}.{f_index}")
-                for f_index, f in enumerate(reference["cross_cutting"], start=1)
+                function_entry(f, f"{cross}.{f_index}") for f_index, f in enumerate(reference["cross_cutting"], start=1)
             ],
         }
     )

@@ -1,0 +1,1 @@
+"""Pure domain: catalog model, stages, scoring, roadmap. No Qt, no SQL."""

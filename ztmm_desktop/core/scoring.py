@@ -1,0 +1,201 @@
+"""Derived maturity: current stage, gap, roll-ups and the roadmap.
+
+Rules (they are also printed in the report's method appendix):
+
+* The assessor rates Initial, Advanced and Optimal; Traditional is the floor.
+* Derived current stage: walk Initial → Advanced → Optimal. A stage rated
+  *met* is reached; a stage rated *not applicable* is skipped (it neither
+  blocks nor counts); the walk stops at the first stage that is partially
+  met, not met or not assessed. The current stage is the last stage reached,
+  or Traditional when none was.
+* A function whose three rated stages are all *not applicable* is itself not
+  applicable and is left out of roll-ups.
+* The assessor may override the current stage, always with a reason; the
+  effective current stage is then the override, and it is shown as such.
+* Gap = target − effective current, in stages (never below zero); no target,
+  no gap.
+* Roll-ups (pillar and overall) are computed, never stored. Each assessed,
+  applicable function weighs the same. The figure is the mean of the
+  functions' current stages on a 0–3 scale (Traditional 0, Initial 1,
+  Advanced 2, Optimal 3), with the stage it reaches (the mean rounded down),
+  the lowest stage among them, and the distribution of functions per stage.
+  A function counts as assessed once any stage is rated or it is overridden;
+  functions not yet assessed are counted but not scored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .catalog import Catalog, Function, GuidancePack, Recommendation
+from .stages import RATED_STAGES, Rating, Stage
+
+
+@dataclass(frozen=True)
+class StageRating:
+    rating: Rating = Rating.NOT_ASSESSED
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class FunctionAssessment:
+    """What the assessor recorded for one function (stored values only)."""
+
+    function_id: str
+    ratings: Mapping[Stage, StageRating] = field(default_factory=dict)
+    override_stage: Stage | None = None
+    override_reason: str = ""
+    target: Stage | None = None
+    confidence: str = ""
+    priority: str = ""
+    owner: str = ""
+    status: str = ""
+    notes: str = ""
+
+    def rating(self, stage: Stage) -> StageRating:
+        return self.ratings.get(stage, StageRating())
+
+
+def derive_current(ratings: Mapping[Stage, Rating]) -> Stage:
+    """The highest stage reached with every rated stage below it met (N/A skipped)."""
+    current = Stage.TRADITIONAL
+    for stage in RATED_STAGES:
+        rating = ratings.get(stage, Rating.NOT_ASSESSED)
+        if rating is Rating.MET:
+            current = stage
+        elif rating is Rating.NOT_APPLICABLE:
+            continue
+        else:
+            break
+    return current
+
+
+@dataclass(frozen=True)
+class FunctionResult:
+    """The derived view of one function."""
+
+    function_id: str
+    derived: Stage
+    current: Stage
+    overridden: bool
+    override_reason: str
+    target: Stage | None
+    gap: int | None
+    assessed: bool
+    applicable: bool
+
+
+def evaluate(assessment: FunctionAssessment) -> FunctionResult:
+    ratings = {stage: assessment.rating(stage).rating for stage in RATED_STAGES}
+    derived = derive_current(ratings)
+    overridden = assessment.override_stage is not None
+    current = assessment.override_stage if assessment.override_stage is not None else derived
+    applicable = overridden or any(r is not Rating.NOT_APPLICABLE for r in ratings.values())
+    assessed = overridden or any(r is not Rating.NOT_ASSESSED for r in ratings.values())
+    gap = None
+    if assessment.target is not None and applicable:
+        gap = max(0, int(assessment.target) - int(current))
+    return FunctionResult(
+        function_id=assessment.function_id,
+        derived=derived,
+        current=current,
+        overridden=overridden,
+        override_reason=assessment.override_reason if overridden else "",
+        target=assessment.target,
+        gap=gap,
+        assessed=assessed,
+        applicable=applicable,
+    )
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """Maturity of a group of functions (a pillar, or the whole engagement)."""
+
+    key: str
+    name: str
+    functions: int
+    assessed: int
+    not_applicable: int
+    score: float | None  # mean current stage, 0–3
+    level: Stage | None  # the stage the mean reaches
+    lowest: Stage | None
+    target_score: float | None
+    below_target: int
+    distribution: Mapping[Stage, int]
+
+    @property
+    def score_text(self) -> str:
+        if self.score is None or self.level is None:
+            return "not assessed"
+        return f"{self.score:.1f} ({self.level.label})"
+
+
+def rollup(key: str, name: str, results: Iterable[FunctionResult]) -> Rollup:
+    items = list(results)
+    scored = [r for r in items if r.assessed and r.applicable]
+    not_applicable = sum(1 for r in items if r.assessed and not r.applicable)
+    distribution = {stage: sum(1 for r in scored if r.current is stage) for stage in Stage}
+    score = sum(int(r.current) for r in scored) / len(scored) if scored else None
+    targets = [int(r.target) for r in scored if r.target is not None]
+    return Rollup(
+        key=key,
+        name=name,
+        functions=len(items),
+        assessed=len(scored) + not_applicable,
+        not_applicable=not_applicable,
+        score=score,
+        level=Stage(math.floor(score + 1e-9)) if score is not None else None,
+        lowest=min((r.current for r in scored), default=None),
+        target_score=sum(targets) / len(targets) if targets else None,
+        below_target=sum(1 for r in scored if r.gap),
+        distribution=distribution,
+    )
+
+
+@dataclass(frozen=True)
+class RoadmapStep:
+    stage: Stage
+    recommendations: tuple[Recommendation, ...]
+
+
+@dataclass(frozen=True)
+class RoadmapItem:
+    function: Function
+    current: Stage
+    target: Stage
+    steps: tuple[RoadmapStep, ...]
+
+
+def roadmap(
+    functions: Iterable[Function],
+    results: Mapping[str, FunctionResult],
+    packs: Iterable[GuidancePack],
+) -> list[RoadmapItem]:
+    """One item per function below its target: the stages to climb and their guidance."""
+    pack_list = list(packs)
+    items = []
+    for function in functions:
+        result = results.get(function.id)
+        if result is None or result.target is None or not result.gap:
+            continue
+        steps = tuple(
+            RoadmapStep(
+                stage=Stage(index),
+                recommendations=tuple(r for pack in pack_list for r in pack.for_stage(function.id, Stage(index))),
+            )
+            for index in range(int(result.current) + 1, int(result.target) + 1)
+        )
+        items.append(RoadmapItem(function=function, current=result.current, target=result.target, steps=steps))
+    return items
+
+
+def pillar_rollups(catalog: Catalog, results: Mapping[str, FunctionResult], scope: Iterable[str]) -> list[Rollup]:
+    wanted = set(scope)
+    return [
+        rollup(p.id, p.name, (results[f.id] for f in p.functions if f.id in results))
+        for p in catalog.pillars
+        if p.id in wanted
+    ]
