@@ -1,0 +1,1 @@
+"""Engagement file: SQLModel tables, working copy, lock, migrations, audit."""

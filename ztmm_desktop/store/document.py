@@ -1,0 +1,439 @@
+"""The engagement document on disk and the private working copy the app edits.
+
+Consultants keep engagements in synced and network folders and copy them
+while open, so the document is never edited in place:
+
+* opening checks the file (SQLite magic, ``application_id``, ``user_version``,
+  ``quick_check``) without writing to it, takes the lock beside it, and copies
+  it with SQLite's backup API into a private working copy in the app's data
+  folder;
+* every edit commits to the working copy at once (WAL, ``synchronous=FULL``),
+  so a crash loses nothing acknowledged; a sidecar file names the document so
+  the next start can offer recovery;
+* saving copies the working copy with the backup API to a temp file beside the
+  document, fsyncs it and atomically replaces the document.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from ..core.errors import EngagementFileError
+from . import lock as lockmod
+from .migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+#: Working copies this process has open (never reported as orphans).
+_OPEN_WORKING: set[Path] = set()
+SIDECAR_SUFFIX = ".json"
+
+#: PRAGMAs set on every connection to a working copy (SECURITY.md items 2 and 3).
+CONNECTION_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA trusted_schema = OFF",
+    "PRAGMA busy_timeout = 10000",
+)
+
+
+def data_dir() -> Path:
+    """The app's private data folder (working copies, migration backups)."""
+    override = os.environ.get("ZTMM_DATA_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("ZTMM Workbench", appauthor=False))
+
+
+def _describe_foreign(head: bytes) -> str | None:
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip archive (an Excel workbook or other Office file?)"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "an old-style Office file (.xls or .doc)"
+    if head.startswith(b"%PDF"):
+        return "a PDF document"
+    return None
+
+
+def check_document(path: Path) -> int:
+    """Refuse anything that is not a readable engagement file; return its schema version.
+
+    Reads the file only: nothing is written to it, whatever it holds.
+    """
+    name = path.name
+    if not path.exists():
+        raise EngagementFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise EngagementFileError(f"{path}: is a folder, not an engagement file")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(100)
+    except OSError as err:
+        raise EngagementFileError(f"{name}: cannot be read ({err.strerror or err})") from None
+    if not head:
+        raise EngagementFileError(f"{name}: the file is empty, not an engagement file")
+    if not head.startswith(SQLITE_MAGIC):
+        kind = _describe_foreign(head)
+        what = f"it is {kind}" if kind else "it is not an SQLite database"
+        raise EngagementFileError(f"{name}: not a ZTMM engagement file ({what})")
+    if len(head) < 100:
+        raise EngagementFileError(f"{name}: the file is truncated")
+    user_version = int.from_bytes(head[60:64], "big")
+    application_id = int.from_bytes(head[68:72], "big")
+    if application_id != APPLICATION_ID:
+        raise EngagementFileError(f"{name}: an SQLite database, but not a ZTMM engagement file")
+    if user_version > SCHEMA_VERSION:
+        raise EngagementFileError(
+            f"{name}: made by a newer version of ZTMM Workbench (file schema {user_version}, "
+            f"this version reads up to {SCHEMA_VERSION}); please update the app"
+        )
+    if user_version < 1:
+        raise EngagementFileError(f"{name}: the engagement file has no schema (damaged?)")
+    try:
+        conn = sqlite3.connect(_readonly_uri(path), uri=True)
+        try:
+            conn.execute("PRAGMA trusted_schema = OFF")
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as err:
+        raise EngagementFileError(f"{name}: the engagement file is damaged ({err})") from None
+    if rows != [("ok",)]:
+        first = rows[0][0] if rows else "no answer"
+        raise EngagementFileError(f"{name}: the engagement file is damaged ({first})")
+    return user_version
+
+
+def _readonly_uri(path: Path) -> str:
+    return path.resolve().as_uri() + "?mode=ro&immutable=1"
+
+
+def _fsync_path(path: Path, directory: bool = False) -> None:
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return  # e.g. directories on Windows cannot be opened; best effort
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def backup_file(source: Path, target: Path, *, source_readonly: bool = False) -> None:
+    """Copy an SQLite database page by page with the online backup API.
+
+    The copy uses the rollback journal (one self-contained file) and is fsynced.
+    """
+    src = sqlite3.connect(_readonly_uri(source) if source_readonly else str(source), uri=source_readonly)
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            # The target is a fresh temp file that is fsynced and then renamed into
+            # place (or discarded): journaling and syncing each page would only cost time.
+            dst.execute("PRAGMA journal_mode = OFF")
+            dst.execute("PRAGMA synchronous = OFF")
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    _fsync_path(target)
+
+
+def _configure_engine(engine: Engine, readonly: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        for pragma in CONNECTION_PRAGMAS:
+            cursor.execute(pragma)
+        if readonly:
+            cursor.execute("PRAGMA query_only = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front (no lock upgrade deadlocks, one writer
+        # at a time); readers use a deferred WAL snapshot and never block a writer.
+        immediate = not readonly and conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+#: Execution option that makes a transaction a writer (``BEGIN IMMEDIATE``).
+WRITE_OPTION = "ztmm_write"
+
+
+def make_engine(path: Path, *, readonly: bool = False) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", pool_size=2, max_overflow=2)
+    _configure_engine(engine, readonly)
+    return engine
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A working copy left behind by a process that ended without closing it."""
+
+    document: Path
+    working: Path
+    modified: float
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+class EngagementDocument:
+    """An open engagement: the document, its lock and its private working copy."""
+
+    def __init__(self, document: Path, working: Path, lock: lockmod.DocumentLock | None, readonly: bool) -> None:
+        self.document = document
+        self.working = working
+        self.lock = lock
+        self.readonly = readonly
+        self.engine = make_engine(working, readonly=readonly)
+        self.migrated_from: int | None = None
+        self.backup_path: Path | None = None
+        self._disk_stamp = _stamp(document)
+        self._write_sidecar()
+        _OPEN_WORKING.add(working)
+
+    # -- opening -----------------------------------------------------------
+
+    @staticmethod
+    def _new_working_path() -> Path:
+        folder = data_dir() / "working"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{uuid.uuid4().hex}.ztmm"
+
+    @classmethod
+    def create(cls, path: Path, initialise: Callable[[sqlite3.Connection], None]) -> EngagementDocument:
+        """Make a new document at ``path`` (which must not exist) and open it for editing."""
+        path = path.absolute()
+        if path.exists():
+            raise EngagementFileError(f"{path}: already exists; choose another name")
+        if not path.parent.is_dir():
+            raise EngagementFileError(f"{path.parent}: no such folder")
+        lock = lockmod.DocumentLock(path)
+        lock.acquire()
+        working = cls._new_working_path()
+        try:
+            conn = sqlite3.connect(str(working), isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+                conn.execute("BEGIN IMMEDIATE")
+                initialise(conn)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            doc = cls(path, working, lock, readonly=False)
+            doc._disk_stamp = None
+            doc.save(new_document=True)
+            return doc
+        except BaseException:
+            _remove_working(working)
+            lock.release()
+            raise
+
+    @classmethod
+    def open(cls, path: Path, *, readonly: bool = False, recover: Orphan | None = None) -> EngagementDocument:
+        """Open ``path``; for editing unless ``readonly``. ``recover`` reuses a crashed session's copy."""
+        path = path.absolute()
+        lock: lockmod.DocumentLock | None = None
+        if not readonly:
+            if path.exists() and not os.access(path, os.W_OK):
+                raise EngagementFileError(f"{path.name}: the file is read-only; open it read-only")
+            lock = lockmod.DocumentLock(path)
+            lock.acquire()
+        working = cls._new_working_path()
+        try:
+            version = check_document(path)
+            if recover is not None:
+                shutil.move(str(recover.working), working)
+                for suffix in ("-wal", "-shm"):
+                    extra = recover.working.with_name(recover.working.name + suffix)
+                    if extra.exists():
+                        shutil.move(str(extra), working.with_name(working.name + suffix))
+                with contextlib.suppress(FileNotFoundError):
+                    recover.working.with_name(recover.working.name + SIDECAR_SUFFIX).unlink()
+                version = _check_working_copy(working)
+            else:
+                backup_file(path, working, source_readonly=True)
+            backup_path = None
+            if version < SCHEMA_VERSION:
+                backup_path = _backup_before_migration(path, version)
+                conn = sqlite3.connect(str(working), isolation_level=None)
+                try:
+                    migrate(conn, version, SCHEMA_VERSION)
+                finally:
+                    conn.close()
+            doc = cls(path, working, lock, readonly=readonly)
+            if backup_path is not None:
+                doc.migrated_from, doc.backup_path = version, backup_path
+            return doc
+        except BaseException:
+            _remove_working(working)
+            if lock is not None:
+                lock.release()
+            raise
+
+    # -- saving ------------------------------------------------------------
+
+    def save(self, *, force: bool = False, new_document: bool = False) -> None:
+        """Write the working copy over the document atomically."""
+        if self.readonly:
+            raise EngagementFileError(f"{self.document.name}: opened read-only; use Save As")
+        if not force and not new_document and _stamp(self.document) != self._disk_stamp:
+            raise EngagementFileError(
+                f"{self.document.name}: changed on disk since it was opened (another copy was synced or saved); "
+                "save under another name"
+            )
+        self._write_to(self.document, replace_existing=not new_document)
+        self._disk_stamp = _stamp(self.document)
+
+    def save_as(self, target: Path) -> None:
+        """Save to ``target``, lock it, and continue editing there."""
+        target = target.absolute()
+        if target == self.document:
+            self.save(force=True)
+            return
+        new_lock = lockmod.DocumentLock(target)
+        new_lock.acquire()
+        try:
+            self._write_to(target, replace_existing=True)
+        except BaseException:
+            new_lock.release()
+            raise
+        if self.lock is not None:
+            self.lock.release()
+        self.lock, self.document, self.readonly = new_lock, target, False
+        self._disk_stamp = _stamp(target)
+        self.engine.dispose()
+        self.engine = make_engine(self.working, readonly=False)
+        self._write_sidecar()
+
+    def _write_to(self, target: Path, *, replace_existing: bool) -> None:
+        temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.saving")
+        try:
+            backup_file(self.working, temp)
+            if not replace_existing and target.exists():
+                raise EngagementFileError(f"{target}: already exists; choose another name")
+            os.replace(temp, target)
+            _fsync_path(target.parent, directory=True)
+        except OSError as err:
+            raise EngagementFileError(f"cannot save {target.name}: {err.strerror or err}") from None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+
+    # -- closing -----------------------------------------------------------
+
+    def close(self) -> None:
+        """Drop the working copy and release the lock (unsaved edits are discarded)."""
+        self.engine.dispose()
+        _OPEN_WORKING.discard(self.working)
+        _remove_working(self.working)
+        if self.lock is not None:
+            self.lock.release()
+
+    def abandon(self) -> None:
+        """Release the engine and lock but keep the working copy, as a crash would."""
+        self.engine.dispose()
+        _OPEN_WORKING.discard(self.working)
+        if self.lock is not None:
+            self.lock.release()
+
+    def _write_sidecar(self) -> None:
+        sidecar = self.working.with_name(self.working.name + SIDECAR_SUFFIX)
+        info = {
+            "document": str(self.document),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "opened": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "readonly": self.readonly,
+        }
+        sidecar.write_text(json.dumps(info), encoding="utf-8")
+
+
+def _check_working_copy(path: Path) -> int:
+    """Replay a recovered working copy's WAL, check it, and return its schema version."""
+    try:
+        conn = sqlite3.connect(str(path))
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as err:
+        raise EngagementFileError(f"the unsaved work cannot be recovered: it is damaged ({err})") from None
+    if rows != [("ok",)] or application_id != APPLICATION_ID or not 1 <= version <= SCHEMA_VERSION:
+        raise EngagementFileError("the unsaved work cannot be recovered: it is damaged")
+    return version
+
+
+def _backup_before_migration(document: Path, version: int) -> Path:
+    folder = data_dir() / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{document.stem}.schema{version}.{time.strftime('%Y%m%d-%H%M%S')}{document.suffix}"
+    shutil.copy2(document, target)
+    _fsync_path(target)
+    return target
+
+
+def _remove_working(working: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal", SIDECAR_SUFFIX):
+        with contextlib.suppress(FileNotFoundError):
+            working.with_name(working.name + suffix).unlink()
+
+
+def orphaned_working_copies() -> list[Orphan]:
+    """Working copies whose process ended without closing them (crash recovery)."""
+    folder = data_dir() / "working"
+    if not folder.is_dir():
+        return []
+    found = []
+    for sidecar in sorted(folder.glob("*.ztmm" + SIDECAR_SUFFIX)):
+        try:
+            info = json.loads(sidecar.read_text(encoding="utf-8"))
+            pid, host, document, readonly = (
+                int(info["pid"]),
+                str(info["host"]),
+                Path(info["document"]),
+                bool(info["readonly"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        working = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
+        if readonly or not working.exists():
+            continue
+        if working in _OPEN_WORKING:
+            continue
+        if pid != os.getpid() and host == socket.gethostname() and lockmod.pid_alive(pid):
+            continue
+        found.append(Orphan(document=document, working=working, modified=working.stat().st_mtime))
+    return found

@@ -1,0 +1,112 @@
+"""Schema versions of the engagement file and the steps between them.
+
+``user_version`` is the schema version; ``application_id`` marks the file as
+ours. Version 1 is the baseline. A later version adds ``MIGRATIONS[n]`` (from
+n to n+1) as frozen SQL, never by calling ``create_all`` on today's models, so
+an old file migrates to exactly what a new file would be. Every released
+schema keeps a fixture file in ``tests/fixtures/`` that must open.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+APPLICATION_ID = 0x5A544D4D  # "ZTMM"
+SCHEMA_VERSION = 1
+
+BASELINE_DDL = """
+CREATE TABLE engagement (
+    id VARCHAR NOT NULL PRIMARY KEY,
+    client VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    scope VARCHAR NOT NULL,
+    assessors VARCHAR NOT NULL,
+    start_date VARCHAR,
+    end_date VARCHAR,
+    marking VARCHAR NOT NULL,
+    wording VARCHAR NOT NULL,
+    catalog_id VARCHAR NOT NULL,
+    catalog_version VARCHAR NOT NULL,
+    guidance_packs VARCHAR NOT NULL,
+    created_at VARCHAR NOT NULL,
+    created_with VARCHAR NOT NULL
+);
+CREATE TABLE function_assessment (
+    function_id VARCHAR NOT NULL PRIMARY KEY,
+    target VARCHAR,
+    override_stage VARCHAR,
+    override_reason VARCHAR NOT NULL,
+    confidence VARCHAR NOT NULL,
+    priority VARCHAR NOT NULL,
+    owner VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    notes VARCHAR NOT NULL,
+    updated_at VARCHAR NOT NULL,
+    updated_by VARCHAR NOT NULL
+);
+CREATE TABLE stage_rating (
+    function_id VARCHAR NOT NULL REFERENCES function_assessment (function_id),
+    stage VARCHAR NOT NULL,
+    rating VARCHAR NOT NULL,
+    comment VARCHAR NOT NULL,
+    updated_at VARCHAR NOT NULL,
+    updated_by VARCHAR NOT NULL,
+    PRIMARY KEY (function_id, stage)
+);
+CREATE TABLE finding (
+    id VARCHAR NOT NULL PRIMARY KEY,
+    function_id VARCHAR NOT NULL,
+    stage VARCHAR,
+    title VARCHAR NOT NULL,
+    observation VARCHAR NOT NULL,
+    risk VARCHAR NOT NULL,
+    recommendation VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    created_at VARCHAR NOT NULL,
+    created_by VARCHAR NOT NULL,
+    updated_at VARCHAR NOT NULL
+);
+CREATE INDEX ix_finding_function_id ON finding (function_id);
+CREATE TABLE audit (
+    id INTEGER NOT NULL PRIMARY KEY,
+    at VARCHAR NOT NULL,
+    by VARCHAR NOT NULL,
+    entity VARCHAR NOT NULL,
+    key VARCHAR NOT NULL,
+    field VARCHAR NOT NULL,
+    old VARCHAR,
+    new VARCHAR
+);
+"""
+
+Migration = Callable[[sqlite3.Connection], None]
+
+#: MIGRATIONS[n] upgrades a file from schema n to n + 1.
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def create_baseline(conn: sqlite3.Connection) -> None:
+    """Create schema version 1 in an empty database."""
+    # executescript() would commit the caller's transaction; run statement by statement.
+    for statement in BASELINE_DDL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+
+
+def migrate(conn: sqlite3.Connection, from_version: int, to_version: int) -> list[int]:
+    """Apply every step from ``from_version`` to ``to_version`` in one transaction."""
+    applied = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for version in range(from_version, to_version):
+            MIGRATIONS[version](conn)
+            applied.append(version + 1)
+        conn.execute(f"PRAGMA user_version = {to_version}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return applied

@@ -1,0 +1,86 @@
+"""SQLModel tables of an engagement file (schema version 1).
+
+Text columns hold plain text; lists are JSON arrays; timestamps are ISO 8601
+UTC; stages and ratings are their lowercase keys. The DDL that creates these
+tables lives in ``migrations.py`` (frozen per version); a test checks the two
+agree.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+
+class EngagementRow(SQLModel, table=True):
+    __tablename__ = "engagement"
+
+    id: str = Field(primary_key=True)
+    client: str
+    title: str = ""
+    scope: str = "[]"
+    assessors: str = "[]"
+    start_date: str | None = None
+    end_date: str | None = None
+    marking: str = ""
+    wording: str = "cisa"
+    catalog_id: str
+    catalog_version: str
+    guidance_packs: str = "[]"
+    created_at: str
+    created_with: str = ""
+
+
+class FunctionRow(SQLModel, table=True):
+    __tablename__ = "function_assessment"
+
+    function_id: str = Field(primary_key=True)
+    target: str | None = None
+    override_stage: str | None = None
+    override_reason: str = ""
+    confidence: str = ""
+    priority: str = ""
+    owner: str = ""
+    status: str = ""
+    notes: str = ""
+    updated_at: str = ""
+    updated_by: str = ""
+
+
+class StageRatingRow(SQLModel, table=True):
+    __tablename__ = "stage_rating"
+
+    function_id: str = Field(primary_key=True, foreign_key="function_assessment.function_id")
+    stage: str = Field(primary_key=True)
+    rating: str = "unassessed"
+    comment: str = ""
+    updated_at: str = ""
+    updated_by: str = ""
+
+
+class FindingRow(SQLModel, table=True):
+    __tablename__ = "finding"
+
+    id: str = Field(primary_key=True)
+    function_id: str = Field(index=True)
+    stage: str | None = None
+    title: str
+    observation: str = ""
+    risk: str = ""
+    recommendation: str = ""
+    severity: str = "medium"
+    created_at: str = ""
+    created_by: str = ""
+    updated_at: str = ""
+
+
+class AuditRow(SQLModel, table=True):
+    __tablename__ = "audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: str
+    by: str
+    entity: str
+    key: str
+    field: str
+    old: str | None = None
+    new: str | None = None
