@@ -1,0 +1,384 @@
+"""The ``ztmm`` command: the engagement services without a window.
+
+Exit codes: 0 done; 1 a check found problems; 2 bad input or usage (one line
+``error: …`` on stderr, nothing changed); 3 an unexpected failure (a bug:
+set ZTMM_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import __version__
+from .core.errors import BadInput, ZtmmError
+from .core.scoring import FunctionResult, Rollup
+from .core.stages import Rating, Stage
+from .core.wording import WORDINGS, apply_wording
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT, EXIT_FAILURE = 0, 1, 2, 3
+#: Largest file read for an ``@FILE`` text argument; the text limits themselves are the services'.
+MAX_TEXT_FILE_BYTES = 8 * 1024 * 1024
+
+
+class UsageError(BadInput):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _pair(text: str, what: str) -> tuple[str, str]:
+    stage, sep, value = text.partition("=")
+    if not sep or not stage.strip():
+        raise BadInput(f"{what} {text!r} must look like STAGE=VALUE, e.g. initial=met")
+    return stage.strip(), value
+
+
+def _text_value(value: str, what: str) -> str:
+    """A text argument; ``@FILE`` reads it from a UTF-8 file, ``@@`` stands for a leading ``@``."""
+    if value.startswith("@@"):
+        return value[1:]
+    if not value.startswith("@"):
+        return value
+    path = Path(value[1:])
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_TEXT_FILE_BYTES + 1)
+    except OSError as err:
+        raise BadInput(f"{what}: cannot read {path} ({err.strerror or err})") from None
+    if len(data) > MAX_TEXT_FILE_BYTES:
+        raise BadInput(f"{what}: {path} is larger than {MAX_TEXT_FILE_BYTES:,} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{what}: {path} is not UTF-8 text") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ztmm", description="CISA Zero Trust Maturity Model assessments, headless.")
+    parser.add_argument("--version", action="version", version=f"ztmm {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    new = sub.add_parser("new", help="create an engagement file")
+    new.add_argument("file", type=Path)
+    new.add_argument("--client", required=True)
+    new.add_argument("--title", default="")
+    new.add_argument("--assessor", action="append", default=[], metavar="NAME")
+    new.add_argument("--scope", help="pillars in scope, comma-separated (ids or codes); default all")
+    new.add_argument("--start", metavar="DATE")
+    new.add_argument("--end", metavar="DATE")
+    new.add_argument("--marking")
+    new.add_argument("--wording", choices=sorted(WORDINGS), default="cisa")
+
+    info = sub.add_parser("info", help="show an engagement: metadata, ratings, stages, roll-ups")
+    info.add_argument("file", type=Path)
+    info.add_argument("--json", action="store_true")
+
+    catalog = sub.add_parser("catalog", help="show the maturity model and its guidance")
+    catalog.add_argument("--json", action="store_true")
+    catalog.add_argument("--wording", choices=sorted(WORDINGS), default="cisa")
+
+    assess = sub.add_parser("assess", help="rate stages, comment, override, set target or notes")
+    assess.add_argument("file", type=Path)
+    assess.add_argument("function", help="function id (identity.authentication) or code (1.1)")
+    assess.add_argument("--rate", action="append", default=[], metavar="STAGE=RATING")
+    assess.add_argument(
+        "--comment", action="append", default=[], metavar="STAGE=TEXT", help="TEXT or @FILE (UTF-8 text file)"
+    )
+    assess.add_argument("--current", metavar="STAGE", help="override the derived stage ('derived' clears it)")
+    assess.add_argument("--reason", help="why the current stage is overridden")
+    assess.add_argument("--target", metavar="STAGE")
+    assess.add_argument("--note", help="replace the function's notes (TEXT or @FILE)")
+    assess.add_argument("--confidence")
+    assess.add_argument("--priority")
+    assess.add_argument("--owner")
+    assess.add_argument("--status")
+    assess.add_argument("--by", metavar="NAME", help="who made the change (default: login name)")
+    return parser
+
+
+# -- commands -----------------------------------------------------------------
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .services.engagement import DEFAULT_MARKING, create_engagement
+
+    scope = [p for p in args.scope.split(",") if p.strip()] if args.scope is not None else None
+    with create_engagement(
+        args.file,
+        client=args.client,
+        title=args.title,
+        assessors=args.assessor,
+        scope=scope,
+        start_date=args.start,
+        end_date=args.end,
+        marking=args.marking if args.marking is not None else DEFAULT_MARKING,
+        wording=args.wording,
+    ) as engagement:
+        print(f"created {engagement.path} (engagement {engagement.meta().id})")
+    return EXIT_OK
+
+
+def _rollup_json(r: Rollup) -> dict[str, Any]:
+    return {
+        "id": r.key,
+        "name": r.name,
+        "functions": r.functions,
+        "assessed": r.assessed,
+        "not_applicable": r.not_applicable,
+        "score": None if r.score is None else round(r.score, 2),
+        "level": r.level.key if r.level is not None else None,
+        "lowest": r.lowest.key if r.lowest is not None else None,
+        "target_score": None if r.target_score is None else round(r.target_score, 2),
+        "below_target": r.below_target,
+        "distribution": {stage.key: count for stage, count in r.distribution.items()},
+    }
+
+
+def _info_json(engagement: Any) -> dict[str, Any]:
+    meta = engagement.meta()
+    assessments = engagement.assessments()
+    results: dict[str, FunctionResult] = engagement.results()
+    pillars, overall = engagement.rollups()
+    functions = []
+    for function in engagement.functions_in_scope():
+        a, r = assessments[function.id], results[function.id]
+        functions.append(
+            {
+                "id": function.id,
+                "code": function.code,
+                "name": function.name,
+                "pillar": function.pillar_id,
+                "stages": [
+                    {
+                        "stage": stage.key,
+                        "rating": a.rating(stage).rating.value if stage is not Stage.TRADITIONAL else None,
+                        "comment": a.rating(stage).comment if stage is not Stage.TRADITIONAL else "",
+                    }
+                    for stage in Stage
+                ],
+                "current": r.current.key,
+                "derived": r.derived.key,
+                "overridden": r.overridden,
+                "override_reason": r.override_reason or None,
+                "target": r.target.key if r.target is not None else None,
+                "gap": r.gap,
+                "assessed": r.assessed,
+                "applicable": r.applicable,
+                "confidence": a.confidence,
+                "priority": a.priority,
+                "owner": a.owner,
+                "status": a.status,
+                "notes": a.notes,
+            }
+        )
+    data = asdict(meta)
+    return {
+        "engagement": data,
+        "file": str(engagement.path),
+        "functions": functions,
+        "pillars": [_rollup_json(p) for p in pillars],
+        "overall": _rollup_json(overall),
+        "findings": len(engagement.findings()),
+    }
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .services.engagement import open_engagement
+
+    with open_engagement(args.file, readonly=True) as engagement:
+        data = _info_json(engagement)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    m = data["engagement"]
+    print(f"{m['client']}" + (f" — {m['title']}" if m["title"] else ""))
+    print(f"  file:       {data['file']}")
+    print(f"  engagement: {m['id']}")
+    print(f"  assessors:  {', '.join(m['assessors']) or '-'}")
+    print(f"  dates:      {m['start_date'] or '-'} to {m['end_date'] or '-'}")
+    print(f"  marking:    {m['marking'] or '-'}")
+    print(f"  wording:    {WORDINGS[m['wording']]}")
+    print(f"  catalog:    {m['catalog_id']} {m['catalog_version']}; guidance: {', '.join(m['guidance_packs']) or '-'}")
+    print()
+    print(f"{'Pillar':34} {'Score':16} {'Assessed':>9}  T/I/A/O   Below target")
+    for p in [*data["pillars"], data["overall"]]:
+        score = "not assessed" if p["score"] is None else f"{p['score']:.1f} ({p['level'].capitalize()})"
+        dist = "/".join(str(p["distribution"][s.key]) for s in Stage)
+        print(f"{p['name']:34} {score:16} {p['assessed']:>4} of {p['functions']:<3} {dist:9} {p['below_target']}")
+    print()
+    for f in data["functions"]:
+        current = f["current"].capitalize() + (" (override: " + f["override_reason"] + ")" if f["overridden"] else "")
+        target = f["target"].capitalize() if f["target"] else "-"
+        gap = "" if f["gap"] is None else f", gap {f['gap']}"
+        print(f"{f['code']:5} {f['name']}: current {current}, target {target}{gap}")
+        for s in f["stages"][1:]:
+            if s["rating"] != Rating.NOT_ASSESSED.value or s["comment"]:
+                comment = f"  {s['comment']}" if s["comment"] else ""
+                print(f"        {s['stage'].capitalize():9} {Rating(s['rating']).label}{comment}")
+    return EXIT_OK
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from .services.catalogs import default_library
+
+    library = default_library()
+    catalog = library.catalog
+    pillars: list[dict[str, Any]] = []
+    for pillar in catalog.pillars:
+        functions = []
+        for function in pillar.functions:
+            stages = []
+            for stage in Stage:
+                guidance = [
+                    {
+                        "pack": pack.id,
+                        "product": rec.product,
+                        "action": rec.action,
+                        "references": [{"title": ref.title, "url": ref.url} for ref in rec.references],
+                    }
+                    for pack in library.packs
+                    for rec in pack.for_stage(function.id, stage)
+                ]
+                text = apply_wording(function.stages[stage], args.wording)
+                stages.append({"stage": stage.key, "text": text, "guidance": guidance})
+            functions.append(
+                {
+                    "id": function.id,
+                    "code": function.code,
+                    "name": function.name,
+                    "kind": function.kind,
+                    "stages": stages,
+                }
+            )
+        pillars.append(
+            {
+                "id": pillar.id,
+                "code": pillar.code,
+                "name": pillar.name,
+                "kind": pillar.kind,
+                "description": apply_wording(pillar.description, args.wording),
+                "functions": functions,
+            }
+        )
+    data = {
+        "catalog": {
+            "id": catalog.id,
+            "version": catalog.version,
+            "title": catalog.title,
+            "publisher": catalog.publisher,
+            "published": catalog.published,
+        },
+        "packs": [
+            {"id": p.id, "version": p.version, "title": p.title, "publisher": p.publisher, "licence": p.licence}
+            for p in library.packs
+        ],
+        "pillars": pillars,
+    }
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{catalog.title} {catalog.version} ({catalog.published})")
+    for p in library.packs:
+        print(f"guidance: {p.title} ({p.id} {p.version}, {p.licence})")
+    for entry in pillars:
+        print(f"\n{entry['code']} {entry['name']}")
+        for f in entry["functions"]:
+            count = sum(len(s["guidance"]) for s in f["stages"])
+            print(f"  {f['code']:5} {f['name']:58} {f['id']}  ({count} recommendations)")
+    return EXIT_OK
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    from .services.engagement import open_engagement
+
+    ratings = {}
+    for item in args.rate:
+        stage, value = _pair(item, "--rate")
+        ratings[Stage.parse(stage)] = Rating.parse(value)
+    comments = {}
+    for item in args.comment:
+        stage, value = _pair(item, "--comment")
+        comments[Stage.parse(stage)] = _text_value(value, "--comment")
+    override = None
+    clear = False
+    if args.current is not None:
+        if args.current.strip().lower() == "derived":
+            clear = True
+        else:
+            if not args.reason or not args.reason.strip():
+                raise BadInput("--current needs --reason: an override must say why")
+            override = (Stage.parse(args.current), _text_value(args.reason, "--reason"))
+    elif args.reason is not None:
+        raise BadInput("--reason goes with --current")
+    target = Stage.parse(args.target) if args.target is not None else None
+    with open_engagement(args.file) as engagement:
+        function = engagement.catalog.function(args.function)
+        changes = engagement.assess(
+            function.id,
+            ratings=ratings,
+            comments=comments,
+            override=override,
+            clear_override=clear,
+            target=target,
+            note=None if args.note is None else _text_value(args.note, "--note"),
+            confidence=args.confidence,
+            priority=args.priority,
+            owner=args.owner,
+            status=args.status,
+            by=args.by,
+        )
+        if changes:
+            engagement.save()
+        result = engagement.results()[function.id]
+    state = f"current {result.current.label}" + (" (overridden)" if result.overridden else "")
+    if result.target is not None:
+        state += f", target {result.target.label}, gap {result.gap}"
+    print(f"{function.code} {function.name}: {state}" + ("" if changes else " (nothing changed)"))
+    return EXIT_OK
+
+
+COMMANDS = {"new": cmd_new, "info": cmd_info, "catalog": cmd_catalog, "assess": cmd_assess}
+
+
+def _check_arguments(argv: Sequence[str]) -> None:
+    for index, arg in enumerate(argv, start=1):
+        if any(0xDC80 <= ord(ch) <= 0xDCFF for ch in arg):
+            raise BadInput(f"argument {index} is not valid UTF-8 text")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        _check_arguments(args_list)
+        args = build_parser().parse_args(args_list)
+        return COMMANDS[args.command](args)
+    except ZtmmError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into e.g. head, which stopped reading
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as err:  # a bug, not bad input: say so in one line
+        if os.environ.get("ZTMM_DEBUG"):
+            traceback.print_exc()
+        print(f"error: unexpected failure ({type(err).__name__}: {err}); set ZTMM_DEBUG=1 for details", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,521 @@
+"""Create, open, assess and summarise an engagement.
+
+``Engagement`` is the one way the UI and the CLI read and change an
+engagement file. Each edit is one transaction on the private working copy,
+with an audit row per changed field, and returns a ``Changes`` value naming
+what changed so views refresh only that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from sqlmodel import Session, select
+
+from .. import __version__
+from ..core.catalog import Function
+from ..core.errors import BadInput, EngagementFileError
+from ..core.scoring import (
+    FunctionAssessment,
+    FunctionResult,
+    RoadmapItem,
+    Rollup,
+    StageRating,
+    evaluate,
+    pillar_rollups,
+    roadmap,
+    rollup,
+)
+from ..core.stages import RATED_STAGES, Rating, Stage
+from ..core.wording import CISA, WORDINGS, apply_wording
+from ..store.document import WRITE_OPTION, EngagementDocument, Orphan
+from ..store.lock import current_user
+from ..store.migrations import create_baseline
+from ..store.schema import AuditRow, EngagementRow, FindingRow, FunctionRow, StageRatingRow
+from .catalogs import Library, default_library
+
+#: Longest comment, note or reason accepted (characters). Longer text is refused,
+#: not cut: evidence files are the place for logs and exports.
+MAX_TEXT = 100_000
+#: Longest short field (client, title, owner, names, marking).
+MAX_NAME = 500
+
+CONFIDENCE = ("", "low", "medium", "high")
+PRIORITY = ("", "low", "medium", "high", "critical")
+STATUS = ("", "not-started", "in-progress", "done", "not-applicable")
+SEVERITY = ("low", "medium", "high", "critical")
+DEFAULT_MARKING = "CONFIDENTIAL – Client use only"
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def check_text(value: str, what: str, limit: int = MAX_TEXT) -> str:
+    if len(value) > limit:
+        raise BadInput(f"{what} is {len(value):,} characters long; the limit is {limit:,}")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise BadInput(f"{what} is not valid Unicode text")
+    if "\x00" in value:
+        raise BadInput(f"{what} contains a NUL character")
+    return value
+
+
+def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    word = "-".join(value.strip().lower().split())
+    if word not in allowed:
+        names = ", ".join(a for a in allowed if a)
+        raise BadInput(f"unknown {what} {value!r} (expected one of: {names})")
+    return word
+
+
+def _parse_date(value: str | None, what: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise BadInput(f"{what} {value!r} is not a date like 2026-11-30") from None
+
+
+@dataclass(frozen=True)
+class EngagementMeta:
+    id: str
+    client: str
+    title: str
+    scope: tuple[str, ...]
+    assessors: tuple[str, ...]
+    start_date: str | None
+    end_date: str | None
+    marking: str
+    wording: str
+    catalog_id: str
+    catalog_version: str
+    guidance_packs: tuple[str, ...]
+    created_at: str
+    created_with: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    function_id: str
+    stage: Stage | None
+    title: str
+    observation: str
+    risk: str
+    recommendation: str
+    severity: str
+    created_at: str
+    created_by: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: str
+    by: str
+    entity: str
+    key: str
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What an edit changed, so a view can refresh exactly that."""
+
+    functions: frozenset[str] = frozenset()
+    findings: frozenset[str] = frozenset()
+    metadata: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.functions or self.findings or self.metadata)
+
+
+@dataclass
+class _Audit:
+    by: str
+    at: str = field(default_factory=now)
+    rows: list[AuditRow] = field(default_factory=list)
+
+    def record(self, entity: str, key: str, name: str, old: object, new: object) -> bool:
+        if old == new:
+            return False
+        self.rows.append(
+            AuditRow(
+                at=self.at,
+                by=self.by,
+                entity=entity,
+                key=key,
+                field=name,
+                old=None if old is None else str(old),
+                new=None if new is None else str(new),
+            )
+        )
+        return True
+
+
+def _stage_or_none(value: str | None) -> Stage | None:
+    return Stage.parse(value) if value else None
+
+
+class Engagement:
+    """An open engagement file with the catalog it was assessed against."""
+
+    def __init__(self, document: EngagementDocument, library: Library) -> None:
+        self.document = document
+        self.library = library
+        self.catalog = library.catalog
+        meta = self.meta()
+        if meta.catalog_id != self.catalog.id:
+            document.close()
+            raise EngagementFileError(
+                f"{document.document.name}: assessed against catalog {meta.catalog_id!r}, "
+                f"which this version does not have"
+            )
+
+    # -- lifecycle -----------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        return self.document.document
+
+    @property
+    def readonly(self) -> bool:
+        return self.document.readonly
+
+    def save(self, *, force: bool = False) -> None:
+        self.document.save(force=force)
+
+    def save_as(self, target: Path) -> None:
+        self.document.save_as(target)
+
+    def close(self) -> None:
+        self.document.close()
+
+    def __enter__(self) -> Engagement:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    @contextmanager
+    def _session(self, write: bool = False) -> Iterator[Session]:
+        bind = self.document.engine.execution_options(**{WRITE_OPTION: True}) if write else self.document.engine
+        with Session(bind, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def _edit(self, by: str | None) -> Iterator[tuple[Session, _Audit]]:
+        if self.readonly:
+            raise EngagementFileError(f"{self.path.name}: opened read-only; nothing was changed")
+        audit = _Audit(by=check_text(by or current_user(), "--by", MAX_NAME))
+        with self._session(write=True) as session:
+            yield session, audit
+            for row in audit.rows:
+                session.add(row)
+            session.commit()
+
+    # -- reading -------------------------------------------------------------
+
+    def meta(self) -> EngagementMeta:
+        with self._session() as session:
+            row = session.exec(select(EngagementRow)).one()
+        return EngagementMeta(
+            id=row.id,
+            client=row.client,
+            title=row.title,
+            scope=tuple(json.loads(row.scope)),
+            assessors=tuple(json.loads(row.assessors)),
+            start_date=row.start_date,
+            end_date=row.end_date,
+            marking=row.marking,
+            wording=row.wording,
+            catalog_id=row.catalog_id,
+            catalog_version=row.catalog_version,
+            guidance_packs=tuple(json.loads(row.guidance_packs)),
+            created_at=row.created_at,
+            created_with=row.created_with,
+        )
+
+    def functions_in_scope(self) -> list[Function]:
+        scope = set(self.meta().scope)
+        return [f for p in self.catalog.pillars if p.id in scope for f in p.functions]
+
+    def stage_text(self, function: Function, stage: Stage) -> str:
+        """A stage text in the engagement's chosen wording."""
+        return apply_wording(function.stages[stage], self.meta().wording)
+
+    def assessments(self) -> dict[str, FunctionAssessment]:
+        with self._session() as session:
+            function_rows = {r.function_id: r for r in session.exec(select(FunctionRow))}
+            ratings: dict[str, dict[Stage, StageRating]] = {}
+            for r in session.exec(select(StageRatingRow)):
+                ratings.setdefault(r.function_id, {})[Stage.parse(r.stage)] = StageRating(Rating(r.rating), r.comment)
+        out = {}
+        for function in self.catalog.functions():
+            row = function_rows.get(function.id)
+            out[function.id] = FunctionAssessment(
+                function_id=function.id,
+                ratings=ratings.get(function.id, {}),
+                override_stage=_stage_or_none(row.override_stage) if row else None,
+                override_reason=row.override_reason if row else "",
+                target=_stage_or_none(row.target) if row else None,
+                confidence=row.confidence if row else "",
+                priority=row.priority if row else "",
+                owner=row.owner if row else "",
+                status=row.status if row else "",
+                notes=row.notes if row else "",
+            )
+        return out
+
+    def assessment(self, function_key: str) -> FunctionAssessment:
+        return self.assessments()[self.catalog.function(function_key).id]
+
+    def results(self) -> dict[str, FunctionResult]:
+        return {fid: evaluate(a) for fid, a in self.assessments().items()}
+
+    def rollups(self) -> tuple[list[Rollup], Rollup]:
+        """Roll-ups per pillar in scope, and overall (each function weighs the same)."""
+        results = self.results()
+        scope = self.meta().scope
+        pillars = pillar_rollups(self.catalog, results, scope)
+        overall = rollup("overall", "Overall", (results[f.id] for f in self.functions_in_scope()))
+        return pillars, overall
+
+    def roadmap(self) -> list[RoadmapItem]:
+        return roadmap(self.functions_in_scope(), self.results(), self.library.packs)
+
+    def findings(self, function_key: str | None = None) -> list[Finding]:
+        with self._session() as session:
+            query = select(FindingRow)
+            if function_key is not None:
+                query = query.where(FindingRow.function_id == self.catalog.function(function_key).id)
+            rows = list(session.exec(query.order_by(FindingRow.created_at, FindingRow.id)))
+        return [
+            Finding(
+                id=r.id,
+                function_id=r.function_id,
+                stage=_stage_or_none(r.stage),
+                title=r.title,
+                observation=r.observation,
+                risk=r.risk,
+                recommendation=r.recommendation,
+                severity=r.severity,
+                created_at=r.created_at,
+                created_by=r.created_by,
+            )
+            for r in rows
+        ]
+
+    def audit_log(self) -> list[AuditEntry]:
+        with self._session() as session:
+            rows = list(session.exec(select(AuditRow).order_by(AuditRow.id)))  # type: ignore[arg-type]
+        return [AuditEntry(r.at, r.by, r.entity, r.key, r.field, r.old, r.new) for r in rows]
+
+    # -- editing -------------------------------------------------------------
+
+    def assess(
+        self,
+        function_key: str,
+        *,
+        ratings: Mapping[Stage, Rating] | None = None,
+        comments: Mapping[Stage, str] | None = None,
+        override: tuple[Stage, str] | None = None,
+        clear_override: bool = False,
+        target: Stage | None = None,
+        note: str | None = None,
+        confidence: str | None = None,
+        priority: str | None = None,
+        owner: str | None = None,
+        status: str | None = None,
+        by: str | None = None,
+    ) -> Changes:
+        """Record ratings, comments, an override, a target or notes for one function."""
+        function = self.catalog.function(function_key)
+        ratings = dict(ratings or {})
+        comments = dict(comments or {})
+        for stage in (*ratings, *comments):
+            if stage not in RATED_STAGES:
+                raise BadInput(f"{stage.label} is the floor of the model and is not rated")
+        for stage, text in comments.items():
+            check_text(text, f"comment for {function.code} {stage.label}")
+        if override is not None:
+            if clear_override:
+                raise BadInput("give either an override or clear it, not both")
+            if not override[1].strip():
+                raise BadInput(f"an override of the current stage of {function.code} needs a reason")
+            check_text(override[1], "override reason")
+        if note is not None:
+            check_text(note, f"notes of {function.code}")
+        fields = {
+            "confidence": None if confidence is None else _choice(confidence, CONFIDENCE, "confidence"),
+            "priority": None if priority is None else _choice(priority, PRIORITY, "priority"),
+            "status": None if status is None else _choice(status, STATUS, "status"),
+            "owner": None if owner is None else check_text(owner.strip(), "owner", MAX_NAME),
+        }
+        changed = False
+        with self._edit(by) as (session, audit):
+            row = session.get(FunctionRow, function.id)
+            if row is None:
+                row = FunctionRow(function_id=function.id)
+                session.add(row)
+                session.flush()
+            key = function.id
+            if target is not None:
+                changed |= audit.record("function", key, "target", row.target, target.key)
+                row.target = target.key
+            if override is not None:
+                changed |= audit.record("function", key, "override", row.override_stage, override[0].key)
+                changed |= audit.record("function", key, "override_reason", row.override_reason, override[1])
+                row.override_stage, row.override_reason = override[0].key, override[1]
+            if clear_override:
+                changed |= audit.record("function", key, "override", row.override_stage, None)
+                row.override_stage, row.override_reason = None, ""
+            if note is not None:
+                changed |= audit.record("function", key, "notes", row.notes, note)
+                row.notes = note
+            for name, value in fields.items():
+                if value is not None:
+                    changed |= audit.record("function", key, name, getattr(row, name), value)
+                    setattr(row, name, value)
+            for stage in RATED_STAGES:
+                if stage not in ratings and stage not in comments:
+                    continue
+                stage_row = session.get(StageRatingRow, (function.id, stage.key))
+                if stage_row is None:
+                    stage_row = StageRatingRow(function_id=function.id, stage=stage.key)
+                    session.add(stage_row)
+                stage_key = f"{function.id}/{stage.key}"
+                if stage in ratings:
+                    changed |= audit.record("stage", stage_key, "rating", stage_row.rating, ratings[stage].value)
+                    stage_row.rating = ratings[stage].value
+                if stage in comments:
+                    changed |= audit.record("stage", stage_key, "comment", stage_row.comment, comments[stage])
+                    stage_row.comment = comments[stage]
+                stage_row.updated_at, stage_row.updated_by = audit.at, audit.by
+            if changed:
+                row.updated_at, row.updated_by = audit.at, audit.by
+            else:
+                session.rollback()
+                audit.rows.clear()
+        return Changes(functions=frozenset({function.id})) if changed else Changes()
+
+    def add_finding(
+        self,
+        function_key: str,
+        title: str,
+        *,
+        stage: Stage | None = None,
+        observation: str = "",
+        risk: str = "",
+        recommendation: str = "",
+        severity: str = "medium",
+        by: str | None = None,
+    ) -> tuple[str, Changes]:
+        function = self.catalog.function(function_key)
+        if not title.strip():
+            raise BadInput("a finding needs a title")
+        check_text(title, "finding title", MAX_NAME)
+        for text, what in ((observation, "observation"), (risk, "risk"), (recommendation, "recommendation")):
+            check_text(text, f"finding {what}")
+        level = _choice(severity, SEVERITY, "severity")
+        finding_id = uuid.uuid4().hex
+        with self._edit(by) as (session, audit):
+            session.add(
+                FindingRow(
+                    id=finding_id,
+                    function_id=function.id,
+                    stage=stage.key if stage is not None else None,
+                    title=title.strip(),
+                    observation=observation,
+                    risk=risk,
+                    recommendation=recommendation,
+                    severity=level,
+                    created_at=audit.at,
+                    created_by=audit.by,
+                    updated_at=audit.at,
+                )
+            )
+            audit.record("finding", finding_id, "title", None, title.strip())
+        return finding_id, Changes(findings=frozenset({finding_id}), functions=frozenset({function.id}))
+
+
+# -- creating and opening -------------------------------------------------------
+
+
+def _initialiser(row: EngagementRow) -> object:
+    def initialise(conn: sqlite3.Connection) -> None:
+        create_baseline(conn)
+        columns = row.model_dump()
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        conn.execute(f"INSERT INTO engagement ({names}) VALUES ({marks})", tuple(columns.values()))
+
+    return initialise
+
+
+def create_engagement(
+    path: Path,
+    *,
+    client: str,
+    title: str = "",
+    assessors: Iterable[str] = (),
+    scope: Iterable[str] | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    marking: str = DEFAULT_MARKING,
+    wording: str = CISA,
+    library: Library | None = None,
+) -> Engagement:
+    """Make a new engagement file at ``path`` and open it for editing."""
+    library = library or default_library()
+    catalog = library.catalog
+    if not client.strip():
+        raise BadInput("an engagement needs a client name")
+    for value, what in ((client, "client"), (title, "title"), (marking, "marking")):
+        check_text(value, what, MAX_NAME)
+    names = [check_text(a.strip(), "assessor", MAX_NAME) for a in assessors if a.strip()]
+    pillars = [catalog.pillar(p).id for p in scope] if scope is not None else [p.id for p in catalog.pillars]
+    if not pillars:
+        raise BadInput("the scope names no pillar")
+    if wording not in WORDINGS:
+        raise BadInput(f"unknown wording {wording!r} (expected one of: {', '.join(WORDINGS)})")
+    start, end = _parse_date(start_date, "start date"), _parse_date(end_date, "end date")
+    if start and end and end < start:
+        raise BadInput("the end date is before the start date")
+    row = EngagementRow(
+        id=str(uuid.uuid4()),
+        client=client.strip(),
+        title=title.strip(),
+        scope=json.dumps([p.id for p in catalog.pillars if p.id in pillars]),
+        assessors=json.dumps(names),
+        start_date=start,
+        end_date=end,
+        marking=marking.strip(),
+        wording=wording,
+        catalog_id=catalog.id,
+        catalog_version=catalog.version,
+        guidance_packs=json.dumps([f"{p.id}@{p.version}" for p in library.packs]),
+        created_at=now(),
+        created_with=f"ZTMM Workbench {__version__}",
+    )
+    document = EngagementDocument.create(path, _initialiser(row))  # type: ignore[arg-type]
+    return Engagement(document, library)
+
+
+def open_engagement(
+    path: Path, *, readonly: bool = False, recover: Orphan | None = None, library: Library | None = None
+) -> Engagement:
+    """Open an engagement file (for editing unless ``readonly``)."""
+    document = EngagementDocument.open(path, readonly=readonly, recover=recover)
+    return Engagement(document, library or default_library())
