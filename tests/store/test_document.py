@@ -1,0 +1,282 @@
+"""The engagement file: identity checks, PRAGMAs, working copy, atomic save, lock, migrations."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from ztmm_desktop.core.errors import DocumentLocked, EngagementFileError
+from ztmm_desktop.core.stages import Rating, Stage
+from ztmm_desktop.services.engagement import create_engagement, open_engagement
+from ztmm_desktop.store import migrations
+from ztmm_desktop.store.document import EngagementDocument, check_document, orphaned_working_copies
+from ztmm_desktop.store.lock import lock_path_for
+from ztmm_desktop.store.schema import SQLModel
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def new_file(tmp_path: Path, name: str = "client.ztmm") -> Path:
+    path = tmp_path / name
+    create_engagement(path, client="Fabrikam", assessors=["Consultant One"]).close()
+    return path
+
+
+def test_file_carries_application_id_and_user_version(tmp_path: Path) -> None:
+    path = new_file(tmp_path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == migrations.APPLICATION_ID
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one self-contained file
+    conn.close()
+
+
+def test_pragmas_are_set_on_every_pooled_connection(tmp_path: Path) -> None:
+    engagement = open_engagement(new_file(tmp_path))
+    try:
+        engine = engagement.document.engine
+        connections = [engine.raw_connection() for _ in range(3)]  # three distinct pooled connections
+        assert len({id(c.dbapi_connection) for c in connections}) == 3
+        for conn in connections:
+            cursor = conn.cursor()
+            values = {}
+            for name in ("journal_mode", "synchronous", "foreign_keys", "trusted_schema"):
+                cursor.execute(f"PRAGMA {name}")
+                values[name] = cursor.fetchone()[0]
+            assert values == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "trusted_schema": 0}
+        for conn in connections:
+            conn.close()
+    finally:
+        engagement.close()
+
+
+def test_schema_ddl_matches_the_models(tmp_path: Path) -> None:
+    conn = sqlite3.connect(new_file(tmp_path))
+    for table in SQLModel.metadata.sorted_tables:
+        columns = {row[1]: (row[3] == 1) for row in conn.execute(f"PRAGMA table_info({table.name})")}
+        assert set(columns) == {c.name for c in table.columns}, table.name
+        for column in table.columns:
+            if not column.primary_key:
+                assert columns[column.name] == (not column.nullable), (table.name, column.name)
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        ("text.ztmm", lambda p: p.write_text("hello, not a database"), "not an SQLite database"),
+        ("empty.ztmm", lambda p: p.write_bytes(b""), "the file is empty"),
+        ("report.ztmm", lambda p: p.write_bytes(b"%PDF-1.7\n" + b"x" * 200), "it is a PDF document"),
+    ],
+)
+def test_foreign_files_are_refused_and_left_untouched(tmp_path: Path, name: str, make: object, message: str) -> None:
+    path = tmp_path / name
+    make(path)  # type: ignore[operator]
+    before = path.read_bytes()
+    with pytest.raises(EngagementFileError, match=message):
+        open_engagement(path)
+    assert path.read_bytes() == before
+    assert not lock_path_for(path).exists()
+
+
+def test_renamed_xlsx_is_refused_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "answers.ztmm"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    before = path.read_bytes()
+    with pytest.raises(EngagementFileError, match=r"answers.ztmm: not a ZTMM engagement file \(it is a zip archive"):
+        open_engagement(path)
+    assert path.read_bytes() == before
+
+
+def test_other_sqlite_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.ztmm"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(EngagementFileError, match="an SQLite database, but not a ZTMM engagement file"):
+        open_engagement(path)
+    assert path.read_bytes() == before
+
+
+def test_newer_schema_is_refused_unchanged(tmp_path: Path) -> None:
+    path = new_file(tmp_path)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(EngagementFileError, match=r"newer version of ZTMM Workbench \(file schema 99"):
+        open_engagement(path)
+    assert path.read_bytes() == before
+
+
+def test_damaged_file_is_refused_unchanged(tmp_path: Path) -> None:
+    path = new_file(tmp_path)
+    data = bytearray(path.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    data[page_size * 2 : page_size * 2 + 64] = b"\xff" * 64  # scribble over a table page
+    path.write_bytes(bytes(data))
+    before = path.read_bytes()
+    with pytest.raises(EngagementFileError, match="damaged"):
+        check_document(path)
+    assert path.read_bytes() == before
+
+
+def test_truncated_file_is_refused(tmp_path: Path) -> None:
+    path = new_file(tmp_path)
+    path.write_bytes(path.read_bytes()[:60])
+    with pytest.raises(EngagementFileError, match="truncated"):
+        open_engagement(path)
+
+
+def test_every_released_schema_fixture_opens() -> None:
+    fixtures = sorted(FIXTURES.glob("schema-v*.ztmm"))
+    assert [f.name for f in fixtures] == [f"schema-v{v}.ztmm" for v in range(1, migrations.SCHEMA_VERSION + 1)]
+    for fixture in fixtures:
+        with open_engagement(fixture, readonly=True) as engagement:
+            assert engagement.meta().client == "Fixture Client Ltd"
+            assert engagement.results()["identity.authentication"].current is Stage.INITIAL
+
+
+def test_migration_backs_up_then_upgrades_the_working_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "old.ztmm"
+    shutil.copy(FIXTURES / "schema-v1.ztmm", path)
+    before = path.read_bytes()
+
+    def add_column(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE engagement ADD COLUMN sector VARCHAR NOT NULL DEFAULT ''")
+
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr("ztmm_desktop.store.document.SCHEMA_VERSION", 2)
+    monkeypatch.setitem(migrations.MIGRATIONS, 1, add_column)
+    document = EngagementDocument.open(path)
+    try:
+        assert document.migrated_from == 1
+        assert document.backup_path is not None and document.backup_path.read_bytes() == before
+        assert path.read_bytes() == before  # the document changes only when saved
+        conn = sqlite3.connect(document.working)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert "sector" in {row[1] for row in conn.execute("PRAGMA table_info(engagement)")}
+        conn.close()
+    finally:
+        document.close()
+
+
+def test_edits_live_in_the_working_copy_until_saved(tmp_path: Path) -> None:
+    path = new_file(tmp_path)
+    before = path.read_bytes()
+    engagement = open_engagement(path)
+    engagement.assess("1.1", ratings={Stage.INITIAL: Rating.MET})
+    assert path.read_bytes() == before
+    engagement.save()
+    engagement.close()
+    with open_engagement(path, readonly=True) as again:
+        assert again.results()["identity.authentication"].current is Stage.INITIAL
+
+
+COPY_CHECK = textwrap.dedent(
+    """
+    import sqlite3, sys
+    from pathlib import Path
+    from ztmm_desktop.services.engagement import open_engagement
+    path = Path(sys.argv[1])
+    print(sqlite3.connect(path).execute("PRAGMA quick_check").fetchone()[0])
+    with open_engagement(path, readonly=True) as e:
+        print(sum(1 for a in e.assessments().values() if a.ratings))
+    """
+)
+
+
+def test_copy_of_the_document_taken_while_open_has_every_saved_edit(tmp_path: Path) -> None:
+    path = new_file(tmp_path)
+    engagement = open_engagement(path)
+    try:
+        functions = list(engagement.catalog.functions())[:12]
+        for function in functions:
+            engagement.assess(function.id, ratings={Stage.INITIAL: Rating.MET}, comments={Stage.INITIAL: "seen"})
+        engagement.save()
+        copy = tmp_path / "copied-while-open.ztmm"
+        shutil.copyfile(path, copy)  # only the document, as a sync client or a user would
+        result = subprocess.run(
+            [sys.executable, "-c", COPY_CHECK, str(copy)], capture_output=True, text=True, cwd=ROOT, check=True
+        )
+        assert result.stdout.split() == ["ok", "12"]
+    finally:
+        engagement.close()
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from ztmm_desktop.services.engagement import open_engagement
+    e = open_engagement(Path(sys.argv[1]))
+    print("ready", flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def test_second_opener_is_told_who_holds_the_document_until_holder_dies(tmp_path: Path) -> None:
+    path = new_file(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ)
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(DocumentLocked) as caught:
+            open_engagement(path)
+        assert f"process {holder.pid}" in str(caught.value)
+        with open_engagement(path, readonly=True) as readonly:  # read-only is always possible
+            assert readonly.readonly
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+    with open_engagement(path) as engagement:  # the dead holder's lock is reclaimed
+        engagement.assess("1.2", ratings={Stage.INITIAL: Rating.PARTIAL})
+        engagement.save()
+
+
+def test_orphaned_working_copy_is_offered_and_recovered(tmp_path: Path) -> None:
+    path = new_file(tmp_path)
+    engagement = open_engagement(path)
+    engagement.assess("2.1", ratings={Stage.INITIAL: Rating.MET}, comments={Stage.INITIAL: "unsaved"})
+    engagement.document.abandon()  # as if the app had died without saving
+    (orphan,) = orphaned_working_copies()
+    assert orphan.document == path
+    with open_engagement(path, recover=orphan) as recovered:
+        assert recovered.assessment("2.1").rating(Stage.INITIAL).comment == "unsaved"
+        recovered.save()
+    assert orphaned_working_copies() == []
+
+
+def test_save_refuses_to_overwrite_a_document_changed_on_disk(tmp_path: Path) -> None:
+    path = new_file(tmp_path)
+    engagement = open_engagement(path)
+    try:
+        engagement.assess("1.1", ratings={Stage.INITIAL: Rating.MET})
+        other = new_file(tmp_path, "other.ztmm")
+        os.replace(other, path)  # a sync client dropped another version in place
+        replaced = path.read_bytes()
+        with pytest.raises(EngagementFileError, match="changed on disk since it was opened"):
+            engagement.save()
+        assert path.read_bytes() == replaced
+        target = tmp_path / "mine.ztmm"
+        engagement.save_as(target)
+        assert engagement.path == target and not lock_path_for(path).exists() and lock_path_for(target).exists()
+    finally:
+        engagement.close()
