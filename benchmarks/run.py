@@ -1,0 +1,258 @@
+"""Run every ``benchmarks/bench_*.py`` and report value, floor, ratio and target.
+
+    .venv/bin/python benchmarks/run.py [NAME ...] [--keep]
+
+Each benchmark module exposes ``run(workdir: Path) -> list[Result]`` and runs
+in a fresh child process (so a crash is isolated and its peak memory is its
+own) with a fresh temp workdir and ``ZTMM_DATA_DIR`` pointing at a temp folder.
+The large engagement is built once, through the services, and each benchmark
+gets its own copy. The table is printed and written to
+``benchmarks/out/results.json``. Missing a target does not fail the run (this
+reports, it does not gate); a benchmark that crashes does (exit code 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+if str(ROOT) not in sys.path:  # run as a script: make ``benchmarks`` importable
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import LARGE_ENV, Result  # noqa: E402
+
+OUT = BENCH_DIR / "out" / "results.json"
+CHILD_TIMEOUT = 300  # seconds per benchmark module
+
+
+@dataclass
+class Outcome:
+    """What one benchmark module produced (or how it failed)."""
+
+    module: str
+    seconds: float
+    results: list[Result] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def discover(names: list[str]) -> list[str]:
+    """Module names of ``benchmarks/bench_*.py``, filtered by substrings in ``names``."""
+    modules = [f"benchmarks.{p.stem}" for p in sorted(BENCH_DIR.glob("bench_*.py"))]
+    if names:
+        modules = [m for m in modules if any(n in m for n in names)]
+    return modules
+
+
+# -- child: one module in this process ---------------------------------------------
+
+
+def run_child(module: str, workdir: Path, result_file: Path) -> int:
+    bench = importlib.import_module(module)
+    results = bench.run(workdir)
+    if not isinstance(results, list) or not all(isinstance(r, Result) for r in results):
+        raise TypeError(f"{module}.run() must return a list of Result, not {results!r}")
+    result_file.write_text(json.dumps([r.to_json() for r in results], indent=2), encoding="utf-8")
+    return 0
+
+
+# -- parent: build, run each module in a child, report -------------------------------
+
+
+def _tail(text: str, lines: int = 25) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def build_shared_large(folder: Path) -> Outcome:
+    """Build the large engagement once with ``make_large.py`` as a script (so that path is exercised too)."""
+    folder.mkdir(parents=True)
+    target = folder / "large.ztmm"
+    env = dict(os.environ, ZTMM_DATA_DIR=str(folder / "data"))
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(BENCH_DIR / "make_large.py"), str(target)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=folder,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode != 0 or not target.is_file():
+        return Outcome("make_large", seconds, error=_tail(done.stderr or done.stdout))
+    row = Result("setup: build large engagement (make_large.py)", seconds, None, "s", note="informational")
+    return Outcome("make_large", seconds, [row])
+
+
+def run_module(module: str, folder: Path, large: Path | None) -> Outcome:
+    workdir, data = folder / "work", folder / "data"
+    workdir.mkdir(parents=True)
+    data.mkdir()
+    result_file = folder / "results.json"
+    env = dict(os.environ, ZTMM_DATA_DIR=str(data))
+    if large is not None:
+        env[LARGE_ENV] = str(large)
+    else:
+        env.pop(LARGE_ENV, None)
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", module, str(workdir), str(result_file)]
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=env, cwd=workdir, timeout=CHILD_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return Outcome(module, time.perf_counter() - start, error=f"timed out after {CHILD_TIMEOUT} s")
+    seconds = time.perf_counter() - start
+    if done.returncode != 0 or not result_file.is_file():
+        return Outcome(module, seconds, error=_tail(done.stderr or done.stdout) or f"exit code {done.returncode}")
+    results = [Result.from_json(r) for r in json.loads(result_file.read_text(encoding="utf-8"))]
+    leftovers = sorted(p.name for p in (data / "working").glob("*")) if (data / "working").is_dir() else []
+    if leftovers:
+        return Outcome(module, seconds, results, error=f"left working copies behind: {', '.join(leftovers)}")
+    return Outcome(module, seconds, results)
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "–"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 100:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _verdict(result: Result) -> str:
+    met = result.met
+    return "info" if met is None else ("yes" if met else "NO")
+
+
+def table(outcomes: list[Outcome]) -> str:
+    header = ("metric", "value", "floor", "ratio", "target", "met")
+    rows: list[tuple[str, ...]] = []
+    for outcome in outcomes:
+        for r in outcome.results:
+            ratio = "–" if r.ratio is None else f"{r.ratio:.2f}×"
+            rows.append(
+                (
+                    r.metric,
+                    f"{_number(r.value)} {r.unit}",
+                    "–" if r.floor is None else f"{_number(r.floor)} {r.unit}",
+                    ratio,
+                    r.target or "–",
+                    _verdict(r),
+                )
+            )
+        if not outcome.ok:
+            rows.append((f"{outcome.module}: CRASHED", "", "", "", "", "ERROR"))
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    right = {1, 2, 3}  # numbers line up on the right
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [
+            cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "cpus": os.cpu_count(),
+        "temp": tempfile.gettempdir(),
+    }
+
+
+def write_json(path: Path, outcomes: list[Outcome], seconds: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "total_seconds": round(seconds, 2),
+        "benchmarks": [
+            {
+                "module": o.module,
+                "status": "ok" if o.ok else "crashed",
+                "seconds": round(o.seconds, 2),
+                "error": o.error,
+                "results": [r.to_json() for r in o.results],
+            }
+            for o in outcomes
+        ],
+    }
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the ZTMM Workbench benchmarks.")
+    parser.add_argument("names", nargs="*", help="run only benchmarks whose module name contains one of these")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folders (path is printed)")
+    parser.add_argument("--json", type=Path, default=OUT, help=f"results file (default {OUT.relative_to(ROOT)})")
+    parser.add_argument("--child", nargs=3, metavar=("MODULE", "WORKDIR", "RESULTS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        module, workdir, result_file = args.child
+        return run_child(module, Path(workdir), Path(result_file))
+
+    modules = discover(args.names)
+    if not modules:
+        parser.error("no benchmark matches " + ", ".join(args.names))
+    started = time.perf_counter()
+    scratch = Path(tempfile.mkdtemp(prefix="ztmm-bench-"))
+    outcomes: list[Outcome] = []
+    try:
+        print(f"building the large engagement in {scratch} …", flush=True)
+        setup = build_shared_large(scratch / "shared")
+        outcomes.append(setup)
+        large = scratch / "shared" / "large.ztmm" if setup.ok else None
+        for module in modules:
+            print(f"running {module} …", flush=True)
+            outcome = run_module(module, scratch / module.rpartition(".")[2], large)
+            outcomes.append(outcome)
+            if not outcome.ok:
+                print(f"  {module} FAILED:\n" + "\n".join("    " + ln for ln in outcome.error.splitlines()), flush=True)
+    finally:
+        if args.keep:
+            print(f"kept {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    info = machine()
+    print()
+    print(
+        f"ZTMM Workbench benchmarks: {info['cpus']} CPUs, Python {info['python']}, SQLite {info['sqlite']}, "
+        f"{info['platform']}; {seconds:.1f} s"
+    )
+    print(table(outcomes))
+    write_json(args.json, outcomes, seconds)
+    print(f"\nwrote {args.json}")
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
