@@ -1,0 +1,93 @@
+"""The demo engagement: built from ``resources/demo/demo-engagement.yaml`` on demand.
+
+It is built afresh into the app's data folder each time it is opened, so the
+shipped description never goes stale against the file format and the consultant
+can play with it freely.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..core.stages import Rating, Stage
+from ..paths import resources_dir
+from ..store.document import data_dir
+from ..store.lock import holder_of
+from .engagement import Engagement, create_engagement
+
+DEMO_FILE = "demo-engagement.yaml"
+DEMO_BY = "Demo"
+
+
+def demo_description() -> dict[str, Any]:
+    data = yaml.safe_load((resources_dir() / "demo" / DEMO_FILE).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def build_demo(path: Path) -> Engagement:
+    """Create the demo engagement at ``path`` and return it open for editing."""
+    data = demo_description()
+    meta = data["engagement"]
+    engagement = create_engagement(
+        path,
+        client=meta["client"],
+        title=meta.get("title", ""),
+        assessors=meta.get("assessors", []),
+        start_date=meta.get("start_date"),
+        end_date=meta.get("end_date"),
+        marking=meta.get("marking", ""),
+        wording=meta.get("wording", "cisa"),
+    )
+    try:
+        for code, spec in data.get("functions", {}).items():
+            ratings = {Stage.parse(s): Rating.parse(r[0]) for s, r in spec.get("ratings", {}).items()}
+            comments = {Stage.parse(s): r[1] for s, r in spec.get("ratings", {}).items() if r[1]}
+            override = spec.get("override")
+            engagement.assess(
+                str(code),
+                ratings=ratings,
+                comments=comments,
+                override=(Stage.parse(override[0]), override[1]) if override else None,
+                target=Stage.parse(spec["target"]) if "target" in spec else None,
+                note=spec.get("notes"),
+                confidence=spec.get("confidence"),
+                priority=spec.get("priority"),
+                owner=spec.get("owner"),
+                status=spec.get("status"),
+                by=DEMO_BY,
+            )
+        for finding in data.get("findings", []):
+            engagement.add_finding(
+                str(finding["function"]),
+                finding["title"],
+                stage=Stage.parse(finding["stage"]) if finding.get("stage") else None,
+                observation=finding.get("observation", ""),
+                risk=finding.get("risk", ""),
+                recommendation=finding.get("recommendation", ""),
+                severity=finding.get("severity", "medium"),
+                by=DEMO_BY,
+            )
+        engagement.save()
+    except BaseException:
+        engagement.close()
+        raise
+    return engagement
+
+
+def open_demo() -> Engagement:
+    """A fresh copy of the demo engagement in the data folder, open for editing."""
+    folder = data_dir() / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "Demo engagement.ztmm"
+    number = 1
+    while holder_of(path) is not None:  # another window has the demo open: leave it alone
+        number += 1
+        path = folder / f"Demo engagement ({number}).ztmm"
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    return build_demo(path)
