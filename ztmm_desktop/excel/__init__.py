@@ -1,0 +1,1 @@
+"""openpyxl workbooks: the client deliverable, the questionnaire and its import."""

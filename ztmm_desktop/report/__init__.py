@@ -1,0 +1,1 @@
+"""The reportlab PDF report and its charts."""
