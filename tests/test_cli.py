@@ -6,18 +6,17 @@ import ctypes
 import json
 import os
 import pwd
-import signal
 import sqlite3
 import stat
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, run_cli
+from tests.support.processes import held_open
 
 
 @pytest.fixture
@@ -214,37 +213,17 @@ def test_newer_schema_is_refused(engagement: Path) -> None:
     assert engagement.read_bytes() == before
 
 
-HOLDER = textwrap.dedent(
-    """
-    import sys, time
-    from pathlib import Path
-    from ztmm_desktop.services.engagement import open_engagement
-    e = open_engagement(Path(sys.argv[1]))
-    print("ready", flush=True)
-    time.sleep(120)
-    """
-)
-
-
 def test_document_locked_by_another_process(engagement: Path) -> None:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(engagement)], stdout=subprocess.PIPE, text=True, cwd=ROOT
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    with held_open(engagement) as holder:
         before = engagement.read_bytes()
         user = pwd.getpwuid(os.getuid()).pw_name
         assert_refused(
             run_cli("assess", engagement, "1.1", "--rate", "initial=met"),
             f"contoso.ztmm is open in {user} on ",
         )
+        assert f"(process {holder.pid}, since " in run_cli("assess", engagement, "1.1").stderr
         assert engagement.read_bytes() == before
         assert run_cli("info", engagement).returncode == 0  # reading is still possible
-    finally:
-        holder.send_signal(signal.SIGKILL)
-        holder.wait()
-        assert holder.stdout is not None
-        holder.stdout.close()
     assert run_cli("assess", engagement, "1.1", "--rate", "initial=met").returncode == 0
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.support.processes import held_open
 from ztmm_desktop.core.errors import DocumentLocked, EngagementFileError
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services.engagement import create_engagement, open_engagement
@@ -217,35 +217,14 @@ def test_copy_of_the_document_taken_while_open_has_every_saved_edit(tmp_path: Pa
         engagement.close()
 
 
-HOLDER = textwrap.dedent(
-    """
-    import sys, time
-    from pathlib import Path
-    from ztmm_desktop.services.engagement import open_engagement
-    e = open_engagement(Path(sys.argv[1]))
-    print("ready", flush=True)
-    time.sleep(120)
-    """
-)
-
-
 def test_second_opener_is_told_who_holds_the_document_until_holder_dies(tmp_path: Path) -> None:
     path = new_file(tmp_path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ)
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    with held_open(path) as holder:
         with pytest.raises(DocumentLocked) as caught:
             open_engagement(path)
         assert f"process {holder.pid}" in str(caught.value)
         with open_engagement(path, readonly=True) as readonly:  # read-only is always possible
             assert readonly.readonly
-    finally:
-        holder.send_signal(signal.SIGKILL)
-        holder.wait()
-        assert holder.stdout is not None
-        holder.stdout.close()
     with open_engagement(path) as engagement:  # the dead holder's lock is reclaimed
         engagement.assess("1.2", ratings={Stage.INITIAL: Rating.PARTIAL})
         engagement.save()
