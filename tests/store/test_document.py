@@ -259,3 +259,18 @@ def test_save_refuses_to_overwrite_a_document_changed_on_disk(tmp_path: Path) ->
         assert engagement.path == target and not lock_path_for(path).exists() and lock_path_for(target).exists()
     finally:
         engagement.close()
+
+
+def test_opening_a_missing_file_leaves_no_lock_behind(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.ztmm"
+    with pytest.raises(EngagementFileError, match=r"gone\.ztmm: no such file"):
+        open_engagement(missing)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_crashed_read_only_session_leaves_nothing_to_recover(tmp_path: Path) -> None:
+    path = new_file(tmp_path)
+    viewer = open_engagement(path, readonly=True)
+    viewer.document.abandon()
+    assert orphaned_working_copies() == []
+    assert not viewer.document.working.exists()

@@ -175,6 +175,7 @@ class Engagement:
         self.document = document
         self.library = library
         self.catalog = library.catalog
+        self._meta: EngagementMeta | None = None
         meta = self.meta()
         if meta.catalog_id != self.catalog.id:
             document.close()
@@ -228,6 +229,13 @@ class Engagement:
     # -- reading -------------------------------------------------------------
 
     def meta(self) -> EngagementMeta:
+        # Read once: no edit changes the engagement's metadata yet. An edit that
+        # does must reset self._meta and report Changes(metadata=True).
+        if self._meta is None:
+            self._meta = self._read_meta()
+        return self._meta
+
+    def _read_meta(self) -> EngagementMeta:
         with self._session() as session:
             row = session.exec(select(EngagementRow)).one()
         return EngagementMeta(

@@ -264,6 +264,8 @@ class EngagementDocument:
         """Open ``path``; for editing unless ``readonly``. ``recover`` reuses a crashed session's copy."""
         path = path.absolute()
         lock: lockmod.DocumentLock | None = None
+        if not path.exists():
+            raise EngagementFileError(f"{path}: no such file")
         if not readonly:
             if path.exists() and not os.access(path, os.W_OK):
                 raise EngagementFileError(f"{path.name}: the file is read-only; open it read-only")
@@ -429,11 +431,12 @@ def orphaned_working_copies() -> list[Orphan]:
         except (OSError, ValueError, KeyError, TypeError):
             continue
         working = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
-        if readonly or not working.exists():
-            continue
         if working in _OPEN_WORKING:
             continue
         if pid != os.getpid() and host == socket.gethostname() and lockmod.pid_alive(pid):
+            continue
+        if readonly or not working.exists():
+            _remove_working(working)  # a read-only session's copy holds no unsaved work
             continue
         found.append(Orphan(document=document, working=working, modified=working.stat().st_mtime))
     return found
