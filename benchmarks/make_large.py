@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ztmm_desktop.core.catalog import Function
 from ztmm_desktop.core.stages import RATED_STAGES, Rating, Stage
-from ztmm_desktop.services.engagement import Engagement, create_engagement
+from ztmm_desktop.services.engagement import Engagement, Properties, create_engagement
 
 SEED = 20_251_130
 FINDINGS = 400
@@ -198,14 +198,14 @@ STEPS: list[Callable[[Engagement, random.Random, Plan], None]] = [step_assess, s
 def build_large(path: Path, *, seed: int = SEED) -> Path:
     """Create the large engagement at ``path`` (which must not exist), save it and return its path."""
     rng = random.Random(seed)
-    with create_engagement(
-        path,
+    properties = Properties(
         client="Northwind Utilities plc",
         title="Zero Trust maturity assessment (benchmark engagement)",
         assessors=ASSESSORS,
         start_date="2026-01-12",
         end_date="2026-03-20",
-    ) as engagement:
+    )
+    with create_engagement(path, properties) as engagement:
         plan = Plan(functions=engagement.functions_in_scope())
         for step in STEPS:
             step(engagement, rng, plan)

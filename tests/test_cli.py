@@ -288,3 +288,36 @@ def test_a_pillar_at_traditional_reads_as_traditional(engagement: Path) -> None:
     text = run_cli("info", engagement)
     assert text.returncode == 0, text.stderr
     assert "Identity                           0.0 (Traditional)" in text.stdout
+
+
+def test_set_changes_properties_and_records_them_in_the_audit_trail(engagement: Path) -> None:
+    result = run_cli(
+        "set", engagement, "--wording", "enterprise", "--assessor", "Lead assessor", "--assessor", "Second assessor",
+        "--start", "2026-11-02", "--end", "2026-12-18", "--scope", "1,2,6", "--by", "Lead assessor",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"updated {engagement}: Contoso Ltd — ZT baseline"
+    meta = info(engagement)["engagement"]
+    assert meta["wording"] == "enterprise"
+    assert meta["assessors"] == ["Lead assessor", "Second assessor"]
+    assert (meta["start_date"], meta["end_date"]) == ("2026-11-02", "2026-12-18")
+    assert meta["scope"] == ["identity", "devices", "cross_cutting"]
+    assert meta["title"] == "ZT baseline"  # not named, not changed
+    conn = sqlite3.connect(engagement)
+    audit = conn.execute("SELECT by, field, old, new FROM audit WHERE entity = 'engagement' ORDER BY id").fetchall()
+    conn.close()
+    assert ("Lead assessor", "wording", "cisa", "enterprise") in audit
+    assert {row[1] for row in audit} == {"wording", "assessors", "start_date", "end_date", "scope"}
+    again = run_cli("set", engagement, "--wording", "enterprise")
+    assert again.stdout.startswith("nothing changed in ")
+    cleared = run_cli("set", engagement, "--end", "")
+    assert cleared.returncode == 0 and info(engagement)["engagement"]["end_date"] is None
+
+
+def test_set_refuses_bad_properties_and_changes_nothing(engagement: Path) -> None:
+    before = engagement.read_bytes()
+    assert_refused(run_cli("set", engagement, "--client", ""), "an engagement needs a client name")
+    assert_refused(run_cli("set", engagement, "--start", "2026-12-01", "--end", "2026-11-01"), "end date is before")
+    assert_refused(run_cli("set", engagement, "--wording", "federal"), "invalid choice: 'federal'")
+    assert_refused(run_cli("set", engagement, "--scope", ","), "the scope names no pillar")
+    assert engagement.read_bytes() == before

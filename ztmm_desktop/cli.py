@@ -13,15 +13,18 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .core.errors import BadInput, ZtmmError
 from .core.scoring import FunctionResult, Rollup
 from .core.stages import Rating, Stage
 from .core.wording import WORDINGS, apply_wording
+
+if TYPE_CHECKING:
+    from .services.engagement import Properties
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT, EXIT_FAILURE = 0, 1, 2, 3
 #: Largest file read for an ``@FILE`` text argument; the text limits themselves are the services'.
@@ -64,6 +67,32 @@ def _text_value(value: str, what: str) -> str:
         raise BadInput(f"{what}: {path} is not UTF-8 text") from None
 
 
+def _property_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--title")
+    parser.add_argument("--assessor", action="append", metavar="NAME", help="repeat for each assessor")
+    parser.add_argument("--scope", help="pillars in scope, comma-separated (ids or codes); default all")
+    parser.add_argument("--start", metavar="DATE", help="YYYY-MM-DD ('' clears)")
+    parser.add_argument("--end", metavar="DATE", help="YYYY-MM-DD ('' clears)")
+    parser.add_argument("--marking", help="protective marking printed on every deliverable")
+    parser.add_argument("--wording", choices=sorted(WORDINGS), help="CISA's 'Agency' or 'Enterprise'")
+
+
+def _properties(args: argparse.Namespace, current: Properties) -> Properties:
+    """``current`` with every property the arguments name replaced."""
+    changes: dict[str, Any] = {}
+    for arg, name in (("client", "client"), ("title", "title"), ("marking", "marking"), ("wording", "wording")):
+        if getattr(args, arg) is not None:
+            changes[name] = getattr(args, arg)
+    if args.assessor is not None:
+        changes["assessors"] = tuple(args.assessor)
+    if args.scope is not None:
+        changes["scope"] = tuple(p for p in args.scope.split(",") if p.strip())
+    for arg, name in (("start", "start_date"), ("end", "end_date")):
+        if getattr(args, arg) is not None:
+            changes[name] = getattr(args, arg) or None
+    return replace(current, **changes)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ztmm", description="CISA Zero Trust Maturity Model assessments, headless.")
     parser.add_argument("--version", action="version", version=f"ztmm {__version__}")
@@ -73,13 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     new = sub.add_parser("new", help="create an engagement file")
     new.add_argument("file", type=Path)
     new.add_argument("--client", required=True)
-    new.add_argument("--title", default="")
-    new.add_argument("--assessor", action="append", default=[], metavar="NAME")
-    new.add_argument("--scope", help="pillars in scope, comma-separated (ids or codes); default all")
-    new.add_argument("--start", metavar="DATE")
-    new.add_argument("--end", metavar="DATE")
-    new.add_argument("--marking")
-    new.add_argument("--wording", choices=sorted(WORDINGS), default="cisa")
+    _property_arguments(new)
+
+    props = sub.add_parser(
+        "set", help="change an engagement's client, title, assessors, scope, dates, marking, wording"
+    )
+    props.add_argument("file", type=Path)
+    props.add_argument("--client")
+    _property_arguments(props)
+    props.add_argument("--by", metavar="NAME", help="who made the change (default: login name)")
 
     info = sub.add_parser("info", help="show an engagement: metadata, ratings, stages, roll-ups")
     info.add_argument("file", type=Path)
@@ -112,21 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .services.engagement import DEFAULT_MARKING, create_engagement
+    from .services.engagement import Properties, create_engagement
 
-    scope = [p for p in args.scope.split(",") if p.strip()] if args.scope is not None else None
-    with create_engagement(
-        args.file,
-        client=args.client,
-        title=args.title,
-        assessors=args.assessor,
-        scope=scope,
-        start_date=args.start,
-        end_date=args.end,
-        marking=args.marking if args.marking is not None else DEFAULT_MARKING,
-        wording=args.wording,
-    ) as engagement:
+    properties = _properties(args, Properties(client=args.client))
+    with create_engagement(args.file, properties) as engagement:
         print(f"created {engagement.path} (engagement {engagement.meta().id})")
+    return EXIT_OK
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    from .services.engagement import open_engagement
+
+    with open_engagement(args.file) as engagement:
+        changes = engagement.update_properties(_properties(args, engagement.properties()), by=args.by)
+        if changes:
+            engagement.save()
+        meta = engagement.meta()
+    what = "updated" if changes else "nothing changed in"
+    print(f"{what} {args.file}: {meta.client}" + (f" — {meta.title}" if meta.title else ""))
     return EXIT_OK
 
 
@@ -349,7 +383,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"new": cmd_new, "info": cmd_info, "catalog": cmd_catalog, "assess": cmd_assess}
+COMMANDS = {"new": cmd_new, "set": cmd_set, "info": cmd_info, "catalog": cmd_catalog, "assess": cmd_assess}
 
 
 def _check_arguments(argv: Sequence[str]) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from ztmm_desktop.services.engagement import create_engagement
+from ztmm_desktop.services.engagement import Properties, create_engagement
 from ztmm_desktop.store.document import orphaned_working_copies
 
 KILLS = 50
@@ -63,7 +63,7 @@ def acknowledged_comments(working: Path) -> set[str]:
 @pytest.mark.slow
 def test_sigkill_at_random_moments_loses_no_acknowledged_edit(tmp_path: Path) -> None:
     document = tmp_path / "crash.ztmm"
-    create_engagement(document, client="Crash Test Dummies Inc").close()
+    create_engagement(document, Properties(client="Crash Test Dummies Inc")).close()
     rng = random.Random(20261129)
     total_acks = 0
     for run in range(KILLS):

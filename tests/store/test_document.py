@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 from tests.support.processes import held_open
 from ztmm_desktop.core.errors import DocumentLocked, EngagementFileError
 from ztmm_desktop.core.stages import Rating, Stage
-from ztmm_desktop.services.engagement import create_engagement, open_engagement
+from ztmm_desktop.services.engagement import Properties, create_engagement, open_engagement
 from ztmm_desktop.store import migrations
 from ztmm_desktop.store.document import EngagementDocument, check_document, orphaned_working_copies
 from ztmm_desktop.store.lock import lock_path_for
@@ -28,7 +28,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 def new_file(tmp_path: Path, name: str = "client.ztmm") -> Path:
     path = tmp_path / name
-    create_engagement(path, client="Fabrikam", assessors=["Consultant One"]).close()
+    create_engagement(path, Properties(client="Fabrikam", assessors=("Consultant One",))).close()
     return path
 
 

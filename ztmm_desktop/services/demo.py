@@ -17,7 +17,7 @@ from ..core.stages import Rating, Stage
 from ..paths import resources_dir
 from ..store.document import data_dir
 from ..store.lock import holder_of
-from .engagement import Engagement, create_engagement
+from .engagement import Engagement, Properties, create_engagement
 
 DEMO_FILE = "demo-engagement.yaml"
 DEMO_BY = "Demo"
@@ -35,13 +35,15 @@ def build_demo(path: Path) -> Engagement:
     meta = data["engagement"]
     engagement = create_engagement(
         path,
-        client=meta["client"],
-        title=meta.get("title", ""),
-        assessors=meta.get("assessors", []),
-        start_date=meta.get("start_date"),
-        end_date=meta.get("end_date"),
-        marking=meta.get("marking", ""),
-        wording=meta.get("wording", "cisa"),
+        Properties(
+            client=meta["client"],
+            title=meta.get("title", ""),
+            assessors=tuple(meta.get("assessors", ())),
+            start_date=meta.get("start_date"),
+            end_date=meta.get("end_date"),
+            marking=meta.get("marking", ""),
+            wording=meta.get("wording", "cisa"),
+        ),
     )
     try:
         for code, spec in data.get("functions", {}).items():

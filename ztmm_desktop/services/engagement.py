@@ -12,16 +12,17 @@ import datetime as dt
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from sqlmodel import Session, select
 
 from .. import __version__
-from ..core.catalog import Function
+from ..core.catalog import Catalog, Function
 from ..core.errors import BadInput, EngagementFileError
 from ..core.scoring import (
     FunctionAssessment,
@@ -330,7 +331,34 @@ class Engagement:
             rows = list(session.exec(select(AuditRow).order_by(AuditRow.id)))  # type: ignore[arg-type]
         return [AuditEntry(r.at, r.by, r.entity, r.key, r.field, r.old, r.new) for r in rows]
 
+    def properties(self) -> Properties:
+        meta = self.meta()
+        return Properties(
+            client=meta.client,
+            title=meta.title,
+            assessors=meta.assessors,
+            scope=meta.scope,
+            start_date=meta.start_date,
+            end_date=meta.end_date,
+            marking=meta.marking,
+            wording=meta.wording,
+        )
+
     # -- editing -------------------------------------------------------------
+
+    def update_properties(self, properties: Properties, *, by: str | None = None) -> Changes:
+        """Change client, title, assessors, scope, dates, marking or wording."""
+        columns = _property_columns(properties, self.catalog)
+        with self._edit(by) as (session, audit):
+            row = session.exec(select(EngagementRow)).one()
+            changed = False
+            for name in PROPERTY_COLUMNS:
+                changed |= audit.record("engagement", row.id, name, getattr(row, name), columns[name])
+                setattr(row, name, columns[name])
+            if not changed:
+                session.rollback()
+        self._meta = None
+        return Changes(metadata=True) if changed else Changes()
 
     def assess(
         self,
@@ -472,51 +500,65 @@ def _initialiser(row: EngagementRow) -> object:
     return initialise
 
 
-def create_engagement(
-    path: Path,
-    *,
-    client: str,
-    title: str = "",
-    assessors: Iterable[str] = (),
-    scope: Iterable[str] | None = None,
-    start_date: str | None = None,
-    end_date: str | None = None,
-    marking: str = DEFAULT_MARKING,
-    wording: str = CISA,
-    library: Library | None = None,
-) -> Engagement:
+@dataclass(frozen=True)
+class Properties:
+    """What the consultant sets about an engagement (the properties dialog, ``ztmm new``/``set``)."""
+
+    client: str
+    title: str = ""
+    assessors: tuple[str, ...] = ()
+    scope: tuple[str, ...] | None = None  # pillar ids, codes or names; None: every pillar
+    start_date: str | None = None
+    end_date: str | None = None
+    marking: str = DEFAULT_MARKING
+    wording: str = CISA
+
+
+PROPERTY_COLUMNS = ("client", "title", "assessors", "scope", "start_date", "end_date", "marking", "wording")
+
+
+def _property_columns(props: Properties, catalog: Catalog) -> dict[str, str | None]:
+    """Validate ``props`` and return the engagement columns they set, normalised."""
+    if not props.client.strip():
+        raise BadInput("an engagement needs a client name")
+    for value, what in ((props.client, "client"), (props.title, "title"), (props.marking, "marking")):
+        check_text(value, what, MAX_NAME)
+    names = [check_text(a.strip(), "assessor", MAX_NAME) for a in props.assessors if a.strip()]
+    wanted = {catalog.pillar(p).id for p in props.scope} if props.scope is not None else None
+    scope = [p.id for p in catalog.pillars if wanted is None or p.id in wanted]
+    if not scope:
+        raise BadInput("the scope names no pillar")
+    if props.wording not in WORDINGS:
+        raise BadInput(f"unknown wording {props.wording!r} (expected one of: {', '.join(WORDINGS)})")
+    start, end = _parse_date(props.start_date, "start date"), _parse_date(props.end_date, "end date")
+    if start and end and end < start:
+        raise BadInput("the end date is before the start date")
+    return {
+        "client": props.client.strip(),
+        "title": props.title.strip(),
+        "assessors": json.dumps(names, ensure_ascii=False),
+        "scope": json.dumps(scope),
+        "start_date": start,
+        "end_date": end,
+        "marking": props.marking.strip(),
+        "wording": props.wording,
+    }
+
+
+def create_engagement(path: Path, properties: Properties, *, library: Library | None = None) -> Engagement:
     """Make a new engagement file at ``path`` and open it for editing."""
     library = library or default_library()
     catalog = library.catalog
-    if not client.strip():
-        raise BadInput("an engagement needs a client name")
-    for value, what in ((client, "client"), (title, "title"), (marking, "marking")):
-        check_text(value, what, MAX_NAME)
-    names = [check_text(a.strip(), "assessor", MAX_NAME) for a in assessors if a.strip()]
-    pillars = [catalog.pillar(p).id for p in scope] if scope is not None else [p.id for p in catalog.pillars]
-    if not pillars:
-        raise BadInput("the scope names no pillar")
-    if wording not in WORDINGS:
-        raise BadInput(f"unknown wording {wording!r} (expected one of: {', '.join(WORDINGS)})")
-    start, end = _parse_date(start_date, "start date"), _parse_date(end_date, "end date")
-    if start and end and end < start:
-        raise BadInput("the end date is before the start date")
-    row = EngagementRow(
-        id=str(uuid.uuid4()),
-        client=client.strip(),
-        title=title.strip(),
-        scope=json.dumps([p.id for p in catalog.pillars if p.id in pillars]),
-        assessors=json.dumps(names),
-        start_date=start,
-        end_date=end,
-        marking=marking.strip(),
-        wording=wording,
-        catalog_id=catalog.id,
-        catalog_version=catalog.version,
-        guidance_packs=json.dumps([f"{p.id}@{p.version}" for p in library.packs]),
-        created_at=now(),
-        created_with=f"ZTMM Workbench {__version__}",
-    )
+    values: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        **_property_columns(properties, catalog),
+        "catalog_id": catalog.id,
+        "catalog_version": catalog.version,
+        "guidance_packs": json.dumps([f"{p.id}@{p.version}" for p in library.packs]),
+        "created_at": now(),
+        "created_with": f"ZTMM Workbench {__version__}",
+    }
+    row = EngagementRow(**values)
     document = EngagementDocument.create(path, _initialiser(row))  # type: ignore[arg-type]
     return Engagement(document, library)
 
