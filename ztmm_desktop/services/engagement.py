@@ -118,6 +118,9 @@ class Finding:
     created_at: str
     created_by: str
 
+    def draft(self) -> FindingDraft:
+        return FindingDraft(self.title, self.stage, self.observation, self.risk, self.recommendation, self.severity)
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -457,33 +460,95 @@ class Engagement:
         recommendation: str = "",
         severity: str = "medium",
         by: str | None = None,
+        finding_id: str | None = None,
     ) -> tuple[str, Changes]:
+        """Record a finding on a function; ``finding_id`` lets redo re-create the same finding."""
+        draft = FindingDraft(title, stage, observation, risk, recommendation, severity)
+        return self.restore_finding(function_key, draft, finding_id=finding_id or uuid.uuid4().hex, by=by)
+
+    def restore_finding(
+        self, function_key: str, draft: FindingDraft, *, finding_id: str, by: str | None = None
+    ) -> tuple[str, Changes]:
+        """Insert a finding with a given id (new, or put back by undo)."""
         function = self.catalog.function(function_key)
-        if not title.strip():
-            raise BadInput("a finding needs a title")
-        check_text(title, "finding title", MAX_NAME)
-        for text, what in ((observation, "observation"), (risk, "risk"), (recommendation, "recommendation")):
-            check_text(text, f"finding {what}")
-        level = _choice(severity, SEVERITY, "severity")
-        finding_id = uuid.uuid4().hex
+        values = _finding_values(draft)
         with self._edit(by) as (session, audit):
+            if session.get(FindingRow, finding_id) is not None:
+                raise BadInput(f"finding {finding_id} already exists")
             session.add(
                 FindingRow(
                     id=finding_id,
                     function_id=function.id,
-                    stage=stage.key if stage is not None else None,
-                    title=title.strip(),
-                    observation=observation,
-                    risk=risk,
-                    recommendation=recommendation,
-                    severity=level,
+                    **values,
                     created_at=audit.at,
                     created_by=audit.by,
                     updated_at=audit.at,
                 )
             )
-            audit.record("finding", finding_id, "title", None, title.strip())
+            audit.record("finding", finding_id, "created", None, values["title"])
         return finding_id, Changes(findings=frozenset({finding_id}), functions=frozenset({function.id}))
+
+    def update_finding(self, finding_id: str, draft: FindingDraft, *, by: str | None = None) -> Changes:
+        values = _finding_values(draft)
+        with self._edit(by) as (session, audit):
+            row = session.get(FindingRow, finding_id)
+            if row is None:
+                raise BadInput(f"no finding {finding_id}")
+            changed = False
+            for name, value in values.items():
+                changed |= audit.record("finding", finding_id, name, getattr(row, name), value)
+                setattr(row, name, value)
+            if changed:
+                row.updated_at = audit.at
+            else:
+                session.rollback()
+            function_id = row.function_id
+        if not changed:
+            return Changes()
+        return Changes(findings=frozenset({finding_id}), functions=frozenset({function_id}))
+
+    def remove_finding(self, finding_id: str, *, by: str | None = None) -> tuple[Finding, Changes]:
+        """Delete a finding; returns it so that undo can put it back."""
+        found = next((f for f in self.findings() if f.id == finding_id), None)
+        if found is None:
+            raise BadInput(f"no finding {finding_id}")
+        with self._edit(by) as (session, audit):
+            row = session.get(FindingRow, finding_id)
+            session.delete(row)
+            audit.record("finding", finding_id, "removed", found.title, None)
+        return found, Changes(findings=frozenset({finding_id}), functions=frozenset({found.function_id}))
+
+
+@dataclass(frozen=True)
+class FindingDraft:
+    """The fields of a finding a consultant writes (the finding dialog's contents)."""
+
+    title: str
+    stage: Stage | None = None
+    observation: str = ""
+    risk: str = ""
+    recommendation: str = ""
+    severity: str = "medium"
+
+
+def _finding_values(draft: FindingDraft) -> dict[str, Any]:
+    if not draft.title.strip():
+        raise BadInput("a finding needs a title")
+    check_text(draft.title, "finding title", MAX_NAME)
+    for text, what in (
+        (draft.observation, "observation"),
+        (draft.risk, "risk"),
+        (draft.recommendation, "recommendation"),
+    ):
+        check_text(text, f"finding {what}")
+    return {
+        "stage": draft.stage.key if draft.stage is not None else None,
+        "title": draft.title.strip(),
+        "observation": draft.observation,
+        "risk": draft.risk,
+        "recommendation": draft.recommendation,
+        "severity": _choice(draft.severity, SEVERITY, "severity"),
+    }
 
 
 # -- creating and opening -------------------------------------------------------
