@@ -372,6 +372,7 @@ class Engagement:
         override: tuple[Stage, str] | None = None,
         clear_override: bool = False,
         target: Stage | None = None,
+        clear_target: bool = False,
         note: str | None = None,
         confidence: str | None = None,
         priority: str | None = None,
@@ -388,6 +389,8 @@ class Engagement:
                 raise BadInput(f"{stage.label} is the floor of the model and is not rated")
         for stage, text in comments.items():
             check_text(text, f"comment for {function.code} {stage.label}")
+        if target is not None and clear_target:
+            raise BadInput("give either a target or clear it, not both")
         if override is not None:
             if clear_override:
                 raise BadInput("give either an override or clear it, not both")
@@ -413,6 +416,9 @@ class Engagement:
             if target is not None:
                 changed |= audit.record("function", key, "target", row.target, target.key)
                 row.target = target.key
+            if clear_target:
+                changed |= audit.record("function", key, "target", row.target, None)
+                row.target = None
             if override is not None:
                 changed |= audit.record("function", key, "override", row.override_stage, override[0].key)
                 changed |= audit.record("function", key, "override_reason", row.override_reason, override[1])

@@ -1,0 +1,72 @@
+"""Edit requests: what a view asks to change, as plain values.
+
+Views (function page, tree, dashboard) never call the services to change
+anything; they emit one of these, and the main window turns it into an undoable
+command (``edits.py``) on the document's undo stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.stages import Rating, Stage
+from ..services.engagement import FindingDraft
+
+#: The per-function text and choice fields a view may set with ``SetField``.
+FUNCTION_FIELDS = ("confidence", "priority", "owner", "status", "notes")
+
+
+@dataclass(frozen=True)
+class SetRating:
+    function_id: str
+    stage: Stage  # Initial, Advanced or Optimal
+    rating: Rating
+
+
+@dataclass(frozen=True)
+class SetComment:
+    function_id: str
+    stage: Stage
+    comment: str
+
+
+@dataclass(frozen=True)
+class SetOverride:
+    """Override the derived current stage (``stage``) with a reason; ``stage=None`` clears it."""
+
+    function_id: str
+    stage: Stage | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SetTarget:
+    function_id: str
+    stage: Stage | None  # None clears the target
+
+
+@dataclass(frozen=True)
+class SetField:
+    function_id: str
+    name: str  # one of FUNCTION_FIELDS
+    value: str
+
+
+@dataclass(frozen=True)
+class AddFinding:
+    function_id: str
+    draft: FindingDraft
+
+
+@dataclass(frozen=True)
+class EditFinding:
+    finding_id: str
+    draft: FindingDraft
+
+
+@dataclass(frozen=True)
+class RemoveFinding:
+    finding_id: str
+
+
+EditRequest = SetRating | SetComment | SetOverride | SetTarget | SetField | AddFinding | EditFinding | RemoveFinding
