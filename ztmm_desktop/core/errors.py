@@ -34,6 +34,10 @@ class EngagementFileError(ZtmmError):
     """The engagement file cannot be opened or written as asked."""
 
 
+class ReadOnlyLocation(EngagementFileError):
+    """The document or its folder cannot be written; it can still be opened read-only."""
+
+
 class DocumentLocked(EngagementFileError):
     """Another process holds the document."""
 

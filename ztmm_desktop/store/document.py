@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from ..core.errors import EngagementFileError
+from ..core.errors import EngagementFileError, ReadOnlyLocation
 from . import lock as lockmod
 from .migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 
@@ -267,8 +267,8 @@ class EngagementDocument:
         if not path.exists():
             raise EngagementFileError(f"{path}: no such file")
         if not readonly:
-            if path.exists() and not os.access(path, os.W_OK):
-                raise EngagementFileError(f"{path.name}: the file is read-only; open it read-only")
+            if not os.access(path, os.W_OK):
+                raise ReadOnlyLocation(f"{path.name}: the file is read-only; open it read-only")
             lock = lockmod.DocumentLock(path)
             lock.acquire()
         working = cls._new_working_path()
@@ -440,3 +440,8 @@ def orphaned_working_copies() -> list[Orphan]:
             continue
         found.append(Orphan(document=document, working=working, modified=working.stat().st_mtime))
     return found
+
+
+def discard_orphan(orphan: Orphan) -> None:
+    """Throw away a crashed session's unsaved work (the user chose not to recover it)."""
+    _remove_working(orphan.working)

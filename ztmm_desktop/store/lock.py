@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.errors import DocumentLocked, EngagementFileError
+from ..core.errors import DocumentLocked, EngagementFileError, ReadOnlyLocation
 
 #: An empty or unreadable lock file older than this is taken to be a crash leftover.
 GARBLED_LOCK_GRACE_SECONDS = 10.0
@@ -89,7 +89,7 @@ class DocumentLock:
                 raise DocumentLocked(f"{self.document.name} is open in {who}", who) from None
             except OSError as err:
                 if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                    raise EngagementFileError(
+                    raise ReadOnlyLocation(
                         f"cannot write in the folder of {self.document.name} ({err.strerror}); "
                         "open it read-only or copy it to a writable folder"
                     ) from None

@@ -1,0 +1,107 @@
+"""Every edit request undoes and redoes exactly, with a meaningful undo text."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QUndoStack
+
+from ztmm_desktop.core.errors import BadInput, ZtmmError
+from ztmm_desktop.core.stages import RATED_STAGES, Rating, Stage
+from ztmm_desktop.services.engagement import Changes, Engagement, FindingDraft, Properties, create_engagement
+from ztmm_desktop.ui.edits import make_command
+from ztmm_desktop.ui.requests import (
+    AddFinding,
+    EditFinding,
+    EditRequest,
+    RemoveFinding,
+    SetComment,
+    SetField,
+    SetOverride,
+    SetRating,
+    SetTarget,
+)
+
+pytestmark = pytest.mark.gui
+
+AUTH = "identity.authentication"
+
+
+@pytest.fixture
+def engagement(tmp_path: Path):  # type: ignore[no-untyped-def]
+    e = create_engagement(tmp_path / "u.ztmm", Properties(client="Undo Ltd"))
+    yield e
+    e.close()
+
+
+def snapshot(e: Engagement) -> tuple[object, ...]:
+    """What the user sees: every rating and field (an absent rating reads as not assessed)."""
+    functions = {
+        fid: (tuple(a.rating(stage) for stage in RATED_STAGES), replace(a, ratings={}))
+        for fid, a in e.assessments().items()
+    }
+    return (functions, [(f.id, f.draft()) for f in e.findings()])
+
+
+def push(stack: QUndoStack, e: Engagement, request: EditRequest, seen: list[Changes]) -> None:
+    def fail(err: ZtmmError) -> None:
+        raise AssertionError(err)
+
+    command = make_command(e, request, seen.append, fail)
+    assert command is not None
+    stack.push(command)
+
+
+def test_each_request_undoes_and_redoes(engagement: Engagement, qtbot: object) -> None:
+    stack = QUndoStack()
+    seen: list[Changes] = []
+    requests: list[EditRequest] = [
+        SetRating(AUTH, Stage.INITIAL, Rating.MET),
+        SetComment(AUTH, Stage.INITIAL, "MFA for everyone"),
+        SetTarget(AUTH, Stage.OPTIMAL),
+        SetOverride(AUTH, Stage.ADVANCED, "compensating controls"),
+        SetField(AUTH, "owner", "IAM team"),
+        SetField(AUTH, "notes", "Workshop 1"),
+        AddFinding(AUTH, FindingDraft("Legacy protocols allowed", Stage.ADVANCED, severity="high")),
+    ]
+    states = [snapshot(engagement)]
+    for request in requests:
+        push(stack, engagement, request, seen)
+        states.append(snapshot(engagement))
+    (finding,) = engagement.findings()
+    for request in (EditFinding(finding.id, FindingDraft("Legacy auth allowed", severity="critical")),
+                    RemoveFinding(finding.id), SetOverride(AUTH, None), SetTarget(AUTH, None)):  # fmt: skip
+        push(stack, engagement, request, seen)
+        states.append(snapshot(engagement))
+    assert [stack.text(i) for i in range(stack.count())] == [
+        "Rate 1.1 Initial: met",
+        "Comment on 1.1 Initial",
+        "Target 1.1: Optimal",
+        "Override 1.1: Advanced",
+        "Set owner of 1.1",
+        "Set notes of 1.1",
+        "Add finding to 1.1: Legacy protocols allowed",
+        "Edit finding: Legacy protocols allowed",
+        "Remove finding: Legacy auth allowed",
+        "Clear override of 1.1",
+        "Clear target of 1.1",
+    ]
+    for expected in reversed(states[:-1]):
+        stack.undo()
+        assert snapshot(engagement) == expected
+    for expected in states[1:]:
+        stack.redo()
+        assert snapshot(engagement) == expected
+    assert all(AUTH in c.functions for c in seen)
+
+
+def test_refused_and_empty_edits_never_reach_the_stack(engagement: Engagement, qtbot: object) -> None:
+    seen: list[Changes] = []
+    with pytest.raises(BadInput, match="needs a reason"):
+        make_command(engagement, SetOverride(AUTH, Stage.OPTIMAL, "  "), seen.append, print)
+    with pytest.raises(BadInput, match="a finding needs a title"):
+        make_command(engagement, AddFinding(AUTH, FindingDraft("")), seen.append, print)
+    assert make_command(engagement, SetRating(AUTH, Stage.INITIAL, Rating.NOT_ASSESSED), seen.append, print) is None
+    assert seen == [] and engagement.audit_log() == []

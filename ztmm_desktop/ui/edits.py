@@ -1,0 +1,184 @@
+"""Undoable edits: each request from a view becomes a QUndoCommand on the document's stack.
+
+A command knows its request and the request that undoes it, computed from the
+engagement's state when the command is made. The first application happens
+before the command is pushed (so a refused edit never reaches the stack and the
+user sees why); QUndoStack's own first redo() then only reports the changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtGui import QUndoCommand
+
+from ..core.errors import BadInput, ZtmmError
+from ..core.stages import Rating
+from ..services.engagement import Changes, Engagement, FindingDraft
+from .requests import (
+    FUNCTION_FIELDS,
+    AddFinding,
+    EditFinding,
+    EditRequest,
+    RemoveFinding,
+    SetComment,
+    SetField,
+    SetOverride,
+    SetRating,
+    SetTarget,
+)
+
+
+@dataclass(frozen=True)
+class _RestoreFinding:
+    """Internal: put a finding (back) under a known id."""
+
+    function_id: str
+    draft: FindingDraft
+    finding_id: str
+
+
+Operation = EditRequest | _RestoreFinding
+
+
+def apply_operation(engagement: Engagement, op: Operation) -> Changes:
+    """Carry out one operation through the services and say what changed."""
+    match op:
+        case SetRating(function_id, stage, rating):
+            return engagement.assess(function_id, ratings={stage: rating})
+        case SetComment(function_id, stage, comment):
+            return engagement.assess(function_id, comments={stage: comment})
+        case SetOverride(function_id, None, _):
+            return engagement.assess(function_id, clear_override=True)
+        case SetOverride(function_id, stage, reason) if stage is not None:
+            return engagement.assess(function_id, override=(stage, reason))
+        case SetTarget(function_id, None):
+            return engagement.assess(function_id, clear_target=True)
+        case SetTarget(function_id, stage) if stage is not None:
+            return engagement.assess(function_id, target=stage)
+        case SetField(function_id, name, value):
+            if name not in FUNCTION_FIELDS:
+                raise BadInput(f"unknown field {name!r}")
+            return engagement.assess(function_id, **{"note" if name == "notes" else name: value})
+        case _RestoreFinding(function_id, draft, finding_id):
+            return engagement.restore_finding(function_id, draft, finding_id=finding_id)[1]
+        case EditFinding(finding_id, draft):
+            return engagement.update_finding(finding_id, draft)
+        case RemoveFinding(finding_id):
+            return engagement.remove_finding(finding_id)[1]
+    raise BadInput(f"cannot apply {op!r}")
+
+
+def _finding(engagement: Engagement, finding_id: str) -> tuple[str, FindingDraft, str]:
+    for finding in engagement.findings():
+        if finding.id == finding_id:
+            return finding.function_id, finding.draft(), finding.title
+    raise BadInput(f"no finding {finding_id}")
+
+
+def plan(engagement: Engagement, request: EditRequest) -> tuple[Operation, Operation, str]:
+    """The operation for ``request``, the one that undoes it, and the undo text."""
+    catalog = engagement.catalog
+    match request:
+        case SetRating(function_id, stage, rating):
+            code = catalog.function(function_id).code
+            old = engagement.assessment(function_id).rating(stage).rating
+            return request, SetRating(function_id, stage, old), f"Rate {code} {stage.label}: {rating.label.lower()}"
+        case SetComment(function_id, stage, _):
+            code = catalog.function(function_id).code
+            old_comment = engagement.assessment(function_id).rating(stage).comment
+            return request, SetComment(function_id, stage, old_comment), f"Comment on {code} {stage.label}"
+        case SetOverride(function_id, stage, _):
+            code = catalog.function(function_id).code
+            a = engagement.assessment(function_id)
+            undo = SetOverride(function_id, a.override_stage, a.override_reason)
+            text = f"Override {code}: {stage.label}" if stage is not None else f"Clear override of {code}"
+            return request, undo, text
+        case SetTarget(function_id, stage):
+            code = catalog.function(function_id).code
+            old_target = engagement.assessment(function_id).target
+            text = f"Target {code}: {stage.label}" if stage is not None else f"Clear target of {code}"
+            return request, SetTarget(function_id, old_target), text
+        case SetField(function_id, name, _):
+            code = catalog.function(function_id).code
+            old_value = getattr(engagement.assessment(function_id), name, None)
+            if old_value is None:
+                raise BadInput(f"unknown field {name!r}")
+            return request, SetField(function_id, name, old_value), f"Set {name} of {code}"
+        case AddFinding(function_id, draft):
+            code = catalog.function(function_id).code
+            finding_id = uuid.uuid4().hex
+            forward = _RestoreFinding(catalog.function(function_id).id, draft, finding_id)
+            return forward, RemoveFinding(finding_id), f"Add finding to {code}: {draft.title.strip()}"
+        case EditFinding(finding_id, _):
+            _, old_draft, title = _finding(engagement, finding_id)
+            return request, EditFinding(finding_id, old_draft), f"Edit finding: {title}"
+        case RemoveFinding(finding_id):
+            function_id, old_draft, title = _finding(engagement, finding_id)
+            return request, _RestoreFinding(function_id, old_draft, finding_id), f"Remove finding: {title}"
+    raise BadInput(f"cannot plan {request!r}")
+
+
+class EditCommand(QUndoCommand):
+    """One undoable edit of the engagement."""
+
+    def __init__(
+        self,
+        engagement: Engagement,
+        forward: Operation,
+        backward: Operation,
+        text: str,
+        changed: Callable[[Changes], None],
+        failed: Callable[[ZtmmError], None],
+    ) -> None:
+        super().__init__(text)
+        self.engagement = engagement
+        self.forward, self.backward = forward, backward
+        self._changed, self._failed = changed, failed
+        self._applied_once = True  # make_command already applied it
+
+    def _run(self, op: Operation) -> None:
+        try:
+            changes = apply_operation(self.engagement, op)
+        except ZtmmError as err:  # e.g. the document became read-only: tell the user, keep the app alive
+            self._failed(err)
+            return
+        self._changed(changes)
+
+    def redo(self) -> None:
+        if self._applied_once:
+            self._applied_once = False
+            return
+        self._run(self.forward)
+
+    def undo(self) -> None:
+        self._run(self.backward)
+
+
+def make_command(
+    engagement: Engagement,
+    request: EditRequest,
+    changed: Callable[[Changes], None],
+    failed: Callable[[ZtmmError], None],
+) -> EditCommand | None:
+    """Apply ``request`` now; return the command to push, or None when nothing changed.
+
+    Raises ``ZtmmError`` (nothing changed, nothing to push) when the request is refused.
+    """
+    forward, backward, text = plan(engagement, request)
+    changes = apply_operation(engagement, forward)
+    if not changes:
+        return None
+    changed(changes)
+    return EditCommand(engagement, forward, backward, text, changed, failed)
+
+
+RATING_KEYS: dict[int, Rating] = {
+    1: Rating.MET,
+    2: Rating.PARTIAL,
+    3: Rating.NOT_MET,
+    4: Rating.NOT_APPLICABLE,
+    5: Rating.NOT_ASSESSED,
+}
