@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/ztmm-desktop $(FILE)
+	$(BIN)/ztmm-desktop $(if $(FILE),"$(FILE)",--demo)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

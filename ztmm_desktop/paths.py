@@ -1,7 +1,8 @@
-"""Where the shipped data lives: the catalog and resources folders."""
+"""Where things live: the shipped catalog and resources, and the per-user data folder."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -21,3 +22,16 @@ def catalog_dir() -> Path:
 
 def resources_dir() -> Path:
     return _first_existing(_PACKAGE.parent / "resources", _PACKAGE / "_data" / "resources")
+
+
+def data_dir() -> Path:
+    """The app's private data folder (working copies, migration backups, settings in tests).
+
+    ``ZTMM_DATA_DIR`` overrides it (tests, portable use).
+    """
+    override = os.environ.get("ZTMM_DATA_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("ZTMM Workbench", appauthor=False))

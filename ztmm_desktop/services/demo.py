@@ -14,8 +14,7 @@ from typing import Any
 import yaml
 
 from ..core.stages import Rating, Stage
-from ..paths import resources_dir
-from ..store.document import data_dir
+from ..paths import data_dir, resources_dir
 from ..store.lock import holder_of
 from .engagement import Engagement, Properties, create_engagement
 

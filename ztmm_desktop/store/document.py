@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..core.errors import EngagementFileError, ReadOnlyLocation
+from ..paths import data_dir
 from . import lock as lockmod
 from .migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 
@@ -49,16 +50,6 @@ CONNECTION_PRAGMAS = (
     "PRAGMA trusted_schema = OFF",
     "PRAGMA busy_timeout = 10000",
 )
-
-
-def data_dir() -> Path:
-    """The app's private data folder (working copies, migration backups)."""
-    override = os.environ.get("ZTMM_DATA_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("ZTMM Workbench", appauthor=False))
 
 
 def _describe_foreign(head: bytes) -> str | None:

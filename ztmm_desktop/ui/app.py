@@ -1,39 +1,28 @@
-"""``ztmm-desktop [FILE]``: open an engagement in the window (the demo when no file is given)."""
+"""``ztmm-desktop [FILE] [--demo]``: the application's entry point."""
 
 from __future__ import annotations
 
+import argparse
 import sys
-from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QMessageBox
-
-from ..core.errors import ZtmmError
-from ..services.demo import open_demo
-from ..services.engagement import Engagement, open_engagement
-from .main_window import MainWindow
-
-
-def open_for_window(argv: list[str]) -> Engagement:
-    if argv:
-        return open_engagement(Path(argv[0]))
-    return open_demo()
+from PySide6.QtWidgets import QApplication
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    parser = argparse.ArgumentParser(prog="ztmm-desktop", description="ZTMM Workbench")
+    parser.add_argument("file", nargs="?", help="an engagement file (.ztmm) to open")
+    parser.add_argument("--demo", action="store_true", help="open the demo engagement when no file is given")
+    args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("ZTMM Workbench")
-    try:
-        engagement = open_for_window(args)
-    except ZtmmError as err:
-        QMessageBox.critical(None, "ZTMM Workbench", str(err))
-        return 2
-    window = MainWindow(engagement)
-    window.show()
-    try:
-        return app.exec()
-    finally:
-        engagement.close()
+    app.setOrganizationName("ZTMM Workbench")
+    from .main_window import start
+
+    window = start([args.file] if args.file else [], demo=args.demo)
+    code = app.exec()
+    del window
+    return code
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from .requests import (
     SetComment,
     SetField,
     SetOverride,
+    SetProperties,
     SetRating,
     SetTarget,
 )
@@ -40,7 +41,7 @@ class _RestoreFinding:
     finding_id: str
 
 
-Operation = EditRequest | _RestoreFinding
+Operation = EditRequest | SetProperties | _RestoreFinding
 
 
 def apply_operation(engagement: Engagement, op: Operation) -> Changes:
@@ -68,6 +69,8 @@ def apply_operation(engagement: Engagement, op: Operation) -> Changes:
             return engagement.update_finding(finding_id, draft)
         case RemoveFinding(finding_id):
             return engagement.remove_finding(finding_id)[1]
+        case SetProperties(properties):
+            return engagement.update_properties(properties)
     raise BadInput(f"cannot apply {op!r}")
 
 
@@ -78,7 +81,7 @@ def _finding(engagement: Engagement, finding_id: str) -> tuple[str, FindingDraft
     raise BadInput(f"no finding {finding_id}")
 
 
-def plan(engagement: Engagement, request: EditRequest) -> tuple[Operation, Operation, str]:
+def plan(engagement: Engagement, request: EditRequest | SetProperties) -> tuple[Operation, Operation, str]:
     """The operation for ``request``, the one that undoes it, and the undo text."""
     catalog = engagement.catalog
     match request:
@@ -118,6 +121,8 @@ def plan(engagement: Engagement, request: EditRequest) -> tuple[Operation, Opera
         case RemoveFinding(finding_id):
             function_id, old_draft, title = _finding(engagement, finding_id)
             return request, _RestoreFinding(function_id, old_draft, finding_id), f"Remove finding: {title}"
+        case SetProperties(_):
+            return request, SetProperties(engagement.properties()), "Change engagement properties"
     raise BadInput(f"cannot plan {request!r}")
 
 
@@ -159,7 +164,7 @@ class EditCommand(QUndoCommand):
 
 def make_command(
     engagement: Engagement,
-    request: EditRequest,
+    request: EditRequest | SetProperties,
     changed: Callable[[Changes], None],
     failed: Callable[[ZtmmError], None],
 ) -> EditCommand | None:

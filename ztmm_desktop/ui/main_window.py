@@ -1,122 +1,738 @@
-"""The main window: the model's tree on the left, the selected function on the right.
+"""The main window: start page, or the workbench of one open engagement.
 
-This first window shows an engagement (ratings, current and target stages,
-roll-ups and the guidance for each stage); editing in the window arrives with
-the workbench issue. It reads everything through the engagement service.
+The workbench shows the model's tree (left), the function page and the
+dashboard (centre) and the guidance pane (right). The window owns the
+document life cycle (new, open, save, save as, revert, recent, close,
+recovery of unsaved work) and the undo stack: views emit edit requests, the
+window turns them into undoable commands, and refreshes the views from the
+``Changes`` each command reports. The window never touches tables; it calls
+the services.
 """
 
 from __future__ import annotations
 
-from html import escape
+from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTextBrowser, QTreeView
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..core.scoring import FunctionResult
+from ..core.errors import DocumentLocked, ReadOnlyLocation, ZtmmError
 from ..core.stages import RATED_STAGES, Stage
-from ..services.engagement import Engagement
+from ..services.demo import open_demo
+from ..services.engagement import Changes, Engagement, create_engagement, open_engagement
+from ..services.recovery import discard_unsaved, unsaved_work
+from .dashboard import Dashboard
+from .dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
+from .edits import RATING_KEYS, make_command
+from .function_page import FunctionPage
+from .guidance_pane import GuidancePane
+from .requests import AnyRequest, SetProperties, SetRating
+from .settings import Settings
+from .start_page import StartPage
+from .tasks import TaskRunner
+from .theme import apply_workshop_mode
+from .tree_model import (
+    FUNCTION_ID_ROLE,
+    QUICK_FILTERS,
+    STAGE_ROLE,
+    EngagementTreeModel,
+    TreeFilterProxy,
+)
 
-FUNCTION_ROLE = Qt.ItemDataRole.UserRole + 1
-STAGE_ROLE = Qt.ItemDataRole.UserRole + 2
+FILE_FILTER = "ZTMM engagements (*.ztmm);;All files (*)"
+DOCUMENT_SUFFIX = ".ztmm"
 
 
-def stage_summary(result: FunctionResult) -> str:
-    if not result.assessed:
-        current = "not assessed"
-    else:
-        current = result.current.label + (" (override)" if result.overridden else "")
-    if result.target is None:
-        return current
-    return f"{current} → {result.target.label}"
+class TreePanel(QWidget):
+    """The filter box, the quick filters and the tree."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        from .tree_view import EngagementTreeView
+
+        super().__init__(parent)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName("filterEdit")
+        self.filter_edit.setPlaceholderText("Filter: names and stage texts (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.quick = QComboBox()
+        self.quick.setObjectName("quickFilter")
+        self.quick.addItem("All functions", None)
+        for key in QUICK_FILTERS:
+            self.quick.addItem(key.capitalize(), key)
+        self.tree = EngagementTreeView()
+        self.tree.setObjectName("tree")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.filter_edit, 3)
+        row.addWidget(self.quick, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 0, 6)
+        layout.addLayout(row)
+        layout.addWidget(self.tree, 1)
+
+
+class Workbench(QWidget):
+    """The views of one open engagement, wired together."""
+
+    def __init__(self, engagement: Engagement, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engagement = engagement
+        self.banner = QLabel()
+        self.banner.setObjectName("readOnlyBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "QLabel#readOnlyBanner { background: #fff4ce; color: #3b2f00; border: 1px solid #e0c060;"
+            " padding: 6px 10px; }"
+        )
+        self.banner.setVisible(False)
+        self.panel = TreePanel()
+        self.model = EngagementTreeModel(engagement, self)
+        self.proxy = TreeFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.panel.tree.setModel(self.proxy)
+        self.panel.tree.expandToDepth(0)
+        self.page = FunctionPage(engagement)
+        self.page.setObjectName("functionPage")
+        self.dashboard = Dashboard(engagement)
+        self.dashboard.setObjectName("dashboard")
+        self.dashboard_scroll = QScrollArea()
+        self.dashboard_scroll.setWidgetResizable(True)
+        self.dashboard_scroll.setWidget(self.dashboard)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("centreTabs")
+        self.tabs.addTab(self.page, "Function")
+        self.tabs.addTab(self.dashboard_scroll, "Dashboard")
+        self.guidance = GuidancePane(engagement)
+        self.guidance.setObjectName("guidancePane")
+        self.splitter = QSplitter()
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.panel)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.guidance)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 5)
+        self.splitter.setStretchFactor(2, 3)
+        self.splitter.setSizes([430, 690, 320])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.panel.filter_edit.textChanged.connect(self._filter_changed)
+        self.panel.quick.currentIndexChanged.connect(self._filter_changed)
+        self.panel.tree.selectionModel().currentChanged.connect(self._selected)
+        self.set_read_only(engagement.readonly, "")
+
+    @property
+    def tree(self) -> QWidget:
+        return self.panel.tree
+
+    def set_read_only(self, read_only: bool, reason: str) -> None:
+        self.page.set_read_only(read_only)
+        if read_only:
+            why = f" {reason}" if reason else ""
+            self.banner.setText(
+                f"Read-only.{why} You can look and export; to make changes, save a copy with File → Save As."
+            )
+        self.banner.setVisible(read_only)
+
+    def _filter_changed(self) -> None:
+        self.proxy.set_text(self.panel.filter_edit.text())
+        self.proxy.set_quick_filter(self.panel.quick.currentData())
+        if self.panel.filter_edit.text() or self.panel.quick.currentData():
+            self.panel.tree.expandAll()
+
+    def _selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        function_id = current.data(FUNCTION_ID_ROLE)
+        if not function_id:
+            return
+        stage_value = current.data(STAGE_ROLE)
+        stage = Stage(stage_value) if stage_value is not None else None
+        self.page.show_function(function_id, stage, take_focus=False)  # arrows keep moving in the tree
+        self.guidance.show_function(function_id, stage)
+        if self.tabs.currentWidget() is not self.page:
+            self.tabs.setCurrentWidget(self.page)
+
+    def select_function(self, function_id: str, stage: Stage | None = None) -> None:
+        source = (
+            self.model.index_for_stage(function_id, stage)
+            if stage is not None
+            else self.model.index_for_function(function_id)
+        )
+        index = self.proxy.mapFromSource(source)
+        if not index.isValid():  # filtered out: show everything again
+            self.panel.filter_edit.clear()
+            self.panel.quick.setCurrentIndex(0)
+            index = self.proxy.mapFromSource(source)
+        self.panel.tree.setCurrentIndex(index)
+        self.panel.tree.scrollTo(index)
+
+    def refresh(self, changes: Changes) -> None:
+        self.model.refresh(changes)
+        self.page.refresh()
+        self.guidance.refresh()
+        self.dashboard.refresh()
+
+    def focused_stage(self) -> tuple[str, Stage] | None:
+        """The stage row selected in the tree, if it is one that is rated."""
+        index = self.panel.tree.currentIndex()
+        stage_value = index.data(STAGE_ROLE)
+        function_id = index.data(FUNCTION_ID_ROLE)
+        if function_id and stage_value is not None and Stage(stage_value) in RATED_STAGES:
+            return function_id, Stage(stage_value)
+        return None
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, engagement: Engagement) -> None:
-        super().__init__()
-        self.engagement = engagement
-        meta = engagement.meta()
-        self.setWindowTitle(f"{engagement.path.name} — {meta.client} — ZTMM Workbench")
-        self.model = QStandardItemModel(self)
-        self.model.setHorizontalHeaderLabels(["Model", "Current → target"])
-        self.tree = QTreeView()
-        self.tree.setObjectName("tree")
-        self.tree.setModel(self.model)
-        self.tree.setUniformRowHeights(True)
-        self.detail = QTextBrowser()
-        self.detail.setObjectName("detail")
-        self.detail.setOpenExternalLinks(True)  # links open in the browser only when clicked
-        splitter = QSplitter()
-        splitter.addWidget(self.tree)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(1, 2)
-        self.setCentralWidget(splitter)
-        self.marking = QLabel(meta.marking)
-        self.statusBar().addPermanentWidget(self.marking)
-        self._fill()
-        self.tree.selectionModel().currentChanged.connect(self._show)
-        self.tree.expandToDepth(0)
-        self.tree.setColumnWidth(0, 300)
-        self.resize(1280, 800)
-        splitter.setSizes([470, 810])
+    """The application window."""
 
-    def _fill(self) -> None:
-        results = self.engagement.results()
-        assessments = self.engagement.assessments()
-        pillars, overall = self.engagement.rollups()
-        by_pillar = {r.key: r for r in pillars}
-        scope = set(self.engagement.meta().scope)
-        for pillar in self.engagement.catalog.pillars:
-            if pillar.id not in scope:
-                continue
-            row = [QStandardItem(f"{pillar.code} {pillar.name}"), QStandardItem(by_pillar[pillar.id].score_text)]
-            for function in pillar.functions:
-                result = results[function.id]
-                f_item = QStandardItem(function.label)
-                f_item.setData(function.id, FUNCTION_ROLE)
-                children = []
-                for stage in Stage:
-                    s_item = QStandardItem(stage.label)
-                    s_item.setData(function.id, FUNCTION_ROLE)
-                    s_item.setData(int(stage), STAGE_ROLE)
-                    rating = assessments[function.id].rating(stage).rating.label if stage in RATED_STAGES else "floor"
-                    children.append([s_item, QStandardItem(rating)])
-                for child in children:
-                    f_item.appendRow(child)
-                row[0].appendRow([f_item, QStandardItem(stage_summary(result))])
-            self.model.appendRow(row)
+    engagementChanged = Signal()
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.engagement: Engagement | None = None
+        self.workbench: Workbench | None = None
+        self.recovered = False
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.undo_stack.indexChanged.connect(self._update_title)
+        self.tasks = TaskRunner(self)
+        self.start_page = StartPage()
+        self.start_page.newRequested.connect(self.new_engagement)
+        self.start_page.openRequested.connect(self.open_dialog)
+        self.start_page.demoRequested.connect(self.open_demo)
+        self.start_page.recentActivated.connect(self.open_recent)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.start_page)
+        self.setCentralWidget(self.stack)
+        self.marking = QLabel()
+        self.marking.setObjectName("marking")
+        self.statusBar().addPermanentWidget(self.marking)
+        self._build_menus()
+        self._refresh_recent()
+        self._update_title()
+        self.resize(1440, 900)
+        geometry = self.settings.bytes_value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        workshop = self.settings.workshop_mode()
+        self.workshop_action.setChecked(workshop)
+        apply_workshop_mode(workshop)
+
+    # -- menus -------------------------------------------------------------------
+
+    def _action(self, text: str, slot: object, shortcut: QKeySequence | str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.new_action = self._action("&New engagement…", self.new_engagement, QKeySequence.StandardKey.New)
+        self.open_action = self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.demo_action = self._action("Open &demo engagement", self.open_demo)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.save_action = self._action("&Save", self.save, QKeySequence.StandardKey.Save)
+        self.save_as_action = self._action("Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self.revert_action = self._action("Re&vert to saved", self.revert)
+        self.properties_action = self._action("Engagement &properties…", self.edit_properties)
+        self.close_action = self._action("&Close engagement", self.close_engagement, QKeySequence.StandardKey.Close)
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.new_action)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.open_action)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.demo_action)
+        file_menu.addSeparator()
+        for action in (self.save_action, self.save_as_action, self.revert_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.properties_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.close_action)
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        self.find_action = self._action("&Filter the tree", self.focus_filter, QKeySequence.StandardKey.Find)
+        edit_menu.addAction(self.find_action)
+
+        view_menu = bar.addMenu("&View")
+        self.function_view_action = self._action("&Function page", lambda: self.show_tab(0), "Ctrl+1")
+        self.dashboard_action = self._action("&Dashboard", lambda: self.show_tab(1), "Ctrl+2")
+        self.workshop_action = self._action("&Workshop mode (large, high contrast)", self.toggle_workshop, "F11")
+        self.workshop_action.setCheckable(True)
+        view_menu.addAction(self.function_view_action)
+        view_menu.addAction(self.dashboard_action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.workshop_action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&About ZTMM Workbench", self.about))
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        has = self.engagement is not None
+        for action in (
+            self.save_action,
+            self.save_as_action,
+            self.revert_action,
+            self.properties_action,
+            self.close_action,
+            self.function_view_action,
+            self.dashboard_action,
+            self.find_action,
+        ):
+            action.setEnabled(has)
+        if has:
+            assert self.engagement is not None
+            self.save_action.setEnabled(not self.engagement.readonly)
+            self.revert_action.setEnabled(not self.engagement.readonly)
+            self.properties_action.setEnabled(not self.engagement.readonly)
+
+    def _refresh_recent(self) -> None:
+        paths = self.settings.recent_files()
+        self.start_page.set_recent(paths)
+        self.recent_menu.clear()
+        for path in paths:
+            action = self.recent_menu.addAction(path.name)
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.open_recent(p))
+        self.recent_menu.setEnabled(bool(paths))
+
+    # -- state -------------------------------------------------------------------
+
+    @property
+    def modified(self) -> bool:
+        return self.engagement is not None and (self.recovered or not self.undo_stack.isClean())
+
+    def _update_title(self) -> None:
+        if self.engagement is None:
+            self.setWindowTitle("ZTMM Workbench")
+            self.setWindowModified(False)
+            return
+        meta = self.engagement.meta()
+        suffix = " (read-only)" if self.engagement.readonly else ""
+        self.setWindowTitle(f"{self.engagement.path.name}[*]{suffix} — {meta.client} — ZTMM Workbench")
+        self.setWindowModified(self.modified)
+
+    def _show_rollup(self) -> None:
+        if self.engagement is None:
+            self.statusBar().clearMessage()
+            self.marking.clear()
+            return
+        overall = self.workbench.model.overall() if self.workbench is not None else self.engagement.rollups()[1]
         self.statusBar().showMessage(
             f"Overall {overall.score_text} — {overall.assessed} of {overall.functions} functions assessed"
+            f" — {overall.below_target} below target"
+        )
+        self.marking.setText(self.engagement.meta().marking)
+
+    def _set_engagement(self, engagement: Engagement | None, *, read_only_reason: str = "") -> None:
+        old = self.workbench
+        self.undo_stack.clear()
+        self.recovered = False
+        self.engagement = engagement
+        if engagement is None:
+            self.workbench = None
+            self.stack.setCurrentWidget(self.start_page)
+        else:
+            self.workbench = Workbench(engagement)
+            self.workbench.dashboard.functionActivated.connect(self.open_function)
+            self.workbench.page.editRequested.connect(self.request)
+            self.workbench.tree.installEventFilter(self)
+            state = self.settings.bytes_value("splitter")
+            if state is not None:
+                self.workbench.splitter.restoreState(state)
+            self.workbench.set_read_only(engagement.readonly, read_only_reason)
+            self.stack.addWidget(self.workbench)
+            self.stack.setCurrentWidget(self.workbench)
+            first = next(iter(engagement.functions_in_scope()), None)
+            if first is not None:
+                self.workbench.select_function(first.id)
+        if old is not None:
+            self.stack.removeWidget(old)
+            old.deleteLater()
+        self._refresh_recent()
+        self._update_actions()
+        self._update_title()
+        self._show_rollup()
+        self.engagementChanged.emit()
+
+    # -- edits -------------------------------------------------------------------
+
+    def request(self, request: AnyRequest) -> None:
+        """Apply an edit request from a view as an undoable command."""
+        engagement = self.engagement
+        if engagement is None:
+            return
+        if engagement.readonly:
+            self.statusBar().showMessage("This engagement is open read-only; nothing was changed.", 5000)
+            return
+        try:
+            command = make_command(engagement, request, self._changed, self._edit_failed)
+        except ZtmmError as err:
+            QMessageBox.warning(self, "Not changed", str(err))
+            if self.workbench is not None:
+                self.workbench.page.refresh()
+            return
+        if command is not None:
+            self.undo_stack.push(command)
+
+    def _changed(self, changes: Changes) -> None:
+        if self.workbench is not None:
+            self.workbench.refresh(changes)
+        self._update_title()
+        self._show_rollup()
+
+    def _edit_failed(self, err: ZtmmError) -> None:
+        QMessageBox.warning(self, "Not changed", str(err))
+
+    def eventFilter(self, watched: object, event: object) -> bool:
+        if (
+            self.workbench is not None
+            and watched is self.workbench.tree
+            and isinstance(event, QKeyEvent)
+            and event.type() == QKeyEvent.Type.KeyPress
+            and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        ):
+            number = event.key() - Qt.Key.Key_0
+            focused = self.workbench.focused_stage()
+            if number in RATING_KEYS and focused is not None:
+                self.request(SetRating(focused[0], focused[1], RATING_KEYS[number]))
+                return True
+        return super().eventFilter(watched, event)  # type: ignore[arg-type]
+
+    # -- opening -----------------------------------------------------------------
+
+    def maybe_close_engagement(self) -> bool:
+        """Ask to save unsaved changes; True when the engagement may be closed."""
+        if self.engagement is None:
+            return True
+        if self.modified and not self.engagement.readonly:
+            answer = QMessageBox.question(
+                self,
+                "Unsaved changes",
+                f"Save the changes to {self.engagement.path.name} before closing it?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                return False
+            if answer == QMessageBox.StandardButton.Save and not self.save_now():
+                return False
+        self.tasks.wait()
+        if self.workbench is not None:
+            self.settings.set_bytes("splitter", self.workbench.splitter.saveState())
+        self.engagement.close()
+        self._set_engagement(None)
+        return True
+
+    def close_engagement(self) -> bool:
+        return self.maybe_close_engagement()
+
+    def open_path(self, path: Path, *, read_only: bool = False) -> bool:
+        """Open ``path``; on a held or unwritable document offer read-only. True when open."""
+        path = path.absolute()
+        if self.engagement is not None and self.engagement.path == path:
+            return True
+        if not self.maybe_close_engagement():
+            return False
+        try:
+            engagement = open_engagement(path, readonly=read_only)
+        except DocumentLocked as err:
+            if not ask_open_read_only(self, f"{err}."):
+                return False
+            return self._open_read_only(path, f"{path.name} is open in {err.holder}.")
+        except ReadOnlyLocation as err:
+            if not ask_open_read_only(self, f"{err}."):
+                return False
+            return self._open_read_only(path, "The file or its folder cannot be written.")
+        except ZtmmError as err:
+            QMessageBox.critical(self, "Cannot open engagement", str(err))
+            return False
+        self.settings.add_recent(path)
+        self.settings.set_last_folder(path.parent)
+        self._set_engagement(engagement, read_only_reason="Opened read-only." if read_only else "")
+        return True
+
+    def _open_read_only(self, path: Path, reason: str) -> bool:
+        try:
+            engagement = open_engagement(path, readonly=True)
+        except ZtmmError as err:
+            QMessageBox.critical(self, "Cannot open engagement", str(err))
+            return False
+        self.settings.add_recent(path)
+        self._set_engagement(engagement, read_only_reason=reason)
+        return True
+
+    def open_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open engagement", self.settings.last_folder(), FILE_FILTER)
+        if name:
+            self.open_path(Path(name))
+
+    def open_recent(self, path: Path) -> None:
+        if not path.exists():
+            QMessageBox.warning(
+                self, "Engagement not found", f"{path} no longer exists; it was removed from the recent list."
+            )
+            self.settings.remove_recent(path)
+            self._refresh_recent()
+            return
+        self.open_path(path)
+
+    def open_demo(self) -> None:
+        if not self.maybe_close_engagement():
+            return
+        try:
+            engagement = open_demo()
+        except ZtmmError as err:
+            QMessageBox.critical(self, "Cannot open the demo", str(err))
+            return
+        self._set_engagement(engagement)
+
+    def new_engagement(self) -> None:
+        from ..services.catalogs import default_library
+
+        dialog = PropertiesDialog(default_library().catalog, None, self)
+        if dialog.exec() != PropertiesDialog.DialogCode.Accepted:
+            return
+        properties = dialog.properties()
+        suggested = str(Path(self.settings.last_folder()) / f"{properties.client.strip()}{DOCUMENT_SUFFIX}")
+        name, _ = QFileDialog.getSaveFileName(self, "Create engagement file", suggested, FILE_FILTER)
+        if not name:
+            return
+        path = Path(name)
+        if path.suffix.lower() != DOCUMENT_SUFFIX:
+            path = path.with_name(path.name + DOCUMENT_SUFFIX)
+        if not self.maybe_close_engagement():
+            return
+        try:
+            engagement = create_engagement(path, properties)
+        except ZtmmError as err:
+            QMessageBox.critical(self, "Cannot create engagement", str(err))
+            return
+        self.settings.add_recent(engagement.path)
+        self.settings.set_last_folder(engagement.path.parent)
+        self._set_engagement(engagement)
+
+    def edit_properties(self) -> None:
+        if self.engagement is None:
+            return
+        dialog = PropertiesDialog(self.engagement.catalog, self.engagement.properties(), self)
+        if dialog.exec() == PropertiesDialog.DialogCode.Accepted:
+            self.request(SetProperties(dialog.properties()))
+
+    def offer_recovery(self) -> None:
+        """Offer to recover unsaved work left by a session that ended unexpectedly."""
+        for orphan in unsaved_work():
+            choice = ask_recover(self, orphan)
+            if choice is RecoveryChoice.DISCARD:
+                discard_unsaved(orphan)
+            elif choice is RecoveryChoice.RECOVER:
+                if not self.maybe_close_engagement():
+                    return
+                try:
+                    engagement = open_engagement(orphan.document, recover=orphan)
+                except ZtmmError as err:
+                    QMessageBox.critical(self, "Cannot recover", str(err))
+                    continue
+                self._set_engagement(engagement)
+                self.recovered = True
+                self._update_title()
+                self.statusBar().showMessage("Recovered unsaved work. Save to keep it in the file.", 10000)
+                return
+
+    # -- saving ------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Save in the background (the window stays responsive); Save As when read-only."""
+        engagement = self.engagement
+        if engagement is None:
+            return
+        if engagement.readonly:
+            self.save_as()
+            return
+        index = self.undo_stack.index()
+
+        def done(_result: object) -> None:
+            self._saved(index)
+
+        self.tasks.run(
+            f"Saving {engagement.path.name}…",
+            lambda progress, cancel: engagement.save(),
+            done,
+            self._save_failed,
+            cancellable=False,
         )
 
-    def _show(self, index: QModelIndex) -> None:
-        first = index.siblingAtColumn(0)
-        function_id = first.data(FUNCTION_ROLE)
-        if not function_id:
-            self.detail.clear()
-            return
-        self.detail.setHtml(self.function_html(function_id, first.data(STAGE_ROLE)))
+    def save_now(self) -> bool:
+        """Save on the UI thread (closing, quitting): True when saved."""
+        if self.engagement is None:
+            return True
+        self.tasks.wait()
+        try:
+            self.engagement.save()
+        except ZtmmError as err:
+            self._save_failed(err)
+            return False
+        self._saved(self.undo_stack.index())
+        return True
 
-    def function_html(self, function_id: str, stage_value: int | None) -> str:
+    def _saved(self, index: int) -> None:
+        if self.undo_stack.index() == index:
+            self.undo_stack.setClean()
+        self.recovered = False
+        self._update_title()
+        self.statusBar().showMessage("Saved.", 4000)
+
+    def _save_failed(self, err: BaseException) -> None:
+        if not isinstance(err, ZtmmError):
+            raise err
+        answer = QMessageBox.warning(
+            self,
+            "Not saved",
+            f"{err}\n\nSave under another name instead?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            self.save_as()
+
+    def save_as(self) -> None:
         engagement = self.engagement
-        function = engagement.catalog.function(function_id)
-        assessment = engagement.assessments()[function_id]
-        result = engagement.results()[function_id]
-        parts = [f"<h2>{escape(function.label)}</h2>", f"<p><b>Current → target:</b> {escape(stage_summary(result))}"]
-        if result.overridden:
-            parts.append(f"<br><b>Override</b> (derived {result.derived.label}): {escape(result.override_reason)}")
-        parts.append("</p>")
-        if assessment.notes:
-            parts.append(f"<p><b>Notes:</b> {escape(assessment.notes)}</p>")
-        for stage in Stage:
-            marker = " ◀" if stage_value is not None and int(stage) == stage_value else ""
-            parts.append(f"<h3>{stage.label}{marker}</h3><p>{escape(engagement.stage_text(function, stage))}</p>")
-            if stage in RATED_STAGES:
-                rating = assessment.rating(stage)
-                comment = f" — {escape(rating.comment)}" if rating.comment else ""
-                parts.append(f"<p><i>{rating.rating.label}</i>{comment}</p>")
-            for pack in engagement.library.packs:
-                for rec in pack.for_stage(function_id, stage):
-                    links = " · ".join(f'<a href="{escape(r.url)}">{escape(r.title)}</a>' for r in rec.references)
-                    parts.append(f"<p><b>{escape(rec.product)}</b>: {escape(rec.action)}<br><small>{links}</small></p>")
-        return "".join(parts)
+        if engagement is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save engagement as", str(engagement.path), FILE_FILTER)
+        if not name:
+            return
+        target = Path(name)
+        if target.suffix.lower() != DOCUMENT_SUFFIX:
+            target = target.with_name(target.name + DOCUMENT_SUFFIX)
+        self.save_as_path(target)
+
+    def save_as_path(self, target: Path) -> bool:
+        engagement = self.engagement
+        if engagement is None:
+            return False
+        self.tasks.wait()
+        try:
+            engagement.save_as(target)
+        except ZtmmError as err:
+            QMessageBox.critical(self, "Not saved", str(err))
+            return False
+        self.settings.add_recent(engagement.path)
+        self.settings.set_last_folder(engagement.path.parent)
+        self.undo_stack.setClean()
+        self.recovered = False
+        if self.workbench is not None:
+            self.workbench.set_read_only(False, "")
+        self._refresh_recent()
+        self._update_actions()
+        self._update_title()
+        return True
+
+    def revert(self) -> None:
+        engagement = self.engagement
+        if engagement is None or engagement.readonly:
+            return
+        if self.modified:
+            answer = QMessageBox.question(
+                self,
+                "Revert to saved",
+                f"Discard every change since {engagement.path.name} was last saved?",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Discard:
+                return
+        path = engagement.path
+        self.tasks.wait()
+        engagement.close()
+        self._set_engagement(None)
+        self.open_path(path)
+
+    # -- view --------------------------------------------------------------------
+
+    def open_function(self, function_id: str) -> None:
+        if self.workbench is not None:
+            self.workbench.select_function(function_id)
+            self.workbench.tabs.setCurrentWidget(self.workbench.page)
+
+    def show_tab(self, index: int) -> None:
+        if self.workbench is not None:
+            self.workbench.tabs.setCurrentIndex(index)
+
+    def focus_filter(self) -> None:
+        if self.workbench is not None:
+            self.workbench.panel.filter_edit.setFocus()
+            self.workbench.panel.filter_edit.selectAll()
+
+    def toggle_workshop(self, on: bool) -> None:
+        apply_workshop_mode(on)
+        self.settings.set_workshop_mode(on)
+
+    def about(self) -> None:
+        from .. import __version__
+        from ..services.catalogs import default_library
+
+        library = default_library()
+        packs = "".join(f"<li>{p.title} ({p.publisher}, {p.licence})</li>" for p in library.packs)
+        QMessageBox.about(
+            self,
+            "About ZTMM Workbench",
+            f"<h3>ZTMM Workbench {__version__}</h3>"
+            f"<p>{library.catalog.title} {library.catalog.version} ({library.catalog.published}), "
+            "CISA — a US government work in the public domain.</p>"
+            f"<p>Guidance packs:</p><ul>{packs}</ul>",
+        )
+
+    # -- closing -----------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_close_engagement():
+            event.ignore()
+            return
+        self.settings.set_bytes("geometry", self.saveGeometry())
+        self.settings.sync()
+        event.accept()
+
+
+def start(argv: list[str], *, demo: bool = False) -> MainWindow:
+    """Show the window, offer recovery of unsaved work, then open what was asked for."""
+    window = MainWindow()
+    window.show()
+
+    def after_show() -> None:
+        window.offer_recovery()
+        if window.engagement is None:
+            if argv:
+                window.open_path(Path(argv[0]))
+            elif demo:
+                window.open_demo()
+
+    QTimer.singleShot(0, after_show)
+    return window

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.stages import Rating, Stage
-from ..services.engagement import FindingDraft
+from ..services.engagement import FindingDraft, Properties
 
 #: The per-function text and choice fields a view may set with ``SetField``.
 FUNCTION_FIELDS = ("confidence", "priority", "owner", "status", "notes")
@@ -70,3 +70,13 @@ class RemoveFinding:
 
 
 EditRequest = SetRating | SetComment | SetOverride | SetTarget | SetField | AddFinding | EditFinding | RemoveFinding
+
+
+@dataclass(frozen=True)
+class SetProperties:
+    """Change the engagement's properties (client, title, scope, dates, marking, wording)."""
+
+    properties: Properties
+
+
+AnyRequest = EditRequest | SetProperties
