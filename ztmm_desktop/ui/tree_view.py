@@ -46,7 +46,7 @@ class EngagementTreeView(QTreeView):
         if header.count() > STATUS_COLUMN:
             header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
             header.setSectionResizeMode(STATE_COLUMN, QHeaderView.ResizeMode.Interactive)
-            header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.Interactive)
+            header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
             header.resizeSection(STATE_COLUMN, 150)
             header.resizeSection(STATUS_COLUMN, 92)
 

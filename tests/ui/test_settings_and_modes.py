@@ -1,0 +1,92 @@
+"""What the window remembers, workshop mode, and properties edited through the dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from tests.ui.conftest import DialogAnswerer
+from ztmm_desktop.services.engagement import Properties, create_engagement
+from ztmm_desktop.ui.main_window import MainWindow
+from ztmm_desktop.ui.settings import Settings
+from ztmm_desktop.ui.theme import apply_workshop_mode
+
+pytestmark = pytest.mark.gui
+
+
+def test_workshop_mode_from_the_view_menu_is_large_high_contrast_and_remembered(window: MainWindow) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    normal_size = app.font().pointSizeF()
+    try:
+        window.workshop_action.trigger()  # View → Workshop mode
+        assert app.font().pointSizeF() == pytest.approx(normal_size * 1.45)
+        assert app.palette().color(QPalette.ColorRole.Window).name() == "#000000"
+        assert app.palette().color(QPalette.ColorRole.WindowText).name() == "#ffffff"
+        assert Settings().workshop_mode()
+        again = MainWindow()  # the next start comes up in workshop mode
+        assert again.workshop_action.isChecked()
+        again.deleteLater()
+        window.workshop_action.trigger()
+        assert app.font().pointSizeF() == pytest.approx(normal_size)
+        assert not Settings().workshop_mode()
+    finally:
+        apply_workshop_mode(False)
+
+
+def test_geometry_splitter_recent_and_last_folder_are_remembered(window: MainWindow, qtbot: QtBot,
+                                                                  tmp_path: Path) -> None:  # fmt: skip
+    path = tmp_path / "remember.ztmm"
+    create_engagement(path, Properties(client="Remember Ltd")).close()
+    assert window.open_path(path)
+    assert window.workbench is not None
+    window.resize(700, 520)  # within the offscreen screen, which restoreGeometry clamps to
+    window.workbench.splitter.setSizes([300, 700, 300])
+    sizes = window.workbench.splitter.sizes()
+    window.close()
+    reopened = MainWindow()
+    reopened.show()
+    try:
+        assert (reopened.width(), reopened.height()) == (700, 520)
+        assert reopened.settings.recent_files() == [path]
+        assert reopened.settings.last_folder() == str(tmp_path)
+        assert reopened.open_path(path)
+        assert reopened.workbench is not None
+        assert reopened.workbench.splitter.sizes() == sizes
+    finally:
+        if reopened.engagement is not None:
+            reopened.engagement.close()
+            reopened.engagement = None
+        reopened.close()
+
+
+def test_properties_dialog_changes_the_engagement_and_undoes(window: MainWindow, dialogs: DialogAnswerer,
+                                                             tmp_path: Path) -> None:  # fmt: skip
+    path = tmp_path / "props.ztmm"
+    create_engagement(path, Properties(client="Old Name Ltd")).close()
+    assert window.open_path(path)
+
+    def rename(dialog: QWidget) -> None:
+        client = dialog.findChild(QLineEdit, "client")
+        assert client is not None
+        client.setText("New Name plc")
+        dialog.findChild(QWidget, "scope-networks").click()  # type: ignore[union-attr]
+        next(b for b in dialog.findChildren(QPushButton) if b.text().replace("&", "") == "OK").click()
+
+    dialogs.then(rename)
+    window.properties_action.trigger()
+    assert window.engagement is not None
+    assert window.engagement.meta().client == "New Name plc"
+    assert "networks" not in window.engagement.meta().scope
+    assert "New Name plc" in window.windowTitle()
+    assert window.workbench is not None
+    pillars = [window.workbench.proxy.index(r, 0).data() for r in range(window.workbench.proxy.rowCount())]
+    assert "3 Networks" not in pillars
+    assert window.undo_stack.undoText() == "Change engagement properties"
+    window.undo_stack.undo()
+    assert window.engagement.meta().client == "Old Name Ltd"
+    assert "networks" in window.engagement.meta().scope
