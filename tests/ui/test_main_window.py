@@ -238,3 +238,19 @@ def test_a_read_only_file_offers_read_only(window: MainWindow, dialogs: DialogAn
     assert "read-only" in dialogs.seen[0]
     assert window.engagement is not None and window.engagement.readonly
     assert window.workbench is not None and window.workbench.banner.isVisible()
+
+
+def test_the_dashboard_follows_edits_made_while_it_was_hidden(window: MainWindow, tmp_path: Path) -> None:
+    from ztmm_desktop.ui.requests import SetRating
+
+    path = tmp_path / "d.ztmm"
+    create_engagement(path, Properties(client="Dash Ltd")).close()
+    assert window.open_path(path)
+    bench = window.workbench
+    assert bench is not None
+    window.show_tab(1)
+    assert "0 of 40 functions assessed" in bench.dashboard.headline_text()
+    window.show_tab(0)
+    window.request(SetRating(AUTH, Stage.INITIAL, Rating.MET))
+    window.show_tab(1)
+    assert "1 of 40 functions assessed" in bench.dashboard.headline_text()

@@ -136,6 +136,8 @@ class Workbench(QWidget):
         self.panel.filter_edit.textChanged.connect(self._filter_changed)
         self.panel.quick.currentIndexChanged.connect(self._filter_changed)
         self.panel.tree.selectionModel().currentChanged.connect(self._selected)
+        self._dashboard_stale = False
+        self.tabs.currentChanged.connect(self._refresh_dashboard_if_shown)
         self.set_read_only(engagement.readonly, "")
 
     @property
@@ -186,7 +188,14 @@ class Workbench(QWidget):
         self.model.refresh(changes)
         self.page.refresh()
         self.guidance.refresh()
-        self.dashboard.refresh()
+        # The dashboard re-reads the whole engagement: only when it is on screen.
+        self._dashboard_stale = True
+        self._refresh_dashboard_if_shown()
+
+    def _refresh_dashboard_if_shown(self) -> None:
+        if self._dashboard_stale and self.tabs.currentWidget() is self.dashboard_scroll:
+            self.dashboard.refresh()
+            self._dashboard_stale = False
 
     def focused_stage(self) -> tuple[str, Stage] | None:
         """The stage row selected in the tree, if it is one that is rated."""
