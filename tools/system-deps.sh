@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The few system libraries Qt needs even offscreen. Installs what is missing when
+# run as root on a Debian-like system (CI, fresh machines); otherwise says what to install.
+set -euo pipefail
+packages=(libegl1 libgl1 libglib2.0-0 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-dejavu-core)
+command -v dpkg-query >/dev/null 2>&1 || exit 0   # not Debian-like: nothing we can check
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "note: Qt needs these system packages: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
+fi
