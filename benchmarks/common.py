@@ -24,7 +24,9 @@ from typing import Any
 #: so the benchmarks that need one copy it instead of building it again.
 LARGE_ENV = "ZTMM_BENCH_LARGE"
 
-_TARGET = re.compile(r"^\s*(?P<op>≤|<=|≥|>=)\s*(?P<limit>[0-9]+(?:\.[0-9]+)?)\s*[×x]?\s*$")
+#: ``≤ 3×`` (a ratio to the floor; ``×``, ``x`` or nothing) or ``≤ 50 ms`` (an absolute limit in the row's unit).
+_TARGET = re.compile(r"^\s*(?P<op>≤|<=|≥|>=)\s*(?P<limit>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[^\s0-9.]+)?\s*$")
+_RATIO_UNITS = (None, "×", "x")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ class Result:
 
     ``target`` is text such as ``"≤ 3×"`` (value at most three times the floor)
     or ``"≥ 0.5×"``; an empty target makes the row informational (no verdict).
+    A target with the row's unit instead of ``×``, such as ``"≤ 50 ms"``, is an
+    absolute limit on the value (for limits of human perception, which do not
+    scale with the machine); the floor and ratio are still reported beside it.
     """
 
     metric: str
@@ -43,8 +48,19 @@ class Result:
     note: str = ""
 
     def __post_init__(self) -> None:
-        if self.target and _TARGET.match(self.target) is None:
-            raise ValueError(f"{self.metric}: target {self.target!r} is not like '≤ 3×'")
+        if not self.target:
+            return
+        match = _TARGET.match(self.target)
+        if match is None:
+            raise ValueError(f"{self.metric}: target {self.target!r} is not like '≤ 3×' or '≤ 50 {self.unit}'")
+        if match["unit"] not in _RATIO_UNITS and match["unit"] != self.unit:
+            raise ValueError(f"{self.metric}: target {self.target!r} is not in the row's unit {self.unit!r}")
+
+    @property
+    def absolute(self) -> bool:
+        """True when the target is a limit on the value itself (``≤ 50 ms``), not on the ratio."""
+        match = _TARGET.match(self.target) if self.target else None
+        return match is not None and match["unit"] not in _RATIO_UNITS
 
     @property
     def ratio(self) -> float | None:
@@ -56,11 +72,13 @@ class Result:
     def met(self) -> bool | None:
         """True or False against the target; None for an informational row."""
         match = _TARGET.match(self.target) if self.target else None
-        ratio = self.ratio
-        if match is None or ratio is None:
+        if match is None:
+            return None
+        measured = self.value if self.absolute else self.ratio
+        if measured is None:
             return None
         limit = float(match["limit"])
-        return ratio <= limit if match["op"] in ("≤", "<=") else ratio >= limit
+        return measured <= limit if match["op"] in ("≤", "<=") else measured >= limit
 
     def to_json(self) -> dict[str, Any]:
         return {

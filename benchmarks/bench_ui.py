@@ -1,0 +1,482 @@
+"""What the consultant feels in the window: start-up, a click in the tree, saving.
+
+Everything runs on Qt's ``offscreen`` platform (``QT_QPA_PLATFORM=offscreen``
+in this process and in every process it starts), so a run opens no window and
+does not depend on a display.
+
+1. **Start to first paint with the demo.** Wall time from ``Popen`` to the
+   child printing a marker once the window has painted the workbench with the
+   demo engagement, against the same for a bare ``QMainWindow`` holding a
+   ``QTreeView`` over a small ``QStandardItemModel``. Both children mark the
+   first ``QEvent.Paint`` of the watched widget (the app: the ``Workbench``,
+   which only exists once the demo is open; the floor: the main window) with an
+   event filter, and print from a ``QTimer.singleShot(0)`` queued there: Qt
+   paints a whole frame (the widget and all its dirty children, then the flush
+   to the backing store) inside one ``UpdateRequest``, so the queued call runs
+   when that frame is complete. Fresh processes: interpreter start and imports
+   are part of what a user waits for.
+2. **Tree click to function page shown.** A real ``QTest.mouseClick`` on each
+   function row of the demo's tree, until the page shows that function and the
+   frame holding it has been painted; against the same clicks on a bare
+   ``QTreeView`` with the same rows and nothing connected.
+3. **Longest UI stall while saving the large engagement.** A 5 ms heartbeat
+   timer during ``MainWindow.save()`` (which saves on a worker thread); against
+   the same heartbeat for the same time with nothing running.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QEventLoop, QModelIndex, QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QTreeView
+
+from benchmarks.common import Result, large_engagement, median, ms, percentile
+from ztmm_desktop.core.stages import Rating, Stage
+from ztmm_desktop.ui.main_window import MainWindow
+from ztmm_desktop.ui.requests import SetRating
+
+OFFSCREEN = {"QT_QPA_PLATFORM": "offscreen"}
+START_RUNS = 5  # per side, after one warm-up each
+CLICK_ROUNDS = 5  # timed passes over every function row, per side, after one warm-up pass
+SAVE_RUNS = 5
+HEARTBEAT_MS = 5
+LEAD_MS = 150  # heartbeat before the save starts and after it ends
+CHILD_TIMEOUT = 60  # seconds
+SETTLE_TIMEOUT = 5.0  # seconds an awaited paint or save may take before the benchmark gives up
+MARKER = "painted"
+
+# -- 1. start to first paint --------------------------------------------------------
+
+#: The app, as ``python -m ztmm_desktop.ui.app --demo`` builds it (``app.main``), watched.
+APP_CHILD = textwrap.dedent(
+    f"""
+    import sys
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([sys.argv[0]])
+    app.setApplicationName("ZTMM Workbench")
+    app.setOrganizationName("ZTMM Workbench")
+    from ztmm_desktop.ui.main_window import start
+
+
+    class FirstPaint(QObject):
+        seen = False
+
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint and not self.seen:
+                self.seen = True
+                QTimer.singleShot(0, done)  # runs when the frame being painted is complete
+            return False
+
+
+    def done():
+        print({MARKER!r}, flush=True)
+        window.close()  # closes the demo engagement: no working copy is left
+        app.quit()
+
+
+    def opened():
+        if window.workbench is not None:  # the demo is open; the start page never counts
+            window.workbench.installEventFilter(watch)
+
+
+    watch = FirstPaint()
+    window = start([], demo=True)
+    window.engagementChanged.connect(opened)
+    code = app.exec()
+    if window.engagement is not None:
+        window.engagement.close()
+        sys.exit("the demo engagement was still open")
+    sys.exit(code)
+    """
+)
+
+#: The floor: a bare main window with a tree over a small model, the same size as the app's window.
+FLOOR_CHILD = textwrap.dedent(
+    f"""
+    import sys
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QApplication, QMainWindow, QTreeView
+
+    app = QApplication([sys.argv[0]])
+
+
+    class FirstPaint(QObject):
+        seen = False
+
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint and not self.seen:
+                self.seen = True
+                QTimer.singleShot(0, done)  # runs when the frame being painted is complete
+            return False
+
+
+    def done():
+        print({MARKER!r}, flush=True)
+        app.quit()
+
+
+    model = QStandardItemModel()
+    model.setHorizontalHeaderLabels(["Model", "Current → target", "Status"])
+    for p in range(5):
+        pillar = QStandardItem(f"Pillar {{p + 1}}")
+        for f in range(8):
+            pillar.appendRow([QStandardItem(f"Function {{p + 1}}.{{f + 1}}"), QStandardItem("Initial"), QStandardItem("done")])
+        model.appendRow(pillar)
+    window = QMainWindow()
+    tree = QTreeView()
+    tree.setModel(model)
+    tree.expandToDepth(0)
+    window.setCentralWidget(tree)
+    window.resize(1440, 900)
+    watch = FirstPaint()
+    window.installEventFilter(watch)
+    window.show()
+    sys.exit(app.exec())
+    """
+)
+
+
+def _child_env() -> dict[str, str]:
+    return dict(os.environ, **OFFSCREEN)
+
+
+def _time_to_marker(script: Path, workdir: Path) -> float:
+    """Seconds from ``Popen`` until the child prints the marker; the child must then exit cleanly."""
+    errors = workdir / f"{script.stem}.stderr"
+    with errors.open("wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=err, cwd=workdir, env=_child_env()
+        )
+        watchdog = threading.Timer(CHILD_TIMEOUT, proc.kill)
+        watchdog.start()
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            seconds = time.perf_counter() - start
+            proc.stdout.read()
+            code = proc.wait()
+        finally:
+            watchdog.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if line.decode().strip() != MARKER or code != 0:
+        raise RuntimeError(
+            f"{script.name} exited {code} after printing {line!r}:\n{errors.read_text(errors='replace')[-2000:]}"
+        )
+    return seconds
+
+
+def start_to_first_paint(workdir: Path) -> list[Result]:
+    app_script, floor_script = workdir / "child_app_demo.py", workdir / "child_bare_window.py"
+    app_script.write_text(APP_CHILD, encoding="utf-8")
+    floor_script.write_text(FLOOR_CHILD, encoding="utf-8")
+    _time_to_marker(app_script, workdir)  # warm-up: bytecode caches, page cache, the settings file
+    _time_to_marker(floor_script, workdir)
+    apps: list[float] = []
+    floors: list[float] = []
+    for _ in range(START_RUNS):
+        apps.append(_time_to_marker(app_script, workdir))
+        floors.append(_time_to_marker(floor_script, workdir))
+    return [
+        Result("ui: start to first paint with the demo, median", ms(median(apps)), ms(median(floors)), "ms", "≤ 1.5×")
+    ]
+
+
+# -- in-process helpers ---------------------------------------------------------------
+
+
+def _application() -> QApplication:
+    """This process's ``QApplication``, on the offscreen platform (read when it is constructed)."""
+    os.environ.update(OFFSCREEN)
+    existing = QApplication.instance()
+    return existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
+
+
+def _spin_until(condition: Callable[[], bool], what: str) -> None:
+    """Process events until ``condition()`` holds (checked after each batch of events)."""
+    deadline = time.perf_counter() + SETTLE_TIMEOUT
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"gave up waiting for {what}")
+        QApplication.processEvents()
+
+
+class PaintWatch(QObject):
+    """Which of the watched widgets have received a paint event since ``reset()``."""
+
+    def __init__(self, *widgets: QObject) -> None:
+        super().__init__()
+        self.painted: set[int] = set()
+        for widget in widgets:
+            widget.installEventFilter(self)
+
+    def reset(self) -> None:
+        self.painted.clear()
+
+    def saw(self, *widgets: QObject) -> bool:
+        return all(id(w) in self.painted for w in widgets)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.painted.add(id(watched))
+        return False
+
+
+def _dispose(window: MainWindow) -> None:
+    """Close the window and its engagement without any question (no working copy is left)."""
+    window.tasks.wait()
+    window.undo_stack.setClean()
+    window.recovered = False
+    window.close()  # closeEvent closes the engagement
+    if window.engagement is not None:
+        window.engagement.close()
+        window.engagement = None
+    window.deleteLater()
+    QApplication.processEvents()
+
+
+# -- 2. tree click to function page shown -------------------------------------------
+
+
+def _bare_tree_like(source: QTreeView) -> tuple[QTreeView, QStandardItemModel]:
+    """A plain ``QTreeView`` with the rows, texts, size and column widths of ``source``; nothing connected."""
+    model_in = source.model()
+
+    def copy(parent_index: QModelIndex, parent_item: QStandardItem) -> None:
+        for row in range(model_in.rowCount(parent_index)):
+            items = [
+                QStandardItem(str(model_in.index(row, column, parent_index).data(Qt.ItemDataRole.DisplayRole) or ""))
+                for column in range(model_in.columnCount(parent_index))
+            ]
+            parent_item.appendRow(items)
+            copy(model_in.index(row, 0, parent_index), items[0])
+
+    model = QStandardItemModel()
+    model.setHorizontalHeaderLabels(
+        [str(model_in.headerData(c, Qt.Orientation.Horizontal)) for c in range(model_in.columnCount())]
+    )
+    copy(QModelIndex(), model.invisibleRootItem())
+    tree = QTreeView()
+    tree.setUniformRowHeights(True)  # as the app's tree
+    tree.setModel(model)
+    tree.expandToDepth(0)  # as the workbench: pillars open, functions closed
+    for column in range(source.header().count()):
+        tree.header().resizeSection(column, source.header().sectionSize(column))
+    tree.resize(QSize(source.size()))
+    return tree, model
+
+
+def _click_row(tree: QTreeView, index: QModelIndex, watch: PaintWatch, done: Callable[[], bool]) -> float:
+    """Scroll ``index`` into view (untimed), then time a real click on it until ``done()``.
+
+    ``watch`` is reset just before the click, so only paints caused by the click count.
+    """
+    tree.scrollTo(index)
+    QApplication.processEvents()  # the scroll, and any repaint it needs
+    rect = tree.visualRect(index)  # column 0 without the branch indicator: a click selects, never expands
+    if not tree.viewport().rect().contains(rect.center()):
+        raise RuntimeError(f"row {index.data()!r} is not in view after scrollTo")
+    watch.reset()
+    start = time.perf_counter()
+    QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect.center())
+    _spin_until(done, f"the click on {index.data()!r} to show")
+    seconds = time.perf_counter() - start
+    if tree.isExpanded(index):  # taken for a double click
+        raise RuntimeError(f"clicking {index.data()!r} expanded it")
+    return seconds
+
+
+def tree_click_to_page(workdir: Path) -> list[Result]:
+    _application()
+    window = MainWindow()
+    floor_tree: QTreeView | None = None
+    try:
+        window.show()
+        QTest.qWaitForWindowExposed(window)
+        window.open_demo()
+        bench, engagement = window.workbench, window.engagement
+        assert bench is not None and engagement is not None
+        functions = [f.id for f in engagement.functions_in_scope()]
+        if len(functions) != 40:
+            raise AssertionError(f"the demo has {len(functions)} functions in scope, expected 40")
+        # The first function is shown when the demo opens: click it last, so that every click changes the page.
+        functions = functions[1:] + functions[:1]
+        tree, page = bench.panel.tree, bench.page
+        rows = [bench.proxy.mapFromSource(bench.model.index_for_function(f)) for f in functions]
+        floor_tree, floor_model = _bare_tree_like(tree)
+        floor_tree.show()
+        QTest.qWaitForWindowExposed(floor_tree)
+        floor_rows = [floor_model.index(r.row(), 0, floor_model.index(r.parent().row(), 0)) for r in rows]
+        if [r.data() for r in floor_rows] != [r.data() for r in rows]:
+            raise AssertionError("the bare tree's rows differ from the app's")
+        watch = PaintWatch(page.title_label, tree.viewport(), floor_tree.viewport())
+
+        def shown(function_id: str) -> Callable[[], bool]:
+            return lambda: page.current_function_id == function_id and watch.saw(page.title_label, tree.viewport())
+
+        def current(view: QTreeView, index: QModelIndex) -> Callable[[], bool]:
+            return lambda: view.currentIndex() == index and watch.saw(view.viewport())
+
+        def app_round() -> list[float]:
+            times = []
+            for function_id, index in zip(functions, rows, strict=True):
+                times.append(_click_row(tree, index, watch, shown(function_id)))
+            return times
+
+        def floor_round(view: QTreeView) -> list[float]:
+            times = []
+            for index in floor_rows:
+                times.append(_click_row(view, index, watch, current(view, index)))
+            return times
+
+        app_round()  # warm-up: the first showing of each function, fonts, style sheets
+        floor_round(floor_tree)
+        clicks: list[float] = []
+        floors: list[float] = []
+        for _ in range(CLICK_ROUNDS):
+            clicks.extend(app_round())
+            floors.extend(floor_round(floor_tree))
+    finally:
+        if floor_tree is not None:
+            floor_tree.close()
+            floor_tree.deleteLater()
+        _dispose(window)
+    return [
+        Result("ui: tree click to function page, p50", ms(percentile(clicks, 50)), ms(percentile(floors, 50)), "ms"),
+        Result(
+            "ui: tree click to function page, p95",
+            ms(percentile(clicks, 95)),
+            ms(percentile(floors, 95)),
+            "ms",
+            "≤ 50 ms",
+        ),
+    ]
+
+
+# -- 3. longest UI stall while saving ----------------------------------------------
+
+
+def _heartbeat(stop: Callable[[float], bool], action: Callable[[], None] | None = None) -> list[float]:
+    """Run the event loop with a 5 ms timer until ``stop(now)`` at a tick; the times of the ticks.
+
+    ``action`` (if any) is called from the loop ``LEAD_MS`` after the start.
+    """
+    loop = QEventLoop()
+    ticks: list[float] = []
+
+    def tick() -> None:
+        now = time.perf_counter()
+        ticks.append(now)
+        if stop(now):
+            loop.quit()
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(HEARTBEAT_MS)
+    timer.timeout.connect(tick)
+    guard = QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(loop.quit)
+    if action is not None:
+        QTimer.singleShot(LEAD_MS, action)
+    timer.start()
+    guard.start(round(SETTLE_TIMEOUT * 1000))
+    loop.exec()
+    timer.stop()
+    if not guard.isActive():
+        raise TimeoutError("the heartbeat loop was ended by its guard, not by its stop condition")
+    guard.stop()
+    return ticks
+
+
+def _for(duration_ms: float) -> Callable[[float], bool]:
+    """A stop condition for ``_heartbeat``: ``duration_ms`` from now."""
+    end = time.perf_counter() + duration_ms / 1000
+    return lambda now: now >= end
+
+
+def _longest_gap(ticks: list[float]) -> float:
+    return max(b - a for a, b in itertools.pairwise(ticks))
+
+
+def _heartbeat_through_save(window: MainWindow) -> tuple[list[float], float]:
+    """Heartbeat ticks from ``LEAD_MS`` before File → Save until ``LEAD_MS`` after the title is clean; save time."""
+    timing: dict[str, float] = {}
+
+    def save() -> None:
+        timing["start"] = time.perf_counter()
+        window.save()  # the task runner saves on a worker thread
+
+    def cleaned(clean: bool) -> None:  # MainWindow._saved marks the undo stack clean on the UI thread
+        if clean and "start" in timing and "end" not in timing:
+            timing["end"] = time.perf_counter()
+
+    def stop(now: float) -> bool:
+        return "end" in timing and now - timing["end"] >= LEAD_MS / 1000
+
+    window.undo_stack.cleanChanged.connect(cleaned)
+    try:
+        ticks = _heartbeat(stop, save)
+    finally:
+        window.undo_stack.cleanChanged.disconnect(cleaned)
+    if window.tasks.busy or window.isWindowModified():
+        raise RuntimeError("the save did not finish")
+    return ticks, timing["end"] - timing["start"]
+
+
+def save_stall(workdir: Path) -> list[Result]:
+    _application()
+    document = large_engagement(workdir)
+    window = MainWindow()
+    stalls: list[float] = []
+    floors: list[float] = []
+    saves: list[float] = []
+    try:
+        window.show()
+        QTest.qWaitForWindowExposed(window)
+        if not window.open_path(document):
+            raise RuntimeError(f"could not open {document}")
+        assert window.engagement is not None
+        function_id = window.engagement.functions_in_scope()[0].id
+        for run in range(SAVE_RUNS + 1):  # the first is a warm-up
+            # An edit, so there is something to save; it and the views' refresh are not timed.
+            window.request(SetRating(function_id, Stage.ADVANCED, Rating.MET if run % 2 else Rating.PARTIAL))
+            _spin_until(window.isWindowModified, "the edit")
+            _heartbeat(_for(LEAD_MS))  # the refresh's repaints and deferred work
+            ticks, seconds = _heartbeat_through_save(window)
+            floor_ticks = _heartbeat(_for(ms(ticks[-1] - ticks[0])))  # as long, with nothing running
+            if run:
+                stalls.append(_longest_gap(ticks))
+                floors.append(_longest_gap(floor_ticks))
+                saves.append(seconds)
+    finally:
+        _dispose(window)
+    return [
+        Result("ui: longest UI stall while saving large, worst run", ms(max(stalls)), ms(max(floors)), "ms", "≤ 50 ms"),
+        Result("ui: save large from the window (to saved), median", ms(median(saves)), None, "ms"),
+    ]
+
+
+def run(workdir: Path) -> list[Result]:
+    results = start_to_first_paint(workdir)
+    results.extend(tree_click_to_page(workdir))
+    results.extend(save_stall(workdir))
+    return results
