@@ -180,6 +180,7 @@ class Engagement:
         self.library = library
         self.catalog = library.catalog
         self._meta: EngagementMeta | None = None
+        self._forget()
         meta = self.meta()
         if meta.catalog_id != self.catalog.id:
             document.close()
@@ -224,17 +225,26 @@ class Engagement:
         if self.readonly:
             raise EngagementFileError(f"{self.path.name}: opened read-only; nothing was changed")
         audit = _Audit(by=check_text(by or current_user(), "--by", MAX_NAME))
-        with self._session(write=True) as session:
-            yield session, audit
-            for row in audit.rows:
-                session.add(row)
-            session.commit()
+        try:
+            with self._session(write=True) as session:
+                yield session, audit
+                for row in audit.rows:
+                    session.add(row)
+                session.commit()
+        finally:
+            self._forget()
+
+    def _forget(self) -> None:
+        """Drop what was read: the working copy is private to this process and every
+        write goes through ``_edit``, so the caches are exact until the next edit."""
+        self._meta = None
+        self._assessments: dict[str, FunctionAssessment] | None = None
+        self._results: dict[str, FunctionResult] | None = None
+        self._findings: list[Finding] | None = None
 
     # -- reading -------------------------------------------------------------
 
     def meta(self) -> EngagementMeta:
-        # Read once: no edit changes the engagement's metadata yet. An edit that
-        # does must reset self._meta and report Changes(metadata=True).
         if self._meta is None:
             self._meta = self._read_meta()
         return self._meta
@@ -268,6 +278,12 @@ class Engagement:
         return apply_wording(function.stages[stage], self.meta().wording)
 
     def assessments(self) -> dict[str, FunctionAssessment]:
+        """What the assessor recorded, per function (read once until the next edit)."""
+        if self._assessments is None:
+            self._assessments = self._read_assessments()
+        return dict(self._assessments)
+
+    def _read_assessments(self) -> dict[str, FunctionAssessment]:
         with self._session() as session:
             function_rows = {r.function_id: r for r in session.exec(select(FunctionRow))}
             ratings: dict[str, dict[Stage, StageRating]] = {}
@@ -294,7 +310,9 @@ class Engagement:
         return self.assessments()[self.catalog.function(function_key).id]
 
     def results(self) -> dict[str, FunctionResult]:
-        return {fid: evaluate(a) for fid, a in self.assessments().items()}
+        if self._results is None:
+            self._results = {fid: evaluate(a) for fid, a in self.assessments().items()}
+        return dict(self._results)
 
     def rollups(self) -> tuple[list[Rollup], Rollup]:
         """Roll-ups per pillar in scope, and overall (each function weighs the same)."""
@@ -308,11 +326,16 @@ class Engagement:
         return roadmap(self.functions_in_scope(), self.results(), self.library.packs)
 
     def findings(self, function_key: str | None = None) -> list[Finding]:
+        if self._findings is None:
+            self._findings = self._read_findings()
+        if function_key is None:
+            return list(self._findings)
+        function_id = self.catalog.function(function_key).id
+        return [f for f in self._findings if f.function_id == function_id]
+
+    def _read_findings(self) -> list[Finding]:
         with self._session() as session:
-            query = select(FindingRow)
-            if function_key is not None:
-                query = query.where(FindingRow.function_id == self.catalog.function(function_key).id)
-            rows = list(session.exec(query.order_by(FindingRow.created_at, FindingRow.id)))
+            rows = list(session.exec(select(FindingRow).order_by(FindingRow.created_at, FindingRow.id)))
         return [
             Finding(
                 id=r.id,
@@ -360,7 +383,6 @@ class Engagement:
                 setattr(row, name, columns[name])
             if not changed:
                 session.rollback()
-        self._meta = None
         return Changes(metadata=True) if changed else Changes()
 
     def assess(
