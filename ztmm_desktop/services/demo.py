@@ -7,16 +7,21 @@ can play with it freely.
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
+import os
+import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .. import __version__
 from ..core.stages import Rating, Stage
 from ..paths import data_dir, resources_dir
 from ..store.lock import holder_of
-from .engagement import Engagement, Properties, create_engagement
+from ..store.migrations import SCHEMA_VERSION
+from .engagement import Engagement, Properties, create_engagement, open_engagement
 
 DEMO_FILE = "demo-engagement.yaml"
 DEMO_BY = "Demo"
@@ -80,6 +85,20 @@ def build_demo(path: Path) -> Engagement:
     return engagement
 
 
+def _template(folder: Path) -> Path:
+    """The demo built once per demo description and app version, then copied on each open."""
+    description = (resources_dir() / "demo" / DEMO_FILE).read_bytes()
+    key = hashlib.sha256(description + f"{__version__}/{SCHEMA_VERSION}".encode()).hexdigest()[:16]
+    template = folder / f".template-{key}.ztmm"
+    if not template.exists():
+        for old in folder.glob(".template-*.ztmm"):
+            old.unlink()
+        building = folder / f".building-{uuid.uuid4().hex}.ztmm"
+        build_demo(building).close()
+        os.replace(building, template)
+    return template
+
+
 def open_demo() -> Engagement:
     """A fresh copy of the demo engagement in the data folder, open for editing."""
     folder = data_dir() / "demo"
@@ -89,6 +108,5 @@ def open_demo() -> Engagement:
     while holder_of(path) is not None:  # another window has the demo open: leave it alone
         number += 1
         path = folder / f"Demo engagement ({number}).ztmm"
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-    return build_demo(path)
+    shutil.copyfile(_template(folder), path)
+    return open_engagement(path)
