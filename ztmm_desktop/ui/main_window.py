@@ -465,7 +465,7 @@ class MainWindow(QMainWindow):
     def close_engagement(self) -> bool:
         return self.maybe_close_engagement()
 
-    def open_path(self, path: Path, *, read_only: bool = False) -> bool:
+    def open_path(self, path: Path, *, read_only: bool = False, reason: str = "") -> bool:
         """Open ``path``; on a held or unwritable document offer read-only. True when open."""
         path = path.absolute()
         if self.engagement is not None and self.engagement.path == path:
@@ -477,27 +477,17 @@ class MainWindow(QMainWindow):
         except DocumentLocked as err:
             if not ask_open_read_only(self, f"{err}."):
                 return False
-            return self._open_read_only(path, f"{path.name} is open in {err.holder}.")
+            return self.open_path(path, read_only=True, reason=f"{path.name} is open in {err.holder}.")
         except ReadOnlyLocation as err:
             if not ask_open_read_only(self, f"{err}."):
                 return False
-            return self._open_read_only(path, "The file or its folder cannot be written.")
+            return self.open_path(path, read_only=True, reason="The file or its folder cannot be written.")
         except ZtmmError as err:
             QMessageBox.critical(self, "Cannot open engagement", str(err))
             return False
         self.settings.add_recent(path)
         self.settings.set_last_folder(path.parent)
-        self._set_engagement(engagement, read_only_reason="Opened read-only." if read_only else "")
-        return True
-
-    def _open_read_only(self, path: Path, reason: str) -> bool:
-        try:
-            engagement = open_engagement(path, readonly=True)
-        except ZtmmError as err:
-            QMessageBox.critical(self, "Cannot open engagement", str(err))
-            return False
-        self.settings.add_recent(path)
-        self._set_engagement(engagement, read_only_reason=reason)
+        self._set_engagement(engagement, read_only_reason=reason or ("Opened read-only." if read_only else ""))
         return True
 
     def open_dialog(self) -> None:
