@@ -10,6 +10,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from ztmm_desktop.services.demo import open_demo
+from ztmm_desktop.services.engagement import Engagement
 from ztmm_desktop.ui.main_window import MainWindow
 
 
@@ -70,6 +72,16 @@ def dialogs(qtbot: QtBot) -> Iterator[DialogAnswerer]:
     answerer.stop()
     assert answerer.done, f"expected dialogs that never came; saw {answerer.seen}"
     assert answerer.unexpected == [], f"unexpected dialogs: {answerer.unexpected}"
+
+
+@pytest.fixture
+def demo() -> Iterator[Engagement]:
+    """A fresh demo engagement, closed after the test."""
+    engagement = open_demo()
+    try:
+        yield engagement
+    finally:
+        engagement.close()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QLabel, QMessage
 from pytestqt.qtbot import QtBot
 
 from ztmm_desktop.core.stages import RATED_STAGES, Rating, Stage
-from ztmm_desktop.services.demo import open_demo
 from ztmm_desktop.services.engagement import (
     Engagement,
     FindingDraft,
@@ -88,15 +87,6 @@ def show_page(qtbot: QtBot, engagement: Engagement, height: int = 760) -> Harnes
     harness = Harness(qtbot, engagement, page)
     page.editRequested.connect(harness.requests.append)
     return harness
-
-
-@pytest.fixture
-def demo() -> Iterator[Engagement]:
-    engagement = open_demo()
-    try:
-        yield engagement
-    finally:
-        engagement.close()
 
 
 @pytest.fixture

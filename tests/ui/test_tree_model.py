@@ -13,7 +13,6 @@ from PySide6.QtTest import QSignalSpy
 from pytestqt.qtbot import QtBot
 
 from ztmm_desktop.core.stages import Rating, Stage
-from ztmm_desktop.services.demo import open_demo
 from ztmm_desktop.services.engagement import Changes, Engagement, Properties, create_engagement
 from ztmm_desktop.ui.tree_model import (
     BELOW_TARGET,
@@ -51,15 +50,6 @@ ROLES = [int(r) for r in Qt.ItemDataRole if r < Qt.ItemDataRole.UserRole] + [
     STATUS_ROLE,
     FLAGS_ROLE,
 ]
-
-
-@pytest.fixture
-def demo() -> Iterator[Engagement]:
-    engagement = open_demo()
-    try:
-        yield engagement
-    finally:
-        engagement.close()
 
 
 @pytest.fixture
