@@ -90,3 +90,20 @@ def test_properties_dialog_changes_the_engagement_and_undoes(window: MainWindow,
     window.undo_stack.undo()
     assert window.engagement.meta().client == "Old Name Ltd"
     assert "networks" in window.engagement.meta().scope
+
+
+def test_workshop_mode_reaches_every_pane_of_an_open_engagement(window: MainWindow, qtbot: QtBot) -> None:
+    window.open_demo()
+    assert window.workbench is not None
+    page, tree = window.workbench.page, window.workbench.panel.tree
+    normal = page.font().pointSizeF()
+    try:
+        window.workshop_action.trigger()
+        qtbot.wait(20)
+        # The page has a style sheet, which would otherwise keep its old font and colours.
+        assert page.font().pointSizeF() == pytest.approx(normal * 1.45)
+        assert tree.font().pointSizeF() == pytest.approx(normal * 1.45)
+        assert page.palette().color(QPalette.ColorRole.Window).name() == "#000000"
+    finally:
+        apply_workshop_mode(False)
+    assert page.font().pointSizeF() == pytest.approx(normal)

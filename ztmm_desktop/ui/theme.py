@@ -49,6 +49,13 @@ def apply_workshop_mode(on: bool) -> None:
         palette = workshop_palette()
     app.setFont(font)
     app.setPalette(palette)
+    # A widget with a style sheet keeps the font and palette it was polished with;
+    # setting its sheet again makes it (and its children) take the new ones.
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet("")
+            widget.setStyleSheet(sheet)
 
 
 def workshop_mode_on() -> bool:
