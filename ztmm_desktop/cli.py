@@ -136,6 +136,29 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--owner")
     assess.add_argument("--status")
     assess.add_argument("--by", metavar="NAME", help="who made the change (default: login name)")
+    attach = sub.add_parser("attach", help="attach evidence files to a function or stage")
+    attach.add_argument("file", type=Path)
+    attach.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    attach.add_argument("--to", action="append", required=True, metavar="FUNCTION[/STAGE]")
+    attach.add_argument("--title", help="title (default: the file name); TEXT or @FILE")
+    attach.add_argument("--kind", default="document", help="document, screenshot, configuration-export, …")
+    attach.add_argument("--by", metavar="NAME", help="who captured it (default: login name)")
+
+    evidence = sub.add_parser("evidence", help="list the evidence with its links")
+    evidence.add_argument("file", type=Path)
+    evidence.add_argument("--json", action="store_true")
+
+    extract = sub.add_parser("extract", help="write one evidence file back under a safe name")
+    extract.add_argument("file", type=Path)
+    extract.add_argument("evidence_id", metavar="EVIDENCE_ID")
+    extract.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+
+    verify = sub.add_parser("verify", help="recompute every evidence hash (exit 1 when any differs)")
+    verify.add_argument("file", type=Path)
+
+    pack = sub.add_parser("evidence-pack", help="zip every evidence file with manifest.csv")
+    pack.add_argument("file", type=Path)
+    pack.add_argument("out", type=Path, metavar="OUT.zip")
     return parser
 
 
@@ -383,7 +406,103 @@ def cmd_assess(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"new": cmd_new, "set": cmd_set, "info": cmd_info, "catalog": cmd_catalog, "assess": cmd_assess}
+def cmd_attach(args: argparse.Namespace) -> int:
+    from .services import evidence
+    from .services.engagement import open_engagement
+
+    title = None if args.title is None else _text_value(args.title, "--title")
+    if title is not None and len(args.paths) > 1:
+        raise BadInput("--title names one file; attach several files without it (each keeps its name)")
+    with open_engagement(args.file) as engagement:
+        links = [evidence.parse_link(engagement, target) for target in args.to]
+        attached = []
+        for path in args.paths:  # all or nothing: nothing is saved unless every file went in
+            attached.append(evidence.attach(engagement, path, links, title=title, kind=args.kind, by=args.by))
+        engagement.save()
+    for item in attached:
+        e = item.evidence
+        notes = []
+        if e.size == 0:
+            notes.append("empty file")
+        if not item.new_bytes:
+            notes.append("same bytes as earlier evidence, stored once")
+        suffix = f"  ({'; '.join(notes)})" if notes else ""
+        print(f"{e.id}  sha256:{e.sha256}  {e.original_name}{suffix}")
+    return EXIT_OK
+
+
+def _evidence_json(item: Any) -> dict[str, Any]:
+    data = asdict(item)
+    data["links"] = [
+        {"function": link.function_id, "stage": link.stage.key if link.stage else None, "finding": link.finding_id}
+        for link in item.links
+    ]
+    return data
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from .services import evidence
+    from .services.engagement import open_engagement
+
+    with open_engagement(args.file, readonly=True) as engagement:
+        items = evidence.list_evidence(engagement)
+    if args.json:
+        print(json.dumps([_evidence_json(e) for e in items], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not items:
+        print("no evidence")
+    for e in items:
+        links = ", ".join(link.describe() for link in e.links)
+        print(f"{e.id}  {e.size:>12,} B  sha256:{e.sha256[:16]}…  {e.kind:21} {e.title}  [{links}]")
+    return EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from .services import evidence
+    from .services.engagement import open_engagement
+
+    with open_engagement(args.file, readonly=True) as engagement:
+        print(evidence.extract(engagement, args.evidence_id, args.out_dir))
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .services import evidence
+    from .services.engagement import open_engagement
+
+    with open_engagement(args.file, readonly=True) as engagement:
+        items = evidence.list_evidence(engagement)
+        problems = evidence.verify(engagement)
+    for problem in problems:
+        e = problem.evidence
+        print(f"{e.id}  {e.title}: {problem.problem}")
+    print(f"{len(items) - len(problems)} of {len(items)} evidence files match their SHA-256")
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def cmd_evidence_pack(args: argparse.Namespace) -> int:
+    from .services import evidence
+    from .services.engagement import open_engagement
+
+    with open_engagement(args.file, readonly=True) as engagement:
+        count = len(evidence.list_evidence(engagement))
+        out = evidence.evidence_pack(engagement, args.out)
+    print(f"{out}  ({count} files and manifest.csv)")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "new": cmd_new,
+    "set": cmd_set,
+    "info": cmd_info,
+    "catalog": cmd_catalog,
+    "assess": cmd_assess,
+    "attach": cmd_attach,
+    "evidence": cmd_evidence,
+    "extract": cmd_extract,
+    "verify": cmd_verify,
+    "evidence-pack": cmd_evidence_pack,
+}
 
 
 def _check_arguments(argv: Sequence[str]) -> None:

@@ -158,16 +158,18 @@ def test_migration_backs_up_then_upgrades_the_working_copy(tmp_path: Path, monke
     def add_column(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE engagement ADD COLUMN sector VARCHAR NOT NULL DEFAULT ''")
 
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr("ztmm_desktop.store.document.SCHEMA_VERSION", 2)
-    monkeypatch.setitem(migrations.MIGRATIONS, 1, add_column)
+    future = migrations.SCHEMA_VERSION + 1
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", future)
+    monkeypatch.setattr("ztmm_desktop.store.document.SCHEMA_VERSION", future)
+    monkeypatch.setitem(migrations.MIGRATIONS, future - 1, add_column)
     document = EngagementDocument.open(path)
     try:
         assert document.migrated_from == 1
         assert document.backup_path is not None and document.backup_path.read_bytes() == before
         assert path.read_bytes() == before  # the document changes only when saved
         conn = sqlite3.connect(document.working)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == future
+        assert "evidence" in {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         assert "sector" in {row[1] for row in conn.execute("PRAGMA table_info(engagement)")}
         conn.close()
     finally:
@@ -274,3 +276,23 @@ def test_a_crashed_read_only_session_leaves_nothing_to_recover(tmp_path: Path) -
     viewer.document.abandon()
     assert orphaned_working_copies() == []
     assert not viewer.document.working.exists()
+
+
+def test_a_schema_1_file_gains_evidence_after_migration(tmp_path: Path) -> None:
+    import io
+
+    from ztmm_desktop.services import evidence
+
+    path = tmp_path / "old.ztmm"
+    shutil.copy(FIXTURES / "schema-v1.ztmm", path)
+    with open_engagement(path) as engagement:
+        assert engagement.document.migrated_from == 1
+        evidence.attach_stream(engagement, io.BytesIO(b"new"), original_name="n.txt", expected_size=3,
+                               links=[evidence.parse_link(engagement, "1.1")])  # fmt: skip
+        engagement.save()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
+    conn.close()
+    with open_engagement(path, readonly=True) as again:
+        assert [e.original_name for e in evidence.list_evidence(again)] == ["n.txt"]
+        assert again.assessment("1.1").rating(Stage.INITIAL).comment == "fixture"

@@ -1,7 +1,7 @@
 """Schema versions of the engagement file and the steps between them.
 
 ``user_version`` is the schema version; ``application_id`` marks the file as
-ours. Version 1 is the baseline. A later version adds ``MIGRATIONS[n]`` (from
+ours. Version 1 is the baseline; version 2 adds evidence. A later version adds ``MIGRATIONS[n]`` (from
 n to n+1) as frozen SQL, never by calling ``create_all`` on today's models, so
 an old file migrates to exactly what a new file would be. Every released
 schema keeps a fixture file in ``tests/fixtures/`` that must open.
@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 
 APPLICATION_ID = 0x5A544D4D  # "ZTMM"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 BASELINE_DDL = """
 CREATE TABLE engagement (
@@ -80,20 +80,71 @@ CREATE TABLE audit (
 );
 """
 
+#: Schema 2: evidence. Bytes are content-addressed (SHA-256) and stored in chunks,
+#: because SQLite caps one BLOB near 1 GB and memory must stay bounded.
+EVIDENCE_DDL = """
+CREATE TABLE blob (
+    sha256 VARCHAR NOT NULL PRIMARY KEY,
+    size INTEGER NOT NULL,
+    chunks INTEGER NOT NULL,
+    created_at VARCHAR NOT NULL
+);
+CREATE TABLE blob_chunk (
+    sha256 VARCHAR NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (sha256, seq)
+);
+CREATE TABLE evidence (
+    id VARCHAR NOT NULL PRIMARY KEY,
+    sha256 VARCHAR NOT NULL REFERENCES blob (sha256),
+    title VARCHAR NOT NULL,
+    description VARCHAR NOT NULL,
+    original_name VARCHAR NOT NULL,
+    media_type VARCHAR NOT NULL,
+    size INTEGER NOT NULL,
+    kind VARCHAR NOT NULL,
+    captured_at VARCHAR NOT NULL,
+    captured_by VARCHAR NOT NULL,
+    created_at VARCHAR NOT NULL
+);
+CREATE INDEX ix_evidence_sha256 ON evidence (sha256);
+CREATE TABLE evidence_link (
+    id INTEGER NOT NULL PRIMARY KEY,
+    evidence_id VARCHAR NOT NULL REFERENCES evidence (id),
+    function_id VARCHAR,
+    stage VARCHAR,
+    finding_id VARCHAR
+);
+CREATE INDEX ix_evidence_link_evidence_id ON evidence_link (evidence_id);
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
+
+def _run(conn: sqlite3.Connection, ddl: str) -> None:
+    # executescript() would commit the caller's transaction; run statement by statement.
+    for statement in ddl.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 #: MIGRATIONS[n] upgrades a file from schema n to n + 1.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {
+    1: lambda conn: _run(conn, EVIDENCE_DDL),
+}
 
 
 def create_baseline(conn: sqlite3.Connection) -> None:
-    """Create schema version 1 in an empty database."""
-    # executescript() would commit the caller's transaction; run statement by statement.
-    for statement in BASELINE_DDL.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+    """Create the current schema in an empty database: the baseline, then every step.
+
+    A new file is built by exactly the steps an old file is migrated by.
+    """
+    _run(conn, BASELINE_DDL)
+    for version in range(1, SCHEMA_VERSION):
+        MIGRATIONS[version](conn)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    conn.execute("PRAGMA user_version = 1")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def migrate(conn: sqlite3.Connection, from_version: int, to_version: int) -> list[int]:

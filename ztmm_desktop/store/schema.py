@@ -84,3 +84,46 @@ class AuditRow(SQLModel, table=True):
     field: str
     old: str | None = None
     new: str | None = None
+
+
+class BlobRow(SQLModel, table=True):
+    __tablename__ = "blob"
+
+    sha256: str = Field(primary_key=True)
+    size: int
+    chunks: int
+    created_at: str
+
+
+class BlobChunkRow(SQLModel, table=True):
+    __tablename__ = "blob_chunk"
+
+    sha256: str = Field(primary_key=True)
+    seq: int = Field(primary_key=True)
+    data: bytes
+
+
+class EvidenceRow(SQLModel, table=True):
+    __tablename__ = "evidence"
+
+    id: str = Field(primary_key=True)
+    sha256: str = Field(foreign_key="blob.sha256", index=True)
+    title: str
+    description: str = ""
+    original_name: str
+    media_type: str
+    size: int
+    kind: str
+    captured_at: str
+    captured_by: str
+    created_at: str
+
+
+class EvidenceLinkRow(SQLModel, table=True):
+    __tablename__ = "evidence_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    evidence_id: str = Field(foreign_key="evidence.id", index=True)
+    function_id: str | None = None
+    stage: str | None = None
+    finding_id: str | None = None

@@ -1,0 +1,106 @@
+"""Evidence bytes inside the engagement file: content-addressed, chunked, streamed.
+
+A blob is stored once per SHA-256 (deduplicated) as rows of ``CHUNK_SIZE``
+bytes, so no file is limited by SQLite's ~1 GB BLOB cap and memory stays
+bounded whatever the size. Ingest streams a file into chunks under a temporary
+key while hashing it, inside the caller's write transaction; the key becomes
+the hash at the end, or the chunks are dropped when the bytes were already
+stored. A rolled-back transaction (error, cancel) leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+CHUNK_SIZE = 1024 * 1024
+
+#: Called with bytes done so far; may raise to stop (cancel).
+Step = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    new: bool  # False when the same bytes were already in the file
+
+
+def ingest(conn: sqlite3.Connection, stream: BinaryIO, created_at: str, step: Step | None = None) -> StoredBlob:
+    """Store ``stream``'s bytes; the caller holds the write transaction."""
+    staging = f"staging-{uuid.uuid4().hex}"
+    digest = hashlib.sha256()
+    size = seq = 0
+    while True:
+        chunk = stream.read(CHUNK_SIZE)
+        if not chunk:
+            break
+        digest.update(chunk)
+        conn.execute("INSERT INTO blob_chunk (sha256, seq, data) VALUES (?, ?, ?)", (staging, seq, chunk))
+        seq += 1
+        size += len(chunk)
+        if step is not None:
+            step(size)
+    sha = digest.hexdigest()
+    if conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (sha,)).fetchone():
+        conn.execute("DELETE FROM blob_chunk WHERE sha256 = ?", (staging,))
+        return StoredBlob(sha, size, new=False)
+    conn.execute("UPDATE blob_chunk SET sha256 = ? WHERE sha256 = ?", (sha, staging))
+    conn.execute(
+        "INSERT INTO blob (sha256, size, chunks, created_at) VALUES (?, ?, ?, ?)", (sha, size, seq, created_at)
+    )
+    return StoredBlob(sha, size, new=True)
+
+
+def chunks(conn: sqlite3.Connection, sha256: str) -> Iterator[bytes]:
+    """The stored bytes of one blob, chunk by chunk, in order (one chunk in memory at a time)."""
+    row = conn.execute("SELECT chunks FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
+    count = int(row[0]) if row else 0
+    for seq in range(count):
+        found = conn.execute("SELECT data FROM blob_chunk WHERE sha256 = ? AND seq = ?", (sha256, seq)).fetchone()
+        if found is None:
+            return
+        yield bytes(found[0])
+
+
+@dataclass(frozen=True)
+class BlobCheck:
+    sha256: str
+    ok: bool
+    problem: str  # "" when ok
+
+
+def check(conn: sqlite3.Connection, sha256: str, step: Step | None = None) -> BlobCheck:
+    """Recompute a blob's hash from its stored chunks."""
+    row = conn.execute("SELECT size, chunks FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
+    if row is None:
+        return BlobCheck(sha256, False, "bytes missing")
+    size, count = int(row[0]), int(row[1])
+    digest = hashlib.sha256()
+    seen = done = 0
+    for data in chunks(conn, sha256):
+        digest.update(data)
+        seen += 1
+        done += len(data)
+        if step is not None:
+            step(done)
+    if seen != count:
+        return BlobCheck(sha256, False, f"bytes missing ({seen} of {count} chunks stored)")
+    if done != size or digest.hexdigest() != sha256:
+        return BlobCheck(sha256, False, "bytes changed (SHA-256 does not match)")
+    return BlobCheck(sha256, True, "")
+
+
+def remove_unused(conn: sqlite3.Connection) -> int:
+    """Drop blobs no evidence refers to any more; returns how many."""
+    unused = [
+        row[0] for row in conn.execute("SELECT sha256 FROM blob WHERE sha256 NOT IN (SELECT sha256 FROM evidence)")
+    ]
+    for sha in unused:
+        conn.execute("DELETE FROM blob_chunk WHERE sha256 = ?", (sha,))
+        conn.execute("DELETE FROM blob WHERE sha256 = ?", (sha,))
+    return len(unused)
