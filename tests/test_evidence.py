@@ -288,3 +288,42 @@ def test_evidence_survives_save_and_reopen(tmp_path: Path) -> None:
         (item,) = ev.list_evidence(again)
         assert item.sha256 == hashlib.sha256(data).hexdigest()
         assert ev.verify(again) == []
+
+
+def test_details_links_remove_restore_and_compact(tmp_path: Path) -> None:
+    with create_engagement(tmp_path / "e.ztmm", Properties(client="Edit Ltd")) as engagement:
+        link = ev.parse_link(engagement, "1.1/initial")
+        item = ev.attach_stream(
+            engagement, io.BytesIO(b"abc"), original_name="a.txt", expected_size=3, links=[link]
+        ).evidence
+        changes = ev.update_details(
+            engagement, item.id, ev.EvidenceDetails("Sign-in log export", "Tenant A", "configuration-export")
+        )
+        assert changes.functions == {"identity.authentication"}
+        assert not ev.update_details(
+            engagement, item.id, ev.EvidenceDetails("Sign-in log export", "Tenant A", "configuration-export")
+        )
+        two = [link, ev.parse_link(engagement, "2.1")]
+        assert ev.set_links(engagement, item.id, two).functions == {
+            "identity.authentication",
+            "devices.policy_enforcement_and_compliance_monitoring",
+        }
+        assert [e.id for e in ev.for_function(engagement, "devices.policy_enforcement_and_compliance_monitoring")] == [
+            item.id
+        ]
+        assert (
+            ev.for_function(engagement, "identity.authentication", ev.parse_link(engagement, "1.1/advanced").stage)
+            == []
+        )
+        with pytest.raises(BadInput, match="say what the evidence supports"):
+            ev.set_links(engagement, item.id, [])
+        removed, _ = ev.remove(engagement, item.id)
+        assert ev.list_evidence(engagement) == []
+        assert counts(engagement.document.working)[1] == 1  # bytes kept for undo
+        ev.restore(engagement, removed)
+        (back,) = ev.list_evidence(engagement)
+        assert back == removed and back.title == "Sign-in log export" and len(back.links) == 2
+        assert ev.read_bytes(engagement, item.id, 2) == b"ab"
+        ev.remove(engagement, item.id)
+        assert ev.compact(engagement) == 1
+        assert counts(engagement.document.working) == (0, 0, 0)

@@ -211,11 +211,7 @@ def attach_stream(
             (evidence_id, stored.sha256, shown_title, description, shown_name, media_type, stored.size, kind,
              captured_at or audit.at, audit.by, audit.at),
         )  # fmt: skip
-        for link in links:
-            conn.execute(
-                "INSERT INTO evidence_link (evidence_id, function_id, stage, finding_id) VALUES (?, ?, ?, ?)",
-                (evidence_id, link.function_id, link.stage.key if link.stage else None, link.finding_id),
-            )
+        _insert_links(conn, evidence_id, links)
         audit.record("evidence", evidence_id, "attached", None, f"{shown_name} sha256:{stored.sha256}")
     evidence = get(engagement, evidence_id)
     return Attached(evidence, stored.new)
@@ -397,5 +393,132 @@ def evidence_pack(
 
 
 def describe_changes(attached: Attached) -> Changes:
-    functions = frozenset(link.function_id for link in attached.evidence.links if link.function_id)
-    return Changes(functions=functions)
+    return _changes(attached.evidence)
+
+
+# -- changing evidence records (each undoable by its inverse) ---------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceDetails:
+    """The fields of a record a consultant may edit."""
+
+    title: str
+    description: str
+    kind: str
+
+
+def update_details(
+    engagement: Engagement, evidence_id: str, details: EvidenceDetails, *, by: str | None = None
+) -> Changes:
+    item = get(engagement, evidence_id)
+    if details.kind not in KINDS:
+        raise BadInput(f"unknown kind {details.kind!r} (expected one of: {', '.join(KINDS)})")
+    if not details.title.strip():
+        raise BadInput("evidence needs a title")
+    check_text(details.title, "title", MAX_NAME)
+    check_text(details.description, "description", MAX_TEXT)
+    with engagement._edit(by) as (session, audit):
+        conn = _raw(session)
+        changed = False
+        for name, old, new in (
+            ("title", item.title, details.title.strip()),
+            ("description", item.description, details.description),
+            ("kind", item.kind, details.kind),
+        ):
+            if audit.record("evidence", item.id, name, old, new):
+                conn.execute(f"UPDATE evidence SET {name} = ? WHERE id = ?", (new, item.id))
+                changed = True
+    return _changes(item) if changed else Changes()
+
+
+def set_links(engagement: Engagement, evidence_id: str, links: list[EvidenceLink], *, by: str | None = None) -> Changes:
+    """Replace what a piece of evidence supports (at least one link)."""
+    item = get(engagement, evidence_id)
+    _check_links(engagement, links)
+    if tuple(links) == item.links:
+        return Changes()
+    with engagement._edit(by) as (session, audit):
+        conn = _raw(session)
+        conn.execute("DELETE FROM evidence_link WHERE evidence_id = ?", (item.id,))
+        _insert_links(conn, item.id, links)
+        audit.record(
+            "evidence", item.id, "links",
+            "; ".join(link.describe() for link in item.links), "; ".join(link.describe() for link in links),
+        )  # fmt: skip
+    return Changes(functions=_functions(item.links) | _functions(tuple(links)))
+
+
+def remove(engagement: Engagement, evidence_id: str, *, by: str | None = None) -> tuple[Evidence, Changes]:
+    """Delete a record; its bytes stay in the file while any record or undo may need them.
+
+    Returns the record so that ``restore`` can put it back (undo). Bytes no record
+    refers to are dropped by ``compact`` (after the undo history is gone).
+    """
+    item = get(engagement, evidence_id)
+    with engagement._edit(by) as (session, audit):
+        conn = _raw(session)
+        conn.execute("DELETE FROM evidence_link WHERE evidence_id = ?", (item.id,))
+        conn.execute("DELETE FROM evidence WHERE id = ?", (item.id,))
+        audit.record("evidence", item.id, "removed", item.title, None)
+    return item, _changes(item)
+
+
+def restore(engagement: Engagement, item: Evidence, *, by: str | None = None) -> Changes:
+    """Put a removed record back, over bytes still in the file."""
+    with engagement._edit(by) as (session, audit):
+        conn = _raw(session)
+        if conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (item.sha256,)).fetchone() is None:
+            raise BadInput(f"the bytes of {item.title!r} are no longer in the file")
+        conn.execute(
+            "INSERT INTO evidence (id, sha256, title, description, original_name, media_type, size, kind,"
+            " captured_at, captured_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (item.id, item.sha256, item.title, item.description, item.original_name, item.media_type, item.size,
+             item.kind, item.captured_at, item.captured_by, item.created_at),
+        )  # fmt: skip
+        _insert_links(conn, item.id, list(item.links))
+        audit.record("evidence", item.id, "restored", None, item.title)
+    return _changes(item)
+
+
+def compact(engagement: Engagement, *, by: str | None = None) -> int:
+    """Drop stored bytes no evidence record refers to; returns how many blobs went."""
+    with engagement._edit(by) as (session, _audit):
+        return blobs.remove_unused(_raw(session))
+
+
+def read_bytes(engagement: Engagement, evidence_id: str, limit: int) -> bytes:
+    """At most ``limit`` bytes from the start of an evidence file (previews, thumbnails)."""
+    item = get(engagement, evidence_id)
+    out = bytearray()
+    with _reading(engagement) as conn:
+        for data in blobs.chunks(conn, item.sha256):
+            out += data[: limit - len(out)]
+            if len(out) >= limit:
+                break
+    return bytes(out)
+
+
+def for_function(engagement: Engagement, function_id: str, stage: Stage | None = None) -> list[Evidence]:
+    """Evidence linked to a function (any of its stages), or to one stage of it."""
+    return [
+        e
+        for e in list_evidence(engagement)
+        if any(link.function_id == function_id and (stage is None or link.stage == stage) for link in e.links)
+    ]
+
+
+def _insert_links(conn: sqlite3.Connection, evidence_id: str, links: list[EvidenceLink]) -> None:
+    for link in links:
+        conn.execute(
+            "INSERT INTO evidence_link (evidence_id, function_id, stage, finding_id) VALUES (?, ?, ?, ?)",
+            (evidence_id, link.function_id, link.stage.key if link.stage else None, link.finding_id),
+        )
+
+
+def _functions(links: tuple[EvidenceLink, ...]) -> frozenset[str]:
+    return frozenset(link.function_id for link in links if link.function_id)
+
+
+def _changes(item: Evidence) -> Changes:
+    return Changes(functions=_functions(item.links))
