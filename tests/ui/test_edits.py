@@ -105,3 +105,38 @@ def test_refused_and_empty_edits_never_reach_the_stack(engagement: Engagement, q
         make_command(engagement, AddFinding(AUTH, FindingDraft("")), seen.append, print)
     assert make_command(engagement, SetRating(AUTH, Stage.INITIAL, Rating.NOT_ASSESSED), seen.append, print) is None
     assert seen == [] and engagement.audit_log() == []
+
+
+def test_evidence_edits_and_attachments_undo_and_redo(engagement: Engagement, qtbot: object) -> None:
+    import io
+
+    from ztmm_desktop.services import evidence as ev
+    from ztmm_desktop.ui.edits import attached_command
+    from ztmm_desktop.ui.requests import EditEvidence, LinkEvidence, RemoveEvidence
+
+    stack = QUndoStack()
+    seen: list[Changes] = []
+    link = ev.parse_link(engagement, "1.1/initial")
+    attached = [
+        ev.attach_stream(engagement, io.BytesIO(data), original_name=name, expected_size=len(data), links=[link])
+        for name, data in (("a.png", b"png"), ("b.csv", b"x,y"))
+    ]
+    stack.push(attached_command(engagement, attached, seen.append, print))
+    assert stack.undoText() == "Attach a.png, b.csv"
+    first = attached[0].evidence.id
+    for request in (
+        EditEvidence(first, ev.EvidenceDetails("Conditional Access export", "", "configuration-export")),
+        LinkEvidence(first, (link, ev.parse_link(engagement, "4.1"))),
+        RemoveEvidence(attached[1].evidence.id),
+    ):
+        push(stack, engagement, request, seen)
+    assert [e.title for e in ev.list_evidence(engagement)] == ["Conditional Access export"]
+    stack.undo()  # the removal
+    stack.undo()  # the links
+    stack.undo()  # the details
+    assert [(e.title, len(e.links)) for e in ev.list_evidence(engagement)] == [("a.png", 1), ("b.csv", 1)]
+    stack.undo()  # the attachment
+    assert ev.list_evidence(engagement) == []
+    for _ in range(4):
+        stack.redo()
+    assert [(e.title, len(e.links)) for e in ev.list_evidence(engagement)] == [("Conditional Access export", 2)]

@@ -16,12 +16,19 @@ from PySide6.QtGui import QUndoCommand
 
 from ..core.errors import BadInput, ZtmmError
 from ..core.stages import Rating
+from ..services import evidence
 from ..services.engagement import Changes, Engagement, FindingDraft
+from ..services.evidence import Attached, Evidence
 from .requests import (
     FUNCTION_FIELDS,
     AddFinding,
+    AnyRequest,
+    EditEvidence,
     EditFinding,
     EditRequest,
+    EvidenceRequest,
+    LinkEvidence,
+    RemoveEvidence,
     RemoveFinding,
     SetComment,
     SetField,
@@ -41,7 +48,14 @@ class _RestoreFinding:
     finding_id: str
 
 
-Operation = EditRequest | SetProperties | _RestoreFinding
+@dataclass(frozen=True)
+class RestoreEvidence:
+    """Put a removed (or undone) evidence record back over its stored bytes."""
+
+    evidence: Evidence
+
+
+Operation = EditRequest | SetProperties | EvidenceRequest | _RestoreFinding | RestoreEvidence
 
 
 def apply_operation(engagement: Engagement, op: Operation) -> Changes:
@@ -71,6 +85,14 @@ def apply_operation(engagement: Engagement, op: Operation) -> Changes:
             return engagement.remove_finding(finding_id)[1]
         case SetProperties(properties):
             return engagement.update_properties(properties)
+        case EditEvidence(evidence_id, details):
+            return evidence.update_details(engagement, evidence_id, details)
+        case LinkEvidence(evidence_id, links):
+            return evidence.set_links(engagement, evidence_id, list(links))
+        case RemoveEvidence(evidence_id):
+            return evidence.remove(engagement, evidence_id)[1]
+        case RestoreEvidence(item):
+            return evidence.restore(engagement, item)
     raise BadInput(f"cannot apply {op!r}")
 
 
@@ -81,7 +103,7 @@ def _finding(engagement: Engagement, finding_id: str) -> tuple[str, FindingDraft
     raise BadInput(f"no finding {finding_id}")
 
 
-def plan(engagement: Engagement, request: EditRequest | SetProperties) -> tuple[Operation, Operation, str]:
+def plan(engagement: Engagement, request: AnyRequest) -> tuple[Operation, Operation, str]:
     """The operation for ``request``, the one that undoes it, and the undo text."""
     catalog = engagement.catalog
     match request:
@@ -123,6 +145,16 @@ def plan(engagement: Engagement, request: EditRequest | SetProperties) -> tuple[
             return request, _RestoreFinding(function_id, old_draft, finding_id), f"Remove finding: {title}"
         case SetProperties(_):
             return request, SetProperties(engagement.properties()), "Change engagement properties"
+        case EditEvidence(evidence_id, _):
+            item = evidence.get(engagement, evidence_id)
+            old = evidence.EvidenceDetails(item.title, item.description, item.kind)
+            return request, EditEvidence(item.id, old), f"Edit evidence: {item.title}"
+        case LinkEvidence(evidence_id, _):
+            item = evidence.get(engagement, evidence_id)
+            return request, LinkEvidence(item.id, item.links), f"Link evidence: {item.title}"
+        case RemoveEvidence(evidence_id):
+            item = evidence.get(engagement, evidence_id)
+            return RemoveEvidence(item.id), RestoreEvidence(item), f"Remove evidence: {item.title}"
     raise BadInput(f"cannot plan {request!r}")
 
 
@@ -164,7 +196,7 @@ class EditCommand(QUndoCommand):
 
 def make_command(
     engagement: Engagement,
-    request: EditRequest | SetProperties,
+    request: AnyRequest,
     changed: Callable[[Changes], None],
     failed: Callable[[ZtmmError], None],
 ) -> EditCommand | None:
@@ -187,3 +219,49 @@ RATING_KEYS: dict[int, Rating] = {
     4: Rating.NOT_APPLICABLE,
     5: Rating.NOT_ASSESSED,
 }
+
+
+def attached_command(
+    engagement: Engagement,
+    attached: list[Attached],
+    changed: Callable[[Changes], None],
+    failed: Callable[[ZtmmError], None],
+) -> QUndoCommand:
+    """The undo step for evidence the window has just stored (off the UI thread).
+
+    Undo removes the records (their bytes stay, so redo can put them back).
+    """
+    names = ", ".join(a.evidence.original_name for a in attached)
+    text = f"Attach {names}" if len(attached) < 4 else f"Attach {len(attached)} files"
+    return _AttachCommand(engagement, [a.evidence for a in attached], text, changed, failed)
+
+
+class _AttachCommand(QUndoCommand):
+    def __init__(
+        self,
+        engagement: Engagement,
+        items: list[Evidence],
+        text: str,
+        changed: Callable[[Changes], None],
+        failed: Callable[[ZtmmError], None],
+    ) -> None:
+        super().__init__(text)
+        self.engagement, self.items = engagement, items
+        self._changed, self._failed = changed, failed
+        self._applied_once = True
+
+    def _run(self, ops: list[Operation]) -> None:
+        try:
+            for op in ops:
+                self._changed(apply_operation(self.engagement, op))
+        except ZtmmError as err:
+            self._failed(err)
+
+    def redo(self) -> None:
+        if self._applied_once:
+            self._applied_once = False
+            return
+        self._run([RestoreEvidence(item) for item in self.items])
+
+    def undo(self) -> None:
+        self._run([RemoveEvidence(item.id) for item in reversed(self.items)])

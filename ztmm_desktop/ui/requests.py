@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..core.stages import Rating, Stage
 from ..services.engagement import FindingDraft, Properties
+from ..services.evidence import EvidenceDetails, EvidenceLink
 
 #: The per-function text and choice fields a view may set with ``SetField``.
 FUNCTION_FIELDS = ("confidence", "priority", "owner", "status", "notes")
@@ -79,4 +80,22 @@ class SetProperties:
     properties: Properties
 
 
-AnyRequest = EditRequest | SetProperties
+@dataclass(frozen=True)
+class EditEvidence:
+    evidence_id: str
+    details: EvidenceDetails
+
+
+@dataclass(frozen=True)
+class LinkEvidence:
+    evidence_id: str
+    links: tuple[EvidenceLink, ...]
+
+
+@dataclass(frozen=True)
+class RemoveEvidence:
+    evidence_id: str
+
+
+EvidenceRequest = EditEvidence | LinkEvidence | RemoveEvidence
+AnyRequest = EditRequest | SetProperties | EvidenceRequest
