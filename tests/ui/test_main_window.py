@@ -129,7 +129,7 @@ def test_consultant_path(window: MainWindow, qtbot: QtBot, dialogs: DialogAnswer
     bench.panel.quick.setCurrentIndex(0)
 
     # Open a function from the dashboard.
-    window.show_tab(1)
+    window.show_tab(2)
     dashboard = bench.dashboard
     qtbot.waitUntil(lambda: not dashboard.cell_rect("2.4").isEmpty(), timeout=3000)
     qtbot.mouseClick(dashboard, Qt.MouseButton.LeftButton, pos=dashboard.cell_rect("2.4").center())
@@ -248,9 +248,9 @@ def test_the_dashboard_follows_edits_made_while_it_was_hidden(window: MainWindow
     assert window.open_path(path)
     bench = window.workbench
     assert bench is not None
-    window.show_tab(1)
+    window.show_tab(2)
     assert "0 of 40 functions assessed" in bench.dashboard.headline_text()
     window.show_tab(0)
     window.request(SetRating(AUTH, Stage.INITIAL, Rating.MET))
-    window.show_tab(1)
+    window.show_tab(2)
     assert "1 of 40 functions assessed" in bench.dashboard.headline_text()

@@ -11,6 +11,9 @@ the services.
 
 from __future__ import annotations
 
+import io
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -31,17 +34,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import DocumentLocked, ReadOnlyLocation, ZtmmError
+from ..core.errors import Cancelled, DocumentLocked, ReadOnlyLocation, ZtmmError
+from ..core.progress import CancelToken
 from ..core.stages import RATED_STAGES, Stage
+from ..services import evidence
 from ..services.demo import open_demo
 from ..services.engagement import Changes, Engagement, create_engagement, open_engagement
+from ..services.evidence import Attached, EvidenceLink
 from ..services.recovery import discard_unsaved, unsaved_work
 from .dashboard import Dashboard
 from .dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
-from .edits import RATING_KEYS, make_command
+from .edits import RATING_KEYS, attached_command, make_command
+from .evidence_dialogs import ask_to_open
+from .evidence_pane import EvidencePane, cleanup_opened_copies, open_externally
 from .function_page import FunctionPage
 from .guidance_pane import GuidancePane
-from .requests import AnyRequest, SetProperties, SetRating
+from .requests import AnyRequest, EditEvidence, LinkEvidence, RemoveEvidence, SetProperties, SetRating
 from .settings import Settings
 from .start_page import StartPage
 from .tasks import TaskRunner
@@ -113,9 +121,12 @@ class Workbench(QWidget):
         self.dashboard_scroll = QScrollArea()
         self.dashboard_scroll.setWidgetResizable(True)
         self.dashboard_scroll.setWidget(self.dashboard)
+        self.evidence = EvidencePane(engagement)
+        self.evidence.setObjectName("evidencePane")
         self.tabs = QTabWidget()
         self.tabs.setObjectName("centreTabs")
         self.tabs.addTab(self.page, "Function")
+        self.tabs.addTab(self.evidence, "Evidence")
         self.tabs.addTab(self.dashboard_scroll, "Dashboard")
         self.guidance = GuidancePane(engagement)
         self.guidance.setObjectName("guidancePane")
@@ -136,8 +147,9 @@ class Workbench(QWidget):
         self.panel.filter_edit.textChanged.connect(self._filter_changed)
         self.panel.quick.currentIndexChanged.connect(self._filter_changed)
         self.panel.tree.selectionModel().currentChanged.connect(self._selected)
-        self._dashboard_stale = False
-        self.tabs.currentChanged.connect(self._refresh_dashboard_if_shown)
+        self._dashboard_stale = self._evidence_stale = False
+        self._selection: tuple[str, Stage | None] | None = None
+        self.tabs.currentChanged.connect(self._refresh_shown_tab)
         self.set_read_only(engagement.readonly, "")
 
     @property
@@ -146,6 +158,7 @@ class Workbench(QWidget):
 
     def set_read_only(self, read_only: bool, reason: str) -> None:
         self.page.set_read_only(read_only)
+        self.evidence.set_read_only(read_only)
         if read_only:
             why = f" {reason}" if reason else ""
             self.banner.setText(
@@ -167,8 +180,11 @@ class Workbench(QWidget):
         stage = Stage(stage_value) if stage_value is not None else None
         self.page.show_function(function_id, stage, take_focus=False)  # arrows keep moving in the tree
         self.guidance.show_function(function_id, stage)
-        if self.tabs.currentWidget() is not self.page:
+        self._selection = (function_id, stage)
+        self._evidence_stale = True
+        if self.tabs.currentWidget() is self.dashboard_scroll:
             self.tabs.setCurrentWidget(self.page)
+        self._refresh_evidence_if_shown()
 
     def select_function(self, function_id: str, stage: Stage | None = None) -> None:
         source = (
@@ -188,14 +204,27 @@ class Workbench(QWidget):
         self.model.refresh(changes)
         self.page.refresh()
         self.guidance.refresh()
-        # The dashboard re-reads the whole engagement: only when it is on screen.
-        self._dashboard_stale = True
+        # The dashboard and the evidence list re-read the file: only when they are on screen.
+        self._dashboard_stale = self._evidence_stale = True
+        self._refresh_shown_tab()
+
+    def _refresh_shown_tab(self) -> None:
         self._refresh_dashboard_if_shown()
+        self._refresh_evidence_if_shown()
 
     def _refresh_dashboard_if_shown(self) -> None:
         if self._dashboard_stale and self.tabs.currentWidget() is self.dashboard_scroll:
             self.dashboard.refresh()
             self._dashboard_stale = False
+
+    def _refresh_evidence_if_shown(self) -> None:
+        if self._evidence_stale and self.tabs.currentWidget() is self.evidence and self._selection is not None:
+            function_id, stage = self._selection
+            if self.evidence.function_id == function_id and self.evidence.stage == stage:
+                self.evidence.refresh()
+            else:
+                self.evidence.show_function(function_id, stage)
+            self._evidence_stale = False
 
     def focused_stage(self) -> tuple[str, Stage] | None:
         """The stage row selected in the tree, if it is one that is rated."""
@@ -289,12 +318,18 @@ class MainWindow(QMainWindow):
         self.find_action = self._action("&Filter the tree", self.focus_filter, QKeySequence.StandardKey.Find)
         edit_menu.addAction(self.find_action)
 
+        tools_menu = bar.addMenu("&Tools")
+        self.verify_action = self._action("&Verify evidence", self.verify_evidence)
+        tools_menu.addAction(self.verify_action)
+
         view_menu = bar.addMenu("&View")
         self.function_view_action = self._action("&Function page", lambda: self.show_tab(0), "Ctrl+1")
-        self.dashboard_action = self._action("&Dashboard", lambda: self.show_tab(1), "Ctrl+2")
+        self.evidence_view_action = self._action("&Evidence", lambda: self.show_tab(1), "Ctrl+2")
+        self.dashboard_action = self._action("&Dashboard", lambda: self.show_tab(2), "Ctrl+3")
         self.workshop_action = self._action("&Workshop mode (large, high contrast)", self.toggle_workshop, "F11")
         self.workshop_action.setCheckable(True)
         view_menu.addAction(self.function_view_action)
+        view_menu.addAction(self.evidence_view_action)
         view_menu.addAction(self.dashboard_action)
         view_menu.addSeparator()
         view_menu.addAction(self.workshop_action)
@@ -312,7 +347,9 @@ class MainWindow(QMainWindow):
             self.properties_action,
             self.close_action,
             self.function_view_action,
+            self.evidence_view_action,
             self.dashboard_action,
+            self.verify_action,
             self.find_action,
         ):
             action.setEnabled(has)
@@ -372,6 +409,14 @@ class MainWindow(QMainWindow):
             self.workbench = Workbench(engagement)
             self.workbench.dashboard.functionActivated.connect(self.open_function)
             self.workbench.page.editRequested.connect(self.request)
+            pane = self.workbench.evidence
+            pane.attachRequested.connect(self.attach_files)
+            pane.pasteRequested.connect(self.attach_screenshot)
+            pane.detailsRequested.connect(lambda i, d: self.request(EditEvidence(i, d)))
+            pane.linksRequested.connect(lambda i, links: self.request(LinkEvidence(i, tuple(links))))
+            pane.removeRequested.connect(lambda i: self.request(RemoveEvidence(i)))
+            pane.openRequested.connect(self.open_evidence)
+            pane.extractRequested.connect(self.extract_evidence)
             self.workbench.tree.installEventFilter(self)
             state = self.settings.bytes_value("splitter")
             if state is not None:
@@ -400,6 +445,11 @@ class MainWindow(QMainWindow):
             return
         if engagement.readonly:
             self.statusBar().showMessage("This engagement is open read-only; nothing was changed.", 5000)
+            return
+        if self.tasks.busy:
+            self.statusBar().showMessage("Wait until the current operation finishes; nothing was changed.", 5000)
+            if self.workbench is not None:
+                self.workbench.page.refresh()
             return
         try:
             command = make_command(engagement, request, self._changed, self._edit_failed)
@@ -434,6 +484,101 @@ class MainWindow(QMainWindow):
                 self.request(SetRating(focused[0], focused[1], RATING_KEYS[number]))
                 return True
         return super().eventFilter(watched, event)  # type: ignore[arg-type]
+
+    # -- evidence ----------------------------------------------------------------
+
+    def attach_files(self, paths: list[Path], link: EvidenceLink) -> None:
+        """Store files as evidence off the UI thread; one undo step for all of them."""
+        engagement = self.engagement
+        if engagement is None or engagement.readonly or not paths:
+            return
+        done_files: list[Attached] = []
+
+        def work(progress: Callable[[int, int, str], None], cancel: CancelToken) -> list[Attached]:
+            for path in paths:
+                done_files.append(evidence.attach(engagement, path, [link], progress=progress, cancel=cancel))
+            return done_files
+
+        def finished(_result: object) -> None:
+            self._attached(done_files)
+
+        def failed(err: BaseException) -> None:
+            self._attached(done_files)
+            if isinstance(err, Cancelled):
+                self.statusBar().showMessage("Attaching cancelled; the file being stored was not kept.", 6000)
+            elif isinstance(err, ZtmmError):
+                QMessageBox.warning(self, "Not attached", str(err))
+            else:
+                raise err
+
+        self.tasks.run(f"Attaching {len(paths)} file(s)…", work, finished, failed)
+
+    def attach_screenshot(self, png: bytes, link: EvidenceLink) -> None:
+        engagement = self.engagement
+        if engagement is None or engagement.readonly:
+            return
+        name = time.strftime("Screenshot %Y-%m-%d %H.%M.%S.png")
+        try:
+            attached = evidence.attach_stream(
+                engagement, io.BytesIO(png), original_name=name, expected_size=len(png), links=[link],
+                kind="screenshot", media_type="image/png",
+            )  # fmt: skip
+        except ZtmmError as err:
+            QMessageBox.warning(self, "Not attached", str(err))
+            return
+        self._attached([attached])
+
+    def _attached(self, attached: list[Attached]) -> None:
+        if not attached or self.engagement is None:
+            return
+        self.undo_stack.push(attached_command(self.engagement, attached, self._changed, self._edit_failed))
+        for item in attached:
+            self._changed(evidence.describe_changes(item))
+
+    def open_evidence(self, evidence_id: str) -> None:
+        if self.engagement is None:
+            return
+        try:
+            open_externally(self.engagement, evidence_id, ask=ask_to_open(self))
+        except ZtmmError as err:
+            QMessageBox.warning(self, "Cannot open", str(err))
+
+    def extract_evidence(self, evidence_id: str) -> None:
+        if self.engagement is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Save a copy into", self.settings.last_folder())
+        if not folder:
+            return
+        try:
+            path = evidence.extract(self.engagement, evidence_id, Path(folder))
+        except ZtmmError as err:
+            QMessageBox.warning(self, "Not saved", str(err))
+            return
+        self.statusBar().showMessage(f"Saved {path}", 6000)
+
+    def verify_evidence(self) -> None:
+        engagement = self.engagement
+        if engagement is None:
+            return
+
+        def done(problems: list[evidence.EvidenceProblem]) -> None:
+            if self.workbench is not None:
+                self.workbench.evidence.set_problems({p.evidence.id for p in problems})
+            if problems:
+                listed = "\n".join(f"• {p.evidence.title}: {p.problem}" for p in problems[:20])
+                QMessageBox.warning(
+                    self, "Evidence changed", f"{len(problems)} evidence file(s) fail verification:\n{listed}"
+                )
+            else:
+                self.statusBar().showMessage("Every evidence file matches its SHA-256.", 6000)
+
+        def failed(err: BaseException) -> None:
+            if isinstance(err, ZtmmError):
+                self.statusBar().showMessage(str(err), 6000)
+            else:
+                raise err
+
+        self.tasks.run("Verifying evidence…", lambda p, c: evidence.verify(engagement, p, c), done, failed)
 
     # -- opening -----------------------------------------------------------------
 
@@ -717,6 +862,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.set_bytes("geometry", self.saveGeometry())
         self.settings.sync()
+        cleanup_opened_copies()
         event.accept()
 
 

@@ -34,7 +34,7 @@ def render(folder: Path) -> list[Path]:
         window.workbench.select_function("devices.device_threat_protection")
         QApplication.processEvents()
         window.grab().save(str(written[1]))
-        window.show_tab(1)
+        window.show_tab(2)
         QApplication.processEvents()
         window.grab().save(str(written[2]))
     finally:

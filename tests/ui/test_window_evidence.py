@@ -1,0 +1,101 @@
+"""Evidence in the window: attach off the UI thread, undo, paste a screenshot, verify marks."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from tests.ui.conftest import DialogAnswerer
+from tests.ui.test_evidence_pane import drag_and_drop
+from ztmm_desktop.core.stages import Stage
+from ztmm_desktop.services import evidence as ev
+from ztmm_desktop.services.engagement import Properties, create_engagement, open_engagement
+from ztmm_desktop.ui.evidence_pane import EVIDENCE_ID_ROLE, PROBLEM_ROLE
+from ztmm_desktop.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def opened(window: MainWindow, tmp_path: Path) -> Path:
+    path = tmp_path / "evidence.ztmm"
+    create_engagement(path, Properties(client="Evidence Window Ltd")).close()
+    assert window.open_path(path)
+    assert window.workbench is not None
+    window.workbench.select_function("1.4", Stage.ADVANCED)
+    window.show_tab(1)
+    return path
+
+
+def test_dropped_files_are_attached_in_the_background_and_undo_as_one_step(
+    window: MainWindow, qtbot: QtBot, opened: Path, tmp_path: Path
+) -> None:
+    files = []
+    for name, data in (("pim-roles.csv", b"role,eligible\nGlobal admin,yes\n"), ("review.txt", b"quarterly")):
+        f = tmp_path / name
+        f.write_bytes(data)
+        files.append(f)
+    bench = window.workbench
+    assert bench is not None
+    pane = bench.evidence
+    assert drag_and_drop(pane.view.viewport(), files) == (True, True)
+    qtbot.waitUntil(lambda: window.undo_stack.count() == 1, timeout=10_000)
+    assert window.undo_stack.undoText() == "Attach pim-roles.csv, review.txt"
+    engagement = window.engagement
+    assert engagement is not None
+    items = ev.list_evidence(engagement)
+    assert [e.original_name for e in items] == ["pim-roles.csv", "review.txt"]
+    assert items[0].links[0].function_id == "identity.access_management"
+    assert items[0].links[0].stage is Stage.ADVANCED
+    assert window.isWindowModified()
+    window.undo_stack.undo()
+    assert ev.list_evidence(engagement) == []
+    window.undo_stack.redo()
+    assert len(ev.list_evidence(engagement)) == 2
+    assert window.save_now()
+    window.close_engagement()
+    with open_engagement(opened, readonly=True) as saved:
+        assert ev.verify(saved) == [] and len(ev.list_evidence(saved)) == 2
+
+
+def test_a_pasted_screenshot_becomes_screenshot_evidence(window: MainWindow, opened: Path) -> None:
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(40, 30, QImage.Format.Format_RGB32)
+    image.fill(QColor("#2a6ebb"))
+    QApplication.clipboard().setImage(image)
+    assert window.workbench is not None
+    assert window.workbench.evidence.paste()
+    engagement = window.engagement
+    assert engagement is not None
+    (item,) = ev.list_evidence(engagement)
+    assert (item.kind, item.media_type) == ("screenshot", "image/png")
+    assert item.original_name.startswith("Screenshot ") and item.original_name.endswith(".png")
+
+
+def test_verify_from_the_tools_menu_marks_altered_evidence(window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer,
+                                                           opened: Path, tmp_path: Path) -> None:  # fmt: skip
+    engagement = window.engagement
+    assert engagement is not None
+    source = tmp_path / "config.json"
+    source.write_text('{"mfa": "required"}')
+    window.attach_files([source], ev.parse_link(engagement, "1.4/advanced"))
+    qtbot.waitUntil(lambda: window.undo_stack.count() == 1, timeout=10_000)
+    (item,) = ev.list_evidence(engagement)
+    conn = sqlite3.connect(engagement.document.working)
+    conn.execute('UPDATE blob_chunk SET data = CAST(\'{"mfa": "optional"}\' AS BLOB)')
+    conn.commit()
+    conn.close()
+    dialogs.click("OK")
+    window.verify_action.trigger()
+    qtbot.waitUntil(lambda: bool(dialogs.seen), timeout=10_000)
+    assert "1 evidence file(s) fail verification" in dialogs.seen[0]
+    assert "config.json" in dialogs.seen[0] and "bytes changed" in dialogs.seen[0]
+    assert window.workbench is not None
+    model = window.workbench.evidence.model
+    (row,) = [r for r in range(model.rowCount()) if model.index(r, 0).data(EVIDENCE_ID_ROLE) == item.id]
+    assert model.index(row, 0).data(PROBLEM_ROLE)
