@@ -99,3 +99,33 @@ def test_verify_from_the_tools_menu_marks_altered_evidence(window: MainWindow, q
     model = window.workbench.evidence.model
     (row,) = [r for r in range(model.rowCount()) if model.index(r, 0).data(EVIDENCE_ID_ROLE) == item.id]
     assert model.index(row, 0).data(PROBLEM_ROLE)
+
+
+def test_files_dropped_on_a_tree_stage_are_attached_to_that_stage(window: MainWindow, qtbot: QtBot, opened: Path,
+                                                                  tmp_path: Path) -> None:  # fmt: skip
+    report = tmp_path / "segmentation-review.txt"
+    report.write_text("VLAN map reviewed")
+    bench = window.workbench
+    assert bench is not None
+    tree = bench.panel.tree
+    bench.select_function("3.1", Stage.INITIAL)
+    index = tree.currentIndex()
+    tree.scrollTo(index)
+    viewport = tree.viewport()
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(report))])
+    point = tree.visualRect(index).center()
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QApplication.sendEvent(viewport, QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, buttons, modifiers))
+    move = QDragMoveEvent(point, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    QApplication.sendEvent(viewport, move)
+    assert move.isAccepted()
+    QApplication.sendEvent(viewport, QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, buttons, modifiers))
+    qtbot.waitUntil(lambda: window.undo_stack.count() == 1, timeout=10_000)
+    engagement = window.engagement
+    assert engagement is not None
+    (item,) = ev.list_evidence(engagement)
+    assert (item.links[0].function_id, item.links[0].stage) == ("networks.network_segmentation", Stage.INITIAL)

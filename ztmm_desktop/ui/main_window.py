@@ -409,6 +409,7 @@ class MainWindow(QMainWindow):
             self.workbench = Workbench(engagement)
             self.workbench.dashboard.functionActivated.connect(self.open_function)
             self.workbench.page.editRequested.connect(self.request)
+            self.workbench.panel.tree.files_dropped.connect(self._files_dropped_on_tree)
             pane = self.workbench.evidence
             pane.attachRequested.connect(self.attach_files)
             pane.pasteRequested.connect(self.attach_screenshot)
@@ -512,6 +513,13 @@ class MainWindow(QMainWindow):
                 raise err
 
         self.tasks.run(f"Attaching {len(paths)} file(s)…", work, finished, failed)
+
+    def _files_dropped_on_tree(self, paths: list[Path], function_id: str, stage: Stage | None) -> None:
+        folders = [p for p in paths if p.is_dir()]
+        if folders:
+            QMessageBox.warning(self, "Not attached", f"{folders[0].name} is a folder; drop the files in it.")
+            return
+        self.attach_files(paths, EvidenceLink(function_id=function_id, stage=stage))
 
     def attach_screenshot(self, png: bytes, link: EvidenceLink) -> None:
         engagement = self.engagement

@@ -6,7 +6,10 @@ It works on an ``EngagementTreeModel`` directly or through proxies (such as
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QAbstractProxyModel, QModelIndex, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
 
 from ..core.stages import Stage
@@ -30,6 +33,8 @@ class EngagementTreeView(QTreeView):
     function_selected = Signal(str, object)
     #: The current row is a pillar.
     pillar_selected = Signal(str)
+    #: Local files were dropped on a function or stage row: (paths, function id, stage or None).
+    files_dropped = Signal(list, str, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,6 +44,42 @@ class EngagementTreeView(QTreeView):
         header = self.header()
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(24)
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+
+    # -- dropping evidence files on a function or stage -------------------------------
+
+    def _drop_target(self, event: QDropEvent | QDragMoveEvent) -> tuple[str, Stage | None] | None:
+        if not event.mimeData().hasUrls() or not all(u.isLocalFile() for u in event.mimeData().urls()):
+            return None
+        index = self.indexAt(event.position().toPoint())
+        function_id = index.data(FUNCTION_ID_ROLE) if index.isValid() else None
+        if not function_id:
+            return None
+        stage = index.data(STAGE_ROLE)
+        return str(function_id), Stage(stage) if stage is not None else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._drop_target(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        target = self._drop_target(event)
+        if target is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls()]
+        self.files_dropped.emit(paths, target[0], target[1])
 
     def setModel(self, model: object) -> None:  # type: ignore[override]
         super().setModel(model)  # type: ignore[arg-type]
