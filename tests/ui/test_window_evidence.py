@@ -129,3 +129,24 @@ def test_files_dropped_on_a_tree_stage_are_attached_to_that_stage(window: MainWi
     assert engagement is not None
     (item,) = ev.list_evidence(engagement)
     assert (item.links[0].function_id, item.links[0].stage) == ("networks.network_segmentation", Stage.INITIAL)
+
+
+def test_evidence_pack_from_the_tools_menu(window: MainWindow, qtbot: QtBot, opened: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import zipfile
+
+    from tests.ui.conftest import no_file_dialog
+
+    source = tmp_path / "policy.txt"
+    source.write_text("Access policy v3")
+    engagement = window.engagement
+    assert engagement is not None
+    window.attach_files([source], ev.parse_link(engagement, "1.4"))
+    qtbot.waitUntil(lambda: window.undo_stack.count() == 1, timeout=10_000)
+    pack = tmp_path / "handover.zip"
+    no_file_dialog(monkeypatch, pack)
+    window.pack_action.trigger()
+    qtbot.waitUntil(lambda: pack.exists() and not window.tasks.busy, timeout=10_000)
+    with zipfile.ZipFile(pack) as archive:
+        names = archive.namelist()
+    assert "manifest.csv" in names and any(n.endswith("-policy.txt") for n in names)

@@ -320,7 +320,9 @@ class MainWindow(QMainWindow):
 
         tools_menu = bar.addMenu("&Tools")
         self.verify_action = self._action("&Verify evidence", self.verify_evidence)
+        self.pack_action = self._action("Export evidence &pack…", self.export_evidence_pack)
         tools_menu.addAction(self.verify_action)
+        tools_menu.addAction(self.pack_action)
 
         view_menu = bar.addMenu("&View")
         self.function_view_action = self._action("&Function page", lambda: self.show_tab(0), "Ctrl+1")
@@ -350,6 +352,7 @@ class MainWindow(QMainWindow):
             self.evidence_view_action,
             self.dashboard_action,
             self.verify_action,
+            self.pack_action,
             self.find_action,
         ):
             action.setEnabled(has)
@@ -587,6 +590,31 @@ class MainWindow(QMainWindow):
                 raise err
 
         self.tasks.run("Verifying evidence…", lambda p, c: evidence.verify(engagement, p, c), done, failed)
+
+    def export_evidence_pack(self) -> None:
+        engagement = self.engagement
+        if engagement is None:
+            return
+        suggested = str(Path(self.settings.last_folder()) / f"{engagement.path.stem} evidence.zip")
+        name, _ = QFileDialog.getSaveFileName(self, "Export evidence pack", suggested, "Zip archives (*.zip)")
+        if not name:
+            return
+        target = Path(name)
+
+        def done(path: object) -> None:
+            self.statusBar().showMessage(f"Wrote {path}", 8000)
+
+        def failed(err: BaseException) -> None:
+            if isinstance(err, Cancelled):
+                self.statusBar().showMessage("Export cancelled; no file was written.", 6000)
+            elif isinstance(err, ZtmmError):
+                QMessageBox.warning(self, "Not exported", str(err))
+            else:
+                raise err
+
+        self.tasks.run(
+            "Exporting evidence…", lambda p, c: evidence.evidence_pack(engagement, target, p, c), done, failed
+        )
 
     # -- opening -----------------------------------------------------------------
 
