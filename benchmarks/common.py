@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: Environment variable naming a prebuilt large engagement (set by ``run.py``),
-#: so the benchmarks that need one copy it instead of building it again.
+#: Environment variables naming the prebuilt large engagement without and with
+#: its 1 GiB of evidence (set by ``run.py``), so the benchmarks that need one
+#: link or copy it instead of building it again.
 LARGE_ENV = "ZTMM_BENCH_LARGE"
+LARGE_EVIDENCE_ENV = "ZTMM_BENCH_LARGE_EVIDENCE"
 
 #: ``≤ 3×`` (a ratio to the floor; ``×``, ``x`` or nothing) or ``≤ 50 ms`` (an absolute limit in the row's unit).
 _TARGET = re.compile(r"^\s*(?P<op>≤|<=|≥|>=)\s*(?P<limit>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[^\s0-9.]+)?\s*$")
@@ -147,23 +149,46 @@ def copy_and_fsync(source: Path, target: Path) -> None:
     fsync_file(target)
 
 
-def large_engagement(workdir: Path) -> Path:
-    """A large engagement file inside ``workdir`` (copied if ``run.py`` prebuilt one)."""
-    target = workdir / "large.ztmm"
-    prebuilt = os.environ.get(LARGE_ENV)
+def large_engagement(workdir: Path, *, evidence: bool = False) -> Path:
+    """The large engagement as a file of its own inside ``workdir``.
+
+    ``evidence=True``: with its 5,000 evidence files (1 GiB); otherwise without
+    (about 1 MB). When ``run.py`` prebuilt it, it is hard-linked (no 1 GiB copy
+    and no write-back of one during the measurements; the app never writes into
+    a document, a save replaces it, so the prebuilt file stays as built) or, where
+    links are not possible, copied; else it is built here.
+    """
+    target = workdir / ("large-evidence.ztmm" if evidence else "large.ztmm")
+    prebuilt = os.environ.get(LARGE_EVIDENCE_ENV if evidence else LARGE_ENV)
     if prebuilt and Path(prebuilt).is_file():
-        shutil.copyfile(prebuilt, target)
+        try:
+            os.link(prebuilt, target)
+        except OSError:
+            shutil.copyfile(prebuilt, target)
         return target
     from benchmarks.make_large import build_large
 
-    return build_large(target)
+    return build_large(target, evidence=evidence)
 
 
 # -- memory ------------------------------------------------------------------------
 
 
 def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far, in MiB."""
+    """Peak resident set size of this process so far, in MiB.
+
+    On Linux, ``VmHWM`` of ``/proc/self/status``: ``ru_maxrss`` of a process
+    started with fork + exec also counts the parent's RSS at the fork (the
+    kernel carries the old address space's high-water mark over the exec), so a
+    child of a big parent would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes.
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

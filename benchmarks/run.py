@@ -5,8 +5,9 @@
 Each benchmark module exposes ``run(workdir: Path) -> list[Result]`` and runs
 in a fresh child process (so a crash is isolated and its peak memory is its
 own) with a fresh temp workdir and ``ZTMM_DATA_DIR`` pointing at a temp folder.
-The large engagement is built once, through the services, and each benchmark
-gets its own copy. The table is printed and written to
+The large engagement is built once, through the services (with its 1 GiB of
+evidence as a second variant only when a selected module sets
+``LARGE_EVIDENCE = True``), and each benchmark gets its own link or copy. The table is printed and written to
 ``benchmarks/out/results.json``. Missing a target does not fail the run (this
 reports, it does not gate); a benchmark that crashes does (exit code 1).
 """
@@ -19,6 +20,7 @@ import importlib
 import json
 import os
 import platform
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -34,10 +36,12 @@ ROOT = BENCH_DIR.parent
 if str(ROOT) not in sys.path:  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import LARGE_ENV, Result  # noqa: E402
+from benchmarks.common import LARGE_ENV, LARGE_EVIDENCE_ENV, Result  # noqa: E402
 
 OUT = BENCH_DIR / "out" / "results.json"
-CHILD_TIMEOUT = 300  # seconds per benchmark module
+CHILD_TIMEOUT = 600  # seconds per benchmark module
+BUILD_TIMEOUT = 1800  # seconds for make_large.py (5,000 evidence attaches through the services)
+_TIME_LINE = re.compile(r"^time (?P<name>.+): (?P<seconds>[0-9.]+) s$")
 
 
 @dataclass
@@ -52,6 +56,11 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return not self.error
+
+
+def needs_evidence(modules: list[str]) -> bool:
+    """True when a module sets ``LARGE_EVIDENCE = True`` (it uses ``large_engagement(..., evidence=True)``)."""
+    return any(getattr(importlib.import_module(m), "LARGE_EVIDENCE", False) for m in modules)
 
 
 def discover(names: list[str]) -> list[str]:
@@ -81,38 +90,56 @@ def _tail(text: str, lines: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def build_shared_large(folder: Path) -> Outcome:
-    """Build the large engagement once with ``make_large.py`` as a script (so that path is exercised too)."""
+def build_shared_large(folder: Path, *, evidence: bool) -> Outcome:
+    """Build the large engagement once with ``make_large.py`` as a script (so that path is exercised too).
+
+    ``evidence``: in the same run, also the variant with 5,000 evidence files
+    (``large-evidence.ztmm``); the one without is saved before that step.
+    """
     folder.mkdir(parents=True)
-    target = folder / "large.ztmm"
+    base, full = folder / "large.ztmm", folder / "large-evidence.ztmm"
+    command = [sys.executable, str(BENCH_DIR / "make_large.py")]
+    command += [str(full), "--base", str(base)] if evidence else [str(base), "--no-evidence"]
     env = dict(os.environ, ZTMM_DATA_DIR=str(folder / "data"))
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, str(BENCH_DIR / "make_large.py"), str(target)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=folder,
-        timeout=CHILD_TIMEOUT,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=env, cwd=folder, timeout=BUILD_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return Outcome("make_large", time.perf_counter() - start, error=f"timed out after {BUILD_TIMEOUT} s")
     seconds = time.perf_counter() - start
-    if done.returncode != 0 or not target.is_file():
+    if done.returncode != 0 or not base.is_file() or (evidence and not full.is_file()):
         return Outcome("make_large", seconds, error=_tail(done.stderr or done.stdout))
-    row = Result("setup: build large engagement (make_large.py)", seconds, None, "s", note="informational")
-    return Outcome("make_large", seconds, [row])
+    times = {m["name"]: float(m["seconds"]) for m in map(_TIME_LINE.match, done.stdout.splitlines()) if m}
+    what = "with 1 GiB of evidence" if evidence else "without evidence"
+    rows = [Result(f"setup: build large engagement {what} (make_large.py)", seconds, None, "s", note="informational")]
+    if evidence:
+        rows.append(Result("setup: of which 5,000 evidence attaches", times.get("step_evidence", 0.0), None, "s"))
+        rows.extend(
+            Result(
+                f"setup: one evidence attach, median of the {name.rpartition('median, ')[2]}", value * 1000, None, "ms"
+            )
+            for name, value in times.items()
+            if name.startswith("attach median")
+        )
+        rows.append(
+            Result("setup: large engagement with evidence, file size", full.stat().st_size / 2**20, None, "MiB")
+        )
+    return Outcome("make_large", seconds, rows)
 
 
-def run_module(module: str, folder: Path, large: Path | None) -> Outcome:
+def run_module(module: str, folder: Path, large: Path | None, large_evidence: Path | None) -> Outcome:
     workdir, data = folder / "work", folder / "data"
     workdir.mkdir(parents=True)
     data.mkdir()
     result_file = folder / "results.json"
     env = dict(os.environ, ZTMM_DATA_DIR=str(data))
-    if large is not None:
-        env[LARGE_ENV] = str(large)
-    else:
-        env.pop(LARGE_ENV, None)
+    for name, path in ((LARGE_ENV, large), (LARGE_EVIDENCE_ENV, large_evidence)):
+        if path is not None:
+            env[name] = str(path)
+        else:
+            env.pop(name, None)
     command = [sys.executable, str(Path(__file__).resolve()), "--child", module, str(workdir), str(result_file)]
     start = time.perf_counter()
     try:
@@ -226,13 +253,16 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="ztmm-bench-"))
     outcomes: list[Outcome] = []
     try:
-        print(f"building the large engagement in {scratch} …", flush=True)
-        setup = build_shared_large(scratch / "shared")
+        evidence = needs_evidence(modules)
+        what = " (and its variant with 1 GiB of evidence: minutes)" if evidence else ""
+        print(f"building the large engagement{what} in {scratch} …", flush=True)
+        setup = build_shared_large(scratch / "shared", evidence=evidence)
         outcomes.append(setup)
         large = scratch / "shared" / "large.ztmm" if setup.ok else None
+        large_evidence = scratch / "shared" / "large-evidence.ztmm" if setup.ok and evidence else None
         for module in modules:
             print(f"running {module} …", flush=True)
-            outcome = run_module(module, scratch / module.rpartition(".")[2], large)
+            outcome = run_module(module, scratch / module.rpartition(".")[2], large, large_evidence)
             outcomes.append(outcome)
             if not outcome.ok:
                 print(f"  {module} FAILED:\n" + "\n".join("    " + ln for ln in outcome.error.splitlines()), flush=True)
