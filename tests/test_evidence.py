@@ -236,8 +236,11 @@ def test_verify_names_evidence_whose_stored_bytes_were_altered(engagement_file: 
     result = run_cli("attach", engagement_file, good, bad, "--to", "1.4")
     bad_id = result.stdout.splitlines()[1].split()[0]
     conn = sqlite3.connect(engagement_file)
-    conn.execute("UPDATE blob_chunk SET data = CAST('user,role\nadmin,reader\n' AS BLOB) WHERE sha256 = ?",
-                 (hashlib.sha256(bad.read_bytes()).hexdigest(),))  # fmt: skip
+    conn.execute(
+        "UPDATE blob_chunk SET data = CAST('user,role\nadmin,reader\n' AS BLOB)"
+        " WHERE chunk_key = (SELECT chunk_key FROM blob WHERE sha256 = ?)",
+        (hashlib.sha256(bad.read_bytes()).hexdigest(),),
+    )
     conn.commit()
     conn.close()
     verified = run_cli("verify", engagement_file)

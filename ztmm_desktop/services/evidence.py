@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..core.errors import BadInput, ZtmmError
 from ..core.progress import CancelToken, Progress, no_progress
@@ -108,7 +108,8 @@ def _iso(timestamp: float) -> str:
 def _check_links(engagement: Engagement, links: list[EvidenceLink]) -> None:
     if not links:
         raise BadInput("say what the evidence supports: a function, a stage or a finding")
-    findings = {f.id for f in engagement.findings()}
+    wanted = {link.finding_id for link in links if link.finding_id is not None}
+    findings = {f.id for f in engagement.findings()} if wanted else set()
     for link in links:
         if link.function_id is not None:
             engagement.catalog.function(link.function_id)
@@ -228,13 +229,20 @@ def _links(conn: sqlite3.Connection) -> dict[str, list[EvidenceLink]]:
     return out
 
 
+_COLUMNS = (
+    "SELECT id, title, description, original_name, media_type, size, sha256, kind, captured_at,"
+    " captured_by, created_at FROM evidence"
+)
+
+
 def list_evidence(engagement: Engagement) -> list[Evidence]:
     with _reading(engagement) as conn:
         links = _links(conn)
-        rows = conn.execute(
-            "SELECT id, title, description, original_name, media_type, size, sha256, kind, captured_at,"
-            " captured_by, created_at FROM evidence ORDER BY created_at, rowid"
-        ).fetchall()
+        rows = conn.execute(_COLUMNS + " ORDER BY created_at, rowid").fetchall()
+    return _records(rows, links)
+
+
+def _records(rows: list[Any], links: dict[str, list[EvidenceLink]]) -> list[Evidence]:
     return [
         Evidence(
             id=row[0],
@@ -255,10 +263,21 @@ def list_evidence(engagement: Engagement) -> list[Evidence]:
 
 
 def get(engagement: Engagement, evidence_id: str) -> Evidence:
-    for evidence in list_evidence(engagement):
-        if evidence.id == evidence_id or (len(evidence_id) >= 6 and evidence.id.startswith(evidence_id)):
-            return evidence
-    raise BadInput(f"no evidence {evidence_id!r} in this engagement (see 'ztmm evidence FILE')")
+    """One record by its id, or by a unique prefix of at least 6 characters."""
+    with _reading(engagement) as conn:
+        rows = conn.execute(_COLUMNS + " WHERE id = ?", (evidence_id,)).fetchall()
+        if not rows and len(evidence_id) >= 6 and all(c in "0123456789abcdef" for c in evidence_id):
+            rows = conn.execute(_COLUMNS + " WHERE id LIKE ? LIMIT 2", (evidence_id + "%",)).fetchall()
+        if len(rows) != 1:
+            raise BadInput(f"no evidence {evidence_id!r} in this engagement (see 'ztmm evidence FILE')")
+        found = str(rows[0][0])
+        links = [
+            EvidenceLink(function_id, Stage.parse(stage) if stage else None, finding_id)
+            for function_id, stage, finding_id in conn.execute(
+                "SELECT function_id, stage, finding_id FROM evidence_link WHERE evidence_id = ? ORDER BY id", (found,)
+            )
+        ]
+    return _records(rows, {found: links})[0]
 
 
 # -- writing files out ---------------------------------------------------------------

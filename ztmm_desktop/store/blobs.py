@@ -2,10 +2,12 @@
 
 A blob is stored once per SHA-256 (deduplicated) as rows of ``CHUNK_SIZE``
 bytes, so no file is limited by SQLite's ~1 GB BLOB cap and memory stays
-bounded whatever the size. Ingest streams a file into chunks under a temporary
-key while hashing it, inside the caller's write transaction; the key becomes
-the hash at the end, or the chunks are dropped when the bytes were already
-stored. A rolled-back transaction (error, cancel) leaves nothing behind.
+bounded whatever the size. Ingest streams a file into chunks under a fresh
+chunk key while hashing it, inside the caller's write transaction; at the end
+the blob row maps the hash to that key, or the chunks are dropped when the
+bytes were already stored (rows are never rewritten: renaming 1 GiB of chunk
+rows to their hash cost as much as storing them). A rolled-back transaction
+(error, cancel) leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class StoredBlob:
 
 def ingest(conn: sqlite3.Connection, stream: BinaryIO, created_at: str, step: Step | None = None) -> StoredBlob:
     """Store ``stream``'s bytes; the caller holds the write transaction."""
-    staging = f"staging-{uuid.uuid4().hex}"
+    key = uuid.uuid4().hex
     digest = hashlib.sha256()
     size = seq = 0
     while True:
@@ -40,28 +42,30 @@ def ingest(conn: sqlite3.Connection, stream: BinaryIO, created_at: str, step: St
         if not chunk:
             break
         digest.update(chunk)
-        conn.execute("INSERT INTO blob_chunk (sha256, seq, data) VALUES (?, ?, ?)", (staging, seq, chunk))
+        conn.execute("INSERT INTO blob_chunk (chunk_key, seq, data) VALUES (?, ?, ?)", (key, seq, chunk))
         seq += 1
         size += len(chunk)
         if step is not None:
             step(size)
     sha = digest.hexdigest()
     if conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (sha,)).fetchone():
-        conn.execute("DELETE FROM blob_chunk WHERE sha256 = ?", (staging,))
+        conn.execute("DELETE FROM blob_chunk WHERE chunk_key = ?", (key,))
         return StoredBlob(sha, size, new=False)
-    conn.execute("UPDATE blob_chunk SET sha256 = ? WHERE sha256 = ?", (sha, staging))
     conn.execute(
-        "INSERT INTO blob (sha256, size, chunks, created_at) VALUES (?, ?, ?, ?)", (sha, size, seq, created_at)
+        "INSERT INTO blob (sha256, size, chunks, chunk_key, created_at) VALUES (?, ?, ?, ?, ?)",
+        (sha, size, seq, key, created_at),
     )
     return StoredBlob(sha, size, new=True)
 
 
 def chunks(conn: sqlite3.Connection, sha256: str) -> Iterator[bytes]:
     """The stored bytes of one blob, chunk by chunk, in order (one chunk in memory at a time)."""
-    row = conn.execute("SELECT chunks FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
-    count = int(row[0]) if row else 0
+    row = conn.execute("SELECT chunks, chunk_key FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
+    if row is None:
+        return
+    count, key = int(row[0]), str(row[1])
     for seq in range(count):
-        found = conn.execute("SELECT data FROM blob_chunk WHERE sha256 = ? AND seq = ?", (sha256, seq)).fetchone()
+        found = conn.execute("SELECT data FROM blob_chunk WHERE chunk_key = ? AND seq = ?", (key, seq)).fetchone()
         if found is None:
             return
         yield bytes(found[0])
@@ -97,10 +101,10 @@ def check(conn: sqlite3.Connection, sha256: str, step: Step | None = None) -> Bl
 
 def remove_unused(conn: sqlite3.Connection) -> int:
     """Drop blobs no evidence refers to any more; returns how many."""
-    unused = [
-        row[0] for row in conn.execute("SELECT sha256 FROM blob WHERE sha256 NOT IN (SELECT sha256 FROM evidence)")
-    ]
-    for sha in unused:
-        conn.execute("DELETE FROM blob_chunk WHERE sha256 = ?", (sha,))
+    unused = conn.execute(
+        "SELECT sha256, chunk_key FROM blob WHERE sha256 NOT IN (SELECT sha256 FROM evidence)"
+    ).fetchall()
+    for sha, key in unused:
+        conn.execute("DELETE FROM blob_chunk WHERE chunk_key = ?", (key,))
         conn.execute("DELETE FROM blob WHERE sha256 = ?", (sha,))
     return len(unused)

@@ -87,13 +87,14 @@ CREATE TABLE blob (
     sha256 VARCHAR NOT NULL PRIMARY KEY,
     size INTEGER NOT NULL,
     chunks INTEGER NOT NULL,
+    chunk_key VARCHAR NOT NULL UNIQUE,
     created_at VARCHAR NOT NULL
 );
 CREATE TABLE blob_chunk (
-    sha256 VARCHAR NOT NULL,
+    chunk_key VARCHAR NOT NULL,
     seq INTEGER NOT NULL,
     data BLOB NOT NULL,
-    PRIMARY KEY (sha256, seq)
+    PRIMARY KEY (chunk_key, seq)
 );
 CREATE TABLE evidence (
     id VARCHAR NOT NULL PRIMARY KEY,

@@ -92,13 +92,14 @@ class BlobRow(SQLModel, table=True):
     sha256: str = Field(primary_key=True)
     size: int
     chunks: int
+    chunk_key: str = Field(unique=True)
     created_at: str
 
 
 class BlobChunkRow(SQLModel, table=True):
     __tablename__ = "blob_chunk"
 
-    sha256: str = Field(primary_key=True)
+    chunk_key: str = Field(primary_key=True)
     seq: int = Field(primary_key=True)
     data: bytes
 
