@@ -183,3 +183,21 @@ def ask_recover(parent: QWidget | None, orphan: Orphan) -> RecoveryChoice:
     if box.clickedButton() is discard:
         return RecoveryChoice.DISCARD
     return RecoveryChoice.LATER
+
+
+def confirm_remove(parent: QWidget | None, what: str, title: str) -> bool:
+    """Ask before removing something (it can be undone); True when the user chose Remove."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(f"Remove {what}")
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(f"Remove the {what} “{title}”?")
+    box.setInformativeText("You can undo this.")
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.button(QMessageBox.StandardButton.Yes).setText("Remove")
+    try:
+        answer = box.exec()
+    finally:
+        box.deleteLater()
+    return answer == QMessageBox.StandardButton.Yes.value

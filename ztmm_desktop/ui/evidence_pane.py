@@ -101,7 +101,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMenu,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -123,6 +122,7 @@ from ..core.stages import Stage
 from ..services import evidence as ev
 from ..services.engagement import Engagement
 from ..services.evidence import DEFAULT_MEDIA_TYPE, Evidence, EvidenceDetails, EvidenceLink
+from .dialogs import confirm_remove
 from .evidence_dialogs import EvidenceDetailsDialog, EvidenceLinksDialog, kind_label, link_label
 
 #: Images up to this size get a thumbnail and an image preview (bytes read from the file).
@@ -1481,20 +1481,7 @@ class EvidencePane(QWidget):
         item = self.selected_evidence()
         if item is None or self._read_only:
             return
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Remove evidence")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(f"Remove the evidence “{item.title}”?")
-        box.setInformativeText("You can undo this.")
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.button(QMessageBox.StandardButton.Yes).setText("Remove")
-        try:
-            answer = box.exec()
-        finally:
-            box.deleteLater()
-        if answer == QMessageBox.StandardButton.Yes.value:
+        if confirm_remove(self, "evidence", item.title):
             self.removeRequested.emit(item.id)
 
     def _context_menu(self, position: QPoint) -> None:

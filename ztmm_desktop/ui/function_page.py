@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -54,6 +53,7 @@ from ..core.errors import BadInput
 from ..core.scoring import FunctionAssessment, FunctionResult, evaluate
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..services.engagement import CONFIDENCE, MAX_NAME, PRIORITY, STATUS, Engagement, Finding, FindingDraft
+from .dialogs import confirm_remove
 from .finding_dialog import FindingDialog, severity_label
 from .requests import (
     AddFinding,
@@ -1081,20 +1081,7 @@ class FunctionPage(QWidget):
         finding = self._selected_finding()
         if finding is None or self._read_only:
             return
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Remove finding")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(f"Remove the finding “{finding.title}”?")
-        box.setInformativeText("You can undo this.")
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.button(QMessageBox.StandardButton.Yes).setText("Remove")
-        try:
-            answer = box.exec()
-        finally:
-            box.deleteLater()
-        if answer == QMessageBox.StandardButton.Yes.value:
+        if confirm_remove(self, "finding", finding.title):
             self._emit(RemoveFinding(finding.id))
 
     # -- type and colour ----------------------------------------------------------------
