@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -654,7 +656,8 @@ class MainWindow(QMainWindow):
         if not self.maybe_close_engagement():
             return False
         try:
-            engagement = open_engagement(path, readonly=read_only)
+            with self._busy(f"Opening {path.name}…"):  # a large engagement takes seconds to copy
+                engagement = open_engagement(path, readonly=read_only)
         except DocumentLocked as err:
             if not ask_open_read_only(self, f"{err}."):
                 return False
@@ -670,6 +673,17 @@ class MainWindow(QMainWindow):
         self.settings.set_last_folder(path.parent)
         self._set_engagement(engagement, read_only_reason=reason or ("Opened read-only." if read_only else ""))
         return True
+
+    @contextmanager
+    def _busy(self, message: str) -> Iterator[None]:
+        """A wait cursor and a status line for work that must finish before the window can go on."""
+        self.statusBar().showMessage(message)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            yield
+        finally:
+            QApplication.restoreOverrideCursor()
+            self.statusBar().clearMessage()
 
     def open_dialog(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open engagement", self.settings.last_folder(), FILE_FILTER)
