@@ -118,7 +118,7 @@ def test_data_never_reads_the_engagement(model: EngagementTreeModel, demo: Engag
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("data() read the engagement")
 
-    for name in ("_session", "assessments", "results", "rollups", "findings", "stage_text", "meta"):
+    for name in ("session", "assessments", "results", "rollups", "findings", "stage_text", "meta"):
         monkeypatch.setattr(demo, name, boom)
 
     def walk(parent: QModelIndex) -> int:

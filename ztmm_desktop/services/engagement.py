@@ -215,18 +215,20 @@ class Engagement:
         self.close()
 
     @contextmanager
-    def _session(self, write: bool = False) -> Iterator[Session]:
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A session on the working copy, for services in this package (read-only unless ``write``)."""
         bind = self.document.engine.execution_options(**{WRITE_OPTION: True}) if write else self.document.engine
         with Session(bind, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
-    def _edit(self, by: str | None) -> Iterator[tuple[Session, _Audit]]:
+    def edit(self, by: str | None) -> Iterator[tuple[Session, _Audit]]:
+        """One write transaction with its audit rows; every change to the file goes through here."""
         if self.readonly:
             raise EngagementFileError(f"{self.path.name}: opened read-only; nothing was changed")
         audit = _Audit(by=check_text(by or current_user(), "--by", MAX_NAME))
         try:
-            with self._session(write=True) as session:
+            with self.session(write=True) as session:
                 yield session, audit
                 for row in audit.rows:
                     session.add(row)
@@ -236,7 +238,7 @@ class Engagement:
 
     def _forget(self) -> None:
         """Drop what was read: the working copy is private to this process and every
-        write goes through ``_edit``, so the caches are exact until the next edit."""
+        write goes through ``edit``, so the caches are exact until the next edit."""
         self._meta = None
         self._assessments: dict[str, FunctionAssessment] | None = None
         self._results: dict[str, FunctionResult] | None = None
@@ -250,7 +252,7 @@ class Engagement:
         return self._meta
 
     def _read_meta(self) -> EngagementMeta:
-        with self._session() as session:
+        with self.session() as session:
             row = session.exec(select(EngagementRow)).one()
         return EngagementMeta(
             id=row.id,
@@ -284,7 +286,7 @@ class Engagement:
         return dict(self._assessments)
 
     def _read_assessments(self) -> dict[str, FunctionAssessment]:
-        with self._session() as session:
+        with self.session() as session:
             function_rows = {r.function_id: r for r in session.exec(select(FunctionRow))}
             ratings: dict[str, dict[Stage, StageRating]] = {}
             for r in session.exec(select(StageRatingRow)):
@@ -334,7 +336,7 @@ class Engagement:
         return [f for f in self._findings if f.function_id == function_id]
 
     def _read_findings(self) -> list[Finding]:
-        with self._session() as session:
+        with self.session() as session:
             rows = list(session.exec(select(FindingRow).order_by(FindingRow.created_at, FindingRow.id)))
         return [
             Finding(
@@ -353,7 +355,7 @@ class Engagement:
         ]
 
     def audit_log(self) -> list[AuditEntry]:
-        with self._session() as session:
+        with self.session() as session:
             rows = list(session.exec(select(AuditRow).order_by(AuditRow.id)))  # type: ignore[arg-type]
         return [AuditEntry(r.at, r.by, r.entity, r.key, r.field, r.old, r.new) for r in rows]
 
@@ -375,7 +377,7 @@ class Engagement:
     def update_properties(self, properties: Properties, *, by: str | None = None) -> Changes:
         """Change client, title, assessors, scope, dates, marking or wording."""
         columns = _property_columns(properties, self.catalog)
-        with self._edit(by) as (session, audit):
+        with self.edit(by) as (session, audit):
             row = session.exec(select(EngagementRow)).one()
             changed = False
             for name in PROPERTY_COLUMNS:
@@ -428,7 +430,7 @@ class Engagement:
             "owner": None if owner is None else check_text(owner.strip(), "owner", MAX_NAME),
         }
         changed = False
-        with self._edit(by) as (session, audit):
+        with self.edit(by) as (session, audit):
             row = session.get(FunctionRow, function.id)
             if row is None:
                 row = FunctionRow(function_id=function.id)
@@ -500,7 +502,7 @@ class Engagement:
         """Insert a finding with a given id (new, or put back by undo)."""
         function = self.catalog.function(function_key)
         values = _finding_values(draft)
-        with self._edit(by) as (session, audit):
+        with self.edit(by) as (session, audit):
             if session.get(FindingRow, finding_id) is not None:
                 raise BadInput(f"finding {finding_id} already exists")
             session.add(
@@ -518,7 +520,7 @@ class Engagement:
 
     def update_finding(self, finding_id: str, draft: FindingDraft, *, by: str | None = None) -> Changes:
         values = _finding_values(draft)
-        with self._edit(by) as (session, audit):
+        with self.edit(by) as (session, audit):
             row = session.get(FindingRow, finding_id)
             if row is None:
                 raise BadInput(f"no finding {finding_id}")
@@ -540,7 +542,7 @@ class Engagement:
         found = next((f for f in self.findings() if f.id == finding_id), None)
         if found is None:
             raise BadInput(f"no finding {finding_id}")
-        with self._edit(by) as (session, audit):
+        with self.edit(by) as (session, audit):
             row = session.get(FindingRow, finding_id)
             session.delete(row)
             audit.record("finding", finding_id, "removed", found.title, None)

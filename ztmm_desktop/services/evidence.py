@@ -97,7 +97,7 @@ def _raw(session: object) -> sqlite3.Connection:
 
 @contextmanager
 def _reading(engagement: Engagement) -> Iterator[sqlite3.Connection]:
-    with engagement._session() as session:
+    with engagement.session() as session:
         yield _raw(session)
 
 
@@ -198,7 +198,7 @@ def attach_stream(
         progress(done, total, f"Storing {shown_name}")
 
     evidence_id = uuid.uuid4().hex
-    with engagement._edit(by) as (session, audit):
+    with engagement.edit(by) as (session, audit):
         conn = _raw(session)
         stored = blobs.ingest(conn, stream, audit.at, step)
         if expected_size is not None and stored.size != expected_size:
@@ -437,7 +437,7 @@ def update_details(
         raise BadInput("evidence needs a title")
     check_text(details.title, "title", MAX_NAME)
     check_text(details.description, "description", MAX_TEXT)
-    with engagement._edit(by) as (session, audit):
+    with engagement.edit(by) as (session, audit):
         conn = _raw(session)
         changed = False
         for name, old, new in (
@@ -457,7 +457,7 @@ def set_links(engagement: Engagement, evidence_id: str, links: list[EvidenceLink
     _check_links(engagement, links)
     if tuple(links) == item.links:
         return Changes()
-    with engagement._edit(by) as (session, audit):
+    with engagement.edit(by) as (session, audit):
         conn = _raw(session)
         conn.execute("DELETE FROM evidence_link WHERE evidence_id = ?", (item.id,))
         _insert_links(conn, item.id, links)
@@ -475,7 +475,7 @@ def remove(engagement: Engagement, evidence_id: str, *, by: str | None = None) -
     refers to are dropped by ``compact`` (after the undo history is gone).
     """
     item = get(engagement, evidence_id)
-    with engagement._edit(by) as (session, audit):
+    with engagement.edit(by) as (session, audit):
         conn = _raw(session)
         conn.execute("DELETE FROM evidence_link WHERE evidence_id = ?", (item.id,))
         conn.execute("DELETE FROM evidence WHERE id = ?", (item.id,))
@@ -485,7 +485,7 @@ def remove(engagement: Engagement, evidence_id: str, *, by: str | None = None) -
 
 def restore(engagement: Engagement, item: Evidence, *, by: str | None = None) -> Changes:
     """Put a removed record back, over bytes still in the file."""
-    with engagement._edit(by) as (session, audit):
+    with engagement.edit(by) as (session, audit):
         conn = _raw(session)
         if conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (item.sha256,)).fetchone() is None:
             raise BadInput(f"the bytes of {item.title!r} are no longer in the file")
@@ -502,7 +502,7 @@ def restore(engagement: Engagement, item: Evidence, *, by: str | None = None) ->
 
 def compact(engagement: Engagement, *, by: str | None = None) -> int:
     """Drop stored bytes no evidence record refers to; returns how many blobs went."""
-    with engagement._edit(by) as (session, _audit):
+    with engagement.edit(by) as (session, _audit):
         return blobs.remove_unused(_raw(session))
 
 
