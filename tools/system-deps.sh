@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The few system libraries Qt needs even offscreen. Installs what is missing when
+# System packages the app and its tests need. Installs what is missing when
 # run as root on a Debian-like system (CI, fresh machines); otherwise says what to install.
 set -euo pipefail
-packages=(libegl1 libgl1 libglib2.0-0 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-dejavu-core)
+# Qt even offscreen; then the real clients the deliverable tests read our files with:
+# LibreOffice Calc (workbooks), poppler-utils (pdftotext, pdftoppm, pdffonts) and qpdf.
+packages=(libegl1 libgl1 libglib2.0-0 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-dejavu-core
+          libreoffice-calc-nogui poppler-utils qpdf)
 command -v dpkg-query >/dev/null 2>&1 || exit 0   # not Debian-like: nothing we can check
 missing=()
 for p in "${packages[@]}"; do
@@ -14,5 +17,5 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-  echo "note: Qt needs these system packages: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
+  echo "note: the app and its tests need these system packages: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
 fi

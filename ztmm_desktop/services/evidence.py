@@ -31,6 +31,7 @@ from ..core.progress import CancelToken, Progress, no_progress
 from ..core.stages import Stage
 from ..store import blobs
 from .engagement import MAX_NAME, MAX_TEXT, Changes, Engagement, check_text
+from .output import written
 
 KINDS = ("document", "screenshot", "configuration-export", "interview-note", "other")
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
@@ -373,41 +374,36 @@ def evidence_pack(
     engagement: Engagement, out: Path, progress: Progress = no_progress, cancel: CancelToken | None = None
 ) -> Path:
     """A zip of every evidence file plus manifest.csv; written to a temp file, then renamed."""
-    if not out.parent.is_dir():
-        raise BadInput(f"{out.parent}: no such folder")
     items = list_evidence(engagement)
     total = sum(e.size for e in items)
-    temp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
     manifest = io.StringIO()
     writer = csv.writer(manifest)
     writer.writerow(["id", "title", "original_name", "file_in_pack", "size", "sha256", "links"])
     done = 0
-    try:
-        with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive, _reading(engagement) as conn:
-            used: set[str] = set()
-            for evidence in items:
-                name = f"files/{evidence.id[:8]}-{safe_filename(evidence.original_name)}"
-                while name in used:
-                    name = f"files/{uuid.uuid4().hex[:8]}-{safe_filename(evidence.original_name)}"
-                used.add(name)
-                entry = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                with archive.open(entry, "w", force_zip64=True) as member:
-                    for data in blobs.chunks(conn, evidence.sha256):
-                        if cancel is not None:
-                            cancel.check()
-                        member.write(data)
-                        done += len(data)
-                        progress(done, total, f"Packing {evidence.title}")
-                links = "; ".join(link.describe() for link in evidence.links)
-                writer.writerow([_cell(v) for v in (evidence.id, evidence.title, evidence.original_name, name,
-                                                     str(evidence.size), evidence.sha256, links)])  # fmt: skip
-            archive.writestr("manifest.csv", manifest.getvalue())
-        os.replace(temp, out)
-    except OSError as err:
-        raise BadInput(f"cannot write {out} ({err.strerror or err})") from None
-    finally:
-        temp.unlink(missing_ok=True)
+    with (
+        written(out) as temp,
+        zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
+        _reading(engagement) as conn,
+    ):
+        used: set[str] = set()
+        for evidence in items:
+            name = f"files/{evidence.id[:8]}-{safe_filename(evidence.original_name)}"
+            while name in used:
+                name = f"files/{uuid.uuid4().hex[:8]}-{safe_filename(evidence.original_name)}"
+            used.add(name)
+            entry = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(entry, "w", force_zip64=True) as member:
+                for data in blobs.chunks(conn, evidence.sha256):
+                    if cancel is not None:
+                        cancel.check()
+                    member.write(data)
+                    done += len(data)
+                    progress(done, total, f"Packing {evidence.title}")
+            links = "; ".join(link.describe() for link in evidence.links)
+            writer.writerow([_cell(v) for v in (evidence.id, evidence.title, evidence.original_name, name,
+                                                 str(evidence.size), evidence.sha256, links)])  # fmt: skip
+        archive.writestr("manifest.csv", manifest.getvalue())
     return out
 
 
