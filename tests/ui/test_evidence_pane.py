@@ -341,6 +341,37 @@ def test_image_preview_and_other_types(
     assert "No preview" in pane.info_message.text()
 
 
+def test_pdf_evidence_previews_its_first_page(qtbot: QtBot, demo: Engagement, files: Path) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(files / "policy.pdf"), pagesize=A4)
+    for n in (1, 2):
+        pdf.setFillColorRGB(0, 0, 0)
+        pdf.rect(0, A4[1] / 2, A4[0], A4[1] / 2, fill=1)  # the top half of each page is black
+        pdf.drawString(72, 72, f"page {n}")
+        pdf.showPage()
+    pdf.save()
+    policy = attach(demo, files / "policy.pdf", EvidenceLink(AUTH))
+    (files / "fake.pdf").write_bytes(b"%PDF-1.7\n%fake\n")
+    fake = attach(demo, files / "fake.pdf", EvidenceLink(AUTH))
+    assert evidence_pane.pdf_preview_available()
+    pane = pane_for(qtbot, demo)
+    pane.show_function(AUTH)
+
+    pane.select(policy.id)
+    assert pane.preview_stack.currentWidget() is pane.image_view
+    image = pane.image_view.image()
+    assert image is not None and image.height() > image.width()  # an A4 page, upright
+    assert QColor(image.pixel(image.width() // 2, image.height() // 4)).lightness() < 40  # drawn, not blank
+    assert QColor(image.pixel(image.width() // 2, image.height() * 3 // 4)).lightness() > 200
+    assert "Page 1 of 2" in pane.preview_note.text()
+
+    pane.select(fake.id)
+    assert pane.preview_stack.currentWidget() is pane.info_page
+    assert "cannot be shown" in pane.info_message.text()
+
+
 # -- opening a copy -----------------------------------------------------------------------------------------
 
 

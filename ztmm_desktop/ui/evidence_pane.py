@@ -1768,6 +1768,8 @@ class EvidencePane(QWidget):
         """The first page of a PDF, rendered from a copy in a private temp folder removed afterwards."""
         from PySide6.QtPdf import QPdfDocument  # not in PySide6-Essentials: only when present
 
+        from .printing import render_page
+
         folder = Path(tempfile.mkdtemp(prefix="ztmm-preview-"))
         document = QPdfDocument(None)
         try:
@@ -1780,9 +1782,7 @@ class EvidencePane(QWidget):
                 return None, 0
             scale = 1400 / max(points.width(), points.height())
             size = QSize(round(points.width() * scale), round(points.height() * scale))
-            image = document.render(0, size)
-            pages = document.pageCount()
-            return (None if image.isNull() else image), pages
+            return render_page(document, 0, size), document.pageCount()
         finally:
             document.close()
             document.deleteLater()
