@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     props.add_argument("file", type=Path)
     props.add_argument("--client")
     _property_arguments(props)
+    logo = props.add_mutually_exclusive_group()
+    logo.add_argument("--logo", type=Path, metavar="IMAGE", help="the client's logo for the report cover (PNG or JPEG)")
+    logo.add_argument("--no-logo", action="store_true", help="remove the report logo")
     props.add_argument("--by", metavar="NAME", help="who made the change (default: login name)")
 
     info = sub.add_parser("info", help="show an engagement: metadata, ratings, stages, roll-ups")
@@ -159,6 +162,37 @@ def build_parser() -> argparse.ArgumentParser:
     pack = sub.add_parser("evidence-pack", help="zip every evidence file with manifest.csv")
     pack.add_argument("file", type=Path)
     pack.add_argument("out", type=Path, metavar="OUT.zip")
+
+    report = sub.add_parser("report", help="write the PDF report")
+    report.add_argument("file", type=Path)
+    report.add_argument("out", type=Path, metavar="OUT.pdf")
+    report.add_argument("--draft", action="store_true", help="mark every page DRAFT")
+    report.add_argument("--logo", type=Path, metavar="IMAGE", help="a PNG or JPEG for the cover (≤ 4096 px, ≤ 5 MB)")
+
+    export = sub.add_parser("export", help="write the client workbook (or, with --questionnaire, a questionnaire)")
+    export.add_argument("file", type=Path)
+    export.add_argument("out", type=Path, metavar="OUT.xlsx")
+    export.add_argument(
+        "--questionnaire", action="store_true", help="a questionnaire for client staff instead of the deliverable"
+    )
+    export.add_argument("--respondent", metavar="NAME", help="who the questionnaire is for (with --questionnaire)")
+    export.add_argument(
+        "--scope", metavar="PILLAR,...", help="pillars the questionnaire asks about (with --questionnaire)"
+    )
+
+    imp = sub.add_parser(
+        "import", help="read a filled questionnaire (or a deliverable workbook) back: show and apply its differences"
+    )
+    imp.add_argument("file", type=Path)
+    imp.add_argument("workbook", type=Path, metavar="IN.xlsx")
+    imp.add_argument("--dry-run", action="store_true", help="show the differences, change nothing")
+    imp.add_argument(
+        "--respondent", metavar="NAME", help="who answered (required for a deliverable; overrides the file's name)"
+    )
+    imp.add_argument(
+        "--force-engagement", action="store_true", help="accept a workbook exported from another engagement"
+    )
+    imp.add_argument("--by", metavar="NAME", help="who imported it (default: login name)")
     return parser
 
 
@@ -176,9 +210,13 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_set(args: argparse.Namespace) -> int:
     from .services.engagement import open_engagement
+    from .services.logo import load_logo, set_logo
 
+    new_logo = load_logo(args.logo) if args.logo is not None else None  # checked before anything changes
     with open_engagement(args.file) as engagement:
         changes = engagement.update_properties(_properties(args, engagement.properties()), by=args.by)
+        if new_logo is not None or args.no_logo:
+            changes = set_logo(engagement, new_logo, by=args.by) or changes
         if changes:
             engagement.save()
         meta = engagement.meta()
@@ -491,6 +529,75 @@ def cmd_evidence_pack(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .services.engagement import open_engagement
+    from .services.report import export_report
+
+    with open_engagement(args.file, readonly=True) as engagement:
+        out = export_report(engagement, args.out, draft=args.draft, logo=args.logo)
+    print(out)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .core.progress import no_progress
+    from .services.engagement import open_engagement
+
+    args.scope_list = [p.strip() for p in args.scope.split(",") if p.strip()] if args.scope is not None else None
+    if args.questionnaire:
+        from .services.questionnaire import (  # type: ignore[import-not-found, unused-ignore]
+            export_questionnaire,
+        )
+
+        with open_engagement(args.file, readonly=True) as engagement:
+            out = export_questionnaire(
+                engagement,
+                args.out,
+                respondent=args.respondent,
+                scope=args.scope_list,
+                progress=no_progress,
+                cancel=None,
+            )
+        print(f"{out}  (questionnaire)")
+        return EXIT_OK
+    if args.respondent is not None or args.scope is not None:
+        raise BadInput("--respondent and --scope go with --questionnaire")
+    from .services.workbook import check_workbook_path, export_workbook
+
+    check_workbook_path(args.out)
+    with open_engagement(args.file, readonly=True) as engagement:
+        out = export_workbook(engagement, args.out)
+    print(f"{out}  (deliverable workbook)")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .services.engagement import open_engagement
+    from .services.questionnaire import apply_responses, describe, read_responses
+
+    with open_engagement(args.file, readonly=args.dry_run) as engagement:
+        plan = read_responses(engagement, args.workbook, respondent=args.respondent, force=args.force_engagement)
+        for diff in plan.differences:
+            print(describe(diff))
+        for note in plan.problems:
+            print(f"note: {note}")
+        if plan.differences and not args.dry_run:
+            apply_responses(engagement, plan, by=args.by)
+            engagement.save()
+    disagree = sum(1 for d in plan.differences if d.disagrees_with_rating)
+    count = len(plan.differences)
+    summary = f"{plan.source_name}: {plan.respondent}, {count} difference{'' if count == 1 else 's'}"
+    summary += f" ({disagree} disagree with your rating), {plan.unchanged} unchanged"
+    if not count:
+        summary += "; nothing to import"
+    elif args.dry_run:
+        summary += "; dry run, nothing changed"
+    else:
+        summary += f"; imported into {args.file}"
+    print(summary)
+    return EXIT_OK
+
+
 COMMANDS = {
     "new": cmd_new,
     "set": cmd_set,
@@ -502,6 +609,9 @@ COMMANDS = {
     "extract": cmd_extract,
     "verify": cmd_verify,
     "evidence-pack": cmd_evidence_pack,
+    "report": cmd_report,
+    "export": cmd_export,
+    "import": cmd_import,
 }
 
 

@@ -24,6 +24,11 @@ def resources_dir() -> Path:
     return _first_existing(_PACKAGE.parent / "resources", _PACKAGE / "_data" / "resources")
 
 
+def fonts_dir() -> Path:
+    """The TrueType fonts the PDF report embeds (with their licences)."""
+    return resources_dir() / "fonts"
+
+
 def data_dir() -> Path:
     """The app's private data folder (working copies, migration backups, settings in tests).
 

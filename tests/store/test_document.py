@@ -296,3 +296,37 @@ def test_a_schema_1_file_gains_evidence_after_migration(tmp_path: Path) -> None:
     with open_engagement(path, readonly=True) as again:
         assert [e.original_name for e in evidence.list_evidence(again)] == ["n.txt"]
         assert again.assessment("1.1").rating(Stage.INITIAL).comment == "fixture"
+
+
+def test_a_schema_2_file_gains_responses_after_migration(tmp_path: Path) -> None:
+    from ztmm_desktop.core.responses import Answer
+    from ztmm_desktop.services import logo, questionnaire
+
+    path = tmp_path / "old.ztmm"
+    shutil.copy(FIXTURES / "schema-v2.ztmm", path)
+    before = path.read_bytes()
+    with open_engagement(path) as engagement:
+        assert engagement.document.migrated_from == 2
+        assert engagement.document.backup_path is not None and engagement.document.backup_path.read_bytes() == before
+        assert questionnaire.responses(engagement) == []
+        assert logo.read_logo(engagement) is None
+        out = questionnaire.export_questionnaire(engagement, tmp_path / "q.xlsx", respondent="Client", scope=["1"])
+        plan = questionnaire.read_responses(engagement, out)
+        assert plan.differences == ()  # nothing answered yet
+        engagement.save()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
+    assert "response" in {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    with open_engagement(FIXTURES / "schema-v3.ztmm", readonly=True) as v3:
+        [answer] = questionnaire.responses(v3)
+        assert (answer.respondent, answer.answer, answer.comment) == (
+            "Fixture Respondent",
+            Answer.PARTIAL,
+            "fixture answer",
+        )
+        fixture_logo = logo.read_logo(v3)
+        assert fixture_logo is not None and (fixture_logo.name, fixture_logo.media_type) == (
+            "fixture-logo.png",
+            "image/png",
+        )

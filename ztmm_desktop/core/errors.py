@@ -48,3 +48,11 @@ class DocumentLocked(EngagementFileError):
 
 class Cancelled(ZtmmError):
     """The user cancelled a long operation; nothing was changed."""
+
+
+class NeedsRespondent(BadInput):
+    """A workbook's answers cannot be imported until someone says who gave them."""
+
+
+class OtherEngagement(BadInput):
+    """A workbook was exported from another engagement; importing it needs an explicit choice."""

@@ -15,11 +15,18 @@ headed ``FUNCTION_ID`` (the function's slug id) and, where rows are per stage,
 ``STAGE_ID`` (the stage key). The importer finds the header row and every column
 by its header text, so reordered, hidden or added columns and extra sheets do
 not matter.
+
+A questionnaire's per-stage rows carry visible ``ANSWER_HEADER`` and
+``COMMENT_HEADER`` columns; its respondent's name and role are the cells named
+by the workbook-level defined names ``RESPONDENT_NAME`` and ``RESPONDENT_ROLE``
+(defined names survive a re-save by Excel or LibreOffice). A deliverable's
+per-function rows carry ``rating_header(stage)`` and ``comment_header(stage)``
+columns for each rated stage.
 """
 
 from __future__ import annotations
 
-from ..core.stages import Rating
+from ..core.stages import Rating, Stage
 
 META_SHEET = "_ztmm"
 FORMAT = "ztmm-workbench-workbook"
@@ -39,3 +46,18 @@ ANSWER_LABELS: dict[str, str] = {
     Rating.NOT_APPLICABLE.value: "Not applicable",
     DONT_KNOW: "Don't know",
 }
+
+ANSWER_HEADER = "Answer"
+COMMENT_HEADER = "Comment"
+RESPONDENT_NAME = "ztmm_respondent_name"
+RESPONDENT_ROLE = "ztmm_respondent_role"
+
+
+def rating_header(stage: Stage) -> str:
+    """A deliverable's rating column of ``stage``: "Initial rating"."""
+    return f"{stage.label} rating"
+
+
+def comment_header(stage: Stage) -> str:
+    """A deliverable's comment column of ``stage``: "Initial comment"."""
+    return f"{stage.label} comment"

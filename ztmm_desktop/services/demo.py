@@ -17,11 +17,13 @@ from typing import Any
 import yaml
 
 from .. import __version__
+from ..core.responses import Answer
 from ..core.stages import Rating, Stage
 from ..paths import data_dir, resources_dir
 from ..store.lock import holder_of
 from ..store.migrations import SCHEMA_VERSION
 from .engagement import Engagement, Properties, create_engagement, open_engagement
+from .questionnaire import record_responses
 
 DEMO_FILE = "demo-engagement.yaml"
 DEMO_BY = "Demo"
@@ -76,6 +78,19 @@ def build_demo(path: Path) -> Engagement:
                 risk=finding.get("risk", ""),
                 recommendation=finding.get("recommendation", ""),
                 severity=finding.get("severity", "medium"),
+                by=DEMO_BY,
+            )
+        for person in data.get("responses", []):
+            record_responses(
+                engagement,
+                person["respondent"],
+                (
+                    (str(code), Stage.parse(stage), Answer.parse(answer[0]), answer[1])
+                    for code, stages in person["answers"].items()
+                    for stage, answer in stages.items()
+                ),
+                role=person.get("role", ""),
+                source_name="Questionnaire (demo)",
                 by=DEMO_BY,
             )
         engagement.save()

@@ -1,7 +1,8 @@
 """Schema versions of the engagement file and the steps between them.
 
 ``user_version`` is the schema version; ``application_id`` marks the file as
-ours. Version 1 is the baseline; version 2 adds evidence. A later version adds ``MIGRATIONS[n]`` (from
+ours. Version 1 is the baseline; version 2 adds evidence; version 3 adds
+questionnaire responses and the report logo. A later version adds ``MIGRATIONS[n]`` (from
 n to n+1) as frozen SQL, never by calling ``create_all`` on today's models, so
 an old file migrates to exactly what a new file would be. Every released
 schema keeps a fixture file in ``tests/fixtures/`` that must open.
@@ -13,7 +14,7 @@ import sqlite3
 from collections.abc import Callable
 
 APPLICATION_ID = 0x5A544D4D  # "ZTMM"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 BASELINE_DDL = """
 CREATE TABLE engagement (
@@ -120,6 +121,32 @@ CREATE TABLE evidence_link (
 CREATE INDEX ix_evidence_link_evidence_id ON evidence_link (evidence_id);
 """
 
+#: Schema 3: questionnaire responses, one row per function, stage and respondent,
+#: kept beside the assessor's rating (never written into it); and the client's
+#: logo for the report's cover (at most one row, apart from the engagement row so
+#: that reading the engagement's properties never loads the image).
+RESPONSES_DDL = """
+CREATE TABLE response (
+    function_id VARCHAR NOT NULL,
+    stage VARCHAR NOT NULL,
+    respondent VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    answer VARCHAR NOT NULL,
+    comment VARCHAR NOT NULL,
+    source_name VARCHAR NOT NULL,
+    source_sha256 VARCHAR NOT NULL,
+    imported_at VARCHAR NOT NULL,
+    imported_by VARCHAR NOT NULL,
+    PRIMARY KEY (function_id, stage, respondent)
+);
+CREATE TABLE engagement_logo (
+    id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    name VARCHAR NOT NULL,
+    media_type VARCHAR NOT NULL,
+    data BLOB NOT NULL
+);
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -133,6 +160,7 @@ def _run(conn: sqlite3.Connection, ddl: str) -> None:
 #: MIGRATIONS[n] upgrades a file from schema n to n + 1.
 MIGRATIONS: dict[int, Migration] = {
     1: lambda conn: _run(conn, EVIDENCE_DDL),
+    2: lambda conn: _run(conn, RESPONSES_DDL),
 }
 
 

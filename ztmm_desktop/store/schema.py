@@ -1,4 +1,4 @@
-"""SQLModel tables of an engagement file (schema version 1).
+"""SQLModel tables of an engagement file (schema version 3).
 
 Text columns hold plain text; lists are JSON arrays; timestamps are ISO 8601
 UTC; stages and ratings are their lowercase keys. The DDL that creates these
@@ -128,3 +128,31 @@ class EvidenceLinkRow(SQLModel, table=True):
     function_id: str | None = None
     stage: str | None = None
     finding_id: str | None = None
+
+
+class ResponseRow(SQLModel, table=True):
+    """A questionnaire respondent's answer to one stage (schema 3); ``answer`` '' is a comment only."""
+
+    __tablename__ = "response"
+
+    function_id: str = Field(primary_key=True)
+    stage: str = Field(primary_key=True)
+    respondent: str = Field(primary_key=True)
+    role: str = ""
+    answer: str = ""
+    comment: str = ""
+    source_name: str = ""
+    source_sha256: str = ""
+    imported_at: str = ""
+    imported_by: str = ""
+
+
+class LogoRow(SQLModel, table=True):
+    """The client's logo for the report's cover (schema 3); at most one row, id 1."""
+
+    __tablename__ = "engagement_logo"
+
+    id: int = Field(default=1, primary_key=True)
+    name: str
+    media_type: str
+    data: bytes

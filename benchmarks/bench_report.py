@@ -1,0 +1,194 @@
+"""The PDF report of the large engagement, against reportlab building the same rows as one plain table.
+
+Value: ``export_report`` of the large engagement with its 5,000 evidence files
+(snapshot, every section, the evidence index of 5,000 rows with SHA-256), in a
+process of its own. Floor, in the same run: reportlab's own ``SimpleDocTemplate``
+building the same 5,000 evidence rows (number, title, kind, size, SHA-256,
+links, captured) as one plain ``Table`` of strings with a repeated header, in a
+process of its own. Runs alternate; medians are compared. Peak RSS of each
+process is reported beside it.
+
+    .venv/bin/python benchmarks/bench_report.py --pictures docs/
+
+renders the demo report's cover and chart pages as the README's pictures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+if __name__ == "__main__":  # run as a script (--pictures): make ``benchmarks`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import Result, large_engagement, median
+
+#: ``run.py`` builds the large engagement with its evidence for this module.
+LARGE_EVIDENCE = True
+
+RUNS = 2
+CHILD_TIMEOUT = 300
+ROOT = Path(__file__).resolve().parent.parent
+
+REPORT_CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from benchmarks.common import peak_rss_mib
+    from ztmm_desktop.services.engagement import open_engagement
+    from ztmm_desktop.services.report import export_report
+
+    document, out = Path(sys.argv[1]), Path(sys.argv[2])
+    baseline = peak_rss_mib()
+    with open_engagement(document, readonly=True) as engagement:
+        start = time.perf_counter()
+        export_report(engagement, out)
+        seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_rss": peak_rss_mib(), "baseline_rss": baseline}))
+    """
+)
+
+FLOOR_CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from benchmarks.common import peak_rss_mib
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import SimpleDocTemplate, Table
+
+    rows, out = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8")), Path(sys.argv[2])
+    baseline = peak_rss_mib()
+    start = time.perf_counter()
+    SimpleDocTemplate(str(out), pagesize=A4).build([Table(rows, repeatRows=1)])
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_rss": peak_rss_mib(), "baseline_rss": baseline}))
+    """
+)
+
+
+def _child(script: Path, *args: Path) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run(
+        [sys.executable, str(script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=script.parent,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{script.name} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    report: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+def _rows(document: Path) -> list[list[str]]:
+    """The evidence index as plain strings: what the floor lays out."""
+    from ztmm_desktop.services.deliverables import build_snapshot
+    from ztmm_desktop.services.engagement import open_engagement
+
+    with open_engagement(document, readonly=True) as engagement:
+        snapshot = build_snapshot(engagement)
+    rows = [["#", "Evidence", "Kind", "Size", "SHA-256", "Supports", "Captured"]]
+    for number, e in enumerate(snapshot.evidence, start=1):
+        rows.append([f"E{number}", e.title, e.kind, f"{e.size:,} B", e.sha256, "; ".join(e.links),
+                     f"{e.captured_at[:10]} {e.captured_by}"])  # fmt: skip
+    return rows
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
+def demo_build(workdir: Path) -> tuple[float, int]:
+    from ztmm_desktop.services.demo import open_demo
+    from ztmm_desktop.services.report import export_report
+
+    out = workdir / "demo.pdf"
+    with open_demo() as engagement:
+        export_report(engagement, workdir / "warm-up.pdf")
+        start = time.perf_counter()
+        export_report(engagement, out)
+        seconds = time.perf_counter() - start
+    pages = _pages(out)
+    for pdf in (out, workdir / "warm-up.pdf"):
+        pdf.unlink()
+    return seconds, pages
+
+
+def run(workdir: Path) -> list[Result]:
+    large = large_engagement(workdir, evidence=True)
+    report_script, floor_script = workdir / "child_report.py", workdir / "child_floor.py"
+    report_script.write_text(REPORT_CHILD, encoding="utf-8")
+    floor_script.write_text(FLOOR_CHILD, encoding="utf-8")
+    rows_file = workdir / "rows.json"
+    rows = _rows(large)
+    if len(rows) - 1 != 5_000:
+        raise AssertionError(f"the large engagement has {len(rows) - 1} evidence rows, not 5,000")
+    rows_file.write_text(json.dumps(rows), encoding="utf-8")
+    reports, floors = [], []
+    out, floor_out = workdir / "large.pdf", workdir / "floor.pdf"
+    try:
+        for _ in range(RUNS):
+            reports.append(_child(report_script, large, out))
+            floors.append(_child(floor_script, rows_file, floor_out))
+        pages, floor_pages = _pages(out), _pages(floor_out)
+        demo_seconds, demo_pages = demo_build(workdir)
+    finally:
+        for path in (out, floor_out, rows_file, large):
+            path.unlink(missing_ok=True)
+    return [
+        Result(
+            "report: large engagement (5,000 evidence rows), build, median",
+            median([r["seconds"] for r in reports]),
+            median([f["seconds"] for f in floors]),
+            "s",
+            "≤ 2×",
+        ),
+        Result(
+            "report: large engagement, peak RSS of the process",
+            max(r["peak_rss"] for r in reports),
+            max(f["peak_rss"] for f in floors),
+            "MiB",
+        ),
+        Result("report: large engagement, pages (floor: the plain table alone)", pages, floor_pages, "pages"),
+        Result(f"report: demo engagement ({demo_pages} pages), build", demo_seconds, None, "s"),
+    ]
+
+
+def pictures(folder: Path) -> None:
+    """The README's pictures: the demo report's cover and its chart page (150 dpi PNGs)."""
+    import tempfile
+
+    from ztmm_desktop.services.demo import open_demo
+    from ztmm_desktop.services.report import export_report
+
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ.setdefault("ZTMM_DATA_DIR", str(Path(scratch) / "data"))
+        pdf = Path(scratch) / "demo.pdf"
+        with open_demo() as engagement:
+            export_report(engagement, pdf)
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        chart_page = next(n for n, page in enumerate(text.split("\f"), start=1) if "Maturity at a glance" in page
+                          and "Each bar runs" in page)  # fmt: skip
+        for name, page in (("report-cover", 1), ("report-chart", chart_page)):
+            stem = Path(scratch) / name
+            subprocess.run(["pdftoppm", "-r", "110", "-png", "-singlefile", "-f", str(page), "-l", str(page),
+                            str(pdf), str(stem)], check=True)  # fmt: skip
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{name}.png").write_bytes(stem.with_suffix(".png").read_bytes())
+            print(folder / f"{name}.png")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--pictures":
+        pictures(Path(sys.argv[2]))
+    else:
+        sys.exit("usage: bench_report.py --pictures FOLDER (the benchmark itself runs through benchmarks/run.py)")

@@ -1,0 +1,1058 @@
+"""The PDF report of an engagement, rendered from a :class:`Snapshot`.
+
+Sections, in order: cover; contents; executive summary (overall and per-pillar
+maturity, the largest gaps, the most severe findings); maturity at a glance
+(current against target per function, heat map); one section per pillar with
+every function's stage texts, ratings, comments, current and target stage,
+notes, findings and evidence; the findings register; the roadmap; the evidence
+index with SHA-256; the method and the sources with their attribution.
+
+User text only ever reaches a Paragraph through ``_user`` (``text.markup``);
+every other string in markup here is the app's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib.colors import Color
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    NextPageTemplate,
+    PageBreak,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from ..core.deliverable import SEVERITY_ORDER, EvidenceLine, FindingLine, FunctionSheet, PillarSheet, Snapshot
+from ..core.progress import CancelToken, Progress, no_progress
+from ..core.scoring import Rollup
+from ..core.stages import Rating, Stage
+from ..core.wording import apply_wording
+from . import charts, fonts, layout, style, text
+
+PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "": 4}
+#: Functions listed under "the largest gaps" and findings under "the most severe findings".
+TOP_GAPS = 8
+TOP_FINDINGS = 5
+#: Up to this many evidence items are listed by title under a function; more by number.
+EVIDENCE_BY_TITLE = 15
+#: Widths (points) of the places long user text goes, to cut words too long for a line (``text.markup``).
+NOTES_ROOM = style.FRAME_WIDTH - 2
+COMMENT_ROOM = style.FRAME_WIDTH * 0.36 - 12
+CARD_ROOM = style.FRAME_WIDTH - 20
+REASON_ROOM = style.FRAME_WIDTH - 22
+EVIDENCE_ROOM = style.FRAME_WIDTH * 0.33 - 10
+_URL = re.compile(r"^https?://[^\s\"'<>]+$")
+
+
+@dataclass(frozen=True)
+class Logo:
+    """A validated PNG or JPEG (``services/report.py`` checks type, size and dimensions)."""
+
+    data: bytes
+    width: int
+    height: int
+
+
+def _user(value: str, *, line_breaks: bool = True, room: float | None = None, size: float = 9.0) -> str:
+    """User text as markup (the one escape path); ``room`` (points) for text that may hold very long words."""
+    return text.markup(value, line_breaks=line_breaks, room=room, size=size)
+
+
+def _p(markup: str, paragraph_style: Any = style.BODY) -> Paragraph:
+    return Paragraph(markup, paragraph_style)
+
+
+def _colour(value: Color) -> str:
+    """``#rrggbb`` of a colour, for markup."""
+    return "#" + str(value.hexval())[2:]
+
+
+def _date(value: str | None, month: str = "%B") -> str:
+    """``30 November 2026`` (or ``30 Nov 2026`` with ``month="%b"``); text that is no date stays as it is."""
+    if not value:
+        return ""
+    try:
+        day = dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{day.day} {day.strftime(month)} {day.year}"
+
+
+def _short_date(value: str | None) -> str:
+    return _date(value, "%b")
+
+
+def _plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+def _label(value: str) -> str:
+    return value.replace("-", " ").capitalize() if value else "—"
+
+
+def _table(
+    data: list[list[Any]], widths: list[float], commands: Iterable[tuple[Any, ...]] = (), keep: bool = False, **kw: Any
+) -> Table:
+    base: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), fonts.SANS, 7.8),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 5),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 5),
+        ("TOPPADDING", (0, 0), (-1, -1), 3.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]
+    kind = layout.KeepTable if keep else Table
+    return kind(data, colWidths=widths, style=TableStyle([*base, *commands]), **kw)
+
+
+def _grid(header: bool = True) -> list[tuple[Any, ...]]:
+    """Light rules under every row, a panel behind the head row."""
+    commands: list[tuple[Any, ...]] = [("LINEBELOW", (0, 0), (-1, -1), 0.5, style.RULE)]
+    if header:
+        commands += [("BACKGROUND", (0, 0), (-1, 0), style.PANEL), ("LINEBELOW", (0, 0), (-1, 0), 0.8, style.NAVY)]
+    return commands
+
+
+def _head(*labels: str) -> list[Paragraph]:
+    return [_p(escape(label.upper()), style.CELL_HEAD) for label in labels]
+
+
+def _chip(words: str, fill: Any, ink: Any) -> str:
+    """App markup: a label on a coloured background."""
+    return f'<font color="{_colour(ink)}" backColor="{_colour(fill)}">&nbsp;{escape(words)}&nbsp;</font>'
+
+
+def _severity_chip(severity: str) -> str:
+    fill, ink = style.SEVERITY_COLOURS.get(severity, style.SEVERITY_COLOURS["low"])
+    return _chip(severity.upper() if severity in style.SEVERITY_COLOURS else _label(severity), fill, ink)
+
+
+def _stage_text(stage: Stage | None) -> str:
+    return stage.label if stage is not None else "—"
+
+
+class Report:
+    """Builds the story of one report; ``render`` lays it out into a file."""
+
+    def __init__(self, snapshot: Snapshot, *, draft: bool, logo: Logo | None) -> None:
+        self.s = snapshot
+        self.draft = draft
+        self.logo = logo
+        self.book = layout.Book()
+        self.finding_numbers = {f.id: f"F{n}" for n, f in enumerate(snapshot.findings, start=1)}
+        self.evidence_numbers = {e.id: f"E{n}" for n, e in enumerate(snapshot.evidence, start=1)}
+        self.contents: list[Flowable] = []
+        self._keys = 0
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _key(self) -> str:
+        self._keys += 1
+        return f"s{self._keys}"
+
+    def section(self, title: str, *, toc: bool = True, level: int = 0, key: str | None = None) -> list[Flowable]:
+        """A heading that starts a new page, with its bookmark and contents line."""
+        key = key or self._key()
+        if toc:
+            self.contents.append(layout.ContentsLine(title, key, level, self.book))
+        return [PageBreak(), layout.heading(escape(title), style.H1, self.book, key, title, level)]
+
+    def subheading(
+        self, markup: str, title: str, *, level: int, toc: bool, paragraph_style: Any = style.H2
+    ) -> list[Flowable]:
+        key = self._key()
+        if toc:
+            self.contents.append(layout.ContentsLine(title, key, level, self.book))
+        return [CondPageBreak(90), layout.heading(markup, paragraph_style, self.book, key, title, level)]
+
+    @property
+    def wording(self) -> str:
+        return self.s.meta.wording
+
+    # -- cover --------------------------------------------------------------------------
+
+    def cover_story(self) -> list[Flowable]:
+        meta = self.s.meta
+        title = meta.title.strip() or "Zero Trust maturity assessment"
+        rows: list[tuple[str, str]] = [("CLIENT", _user(meta.client))]
+        if meta.assessors:
+            rows.append(("ASSESSORS", "<br/>".join(_user(a, line_breaks=False) for a in meta.assessors)))
+        period = " – ".join(_date(d) for d in (meta.start_date, meta.end_date) if d)
+        if period:
+            rows.append(("ASSESSMENT", escape(period)))
+        rows.append(("REPORT DATE", escape(_date(meta.generated_at))))
+        rows.append(("MODEL", escape(f"{self.s.catalog.title} v{self.s.catalog.version} ({self.s.catalog.published})")))
+        if meta.marking.strip():
+            rows.append(("MARKING", f'<font color="{_colour(style.MARKING)}"><b>{_user(meta.marking)}</b></font>'))
+        table = _table(
+            [[_p(label, style.COVER_LABEL), _p(value, style.COVER_VALUE)] for label, value in rows],
+            [34 * mm, style.FRAME_WIDTH - 14 * mm - 34 * mm],
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("LINEABOVE", (0, 0), (-1, 0), 0.8, style.NAVY),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.5, style.RULE),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ],
+        )
+        story: list[Flowable] = [
+            _p("ZERO TRUST MATURITY ASSESSMENT" + (" · DRAFT" if self.draft else ""), style.COVER_KICKER),
+            Spacer(1, 5 * mm),
+            _p(_user(title), style.COVER_TITLE),
+            Spacer(1, 4 * mm),
+            _p(_user(meta.client), style.COVER_CLIENT),
+            Spacer(1, 16 * mm),
+            table,
+            NextPageTemplate("body"),
+        ]
+        return story
+
+    def draw_cover(self, canv: Canvas) -> None:
+        """The cover's furniture: a band, the accent rule, the logo and the imprint."""
+        canv.setFillColor(style.NAVY)
+        canv.rect(0, style.HEIGHT - 6 * mm, style.WIDTH, 6 * mm, stroke=0, fill=1)
+        canv.setFillColor(style.ACCENT)
+        canv.rect(
+            style.MARGIN_X,
+            style.MARGIN_BOTTOM + 30 * mm,
+            2.2,
+            style.HEIGHT - style.MARGIN_BOTTOM - 92 * mm,
+            stroke=0,
+            fill=1,
+        )
+        if self.logo is not None:
+            box_w, box_h = 60 * mm, 24 * mm
+            scale = min(box_w / self.logo.width, box_h / self.logo.height)
+            w, h = self.logo.width * scale, self.logo.height * scale
+            canv.drawImage(
+                ImageReader(io.BytesIO(self.logo.data)),
+                style.MARGIN_X,
+                style.HEIGHT - 22 * mm - h,
+                width=w,
+                height=h,
+                mask="auto",
+            )
+        canv.setFillColor(style.GREY)
+        canv.setFont(fonts.SANS, 7)
+        imprint = f"Prepared with {self.s.meta.generated_with} · {self.s.catalog.title} v{self.s.catalog.version}"
+        canv.drawString(style.MARGIN_X + 14 * mm, style.MARGIN_BOTTOM + 8 * mm, imprint)
+
+    # -- executive summary ----------------------------------------------------------------
+
+    def executive_summary(self) -> list[Flowable]:
+        s, overall = self.s, self.s.overall
+        story = self.section("Executive summary")
+        period = " to ".join(_date(d) for d in (s.meta.start_date, s.meta.end_date) if d)
+        lead = (
+            f"This report gives the Zero Trust maturity of <b>{_user(s.meta.client, line_breaks=False)}</b> as assessed "
+            f"against the {escape(s.catalog.title)} v{escape(s.catalog.version)}"
+            + (f", from {escape(period)}" if period else "")
+            + f". The scope covers {_plural(len(s.pillars), 'pillar')} and {_plural(overall.functions, 'function')}."
+        )
+        story.append(_p(lead))
+        if not s.assessed:
+            story += [
+                Spacer(1, 4),
+                self._callout(
+                    "<b>Nothing has been assessed yet.</b> None of the "
+                    f"{_plural(overall.functions, 'function')} in scope has a rating or an override, so this report "
+                    "shows no maturity figures, charts or gaps. The stage texts of every function follow, ready for "
+                    "the assessment.",
+                    style.ACCENT,
+                ),
+            ]
+            return story
+        story += [Spacer(1, 6), self._headline_tiles(), Spacer(1, 8)]
+        story.append(_p(self._summary_sentence()))
+        story += [
+            _p("Maturity per pillar", style.H2),
+            charts.pillar_chart(self.s, style.FRAME_WIDTH, 230),
+            Spacer(1, 6),
+            self._pillar_table(),
+        ]
+        story += self._largest_gaps()
+        story += self._most_severe_findings()
+        return story
+
+    def _headline_tiles(self) -> Table:
+        overall = self.s.overall
+        findings = self.s.findings
+        counts = {sev: sum(1 for f in findings if f.severity == sev) for sev in SEVERITY_ORDER}
+        finding_words = " · ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "none recorded"
+        scored = overall.assessed - overall.not_applicable
+        tiles = [
+            (
+                "OVERALL MATURITY",
+                f"{overall.score:.1f}" if overall.score is not None else "–",
+                f"{_stage_text(overall.level)} · mean stage, 0–3",
+            ),
+            (
+                "MEAN TARGET",
+                f"{overall.target_score:.1f}" if overall.target_score is not None else "–",
+                "of the assessed functions with a target",
+            ),
+            ("BELOW TARGET", f"{overall.below_target}", f"of {_plural(scored, 'scored function')}"),
+            ("ASSESSED", f"{overall.assessed}", f"of {_plural(overall.functions, 'function')} in scope"),
+            ("FINDINGS", f"{len(findings)}", finding_words),
+        ]
+        width = style.FRAME_WIDTH / len(tiles)
+        big = style.H1.clone("tile", fontSize=19, leading=22, spaceAfter=0, textColor=style.NAVY)
+        cells = [
+            [_p(escape(label), style.LABEL), _p(escape(value), big), _p(escape(note), style.CELL_SMALL)]
+            for label, value, note in tiles
+        ]
+        return _table(
+            [cells],
+            [width] * len(tiles),
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), style.PANEL),
+                ("LINEBEFORE", (1, 0), (-1, -1), 2, style.WHITE),
+                ("LINEABOVE", (0, 0), (-1, 0), 1.6, style.NAVY),
+                ("TOPPADDING", (0, 0), (-1, -1), 7),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                ("LEFTPADDING", (0, 0), (-1, -1), 7),
+            ],
+        )
+
+    def _summary_sentence(self) -> str:
+        overall = self.s.overall
+        scored = [p for p in self.s.pillars if p.rollup.score is not None]
+        parts = [
+            f"Overall, the assessed functions stand at <b>{_stage_text(overall.level)}</b> "
+            f"(mean stage {overall.score:.1f} on the 0–3 scale"
+            + (f", against a mean target of {overall.target_score:.1f}" if overall.target_score is not None else "")
+            + ")."
+        ]
+        if scored:
+            best = max(scored, key=lambda p: p.rollup.score or 0.0)
+            worst = min(scored, key=lambda p: p.rollup.score or 0.0)
+            if best is not worst:
+                parts.append(
+                    f"{escape(charts.short_pillar(best))} is the most mature pillar ({best.rollup.score:.1f}); "
+                    f"{escape(charts.short_pillar(worst))} the least ({worst.rollup.score:.1f})."
+                )
+        unassessed = overall.functions - overall.assessed
+        if unassessed:
+            parts.append(
+                f"{_plural(unassessed, 'function')} in scope {'is' if unassessed == 1 else 'are'} "
+                "not assessed yet and not counted in these figures."
+            )
+        return " ".join(parts)
+
+    def _pillar_table(self) -> Table:
+        rows: list[list[Any]] = [_head("Pillar", "Assessed", "Current", "Target", "Lowest", "Below target")]
+        lines: list[tuple[str, Rollup]] = [
+            (f"{p.pillar.code}  {charts.short_pillar(p)}", p.rollup) for p in self.s.pillars
+        ]
+        lines.append(("Overall", self.s.overall))
+        for name, r in lines:
+            bold = name == "Overall"
+            current = "not assessed" if r.score is None else f"<b>{r.score:.1f}</b> {_stage_text(r.level)}"
+            rows.append(
+                [
+                    _p(f"<b>{escape(name)}</b>" if bold else escape(name), style.CELL),
+                    _p(f"{r.assessed} of {r.functions}", style.CELL),
+                    _p(current, style.CELL),
+                    _p("–" if r.target_score is None else f"{r.target_score:.1f}", style.CELL),
+                    _p(escape(_stage_text(r.lowest)), style.CELL),
+                    _p(f"{r.below_target} of {r.assessed - r.not_applicable}", style.CELL),
+                ]
+            )
+        w = style.FRAME_WIDTH
+        return _table(
+            rows,
+            [w * 0.3, w * 0.12, w * 0.18, w * 0.1, w * 0.14, w * 0.16],
+            [*_grid(), ("LINEABOVE", (0, -1), (-1, -1), 0.8, style.NAVY)],
+        )
+
+    def _largest_gaps(self) -> list[Flowable]:
+        gaps = [f for f in self.s.functions() if f.result.assessed and f.result.applicable and (f.result.gap or 0) > 0]
+        gaps.sort(
+            key=lambda f: (
+                -(f.result.gap or 0),
+                PRIORITY_ORDER.get(f.assessment.priority, 4),
+                [int(p) for p in f.function.code.split(".") if p.isdigit()],
+            )
+        )
+        story: list[Flowable] = [_p("The largest gaps", style.H2)]
+        if not gaps:
+            return [*story, _p("No assessed function is below its target.")]
+        shown = gaps[:TOP_GAPS]
+        rows: list[list[Any]] = [_head("Function", "Current", "Target", "Gap", "Priority", "Owner")]
+        for f in shown:
+            r = f.result
+            rows.append(
+                [
+                    _p(escape(f.function.label), style.CELL),
+                    _p(
+                        escape(r.current.label) + (" <font color='#d98e04'>(override)</font>" if r.overridden else ""),
+                        style.CELL,
+                    ),
+                    _p(escape(_stage_text(r.target)), style.CELL),
+                    _p(f"<b>{r.gap}</b>", style.CELL),
+                    _p(escape(_label(f.assessment.priority)), style.CELL),
+                    _p(_user(f.assessment.owner) if f.assessment.owner else "—", style.CELL),
+                ]
+            )
+        w = style.FRAME_WIDTH
+        story.append(
+            _table(
+                rows, [w * 0.34, w * 0.16, w * 0.12, w * 0.07, w * 0.1, w * 0.21], _grid(), repeatRows=1, splitInRow=1
+            )
+        )
+        if len(gaps) > len(shown):
+            story.append(
+                _p(f"{_plural(len(gaps) - len(shown), 'more function')} below target: see the roadmap.", style.NOTE)
+            )
+        return story
+
+    def _most_severe_findings(self) -> list[Flowable]:
+        story: list[Flowable] = [_p("The most severe findings", style.H2)]
+        if not self.s.findings:
+            return [*story, _p("No findings were recorded.")]
+        rows: list[list[Any]] = [_head("#", "Severity", "Finding", "Function")]
+        for f in self.s.findings[:TOP_FINDINGS]:
+            rows.append(
+                [
+                    _p(self.finding_numbers[f.id], style.CELL),
+                    _p(_severity_chip(f.severity), style.CELL),
+                    _p(f"<b>{_user(f.title)}</b>", style.CELL),
+                    _p(
+                        escape(f"{f.function_code} {f.function_name}") + (f" · {f.stage.label}" if f.stage else ""),
+                        style.CELL_SMALL,
+                    ),
+                ]
+            )
+        w = style.FRAME_WIDTH
+        story.append(_table(rows, [w * 0.07, w * 0.13, w * 0.5, w * 0.3], _grid(), repeatRows=1, splitInRow=1))
+        return story
+
+    def _callout(self, markup: str, colour: Any, fill: Any = style.PANEL) -> Table:
+        return _table(
+            [[_p(markup, style.BODY)]],
+            [style.FRAME_WIDTH],
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), fill),
+                ("LINEBEFORE", (0, 0), (0, -1), 3, colour),
+                ("LEFTPADDING", (0, 0), (-1, -1), 9),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ],
+            splitInRow=1,
+        )
+
+    # -- charts -------------------------------------------------------------------------------
+
+    def glance(self) -> list[Flowable]:
+        if not self.s.assessed:
+            return []
+        story = self.section("Maturity at a glance")
+        story.append(
+            _p(
+                "Each bar runs up to the function's current stage; the red tick marks its target. "
+                "An orange end marks a current stage the assessor set by override.",
+                style.NOTE,
+            )
+        )
+        story += [Spacer(1, 6), charts.function_chart(self.s, style.FRAME_WIDTH)]
+        story += [PageBreak(), _p("Heat map of pillars and functions", style.H2)]
+        story.append(
+            _p(
+                "Each cell is a function, coloured by its current stage, which is named at its foot; "
+                "an orange corner marks an override.",
+                style.NOTE,
+            )
+        )
+        story += [Spacer(1, 6), charts.heat_map(self.s, style.FRAME_WIDTH), Spacer(1, 10)]
+        story += [_p("Functions per stage", style.H2), self._distribution()]
+        return story
+
+    def _distribution(self) -> Table:
+        rows: list[list[Any]] = [_head("Pillar", *(s.label for s in Stage), "N/A", "Not assessed")]
+        lines: list[tuple[str, Rollup]] = [
+            (f"{p.pillar.code}  {charts.short_pillar(p)}", p.rollup) for p in self.s.pillars
+        ]
+        lines.append(("Overall", self.s.overall))
+        for name, r in lines:
+            rows.append(
+                [
+                    _p(escape(name), style.CELL_BOLD if name == "Overall" else style.CELL),
+                    *(_p(str(r.distribution.get(s, 0)), style.CELL_CENTER) for s in Stage),
+                    _p(str(r.not_applicable), style.CELL_CENTER),
+                    _p(str(r.functions - r.assessed), style.CELL_CENTER),
+                ]
+            )
+        w = style.FRAME_WIDTH
+        first = w * 0.16
+        commands = [*_grid(), ("LINEABOVE", (0, -1), (-1, -1), 0.8, style.NAVY)]
+        for i, stage in enumerate(Stage, start=1):
+            commands.append(("LINEBELOW", (i, 0), (i, 0), 2.4, style.STAGE_COLOURS[stage]))
+        return _table(rows, [first] + [(w - first) / 6] * 6, commands)
+
+    # -- pillars and functions ------------------------------------------------------------------
+
+    def pillar_sections(self, progress: Progress, cancel: CancelToken | None) -> list[Flowable]:
+        story: list[Flowable] = []
+        total = len(self.s.pillars)
+        for index, sheet in enumerate(self.s.pillars):
+            if cancel is not None:
+                cancel.check()
+            progress(index, total, f"Writing {sheet.pillar.name}")
+            story += self._pillar(sheet)
+        return story
+
+    def _pillar(self, sheet: PillarSheet) -> list[Flowable]:
+        title = f"{sheet.pillar.code}  {sheet.pillar.name}"
+        story = self.section(title)
+        r = sheet.rollup
+        facts = [
+            ("CURRENT", "not assessed" if r.score is None else f"{r.score:.1f} · {_stage_text(r.level)}"),
+            ("TARGET", "–" if r.target_score is None else f"{r.target_score:.1f}"),
+            ("ASSESSED", f"{r.assessed} of {r.functions}"),
+            ("BELOW TARGET", str(r.below_target)),
+            ("LOWEST", _stage_text(r.lowest)),
+        ]
+        story.append(self._facts(facts))
+        if sheet.pillar.description.strip():
+            story += [Spacer(1, 6), _p(_user(apply_wording(sheet.pillar.description, self.wording)), style.NOTE)]
+        for fs in sheet.functions:
+            story += self._function(fs)
+        return story
+
+    def _facts(self, facts: list[tuple[str, str]], markup: bool = False) -> Table:
+        w = style.FRAME_WIDTH / len(facts)
+        cells = [
+            [_p(escape(label), style.LABEL) for label, _ in facts],
+            [_p(value if markup else escape(value), style.CELL) for _, value in facts],
+        ]
+        return _table(
+            cells,
+            [w] * len(facts),
+            [
+                ("LINEABOVE", (0, 0), (-1, 0), 0.6, style.RULE),
+                ("LINEBELOW", (0, -1), (-1, -1), 0.6, style.RULE),
+                ("TOPPADDING", (0, 0), (-1, 0), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, 0), 0),
+                ("TOPPADDING", (0, 1), (-1, 1), 1),
+                ("BOTTOMPADDING", (0, 1), (-1, 1), 5),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ],
+        )
+
+    def _function(self, fs: FunctionSheet) -> list[Flowable]:
+        f, a, r = fs.function, fs.assessment, fs.result
+        head = self.subheading(escape(f.label), f.label, level=1, toc=True)
+        story: list[Flowable] = []
+        if not r.assessed:
+            current = '<font color="#8a94a3">not assessed</font>'
+        elif not r.applicable:
+            current = "not applicable"
+        else:
+            current = f"<b>{escape(r.current.label)}</b>"
+            if r.overridden:
+                current += f' <font color="{_colour(style.OVERRIDE)}">(override)</font>'
+        gap = "–" if r.gap is None else (f"<b>{r.gap}</b>" if r.gap else "0 (at target)")
+        facts = [
+            ("CURRENT", current),
+            ("TARGET", escape(_stage_text(r.target))),
+            ("GAP", gap),
+            ("CONFIDENCE", escape(_label(a.confidence))),
+            ("PRIORITY", escape(_label(a.priority))),
+            ("STATUS", escape(_label(a.status))),
+        ]
+        story.append(self._facts(facts, markup=True))
+        if a.owner.strip():
+            story.append(_p(f"<b>Owner</b> {_user(a.owner)}", style.BODY_SMALL))
+        story.append(Spacer(1, 5))
+        if r.overridden:
+            story.append(
+                self._callout(
+                    f"<b>Override.</b> The assessor set the current stage to <b>{escape(r.current.label)}</b>; "
+                    f"the ratings alone give {escape(r.derived.label)}. <b>Reason:</b> {_user(r.override_reason, room=REASON_ROOM)}",
+                    style.OVERRIDE,
+                    style.PANEL,
+                )
+            )
+            story.append(Spacer(1, 5))
+        story.append(self._stage_table(fs))
+        story = [*head[:-1], KeepTogether([head[-1], *story])]
+        if a.notes.strip():
+            story += [Spacer(1, 5), _p("NOTES", style.LABEL)]
+            story += [
+                _p(_user(part, room=NOTES_ROOM, size=8.4), style.NOTES)
+                for part in re.split(r"\n\s*\n", text.clean(a.notes))
+                if part.strip()
+            ]
+        if fs.findings:
+            story += [Spacer(1, 5), _p("FINDINGS", style.LABEL)]
+            story += [self._finding_card(finding) for finding in fs.findings]
+        if fs.evidence:
+            story += [Spacer(1, 5), _p("EVIDENCE", style.LABEL), self._evidence_refs(fs.evidence)]
+        story.append(Spacer(1, 10))
+        return story
+
+    def _stage_table(self, fs: FunctionSheet) -> Table:
+        r = fs.result
+        rows: list[list[Any]] = [_head("Stage", "Stage description (CISA)", "Rating", "Assessor's comment")]
+        commands: list[tuple[Any, ...]] = _grid()
+        for index, line in enumerate(fs.stages, start=1):
+            marks = []
+            if r.assessed and r.applicable and line.stage is r.current:
+                marks.append("CURRENT")
+            if r.overridden and line.stage is r.derived and r.derived is not r.current:
+                marks.append("DERIVED")
+            if r.target is line.stage:
+                marks.append("TARGET")
+            stage_cell = f"<b>{escape(line.stage.label)}</b>"
+            if marks:
+                stage_cell += f'<br/><font size="6" color="{_colour(style.ACCENT)}"><b>{" · ".join(marks)}</b></font>'
+            if line.stage is Stage.TRADITIONAL:
+                rating = _p('<font color="#8a94a3">floor, not rated</font>', style.CELL_SMALL)
+            else:
+                fill, ink = style.RATING_COLOURS[line.rating]
+                rating = _p(f'<font color="{_colour(ink)}"><b>{escape(line.rating.label)}</b></font>', style.CELL)
+                commands.append(("BACKGROUND", (2, index), (2, index), fill))
+            commands.append(("LINEBEFORE", (0, index), (0, index), 3, style.STAGE_COLOURS[line.stage]))
+            comment = (
+                _p(_user(line.comment, room=COMMENT_ROOM, size=7.8), style.CELL)
+                if line.comment.strip()
+                else _p("—", style.CELL_SMALL)
+            )
+            rows.append([_p(stage_cell, style.CELL), _p(escape(line.text), style.CELL_SMALL), rating, comment])
+        w = style.FRAME_WIDTH
+        return _table(rows, [w * 0.13, w * 0.39, w * 0.12, w * 0.36], commands, repeatRows=1, splitInRow=1)
+
+    def _finding_card(self, finding: FindingLine) -> Table:
+        number = self.finding_numbers.get(finding.id, "")
+        head = f"{_severity_chip(finding.severity)}&nbsp; <b>{escape(number)} · {_user(finding.title)}</b>"
+        if finding.stage is not None:
+            head += f' <font color="#5b6573" size="7">({escape(finding.stage.label)})</font>'
+        rows: list[list[Any]] = [[_p(head, style.CELL)]]
+        for label, value in (
+            ("Observation", finding.observation),
+            ("Risk", finding.risk),
+            ("Recommendation", finding.recommendation),
+        ):
+            if value.strip():
+                rows.append([_p(f"<b>{label}.</b> {_user(value, room=CARD_ROOM, size=7.8)}", style.CELL)])
+        colour = style.SEVERITY_COLOURS.get(finding.severity, style.SEVERITY_COLOURS["low"])[0]
+        return _table(
+            rows,
+            [style.FRAME_WIDTH],
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), style.PANEL),
+                ("LINEBEFORE", (0, 0), (0, -1), 3, colour),
+                ("LINEBELOW", (0, -1), (-1, -1), 4, style.WHITE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 1), (-1, -1), 1),
+            ],
+            splitInRow=1,
+            keep=True,
+        )
+
+    def _evidence_refs(self, items: tuple[EvidenceLine, ...]) -> Flowable:
+        if len(items) <= EVIDENCE_BY_TITLE:
+            parts = [
+                f"<b>{self.evidence_numbers.get(e.id, '')}</b> {_user(e.title, line_breaks=False)} "
+                f'<font color="#5b6573">({escape(_label(e.kind))})</font>'
+                for e in items
+            ]
+            return _p("<br/>".join(parts), style.BODY_SMALL)
+        numbers = ", ".join(self.evidence_numbers.get(e.id, "") for e in items)
+        return _p(f"{_plural(len(items), 'item')}, listed in the evidence index: {numbers}", style.BODY_SMALL)
+
+    # -- findings register ----------------------------------------------------------------------
+
+    def findings_register(self) -> list[Flowable]:
+        story = self.section("Findings")
+        if not self.s.findings:
+            return [*story, _p("No findings were recorded for the functions in scope.")]
+        story.append(
+            _p(
+                f"{_plural(len(self.s.findings), 'finding')}, most severe first. Each is described in full "
+                "under its function.",
+                style.NOTE,
+            )
+        )
+        header = _head("#", "Severity", "Finding", "Function", "Raised")
+        rows = [
+            [
+                self.finding_numbers[f.id],
+                _p(_severity_chip(f.severity), style.CELL),
+                _p(f"<b>{_user(f.title)}</b>", style.CELL),
+                _p(
+                    escape(f"{f.function_code} {f.function_name}") + (f" · {f.stage.label}" if f.stage else ""),
+                    style.CELL_SMALL,
+                ),
+                _p(
+                    escape(_short_date(f.created_at)) + "<br/>" + _user(f.created_by, line_breaks=False),
+                    style.CELL_SMALL,
+                ),
+            ]
+            for f in self.s.findings
+        ]
+        w = style.FRAME_WIDTH
+        commands = [*_paddings(), *_grid()]
+        story.append(layout.LongRows(header, rows, [w * 0.07, w * 0.12, w * 0.45, w * 0.22, w * 0.14], commands, 20))
+        return story
+
+    # -- roadmap ------------------------------------------------------------------------------
+
+    def roadmap(self) -> list[Flowable]:
+        story = self.section("Roadmap")
+        if not self.s.roadmap:
+            return [*story, _p("No function in scope is below its target, so there is nothing on the roadmap.")]
+        results = {f.function.id: f for f in self.s.functions()}
+        story.append(
+            _p(
+                f"{_plural(len(self.s.roadmap), 'function')} below target. For each, the stages to climb "
+                "in CISA's words, and the guidance recommendations for each stage with their references.",
+                style.NOTE,
+            )
+        )
+        current_pillar = ""
+        for item in self.s.roadmap:
+            fs = results.get(item.function.id)
+            if item.function.pillar_id != current_pillar:
+                current_pillar = item.function.pillar_id
+                pillar = next((p.pillar for p in self.s.pillars if p.pillar.id == current_pillar), None)
+                if pillar is not None:
+                    name = f"{pillar.code}  {pillar.name}"
+                    story += self.subheading(escape(name), name, level=1, toc=False)
+            state = f"{item.current.label} → {item.target.label} · gap {int(item.target) - int(item.current)}"
+            if fs is not None and not fs.result.assessed:
+                state = f"not assessed → {item.target.label}"
+            extra = []
+            if fs is not None and fs.assessment.priority:
+                extra.append(f"priority {escape(fs.assessment.priority)}")
+            if fs is not None and fs.assessment.owner.strip():
+                extra.append(f"owner {_user(fs.assessment.owner, line_breaks=False)}")
+            block: list[Flowable] = [
+                _p(
+                    f"{escape(item.function.label)} <font color='#5b6573' size='8'>&nbsp; {escape(state)}</font>",
+                    style.H3,
+                ),
+            ]
+            if extra:
+                block.append(_p(" · ".join(extra), style.BODY_SMALL))
+            story.append(CondPageBreak(70))
+            story += block
+            for step in item.steps:
+                stage_text = apply_wording(item.function.stages.get(step.stage, ""), self.wording)
+                story.append(_p(f"<b>To reach {escape(step.stage.label)}</b>", style.BODY_SMALL))
+                story.append(_p(f"“{escape(stage_text)}”", style.QUOTE))
+                if not step.recommendations:
+                    story.append(_p("The guidance packs have no recommendation for this stage.", style.REFERENCE))
+                for rec in step.recommendations:
+                    markup = f"<b>{escape(rec.product)}</b> — {escape(rec.action)}"
+                    story.append(Paragraph(markup, style.BULLET, bulletText="•"))
+                    for ref in rec.references:
+                        story.append(_p(self._reference(ref.title, ref.url), style.REFERENCE))
+        return story
+
+    @staticmethod
+    def _reference(title: str, url: str) -> str:
+        shown = escape(url) if url != title else ""
+        if _URL.match(url):
+            href = escape(url, {'"': "&quot;"})
+            return (
+                f'<a href="{href}" color="{_colour(style.ACCENT)}">{escape(title)}</a> '
+                f'<font size="6.4" color="#8a94a3">{shown}</font>'
+            )
+        return f'{escape(title)} <font size="6.4" color="#8a94a3">{shown}</font>'
+
+    # -- evidence index ------------------------------------------------------------------------
+
+    def evidence_index(self, cancel: CancelToken | None) -> list[Flowable]:
+        story = self.section("Evidence index")
+        if not self.s.evidence:
+            return [*story, _p("No evidence is attached to this engagement.")]
+        total = sum(e.size for e in self.s.evidence)
+        story.append(
+            _p(
+                f"{_plural(len(self.s.evidence), 'file')} ({escape(_size(total))}) kept inside the engagement file. "
+                "The SHA-256 of each identifies its exact bytes: recompute it (for example with "
+                "<font name='ZTMM-Mono'>sha256sum</font>) to show a copy is the one assessed.",
+                style.NOTE,
+            )
+        )
+        header = _head("#", "Evidence", "SHA-256", "Supports", "Captured")
+        rows = []
+        for index, e in enumerate(self.s.evidence):
+            if cancel is not None and index % 500 == 0:
+                cancel.check()
+            rows.append(self._evidence_row(e))
+        w = style.FRAME_WIDTH
+        commands = [
+            *_paddings(),
+            *_grid(),
+            ("FONT", (0, 1), (0, -1), fonts.SANS, 7.4),
+            ("FONT", (2, 1), (2, -1), fonts.MONO, 6.4, 8.2),
+            ("TEXTCOLOR", (2, 1), (2, -1), style.GREY),
+        ]
+        story.append(layout.LongRows(header, rows, [w * 0.07, w * 0.33, w * 0.27, w * 0.2, w * 0.13], commands, 24))
+        return story
+
+    def _evidence_row(self, e: EvidenceLine) -> list[Any]:
+        meta = " · ".join(p for p in (_label(e.kind), _size(e.size)) if p)
+        w = style.FRAME_WIDTH
+        room = w * 0.33 - 8
+        lines = [layout.Line(e.title, fonts.SANS_BOLD, 7.8, style.INK)]
+        if e.original_name and e.original_name != e.title:
+            lines.append(layout.Line(e.original_name, fonts.SANS, 7.8, style.GREY))
+        lines.append(layout.Line(meta, fonts.SANS, 7.8, style.GREY))
+        if not e.description.strip() and all(layout.TextLines.fits(x.text, x.font, 7.8, room) for x in lines):
+            evidence: Flowable = layout.TextLines(lines, 10.2)
+        else:
+            markup = f"<b>{_user(e.title, line_breaks=False)}</b><br/>"
+            if e.original_name and e.original_name != e.title:
+                markup += f'<font color="#5b6573">{_user(e.original_name, line_breaks=False)}</font><br/>'
+            markup += f'<font color="#5b6573">{escape(meta)}</font>'
+            if e.description.strip():
+                markup += f"<br/>{_user(e.description, room=EVIDENCE_ROOM, size=7.8)}"
+            evidence = _p(markup, style.CELL)
+        small_room = w * 0.2 - 8
+        if e.links and all(layout.TextLines.fits(link, fonts.SANS, 7, small_room) for link in e.links):
+            links: Flowable = layout.TextLines([layout.Line(x, fonts.SANS, 7, style.GREY) for x in e.links], 9)
+        else:
+            links = _p("<br/>".join(_user(link, line_breaks=False) for link in e.links) or "—", style.CELL_SMALL)
+        date = _short_date(e.captured_at)
+        if layout.TextLines.fits(e.captured_by, fonts.SANS, 7, w * 0.13 - 8):
+            captured: Flowable = layout.TextLines(
+                [layout.Line(date, fonts.SANS, 7, style.GREY), layout.Line(e.captured_by, fonts.SANS, 7, style.GREY)], 9
+            )
+        else:
+            captured = _p(escape(date) + "<br/>" + _user(e.captured_by, line_breaks=False), style.CELL_SMALL)
+        return [self.evidence_numbers[e.id], evidence, f"{e.sha256[:32]}\n{e.sha256[32:]}", links, captured]
+
+    # -- appendices ---------------------------------------------------------------------------
+
+    def method(self) -> list[Flowable]:
+        story = self.section("Appendix A — Method")
+        story.append(
+            _p(
+                f"Each function of the {escape(self.s.catalog.title)} v{escape(self.s.catalog.version)} is described "
+                "at four stages: Traditional, Initial, Advanced and Optimal. The assessor rates the three stages above "
+                "Traditional against CISA's description, with a comment for each.",
+                style.BODY,
+            )
+        )
+        story.append(_p("Ratings", style.H3))
+        rows: list[list[Any]] = [_head("Rating", "Meaning")]
+        meanings = {
+            Rating.MET: "The client meets the stage's description.",
+            Rating.PARTIAL: "The client meets part of it; the stage is not reached.",
+            Rating.NOT_MET: "The client does not meet it.",
+            Rating.NOT_APPLICABLE: "The stage does not apply to the client; it neither blocks nor counts.",
+            Rating.NOT_ASSESSED: "Not rated yet.",
+        }
+        commands = _grid()
+        for index, (rating, meaning) in enumerate(meanings.items(), start=1):
+            fill, ink = style.RATING_COLOURS[rating]
+            rows.append(
+                [
+                    _p(f'<font color="{_colour(ink)}"><b>{escape(rating.label)}</b></font>', style.CELL),
+                    _p(escape(meaning), style.CELL),
+                ]
+            )
+            commands.append(("BACKGROUND", (0, index), (0, index), fill))
+        story.append(_table(rows, [style.FRAME_WIDTH * 0.2, style.FRAME_WIDTH * 0.8], commands))
+        rules = [
+            (
+                "Current stage",
+                "Walk Initial → Advanced → Optimal. A stage rated met is reached; a stage rated not applicable is "
+                "skipped; the walk stops at the first stage partially met, not met or not assessed. The current stage "
+                "is the last stage reached, or Traditional when none was. A function whose three rated stages are all "
+                "not applicable is itself not applicable and is left out of the roll-ups.",
+            ),
+            (
+                "Override",
+                "The assessor may set the current stage by judgement, always with a reason. The report then shows the "
+                "override as such, with the stage the ratings alone give and the reason.",
+            ),
+            (
+                "Target and gap",
+                "Each function may have a target stage. Gap = target − current, in stages, never below zero; no target, "
+                "no gap. The roadmap lists every function below its target with the stages to climb.",
+            ),
+            (
+                "Roll-ups",
+                "Pillar and overall figures are computed, never stored. Each assessed, applicable function weighs the "
+                "same. The figure is the mean of the functions' current stages on a 0–3 scale (Traditional 0, Initial 1, "
+                "Advanced 2, Optimal 3), with the stage it reaches (the mean rounded down), the lowest stage among them, "
+                "and the number of functions at each stage. A function counts as assessed once any stage is rated or it "
+                "is overridden; functions not yet assessed are counted but not scored.",
+            ),
+            (
+                "Findings",
+                "Findings record an observation, its risk and a recommendation, with a severity of low, medium, high or "
+                "critical; they are listed most severe first.",
+            ),
+            (
+                "Evidence",
+                "Evidence files are stored inside the engagement file with the SHA-256 of their bytes, computed when "
+                "attached; the index lists every file with the functions, stages and findings it supports.",
+            ),
+        ]
+        for title, body in rules:
+            story += [_p(escape(title), style.H3), _p(escape(body), style.BODY)]
+        return story
+
+    def sources(self) -> list[Flowable]:
+        c = self.s.catalog
+        story = self.section("Appendix B — Sources and attribution")
+        story += [
+            _p(escape(f"{c.title} v{c.version}"), style.H3),
+            _p(
+                escape(
+                    f"{c.publisher}, {c.title}, Version {c.version} ({c.published}), "
+                    "https://www.cisa.gov/zero-trust-maturity-model. The pillars, functions and stage texts quoted in "
+                    "this report are CISA's; the model is a work of the United States Government and is in the public "
+                    "domain in the United States."
+                ),
+                style.BODY,
+            ),
+        ]
+        if self.wording != "cisa":
+            story.append(
+                _p(
+                    "This engagement uses the Enterprise wording: in CISA's texts, “Agency” and “agencies” read "
+                    "“Enterprise” and “enterprises”. Nothing else is changed.",
+                    style.BODY,
+                )
+            )
+        for pack in self.s.packs:
+            story.append(_p(escape(f"{pack.title} ({pack.publisher}, {pack.version})"), style.H3))
+            licence = (
+                "Creative Commons Attribution 4.0 International (CC BY 4.0)"
+                if pack.licence == "CC-BY-4.0"
+                else pack.licence
+            )
+            story.append(_p(f"Licence: {escape(licence)}.", style.BODY))
+            for block in pack.attribution.split("\n\n"):
+                lines = [ln.strip() for ln in block.strip().splitlines() if ln.strip()]
+                if not lines or lines[0].startswith("#"):
+                    continue
+                if all(ln.startswith("- ") for ln in lines):
+                    for ln in lines:
+                        url = ln[2:].strip()
+                        story.append(_p(self._reference(url, url), style.REFERENCE))
+                else:
+                    story.append(_p(_user(" ".join(lines)), style.BODY_SMALL))
+        meta = self.s.meta
+        story += [
+            _p("About this report", style.H3),
+            _p(
+                escape(
+                    f"Generated {_date(meta.generated_at)} ({meta.generated_at}) by {meta.generated_with} "
+                    f"from engagement {meta.engagement_id}, assessed against catalog {c.id} {c.version}."
+                )
+                + (" This is a <b>draft</b>." if self.draft else ""),
+                style.BODY_SMALL,
+            ),
+            _p(
+                "Type set in DejaVu Sans (Bitstream Vera licence) and, for CJK text, Droid Sans Fallback "
+                "(Apache License 2.0).",
+                style.BODY_SMALL,
+            ),
+        ]
+        return story
+
+    # -- the whole --------------------------------------------------------------------------
+
+    def story(self, progress: Progress, cancel: CancelToken | None) -> list[Flowable]:
+        body: list[Flowable] = []
+        body += self.executive_summary()
+        body += self.glance()
+        body += self.pillar_sections(progress, cancel)
+        body += self.findings_register()
+        body += self.roadmap()
+        body += self.evidence_index(cancel)
+        body += self.method()
+        body += self.sources()
+        contents_key = self._key()
+        self.book.pages[contents_key] = 2
+        front = [
+            *self.cover_story(),
+            PageBreak(),
+            layout.heading("Contents", style.H1, self.book, contents_key, "Contents", 0),
+            Spacer(1, 4),
+            *self.contents,
+        ]
+        return front + body
+
+    def metadata(self) -> dict[str, str]:
+        meta = self.s.meta
+        title = meta.title.strip() or "Zero Trust maturity assessment"
+        return {
+            "title": text.clean(f"{title} — {meta.client}"),
+            "author": text.clean(", ".join(meta.assessors)),
+            "subject": f"{self.s.catalog.title} v{self.s.catalog.version} assessment",
+            "creator": meta.generated_with,
+            "keywords": "Zero Trust, CISA ZTMM, maturity assessment",
+        }
+
+
+def _paddings() -> list[tuple[Any, ...]]:
+    return [
+        ("FONT", (0, 0), (-1, -1), fonts.SANS, 7.8),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
+    ]
+
+
+def render_report(
+    snapshot: Snapshot,
+    target: Path,
+    *,
+    fonts_dir: Path,
+    draft: bool = False,
+    logo: Logo | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> int:
+    """Write the report of ``snapshot`` to ``target``; the number of pages."""
+    fonts.register(fonts_dir)
+    report = Report(snapshot, draft=draft, logo=logo)
+    progress(0, 1, "Preparing the report")
+    story = report.story(progress, cancel)
+    meta = snapshot.meta
+    running = layout.Running(
+        marking=meta.marking,
+        client_title=meta.client + (f" — {meta.title}" if meta.title.strip() else ""),
+        draft=draft,
+    )
+    document = layout.ReportDocument(
+        target, running, report.book, report.metadata(), progress, cancel, report.draw_cover
+    )
+    document.build(story)
+    document.finish()
+    return report.book.page_count
