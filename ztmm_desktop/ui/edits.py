@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from PySide6.QtGui import QUndoCommand
 
 from ..core.errors import BadInput, ZtmmError
-from ..core.stages import Rating
-from ..services import evidence
+from ..core.stages import Rating, Stage
+from ..services import evidence, questionnaire
 from ..services.engagement import Changes, Engagement, FindingDraft
 from ..services.evidence import Attached, Evidence
 from .requests import (
     FUNCTION_FIELDS,
     AddFinding,
+    AdoptResponse,
     AnyRequest,
     EditEvidence,
     EditFinding,
@@ -49,13 +50,23 @@ class _RestoreFinding:
 
 
 @dataclass(frozen=True)
+class _SetStage:
+    """Internal: a stage's rating and comment together (the undo of an adoption)."""
+
+    function_id: str
+    stage: Stage
+    rating: Rating
+    comment: str
+
+
+@dataclass(frozen=True)
 class RestoreEvidence:
     """Put a removed (or undone) evidence record back over its stored bytes."""
 
     evidence: Evidence
 
 
-Operation = EditRequest | SetProperties | EvidenceRequest | _RestoreFinding | RestoreEvidence
+Operation = EditRequest | SetProperties | EvidenceRequest | _RestoreFinding | RestoreEvidence | _SetStage
 
 
 def apply_operation(engagement: Engagement, op: Operation) -> Changes:
@@ -65,6 +76,10 @@ def apply_operation(engagement: Engagement, op: Operation) -> Changes:
             return engagement.assess(function_id, ratings={stage: rating})
         case SetComment(function_id, stage, comment):
             return engagement.assess(function_id, comments={stage: comment})
+        case _SetStage(function_id, stage, rating, comment):
+            return engagement.assess(function_id, ratings={stage: rating}, comments={stage: comment})
+        case AdoptResponse(function_id, stage, respondent):
+            return questionnaire.adopt_response(engagement, function_id, stage, respondent)
         case SetOverride(function_id, None, _):
             return engagement.assess(function_id, clear_override=True)
         case SetOverride(function_id, stage, reason) if stage is not None:
@@ -115,6 +130,11 @@ def plan(engagement: Engagement, request: AnyRequest) -> tuple[Operation, Operat
             code = catalog.function(function_id).code
             old_comment = engagement.assessment(function_id).rating(stage).comment
             return request, SetComment(function_id, stage, old_comment), f"Comment on {code} {stage.label}"
+        case AdoptResponse(function_id, stage, respondent):
+            code = catalog.function(function_id).code
+            old_stage = engagement.assessment(function_id).rating(stage)
+            undo = _SetStage(function_id, stage, old_stage.rating, old_stage.comment)
+            return request, undo, f"Adopt {respondent}'s answer for {code} {stage.label}"
         case SetOverride(function_id, stage, _):
             code = catalog.function(function_id).code
             a = engagement.assessment(function_id)

@@ -53,10 +53,12 @@ from ..core.errors import BadInput
 from ..core.scoring import FunctionAssessment, FunctionResult, evaluate
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..services.engagement import CONFIDENCE, MAX_NAME, PRIORITY, STATUS, Engagement, Finding, FindingDraft
+from ..services.questionnaire import agreements
 from .dialogs import confirm_remove
 from .finding_dialog import FindingDialog, severity_label
 from .requests import (
     AddFinding,
+    AdoptResponse,
     EditFinding,
     EditRequest,
     RemoveFinding,
@@ -66,6 +68,7 @@ from .requests import (
     SetRating,
     SetTarget,
 )
+from .responses import StageResponses
 
 #: The rating buttons, in the order of the keys that set them (1 … 5).
 RATING_ORDER: tuple[Rating, ...] = (
@@ -377,6 +380,8 @@ class StageBox(QFrame):
             self.comment_edit.setObjectName("stageComment")
             self.comment_edit.setAccessibleName(f"{stage.label} comment")
             layout.addWidget(self.comment_edit)
+            self.responses = StageResponses(stage)
+            layout.addWidget(self.responses)
 
     def checked_rating(self) -> Rating | None:
         index = self.group.checkedId()
@@ -652,6 +657,7 @@ class FunctionPage(QWidget):
             )
             if box.comment_edit is not None:
                 box.comment_edit.committed.connect(lambda text, stage=stage: self._comment_finished(stage, text))
+                box.responses.adoptRequested.connect(lambda who, stage=stage: self._adopt(stage, who))
             self.stage_boxes[stage] = box
             column.addWidget(box)
 
@@ -727,8 +733,18 @@ class FunctionPage(QWidget):
 
     def refresh(self) -> None:
         """Re-read the shown function; keeps the scroll position and any edit in progress."""
-        if self._function is not None:
-            self._fill(keep_typing=True)
+        if self._function is None:
+            return
+        # Keep what the consultant looks at in place: the focused widget if any, else the top of the view.
+        bar = self.scroll_area.verticalScrollBar()
+        anchor = QApplication.focusWidget()
+        if anchor is None or not self.content.isAncestorOf(anchor):
+            anchor = None
+        before = anchor.mapTo(self.content, QPoint(0, 0)).y() if anchor is not None else 0
+        value = bar.value()
+        self._fill(keep_typing=True)
+        after = anchor.mapTo(self.content, QPoint(0, 0)).y() if anchor is not None else 0
+        bar.setValue(value + after - before)
 
     def focus_stage(self, stage: Stage, *, take_focus: bool = True) -> None:
         """Scroll to a stage box and highlight it; with ``take_focus`` also give it the keyboard focus.
@@ -761,6 +777,8 @@ class FunctionPage(QWidget):
                 button.setEnabled(editable)
             if box.comment_edit is not None:
                 box.comment_edit.setReadOnly(read_only)
+                for button in box.responses.adopt_buttons.values():
+                    button.setEnabled(editable)
         self.add_finding_button.setEnabled(editable)
         self.edit_finding_button.setText("View…" if read_only else "Edit…")
         self._update_finding_buttons()
@@ -884,6 +902,7 @@ class FunctionPage(QWidget):
         self, function: Function, assessment: FunctionAssessment, result: FunctionResult, *, keep_typing: bool
     ) -> None:
         marked = result.assessed and result.applicable
+        answers = {a.stage: a for a in agreements(self.engagement, function.id)}
         for stage, box in self.stage_boxes.items():
             box.text_label.setText(self.engagement.stage_text(function, stage))
             derived = marked and stage is result.derived
@@ -906,6 +925,7 @@ class FunctionPage(QWidget):
                 box.show_rating(stage_rating.rating)
                 assert box.comment_edit is not None
                 box.comment_edit.load(stage_rating.comment, keep_typing=keep_typing)
+                box.responses.show_agreement(answers[stage], read_only=self._read_only)
 
     def _fill_findings(self, findings: list[Finding]) -> None:
         selected = self._selected_finding()
@@ -950,6 +970,10 @@ class FunctionPage(QWidget):
             return
         self._shown_ratings[stage] = rating
         self._emit(SetRating(self._function.id, stage, rating))
+
+    def _adopt(self, stage: Stage, respondent: str) -> None:
+        if self._function is not None:
+            self._emit(AdoptResponse(self._function.id, stage, respondent))
 
     def _comment_finished(self, stage: Stage, text: str) -> None:
         editor = self.stage_boxes[stage].comment_edit

@@ -45,6 +45,7 @@ from ..services.engagement import Changes, Engagement, create_engagement, open_e
 from ..services.evidence import Attached, EvidenceLink
 from ..services.recovery import discard_unsaved, unsaved_work
 from .dashboard import Dashboard
+from .deliverables import Deliverables
 from .dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
 from .edits import RATING_KEYS, attached_command, make_command
 from .evidence_dialogs import ask_to_open
@@ -306,7 +307,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.properties_action)
         file_menu.addSeparator()
+        self.deliverables = Deliverables(self)
         file_menu.addAction(self.close_action)
+        self.deliverables.add_to(file_menu, self.close_action)
         file_menu.addAction(self.quit_action)
 
         edit_menu = bar.addMenu("&Edit")
@@ -322,7 +325,7 @@ class MainWindow(QMainWindow):
 
         tools_menu = bar.addMenu("&Tools")
         self.verify_action = self._action("&Verify evidence", self.verify_evidence)
-        self.pack_action = self._action("Export evidence &pack…", self.export_evidence_pack)
+        self.pack_action = self.deliverables.pack_action
         tools_menu.addAction(self.verify_action)
         tools_menu.addAction(self.pack_action)
 
@@ -354,10 +357,10 @@ class MainWindow(QMainWindow):
             self.evidence_view_action,
             self.dashboard_action,
             self.verify_action,
-            self.pack_action,
             self.find_action,
         ):
             action.setEnabled(has)
+        self.deliverables.update(has, has and self.engagement is not None and self.engagement.readonly)
         if has:
             assert self.engagement is not None
             self.save_action.setEnabled(not self.engagement.readonly)
@@ -592,31 +595,6 @@ class MainWindow(QMainWindow):
                 raise err
 
         self.tasks.run("Verifying evidence…", lambda p, c: evidence.verify(engagement, p, c), done, failed)
-
-    def export_evidence_pack(self) -> None:
-        engagement = self.engagement
-        if engagement is None:
-            return
-        suggested = str(Path(self.settings.last_folder()) / f"{engagement.path.stem} evidence.zip")
-        name, _ = QFileDialog.getSaveFileName(self, "Export evidence pack", suggested, "Zip archives (*.zip)")
-        if not name:
-            return
-        target = Path(name)
-
-        def done(path: object) -> None:
-            self.statusBar().showMessage(f"Wrote {path}", 8000)
-
-        def failed(err: BaseException) -> None:
-            if isinstance(err, Cancelled):
-                self.statusBar().showMessage("Export cancelled; no file was written.", 6000)
-            elif isinstance(err, ZtmmError):
-                QMessageBox.warning(self, "Not exported", str(err))
-            else:
-                raise err
-
-        self.tasks.run(
-            "Exporting evidence…", lambda p, c: evidence.evidence_pack(engagement, target, p, c), done, failed
-        )
 
     # -- opening -----------------------------------------------------------------
 

@@ -70,7 +70,26 @@ class RemoveFinding:
     finding_id: str
 
 
-EditRequest = SetRating | SetComment | SetOverride | SetTarget | SetField | AddFinding | EditFinding | RemoveFinding
+@dataclass(frozen=True)
+class AdoptResponse:
+    """Make one respondent's answer (and comment, if any) the assessor's rating of a stage."""
+
+    function_id: str
+    stage: Stage
+    respondent: str
+
+
+EditRequest = (
+    SetRating
+    | SetComment
+    | SetOverride
+    | SetTarget
+    | SetField
+    | AddFinding
+    | EditFinding
+    | RemoveFinding
+    | AdoptResponse
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,264 @@
+"""File → Export workbook / questionnaire / report, Print report, Import responses; Tools → Export evidence pack.
+
+Every export asks where to write, then runs the service off the UI thread
+through the window's task runner (progress after a moment, Cancel), and says
+what it wrote. The services write all or nothing, so a cancel or a failure
+leaves no file behind. This module only asks and shows; the work is in
+``services/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+from ..core.errors import Cancelled, ZtmmError
+from ..core.progress import CancelToken
+from ..paths import data_dir
+from ..services import evidence
+
+if TYPE_CHECKING:
+    from ..services.engagement import Engagement
+    from .main_window import MainWindow
+
+Progress = Callable[[int, int, str], None]
+Export = Callable[["Engagement", Path, Progress, CancelToken], object]
+
+
+def _safe_stem(text: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in " -_.()" else " " for c in text)
+    return " ".join(cleaned.split())[:80] or "engagement"
+
+
+class Deliverables(QObject):
+    """The export, print and import actions of one main window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.workbook_action = window._action("Export &workbook…", self.export_workbook)
+        self.questionnaire_action = window._action("Export &questionnaire…", self.export_questionnaire)
+        self.import_action = window._action("&Import responses…", self.import_responses)
+        self.report_action = window._action("Export &report…", lambda: self.export_report(draft=False))
+        self.draft_action = window._action("Export &draft report…", lambda: self.export_report(draft=True))
+        self.print_action = window._action("&Print report…", self.print_report, "Ctrl+P")
+        self.pack_action = window._action("Export evidence &pack…", self.export_evidence_pack)
+
+    @property
+    def actions(self) -> list[QAction]:
+        return [
+            self.workbook_action,
+            self.questionnaire_action,
+            self.import_action,
+            self.report_action,
+            self.draft_action,
+            self.print_action,
+            self.pack_action,
+        ]
+
+    def add_to(self, menu: QMenu, before: QAction) -> None:
+        for action in (
+            self.workbook_action,
+            self.report_action,
+            self.draft_action,
+            self.print_action,
+        ):
+            menu.insertAction(before, action)
+        menu.insertSeparator(before)
+        menu.insertAction(before, self.questionnaire_action)
+        menu.insertAction(before, self.import_action)
+        menu.insertSeparator(before)
+
+    def update(self, has_engagement: bool, read_only: bool) -> None:
+        for action in self.actions:
+            action.setEnabled(has_engagement)
+        self.import_action.setEnabled(has_engagement and not read_only)
+
+    # -- the common path ----------------------------------------------------------
+
+    def _suggested(self, what: str, suffix: str) -> str:
+        engagement = self.window.engagement
+        assert engagement is not None
+        meta = engagement.meta()
+        stem = _safe_stem(f"{meta.client} {what}")
+        return str(Path(self.window.settings.last_folder()) / f"{stem}{suffix}")
+
+    def _ask_target(self, caption: str, suggested: str, file_filter: str, suffix: str) -> Path | None:
+        name, _ = QFileDialog.getSaveFileName(self.window, caption, suggested, file_filter)
+        if not name:
+            return None
+        target = Path(name)
+        if target.suffix.lower() != suffix:
+            target = target.with_name(target.name + suffix)
+        self.window.settings.set_last_folder(target.parent)
+        return target
+
+    def _run(
+        self,
+        title: str,
+        work: Callable[[Progress, CancelToken], Any],
+        done: Callable[[Any], None],
+        *,
+        cleanup: Callable[[], None] | None = None,
+    ) -> None:
+        window = self.window
+
+        def failed(err: BaseException) -> None:
+            if cleanup is not None:
+                cleanup()
+            if isinstance(err, Cancelled):
+                window.statusBar().showMessage("Cancelled; no file was written.", 6000)
+            elif isinstance(err, ZtmmError):
+                QMessageBox.warning(window, "Not done", str(err))
+            else:
+                raise err
+
+        window.tasks.run(title, work, done, failed)
+
+    def _export(self, title: str, target: Path, fn: Export, after: Callable[[Path], None] | None = None) -> None:
+        engagement = self.window.engagement
+        assert engagement is not None
+
+        def done(_result: object) -> None:
+            self.window.statusBar().showMessage(f"Wrote {target}", 8000)
+            if after is not None:
+                after(target)
+
+        self._run(title, lambda p, c: fn(engagement, target, p, c), done)
+
+    # -- exports --------------------------------------------------------------------
+
+    def export_workbook(self) -> None:
+        from ..services.workbook import export_workbook
+
+        if self.window.engagement is None:
+            return
+        target = self._ask_target(
+            "Export workbook", self._suggested("ZTMM assessment", ".xlsx"), "Excel workbooks (*.xlsx)", ".xlsx"
+        )
+        if target is not None:
+            self._export(
+                "Exporting the workbook…",
+                target,
+                lambda e, t, p, c: export_workbook(e, t, progress=p, cancel=c),
+                self._offer_to_open,
+            )
+
+    def export_questionnaire(self) -> None:
+        from ..services.questionnaire import export_questionnaire
+        from .responses import QuestionnaireDialog
+
+        engagement = self.window.engagement
+        if engagement is None:
+            return
+        dialog = QuestionnaireDialog(engagement, self.window)
+        if not dialog.exec():
+            return
+        respondent, scope = dialog.respondent(), dialog.scope()
+        what = f"questionnaire {respondent}" if respondent else "questionnaire"
+        target = self._ask_target(
+            "Export questionnaire", self._suggested(what, ".xlsx"), "Excel workbooks (*.xlsx)", ".xlsx"
+        )
+        if target is not None:
+            self._export(
+                "Exporting the questionnaire…",
+                target,
+                lambda e, t, p, c: export_questionnaire(
+                    e, t, respondent=respondent or None, scope=scope, progress=p, cancel=c
+                ),
+            )
+
+    def export_report(self, *, draft: bool) -> None:
+        from ..services.report import export_report
+
+        if self.window.engagement is None:
+            return
+        what = "ZTMM report (draft)" if draft else "ZTMM report"
+        target = self._ask_target(
+            "Export draft report" if draft else "Export report",
+            self._suggested(what, ".pdf"),
+            "PDF documents (*.pdf)",
+            ".pdf",
+        )
+        if target is not None:
+            self._export(
+                "Building the report…",
+                target,
+                lambda e, t, p, c: export_report(e, t, draft=draft, progress=p, cancel=c),
+                self._offer_to_open,
+            )
+
+    def export_evidence_pack(self) -> None:
+        if self.window.engagement is None:
+            return
+        target = self._ask_target(
+            "Export evidence pack", self._suggested("evidence", ".zip"), "Zip archives (*.zip)", ".zip"
+        )
+        if target is not None:
+            self._export("Exporting evidence…", target, evidence.evidence_pack)
+
+    def _offer_to_open(self, path: Path) -> None:
+        answer = QMessageBox.question(
+            self.window,
+            "Exported",
+            f"Wrote {path.name}. Open it now?",
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Close,
+            QMessageBox.StandardButton.Open,
+        )
+        if answer == QMessageBox.StandardButton.Open:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    # -- printing ----------------------------------------------------------------------
+
+    def print_report(self) -> None:
+        from ..services.report import export_report
+        from .printing import preview
+
+        engagement = self.window.engagement
+        if engagement is None:
+            return
+        # The pages exist only while the preview is open, in the app's private folder.
+        folder = Path(tempfile.mkdtemp(prefix="print-", dir=data_dir()))
+        pdf = folder / "report.pdf"
+
+        def cleanup() -> None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+        def show(_result: object) -> None:
+            try:
+                dialog = preview(self.window, pdf)
+                dialog.exec()
+            except ZtmmError as err:
+                QMessageBox.warning(self.window, "Cannot print", str(err))
+            finally:
+                cleanup()
+
+        self._run(
+            "Preparing the report for printing…",
+            lambda p, c: export_report(engagement, pdf, progress=p, cancel=c),
+            show,
+            cleanup=cleanup,
+        )
+
+    # -- importing ----------------------------------------------------------------------
+
+    def import_responses(self) -> None:
+        from .responses import run_import
+
+        if self.window.engagement is None:
+            return
+        name, _ = QFileDialog.getOpenFileName(
+            self.window,
+            "Import responses",
+            self.window.settings.last_folder(),
+            "Excel workbooks (*.xlsx);;All files (*)",
+        )
+        if name:
+            run_import(self, Path(name))
