@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import DialogAnswerer
@@ -107,3 +107,56 @@ def test_workshop_mode_reaches_every_pane_of_an_open_engagement(window: MainWind
     finally:
         apply_workshop_mode(False)
     assert page.font().pointSizeF() == pytest.approx(normal)
+
+
+def test_the_report_logo_is_chosen_in_the_properties_and_undone_with_them(
+    window: MainWindow, dialogs: DialogAnswerer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+
+    from tests.ui.conftest import no_file_dialog
+    from ztmm_desktop.services.logo import read_logo
+
+    path = tmp_path / "props.ztmm"
+    create_engagement(path, Properties(client="Logo Ltd")).close()
+    assert window.open_path(path)
+    engagement = window.engagement
+    assert engagement is not None
+    bad, good = tmp_path / "bad.png", tmp_path / "brand.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    Image.new("RGB", (300, 100), (20, 70, 140)).save(good)
+    seen: list[str] = []
+
+    def choose(dialog: QWidget) -> None:
+        chooser = dialog.findChild(QPushButton, "chooseLogo")
+        problem = dialog.findChild(QLabel, "logoProblem")
+        assert chooser is not None and problem is not None
+        no_file_dialog(monkeypatch, bad)
+        chooser.click()
+        seen.append(problem.text())  # refused in the dialog, which stays open
+        no_file_dialog(monkeypatch, good)
+        chooser.click()
+        assert problem.isHidden()
+        dialog.findChild(QLineEdit, "title").setText("With logo")  # type: ignore[union-attr]
+        next(b for b in dialog.findChildren(QPushButton) if b.text().replace("&", "") == "OK").click()
+
+    dialogs.then(choose)
+    window.properties_action.trigger()
+    assert "bad.png is a damaged image" in seen[0] or "bad.png is not a PNG or JPEG image" in seen[0]
+    stored = read_logo(engagement)
+    assert stored is not None and (stored.name, stored.width, stored.height) == ("brand.png", 300, 100)
+    assert engagement.meta().title == "With logo"
+    assert window.undo_stack.undoText() == "Change engagement properties"
+    window.undo_stack.undo()  # title and logo together
+    assert read_logo(engagement) is None and engagement.meta().title == ""
+    window.undo_stack.redo()
+    assert read_logo(engagement) is not None
+
+    def remove(dialog: QWidget) -> None:
+        dialog.findChild(QPushButton, "removeLogo").click()  # type: ignore[union-attr]
+        next(b for b in dialog.findChildren(QPushButton) if b.text().replace("&", "") == "OK").click()
+
+    dialogs.then(remove)
+    window.properties_action.trigger()
+    assert read_logo(engagement) is None
+    assert window.undo_stack.undoText() == "Remove the report logo"

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -19,13 +22,16 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.catalog import Catalog
+from ..core.errors import ZtmmError
 from ..core.wording import WORDINGS
 from ..services.engagement import DEFAULT_MARKING, Properties
+from ..services.logo import Logo, load_logo
 from ..services.recovery import Orphan
 
 
@@ -58,10 +64,90 @@ class _OptionalDate(QWidget):
         return dt.date(d.year(), d.month(), d.day()).isoformat()
 
 
+class _LogoField(QWidget):
+    """The report logo: a thumbnail, its name, Choose… and Remove. Checked when chosen."""
+
+    def __init__(self, logo: Logo | None, folder: str) -> None:
+        super().__init__()
+        self.original = self.logo = logo
+        self.folder = folder
+        self.thumbnail = QLabel()
+        self.thumbnail.setFixedSize(120, 40)
+        self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.name = QLabel()
+        self.name.setTextFormat(Qt.TextFormat.PlainText)
+        self.choose = QPushButton("Choose…")
+        self.choose.setObjectName("chooseLogo")
+        self.remove = QPushButton("Remove")
+        self.remove.setObjectName("removeLogo")
+        self.problem = QLabel()
+        self.problem.setObjectName("logoProblem")
+        self.problem.setStyleSheet("color: #b3261e")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        self.choose.clicked.connect(self._choose)
+        self.remove.clicked.connect(lambda: self._set(None))
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.thumbnail)
+        row.addWidget(self.name, 1)
+        row.addWidget(self.choose)
+        row.addWidget(self.remove)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.problem)
+        self._show()
+
+    def _choose(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Report logo", self.folder, "Images (*.png *.jpg *.jpeg)")
+        if not name:
+            return
+        try:
+            self._set(load_logo(Path(name)))
+        except ZtmmError as err:  # the dialog stays open, the previous logo stays
+            self.problem.setText(str(err))
+            self.problem.show()
+
+    def _set(self, logo: Logo | None) -> None:
+        self.logo = logo
+        self.problem.hide()
+        self._show()
+
+    def _show(self) -> None:
+        if self.logo is None:
+            self.thumbnail.clear()
+            self.name.setText("No logo: the report cover shows the client's name only")
+        else:
+            pixmap = QPixmap()
+            pixmap.loadFromData(self.logo.data)
+            self.thumbnail.setPixmap(
+                pixmap.scaled(
+                    self.thumbnail.size(),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+            self.name.setText(f"{self.logo.name} ({self.logo.width} × {self.logo.height})")
+        self.remove.setEnabled(self.logo is not None)
+
+    @property
+    def changed(self) -> bool:
+        return (self.logo.sha256 if self.logo else None) != (self.original.sha256 if self.original else None)
+
+
 class PropertiesDialog(QDialog):
     """Client, title, scope, assessors, dates, marking and wording of an engagement."""
 
-    def __init__(self, catalog: Catalog, current: Properties | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        current: Properties | None,
+        parent: QWidget | None = None,
+        *,
+        logo: Logo | None = None,
+        folder: str = "",
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Engagement properties" if current else "New engagement")
         props = current or Properties(client="")
@@ -103,6 +189,10 @@ class PropertiesDialog(QDialog):
         form.addRow("End date", self.end)
         form.addRow("&Marking", self.marking)
         form.addRow("&Wording", self.wording)
+        self.logo_field: _LogoField | None = None
+        if current is not None:  # a new engagement gets its logo once it exists
+            self.logo_field = _LogoField(logo, folder)
+            form.addRow("Report &logo", self.logo_field)
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setStyleSheet("color: #b3261e")

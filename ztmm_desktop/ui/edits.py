@@ -19,6 +19,7 @@ from ..core.stages import Rating, Stage
 from ..services import evidence, questionnaire
 from ..services.engagement import Changes, Engagement, FindingDraft
 from ..services.evidence import Attached, Evidence
+from ..services.logo import read_logo, set_logo
 from .requests import (
     FUNCTION_FIELDS,
     AddFinding,
@@ -33,6 +34,7 @@ from .requests import (
     RemoveFinding,
     SetComment,
     SetField,
+    SetLogo,
     SetOverride,
     SetProperties,
     SetRating,
@@ -100,6 +102,8 @@ def apply_operation(engagement: Engagement, op: Operation) -> Changes:
             return engagement.remove_finding(finding_id)[1]
         case SetProperties(properties):
             return engagement.update_properties(properties)
+        case SetLogo(logo):
+            return set_logo(engagement, logo)
         case EditEvidence(evidence_id, details):
             return evidence.update_details(engagement, evidence_id, details)
         case LinkEvidence(evidence_id, links):
@@ -165,6 +169,9 @@ def plan(engagement: Engagement, request: AnyRequest) -> tuple[Operation, Operat
             return request, _RestoreFinding(function_id, old_draft, finding_id), f"Remove finding: {title}"
         case SetProperties(_):
             return request, SetProperties(engagement.properties()), "Change engagement properties"
+        case SetLogo(logo):
+            text = f"Set the report logo: {logo.name}" if logo is not None else "Remove the report logo"
+            return request, SetLogo(read_logo(engagement)), text
         case EditEvidence(evidence_id, _):
             item = evidence.get(engagement, evidence_id)
             old = evidence.EvidenceDetails(item.title, item.description, item.kind)

@@ -43,6 +43,7 @@ from ..services import evidence
 from ..services.demo import open_demo
 from ..services.engagement import Changes, Engagement, create_engagement, open_engagement
 from ..services.evidence import Attached, EvidenceLink
+from ..services.logo import read_logo
 from ..services.recovery import discard_unsaved, unsaved_work
 from .dashboard import Dashboard
 from .deliverables import Deliverables
@@ -52,7 +53,7 @@ from .evidence_dialogs import ask_to_open
 from .evidence_pane import EvidencePane, cleanup_opened_copies, open_externally
 from .function_page import FunctionPage
 from .guidance_pane import GuidancePane
-from .requests import AnyRequest, EditEvidence, LinkEvidence, RemoveEvidence, SetProperties, SetRating
+from .requests import AnyRequest, EditEvidence, LinkEvidence, RemoveEvidence, SetLogo, SetProperties, SetRating
 from .settings import Settings
 from .start_page import StartPage
 from .tasks import TaskRunner
@@ -716,9 +717,27 @@ class MainWindow(QMainWindow):
     def edit_properties(self) -> None:
         if self.engagement is None:
             return
-        dialog = PropertiesDialog(self.engagement.catalog, self.engagement.properties(), self)
-        if dialog.exec() == PropertiesDialog.DialogCode.Accepted:
-            self.request(SetProperties(dialog.properties()))
+        engagement = self.engagement
+        dialog = PropertiesDialog(
+            engagement.catalog,
+            engagement.properties(),
+            self,
+            logo=read_logo(engagement),
+            folder=self.settings.last_folder(),
+        )
+        if dialog.exec() != PropertiesDialog.DialogCode.Accepted:
+            return
+        requests: list[AnyRequest] = []
+        if dialog.properties() != engagement.properties():
+            requests.append(SetProperties(dialog.properties()))
+        if dialog.logo_field is not None and dialog.logo_field.changed:
+            requests.append(SetLogo(dialog.logo_field.logo))
+        if len(requests) > 1:  # one dialog, one undo step
+            self.undo_stack.beginMacro("Change engagement properties")
+        for request in requests:
+            self.request(request)
+        if len(requests) > 1:
+            self.undo_stack.endMacro()
 
     def offer_recovery(self) -> None:
         """Offer to recover unsaved work left by a session that ended unexpectedly."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..core.stages import Rating, Stage
 from ..services.engagement import FindingDraft, Properties
 from ..services.evidence import EvidenceDetails, EvidenceLink
+from ..services.logo import Logo
 
 #: The per-function text and choice fields a view may set with ``SetField``.
 FUNCTION_FIELDS = ("confidence", "priority", "owner", "status", "notes")
@@ -116,5 +117,12 @@ class RemoveEvidence:
     evidence_id: str
 
 
+@dataclass(frozen=True)
+class SetLogo:
+    """Put the client's logo on the report cover (None removes it)."""
+
+    logo: Logo | None
+
+
 EvidenceRequest = EditEvidence | LinkEvidence | RemoveEvidence
-AnyRequest = EditRequest | SetProperties | EvidenceRequest
+AnyRequest = EditRequest | SetProperties | SetLogo | EvidenceRequest
