@@ -222,6 +222,8 @@ def test_every_sheet_prints_landscape_one_page_wide_with_header_rows_and_marking
         assert sheet.page_setup.orientation == "landscape", sheet.title
         assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
         assert sheet.page_setup.fitToHeight == 0
+        wide = sheet.title in PILLAR_SHEETS  # 17 columns of stage texts: A3 keeps them readable
+        assert (str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A3) is wide, sheet.title
         assert sheet.oddHeader.center.text == "CONFIDENTIAL – R&&D only"  # & doubled: a header's own codes
         assert sheet.oddFooter.right.text == "Page &P of &N"
     for title in [*PILLAR_SHEETS, "Findings", "Roadmap", "Evidence"]:

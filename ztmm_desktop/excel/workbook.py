@@ -35,6 +35,7 @@ from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[imp
 from openpyxl.worksheet.filters import AutoFilter  # type: ignore[import-untyped]
 from openpyxl.worksheet.properties import PageSetupProperties  # type: ignore[import-untyped]
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo  # type: ignore[import-untyped]
+from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from ..core.deliverable import EvidenceLine, FindingLine, FunctionSheet, PillarSheet, Snapshot
 from ..core.progress import CancelToken, Progress, no_progress
@@ -297,9 +298,14 @@ class _Column:
     hidden: bool = False
 
 
-def _print_setup(sheet: Any, snapshot: Snapshot, *, title_rows: str | None = None) -> None:
-    """Landscape, fit to one page wide, header rows repeated, marking and page x of y on every page."""
+def _print_setup(sheet: Any, snapshot: Snapshot, *, title_rows: str | None = None, wide: bool = False) -> None:
+    """Landscape, fit to one page wide, header rows repeated, marking and page x of y on every page.
+
+    ``wide`` sheets (a pillar's 17 columns of stage texts) print on A3, where they stay readable.
+    """
     sheet.page_setup.orientation = "landscape"
+    if wide:
+        sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A3
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
@@ -599,7 +605,7 @@ def _write_pillar(w: _Writer, snapshot: Snapshot, pillar: PillarSheet, counter: 
     header_row = _PILLAR_HEADER_ROW
     w.columns(columns)
     sheet.freeze_panes = f"D{header_row + 1}"
-    _print_setup(sheet, snapshot, title_rows=f"{header_row}:{header_row}")
+    _print_setup(sheet, snapshot, title_rows=f"{header_row}:{header_row}", wide=True)
     r = pillar.rollup
     w.append([None, w.text(f"{pillar.pillar.code} {pillar.pillar.name}", "title")])
     target = f"; target {r.target_score:.1f}" if r.target_score is not None else ""
