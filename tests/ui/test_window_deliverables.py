@@ -219,3 +219,15 @@ def test_importing_a_workbook_asks_who_answered_and_about_another_engagement(
     window.deliverables.import_action.trigger()
     qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=20_000)
     assert {r.respondent for r in qs.responses(engagement)} == {"Board member", "Eve"}
+
+
+def test_client_responses_are_laid_out_when_an_engagement_is_first_shown(window: MainWindow) -> None:
+    window.open_demo()
+    assert window.workbench is not None
+    window.workbench.select_function("devices.device_threat_protection")  # no event loop turn after this
+    strip = window.workbench.page.stage_boxes[Stage.ADVANCED].responses
+    assert strip.isVisible() and "disagree with each other" in strip.state_label.text()
+    labels = list(strip.answer_labels.values())
+    assert len(labels) == 2 and all(label.isVisible() for label in labels)
+    assert strip.height() >= strip.state_label.height() + sum(label.height() for label in labels)
+    assert list(strip.adopt_buttons) == ["Head of endpoint engineering"]  # the other agrees with the rating

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QFrame,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -117,9 +116,10 @@ class StageResponses(QFrame):
         self.setAccessibleName(f"{stage.label}: client responses")
         self.state_label = QLabel()
         self.state_label.setObjectName("agreement")
-        self.rows = QGridLayout()
-        self.rows.setHorizontalSpacing(10)
-        self.rows.setVerticalSpacing(4)
+        # One row widget per respondent in a box layout: box layouts pass the wrapped
+        # answer's height for its width up to the page (a grid did not, and clipped it).
+        self.rows = QVBoxLayout()
+        self.rows.setSpacing(4)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(4)
@@ -153,10 +153,8 @@ class StageResponses(QFrame):
         self.state_label.style().unpolish(self.state_label)
         self.state_label.style().polish(self.state_label)
         differs = set(agreement.disagree_with_rating)
-        for row, response in enumerate(agreement.responses):
+        for response in agreement.responses:
             who = response.respondent + (f" ({response.role})" if response.role else "")
-            name = QLabel(who)
-            name.setTextFormat(Qt.TextFormat.PlainText)
             answer = response.answer.label if response.answer is not None else "(no answer)"
             mark = " (≠ your rating)" if response.respondent in differs else ""
             said = QLabel(answer + mark + (f" — “{response.comment}”" if response.comment else ""))
@@ -164,8 +162,16 @@ class StageResponses(QFrame):
             said.setWordWrap(True)
             said.setToolTip(f"From {response.source_name}, imported {response.imported_at[:16].replace('T', ' ')}")
             self.answer_labels[response.respondent] = said
-            self.rows.addWidget(name, row, 0, Qt.AlignmentFlag.AlignTop)
-            self.rows.addWidget(said, row, 1)
+            name = QLabel(who)
+            name.setTextFormat(Qt.TextFormat.PlainText)
+            name.setWordWrap(True)
+            name.setFixedWidth(230)
+            row = QWidget()
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            line.setSpacing(10)
+            line.addWidget(name, 0, Qt.AlignmentFlag.AlignTop)
+            line.addWidget(said, 1)
             adoptable = response.answer is not None and response.answer.rating is not None
             if adoptable and response.answer is not None and response.answer.rating is not agreement.rating:
                 button = QPushButton("Adopt")
@@ -174,8 +180,9 @@ class StageResponses(QFrame):
                 button.setEnabled(not read_only)
                 button.clicked.connect(lambda _=False, r=response.respondent: self.adoptRequested.emit(r))
                 self.adopt_buttons[response.respondent] = button
-                self.rows.addWidget(button, row, 2, Qt.AlignmentFlag.AlignTop)
-        self.rows.setColumnStretch(1, 1)
+                line.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+            self.rows.addWidget(row)
+            row.show()  # now: a layout shows new children only at the next turn of the event loop
         self.show()
 
 
