@@ -231,7 +231,7 @@ class ImportDialog(QDialog):
                     diff.stage.label,
                     old,
                     new,
-                    diff.rating.label + (" ≠" if diff.disagrees_with_rating else ""),
+                    diff.rating.label + (" (differs)" if diff.disagrees_with_rating else ""),
                     comment.replace("\n", " ")[:200],
                 ]
             )
