@@ -194,16 +194,27 @@ def test_bookmarks_metadata_fonts_and_structure(demo: Built) -> None:
 
 
 def test_evidence_index_lists_every_file_with_its_hash(demo: Built) -> None:
-    text = pdftotext(demo.pdf)
-    assert len(demo.snapshot.evidence) == 3
-    for item in demo.snapshot.evidence:
-        assert item.sha256[:32] in text and item.sha256[32:] in text
-    assert "Notes <b>bold" in flat(text)
-    assert "workshop <notes> & R&D.txt" in flat(text)
-    assert any(link.startswith("Finding: ") for e in demo.snapshot.evidence for link in e.links)
-    for e in demo.snapshot.evidence:
-        for link in e.links:
-            assert flat(link) in flat(text)
+    pages = pages_text(demo.pdf)
+    index = flat("".join(page for page in pages if "LINKED TO" in page))
+    register = flat("".join(page for page in pages if "RAISED" in page))
+    evidence, findings = demo.snapshot.evidence, demo.snapshot.findings
+    assert len(evidence) == 3
+    for number, item in enumerate(evidence, start=1):
+        assert f"E-{number:02d}" in index
+        assert item.sha256 in index  # all 64 hex digits, on one line
+        assert flat(item.title) in index and flat(item.original_name) in index
+    assert "Notes <b>bold" in index
+    assert "workshop <notes> & R&D.txt" in index
+    # Links in short: function and stage, function, and a finding by its number in the register.
+    assert "1.1 Advanced" in index and " 2.4 " in index
+    linked = [link.removeprefix("Finding: ") for e in evidence for link in e.links if link.startswith("Finding: ")]
+    assert len(linked) == 1
+    number = next(n for n, f in enumerate(findings, start=1) if f.title == linked[0])
+    assert f"F-{number:02d}" in index
+    assert f"F-{number:02d} {findings[number - 1].severity.upper()} {flat(linked[0])}" in register
+    # Each function lists its evidence by the index's number.
+    text = flat(pdftotext(demo.pdf))
+    assert "E-01 ca-policies.png" in text and "E-02 Notes <b>bold" in text
 
 
 def test_user_text_comes_back_and_only_the_apps_links(demo: Built) -> None:

@@ -7,6 +7,8 @@ embedded (as a subset). ``SANS``, ``SANS_BOLD``, ``SANS_ITALIC`` and ``MONO``
 are the names the styles use; ``CJK`` is the fallback a run of characters
 DejaVu lacks is set in (``text.markup`` wraps such runs). A character no font
 here has is drawn as an empty box but kept as text (:func:`admit_missing`).
+The CJK font (4 MB) is read the first time a character DejaVu lacks asks for
+it (:func:`cjk_has_glyph`), so a report in Latin script does not pay for it.
 
 reportlab writes the ToUnicode map of a subset with four hex digits per code
 point, which is wrong for characters beyond U+FFFF (emoji come back from text
@@ -39,7 +41,7 @@ FILES = {
 _lock = threading.Lock()
 _registered: Path | None = None
 _sans_chars: frozenset[int] = frozenset()
-_cjk_chars: frozenset[int] = frozenset()
+_cjk_chars: frozenset[int] | None = None  # None until the CJK font is first needed
 
 
 def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
@@ -83,25 +85,41 @@ def register(folder: Path) -> None:
         if missing:
             raise FileNotFoundError(f"the report's fonts are missing from {folder}: {', '.join(missing)}")
         ttfonts.makeToUnicodeCMap = _to_unicode_cmap
-        fonts = {name: ttfonts.TTFont(name, str(folder / file)) for name, file in FILES.items()}
+        fonts = {name: ttfonts.TTFont(name, str(folder / file)) for name, file in FILES.items() if name != CJK}
         for font in fonts.values():
             pdfmetrics.registerFont(font)
-        # <b> and <i> inside a paragraph switch within the family; the CJK and mono
-        # fonts have one face, used for every variant.
+        # <b> and <i> inside a paragraph switch within the family; the mono font
+        # has one face, used for every variant (the CJK font too, once loaded).
         for family, normal, bold, italic in (
             (SANS, SANS, SANS_BOLD, SANS_ITALIC),
             (SANS_BOLD, SANS, SANS_BOLD, SANS_ITALIC),
             (SANS_ITALIC, SANS, SANS_BOLD, SANS_ITALIC),
-            (CJK, CJK, CJK, CJK),
             (MONO, MONO, MONO, MONO),
         ):
-            addMapping(family, 0, 0, normal)
-            addMapping(family, 1, 0, bold)
-            addMapping(family, 0, 1, italic)
-            addMapping(family, 1, 1, bold)
+            _map(family, normal, bold, italic)
         _sans_chars = frozenset(fonts[SANS].face.charToGlyph)
-        _cjk_chars = frozenset(fonts[CJK].face.charToGlyph)
         _registered = folder
+
+
+def _map(family: str, normal: str, bold: str, italic: str) -> None:
+    addMapping(family, 0, 0, normal)
+    addMapping(family, 1, 0, bold)
+    addMapping(family, 0, 1, italic)
+    addMapping(family, 1, 1, bold)
+
+
+def _cjk() -> frozenset[int]:
+    """The CJK font's characters, registering the font the first time (after :func:`register`)."""
+    global _cjk_chars
+    with _lock:
+        if _cjk_chars is None:
+            if _registered is None:
+                raise RuntimeError("fonts.register() first")
+            font = ttfonts.TTFont(CJK, str(_registered / FILES[CJK]))
+            pdfmetrics.registerFont(font)
+            _map(CJK, CJK, CJK, CJK)
+            _cjk_chars = frozenset(font.face.charToGlyph)
+        return _cjk_chars
 
 
 def admit_missing(code: int) -> None:
@@ -123,4 +141,5 @@ def has_glyph(code: int) -> bool:
 
 
 def cjk_has_glyph(code: int) -> bool:
-    return code in _cjk_chars
+    chars = _cjk_chars
+    return code in (chars if chars is not None else _cjk())

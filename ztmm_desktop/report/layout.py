@@ -8,7 +8,12 @@ bookmark (a PDF destination plus an outline entry) that the contents link to.
 
 ``LongRows`` is a table of thousands of rows that lays out only the rows near
 the page it is on; a plain reportlab Table recomputes every remaining row at
-each page break.
+each page break. ``Para`` is a Paragraph that breaks its lines once per width:
+reportlab wraps a table cell's Paragraph again to draw it, and a flowable again
+on the next page when it did not fit.
+
+The evidence index is set on landscape pages (template ``index``); every other
+page is portrait A4 (``body``).
 """
 
 from __future__ import annotations
@@ -42,6 +47,12 @@ def draw_text(canv: Canvas, x: float, y: float, value: str, font: str, size: flo
         x += canv.stringWidth(piece, name, size)
 
 
+def page_size(canv: Canvas) -> tuple[float, float]:
+    """The size of the page being drawn: A4 portrait, or landscape in the evidence index."""
+    width, height = canv._pagesize  # type: ignore[attr-defined]  # set by the page template; not in the stubs
+    return float(width), float(height)
+
+
 @dataclass
 class Running:
     """What every page repeats: the marking top and bottom, who it is for, the page number."""
@@ -60,7 +71,27 @@ class Book:
     contents: list[str] = field(default_factory=list)  # keys the contents refers to
 
 
-class Heading(Paragraph):
+class Para(Paragraph):
+    """A Paragraph that keeps its lines for the width it was last wrapped to.
+
+    Its lines depend on the width alone, so a second ``wrap`` at the same width
+    (reportlab asks again to draw a table cell, or on the next page) returns
+    what the first found instead of breaking every line again.
+    """
+
+    _wrapped: tuple[float, tuple[float, float]] | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        wrapped = self._wrapped
+        if wrapped is not None and wrapped[0] == availWidth and "blPara" in self.__dict__:  # split() may drop it
+            self.width, self.height = wrapped[1]
+            return wrapped[1]
+        size: tuple[float, float] = super().wrap(availWidth, availHeight)
+        self._wrapped = (availWidth, size)
+        return size
+
+
+class Heading(Para):
     """A heading that is a bookmark: a PDF destination, an outline entry and a contents line."""
 
     bookmark: tuple[str, str, int] | None = None  # key, outline title, level
@@ -183,44 +214,33 @@ class LongRows(Flowable):
             self._whole.drawOn(self.canv, 0, 0)
 
 
-@dataclass(frozen=True)
-class Line:
-    text: str
-    font: str
-    size: float
-    colour: Any
+class Chip(Flowable):
+    """A short label of the app's on a coloured background (a severity), drawn without a Paragraph."""
 
-
-class TextLines(Flowable):
-    """Short lines of plain text in a table cell, each known to fit: the fast path for long tables.
-
-    A Paragraph parses markup and measures every word; thousands of index rows
-    of one-line values need neither. ``fits`` says whether text may be set this way.
-    """
-
-    def __init__(self, lines: list[Line], leading: float) -> None:
+    def __init__(self, label: str, fill: Any, ink: Any, size: float = 6.8) -> None:
         super().__init__()
-        self.lines, self.leading = lines, leading
-
-    @staticmethod
-    def fits(value: str, font: str, size: float, room: float) -> bool:
-        simple = value.isprintable() and (not value or max(value) < "\u0370")
-        return simple and "  " not in value and stringWidth(value, font, size) <= room
+        self.label, self.fill, self.ink, self.size = label, fill, ink, size
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        self.width, self.height = availWidth, self.leading * len(self.lines)
+        self.width = stringWidth(self.label, fonts.SANS, self.size) + 6
+        self.height = self.size + 4
         return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
         return []
 
     def draw(self) -> None:
-        y = self.height
-        for line in self.lines:
-            y -= self.leading
-            self.canv.setFont(line.font, line.size)
-            self.canv.setFillColor(line.colour)
-            self.canv.drawString(0, y + (self.leading - line.size) * 0.5 + 0.12 * line.size, line.text)
+        canv = self.canv
+        canv.setFillColor(self.fill)
+        canv.rect(0, 0, self.width, self.height, stroke=0, fill=1)
+        canv.setFillColor(self.ink)
+        canv.setFont(fonts.SANS, self.size)
+        canv.drawString(3, 2 + 0.16 * self.size, self.label)
+
+
+def fits(value: str, font: str, size: float, room: float) -> bool:
+    """Whether ``value`` may be a plain string cell (:func:`text.plain`) on one line of ``room`` points."""
+    return text.plain(value) and stringWidth(value, font, size) <= room
 
 
 class KeepTable(Table):
@@ -239,7 +259,7 @@ BODY_HEIGHT = style.HEIGHT - style.MARGIN_TOP - style.MARGIN_BOTTOM
 
 
 class ReportDocument(BaseDocTemplate):
-    """A4 pages: the cover, then body pages with the marking, the client and "Page x of y"."""
+    """A4 pages: the cover, then body pages with the marking, the client and "Page x of y" (landscape for the index)."""
 
     def __init__(
         self,
@@ -292,10 +312,24 @@ class ReportDocument(BaseDocTemplate):
             topPadding=0,
             bottomPadding=0,
         )
+        index = Frame(
+            style.MARGIN_X,
+            style.MARGIN_BOTTOM,
+            style.INDEX_WIDTH,
+            style.INDEX_PAGE[1] - style.MARGIN_TOP - style.MARGIN_BOTTOM,
+            id="index",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
         self.addPageTemplates(
             [
                 PageTemplate("cover", [cover_frame], onPage=self._cover_page, onPageEnd=self._page_end),
-                PageTemplate("body", [body], onPage=self._body_page, onPageEnd=self._page_end),
+                PageTemplate("body", [body], onPage=self._body_page, onPageEnd=self._page_end, pagesize=style.PAGE),
+                PageTemplate(
+                    "index", [index], onPage=self._body_page, onPageEnd=self._page_end, pagesize=style.INDEX_PAGE
+                ),
             ]
         )
         self.setProgressCallBack(self._on_progress)
@@ -318,7 +352,7 @@ class ReportDocument(BaseDocTemplate):
         room = style.FRAME_WIDTH * 0.5
         draw_text(
             canv,
-            style.WIDTH / 2,
+            page_size(canv)[0] / 2,
             y,
             text.fit(self.running.marking, fonts.SANS_BOLD, size, room),
             fonts.SANS_BOLD,
@@ -335,18 +369,19 @@ class ReportDocument(BaseDocTemplate):
 
     def _body_page(self, canv: Canvas, doc: Any) -> None:
         canv.saveState()
-        top = style.HEIGHT - 12 * mm
+        width, height = page_size(canv)  # portrait, or landscape for the evidence index
+        top = height - 12 * mm
         self._marking(canv, top)
         canv.setStrokeColor(style.RULE)
         canv.setLineWidth(0.6)
-        canv.line(style.MARGIN_X, top - 5 * mm, style.WIDTH - style.MARGIN_X, top - 5 * mm)
+        canv.line(style.MARGIN_X, top - 5 * mm, width - style.MARGIN_X, top - 5 * mm)
         bottom = 9 * mm
-        canv.line(style.MARGIN_X, bottom + 4.5 * mm, style.WIDTH - style.MARGIN_X, bottom + 4.5 * mm)
+        canv.line(style.MARGIN_X, bottom + 4.5 * mm, width - style.MARGIN_X, bottom + 4.5 * mm)
         self._marking(canv, bottom)
         canv.setFillColor(style.GREY)
         client = text.fit(self.running.client_title, fonts.SANS, 7, style.FRAME_WIDTH * 0.24)
         draw_text(canv, style.MARGIN_X, bottom, client, fonts.SANS, 7)
-        canv.translate(style.WIDTH - style.MARGIN_X, bottom)
+        canv.translate(width - style.MARGIN_X, bottom)
         canv.doForm(_page_form(canv.getPageNumber()))
         canv.restoreState()
 
@@ -355,7 +390,8 @@ class ReportDocument(BaseDocTemplate):
         if self.running.draft:
             canv.saveState()
             canv.setFillColor(style.MARKING, alpha=0.09)
-            canv.translate(style.WIDTH / 2, style.HEIGHT / 2)
+            width, height = page_size(canv)
+            canv.translate(width / 2, height / 2)
             canv.rotate(52)
             canv.setFont(fonts.SANS_BOLD, 130)
             canv.drawCentredString(0, -45, "DRAFT")

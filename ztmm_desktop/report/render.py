@@ -5,10 +5,16 @@ maturity, the largest gaps, the most severe findings); maturity at a glance
 (current against target per function, heat map); one section per pillar with
 every function's stage texts, ratings, comments, current and target stage,
 notes, findings and evidence; the findings register; the roadmap; the evidence
-index with SHA-256; the method and the sources with their attribution.
+index with SHA-256 (landscape pages, one row a file); the method and the
+sources with their attribution.
 
 User text only ever reaches a Paragraph through ``_user`` (``text.markup``);
-every other string in markup here is the app's own.
+every other string in markup here is the app's own. A table cell holds user
+text as a plain string (drawn literally by reportlab, never parsed) only when
+``text.plain`` allows it and it fits its column on one line (``layout.fits``).
+
+Findings are numbered F-01… in the order of the findings register, evidence
+E-01… in the order of the evidence index; the same numbers are used everywhere.
 """
 
 from __future__ import annotations
@@ -32,7 +38,6 @@ from reportlab.platypus import (
     KeepTogether,
     NextPageTemplate,
     PageBreak,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
@@ -56,7 +61,12 @@ NOTES_ROOM = style.FRAME_WIDTH - 2
 COMMENT_ROOM = style.FRAME_WIDTH * 0.36 - 12
 CARD_ROOM = style.FRAME_WIDTH - 20
 REASON_ROOM = style.FRAME_WIDTH - 22
-EVIDENCE_ROOM = style.FRAME_WIDTH * 0.33 - 10
+#: The evidence index: column widths (points) on a landscape page, the cell padding left and right.
+INDEX_PAD = 3.0
+_MONO_WIDTH = 64 * 0.602 * style.INDEX_MONO_SIZE + 2 * INDEX_PAD + 1  # 64 hex digits of DejaVu Sans Mono
+INDEX_WIDTHS = [30.0, 0.0, 116.0, 38.0, _MONO_WIDTH, 121.0]
+INDEX_WIDTHS[1] = style.INDEX_WIDTH - sum(INDEX_WIDTHS)
+INDEX_HEAD = ("No.", "Title", "File", "Size", "SHA-256", "Linked to")
 _URL = re.compile(r"^https?://[^\s\"'<>]+$")
 
 
@@ -74,8 +84,22 @@ def _user(value: str, *, line_breaks: bool = True, room: float | None = None, si
     return text.markup(value, line_breaks=line_breaks, room=room, size=size)
 
 
-def _p(markup: str, paragraph_style: Any = style.BODY) -> Paragraph:
-    return Paragraph(markup, paragraph_style)
+def _p(markup: str, paragraph_style: Any = style.BODY) -> layout.Para:
+    return layout.Para(markup, paragraph_style)
+
+
+def _numbers(ids: Iterable[str], prefix: str) -> dict[str, str]:
+    """``F-07``, ``E-0012``: one number a thing, in order, as wide as the largest (two digits at least)."""
+    ordered = list(ids)
+    digits = max(2, len(str(len(ordered))))
+    return {key: f"{prefix}-{n:0{digits}d}" for n, key in enumerate(ordered, start=1)}
+
+
+def _cell(value: str, font: str, size: float, room: float, paragraph_style: Any) -> Any:
+    """A table cell of user text: a plain string when it fits on one line, else a Paragraph through ``_user``."""
+    if layout.fits(value, font, size, room):
+        return value
+    return _p(_user(value, room=room, size=size), paragraph_style)
 
 
 def _colour(value: Color) -> str:
@@ -134,12 +158,25 @@ def _grid(header: bool = True) -> list[tuple[Any, ...]]:
     """Light rules under every row, a panel behind the head row."""
     commands: list[tuple[Any, ...]] = [("LINEBELOW", (0, 0), (-1, -1), 0.5, style.RULE)]
     if header:
-        commands += [("BACKGROUND", (0, 0), (-1, 0), style.PANEL), ("LINEBELOW", (0, 0), (-1, 0), 0.8, style.NAVY)]
+        commands += [
+            ("BACKGROUND", (0, 0), (-1, 0), style.PANEL),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, style.NAVY),
+            *_head_style(),
+        ]
     return commands
 
 
-def _head(*labels: str) -> list[Paragraph]:
-    return [_p(escape(label.upper()), style.CELL_HEAD) for label in labels]
+def _head(*labels: str) -> list[str]:
+    """A head row: the app's labels as plain string cells (set by ``_head_style``)."""
+    return [label.upper() for label in labels]
+
+
+def _head_style() -> list[tuple[Any, ...]]:
+    head = style.CELL_HEAD
+    return [
+        ("FONT", (0, 0), (-1, 0), head.fontName, head.fontSize, head.leading),
+        ("TEXTCOLOR", (0, 0), (-1, 0), head.textColor),
+    ]
 
 
 def _chip(words: str, fill: Any, ink: Any) -> str:
@@ -150,6 +187,24 @@ def _chip(words: str, fill: Any, ink: Any) -> str:
 def _severity_chip(severity: str) -> str:
     fill, ink = style.SEVERITY_COLOURS.get(severity, style.SEVERITY_COLOURS["low"])
     return _chip(severity.upper() if severity in style.SEVERITY_COLOURS else _label(severity), fill, ink)
+
+
+#: A label over what follows it (notes, findings, evidence), kept on its page.
+LABEL_NEXT = style.LABEL.clone("label-next", keepWithNext=1)
+_CARD_STYLES: dict[str, Any] = {}
+
+
+def _card_style(label: str) -> Any:
+    """A finding card's paragraph: ``label`` in bold as its bullet, the first line starting after it."""
+    made = _CARD_STYLES.get(label)
+    if made is None:
+        size = style.CELL.fontSize  # reportlab leaves 0.6 em after a bullet
+        indent = text.width(f"{label}.", fonts.SANS_BOLD, size) + 0.6 * size
+        made = style.CELL.clone(
+            f"card-{label}", bulletFontName=fonts.SANS_BOLD, bulletFontSize=style.CELL.fontSize, firstLineIndent=indent
+        )
+        _CARD_STYLES[label] = made
+    return made
 
 
 def _stage_text(stage: Stage | None) -> str:
@@ -164,8 +219,9 @@ class Report:
         self.draft = draft
         self.logo = logo
         self.book = layout.Book()
-        self.finding_numbers = {f.id: f"F{n}" for n, f in enumerate(snapshot.findings, start=1)}
-        self.evidence_numbers = {e.id: f"E{n}" for n, e in enumerate(snapshot.evidence, start=1)}
+        self.finding_numbers = _numbers((f.id for f in snapshot.findings), "F")
+        self.evidence_numbers = _numbers((e.id for e in snapshot.evidence), "E")
+        self.link_refs = self._link_refs()
         self.contents: list[Flowable] = []
         self._keys = 0
 
@@ -435,11 +491,11 @@ class Report:
         story: list[Flowable] = [_p("The most severe findings", style.H2)]
         if not self.s.findings:
             return [*story, _p("No findings were recorded.")]
-        rows: list[list[Any]] = [_head("#", "Severity", "Finding", "Function")]
+        rows: list[list[Any]] = [_head("No.", "Severity", "Finding", "Function")]
         for f in self.s.findings[:TOP_FINDINGS]:
             rows.append(
                 [
-                    _p(self.finding_numbers[f.id], style.CELL),
+                    self.finding_numbers[f.id],
                     _p(_severity_chip(f.severity), style.CELL),
                     _p(f"<b>{_user(f.title)}</b>", style.CELL),
                     _p(
@@ -602,17 +658,17 @@ class Report:
         story.append(self._stage_table(fs))
         story = [*head[:-1], KeepTogether([head[-1], *story])]
         if a.notes.strip():
-            story += [Spacer(1, 5), _p("NOTES", style.LABEL)]
+            story += [Spacer(1, 5), _p("NOTES", LABEL_NEXT)]
             story += [
                 _p(_user(part, room=NOTES_ROOM, size=8.4), style.NOTES)
                 for part in re.split(r"\n\s*\n", text.clean(a.notes))
                 if part.strip()
             ]
         if fs.findings:
-            story += [Spacer(1, 5), _p("FINDINGS", style.LABEL)]
+            story += [Spacer(1, 5), _p("FINDINGS", LABEL_NEXT)]
             story += [self._finding_card(finding) for finding in fs.findings]
         if fs.evidence:
-            story += [Spacer(1, 5), _p("EVIDENCE", style.LABEL), self._evidence_refs(fs.evidence)]
+            story += [Spacer(1, 5), _p("EVIDENCE", LABEL_NEXT), self._evidence_refs(fs.evidence)]
         story.append(Spacer(1, 10))
         return story
 
@@ -659,7 +715,10 @@ class Report:
             ("Recommendation", finding.recommendation),
         ):
             if value.strip():
-                rows.append([_p(f"<b>{label}.</b> {_user(value, room=CARD_ROOM, size=7.8)}", style.CELL)])
+                # The label is the paragraph's bullet, so the text is one run a Paragraph lays out fast.
+                text_style = _card_style(label)
+                markup = _user(value, room=CARD_ROOM, size=7.8)
+                rows.append([layout.Para(markup, text_style, bulletText=f"{label}.")])
         colour = style.SEVERITY_COLOURS.get(finding.severity, style.SEVERITY_COLOURS["low"])[0]
         return _table(
             rows,
@@ -676,15 +735,12 @@ class Report:
         )
 
     def _evidence_refs(self, items: tuple[EvidenceLine, ...]) -> Flowable:
+        """One paragraph: each item's number (as in the evidence index) and, for a few, its title."""
         if len(items) <= EVIDENCE_BY_TITLE:
-            parts = [
-                f"<b>{self.evidence_numbers.get(e.id, '')}</b> {_user(e.title, line_breaks=False)} "
-                f'<font color="#5b6573">({escape(_label(e.kind))})</font>'
-                for e in items
-            ]
-            return _p("<br/>".join(parts), style.BODY_SMALL)
+            parts = [f"<b>{self.evidence_numbers.get(e.id, '')}</b> {_user(e.title, line_breaks=False)}" for e in items]
+            return _p("; ".join(parts), style.BODY_SMALL)
         numbers = ", ".join(self.evidence_numbers.get(e.id, "") for e in items)
-        return _p(f"{_plural(len(items), 'item')}, listed in the evidence index: {numbers}", style.BODY_SMALL)
+        return _p(f"{_plural(len(items), 'file')}, listed in the evidence index: {numbers}.", style.BODY_SMALL)
 
     # -- findings register ----------------------------------------------------------------------
 
@@ -699,26 +755,36 @@ class Report:
                 style.NOTE,
             )
         )
-        header = _head("#", "Severity", "Finding", "Function", "Raised")
-        rows = [
-            [
-                self.finding_numbers[f.id],
-                _p(_severity_chip(f.severity), style.CELL),
-                _p(f"<b>{_user(f.title)}</b>", style.CELL),
-                _p(
-                    escape(f"{f.function_code} {f.function_name}") + (f" · {f.stage.label}" if f.stage else ""),
-                    style.CELL_SMALL,
-                ),
-                _p(
-                    escape(_short_date(f.created_at)) + "<br/>" + _user(f.created_by, line_breaks=False),
-                    style.CELL_SMALL,
-                ),
-            ]
-            for f in self.s.findings
-        ]
+        header = _head("No.", "Severity", "Finding", "Function", "Raised")
         w = style.FRAME_WIDTH
-        commands = [*_paddings(), *_grid()]
-        story.append(layout.LongRows(header, rows, [w * 0.07, w * 0.12, w * 0.45, w * 0.22, w * 0.14], commands, 20))
+        widths = [w * 0.08, w * 0.11, w * 0.45, w * 0.22, w * 0.14]
+        rooms = [x - 8 for x in widths]
+        rows = []
+        for f in self.s.findings:
+            fill, ink = style.SEVERITY_COLOURS.get(f.severity, style.SEVERITY_COLOURS["low"])
+            label = f.severity.upper() if f.severity in style.SEVERITY_COLOURS else _label(f.severity)
+            where = f"{f.function_code} {f.function_name}" + (f" · {f.stage.label}" if f.stage else "")
+            date = _short_date(f.created_at)
+            raised: Any = f"{date}\n{f.created_by}"
+            if not (text.plain(date) and layout.fits(f.created_by, fonts.SANS, 7, rooms[4])):
+                raised = _p(escape(date) + "<br/>" + _user(f.created_by, line_breaks=False), style.CELL_SMALL)
+            rows.append(
+                [
+                    self.finding_numbers[f.id],
+                    layout.Chip(label, fill, ink),
+                    _cell(f.title, fonts.SANS_BOLD, 7.8, rooms[2], style.CELL_BOLD),
+                    _cell(where, fonts.SANS, 7, rooms[3], style.CELL_SMALL),
+                    raised,
+                ]
+            )
+        commands = [
+            *_paddings(),
+            *_grid(),
+            ("FONT", (2, 1), (2, -1), fonts.SANS_BOLD, 7.8, 10.2),
+            ("FONT", (3, 1), (4, -1), fonts.SANS, 7, 9),
+            ("TEXTCOLOR", (3, 1), (4, -1), style.GREY),
+        ]
+        story.append(layout.LongRows(header, rows, widths, commands, 20))
         return story
 
     # -- roadmap ------------------------------------------------------------------------------
@@ -770,7 +836,7 @@ class Report:
                     story.append(_p("The guidance packs have no recommendation for this stage.", style.REFERENCE))
                 for rec in step.recommendations:
                     markup = f"<b>{escape(rec.product)}</b> — {escape(rec.action)}"
-                    story.append(Paragraph(markup, style.BULLET, bulletText="•"))
+                    story.append(layout.Para(markup, style.BULLET, bulletText="•"))
                     for ref in rec.references:
                         story.append(_p(self._reference(ref.title, ref.url), style.REFERENCE))
         return story
@@ -789,71 +855,70 @@ class Report:
     # -- evidence index ------------------------------------------------------------------------
 
     def evidence_index(self, cancel: CancelToken | None) -> list[Flowable]:
-        story = self.section("Evidence index")
         if not self.s.evidence:
-            return [*story, _p("No evidence is attached to this engagement.")]
+            return [*self.section("Evidence index"), _p("No evidence is attached to this engagement.")]
+        story: list[Flowable] = [NextPageTemplate("index"), *self.section("Evidence index")]
         total = sum(e.size for e in self.s.evidence)
         story.append(
             _p(
-                f"{_plural(len(self.s.evidence), 'file')} ({escape(_size(total))}) kept inside the engagement file. "
-                "The SHA-256 of each identifies its exact bytes: recompute it (for example with "
-                "<font name='ZTMM-Mono'>sha256sum</font>) to show a copy is the one assessed.",
+                f"{_plural(len(self.s.evidence), 'file')} ({escape(_size(total))}) kept inside the engagement file, "
+                "one a row, numbered as they are referred to under each function. The SHA-256 of each identifies "
+                "its exact bytes: recompute it (for example with <font name='ZTMM-Mono'>sha256sum</font>) to show "
+                "a copy is the one assessed. <i>Linked to</i>: a function and stage (2.4 Advanced), a function "
+                "(1.3) or a finding by its number in the findings register (F-07). Each file's kind, description "
+                "and capture details are in the Evidence sheet of the workbook (<font name='ZTMM-Mono'>ztmm "
+                "export</font>).",
                 style.NOTE,
             )
         )
-        header = _head("#", "Evidence", "SHA-256", "Supports", "Captured")
-        rows = []
+        story.append(Spacer(1, 4))
+        rows: list[list[Any]] = []
         for index, e in enumerate(self.s.evidence):
             if cancel is not None and index % 500 == 0:
                 cancel.check()
             rows.append(self._evidence_row(e))
-        w = style.FRAME_WIDTH
-        commands = [
-            *_paddings(),
-            *_grid(),
-            ("FONT", (0, 1), (0, -1), fonts.SANS, 7.4),
-            ("FONT", (2, 1), (2, -1), fonts.MONO, 6.4, 8.2),
-            ("TEXTCOLOR", (2, 1), (2, -1), style.GREY),
-        ]
-        story.append(layout.LongRows(header, rows, [w * 0.07, w * 0.33, w * 0.27, w * 0.2, w * 0.13], commands, 24))
+        story.append(layout.LongRows(_head(*INDEX_HEAD), rows, INDEX_WIDTHS, index_commands(), 12.9))
         return story
 
+    def _link_refs(self) -> dict[str, str]:
+        """The evidence index's short reference for each readable link of the snapshot (``EvidenceLine.links``)."""
+        refs: dict[str, str] = {}
+        for pillar in self.s.catalog.pillars:
+            for function in pillar.functions:
+                where = f"{function.code} {function.name}"
+                refs[where] = function.code
+                for stage in Stage:
+                    refs[f"{where} – {stage.label}"] = f"{function.code} {stage.label}"
+        titles: dict[str, list[str]] = {}
+        for finding in self.s.findings:
+            titles.setdefault(finding.title, []).append(self.finding_numbers[finding.id])
+        for title, numbers in titles.items():
+            if len(numbers) == 1:  # two findings of one title: the link stays as it is, in words
+                refs[f"Finding: {title}"] = numbers[0]
+        return refs
+
+    def index_strings(self, e: EvidenceLine) -> list[str]:
+        """One row of the evidence index as text: number, title, file, size, SHA-256, links."""
+        links = "; ".join(self.link_refs.get(link, link) for link in e.links)
+        return [self.evidence_numbers[e.id], e.title, e.original_name, _size(e.size), e.sha256, links or "—"]
+
     def _evidence_row(self, e: EvidenceLine) -> list[Any]:
-        meta = " · ".join(p for p in (_label(e.kind), _size(e.size)) if p)
-        w = style.FRAME_WIDTH
-        room = w * 0.33 - 8
-        lines = [layout.Line(e.title, fonts.SANS_BOLD, 7.8, style.INK)]
-        if e.original_name and e.original_name != e.title:
-            lines.append(layout.Line(e.original_name, fonts.SANS, 7.8, style.GREY))
-        lines.append(layout.Line(meta, fonts.SANS, 7.8, style.GREY))
-        if not e.description.strip() and all(layout.TextLines.fits(x.text, x.font, 7.8, room) for x in lines):
-            evidence: Flowable = layout.TextLines(lines, 10.2)
-        else:
-            markup = f"<b>{_user(e.title, line_breaks=False)}</b><br/>"
-            if e.original_name and e.original_name != e.title:
-                markup += f'<font color="#5b6573">{_user(e.original_name, line_breaks=False)}</font><br/>'
-            markup += f'<font color="#5b6573">{escape(meta)}</font>'
-            if e.description.strip():
-                markup += f"<br/>{_user(e.description, room=EVIDENCE_ROOM, size=7.8)}"
-            evidence = _p(markup, style.CELL)
-        small_room = w * 0.2 - 8
-        if e.links and all(layout.TextLines.fits(link, fonts.SANS, 7, small_room) for link in e.links):
-            links: Flowable = layout.TextLines([layout.Line(x, fonts.SANS, 7, style.GREY) for x in e.links], 9)
-        else:
-            links = _p("<br/>".join(_user(link, line_breaks=False) for link in e.links) or "—", style.CELL_SMALL)
-        date = _short_date(e.captured_at)
-        if layout.TextLines.fits(e.captured_by, fonts.SANS, 7, w * 0.13 - 8):
-            captured: Flowable = layout.TextLines(
-                [layout.Line(date, fonts.SANS, 7, style.GREY), layout.Line(e.captured_by, fonts.SANS, 7, style.GREY)], 9
-            )
-        else:
-            captured = _p(escape(date) + "<br/>" + _user(e.captured_by, line_breaks=False), style.CELL_SMALL)
-        return [self.evidence_numbers[e.id], evidence, f"{e.sha256[:32]}\n{e.sha256[32:]}", links, captured]
+        number, title, name, size, sha256, links = self.index_strings(e)
+        rooms = [w - 2 * INDEX_PAD for w in INDEX_WIDTHS]
+        font, small, cell = fonts.SANS, style.INDEX_SIZE, style.INDEX_CELL
+        return [
+            number,
+            _cell(title, font, small, rooms[1], cell),
+            _cell(name, font, small, rooms[2], cell),
+            size,
+            sha256,  # 64 hex digits, drawn as they are
+            _cell(links, font, small, rooms[5], cell),
+        ]
 
     # -- appendices ---------------------------------------------------------------------------
 
     def method(self) -> list[Flowable]:
-        story = self.section("Appendix A — Method")
+        story = [NextPageTemplate("body"), *self.section("Appendix A — Method")]
         story.append(
             _p(
                 f"Each function of the {escape(self.s.catalog.title)} v{escape(self.s.catalog.version)} is described "
@@ -1016,6 +1081,28 @@ class Report:
             "creator": meta.generated_with,
             "keywords": "Zero Trust, CISA ZTMM, maturity assessment",
         }
+
+
+def index_commands() -> list[tuple[Any, ...]]:
+    """The evidence index's table style: one command a column range, none a row."""
+    return [
+        ("FONT", (0, 0), (-1, -1), fonts.SANS, style.INDEX_SIZE, style.INDEX_LEADING),
+        ("FONT", (4, 1), (4, -1), fonts.MONO, style.INDEX_MONO_SIZE, style.INDEX_LEADING),
+        ("TEXTCOLOR", (0, 0), (-1, -1), style.INK),
+        ("TEXTCOLOR", (2, 1), (4, -1), style.GREY),
+        ("ALIGN", (3, 0), (3, -1), "RIGHT"),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), INDEX_PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), INDEX_PAD),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (4, 1), (4, -1), 2 + style.INDEX_SIZE - style.INDEX_MONO_SIZE),  # one baseline with the rest
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [style.WHITE, style.ZEBRA]),
+        ("BACKGROUND", (0, 0), (-1, 0), style.PANEL),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, style.NAVY),
+        ("LINEBELOW", (0, -1), (-1, -1), 0.5, style.RULE),
+        *_head_style(),
+    ]
 
 
 def _paddings() -> list[tuple[Any, ...]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from reportlab.lib import colors
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 
@@ -24,6 +24,9 @@ MARGIN_X = 20 * mm
 MARGIN_TOP = 24 * mm
 MARGIN_BOTTOM = 20 * mm
 FRAME_WIDTH = WIDTH - 2 * MARGIN_X
+#: The evidence index's pages: A4 landscape, the same margins.
+INDEX_PAGE = landscape(A4)
+INDEX_WIDTH = INDEX_PAGE[0] - 2 * MARGIN_X
 
 INK = HexColor("#0f1e33")  # headings, body text
 NAVY = HexColor("#1d4a80")
@@ -32,6 +35,7 @@ GREY = HexColor("#5b6573")  # secondary text
 LIGHT_GREY = HexColor("#8a94a3")
 RULE = HexColor("#d5dbe3")
 PANEL = HexColor("#f3f6fa")  # light panels, table heads
+ZEBRA = HexColor("#f6f8fb")  # every other row of the evidence index
 MARKING = HexColor("#9b1c1c")
 OVERRIDE = HexColor("#d98e04")
 WHITE = colors.white
@@ -93,6 +97,11 @@ CELL_RIGHT = _style("cell-right", parent=CELL, alignment=TA_RIGHT)
 CELL_CENTER = _style("cell-center", parent=CELL, alignment=TA_CENTER)
 CELL_HEAD = _style("cell-head", fontName=fonts.SANS_BOLD, fontSize=7, leading=9, textColor=GREY)
 CELL_MONO = _style("cell-mono", fontName=fonts.MONO, fontSize=6.6, leading=8.6)
+#: The evidence index: small type, one line a file where the text fits.
+INDEX_SIZE = 6.8
+INDEX_LEADING = 8.4
+INDEX_MONO_SIZE = 5.5
+INDEX_CELL = _style("index-cell", fontSize=INDEX_SIZE, leading=INDEX_LEADING)
 LABEL = _style("label", fontName=fonts.SANS_BOLD, fontSize=6.8, leading=9, textColor=LIGHT_GREY)
 H1 = _style("h1", fontName=fonts.SANS_BOLD, fontSize=20, leading=25, textColor=NAVY, spaceAfter=10, keepWithNext=1)
 H2 = _style(

@@ -8,7 +8,9 @@ PDF cannot hold are removed, the text is escaped, runs of characters DejaVu
 Sans lacks (CJK) are set in the CJK font, short right-to-left runs are put in
 visual order, and line breaks are kept. The only markup in a paragraph is the
 markup the app writes around the result. Text drawn straight on the canvas
-(running heads) goes through :func:`runs` instead, which never parses markup.
+(running heads) goes through :func:`runs` instead, which never parses markup;
+a table cell may hold user text as a plain string (drawn literally, never
+parsed) only when :func:`plain` says DejaVu Sans draws all of it.
 
 Right-to-left text: reportlab has no bidirectional layout without a package
 our registries do not carry, so each run of right-to-left letters (with the
@@ -127,6 +129,17 @@ def markup(text: str, *, line_breaks: bool = True, room: float | None = None, si
         parts.append(escaped if font == fonts.SANS else f'<font name="{font}">{escaped}</font>')
     result = "".join(parts)
     return result.replace("\n", "<br/>") if line_breaks else result.replace("\n", " ")
+
+
+def plain(text: str) -> bool:
+    """Whether ``text`` may go into a table as a plain string cell, drawn as it is.
+
+    reportlab draws a Table's string cells literally (no markup is parsed), in
+    the cell's font: safe for any text DejaVu Sans draws on its own, so for
+    printable characters below U+0370 (no control characters, no line breaks,
+    nothing right-to-left or CJK). Anything else goes through :func:`markup`.
+    """
+    return text.isprintable() and (not text or max(text) < _SIMPLE_BELOW)
 
 
 def width(text: str, font: str, size: float) -> float:
