@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     _property_arguments(new)
 
     props = sub.add_parser(
-        "set", help="change an engagement's client, title, assessors, scope, dates, marking, wording"
+        "set", help="change an engagement's client, title, assessors, scope, dates, marking, wording, report logo"
     )
     props.add_argument("file", type=Path)
     props.add_argument("--client")
@@ -193,6 +193,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--force-engagement", action="store_true", help="accept a workbook exported from another engagement"
     )
     imp.add_argument("--by", metavar="NAME", help="who imported it (default: login name)")
+
+    baseline = sub.add_parser("baseline", help="freeze the assessment as a named baseline (or list, delete them)")
+    baseline.add_argument("file", type=Path)
+    baseline.add_argument("name", nargs="?", metavar="NAME", help="e.g. 'Initial assessment 2026-11'")
+    baseline.add_argument("--list", action="store_true", help="list the baselines")
+    baseline.add_argument("--delete", metavar="NAME", help="delete a baseline")
+    baseline.add_argument("--json", action="store_true", help="with --list: JSON")
+    baseline.add_argument("--by", metavar="NAME", help="who froze it (default: login name)")
+
+    compare = sub.add_parser("compare", help="progress: the stage of each function then (baseline or file) and now")
+    compare.add_argument("file", type=Path)
+    against = compare.add_mutually_exclusive_group()
+    against.add_argument("--baseline", metavar="NAME", help="a baseline of FILE (default: the latest)")
+    against.add_argument("--with", dest="other", type=Path, metavar="OTHER.ztmm", help="another file of the client")
+    compare.add_argument("--force", action="store_true", help="with --with: compare with another client's file")
+    compare.add_argument("--json", action="store_true", help="every function in scope with then and now")
     return parser
 
 
@@ -598,6 +614,75 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from .services import baselines
+    from .services.engagement import open_engagement
+
+    chosen = [x for x in (args.name is not None, args.list, args.delete is not None) if x]
+    if len(chosen) != 1:
+        raise BadInput("give one of: a NAME to freeze, --list, or --delete NAME")
+    if args.json and not args.list:
+        raise BadInput("--json goes with --list")
+    if args.list:
+        with open_engagement(args.file, readonly=True) as engagement:
+            items = baselines.list_baselines(engagement)
+        if args.json:
+            listed = [{**asdict(b), "overall_level": b.overall_level.key if b.overall_level else None} for b in items]
+            print(json.dumps(listed, indent=2, ensure_ascii=False))
+            return EXIT_OK
+        if not items:
+            print("no baselines")
+        for b in items:
+            print(f"{b.name}  (frozen {b.created_at} by {b.created_by}; overall {b.score_text})")
+        return EXIT_OK
+    if args.delete is not None:
+        with open_engagement(args.file) as engagement:
+            baselines.delete_baseline(engagement, args.delete, by=args.by)
+            engagement.save()
+        print(f"deleted baseline {args.delete.strip()!r} from {args.file}")
+        return EXIT_OK
+    name = baselines.check_name(args.name)
+    with open_engagement(args.file) as engagement:
+        baselines.freeze_baseline(engagement, name, by=args.by)
+        engagement.save()
+        _, overall = engagement.rollups()
+        count = len(engagement.functions_in_scope())
+    print(f"froze baseline {name!r} of {args.file}: {count} functions in scope, overall {overall.score_text}")
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .services import baselines
+    from .services.engagement import open_engagement
+
+    if args.force and args.other is None:
+        raise BadInput("--force goes with --with")
+    with open_engagement(args.file, readonly=True) as engagement:
+        if args.other is not None:
+            comparison = baselines.compare_with_file(engagement, args.other, force=args.force)
+        else:
+            name = args.baseline
+            if name is None:
+                existing = baselines.list_baselines(engagement)
+                if not existing:
+                    raise BadInput(
+                        f"{args.file.name} has no baseline; freeze one with 'ztmm baseline FILE NAME' "
+                        "or compare --with another file"
+                    )
+                name = existing[-1].name
+            comparison = baselines.compare_with_baseline(engagement, name)
+        meta = engagement.meta()
+    if args.json:
+        data = {"engagement": {"id": meta.id, "client": meta.client, "file": str(args.file)}, **comparison.to_json()}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{meta.client}: {comparison.then_label} → {comparison.now_label}")
+    for item in comparison.changed:
+        print(item.describe())
+    print(comparison.summary())
+    return EXIT_OK
+
+
 COMMANDS = {
     "new": cmd_new,
     "set": cmd_set,
@@ -612,6 +697,8 @@ COMMANDS = {
     "report": cmd_report,
     "export": cmd_export,
     "import": cmd_import,
+    "baseline": cmd_baseline,
+    "compare": cmd_compare,
 }
 
 

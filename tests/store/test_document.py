@@ -330,3 +330,32 @@ def test_a_schema_2_file_gains_responses_after_migration(tmp_path: Path) -> None
             "fixture-logo.png",
             "image/png",
         )
+
+
+def test_a_schema_3_file_gains_baselines_after_migration(tmp_path: Path) -> None:
+    from ztmm_desktop.services import baselines
+
+    path = tmp_path / "old.ztmm"
+    shutil.copy(FIXTURES / "schema-v3.ztmm", path)
+    before = path.read_bytes()
+    with open_engagement(path) as engagement:
+        assert engagement.document.migrated_from == 3
+        assert engagement.document.backup_path is not None and engagement.document.backup_path.read_bytes() == before
+        assert baselines.list_baselines(engagement) == []
+        baselines.freeze_baseline(engagement, "After migration", by="Tester")
+        engagement.assess("1.1", ratings={Stage.ADVANCED: Rating.MET})
+        [changed] = baselines.compare_with_baseline(engagement, "After migration").changed
+        assert (changed.function.code, changed.then and changed.then.current, changed.now.current) == (
+            "1.1",
+            Stage.INITIAL,
+            Stage.ADVANCED,
+        )
+        engagement.save()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION == 4
+    assert conn.execute("SELECT name FROM baseline").fetchall() == [("After migration",)]
+    conn.close()
+    with open_engagement(FIXTURES / "schema-v4.ztmm", readonly=True) as v4:
+        [frozen] = baselines.list_baselines(v4)
+        assert (frozen.name, frozen.created_by, frozen.functions) == ("Fixture baseline", "Fixture Assessor", 40)
+        assert [f.function.code for f in baselines.compare_with_baseline(v4, "Fixture baseline").changed] == ["1.2"]

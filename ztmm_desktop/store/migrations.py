@@ -2,9 +2,11 @@
 
 ``user_version`` is the schema version; ``application_id`` marks the file as
 ours. Version 1 is the baseline; version 2 adds evidence; version 3 adds
-questionnaire responses and the report logo. A later version adds ``MIGRATIONS[n]`` (from
-n to n+1) as frozen SQL, never by calling ``create_all`` on today's models, so
-an old file migrates to exactly what a new file would be. Every released
+questionnaire responses and the report logo; version 4 adds named baselines
+(frozen copies of the assessment to measure progress against). A later
+version adds ``MIGRATIONS[n]`` (from n to n+1) as frozen SQL, never by
+calling ``create_all`` on today's models, so an old file migrates to exactly
+what a new file would be. Every released
 schema keeps a fixture file in ``tests/fixtures/`` that must open.
 """
 
@@ -14,7 +16,7 @@ import sqlite3
 from collections.abc import Callable
 
 APPLICATION_ID = 0x5A544D4D  # "ZTMM"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 BASELINE_DDL = """
 CREATE TABLE engagement (
@@ -147,6 +149,32 @@ CREATE TABLE engagement_logo (
 );
 """
 
+#: Schema 4: baselines. A baseline is a named, frozen copy of every function's
+#: assessment (its ratings and comments as JSON, override, target, and the current
+#: and derived stages as they were) with the roll-ups of that moment as JSON.
+BASELINES_DDL = """
+CREATE TABLE baseline (
+    id INTEGER NOT NULL PRIMARY KEY,
+    name VARCHAR NOT NULL UNIQUE,
+    created_at VARCHAR NOT NULL,
+    created_by VARCHAR NOT NULL,
+    catalog_version VARCHAR NOT NULL,
+    scope VARCHAR NOT NULL,
+    rollups VARCHAR NOT NULL
+);
+CREATE TABLE baseline_function (
+    baseline_id INTEGER NOT NULL REFERENCES baseline (id),
+    function_id VARCHAR NOT NULL,
+    current VARCHAR NOT NULL,
+    derived VARCHAR NOT NULL,
+    overridden BOOLEAN NOT NULL,
+    override_reason VARCHAR NOT NULL,
+    target VARCHAR,
+    ratings VARCHAR NOT NULL,
+    PRIMARY KEY (baseline_id, function_id)
+);
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -161,6 +189,7 @@ def _run(conn: sqlite3.Connection, ddl: str) -> None:
 MIGRATIONS: dict[int, Migration] = {
     1: lambda conn: _run(conn, EVIDENCE_DDL),
     2: lambda conn: _run(conn, RESPONSES_DDL),
+    3: lambda conn: _run(conn, BASELINES_DDL),
 }
 
 

@@ -1,4 +1,4 @@
-"""SQLModel tables of an engagement file (schema version 3).
+"""SQLModel tables of an engagement file (schema version 4).
 
 Text columns hold plain text; lists are JSON arrays; timestamps are ISO 8601
 UTC; stages and ratings are their lowercase keys. The DDL that creates these
@@ -156,3 +156,32 @@ class LogoRow(SQLModel, table=True):
     name: str
     media_type: str
     data: bytes
+
+
+class BaselineRow(SQLModel, table=True):
+    """A named, frozen copy of the assessment (schema 4); ``rollups`` is JSON of the roll-ups then."""
+
+    __tablename__ = "baseline"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    created_at: str
+    created_by: str
+    catalog_version: str
+    scope: str = "[]"
+    rollups: str = "{}"
+
+
+class BaselineFunctionRow(SQLModel, table=True):
+    """One function as it stood when its baseline was frozen (schema 4); ``ratings`` is JSON."""
+
+    __tablename__ = "baseline_function"
+
+    baseline_id: int = Field(primary_key=True, foreign_key="baseline.id")
+    function_id: str = Field(primary_key=True)
+    current: str
+    derived: str
+    overridden: bool = False
+    override_reason: str = ""
+    target: str | None = None
+    ratings: str = "{}"
