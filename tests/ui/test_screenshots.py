@@ -27,8 +27,9 @@ def test_screenshots_render_and_show_content(qtbot: QtBot, tmp_path: Path) -> No
     images = [QImage(str(p)) for p in paths]
     for image in images:
         assert (image.width(), image.height()) == (SIZE.width(), SIZE.height())
-    start, function_page, dashboard = images
+    start, function_page, dashboard, progress = images
     assert distinct_colours(start) > 5
     assert distinct_colours(function_page) > 40  # text, badges, rating buttons, tree colours
     assert distinct_colours(dashboard) > 40  # bars and the heat map
     assert function_page != dashboard
+    assert distinct_colours(progress) > 10 and progress != dashboard  # the demo's baseline against today

@@ -22,6 +22,7 @@ from ..core.stages import Rating, Stage
 from ..paths import data_dir, resources_dir
 from ..store.lock import holder_of
 from ..store.migrations import SCHEMA_VERSION
+from .baselines import freeze_baseline
 from .engagement import Engagement, Properties, create_engagement, open_engagement
 from .questionnaire import record_responses
 
@@ -69,6 +70,26 @@ def build_demo(path: Path) -> Engagement:
                 status=spec.get("status"),
                 by=DEMO_BY,
             )
+        baseline = data.get("baseline")
+        if baseline:  # the earlier state: today's ratings with a few stages lower, frozen, then today's again
+            before = {str(code): ratings for code, ratings in baseline.get("before", {}).items()}
+            now = {code: engagement.assessment(code) for code in before}
+            for code, ratings in before.items():
+                engagement.assess(
+                    code,
+                    ratings={Stage.parse(s): Rating.parse(r[0]) for s, r in ratings.items()},
+                    comments={Stage.parse(s): r[1] for s, r in ratings.items()},
+                    by=DEMO_BY,
+                )
+            freeze_baseline(engagement, baseline["name"], by=DEMO_BY)
+            for code, ratings in before.items():
+                stages = [Stage.parse(s) for s in ratings]
+                engagement.assess(
+                    code,
+                    ratings={stage: now[code].rating(stage).rating for stage in stages},
+                    comments={stage: now[code].rating(stage).comment for stage in stages},
+                    by=DEMO_BY,
+                )
         for finding in data.get("findings", []):
             engagement.add_finding(
                 str(finding["function"]),

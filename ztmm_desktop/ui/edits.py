@@ -16,7 +16,7 @@ from PySide6.QtGui import QUndoCommand
 
 from ..core.errors import BadInput, ZtmmError
 from ..core.stages import Rating, Stage
-from ..services import evidence, questionnaire
+from ..services import baselines, evidence, questionnaire
 from ..services.engagement import Changes, Engagement, FindingDraft
 from ..services.evidence import Attached, Evidence
 from ..services.logo import read_logo, set_logo
@@ -27,8 +27,7 @@ from .requests import (
     AnyRequest,
     EditEvidence,
     EditFinding,
-    EditRequest,
-    EvidenceRequest,
+    FreezeBaseline,
     LinkEvidence,
     RemoveEvidence,
     RemoveFinding,
@@ -62,13 +61,20 @@ class _SetStage:
 
 
 @dataclass(frozen=True)
+class _DeleteBaseline:
+    """Internal: the undo of freezing a baseline."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class RestoreEvidence:
     """Put a removed (or undone) evidence record back over its stored bytes."""
 
     evidence: Evidence
 
 
-Operation = EditRequest | SetProperties | EvidenceRequest | _RestoreFinding | RestoreEvidence | _SetStage
+Operation = AnyRequest | _RestoreFinding | RestoreEvidence | _SetStage | _DeleteBaseline
 
 
 def apply_operation(engagement: Engagement, op: Operation) -> Changes:
@@ -104,6 +110,10 @@ def apply_operation(engagement: Engagement, op: Operation) -> Changes:
             return engagement.update_properties(properties)
         case SetLogo(logo):
             return set_logo(engagement, logo)
+        case FreezeBaseline(name):
+            return baselines.freeze_baseline(engagement, name)
+        case _DeleteBaseline(name):
+            return baselines.delete_baseline(engagement, name)
         case EditEvidence(evidence_id, details):
             return evidence.update_details(engagement, evidence_id, details)
         case LinkEvidence(evidence_id, links):
@@ -169,6 +179,9 @@ def plan(engagement: Engagement, request: AnyRequest) -> tuple[Operation, Operat
             return request, _RestoreFinding(function_id, old_draft, finding_id), f"Remove finding: {title}"
         case SetProperties(_):
             return request, SetProperties(engagement.properties()), "Change engagement properties"
+        case FreezeBaseline(name):
+            name = baselines.check_name(name)
+            return FreezeBaseline(name), _DeleteBaseline(name), f"Freeze baseline “{name}”"
         case SetLogo(logo):
             text = f"Set the report logo: {logo.name}" if logo is not None else "Remove the report logo"
             return request, SetLogo(read_logo(engagement)), text

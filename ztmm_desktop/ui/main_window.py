@@ -53,7 +53,17 @@ from .evidence_dialogs import ask_to_open
 from .evidence_pane import EvidencePane, cleanup_opened_copies, open_externally
 from .function_page import FunctionPage
 from .guidance_pane import GuidancePane
-from .requests import AnyRequest, EditEvidence, LinkEvidence, RemoveEvidence, SetLogo, SetProperties, SetRating
+from .progress_view import ProgressView
+from .requests import (
+    AnyRequest,
+    EditEvidence,
+    FreezeBaseline,
+    LinkEvidence,
+    RemoveEvidence,
+    SetLogo,
+    SetProperties,
+    SetRating,
+)
 from .settings import Settings
 from .start_page import StartPage
 from .tasks import TaskRunner
@@ -132,6 +142,9 @@ class Workbench(QWidget):
         self.tabs.addTab(self.page, "Function")
         self.tabs.addTab(self.evidence, "Evidence")
         self.tabs.addTab(self.dashboard_scroll, "Dashboard")
+        self.progress = ProgressView(engagement)
+        self.progress.setObjectName("progressView")
+        self.tabs.addTab(self.progress, "Progress")
         self.guidance = GuidancePane(engagement)
         self.guidance.setObjectName("guidancePane")
         self.splitter = QSplitter()
@@ -151,7 +164,7 @@ class Workbench(QWidget):
         self.panel.filter_edit.textChanged.connect(self._filter_changed)
         self.panel.quick.currentIndexChanged.connect(self._filter_changed)
         self.panel.tree.selectionModel().currentChanged.connect(self._selected)
-        self._dashboard_stale = self._evidence_stale = False
+        self._dashboard_stale = self._evidence_stale = self._progress_stale = False
         self._selection: tuple[str, Stage | None] | None = None
         self.tabs.currentChanged.connect(self._refresh_shown_tab)
         self.set_read_only(engagement.readonly, "")
@@ -163,6 +176,7 @@ class Workbench(QWidget):
     def set_read_only(self, read_only: bool, reason: str) -> None:
         self.page.set_read_only(read_only)
         self.evidence.set_read_only(read_only)
+        self.progress.set_read_only(read_only)
         if read_only:
             why = f" {reason}" if reason else ""
             self.banner.setText(
@@ -208,13 +222,16 @@ class Workbench(QWidget):
         self.model.refresh(changes)
         self.page.refresh()
         self.guidance.refresh()
-        # The dashboard and the evidence list re-read the file: only when they are on screen.
-        self._dashboard_stale = self._evidence_stale = True
+        # The dashboard, progress and the evidence list re-read the file: only when they are on screen.
+        self._dashboard_stale = self._evidence_stale = self._progress_stale = True
         self._refresh_shown_tab()
 
     def _refresh_shown_tab(self) -> None:
         self._refresh_dashboard_if_shown()
         self._refresh_evidence_if_shown()
+        if self._progress_stale and self.tabs.currentWidget() is self.progress:
+            self.progress.refresh()
+            self._progress_stale = False
 
     def _refresh_dashboard_if_shown(self) -> None:
         if self._dashboard_stale and self.tabs.currentWidget() is self.dashboard_scroll:
@@ -327,6 +344,9 @@ class MainWindow(QMainWindow):
         tools_menu = bar.addMenu("&Tools")
         self.verify_action = self._action("&Verify evidence", self.verify_evidence)
         self.pack_action = self.deliverables.pack_action
+        self.freeze_action = self._action("&Freeze baseline…", self.freeze_baseline)
+        tools_menu.addAction(self.freeze_action)
+        tools_menu.addSeparator()
         tools_menu.addAction(self.verify_action)
         tools_menu.addAction(self.pack_action)
 
@@ -334,11 +354,13 @@ class MainWindow(QMainWindow):
         self.function_view_action = self._action("&Function page", lambda: self.show_tab(0), "Ctrl+1")
         self.evidence_view_action = self._action("&Evidence", lambda: self.show_tab(1), "Ctrl+2")
         self.dashboard_action = self._action("&Dashboard", lambda: self.show_tab(2), "Ctrl+3")
+        self.progress_action = self._action("&Progress since a baseline", lambda: self.show_tab(3), "Ctrl+4")
         self.workshop_action = self._action("&Workshop mode (large, high contrast)", self.toggle_workshop, "F11")
         self.workshop_action.setCheckable(True)
         view_menu.addAction(self.function_view_action)
         view_menu.addAction(self.evidence_view_action)
         view_menu.addAction(self.dashboard_action)
+        view_menu.addAction(self.progress_action)
         view_menu.addSeparator()
         view_menu.addAction(self.workshop_action)
 
@@ -357,6 +379,8 @@ class MainWindow(QMainWindow):
             self.function_view_action,
             self.evidence_view_action,
             self.dashboard_action,
+            self.progress_action,
+            self.freeze_action,
             self.verify_action,
             self.find_action,
         ):
@@ -367,6 +391,7 @@ class MainWindow(QMainWindow):
             self.save_action.setEnabled(not self.engagement.readonly)
             self.revert_action.setEnabled(not self.engagement.readonly)
             self.properties_action.setEnabled(not self.engagement.readonly)
+            self.freeze_action.setEnabled(not self.engagement.readonly)
 
     def _refresh_recent(self) -> None:
         paths = self.settings.recent_files()
@@ -417,6 +442,8 @@ class MainWindow(QMainWindow):
         else:
             self.workbench = Workbench(engagement)
             self.workbench.dashboard.functionActivated.connect(self.open_function)
+            self.workbench.progress.functionActivated.connect(self.open_function)
+            self.workbench.progress.freezeRequested.connect(lambda name: self.request(FreezeBaseline(name)))
             self.workbench.page.editRequested.connect(self.request)
             self.workbench.panel.tree.files_dropped.connect(self._files_dropped_on_tree)
             pane = self.workbench.evidence
@@ -872,6 +899,10 @@ class MainWindow(QMainWindow):
         if self.workbench is not None:
             self.workbench.select_function(function_id)
             self.workbench.tabs.setCurrentWidget(self.workbench.page)
+
+    def freeze_baseline(self) -> None:
+        if self.workbench is not None:
+            self.workbench.progress.ask_freeze()
 
     def show_tab(self, index: int) -> None:
         if self.workbench is not None:

@@ -124,5 +124,12 @@ class SetLogo:
     logo: Logo | None
 
 
+@dataclass(frozen=True)
+class FreezeBaseline:
+    """Freeze the assessment as it stands under a name, to compare with later."""
+
+    name: str
+
+
 EvidenceRequest = EditEvidence | LinkEvidence | RemoveEvidence
-AnyRequest = EditRequest | SetProperties | SetLogo | EvidenceRequest
+AnyRequest = EditRequest | SetProperties | SetLogo | FreezeBaseline | EvidenceRequest

@@ -14,11 +14,11 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication
 
 SIZE = QSize(1440, 900)
-NAMES = ("start-page.png", "function-page.png", "dashboard.png")
+NAMES = ("start-page.png", "function-page.png", "dashboard.png", "progress.png")
 
 
 def render(folder: Path) -> list[Path]:
-    """Write the start page, a function page (2.4 on the demo) and the dashboard into ``folder``."""
+    """Write the start page, a function page (2.4 on the demo), the dashboard and the progress tab into ``folder``."""
     from .main_window import MainWindow
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -37,6 +37,9 @@ def render(folder: Path) -> list[Path]:
         window.show_tab(2)
         QApplication.processEvents()
         window.grab().save(str(written[2]))
+        window.show_tab(3)
+        QApplication.processEvents()
+        window.grab().save(str(written[3]))
     finally:
         if window.engagement is not None:
             window.engagement.close()
