@@ -7,6 +7,11 @@ figure, and a test can build one by hand.
 
 Stage texts are already in the engagement's wording; user text is raw (each
 renderer escapes it its own way).
+
+When the engagement has a baseline, ``progress`` compares it (the latest, unless
+another was asked for) with now, and ``baseline`` says which one it is; the
+words for a function's state, its movement and what changed are made here so
+that the report and the workbook say the same.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .catalog import Catalog, Function, GuidancePack, Pillar
+from .progress_compare import Comparison, FunctionState, Movement
 from .scoring import FunctionAssessment, FunctionResult, RoadmapItem, Rollup
 from .stages import Rating, Stage
 
@@ -89,6 +95,15 @@ class PillarSheet:
 
 
 @dataclass(frozen=True)
+class BaselineRef:
+    """The baseline a snapshot's progress is measured from (its name is user text)."""
+
+    name: str
+    created_at: str  # ISO 8601, UTC
+    created_by: str
+
+
+@dataclass(frozen=True)
 class Snapshot:
     meta: DeliverableMeta
     catalog: Catalog
@@ -98,6 +113,9 @@ class Snapshot:
     findings: tuple[FindingLine, ...]  # most severe first, then by function code
     roadmap: tuple[RoadmapItem, ...]
     evidence: tuple[EvidenceLine, ...]
+    #: Every function in scope at ``baseline`` and now; both None when the engagement has no baseline.
+    progress: Comparison | None = None
+    baseline: BaselineRef | None = None
 
     @property
     def assessed(self) -> bool:
@@ -109,3 +127,52 @@ class Snapshot:
 
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+MOVEMENT_LABEL = {
+    Movement.IMPROVED: "Improved",
+    Movement.REGRESSED: "Regressed",
+    Movement.UNCHANGED: "Unchanged",
+    Movement.NOT_COMPARABLE: "Not comparable",
+}
+_CHANGE_WORDS = {
+    "stage": "current stage",
+    "derived": "stage from the ratings",
+    "override": "override",
+    "target": "target",
+    "ratings": "ratings",
+    "comments": "comments",
+}
+
+
+def state_text(state: FunctionState | None) -> str:
+    """A function's stage at one moment, in words: ``Advanced (override)``, ``Not assessed``."""
+    if state is None:
+        return "Not in the baseline"
+    result = state.result
+    if not result.assessed:
+        return "Not assessed"
+    if not result.applicable:
+        return Rating.NOT_APPLICABLE.label
+    return f"{result.current.label} (override)" if result.overridden else result.current.label
+
+
+def change_text(changes: tuple[str, ...]) -> str:
+    """What differs, in words: ``Current stage, ratings, comments``.
+
+    The stage the ratings give is named only when the current stage did not change with it (an override).
+    """
+    shown = [what for what in changes if not (what == "derived" and "stage" in changes)]
+    words = ", ".join(_CHANGE_WORDS.get(what, what) for what in shown)
+    return words[:1].upper() + words[1:]
+
+
+def delta_text(delta: float | None) -> str:
+    """A change of a mean stage: ``+0.5``, ``−0.3``, ``0.0``; ``–`` when either side has none."""
+    if delta is None:
+        return "–"
+    rounded = round(delta, 1)
+    if rounded > 0:
+        return f"+{rounded:.1f}"
+    if rounded < 0:
+        return f"−{-rounded:.1f}"
+    return "0.0"

@@ -1,4 +1,8 @@
-"""The client deliverable workbook: summary with a chart, a sheet per pillar, findings, roadmap, evidence, about.
+"""The client deliverable workbook: summary with a chart, progress, a sheet per pillar, findings, roadmap, evidence, about.
+
+The Progress sheet (after Summary) is there only when the engagement has a
+baseline: which baseline, each pillar's mean then and now, and every function
+in scope with its stage then and now, how it moved and what changed.
 
 :func:`write_workbook` renders a :class:`~ztmm_desktop.core.deliverable.Snapshot`
 with openpyxl in write-only mode (rows are streamed, so 5,000 evidence rows
@@ -37,8 +41,18 @@ from openpyxl.worksheet.properties import PageSetupProperties  # type: ignore[im
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo  # type: ignore[import-untyped]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
-from ..core.deliverable import EvidenceLine, FindingLine, FunctionSheet, PillarSheet, Snapshot
+from ..core.deliverable import (
+    MOVEMENT_LABEL,
+    EvidenceLine,
+    FindingLine,
+    FunctionSheet,
+    PillarSheet,
+    Snapshot,
+    change_text,
+    state_text,
+)
 from ..core.progress import CancelToken, Progress, no_progress
+from ..core.progress_compare import Movement, RollupProgress
 from ..core.scoring import Rollup
 from ..core.stages import RATED_STAGES, Rating, Stage
 from . import layout
@@ -46,6 +60,7 @@ from .cells import clean, set_text
 
 #: Sheet names of the fixed sheets; pillar sheets are named "<code> <pillar name>".
 SUMMARY, FINDINGS, ROADMAP, EVIDENCE, ABOUT = "Summary", "Findings", "Roadmap", "Evidence", "About"
+PROGRESS = "Progress"
 #: The rating labels a rating cell may hold (its dropdown), in the order of the model.
 RATING_LABELS: tuple[str, ...] = tuple(
     r.label for r in (Rating.MET, Rating.PARTIAL, Rating.NOT_MET, Rating.NOT_APPLICABLE, Rating.NOT_ASSESSED)
@@ -100,6 +115,9 @@ class _Styles:
         self._make("centre score", alignment=centre, number_format="0.0")
         self._make("bold centre int", alignment=centre, font=bold, number_format="0")
         self._make("bold centre score", alignment=centre, font=bold, number_format="0.0")
+        self._make("centre steps", alignment=centre, number_format="+0;-0;0")
+        self._make("centre delta", alignment=centre, number_format="+0.0;-0.0;0.0")
+        self._make("bold centre delta", alignment=centre, font=bold, number_format="+0.0;-0.0;0.0")
         self._make("mono", alignment=top, font=Font(name="Consolas", size=9))
         self._make("bold", alignment=top, font=Font(name="Calibri", bold=True))
         self._make("bold int", alignment=top, font=Font(name="Calibri", bold=True), number_format="#,##0")
@@ -393,7 +411,9 @@ def write_workbook(
 ) -> None:
     """Write the deliverable workbook of ``snapshot`` to ``out`` (the caller makes it atomic)."""
     roadmap_rows = sum(max(1, len(s.recommendations)) for item in snapshot.roadmap for s in item.steps)
-    total = len(snapshot.functions()) + len(snapshot.findings) + roadmap_rows + len(snapshot.evidence) + 10
+    progress_rows = len(snapshot.progress.functions) if snapshot.progress is not None else 0
+    total = len(snapshot.functions()) + progress_rows + len(snapshot.findings) + roadmap_rows + len(snapshot.evidence)
+    total += 10
     counter = _Progress(total, progress, cancel)
     counter.check()
     book = Workbook(write_only=True)
@@ -401,13 +421,17 @@ def write_workbook(
         book.properties.title = clean(snapshot.meta.title or "Zero Trust maturity assessment")[0]
         book.properties.subject = clean(snapshot.meta.client)[0]
         book.properties.creator = snapshot.meta.generated_with
-        taken = {s.lower() for s in (SUMMARY, FINDINGS, ROADMAP, EVIDENCE, ABOUT, layout.META_SHEET)}
+        taken = {s.lower() for s in (SUMMARY, PROGRESS, FINDINGS, ROADMAP, EVIDENCE, ABOUT, layout.META_SHEET)}
         summary = book.create_sheet(SUMMARY)
         styles = _Styles(summary)
         pillar_titles = [_sheet_title(p.pillar.code, p.pillar.name, taken) for p in snapshot.pillars]
         counter.sheet(SUMMARY)
         _write_summary(_Writer(summary, styles), snapshot)
         counter.step(5)
+        if snapshot.progress is not None:
+            counter.sheet(PROGRESS)
+            _write_progress(_Writer(book.create_sheet(PROGRESS), styles), snapshot)
+            counter.step(len(snapshot.progress.functions))
         for pillar, title in zip(snapshot.pillars, pillar_titles, strict=True):
             counter.sheet(title)
             _write_pillar(_Writer(book.create_sheet(title), styles), snapshot, pillar, counter)
@@ -557,6 +581,140 @@ def _rollup_cells(w: _Writer, r: Rollup, *, bold: bool) -> list[Cell | None]:
         else w.text("–", prefix + "centre"),
         w.number(r.below_target, prefix + "centre int"),
         *(w.number(r.distribution.get(stage, 0), prefix + "centre int") for stage in Stage),
+    ]
+
+
+# -- Progress since the baseline ---------------------------------------------------------------
+
+PROGRESS_COLUMNS = (
+    _Column("Code", 12),
+    _Column("Function", 50),  # one line: the longest name of the model fits
+    _Column("Pillar", 27),
+    _Column("Stage then", 17),
+    _Column("Stage now", 17),
+    _Column("Movement", 14),
+    _Column("Steps", 9),
+    _Column("Target then", 12),
+    _Column("Target now", 12),
+    _Column("What changed", 34),
+)
+_PROGRESS_PILLAR_HEADERS = (
+    "Code",
+    "Pillar",
+    "Functions",
+    "Then (0–3)",
+    "Now (0–3)",
+    "Change",
+    "Assessed then",
+    "Assessed now",
+)
+_MOVEMENT_FILLS = {
+    MOVEMENT_LABEL[Movement.IMPROVED]: "C6EFCE",
+    MOVEMENT_LABEL[Movement.REGRESSED]: "FFC7CE",
+}
+
+
+def progress_header_row(snapshot: Snapshot) -> int:
+    """The row of the Progress sheet's function table header.
+
+    Above it: the title, the summary, a blank row, four rows on the baseline, a blank row (8 rows); the
+    pillar header, a row a pillar, the overall row and a note; a blank row and the table's heading.
+    """
+    comparison = snapshot.progress
+    pillars = len(comparison.pillars) if comparison is not None else 0
+    return 8 + (1 + pillars + 2) + 2 + 1
+
+
+def _write_progress(w: _Writer, snapshot: Snapshot) -> None:
+    comparison, baseline = snapshot.progress, snapshot.baseline
+    assert comparison is not None
+    sheet = w.sheet
+    columns = PROGRESS_COLUMNS
+    header = progress_header_row(snapshot)
+    w.columns(columns)
+    sheet.sheet_view.showGridLines = False
+    sheet.freeze_panes = f"A{header + 1}"  # set before the first row: a write-only sheet writes its view first
+    _print_setup(sheet, snapshot, title_rows=f"{header}:{header}")
+    name = baseline.name if baseline is not None else comparison.then_label
+    w.append([w.text("Progress since the baseline", "title")])  # 1
+    w.append([w.text(comparison.summary(), "note")])  # 2
+    w.blank()  # 3
+    for label, value in (  # 4-7
+        ("Baseline", name),
+        ("Frozen at", baseline.created_at if baseline is not None else ""),
+        ("Frozen by", baseline.created_by if baseline is not None else ""),
+        ("Compared at", snapshot.meta.generated_at),
+    ):
+        w.append([w.text(label, "label"), w.text(value)])
+    w.blank()  # 8
+    w.append([w.text(h, "header" if i < 2 else "header centre") for i, h in enumerate(_PROGRESS_PILLAR_HEADERS)])  # 9
+    codes = {p.pillar.id: p.pillar.code for p in snapshot.pillars}
+    for pillar in comparison.pillars:
+        w.append(_progress_rollup_cells(w, codes.get(pillar.key, ""), pillar.name, pillar, bold=False))
+    w.append(_progress_rollup_cells(w, "", "Overall", comparison.overall, bold=True))
+    w.append(
+        [
+            w.text(
+                "Then and now are the mean stage of the assessed functions on a 0–3 scale "
+                "(0 Traditional, 1 Initial, 2 Advanced, 3 Optimal), over the functions in scope now.",
+                "note",
+            )
+        ]
+    )
+    w.blank()
+    w.append([w.text("Every function in scope, then and now", "heading")])
+    if w.append([w.text(c.header, "header") for c in columns]) != header:
+        raise AssertionError("the Progress sheet's header row moved")
+    pillar_names = {p.pillar.id: p.pillar.name for p in snapshot.pillars}
+    for f in comparison.functions:
+        then_target = f.then.target if f.then is not None else None
+        w.append(
+            [
+                w.text(f.function.code),
+                w.text(f.function.name),
+                w.text(pillar_names.get(f.function.pillar_id, f.function.pillar_id)),
+                w.text(state_text(f.then)),
+                w.text(state_text(f.now)),
+                w.text(MOVEMENT_LABEL[f.movement]),
+                w.number(f.steps, "centre steps") if f.steps is not None else None,
+                w.text(then_target.label if then_target is not None else ""),
+                w.text(f.now.target.label if f.now.target is not None else ""),
+                w.text(change_text(f.changes), "wrap"),
+            ]
+        )
+    _add_table(sheet, "Progress", columns, header, max(w.row, header + 1))
+    letter = get_column_letter(6)
+    cells = f"{letter}{header + 1}:{letter}{max(w.row, header + 1)}"
+    for label, colour in _MOVEMENT_FILLS.items():
+        sheet.conditional_formatting.add(
+            cells,
+            CellIsRule(
+                operator="equal", formula=[f'"{label}"'], fill=PatternFill("solid", bgColor=colour, fgColor=colour)
+            ),
+        )
+
+
+def _progress_rollup_cells(w: _Writer, code: str, name: str, r: RollupProgress, *, bold: bool) -> list[Cell | None]:
+    prefix = "bold " if bold else ""
+    text_style = "bold" if bold else "plain"
+
+    def score(side: Rollup) -> Cell | None:
+        if side.score is None:
+            return w.text("not assessed", prefix + "centre")
+        return w.number(round(side.score, 2), prefix + "centre score")
+
+    delta = r.delta
+    return [
+        w.text(code, text_style),
+        w.text(name, text_style),
+        w.number(r.now.functions, prefix + "centre int"),
+        score(r.then),
+        score(r.now),
+        w.number(round(delta, 1) + 0.0, prefix + "centre delta")
+        if delta is not None
+        else w.text("–", prefix + "centre"),
+        w.number(r.then.assessed, prefix + "centre int"),
+        w.number(r.now.assessed, prefix + "centre int"),
     ]
 
 
@@ -852,7 +1010,8 @@ def _write_about(w: _Writer, snapshot: Snapshot, pillar_titles: Iterable[str]) -
     pair("Generated", f"{meta.generated_at} with {meta.generated_with}")
     if meta.marking:
         pair("Marking", meta.marking)
-    pair("Sheets", ", ".join((SUMMARY, *pillar_titles, FINDINGS, ROADMAP, EVIDENCE, ABOUT)))
+    progress = (PROGRESS,) if snapshot.progress is not None else ()
+    pair("Sheets", ", ".join((SUMMARY, *progress, *pillar_titles, FINDINGS, ROADMAP, EVIDENCE, ABOUT)))
     w.blank()
     w.append([w.text("Maturity model", "heading")])
     pair("Title", catalog.title)
@@ -913,6 +1072,7 @@ def _write_meta(w: _Writer, snapshot: Snapshot) -> None:
 
 def sheet_titles(snapshot: Snapshot) -> list[str]:
     """The visible sheets' titles, in order (the pillar sheets as they will be named)."""
-    taken = {s.lower() for s in (SUMMARY, FINDINGS, ROADMAP, EVIDENCE, ABOUT, layout.META_SHEET)}
+    taken = {s.lower() for s in (SUMMARY, PROGRESS, FINDINGS, ROADMAP, EVIDENCE, ABOUT, layout.META_SHEET)}
     pillars = [_sheet_title(p.pillar.code, p.pillar.name, taken) for p in snapshot.pillars]
-    return [SUMMARY, *pillars, FINDINGS, ROADMAP, EVIDENCE, ABOUT]
+    progress = [PROGRESS] if snapshot.progress is not None else []
+    return [SUMMARY, *progress, *pillars, FINDINGS, ROADMAP, EVIDENCE, ABOUT]

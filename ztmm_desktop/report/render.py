@@ -1,7 +1,9 @@
 """The PDF report of an engagement, rendered from a :class:`Snapshot`.
 
 Sections, in order: cover; contents; executive summary (overall and per-pillar
-maturity, the largest gaps, the most severe findings); maturity at a glance
+maturity, the largest gaps, the most severe findings); progress since the
+latest baseline, when there is one (the counts, each pillar's mean then and
+now, every function that changed); maturity at a glance
 (current against target per function, heat map); one section per pillar with
 every function's stage texts, ratings, comments, current and target stage,
 notes, findings and evidence; the findings register; the roadmap; the evidence
@@ -43,8 +45,20 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..core.deliverable import SEVERITY_ORDER, EvidenceLine, FindingLine, FunctionSheet, PillarSheet, Snapshot
+from ..core.deliverable import (
+    MOVEMENT_LABEL,
+    SEVERITY_ORDER,
+    EvidenceLine,
+    FindingLine,
+    FunctionSheet,
+    PillarSheet,
+    Snapshot,
+    change_text,
+    delta_text,
+    state_text,
+)
 from ..core.progress import CancelToken, Progress, no_progress
+from ..core.progress_compare import FunctionProgress, Movement, RollupProgress
 from ..core.scoring import Rollup
 from ..core.stages import Rating, Stage
 from ..core.wording import apply_wording
@@ -211,6 +225,10 @@ def _stage_text(stage: Stage | None) -> str:
     return stage.label if stage is not None else "—"
 
 
+def _score(r: Rollup) -> str:
+    return f"{r.score:.1f}" if r.score is not None else "–"
+
+
 class Report:
     """Builds the story of one report; ``render`` lays it out into a file."""
 
@@ -231,12 +249,18 @@ class Report:
         self._keys += 1
         return f"s{self._keys}"
 
-    def section(self, title: str, *, toc: bool = True, level: int = 0, key: str | None = None) -> list[Flowable]:
-        """A heading that starts a new page, with its bookmark and contents line."""
+    def section(
+        self, title: str, *, toc: bool = True, level: int = 0, key: str | None = None, markup: str | None = None
+    ) -> list[Flowable]:
+        """A heading that starts a new page, with its bookmark and contents line.
+
+        ``markup``: the heading as markup, when ``title`` holds user text (made with ``_user``).
+        """
         key = key or self._key()
         if toc:
             self.contents.append(layout.ContentsLine(title, key, level, self.book))
-        return [PageBreak(), layout.heading(escape(title), style.H1, self.book, key, title, level)]
+        heading = escape(title) if markup is None else markup
+        return [PageBreak(), layout.heading(heading, style.H1, self.book, key, text.clean(title), level)]
 
     def subheading(
         self, markup: str, title: str, *, level: int, toc: bool, paragraph_style: Any = style.H2
@@ -521,6 +545,160 @@ class Report:
             ],
             splitInRow=1,
         )
+
+    # -- progress since the baseline ----------------------------------------------------------
+
+    def progress_since_baseline(self) -> list[Flowable]:
+        """Progress since the snapshot's baseline: counts, pillars then and now, every function that changed."""
+        comparison, baseline = self.s.progress, self.s.baseline
+        if comparison is None or baseline is None:
+            return []
+        day = _date(baseline.created_at)
+        story = self.section(
+            f"Progress since {baseline.name} ({day})",
+            markup=f"Progress since {_user(baseline.name, room=style.FRAME_WIDTH, size=20)} ({escape(day)})",
+        )
+        story.append(
+            _p(
+                f"This section compares the assessment now with the baseline "
+                f"<b>{_user(baseline.name, line_breaks=False)}</b>, frozen on {escape(day)} by "
+                f"{_user(baseline.created_by, line_breaks=False)}. A function improved or regressed when its "
+                "current stage is higher or lower now; it changed when its stage, override, target, a rating or "
+                "a comment differs.",
+            )
+        )
+        story += [Spacer(1, 4), self._progress_tiles(), Spacer(1, 8)]
+        overall = comparison.overall
+        story.append(
+            _p(
+                f"{_plural(len(comparison.changed), 'function')} changed: "
+                f"<b>{comparison.count(Movement.IMPROVED)} improved</b>, "
+                f"<b>{comparison.count(Movement.REGRESSED)} regressed</b>, "
+                f"{comparison.count(Movement.UNCHANGED)} unchanged"
+                + (
+                    f", {comparison.count(Movement.NOT_COMPARABLE)} not comparable"
+                    if comparison.count(Movement.NOT_COMPARABLE)
+                    else ""
+                )
+                + f". Overall mean stage {escape(overall.then.score_text)} → <b>{escape(overall.now.score_text)}</b>."
+            )
+        )
+        story += [_p("Maturity per pillar, then and now", style.H2), self._progress_pillars()]
+        story.append(_p("Functions that changed", style.H2))
+        changed = comparison.changed
+        if changed:
+            story.append(self._progress_functions(changed))
+        else:
+            story.append(_p("No function has changed since the baseline."))
+        rest = len(comparison.functions) - len(changed)
+        if rest:
+            story.append(Spacer(1, 3))
+            story.append(
+                _p(
+                    f"{_plural(rest, 'other function')} in scope did not change and "
+                    f"{'is' if rest == 1 else 'are'} not listed.",
+                    style.NOTE,
+                )
+            )
+        return story
+
+    def _progress_tiles(self) -> Table:
+        c = self.s.progress
+        assert c is not None
+        overall = c.overall
+        tiles = [
+            ("OVERALL THEN", _score(overall.then), _stage_text(overall.then.level) + " · mean stage, 0–3"),
+            ("OVERALL NOW", _score(overall.now), _stage_text(overall.now.level) + " · mean stage, 0–3"),
+            ("IMPROVED", str(c.count(Movement.IMPROVED)), "current stage higher"),
+            ("REGRESSED", str(c.count(Movement.REGRESSED)), "current stage lower"),
+            ("UNCHANGED", str(c.count(Movement.UNCHANGED)), f"of {_plural(len(c.functions), 'function')} in scope"),
+        ]
+        width = style.FRAME_WIDTH / len(tiles)
+        big = style.H1.clone("progress-tile", fontSize=19, leading=22, spaceAfter=0, textColor=style.NAVY)
+        cells = [
+            [_p(escape(label), style.LABEL), _p(escape(value), big), _p(escape(note), style.CELL_SMALL)]
+            for label, value, note in tiles
+        ]
+        return _table(
+            [cells],
+            [width] * len(tiles),
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), style.PANEL),
+                ("LINEBEFORE", (1, 0), (-1, -1), 2, style.WHITE),
+                ("LINEABOVE", (0, 0), (-1, 0), 1.6, style.NAVY),
+                ("TOPPADDING", (0, 0), (-1, -1), 7),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                ("LEFTPADDING", (0, 0), (-1, -1), 7),
+            ],
+        )
+
+    def _progress_pillars(self) -> Table:
+        c = self.s.progress
+        assert c is not None
+        codes = {p.pillar.id: p for p in self.s.pillars}
+        rows: list[list[Any]] = [_head("Pillar", "Then", "Now", "Change", "Assessed")]
+        lines: list[tuple[str, RollupProgress]] = [
+            (f"{codes[p.key].pillar.code}  {charts.short_pillar(codes[p.key])}" if p.key in codes else p.name, p)
+            for p in c.pillars
+        ]
+        lines.append(("Overall", c.overall))
+        for name, r in lines:
+            bold = r is c.overall
+            delta = r.delta
+            colour = style.GREY if delta is None or round(delta, 1) == 0 else (style.GAIN if delta > 0 else style.LOSS)
+            assessed = (
+                f"{r.now.assessed} of {r.now.functions}"
+                if r.then.assessed == r.now.assessed
+                else f"{r.then.assessed} → {r.now.assessed} of {r.now.functions}"
+            )
+            rows.append(
+                [
+                    _p(f"<b>{escape(name)}</b>" if bold else escape(name), style.CELL),
+                    _p(escape(r.then.score_text), style.CELL),
+                    _p(f"<b>{escape(r.now.score_text)}</b>", style.CELL),
+                    _p(f'<font color="{_colour(colour)}"><b>{escape(delta_text(delta))}</b></font>', style.CELL),
+                    _p(escape(assessed), style.CELL),
+                ]
+            )
+        w = style.FRAME_WIDTH
+        return _table(
+            rows,
+            [w * 0.32, w * 0.2, w * 0.2, w * 0.1, w * 0.18],
+            [*_grid(), ("LINEABOVE", (0, -1), (-1, -1), 0.8, style.NAVY)],
+            keep=True,
+        )
+
+    def _progress_functions(self, changed: tuple[FunctionProgress, ...]) -> Table:
+        rows: list[list[Any]] = [_head("Code", "Function", "Then → now", "Target", "What changed")]
+        for f in changed:
+            then_target = f.then.target if f.then is not None else None
+            now_target = f.now.target
+            target = (
+                f"{_stage_text(then_target)} → {_stage_text(now_target)}"
+                if then_target != now_target
+                else _stage_text(now_target)
+            )
+            if f.movement is Movement.IMPROVED:
+                mark = f'<font color="{_colour(style.GAIN)}"><b>▲ {f.steps}</b></font>'
+            elif f.movement is Movement.REGRESSED:
+                mark = f'<font color="{_colour(style.LOSS)}"><b>▼ {-(f.steps or 0)}</b></font>'
+            else:
+                mark = f'<font color="{_colour(style.GREY)}">{escape(MOVEMENT_LABEL[f.movement].lower())}</font>'
+            rows.append(
+                [
+                    f.function.code,
+                    _p(escape(f.function.name), style.CELL),
+                    _p(
+                        f"{escape(state_text(f.then))} → <b>{escape(state_text(f.now))}</b><br/>"
+                        f'<font size="6.6">{mark}</font>',
+                        style.CELL,
+                    ),
+                    _p(escape(target), style.CELL),
+                    _p(escape(change_text(f.changes)), style.CELL),
+                ]
+            )
+        w = style.FRAME_WIDTH
+        return _table(rows, [w * 0.07, w * 0.3, w * 0.25, w * 0.16, w * 0.22], _grid(), repeatRows=1, splitInRow=1)
 
     # -- charts -------------------------------------------------------------------------------
 
@@ -1053,6 +1231,7 @@ class Report:
     def story(self, progress: Progress, cancel: CancelToken | None) -> list[Flowable]:
         body: list[Flowable] = []
         body += self.executive_summary()
+        body += self.progress_since_baseline()
         body += self.glance()
         body += self.pillar_sections(progress, cancel)
         body += self.findings_register()

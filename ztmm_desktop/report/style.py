@@ -54,6 +54,9 @@ STAGE_TEXT: dict[Stage, Color] = {
     Stage.OPTIMAL: WHITE,
 }
 TARGET_COLOUR = HexColor("#c8463d")
+#: Progress since a baseline: a stage gained, a stage lost.
+GAIN = HexColor("#2f7d4b")
+LOSS = HexColor("#b83a32")
 NOT_ASSESSED_FILL = HexColor("#f4f5f7")
 
 #: Rating chips, as the function page's rating buttons.

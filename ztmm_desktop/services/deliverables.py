@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import __version__
 from ..core.deliverable import (
     SEVERITY_ORDER,
+    BaselineRef,
     DeliverableMeta,
     EvidenceLine,
     FindingLine,
@@ -13,14 +14,23 @@ from ..core.deliverable import (
     Snapshot,
     StageLine,
 )
+from ..core.progress_compare import Comparison
 from ..core.scoring import StageRating
 from ..core.stages import Stage
+from .baselines import compare_with_baseline, list_baselines
 from .engagement import Engagement, Finding, now
 from .evidence import Evidence, list_evidence
 
 
-def build_snapshot(engagement: Engagement, *, generated_at: str | None = None) -> Snapshot:
-    """Everything the workbook and the report show, read once from ``engagement``."""
+def build_snapshot(
+    engagement: Engagement, *, generated_at: str | None = None, baseline_name: str | None = None
+) -> Snapshot:
+    """Everything the workbook and the report show, read once from ``engagement``.
+
+    Progress is measured from ``baseline_name`` (an unknown name is refused), by
+    default from the latest baseline; without any baseline there is none.
+    """
+    progress, baseline = _progress(engagement, baseline_name)
     meta = engagement.meta()
     catalog = engagement.catalog
     assessments = engagement.assessments()
@@ -96,7 +106,24 @@ def build_snapshot(engagement: Engagement, *, generated_at: str | None = None) -
         findings=tuple(ordered),
         roadmap=tuple(engagement.roadmap()),
         evidence=tuple(evidence),
+        progress=progress,
+        baseline=baseline,
     )
+
+
+def _progress(engagement: Engagement, name: str | None) -> tuple[Comparison | None, BaselineRef | None]:
+    """The comparison with baseline ``name`` (default: the latest frozen), and which baseline it is."""
+    listed = list_baselines(engagement)
+    if name is None:
+        if not listed:
+            return None, None
+        name = max(enumerate(listed), key=lambda pair: (pair[1].created_at, pair[0]))[1].name
+    comparison = compare_with_baseline(engagement, name)  # refuses an unknown name
+    wanted = name.strip()
+    chosen = next((b for b in listed if b.name == wanted), None) or next(
+        b for b in listed if b.name.casefold() == wanted.casefold()
+    )
+    return comparison, BaselineRef(name=chosen.name, created_at=chosen.created_at, created_by=chosen.created_by)
 
 
 def _code_key(code: str) -> tuple[int, ...]:
