@@ -22,7 +22,7 @@ from tests.support.processes import held_open
 @pytest.fixture
 def engagement(tmp_path: Path) -> Path:
     path = tmp_path / "contoso.ztmm"
-    result = run_cli("new", path, "--client", "Contoso Ltd", "--title", "ZT baseline", "--assessor", "Ana Lyst")
+    result = run_cli("new", path, "--client", "Contoso Ltd", "--title", "ZT baseline", "--assessor", "Lead assessor")
     assert result.returncode == 0, result.stderr
     return path
 
@@ -77,7 +77,7 @@ def test_new_then_assess_then_info(engagement: Path) -> None:
         "assess", engagement, "identity.authentication",
         "--rate", "Initial=MET", "--rate", "advanced=partial", "--rate", "optimal=not-met",
         "--comment", "initial=MFA for every workforce account",
-        "--target", "optimal", "--note", "Phishing-resistant MFA pilot planned", "--by", "Ana Lyst",
+        "--target", "optimal", "--note", "Phishing-resistant MFA pilot planned", "--by", "Lead assessor",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "1.1 Authentication: current Initial, target Optimal, gap 2"
@@ -85,7 +85,7 @@ def test_new_then_assess_then_info(engagement: Path) -> None:
     assert result.returncode == 0, result.stderr
     data = info(engagement)
     assert data["engagement"]["client"] == "Contoso Ltd"
-    assert data["engagement"]["assessors"] == ["Ana Lyst"]
+    assert data["engagement"]["assessors"] == ["Lead assessor"]
     auth = function(data, "1.1")
     assert [s["rating"] for s in auth["stages"]] == [None, "met", "partial", "not-met"]
     assert auth["stages"][1]["comment"] == "MFA for every workforce account"

@@ -37,7 +37,7 @@ def engagement(tmp_path: Path) -> Iterator[Engagement]:
 
 @pytest.fixture
 def questionnaire(engagement: Engagement, tmp_path: Path) -> Path:
-    return qs.export_questionnaire(engagement, tmp_path / "questionnaire.xlsx", respondent="Jane")
+    return qs.export_questionnaire(engagement, tmp_path / "questionnaire.xlsx", respondent="Identity team lead")
 
 
 def _foreign_huge_dimension(source: Path, target: Path) -> Path:
@@ -76,7 +76,7 @@ def test_hostile_file_is_refused_in_one_line_and_changes_nothing(
     bad = build(questionnaire, tmp_path / f"{case}.xlsx")
     state = _state(engagement)
     with pytest.raises(BadInput, match=message) as caught:
-        qs.read_responses(engagement, bad, respondent="Jane")
+        qs.read_responses(engagement, bad, respondent="Identity team lead")
     text = str(caught.value)
     assert "\n" not in text and bad.name in text
     assert _state(engagement) == state
@@ -152,7 +152,7 @@ _CHILD = textwrap.dedent(
         err = io.StringIO()
         start = time.perf_counter()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            code = cli.main(["import", engagement, name, "--respondent", "Jane"])
+            code = cli.main(["import", engagement, name, "--respondent", "Identity team lead"])
         report.append({"file": name, "code": code, "error": err.getvalue(),
                        "seconds": time.perf_counter() - start, "peak_mib": peak_mib()})
     print(json.dumps(report))
@@ -166,7 +166,7 @@ def test_every_hostile_file_is_refused_within_the_memory_bound(tmp_path: Path) -
     engagement = tmp_path / "own" / "client.ztmm"
     engagement.parent.mkdir()
     with create_engagement(engagement, Properties(client="Contoso")) as e:  # closed before the child opens it
-        questionnaire = qs.export_questionnaire(e, tmp_path / "questionnaire.xlsx", respondent="Jane")
+        questionnaire = qs.export_questionnaire(e, tmp_path / "questionnaire.xlsx", respondent="Identity team lead")
     files = [str(build(questionnaire, tmp_path / f"{case}.xlsx")) for case, (build, _) in sorted(CASES.items())]
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, str(engagement), *files],

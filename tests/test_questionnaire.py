@@ -77,14 +77,14 @@ def engagement_state(engagement: Engagement) -> tuple[object, ...]:
 def test_questionnaire_is_marked_protected_and_has_a_dropdown_per_rated_stage(
     engagement: Engagement, tmp_path: Path
 ) -> None:
-    out = export(engagement, tmp_path, respondent="Jane Doe", scope=["identity", "5"])
+    out = export(engagement, tmp_path, respondent="Identity team lead", scope=["identity", "5"])
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["Instructions", "Identity", "Data", layout.META_SHEET]
     meta = dict(book[layout.META_SHEET].iter_rows(values_only=True, max_col=2))
     assert meta["kind"] == "questionnaire" and meta["engagement"] == engagement.meta().id
     assert book[layout.META_SHEET].sheet_state == "veryHidden"
     assert book.security.lockStructure
-    assert book["Instructions"]["B6"].value == "Jane Doe"
+    assert book["Instructions"]["B6"].value == "Identity team lead"
     sheet = book["Identity"]
     assert sheet.protection.sheet and book["Instructions"].protection.sheet
     assert sheet.column_dimensions["A"].hidden and sheet.column_dimensions["B"].hidden
@@ -139,19 +139,19 @@ def test_round_trip_keeps_answers_per_respondent_and_reimport_finds_nothing(
     blank = export(engagement, tmp_path)
     filled = fill(
         blank,
-        tmp_path / "jane.xlsx",
+        tmp_path / "identity-team.xlsx",
         {
             ("1.1", "initial"): ("Partially met", "MFA for most staff"),
             ("1.1", "advanced"): ("Met", None),
             ("1.1", "optimal"): ("Don't know", None),
             ("2.1", "initial"): ("Not applicable", "no devices"),
         },
-        name="Jane  Doe",
+        name="Identity  team lead",
         role="IAM lead",
     )
     rating_before = engagement.assessments()
     plan = qs.read_responses(engagement, filled)
-    assert plan.kind == "questionnaire" and plan.respondent == "Jane Doe" and plan.role == "IAM lead"
+    assert plan.kind == "questionnaire" and plan.respondent == "Identity team lead" and plan.role == "IAM lead"
     got = {(d.function_code, d.stage, d.old_answer, d.new_answer, d.new_comment) for d in plan.differences}
     assert got == {
         ("1.1", INITIAL, None, Answer.PARTIAL, "MFA for most staff"),
@@ -169,8 +169,8 @@ def test_round_trip_keeps_answers_per_respondent_and_reimport_finds_nothing(
     assert len(stored) == 4
     first = stored[("identity.authentication", INITIAL)]
     assert (first.respondent, first.role, first.answer, first.comment) == (
-        "Jane Doe", "IAM lead", Answer.PARTIAL, "MFA for most staff")  # fmt: skip
-    assert first.source_name == "jane.xlsx" and len(first.source_sha256) == 64 and first.imported_by == "Lead"
+        "Identity team lead", "IAM lead", Answer.PARTIAL, "MFA for most staff")  # fmt: skip
+    assert first.source_name == "identity-team.xlsx" and len(first.source_sha256) == 64 and first.imported_by == "Lead"
     assert engagement.assessments() == rating_before  # a respondent never overwrites the rating
     assert any(a.entity == "response" for a in engagement.audit_log())
 
@@ -180,11 +180,11 @@ def test_round_trip_keeps_answers_per_respondent_and_reimport_finds_nothing(
 
 def test_second_respondent_is_kept_side_by_side_and_agreement_is_shown(engagement: Engagement, tmp_path: Path) -> None:
     blank = export(engagement, tmp_path)
-    for name, answer in (("Jane", "Met"), ("Omar", "Not met")):
+    for name, answer in (("Identity team lead", "Met"), ("Omar", "Not met")):
         filled = fill(blank, tmp_path / f"{name}.xlsx", {("1.1", "initial"): (answer, None),
                                                          ("1.2", "initial"): ("Met", None)}, name=name)  # fmt: skip
         qs.apply_responses(engagement, qs.read_responses(engagement, filled))
-    assert qs.respondents(engagement) == ["Jane", "Omar"]
+    assert qs.respondents(engagement) == ["Identity team lead", "Omar"]
     states = {(a.function_id, a.stage): a for a in qs.agreements(engagement)}
     auth = states[("identity.authentication", INITIAL)]
     assert auth.state is Agreement.RESPONDENTS_DISAGREE and auth.disagree_with_rating == ["Omar"]
@@ -218,7 +218,7 @@ def test_client_edits_are_tolerated(engagement: Engagement, tmp_path: Path) -> N
     book.create_sheet("Our working", 0)["A1"] = "scratch"
     book.move_sheet("Identity", offset=3)
     book.save(tmp_path / "edited.xlsx")
-    plan = qs.read_responses(engagement, tmp_path / "edited.xlsx", respondent="Jane")
+    plan = qs.read_responses(engagement, tmp_path / "edited.xlsx", respondent="Identity team lead")
     got = {(d.function_code, d.stage, d.new_answer, d.new_comment) for d in plan.differences}
     assert got == {("1.1", INITIAL, Answer.PARTIAL, "typed comment"), ("1.1", ADVANCED, Answer.NOT_APPLICABLE, ""),
                    ("1.1", OPTIMAL, Answer.DONT_KNOW, "")}  # fmt: skip
@@ -226,21 +226,29 @@ def test_client_edits_are_tolerated(engagement: Engagement, tmp_path: Path) -> N
 
 def test_blank_cells_never_erase_what_is_recorded(engagement: Engagement, tmp_path: Path) -> None:
     blank = export(engagement, tmp_path)
-    first = fill(blank, tmp_path / "1.xlsx", {("1.1", "initial"): ("Met", "all staff")}, name="Jane")
+    first = fill(blank, tmp_path / "1.xlsx", {("1.1", "initial"): ("Met", "all staff")}, name="Identity team lead")
     qs.apply_responses(engagement, qs.read_responses(engagement, first))
-    second = fill(blank, tmp_path / "2.xlsx", {("1.1", "initial"): (None, "all staff, since May")}, name="jane")
+    second = fill(
+        blank, tmp_path / "2.xlsx", {("1.1", "initial"): (None, "all staff, since May")}, name="identity TEAM lead"
+    )
     plan = qs.read_responses(engagement, second)
     [diff] = plan.differences
     assert (diff.respondent, diff.old_answer, diff.new_answer, diff.new_comment) == (
-        "Jane", Answer.MET, Answer.MET, "all staff, since May")  # fmt: skip
+        "Identity team lead", Answer.MET, Answer.MET, "all staff, since May")  # fmt: skip
     assert "comment only" in qs.describe(diff)
 
 
 def test_export_for_a_known_respondent_prefills_their_answers(engagement: Engagement, tmp_path: Path) -> None:
     blank = export(engagement, tmp_path)
-    filled = fill(blank, tmp_path / "j.xlsx", {("1.1", "initial"): ("not met", "none yet")}, name="Jane", role="CISO")
+    filled = fill(
+        blank,
+        tmp_path / "j.xlsx",
+        {("1.1", "initial"): ("not met", "none yet")},
+        name="Identity team lead",
+        role="CISO",
+    )
     qs.apply_responses(engagement, qs.read_responses(engagement, filled))
-    again = qs.export_questionnaire(engagement, tmp_path / "again.xlsx", respondent="JANE")
+    again = qs.export_questionnaire(engagement, tmp_path / "again.xlsx", respondent="IDENTITY team lead")
     sheet = openpyxl.load_workbook(again)["Identity"]
     assert (sheet["G6"].value, sheet["H6"].value) == ("Not met", "none yet")
     assert openpyxl.load_workbook(again)["Instructions"]["B7"].value == "CISO"
@@ -249,11 +257,11 @@ def test_export_for_a_known_respondent_prefills_their_answers(engagement: Engage
 
 def test_apply_some_differences_then_undo_and_redo_as_one_step(engagement: Engagement, tmp_path: Path) -> None:
     blank = export(engagement, tmp_path)
-    first = fill(blank, tmp_path / "1.xlsx", {("1.1", "initial"): ("Met", "a")}, name="Jane")
+    first = fill(blank, tmp_path / "1.xlsx", {("1.1", "initial"): ("Met", "a")}, name="Identity team lead")
     qs.apply_responses(engagement, qs.read_responses(engagement, first))
     before = qs.responses(engagement)
     second = fill(blank, tmp_path / "2.xlsx", {("1.1", "initial"): ("Not met", "b"), ("1.2", "advanced"): ("Met", ""),
-                                               ("1.3", "optimal"): ("Met", "")}, name="Jane")  # fmt: skip
+                                               ("1.3", "optimal"): ("Met", "")}, name="Identity team lead")  # fmt: skip
     plan = qs.read_responses(engagement, second)
     assert len(plan.differences) == 3
     done = qs.apply_responses(engagement, plan, accept=[0, 1])
@@ -270,7 +278,7 @@ def test_apply_some_differences_then_undo_and_redo_as_one_step(engagement: Engag
 def test_a_stale_plan_is_refused_whole(engagement: Engagement, tmp_path: Path) -> None:
     blank = export(engagement, tmp_path)
     filled = fill(blank, tmp_path / "1.xlsx", {("1.1", "initial"): ("Met", ""), ("1.2", "initial"): ("Met", "")},
-                  name="Jane")  # fmt: skip
+                  name="Identity team lead")  # fmt: skip
     plan = qs.read_responses(engagement, filled)
     qs.apply_responses(engagement, plan, accept=[1])
     state = engagement_state(engagement)
@@ -282,16 +290,16 @@ def test_a_stale_plan_is_refused_whole(engagement: Engagement, tmp_path: Path) -
 def test_adopting_an_answer_sets_the_rating_and_comment(engagement: Engagement, tmp_path: Path) -> None:
     blank = export(engagement, tmp_path)
     filled = fill(blank, tmp_path / "1.xlsx", {("1.1", "initial"): ("Partially met", "only staff"),
-                                               ("1.1", "optimal"): ("Don't know", "")}, name="Jane")  # fmt: skip
+                                               ("1.1", "optimal"): ("Don't know", "")}, name="Identity team lead")  # fmt: skip
     qs.apply_responses(engagement, qs.read_responses(engagement, filled))
-    changes = qs.adopt_response(engagement, "1.1", "initial", "jane", by="Lead")
+    changes = qs.adopt_response(engagement, "1.1", "initial", "identity team LEAD", by="Lead")
     assert changes.functions == {"identity.authentication"}
     rating = engagement.assessment("1.1").rating(INITIAL)
     assert (rating.rating, rating.comment) == (Rating.PARTIAL, "only staff")
     with pytest.raises(BadInput, match="Don't know"):
-        qs.adopt_response(engagement, "1.1", OPTIMAL, "Jane")
+        qs.adopt_response(engagement, "1.1", OPTIMAL, "Identity team lead")
     with pytest.raises(BadInput, match="gave no answer"):
-        qs.adopt_response(engagement, "1.1", ADVANCED, "Jane")
+        qs.adopt_response(engagement, "1.1", ADVANCED, "Identity team lead")
 
 
 # -- strict failures: each names sheet and cell, nothing applied ---------------------------------------
@@ -337,7 +345,7 @@ def test_strict_failures_name_sheet_and_cell_and_apply_nothing(
     engagement: Engagement, tmp_path: Path, change: object, message: str
 ) -> None:
     blank = export(engagement, tmp_path)
-    filled = fill(blank, tmp_path / "ok.xlsx", {("1.1", "optimal"): ("Met", "fine")}, name="Jane")
+    filled = fill(blank, tmp_path / "ok.xlsx", {("1.1", "optimal"): ("Met", "fine")}, name="Identity team lead")
     bad = _edit(filled, tmp_path / "bad.xlsx", change)
     state = engagement_state(engagement)
     with pytest.raises(BadInput, match=message) as caught:
@@ -355,13 +363,13 @@ def test_every_problem_is_listed_in_one_line(engagement: Engagement, tmp_path: P
 
     bad = _edit(blank, tmp_path / "bad.xlsx", change)
     with pytest.raises(BadInput, match=r"bad\.xlsx: 18 problems, nothing imported: Devices!G6: .*; and 13 more$"):
-        qs.read_responses(engagement, bad, respondent="Jane")
+        qs.read_responses(engagement, bad, respondent="Identity team lead")
 
 
 def test_workbook_from_another_engagement_is_refused_unless_forced(engagement: Engagement, tmp_path: Path) -> None:
     with create_engagement(tmp_path / "other.ztmm", Properties(client="Fabrikam")) as other:
         blank = qs.export_questionnaire(other, tmp_path / "other.xlsx")
-    filled = fill(blank, tmp_path / "filled.xlsx", {("1.1", "initial"): ("Met", "")}, name="Jane")
+    filled = fill(blank, tmp_path / "filled.xlsx", {("1.1", "initial"): ("Met", "")}, name="Identity team lead")
     state = engagement_state(engagement)
     with pytest.raises(BadInput, match=r"another engagement .*--force-engagement"):
         qs.read_responses(engagement, filled)
@@ -403,18 +411,21 @@ def test_cli_import_dry_run_then_apply(tmp_path: Path) -> None:
     with create_engagement(path, Properties(client="Contoso")) as e:
         e.assess("1.1", ratings={INITIAL: Rating.MET})
         e.save()
-        qs.export_questionnaire(e, tmp_path / "q.xlsx", respondent="Jane", scope=["1"])
+        qs.export_questionnaire(e, tmp_path / "q.xlsx", respondent="Identity team lead", scope=["1"])
     filled = fill(tmp_path / "q.xlsx", tmp_path / "f.xlsx", {("1.1", "initial"): ("not met", "no MFA")})
     before = path.read_bytes()
     dry = run_cli("import", path, filled, "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert "1.1 Authentication, Initial: (no answer) → Not met; comment added (Jane) — your rating: Met" in dry.stdout
+    assert (
+        "1.1 Authentication, Initial: (no answer) → Not met; comment added (Identity team lead) — your rating: Met"
+        in dry.stdout
+    )
     assert "dry run, nothing changed" in dry.stdout
     assert path.read_bytes() == before
     real = run_cli("import", path, filled, "--by", "Lead")
     assert real.returncode == 0 and "imported into" in real.stdout
     with open_engagement(path, readonly=True) as e:
-        assert [(r.respondent, r.answer) for r in qs.responses(e)] == [("Jane", Answer.NOT_MET)]
+        assert [(r.respondent, r.answer) for r in qs.responses(e)] == [("Identity team lead", Answer.NOT_MET)]
     bad = run_cli("import", path, tmp_path / "c.ztmm")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and bad.stderr.startswith("error: ")
 
@@ -456,7 +467,7 @@ def _soffice(source: Path, folder: Path, target_format: str) -> Path:
 
 @pytest.mark.slow
 def test_questionnaire_resaved_by_libreoffice_imports_the_same(engagement: Engagement, tmp_path: Path) -> None:
-    blank = export(engagement, tmp_path, respondent="Jane")
+    blank = export(engagement, tmp_path, respondent="Identity team lead")
     filled = fill(blank, tmp_path / "filled.xlsx", {("1.1", "initial"): (" partially ", "MFA: most staff"),
                                                     ("4.2", "optimal"): ("Don't know", "ask AppSec"),
                                                     ("6.3", "advanced"): ("Met", "")}, role="CISO")  # fmt: skip
@@ -466,7 +477,7 @@ def test_questionnaire_resaved_by_libreoffice_imports_the_same(engagement: Engag
     assert resaved.read_bytes() != filled.read_bytes()
     direct = qs.read_responses(engagement, filled)
     through = qs.read_responses(engagement, resaved)
-    assert through.respondent == "Jane" and through.role == "CISO"
+    assert through.respondent == "Identity team lead" and through.role == "CISO"
     assert [(d.function_id, d.stage, d.new_answer, d.new_comment) for d in through.differences] == [
         (d.function_id, d.stage, d.new_answer, d.new_comment) for d in direct.differences
     ]

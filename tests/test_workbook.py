@@ -462,7 +462,7 @@ def test_a_read_only_folder_is_refused(engagement_file: Path, tmp_path: Path) ->
 
 def test_options_of_the_questionnaire_need_it(engagement_file: Path, tmp_path: Path) -> None:
     assert_refused(
-        run_cli("export", engagement_file, tmp_path / "x.xlsx", "--respondent", "Jo"),
+        run_cli("export", engagement_file, tmp_path / "x.xlsx", "--respondent", "Service desk"),
         "--respondent and --scope go with --questionnaire",
     )
     assert not (tmp_path / "x.xlsx").exists()

@@ -346,7 +346,7 @@ def test_fields_target_and_notes(ui: Harness) -> None:
     ui.choose(page.status_combo, "In progress")
     ui.choose(page.status_combo, "—")
     ui.click(page.owner_edit)
-    ui.qtbot.keyClicks(page.owner_edit, "Dana Infra")
+    ui.qtbot.keyClicks(page.owner_edit, "Infrastructure team")
     ui.qtbot.keyClick(page.owner_edit, Qt.Key.Key_Return)
     ui.click(page.notes_edit)
     ui.qtbot.keyClicks(page.notes_edit, "Ask about the Linux exception.")
@@ -357,7 +357,7 @@ def test_fields_target_and_notes(ui: Harness) -> None:
         SetField(THREAT, "confidence", "high"),
         SetField(THREAT, "status", "in-progress"),
         SetField(THREAT, "status", ""),
-        SetField(THREAT, "owner", "Dana Infra"),
+        SetField(THREAT, "owner", "Infrastructure team"),
         SetField(THREAT, "notes", "Ask about the Linux exception."),
     ]
 

@@ -108,7 +108,7 @@ def test_questionnaire_out_answers_in_row_by_row_then_undo_and_adopt(
 
     def choose(dialog: QWidget) -> None:
         assert isinstance(dialog, QuestionnaireDialog)
-        dialog.findChild(QLineEdit, "respondent").setText("Dana Client")
+        dialog.findChild(QLineEdit, "respondent").setText("Client IAM lead")
         for pillar in ("devices", "networks", "applications", "data", "cross_cutting"):
             check = dialog.findChild(QCheckBox, f"pillar-{pillar}")
             if check is not None:
@@ -155,10 +155,10 @@ def test_questionnaire_out_answers_in_row_by_row_then_undo_and_adopt(
     advanced = page.stage_boxes[Stage.ADVANCED].responses
     assert advanced.isVisible()
     assert "differ" in advanced.state_label.text()
-    assert advanced.answer_labels["Dana Client"].text().startswith("Met (≠ your rating) — “MFA everywhere")
+    assert advanced.answer_labels["Client IAM lead"].text().startswith("Met (≠ your rating) — “MFA everywhere")
 
     # Adopting the answer is one click and one undo step.
-    qtbot.mouseClick(advanced.adopt_buttons["Dana Client"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(advanced.adopt_buttons["Client IAM lead"], Qt.MouseButton.LeftButton)
     assessment = engagement.assessment(AUTH).rating(Stage.ADVANCED)
     assert (assessment.rating, assessment.comment) == (Rating.MET, "MFA everywhere since spring")
     assert page.stage_boxes[Stage.ADVANCED].checked_rating() is Rating.MET
@@ -206,7 +206,7 @@ def test_importing_a_workbook_asks_who_answered_and_about_another_engagement(
 
     other = tmp_path / "other.ztmm"
     with create_engagement(other, Properties(client="Fabrikam")) as e:
-        foreign = qs.export_questionnaire(e, tmp_path / "foreign.xlsx", respondent="Eve")
+        foreign = qs.export_questionnaire(e, tmp_path / "foreign.xlsx", respondent="Network engineer")
     filled = fill(foreign, tmp_path / "foreign-filled.xlsx", {("1.3", "initial"): ("Met", "")})
     no_file_dialog(monkeypatch, filled)
     dialogs.click("No")
@@ -218,7 +218,7 @@ def test_importing_a_workbook_asks_who_answered_and_about_another_engagement(
     dialogs.click("Yes").then(apply_all)
     window.deliverables.import_action.trigger()
     qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=20_000)
-    assert {r.respondent for r in qs.responses(engagement)} == {"Board member", "Eve"}
+    assert {r.respondent for r in qs.responses(engagement)} == {"Board member", "Network engineer"}
 
 
 def test_client_responses_are_laid_out_when_an_engagement_is_first_shown(window: MainWindow) -> None:
