@@ -209,6 +209,38 @@ def build_parser() -> argparse.ArgumentParser:
     against.add_argument("--with", dest="other", type=Path, metavar="OTHER.ztmm", help="another file of the client")
     compare.add_argument("--force", action="store_true", help="with --with: compare with another client's file")
     compare.add_argument("--json", action="store_true", help="every function in scope with then and now")
+
+    workshop = sub.add_parser("workshop", help="record workshops; while one runs, every edit is tagged with it")
+    workshop.add_argument("file", type=Path)
+    actions = workshop.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    add = actions.add_parser("add", help="record a planned workshop")
+    add.add_argument("--date", required=True, metavar="DATE", help="YYYY-MM-DD")
+    add.add_argument("--title", required=True)
+    add.add_argument("--pillars", metavar="LIST", help="pillars covered, comma-separated (ids or codes)")
+    add.add_argument("--functions", metavar="LIST", help="functions covered, comma-separated (ids or codes)")
+    add.add_argument("--notes", metavar="TEXT", help="notes (@FILE reads a UTF-8 file)")
+    add.add_argument("--attendees", metavar="@FILE", help="name, role, organisation per line (tab- or comma-separated)")
+    add.add_argument("--by", metavar="NAME", help="who recorded it (default: login name)")
+    listing = actions.add_parser("list", help="list the workshops")
+    listing.add_argument("--json", action="store_true")
+    begin = actions.add_parser("start", help="start a workshop: edits from now on are tagged with it")
+    begin.add_argument("id", type=int, metavar="ID")
+    begin.add_argument("--by", metavar="NAME")
+    end = actions.add_parser("stop", help="stop the running workshop")
+    end.add_argument("--by", metavar="NAME")
+
+    merge = sub.add_parser(
+        "merge", help="bring a colleague's copy of the same engagement into this one (changes, evidence, findings)"
+    )
+    merge.add_argument("file", type=Path)
+    merge.add_argument("other", type=Path, metavar="OTHER.ztmm")
+    merge.add_argument("--dry-run", action="store_true", help="show what would be applied and every conflict")
+    merge.add_argument("--force", action="store_true", help="merge a file of another engagement")
+    merge.add_argument(
+        "--theirs", action="append", default=[], metavar="KEY", help="take their value for this conflict (repeat)"
+    )
+    merge.add_argument("--by", metavar="NAME", help="who merged (default: login name)")
     return parser
 
 
@@ -683,6 +715,96 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .services.engagement import open_engagement
+    from .services.merge import apply_merge, plan_merge
+
+    with open_engagement(args.file, readonly=args.dry_run) as engagement:
+        plan = plan_merge(engagement, args.other, force=args.force)
+        unknown = sorted(set(args.theirs) - {c.key for c in plan.conflicts})
+        if unknown:
+            raise BadInput(f"no conflict {unknown[0]!r} in this merge (see 'ztmm merge --dry-run')")
+        taken = set(args.theirs)
+        if plan and not args.dry_run:
+            apply_merge(engagement, plan, {key: "theirs" for key in taken}, by=args.by)
+            engagement.save()
+    verb = "would apply" if args.dry_run else "applied"
+    for item in plan.one_sided:
+        print(f"{verb} {item.describe()}")
+    for note in plan.duplicates:
+        print(f"skipped {note}")
+    for item in plan.conflicts:
+        outcome = "took theirs" if item.key in taken else "kept mine"
+        if args.dry_run:
+            outcome = "would take theirs" if item.key in taken else "would keep mine"
+        print(f"conflict {item.label}: mine {item.mine_text}, theirs {item.theirs_text} — {outcome}  [{item.key}]")
+    count, conflicts = len(plan.one_sided), len(plan.conflicts)
+    summary = f"{plan.other_name}: {count} change{'' if count == 1 else 's'}, "
+    summary += f"{conflicts} conflict{'' if conflicts == 1 else 's'}"
+    if not plan:
+        summary += "; nothing to merge"
+    elif args.dry_run:
+        summary += "; dry run, nothing changed"
+    else:
+        summary += f"; merged into {args.file}"
+    print(summary)
+    return EXIT_OK
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple(p for p in (text or "").split(",") if p.strip())
+
+
+def cmd_workshop(args: argparse.Namespace) -> int:
+    from .services import workshops
+    from .services.engagement import open_engagement
+
+    if args.action == "list":
+        with open_engagement(args.file, readonly=True) as engagement:
+            items = workshops.list_workshops(engagement)
+        if args.json:
+            print(json.dumps([w.to_json() for w in items], indent=2, ensure_ascii=False))
+            return EXIT_OK
+        if not items:
+            print("no workshops")
+        for w in items:
+            people = len(w.attendees)
+            covered = ", ".join(w.pillars + w.functions) or "-"
+            print(
+                f"{w.id}  {w.date}  {w.title}  [{w.status}]  {people} attendee{'' if people == 1 else 's'}; {covered}"
+            )
+        return EXIT_OK
+    if args.action == "add":
+        attendees: tuple[workshops.Attendee, ...] = ()
+        if args.attendees is not None:
+            if not args.attendees.startswith("@"):
+                raise BadInput("--attendees takes @FILE: a file of name, role, organisation rows")
+            attendees = tuple(workshops.parse_attendees(_text_value(args.attendees, "--attendees")))
+        draft = workshops.WorkshopDraft(
+            date=args.date,
+            title=args.title,
+            pillars=_split(args.pillars),
+            functions=_split(args.functions),
+            notes=_text_value(args.notes, "--notes") if args.notes is not None else "",
+            attendees=attendees,
+        )
+        with open_engagement(args.file) as engagement:
+            made = workshops.create_workshop(engagement, draft, by=args.by)
+            engagement.save()
+        print(f"added workshop {made.id}: {made.label}, {len(made.attendees)} attendee(s), to {args.file}")
+        return EXIT_OK
+    with open_engagement(args.file) as engagement:
+        if args.action == "start":
+            done = workshops.start(engagement, args.id, by=args.by)
+            what = "started"
+        else:
+            done = workshops.stop(engagement, by=args.by)
+            what = "stopped"
+        engagement.save()
+    print(f"{what} workshop {done.id}: {done.label} in {args.file}")
+    return EXIT_OK
+
+
 COMMANDS = {
     "new": cmd_new,
     "set": cmd_set,
@@ -699,6 +821,8 @@ COMMANDS = {
     "import": cmd_import,
     "baseline": cmd_baseline,
     "compare": cmd_compare,
+    "workshop": cmd_workshop,
+    "merge": cmd_merge,
 }
 
 

@@ -352,10 +352,42 @@ def test_a_schema_3_file_gains_baselines_after_migration(tmp_path: Path) -> None
         )
         engagement.save()
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
     assert conn.execute("SELECT name FROM baseline").fetchall() == [("After migration",)]
     conn.close()
     with open_engagement(FIXTURES / "schema-v4.ztmm", readonly=True) as v4:
         [frozen] = baselines.list_baselines(v4)
         assert (frozen.name, frozen.created_by, frozen.functions) == ("Fixture baseline", "Fixture Assessor", 40)
         assert [f.function.code for f in baselines.compare_with_baseline(v4, "Fixture baseline").changed] == ["1.2"]
+
+
+def test_a_schema_4_file_gains_workshops_after_migration(tmp_path: Path) -> None:
+    from ztmm_desktop.services import workshops
+
+    path = tmp_path / "old.ztmm"
+    shutil.copy(FIXTURES / "schema-v4.ztmm", path)
+    before = path.read_bytes()
+    with open_engagement(path) as engagement:
+        assert engagement.document.migrated_from == 4
+        assert engagement.document.backup_path is not None and engagement.document.backup_path.read_bytes() == before
+        assert workshops.list_workshops(engagement) == [] and workshops.running(engagement) is None
+        assert workshops.tags(engagement, "1.1") == {}  # old audit rows belong to no workshop
+        day = workshops.create_workshop(engagement, workshops.WorkshopDraft("2026-12-01", "After migration"))
+        workshops.start(engagement, day.id)
+        engagement.assess("1.1", ratings={Stage.ADVANCED: Rating.MET})
+        workshops.stop(engagement)
+        assert [tag.title for tag in workshops.tags(engagement, "1.1").values()] == ["After migration"]
+        engagement.save()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION >= 5
+    assert conn.execute("SELECT title, status FROM workshop").fetchall() == [("After migration", "held")]
+    conn.close()
+    with open_engagement(FIXTURES / "schema-v5.ztmm", readonly=True) as v5:
+        [fixture] = workshops.list_workshops(v5)
+        assert (fixture.title, fixture.status, fixture.attendees) == (
+            "Fixture workshop",
+            "held",
+            (workshops.Attendee("Fixture Attendee", "CISO", "Fixture Client Ltd"),),
+        )
+        assert workshops.tags(v5, "1.1") == {} and workshops.tags(v5, "1.2") == {}
+        assert list(workshops.tags(v5, "1.3")) == [("initial", "rating")]

@@ -40,7 +40,7 @@ from ..core.wording import CISA, WORDINGS, apply_wording
 from ..store.document import WRITE_OPTION, EngagementDocument, Orphan
 from ..store.lock import current_user
 from ..store.migrations import create_baseline
-from ..store.schema import AuditRow, EngagementRow, FindingRow, FunctionRow, StageRatingRow
+from ..store.schema import AuditRow, EngagementRow, FindingRow, FunctionRow, StageRatingRow, WorkshopRow
 from .catalogs import Library, default_library
 
 #: Longest comment, note or reason accepted (characters). Longer text is refused,
@@ -150,6 +150,8 @@ class _Audit:
     by: str
     at: str = field(default_factory=now)
     rows: list[AuditRow] = field(default_factory=list)
+    #: The workshop running when the edit began (schema 5): every row is tagged with it.
+    workshop_id: int | None = None
 
     def record(self, entity: str, key: str, name: str, old: object, new: object) -> bool:
         if old == new:
@@ -163,6 +165,7 @@ class _Audit:
                 field=name,
                 old=None if old is None else str(old),
                 new=None if new is None else str(new),
+                workshop_id=self.workshop_id,
             )
         )
         return True
@@ -229,6 +232,7 @@ class Engagement:
         audit = _Audit(by=check_text(by or current_user(), "--by", MAX_NAME))
         try:
             with self.session(write=True) as session:
+                audit.workshop_id = session.exec(select(WorkshopRow.id).where(WorkshopRow.status == "running")).first()
                 yield session, audit
                 for row in audit.rows:
                     session.add(row)

@@ -3,7 +3,8 @@
 ``user_version`` is the schema version; ``application_id`` marks the file as
 ours. Version 1 is the baseline; version 2 adds evidence; version 3 adds
 questionnaire responses and the report logo; version 4 adds named baselines
-(frozen copies of the assessment to measure progress against). A later
+(frozen copies of the assessment to measure progress against); version 5 adds
+workshops and tags audit rows with the workshop they were made in. A later
 version adds ``MIGRATIONS[n]`` (from n to n+1) as frozen SQL, never by
 calling ``create_all`` on today's models, so an old file migrates to exactly
 what a new file would be. Every released
@@ -16,7 +17,7 @@ import sqlite3
 from collections.abc import Callable
 
 APPLICATION_ID = 0x5A544D4D  # "ZTMM"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 BASELINE_DDL = """
 CREATE TABLE engagement (
@@ -175,6 +176,37 @@ CREATE TABLE baseline_function (
 );
 """
 
+#: Schema 5: workshops. A workshop (date, title, pillars and functions covered as
+#: JSON arrays of ids, notes) is planned, running or held; at most one runs at a
+#: time (the partial unique index), and the file records which, so every edit
+#: made while it runs -- from the window or the CLI -- is tagged with it through
+#: the audit row's ``workshop_id``. The index on the audit's entity and key
+#: finds the latest change of a rating, comment or finding.
+WORKSHOPS_DDL = """
+CREATE TABLE workshop (
+    id INTEGER NOT NULL PRIMARY KEY,
+    date VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    pillars VARCHAR NOT NULL,
+    functions VARCHAR NOT NULL,
+    notes VARCHAR NOT NULL,
+    status VARCHAR NOT NULL CHECK (status IN ('planned', 'running', 'held')),
+    started_at VARCHAR,
+    ended_at VARCHAR
+);
+CREATE UNIQUE INDEX ux_workshop_running ON workshop (status) WHERE status = 'running';
+CREATE TABLE workshop_attendee (
+    workshop_id INTEGER NOT NULL REFERENCES workshop (id),
+    position INTEGER NOT NULL,
+    name VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    organisation VARCHAR NOT NULL,
+    PRIMARY KEY (workshop_id, position)
+);
+ALTER TABLE audit ADD COLUMN workshop_id INTEGER;
+CREATE INDEX ix_audit_entity_key ON audit (entity, key);
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -190,6 +222,7 @@ MIGRATIONS: dict[int, Migration] = {
     1: lambda conn: _run(conn, EVIDENCE_DDL),
     2: lambda conn: _run(conn, RESPONSES_DDL),
     3: lambda conn: _run(conn, BASELINES_DDL),
+    4: lambda conn: _run(conn, WORKSHOPS_DDL),
 }
 
 

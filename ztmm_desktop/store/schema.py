@@ -1,4 +1,4 @@
-"""SQLModel tables of an engagement file (schema version 4).
+"""SQLModel tables of an engagement file (schema version 5).
 
 Text columns hold plain text; lists are JSON arrays; timestamps are ISO 8601
 UTC; stages and ratings are their lowercase keys. The DDL that creates these
@@ -84,6 +84,7 @@ class AuditRow(SQLModel, table=True):
     field: str
     old: str | None = None
     new: str | None = None
+    workshop_id: int | None = None  # schema 5: the workshop running when the change was made
 
 
 class BlobRow(SQLModel, table=True):
@@ -185,3 +186,34 @@ class BaselineFunctionRow(SQLModel, table=True):
     override_reason: str = ""
     target: str | None = None
     ratings: str = "{}"
+
+
+class WorkshopRow(SQLModel, table=True):
+    """A workshop with the client (schema 5); ``pillars`` and ``functions`` are JSON arrays of ids.
+
+    ``status`` is planned, running or held; at most one row is running.
+    """
+
+    __tablename__ = "workshop"
+
+    id: int | None = Field(default=None, primary_key=True)
+    date: str
+    title: str
+    pillars: str = "[]"
+    functions: str = "[]"
+    notes: str = ""
+    status: str = "planned"
+    started_at: str | None = None
+    ended_at: str | None = None
+
+
+class WorkshopAttendeeRow(SQLModel, table=True):
+    """One attendee of a workshop (schema 5), in the order listed."""
+
+    __tablename__ = "workshop_attendee"
+
+    workshop_id: int = Field(primary_key=True, foreign_key="workshop.id")
+    position: int = Field(primary_key=True)
+    name: str
+    role: str = ""
+    organisation: str = ""

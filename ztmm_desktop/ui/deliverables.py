@@ -1,4 +1,5 @@
-"""File → Export workbook / questionnaire / report, Print report, Import responses; Tools → Export evidence pack.
+"""File → Export workbook / questionnaire / report, Print report, Import responses, Merge from colleague;
+Tools → Export evidence pack.
 
 Every export asks where to write, then runs the service off the UI thread
 through the window's task runner (progress after a moment, Cancel), and says
@@ -50,6 +51,7 @@ class Deliverables(QObject):
         self.draft_action = window._action("Export &draft report…", lambda: self.export_report(draft=True))
         self.print_action = window._action("&Print report…", self.print_report, "Ctrl+P")
         self.pack_action = window._action("Export evidence &pack…", self.export_evidence_pack)
+        self.merge_action = window._action("&Merge from colleague…", self.merge_from_colleague)
 
     @property
     def actions(self) -> list[QAction]:
@@ -61,6 +63,7 @@ class Deliverables(QObject):
             self.draft_action,
             self.print_action,
             self.pack_action,
+            self.merge_action,
         ]
 
     def add_to(self, menu: QMenu, before: QAction) -> None:
@@ -74,12 +77,14 @@ class Deliverables(QObject):
         menu.insertSeparator(before)
         menu.insertAction(before, self.questionnaire_action)
         menu.insertAction(before, self.import_action)
+        menu.insertAction(before, self.merge_action)
         menu.insertSeparator(before)
 
     def update(self, has_engagement: bool, read_only: bool) -> None:
         for action in self.actions:
             action.setEnabled(has_engagement)
         self.import_action.setEnabled(has_engagement and not read_only)
+        self.merge_action.setEnabled(has_engagement and not read_only)
 
     # -- the common path ----------------------------------------------------------
 
@@ -246,6 +251,13 @@ class Deliverables(QObject):
             show,
             cleanup=cleanup,
         )
+
+    # -- merging --------------------------------------------------------------------------------
+
+    def merge_from_colleague(self) -> None:
+        from .merge_dialog import merge_from
+
+        merge_from(self.window)
 
     # -- importing ----------------------------------------------------------------------
 

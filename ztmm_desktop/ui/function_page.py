@@ -54,6 +54,7 @@ from ..core.scoring import FunctionAssessment, FunctionResult, evaluate
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..services.engagement import CONFIDENCE, MAX_NAME, PRIORITY, STATUS, Engagement, Finding, FindingDraft
 from ..services.questionnaire import agreements
+from ..services.workshops import WorkshopTag, tags
 from .dialogs import confirm_remove
 from .finding_dialog import FindingDialog, severity_label
 from .requests import (
@@ -380,6 +381,11 @@ class StageBox(QFrame):
             self.comment_edit.setObjectName("stageComment")
             self.comment_edit.setAccessibleName(f"{stage.label} comment")
             layout.addWidget(self.comment_edit)
+            self.workshop_label = _plain_label(wrap=False)  # in which workshop the rating/comment was made
+            self.workshop_label.setObjectName("workshopTag")
+            _type(self.workshop_label, 0.85, dim=True)
+            self.workshop_label.hide()
+            layout.addWidget(self.workshop_label)
             self.responses = StageResponses(stage)
             layout.addWidget(self.responses)
 
@@ -418,6 +424,7 @@ class FunctionPage(QWidget):
         self._assessment: FunctionAssessment | None = None
         self._result: FunctionResult | None = None
         self._findings: list[Finding] = []
+        self._tags: dict[tuple[str, str], WorkshopTag] = {}
         self._read_only = False
         self._highlighted: Stage | None = None
         self._override_editing = False
@@ -683,8 +690,8 @@ class FunctionPage(QWidget):
 
         self.findings_list = QTreeWidget()
         self.findings_list.setObjectName("findingsList")
-        self.findings_list.setColumnCount(3)
-        self.findings_list.setHeaderLabels(["Finding", "Severity", "Stage"])
+        self.findings_list.setColumnCount(4)
+        self.findings_list.setHeaderLabels(["Finding", "Severity", "Stage", "Workshop"])
         self.findings_list.setRootIsDecorated(False)
         self.findings_list.setUniformRowHeights(True)
         self.findings_list.setAlternatingRowColors(True)
@@ -696,6 +703,7 @@ class FunctionPage(QWidget):
         header.setSectionResizeMode(0, header.ResizeMode.Stretch)
         header.setSectionResizeMode(1, header.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, header.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, header.ResizeMode.ResizeToContents)
         self.findings_list.itemSelectionChanged.connect(self._update_finding_buttons)
         self.findings_list.itemDoubleClicked.connect(lambda _item, _column: self._edit_finding())
         self.no_findings_label = _plain_label("No findings for this function yet.")
@@ -818,6 +826,7 @@ class FunctionPage(QWidget):
         result = evaluate(assessment)
         findings = engagement.findings(function.id)
         self._assessment, self._result, self._findings = assessment, result, findings
+        self._tags = tags(engagement, function.id)
 
         blocked: list[QObject] = [self.target_combo, self.override_stage_combo, self.owner_edit]
         blocked.extend(self.field_combos.values())
@@ -925,7 +934,20 @@ class FunctionPage(QWidget):
                 box.show_rating(stage_rating.rating)
                 assert box.comment_edit is not None
                 box.comment_edit.load(stage_rating.comment, keep_typing=keep_typing)
+                self._fill_workshop_tag(box)
                 box.responses.show_agreement(answers[stage], read_only=self._read_only)
+
+    def _fill_workshop_tag(self, box: StageBox) -> None:
+        """'Workshop: <title> (<date>)' under a stage's comment when its rating or comment was made in one."""
+        rating = self._tags.get((box.stage.key, "rating"))
+        comment = self._tags.get((box.stage.key, "comment"))
+        either = rating or comment
+        if rating is not None and comment is not None and rating != comment:
+            text = f"Rating in workshop: {rating.label} · comment in workshop: {comment.label}"
+        else:
+            text = f"Workshop: {either.label}" if either is not None else ""
+        box.workshop_label.setText(text)
+        box.workshop_label.setVisible(bool(text))
 
     def _fill_findings(self, findings: list[Finding]) -> None:
         selected = self._selected_finding()
@@ -935,7 +957,9 @@ class FunctionPage(QWidget):
             listing.clear()
             for finding in findings:
                 stage = finding.stage.label if finding.stage is not None else NOT_SET
-                item = QTreeWidgetItem([finding.title, severity_label(finding.severity), stage])
+                tag = self._tags.get(("finding", finding.id))
+                workshop = f"{tag.title} ({tag.date})" if tag is not None else ""
+                item = QTreeWidgetItem([finding.title, severity_label(finding.severity), stage, workshop])
                 item.setData(0, Qt.ItemDataRole.UserRole, finding.id)
                 if finding.observation:
                     item.setToolTip(0, f'<p style="white-space: pre-wrap">{escape(finding.observation)}</p>')

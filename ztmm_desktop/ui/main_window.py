@@ -75,6 +75,7 @@ from .tree_model import (
     EngagementTreeModel,
     TreeFilterProxy,
 )
+from .workshops import WorkshopsDialog, running_text
 
 FILE_FILTER = "ZTMM engagements (*.ztmm);;All files (*)"
 DOCUMENT_SUFFIX = ".ztmm"
@@ -283,6 +284,11 @@ class MainWindow(QMainWindow):
         self.marking = QLabel()
         self.marking.setObjectName("marking")
         self.statusBar().addPermanentWidget(self.marking)
+        self.workshop_indicator = QLabel()
+        self.workshop_indicator.setObjectName("workshopIndicator")
+        self.workshop_indicator.setStyleSheet("font-weight: 600; color: #b3261e")
+        self.workshop_indicator.hide()
+        self.statusBar().addPermanentWidget(self.workshop_indicator)
         self._build_menus()
         self._refresh_recent()
         self._update_title()
@@ -346,6 +352,8 @@ class MainWindow(QMainWindow):
         self.pack_action = self.deliverables.pack_action
         self.freeze_action = self._action("&Freeze baseline…", self.freeze_baseline)
         tools_menu.addAction(self.freeze_action)
+        self.workshops_action = self._action("&Workshops…", self.manage_workshops)
+        tools_menu.addAction(self.workshops_action)
         tools_menu.addSeparator()
         tools_menu.addAction(self.verify_action)
         tools_menu.addAction(self.pack_action)
@@ -381,6 +389,7 @@ class MainWindow(QMainWindow):
             self.dashboard_action,
             self.progress_action,
             self.freeze_action,
+            self.workshops_action,
             self.verify_action,
             self.find_action,
         ):
@@ -471,6 +480,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self._update_title()
         self._show_rollup()
+        self._show_workshop()
         self.engagementChanged.emit()
 
     # -- edits -------------------------------------------------------------------
@@ -899,6 +909,27 @@ class MainWindow(QMainWindow):
         if self.workbench is not None:
             self.workbench.select_function(function_id)
             self.workbench.tabs.setCurrentWidget(self.workbench.page)
+
+    def manage_workshops(self) -> None:
+        """Tools → Workshops…; changes to workshops are not undoable, so they mark the document modified."""
+        if self.engagement is None:
+            return
+        dialog = WorkshopsDialog(self.engagement, self)
+        dialog.changed.connect(self._workshops_changed)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def _workshops_changed(self) -> None:
+        self.undo_stack.resetClean()  # unsaved work that is not on the undo stack
+        self._update_title()
+        self._show_workshop()
+        if self.workbench is not None:
+            self.workbench.page.refresh()  # a renamed workshop renames its tags
+
+    def _show_workshop(self) -> None:
+        text = running_text(self.engagement)
+        self.workshop_indicator.setText(text)
+        self.workshop_indicator.setVisible(bool(text))
 
     def freeze_baseline(self) -> None:
         if self.workbench is not None:

@@ -1,0 +1,59 @@
+"""File → Merge from colleague…: conflicts side by side, a choice each, one undo step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from tests.test_merge import copies  # noqa: F401  (the issue's two copies, edited apart)
+from tests.ui.conftest import DialogAnswerer, no_file_dialog
+from ztmm_desktop.core.stages import Rating, Stage
+from ztmm_desktop.ui.main_window import MainWindow
+from ztmm_desktop.ui.merge_dialog import MergeDialog
+
+
+def test_a_conflict_is_resolved_in_the_dialog_and_the_merge_undone_and_redone(
+    window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer, copies: tuple[Path, Path, dict[str, str]],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    mine, theirs, ids = copies
+    assert window.open_path(mine)
+    engagement = window.engagement
+    assert engagement is not None
+    shown: list[tuple[str, str, str]] = []
+
+    def take_theirs(dialog: QWidget) -> None:
+        assert isinstance(dialog, MergeDialog)
+        row = dialog.conflicts.topLevelItem(0)
+        shown.append((row.text(0), row.text(1), row.text(2)))
+        assert dialog.applied.topLevelItemCount() == 5
+        (choice,) = dialog.choices.values()
+        choice.setCurrentIndex(choice.findData("theirs"))
+        dialog.buttons.accepted.emit()
+
+    no_file_dialog(monkeypatch, theirs)
+    dialogs.then(take_theirs)
+    window.deliverables.merge_action.trigger()
+    qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=20_000)
+    assert shown == [("1.1 Initial rating", "Met", "Not met")]
+    assert engagement.assessment("1.1").rating(Stage.INITIAL).rating is Rating.NOT_MET  # theirs, as chosen
+    assert engagement.assessment("3.1").notes == "Flat network in the plant"
+    assert window.undo_stack.undoText() == f"Merge from {theirs.name}"
+
+    window.undo_stack.undo()
+    assert engagement.assessment("1.1").rating(Stage.INITIAL).rating is Rating.MET
+    assert engagement.assessment("3.1").notes == ""
+    assert ids["their_finding"] not in {f.id for f in engagement.findings()}
+
+    window.undo_stack.redo()
+    assert engagement.assessment("1.1").rating(Stage.INITIAL).rating is Rating.NOT_MET
+    assert ids["their_finding"] in {f.id for f in engagement.findings()}
+
+    # Merging the same copy again finds nothing new.
+    dialogs.then(lambda box: box.close())
+    window.deliverables.merge_action.trigger()
+    qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=20_000)
+    assert "holds nothing this copy lacks" in dialogs.seen[-1]

@@ -1,0 +1,710 @@
+"""Merge from a colleague: bring another consultant's copy of the same engagement into this one.
+
+How changes are told apart is in ``core/merge.py``: the two audit trails
+share a prefix up to where the copies diverged; for each record and field the
+other copy changed since then, a change this copy did not make is applied
+(one-sided), the same final value is nothing to do, and a different one is a
+conflict (kept as mine unless the caller resolves it as theirs). Values come
+from the tables of the two files, never from the audit text.
+
+* :func:`plan_merge` opens the other file read-only (the usual checks refuse a
+  newer schema, a damaged or foreign file), refuses the engagement itself and
+  a copy of another engagement (unless ``force``), and returns a
+  :class:`MergePlan`. It changes nothing (``ztmm merge --dry-run``).
+* :func:`apply_merge` applies the plan in one transaction, with the audit rows
+  of ordinary edits plus a ``merge`` marker (how far the other trail was
+  merged, and the resolutions), so the same copy merged again is a no-op. It
+  refuses a plan made before this copy or the other file changed.
+* :func:`undo_merge` puts back every record the merge changed, in one
+  transaction, and marks the merge undone (a later merge proposes it again).
+
+What merges: engagement properties and logo; each function's target,
+override, notes, confidence, priority, owner, status; each stage's rating and
+comment; findings by id (added, edited field by field, removed); evidence by id
+with its links, its bytes copied only when their SHA-256 is not stored yet
+(one blob), and a record skipped as a duplicate when this copy already has the
+same bytes with the same links; questionnaire responses and baselines as whole
+records (a response per function, stage and respondent; a baseline by name).
+Evidence links to a finding that is not in this copy are kept as they are.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from ..core import merge as core
+from ..core.errors import BadInput, OtherEngagement
+from ..core.merge import WHOLE, AuditRecord, Decision, Ref, Resolution, Value
+from ..core.stages import Rating, Stage
+from ..store import blobs
+from .engagement import MAX_NAME, MAX_TEXT, PROPERTY_COLUMNS, Changes, Engagement, _Audit, check_text, open_engagement
+
+_FUNCTION_DEFAULT: dict[str, Any] = {
+    "target": None,
+    "override": None,
+    "notes": "",
+    "confidence": "",
+    "priority": "",
+    "owner": "",
+    "status": "",
+}
+_FINDING_COLUMNS = (
+    "function_id", "stage", "title", "observation", "risk", "recommendation", "severity", "created_at", "created_by",
+)  # fmt: skip
+_EVIDENCE_COLUMNS = (
+    "sha256", "title", "description", "original_name", "media_type", "size", "kind", "captured_at", "captured_by",
+    "created_at",
+)  # fmt: skip
+_RESPONSE_COLUMNS = ("role", "answer", "comment", "source_name", "source_sha256")
+_BASELINE_COLUMNS = ("created_at", "created_by", "catalog_version", "scope", "rollups")
+_BASELINE_FUNCTION_COLUMNS = ("function_id", "current", "derived", "overridden", "override_reason", "target", "ratings")
+
+
+# -- reading a copy ------------------------------------------------------------------------
+
+
+def _raw(session: Session) -> sqlite3.Connection:
+    raw = session.connection().connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
+
+
+@contextmanager
+def _reading(engagement: Engagement) -> Iterator[sqlite3.Connection]:
+    with engagement.session() as session:
+        yield _raw(session)
+
+
+def _trail(conn: sqlite3.Connection) -> core.Trail:
+    rows = conn.execute("SELECT id, at, by, entity, key, field, old, new FROM audit ORDER BY id").fetchall()
+    return core.read_trail(AuditRecord(*row) for row in rows)
+
+
+def _read(conn: sqlite3.Connection, ref: Ref) -> Value:
+    """One record's merged fields as this file holds them (None: not in the file)."""
+    kind, key = ref
+    if kind == "engagement":
+        columns = ", ".join(PROPERTY_COLUMNS)
+        row = conn.execute(f"SELECT {columns} FROM engagement").fetchone()
+        out = dict(zip(PROPERTY_COLUMNS, row, strict=True))
+        logo = conn.execute("SELECT name, media_type, data FROM engagement_logo WHERE id = 1").fetchone()
+        out["logo"] = (logo[0], logo[1], bytes(logo[2])) if logo else None
+        return out
+    if kind == "function":
+        row = conn.execute(
+            "SELECT target, override_stage, override_reason, notes, confidence, priority, owner, status"
+            " FROM function_assessment WHERE function_id = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return dict(_FUNCTION_DEFAULT)
+        return {
+            "target": row[0],
+            "override": (row[1], row[2]) if row[1] else None,
+            "notes": row[3],
+            "confidence": row[4],
+            "priority": row[5],
+            "owner": row[6],
+            "status": row[7],
+        }
+    if kind == "stage":
+        function_id, _, stage = key.partition("/")
+        row = conn.execute(
+            "SELECT rating, comment FROM stage_rating WHERE function_id = ? AND stage = ?", (function_id, stage)
+        ).fetchone()
+        return {"rating": row[0], "comment": row[1]} if row else {"rating": Rating.NOT_ASSESSED.value, "comment": ""}
+    if kind == "finding":
+        row = conn.execute(f"SELECT {', '.join(_FINDING_COLUMNS)} FROM finding WHERE id = ?", (key,)).fetchone()
+        return dict(zip(_FINDING_COLUMNS, row, strict=True)) if row else None
+    if kind == "evidence":
+        row = conn.execute(f"SELECT {', '.join(_EVIDENCE_COLUMNS)} FROM evidence WHERE id = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        links = conn.execute(
+            "SELECT function_id, stage, finding_id FROM evidence_link WHERE evidence_id = ? ORDER BY id", (key,)
+        ).fetchall()
+        return {**dict(zip(_EVIDENCE_COLUMNS, row, strict=True)), "links": tuple(tuple(link) for link in links)}
+    if kind == "response":
+        parts = key.split("/", 2)
+        if len(parts) != 3:
+            return None
+        row = conn.execute(
+            f"SELECT {', '.join(_RESPONSE_COLUMNS)} FROM response WHERE function_id = ? AND stage = ? AND respondent = ?",
+            tuple(parts),
+        ).fetchone()
+        return dict(zip(_RESPONSE_COLUMNS, row, strict=True)) if row else None
+    if kind == "baseline":
+        row = conn.execute(f"SELECT id, {', '.join(_BASELINE_COLUMNS)} FROM baseline WHERE name = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        functions = conn.execute(
+            f"SELECT {', '.join(_BASELINE_FUNCTION_COLUMNS)} FROM baseline_function WHERE baseline_id = ?"
+            " ORDER BY function_id",
+            (row[0],),
+        ).fetchall()
+        return {**dict(zip(_BASELINE_COLUMNS, row[1:], strict=True)), "functions": tuple(map(tuple, functions))}
+    raise AssertionError(kind)
+
+
+# -- the plan ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeItem:
+    """One record or field the other copy changed: applied (one-sided) or a conflict."""
+
+    key: str  # "kind:key:field", e.g. "stage:identity.authentication/initial:rating"
+    label: str  # "1.1 Initial rating"
+    mine_text: str
+    theirs_text: str
+    ref: Ref
+    field: str
+    mine: Value  # the whole record on each side
+    theirs: Value
+
+    def describe(self) -> str:
+        return f"{self.label}: {self.mine_text} → {self.theirs_text}"
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    other_path: Path
+    other_name: str
+    other_engagement_id: str
+    same_engagement: bool
+    this_last_id: int  # this copy's trail when planned (the plan is refused after any edit)
+    other_last_id: int
+    other_digest: str
+    diverged_after: int  # the last audit row both copies share
+    one_sided: tuple[MergeItem, ...]
+    conflicts: tuple[MergeItem, ...]
+    duplicates: tuple[str, ...]  # evidence of theirs already here (same bytes, same links)
+
+    @property
+    def evidence_to_copy(self) -> tuple[MergeItem, ...]:
+        return tuple(i for i in self.one_sided if i.ref[0] == "evidence" and i.mine is None)
+
+    @property
+    def findings_to_add(self) -> tuple[MergeItem, ...]:
+        return tuple(i for i in self.one_sided if i.ref[0] == "finding" and i.mine is None)
+
+    def __bool__(self) -> bool:
+        return bool(self.one_sided or self.conflicts)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.absolute() == b.absolute()
+
+
+def plan_merge(engagement: Engagement, other_path: Path, *, force: bool = False) -> MergePlan:
+    """Compare the other copy with this one; changes nothing in either file."""
+    other_path = Path(other_path)
+    if _same_file(engagement.path, other_path):
+        raise BadInput(f"{other_path.name} is the engagement itself; merge another consultant's copy")
+    meta = engagement.meta()
+    with open_engagement(other_path, readonly=True, library=engagement.library) as other:
+        other_meta = other.meta()
+        same = other_meta.id == meta.id
+        if not same and not force:
+            raise OtherEngagement(
+                f"{other_path.name} is another engagement ({other_meta.client!r}, id {other_meta.id[:8]}), "
+                "not a copy of this one; refused (merge with --force if that is intended)"
+            )
+        with _reading(engagement) as mine_conn, _reading(other) as their_conn:
+            return _plan(engagement, other_path, other_meta.id, same, mine_conn, their_conn)
+
+
+def _plan(
+    engagement: Engagement,
+    other_path: Path,
+    other_id: str,
+    same: bool,
+    mine_conn: sqlite3.Connection,
+    their_conn: sqlite3.Connection,
+) -> MergePlan:
+    mine_trail, their_trail = _trail(mine_conn), _trail(their_conn)
+    common = core.common_prefix(mine_trail.rows, their_trail.rows)
+    floor = max(common, core.merged_upto(mine_trail, their_trail))
+    mine_changed = core.changed_since(mine_trail, common)
+    theirs_changed = core.changed_since(their_trail, floor)
+    one_sided: list[MergeItem] = []
+    conflicts: list[MergeItem] = []
+    duplicates: list[str] = []
+    for ref in sorted(theirs_changed):
+        mine, theirs = _read(mine_conn, ref), _read(their_conn, ref)
+        for decision in core.decide(ref, mine_changed.get(ref, set()), theirs_changed[ref], mine, theirs):
+            item = _item(engagement, decision, mine, theirs)
+            if decision.conflict:
+                conflicts.append(item)
+            elif ref[0] == "evidence" and mine is None and theirs is not None and _duplicate(mine_conn, theirs):
+                duplicates.append(f"evidence {theirs['title']!r} is already here (same bytes, same links)")
+            else:
+                one_sided.append(item)
+    return MergePlan(
+        other_path=other_path,
+        other_name=other_path.name,
+        other_engagement_id=other_id,
+        same_engagement=same,
+        this_last_id=mine_trail.last_id,
+        other_last_id=their_trail.last_id,
+        other_digest=core.digest(their_trail.rows),
+        diverged_after=common,
+        one_sided=tuple(one_sided),
+        conflicts=tuple(conflicts),
+        duplicates=tuple(duplicates),
+    )
+
+
+def _duplicate(conn: sqlite3.Connection, theirs: Mapping[str, Any]) -> bool:
+    for (evidence_id,) in conn.execute("SELECT id FROM evidence WHERE sha256 = ?", (theirs["sha256"],)).fetchall():
+        mine = _read(conn, ("evidence", evidence_id))
+        if mine is not None and sorted(mine["links"]) == sorted(theirs["links"]):
+            return True
+    return False
+
+
+# -- describing --------------------------------------------------------------------------------
+
+
+def _short(text: str, limit: int = 60) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _function_label(engagement: Engagement, function_id: str) -> str:
+    try:
+        return engagement.catalog.function(function_id).code
+    except BadInput:
+        return function_id
+
+
+def _stage_label(key: object) -> str:
+    try:
+        return Stage.parse(str(key)).label
+    except BadInput:
+        return str(key)
+
+
+def _label(engagement: Engagement, decision: Decision, mine: Value, theirs: Value) -> str:
+    (kind, key), name = decision.ref, decision.field
+    some = theirs if theirs is not None else mine
+    if kind == "engagement":
+        return f"engagement {name}"
+    if kind == "function":
+        return f"{_function_label(engagement, key)} {name}"
+    if kind == "stage":
+        function_id, _, stage = key.partition("/")
+        return f"{_function_label(engagement, function_id)} {_stage_label(stage)} {name}"
+    if kind == "finding":
+        title = some["title"] if some else key[:8]
+        where = _function_label(engagement, some["function_id"]) if some else ""
+        return f"finding {_short(title, 40)!r} ({where})" + ("" if name == WHOLE else f" {name}")
+    if kind == "evidence":
+        title = some["title"] if some else key[:8]
+        return f"evidence {_short(title, 40)!r}" + ("" if name == WHOLE else f" {name}")
+    if kind == "response":
+        function_id, stage, respondent = [*key.split("/", 2), "", ""][:3]
+        return f"{_function_label(engagement, function_id)} {_stage_label(stage)} answer of {respondent}"
+    return f"baseline {key!r}"
+
+
+def _text(kind: str, name: str, value: Value) -> str:
+    if value is None:
+        return "(not here)"
+    if name == WHOLE:
+        if kind in ("finding", "evidence"):
+            return _short(str(value["title"]), 40)
+        if kind == "response":
+            return _short(f"{value['answer'] or '(no answer)'} {value['comment']}".strip(), 40)
+        return f"frozen {value['created_at']}"
+    raw = value[name]
+    if raw is None or raw == "":
+        return "(none)"
+    if name == "rating":
+        try:
+            return Rating(raw).label
+        except ValueError:
+            return str(raw)
+    if name in ("target", "stage"):
+        return _stage_label(raw)
+    if name == "override":
+        return f"{_stage_label(raw[0])} ({_short(str(raw[1]), 30)})"
+    if name == "logo":
+        return str(raw[0])
+    if name == "links":
+        return "; ".join("/".join(p for p in link[:2] if p) or f"finding {link[2]}" for link in raw) or "(none)"
+    return _short(str(raw))
+
+
+def _item(engagement: Engagement, decision: Decision, mine: Value, theirs: Value) -> MergeItem:
+    kind = decision.ref[0]
+    return MergeItem(
+        key=decision.key,
+        label=_label(engagement, decision, mine, theirs),
+        mine_text=_text(kind, decision.field, mine),
+        theirs_text=_text(kind, decision.field, theirs),
+        ref=decision.ref,
+        field=decision.field,
+        mine=mine,
+        theirs=theirs,
+    )
+
+
+# -- applying ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeResult(Changes):
+    """What a merge changed (``Changes``), what it applied, and what :func:`undo_merge` needs."""
+
+    applied: tuple[MergeItem, ...] = ()
+    kept: tuple[MergeItem, ...] = ()  # conflicts left as mine
+    taken: tuple[MergeItem, ...] = ()  # conflicts resolved as theirs
+    previous: tuple[tuple[Ref, Value], ...] = field(default_factory=tuple)  # each record before the merge
+    written: tuple[tuple[Ref, Value], ...] = field(default_factory=tuple)  # each record after it
+    marker_id: int | None = None
+
+
+def apply_merge(
+    engagement: Engagement,
+    plan: MergePlan,
+    resolutions: Mapping[str, Resolution] | None = None,
+    *,
+    by: str | None = None,
+) -> MergeResult:
+    """Apply the one-sided changes and the conflicts resolved as ``"theirs"`` in one transaction."""
+    resolutions = dict(resolutions or {})
+    known = {c.key for c in plan.conflicts}
+    for key, choice in resolutions.items():
+        if key not in known:
+            raise BadInput(f"no conflict {key!r} in this merge ({len(known)} conflicts)")
+        if choice not in ("mine", "theirs"):
+            raise BadInput(f"resolve conflict {key!r} as 'mine' or 'theirs', not {choice!r}")
+    if not plan:
+        return MergeResult()
+    taken = tuple(c for c in plan.conflicts if resolutions.get(c.key) == "theirs")
+    kept = tuple(c for c in plan.conflicts if resolutions.get(c.key) != "theirs")
+    targets: dict[Ref, Value] = {}
+    for item in (*plan.one_sided, *taken):
+        current = targets.get(item.ref, item.mine)
+        targets[item.ref] = core.merged_value(current, item.theirs, item.field)
+    for ref, value in targets.items():
+        _check_value(ref, value)
+    with _other_bytes(plan, needed=any(r[0] == "evidence" for r in targets)) as their_conn:
+        with engagement.edit(by) as (session, audit):
+            conn = _raw(session)
+            last = conn.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0]
+            if last != plan.this_last_id:
+                raise BadInput(f"{engagement.path.name} changed since the merge was planned; plan it again")
+            marker = len(audit.rows)
+            audit.record(core.MERGE_ENTITY, plan.other_engagement_id, core.MERGED_FIELD, None, "{}")
+            previous: list[tuple[Ref, Value]] = []
+            for ref, value in targets.items():
+                old = _read(conn, ref)
+                previous.append((ref, old))
+                _write(engagement, conn, audit, ref, old, value, their_conn)
+            for item in plan.conflicts:
+                outcome = "took" if item in taken else "kept"
+                audit.record(core.MERGE_ENTITY, item.key, outcome, item.mine_text, item.theirs_text)
+            audit.rows[marker].new = json.dumps(
+                {
+                    "from": plan.other_name,
+                    "upto": plan.other_last_id,
+                    "digest": plan.other_digest,
+                    "rows": len(audit.rows) - marker - 1,
+                }
+            )
+            marker_row = audit.rows[marker]
+        marker_id = marker_row.id
+    changes = _changes(targets.items(), previous)
+    return MergeResult(
+        functions=changes.functions,
+        findings=changes.findings,
+        metadata=changes.metadata,
+        applied=plan.one_sided,
+        kept=kept,
+        taken=taken,
+        previous=tuple(previous),
+        written=tuple(targets.items()),
+        marker_id=marker_id,
+    )
+
+
+@contextmanager
+def _other_bytes(plan: MergePlan, *, needed: bool) -> Iterator[sqlite3.Connection | None]:
+    """The other file again (for evidence bytes), refused if it changed since the plan."""
+    if not needed:
+        yield None
+        return
+    with open_engagement(plan.other_path, readonly=True) as other, _reading(other) as conn:
+        if core.digest(_trail(conn).rows) != plan.other_digest:
+            raise BadInput(f"{plan.other_name} changed since the merge was planned; plan it again")
+        yield conn
+
+
+def undo_merge(engagement: Engagement, result: MergeResult, *, by: str | None = None) -> Changes:
+    """Put every record the merge changed back as it was; refused if one changed since."""
+    if result.marker_id is None:
+        return Changes()
+    with engagement.edit(by) as (session, audit):
+        conn = _raw(session)
+        for ref, value in result.written:
+            if _read(conn, ref) != value:
+                raise BadInput("the merged records changed since the merge; it cannot be undone as one step")
+        marker = len(audit.rows)
+        audit.record(core.MERGE_ENTITY, str(result.marker_id), core.UNDONE_FIELD, None, "{}")
+        for ref, value in result.previous:
+            _write(engagement, conn, audit, ref, _read(conn, ref), value, None)
+        audit.rows[marker].new = json.dumps({"marker": result.marker_id, "rows": len(audit.rows) - marker - 1})
+    return _changes(result.written, result.previous)
+
+
+def _changes(after: Any, before: Any) -> Changes:
+    functions: set[str] = set()
+    findings: set[str] = set()
+    metadata = False
+    for (kind, key), value in (*after, *before):
+        if kind == "function":
+            functions.add(key)
+        elif kind in ("stage", "response"):
+            functions.add(key.partition("/")[0])
+        elif kind == "finding":
+            findings.add(key)
+            if value is not None:
+                functions.add(value["function_id"])
+        elif kind == "evidence":
+            if value is not None:
+                functions.update(link[0] for link in value["links"] if link[0])
+        else:
+            metadata = True
+    return Changes(functions=frozenset(functions), findings=frozenset(findings), metadata=metadata)
+
+
+def _check_value(ref: Ref, value: Value) -> None:
+    """The other copy is input from outside: text within limits, ratings and stages known."""
+    if value is None:
+        return
+    for name, item in value.items():
+        if isinstance(item, str):
+            check_text(item, f"{ref[0]} {name} in the other copy", MAX_NAME if name == "title" else MAX_TEXT)
+    if ref[0] == "stage":
+        try:
+            Rating(value["rating"])
+        except ValueError:
+            raise BadInput(f"the other copy holds an unknown rating {value['rating']!r}") from None
+    if ref[0] == "function" and value["target"] is not None:
+        Stage.parse(value["target"])
+    if ref[0] == "function" and value["override"] is not None:
+        Stage.parse(value["override"][0])
+
+
+class _ChunkStream(io.RawIOBase):
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._rest:
+            self._rest = next(self._chunks, b"")
+        if size < 0 or size >= len(self._rest):
+            out, self._rest = self._rest, b""
+        else:
+            out, self._rest = self._rest[:size], self._rest[size:]
+        return out
+
+
+def _write(
+    engagement: Engagement,
+    conn: sqlite3.Connection,
+    audit: _Audit,
+    ref: Ref,
+    old: Value,
+    new: Value,
+    their_conn: sqlite3.Connection | None,
+) -> None:
+    """Make ``ref`` hold ``new``, with the audit rows an ordinary edit would write."""
+    kind, key = ref
+    if old == new:
+        return
+    if kind == "engagement":
+        assert old is not None and new is not None
+        engagement_id = engagement.meta().id
+        for name in PROPERTY_COLUMNS:
+            if audit.record("engagement", engagement_id, name, old[name], new[name]):
+                conn.execute(f"UPDATE engagement SET {name} = ?", (new[name],))
+        old_logo, new_logo = old["logo"], new["logo"]
+        if old_logo != new_logo:
+            audit.record("engagement", engagement_id, "logo", old_logo and old_logo[0], new_logo and new_logo[0])
+            conn.execute("DELETE FROM engagement_logo")
+            if new_logo is not None:
+                conn.execute("INSERT INTO engagement_logo (id, name, media_type, data) VALUES (1, ?, ?, ?)", new_logo)
+        return
+    if kind in ("function", "stage"):
+        function_id, _, stage = key.partition("/")
+        conn.execute(
+            "INSERT OR IGNORE INTO function_assessment (function_id, override_reason, confidence, priority, owner,"
+            " status, notes, updated_at, updated_by) VALUES (?, '', '', '', '', '', '', ?, ?)",
+            (function_id, audit.at, audit.by),
+        )
+        assert old is not None and new is not None
+        if kind == "stage":
+            conn.execute(
+                "INSERT OR IGNORE INTO stage_rating (function_id, stage, rating, comment, updated_at, updated_by)"
+                " VALUES (?, ?, ?, '', ?, ?)",
+                (function_id, stage, Rating.NOT_ASSESSED.value, audit.at, audit.by),
+            )
+            for name in ("rating", "comment"):
+                if audit.record("stage", key, name, old[name], new[name]):
+                    conn.execute(
+                        f"UPDATE stage_rating SET {name} = ?, updated_at = ?, updated_by = ?"
+                        " WHERE function_id = ? AND stage = ?",
+                        (new[name], audit.at, audit.by, function_id, stage),
+                    )
+            return
+        for name in _FUNCTION_DEFAULT:
+            if old[name] == new[name]:
+                continue
+            if name == "override":
+                stage_old, reason_old = old[name] or (None, "")
+                stage_new, reason_new = new[name] or (None, "")
+                audit.record("function", key, "override", stage_old, stage_new)
+                audit.record("function", key, "override_reason", reason_old, reason_new)
+                conn.execute(
+                    "UPDATE function_assessment SET override_stage = ?, override_reason = ? WHERE function_id = ?",
+                    (stage_new, reason_new, key),
+                )
+            else:
+                audit.record("function", key, name, old[name], new[name])
+                conn.execute(f"UPDATE function_assessment SET {name} = ? WHERE function_id = ?", (new[name], key))
+        conn.execute(
+            "UPDATE function_assessment SET updated_at = ?, updated_by = ? WHERE function_id = ?",
+            (audit.at, audit.by, key),
+        )
+        return
+    if kind == "finding":
+        if new is None:
+            assert old is not None
+            conn.execute("DELETE FROM finding WHERE id = ?", (key,))
+            audit.record("finding", key, "removed", old["title"], None)
+        elif old is None:
+            columns = ("id", *_FINDING_COLUMNS, "updated_at")
+            conn.execute(
+                f"INSERT INTO finding ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                (key, *(new[c] for c in _FINDING_COLUMNS), audit.at),
+            )
+            audit.record("finding", key, "created", None, new["title"])
+        else:
+            for name in _FINDING_COLUMNS:
+                if audit.record("finding", key, name, old[name], new[name]):
+                    conn.execute(
+                        f"UPDATE finding SET {name} = ?, updated_at = ? WHERE id = ?", (new[name], audit.at, key)
+                    )
+        return
+    if kind == "evidence":
+        _write_evidence(conn, audit, key, old, new, their_conn)
+        return
+    if kind == "response":
+        function_id, stage, respondent = key.split("/", 2)
+        if old is not None:
+            conn.execute(
+                "DELETE FROM response WHERE function_id = ? AND stage = ? AND respondent = ?",
+                (function_id, stage, respondent),
+            )
+        if new is None:
+            assert old is not None
+            audit.record("response", key, "removed", old["answer"], None)
+            return
+        conn.execute(
+            "INSERT INTO response (function_id, stage, respondent, role, answer, comment, source_name, source_sha256,"
+            " imported_at, imported_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (function_id, stage, respondent, *(new[c] for c in _RESPONSE_COLUMNS), audit.at, audit.by),
+        )
+        audit.record("response", key, "answer", old["answer"] if old else None, new["answer"])
+        audit.record("response", key, "comment", old["comment"] if old else None, new["comment"])
+        return
+    if kind == "baseline":
+        row = conn.execute("SELECT id FROM baseline WHERE name = ?", (key,)).fetchone()
+        if row is not None:
+            assert old is not None
+            conn.execute("DELETE FROM baseline_function WHERE baseline_id = ?", (row[0],))
+            conn.execute("DELETE FROM baseline WHERE id = ?", (row[0],))
+            audit.record("baseline", key, "deleted", old["created_at"], None)
+        if new is not None:
+            names = ("name", *_BASELINE_COLUMNS)
+            cursor = conn.execute(
+                f"INSERT INTO baseline ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+                (key, *(new[c] for c in _BASELINE_COLUMNS)),
+            )
+            marks = ", ".join("?" for _ in range(len(_BASELINE_FUNCTION_COLUMNS) + 1))
+            for function_row in new["functions"]:
+                conn.execute(
+                    f"INSERT INTO baseline_function (baseline_id, {', '.join(_BASELINE_FUNCTION_COLUMNS)})"
+                    f" VALUES ({marks})",
+                    (cursor.lastrowid, *function_row),
+                )
+            audit.record("baseline", key, "frozen", None, f"{len(new['functions'])} functions (merged)")
+        return
+    raise AssertionError(kind)
+
+
+def _describe_links(links: tuple[tuple[str | None, ...], ...]) -> str:
+    return "; ".join(
+        f"finding {link[2]}" if link[2] else (f"{link[0]}/{link[1]}" if link[1] else str(link[0])) for link in links
+    )
+
+
+def _write_evidence(
+    conn: sqlite3.Connection,
+    audit: _Audit,
+    key: str,
+    old: Value,
+    new: Value,
+    their_conn: sqlite3.Connection | None,
+) -> None:
+    if new is None:
+        assert old is not None
+        conn.execute("DELETE FROM evidence_link WHERE evidence_id = ?", (key,))
+        conn.execute("DELETE FROM evidence WHERE id = ?", (key,))
+        audit.record("evidence", key, "removed", old["title"], None)
+        return
+    sha = new["sha256"]
+    if old is None:
+        if conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (sha,)).fetchone() is None:
+            if their_conn is None:
+                raise BadInput(f"the bytes of evidence {new['title']!r} are not in this file")
+            stored = blobs.ingest(conn, _ChunkStream(blobs.chunks(their_conn, sha)), audit.at)  # type: ignore[arg-type]
+            if stored.sha256 != sha or stored.size != new["size"]:
+                raise BadInput(f"the bytes of evidence {new['title']!r} are damaged in the other copy; nothing merged")
+        conn.execute(
+            f"INSERT INTO evidence (id, {', '.join(_EVIDENCE_COLUMNS)}) VALUES (?{', ?' * len(_EVIDENCE_COLUMNS)})",
+            (key, *(new[c] for c in _EVIDENCE_COLUMNS)),
+        )
+        audit.record("evidence", key, "attached", None, f"{new['original_name']} sha256:{sha}")
+    else:
+        for column in ("title", "description", "kind"):
+            if audit.record("evidence", key, column, old[column], new[column]):
+                conn.execute(f"UPDATE evidence SET {column} = ? WHERE id = ?", (new[column], key))
+        if old["links"] == new["links"]:
+            return
+        audit.record("evidence", key, "links", _describe_links(old["links"]), _describe_links(new["links"]))
+        conn.execute("DELETE FROM evidence_link WHERE evidence_id = ?", (key,))
+    for link in new["links"]:
+        conn.execute(
+            "INSERT INTO evidence_link (evidence_id, function_id, stage, finding_id) VALUES (?, ?, ?, ?)", (key, *link)
+        )
