@@ -12,6 +12,9 @@ When the engagement has a baseline, ``progress`` compares it (the latest, unless
 another was asked for) with now, and ``baseline`` says which one it is; the
 words for a function's state, its movement and what changed are made here so
 that the report and the workbook say the same.
+
+``workshops`` lists the engagement's workshops, oldest first, planned ones too
+(their ``status`` says so); empty when there are none.
 """
 
 from __future__ import annotations
@@ -104,6 +107,34 @@ class BaselineRef:
 
 
 @dataclass(frozen=True)
+class WorkshopLine:
+    """One workshop as the deliverables list it (title, attendees and notes are user text)."""
+
+    date: str  # YYYY-MM-DD
+    title: str
+    status: str  # planned, running, held
+    attendees: tuple[tuple[str, str, str], ...] = ()  # (name, role, organisation)
+    pillars: tuple[str, ...] = ()  # pillar names, model order
+    functions: tuple[str, ...] = ()  # "1.2 Identity Stores", model order
+    notes: str = ""
+
+    @property
+    def held(self) -> bool:
+        return self.status == "held"
+
+    @property
+    def status_text(self) -> str:
+        return {"planned": "Planned", "running": "Running", "held": "Held"}.get(self.status, self.status.capitalize())
+
+
+def attendee_text(attendee: tuple[str, str, str]) -> str:
+    """``Name (Role, Organisation)``; just the name when role and organisation are empty."""
+    name, role, organisation = attendee
+    extra = ", ".join(part for part in (role, organisation) if part)
+    return f"{name} ({extra})" if extra else name
+
+
+@dataclass(frozen=True)
 class Snapshot:
     meta: DeliverableMeta
     catalog: Catalog
@@ -116,6 +147,8 @@ class Snapshot:
     #: Every function in scope at ``baseline`` and now; both None when the engagement has no baseline.
     progress: Comparison | None = None
     baseline: BaselineRef | None = None
+    #: Every workshop, oldest first (planned ones too); empty when there are none.
+    workshops: tuple[WorkshopLine, ...] = ()
 
     @property
     def assessed(self) -> bool:

@@ -1,8 +1,14 @@
-"""The client deliverable workbook: summary with a chart, progress, a sheet per pillar, findings, roadmap, evidence, about.
+"""The client deliverable workbook: summary with a chart, progress, workshops, a sheet per pillar, findings, roadmap,
+evidence, about.
 
 The Progress sheet (after Summary) is there only when the engagement has a
 baseline: which baseline, each pillar's mean then and now, and every function
 in scope with its stage then and now, how it moved and what changed.
+
+The Workshops sheet (after Progress, else after Summary) is there only when the
+engagement has workshops: one row a workshop, oldest first, with its date,
+title, status, pillars, functions, attendees ("Name (Role, Organisation)", one
+a line) and notes, so a client can filter by any of them.
 
 :func:`write_workbook` renders a :class:`~ztmm_desktop.core.deliverable.Snapshot`
 with openpyxl in write-only mode (rows are streamed, so 5,000 evidence rows
@@ -48,6 +54,8 @@ from ..core.deliverable import (
     FunctionSheet,
     PillarSheet,
     Snapshot,
+    WorkshopLine,
+    attendee_text,
     change_text,
     state_text,
 )
@@ -60,7 +68,7 @@ from .cells import clean, set_text
 
 #: Sheet names of the fixed sheets; pillar sheets are named "<code> <pillar name>".
 SUMMARY, FINDINGS, ROADMAP, EVIDENCE, ABOUT = "Summary", "Findings", "Roadmap", "Evidence", "About"
-PROGRESS = "Progress"
+PROGRESS, WORKSHOPS = "Progress", "Workshops"
 #: The rating labels a rating cell may hold (its dropdown), in the order of the model.
 RATING_LABELS: tuple[str, ...] = tuple(
     r.label for r in (Rating.MET, Rating.PARTIAL, Rating.NOT_MET, Rating.NOT_APPLICABLE, Rating.NOT_ASSESSED)
@@ -413,6 +421,7 @@ def write_workbook(
     roadmap_rows = sum(max(1, len(s.recommendations)) for item in snapshot.roadmap for s in item.steps)
     progress_rows = len(snapshot.progress.functions) if snapshot.progress is not None else 0
     total = len(snapshot.functions()) + progress_rows + len(snapshot.findings) + roadmap_rows + len(snapshot.evidence)
+    total += len(snapshot.workshops)
     total += 10
     counter = _Progress(total, progress, cancel)
     counter.check()
@@ -421,7 +430,9 @@ def write_workbook(
         book.properties.title = clean(snapshot.meta.title or "Zero Trust maturity assessment")[0]
         book.properties.subject = clean(snapshot.meta.client)[0]
         book.properties.creator = snapshot.meta.generated_with
-        taken = {s.lower() for s in (SUMMARY, PROGRESS, FINDINGS, ROADMAP, EVIDENCE, ABOUT, layout.META_SHEET)}
+        taken = {
+            s.lower() for s in (SUMMARY, PROGRESS, WORKSHOPS, FINDINGS, ROADMAP, EVIDENCE, ABOUT, layout.META_SHEET)
+        }
         summary = book.create_sheet(SUMMARY)
         styles = _Styles(summary)
         pillar_titles = [_sheet_title(p.pillar.code, p.pillar.name, taken) for p in snapshot.pillars]
@@ -432,6 +443,9 @@ def write_workbook(
             counter.sheet(PROGRESS)
             _write_progress(_Writer(book.create_sheet(PROGRESS), styles), snapshot)
             counter.step(len(snapshot.progress.functions))
+        if snapshot.workshops:
+            counter.sheet(WORKSHOPS)
+            _write_workshops(_Writer(book.create_sheet(WORKSHOPS), styles), snapshot, counter)
         for pillar, title in zip(snapshot.pillars, pillar_titles, strict=True):
             counter.sheet(title)
             _write_pillar(_Writer(book.create_sheet(title), styles), snapshot, pillar, counter)
@@ -715,6 +729,58 @@ def _progress_rollup_cells(w: _Writer, code: str, name: str, r: RollupProgress, 
         else w.text("–", prefix + "centre"),
         w.number(r.then.assessed, prefix + "centre int"),
         w.number(r.now.assessed, prefix + "centre int"),
+    ]
+
+
+# -- workshops ---------------------------------------------------------------------------------
+
+WORKSHOP_COLUMNS = (
+    _Column("Date", 11),
+    _Column("Title", 34),
+    _Column("Status", 10),
+    _Column("Pillars", 24),
+    _Column("Functions", 36),
+    _Column("Attendee count", 10),
+    _Column("Attendees (name, role, organisation)", 48),
+    _Column("Notes", 60),
+)
+
+
+def _write_workshops(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
+    lines = snapshot.workshops
+    held = sum(1 for line in lines if line.held)
+    header = _table_sheet(
+        w,
+        snapshot,
+        "Workshops",
+        WORKSHOP_COLUMNS,
+        f"{len(lines)} workshops, oldest first ({held} held); planned ones are marked as such.",
+    )
+    for line in lines:
+        w.append(_workshop_cells(w, line))
+        counter.step()
+    _finish_table(w, "Workshops", WORKSHOP_COLUMNS, header, "No workshops were recorded.")
+    if w.row > header:
+        cells = f"C{header + 1}:C{w.row}"
+        for label, colour in (("Planned", "DDEBF7"), ("Running", "FFEB9C")):
+            w.sheet.conditional_formatting.add(
+                cells,
+                CellIsRule(
+                    operator="equal", formula=[f'"{label}"'], fill=PatternFill("solid", bgColor=colour, fgColor=colour)
+                ),
+            )
+
+
+def _workshop_cells(w: _Writer, line: WorkshopLine) -> list[Cell | None]:
+    return [
+        w.text(line.date),
+        w.text(line.title, "wrap"),
+        w.text(line.status_text),
+        w.text("\n".join(line.pillars), "wrap"),
+        w.text("\n".join(line.functions), "wrap"),
+        w.number(len(line.attendees), "centre int"),
+        w.text("\n".join(attendee_text(a) for a in line.attendees), "wrap"),
+        w.text(line.notes, "wrap"),
     ]
 
 
@@ -1010,8 +1076,7 @@ def _write_about(w: _Writer, snapshot: Snapshot, pillar_titles: Iterable[str]) -
     pair("Generated", f"{meta.generated_at} with {meta.generated_with}")
     if meta.marking:
         pair("Marking", meta.marking)
-    progress = (PROGRESS,) if snapshot.progress is not None else ()
-    pair("Sheets", ", ".join((SUMMARY, *progress, *pillar_titles, FINDINGS, ROADMAP, EVIDENCE, ABOUT)))
+    pair("Sheets", ", ".join(sheet_titles(snapshot, pillar_titles)))
     w.blank()
     w.append([w.text("Maturity model", "heading")])
     pair("Title", catalog.title)
@@ -1070,9 +1135,13 @@ def _write_meta(w: _Writer, snapshot: Snapshot) -> None:
         w.append([w.text(key), w.text(value)])
 
 
-def sheet_titles(snapshot: Snapshot) -> list[str]:
+def sheet_titles(snapshot: Snapshot, pillar_titles: Iterable[str] | None = None) -> list[str]:
     """The visible sheets' titles, in order (the pillar sheets as they will be named)."""
-    taken = {s.lower() for s in (SUMMARY, PROGRESS, FINDINGS, ROADMAP, EVIDENCE, ABOUT, layout.META_SHEET)}
-    pillars = [_sheet_title(p.pillar.code, p.pillar.name, taken) for p in snapshot.pillars]
+    if pillar_titles is None:
+        taken = {
+            s.lower() for s in (SUMMARY, PROGRESS, WORKSHOPS, FINDINGS, ROADMAP, EVIDENCE, ABOUT, layout.META_SHEET)
+        }
+        pillar_titles = [_sheet_title(p.pillar.code, p.pillar.name, taken) for p in snapshot.pillars]
     progress = [PROGRESS] if snapshot.progress is not None else []
-    return [SUMMARY, *progress, *pillars, FINDINGS, ROADMAP, EVIDENCE, ABOUT]
+    workshops = [WORKSHOPS] if snapshot.workshops else []
+    return [SUMMARY, *progress, *workshops, *pillar_titles, FINDINGS, ROADMAP, EVIDENCE, ABOUT]

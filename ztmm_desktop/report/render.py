@@ -3,7 +3,9 @@
 Sections, in order: cover; contents; executive summary (overall and per-pillar
 maturity, the largest gaps, the most severe findings); progress since the
 latest baseline, when there is one (the counts, each pillar's mean then and
-now, every function that changed); maturity at a glance
+now, every function that changed); the workshops, when there are any (each
+with its date, status when not held, the pillars and functions it covered, its
+attendees and notes); maturity at a glance
 (current against target per function, heat map); one section per pillar with
 every function's stage texts, ratings, comments, current and target stage,
 notes, findings and evidence; the findings register; the roadmap; the evidence
@@ -53,6 +55,7 @@ from ..core.deliverable import (
     FunctionSheet,
     PillarSheet,
     Snapshot,
+    WorkshopLine,
     change_text,
     delta_text,
     state_text,
@@ -75,6 +78,14 @@ NOTES_ROOM = style.FRAME_WIDTH - 2
 COMMENT_ROOM = style.FRAME_WIDTH * 0.36 - 12
 CARD_ROOM = style.FRAME_WIDTH - 20
 REASON_ROOM = style.FRAME_WIDTH - 22
+#: A workshop's heading (its title is user text) and its attendee table's columns (points).
+WORKSHOP_ROOM = style.FRAME_WIDTH - 2
+ATTENDEE_WIDTHS = [style.FRAME_WIDTH * 0.34, style.FRAME_WIDTH * 0.33, style.FRAME_WIDTH * 0.33]
+#: The chip that marks a workshop not yet held: fill, ink.
+WORKSHOP_STATUS_COLOURS = {
+    "planned": (style.PANEL, style.ACCENT),
+    "running": (style.OVERRIDE, style.WHITE),
+}
 #: The evidence index: column widths (points) on a landscape page, the cell padding left and right.
 INDEX_PAD = 3.0
 _MONO_WIDTH = 64 * 0.602 * style.INDEX_MONO_SIZE + 2 * INDEX_PAD + 1  # 64 hex digits of DejaVu Sans Mono
@@ -700,6 +711,73 @@ class Report:
         w = style.FRAME_WIDTH
         return _table(rows, [w * 0.07, w * 0.3, w * 0.25, w * 0.16, w * 0.22], _grid(), repeatRows=1, splitInRow=1)
 
+    # -- workshops ----------------------------------------------------------------------------
+
+    def workshops(self) -> list[Flowable]:
+        """Every workshop, oldest first: date, title, status, what it covered, who attended, notes."""
+        lines = self.s.workshops
+        if not lines:
+            return []
+        story = self.section("Workshops")
+        held = sum(1 for w in lines if w.held)
+        counts = [f"{held} held"] if held else []
+        for status, word in (("running", "running"), ("planned", "planned")):
+            count = sum(1 for w in lines if w.status == status)
+            if count:
+                counts.append(f"{count} {word}")
+        story.append(_p(f"{_plural(len(lines), 'workshop')}, oldest first: {escape(', '.join(counts))}.", style.NOTE))
+        story.append(Spacer(1, 4))
+        for line in lines:
+            story += self._workshop(line)
+        return story
+
+    def _workshop(self, w: WorkshopLine) -> list[Flowable]:
+        day = _date(w.date)
+        head = f"{escape(day)} &nbsp;·&nbsp; {_user(w.title, room=WORKSHOP_ROOM, size=10)}"
+        if not w.held:
+            fill, ink = WORKSHOP_STATUS_COLOURS.get(w.status, (style.PANEL, style.GREY))
+            head += f"&nbsp; {_chip(w.status_text.upper(), fill, ink)}"
+        block: list[Flowable] = [_p(head, style.H3)]
+        covered = []
+        if w.pillars:
+            covered.append(f"<b>Pillars</b> {escape(', '.join(w.pillars))}")
+        if w.functions:
+            covered.append(f"<b>Functions</b> {escape('; '.join(w.functions))}")
+        if not covered:
+            covered.append('<font color="#8a94a3">No pillar or function recorded.</font>')
+        block += [_p(part, style.BODY_SMALL) for part in covered]
+        story: list[Flowable] = [CondPageBreak(90), KeepTogether(block)]
+        if w.attendees:
+            # Not LABEL_NEXT: reportlab moves a label kept with a table taller than the room left to the next page.
+            label = _p(f"ATTENDEES ({len(w.attendees)})", style.LABEL)
+            story += [Spacer(1, 3), CondPageBreak(60), label, self._attendees(w)]
+        else:
+            story.append(_p("No attendees recorded.", style.BODY_SMALL))
+        if w.notes.strip():
+            story += [Spacer(1, 5), CondPageBreak(50), _p("NOTES", style.LABEL)]
+            story += [
+                _p(_user(part, room=NOTES_ROOM, size=8.4), style.NOTES)
+                for part in re.split(r"\n\s*\n", text.clean(w.notes))
+                if part.strip()
+            ]
+        story.append(Spacer(1, 10))
+        return story
+
+    def _attendees(self, w: WorkshopLine) -> Table:
+        widths = ATTENDEE_WIDTHS
+        rooms = [x - 10 for x in widths]
+        rows: list[list[Any]] = [_head("Name", "Role", "Organisation")]
+        for name, role, organisation in w.attendees:
+            rows.append(
+                [
+                    _cell(name, fonts.SANS_BOLD, 7.8, rooms[0], style.CELL_BOLD),
+                    _cell(role or "—", fonts.SANS, 7.8, rooms[1], style.CELL),
+                    _cell(organisation or "—", fonts.SANS, 7.8, rooms[2], style.CELL),
+                ]
+            )
+        commands = [*_grid(), ("FONT", (0, 1), (0, -1), fonts.SANS_BOLD, 7.8, 10.2)]
+        return _table(rows, widths, commands, repeatRows=1, splitInRow=1)
+
     # -- charts -------------------------------------------------------------------------------
 
     def glance(self) -> list[Flowable]:
@@ -1232,6 +1310,7 @@ class Report:
         body: list[Flowable] = []
         body += self.executive_summary()
         body += self.progress_since_baseline()
+        body += self.workshops()
         body += self.glance()
         body += self.pillar_sections(progress, cancel)
         body += self.findings_register()

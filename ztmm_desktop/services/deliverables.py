@@ -13,6 +13,7 @@ from ..core.deliverable import (
     PillarSheet,
     Snapshot,
     StageLine,
+    WorkshopLine,
 )
 from ..core.progress_compare import Comparison
 from ..core.scoring import StageRating
@@ -20,6 +21,7 @@ from ..core.stages import Stage
 from .baselines import compare_with_baseline, list_baselines
 from .engagement import Engagement, Finding, now
 from .evidence import Evidence, list_evidence
+from .workshops import Workshop, list_workshops
 
 
 def build_snapshot(
@@ -108,6 +110,7 @@ def build_snapshot(
         evidence=tuple(evidence),
         progress=progress,
         baseline=baseline,
+        workshops=tuple(_workshop_line(engagement, w) for w in list_workshops(engagement)),
     )
 
 
@@ -124,6 +127,22 @@ def _progress(engagement: Engagement, name: str | None) -> tuple[Comparison | No
         b for b in listed if b.name.casefold() == wanted.casefold()
     )
     return comparison, BaselineRef(name=chosen.name, created_at=chosen.created_at, created_by=chosen.created_by)
+
+
+def _workshop_line(engagement: Engagement, workshop: Workshop) -> WorkshopLine:
+    """A workshop with its pillars and functions by name (an id the model no longer has is shown as it is)."""
+    catalog = engagement.catalog
+    pillars = {p.id: p.name for p in catalog.pillars}
+    functions = {f.id: f"{f.code} {f.name}" for f in catalog.functions()}
+    return WorkshopLine(
+        date=workshop.date,
+        title=workshop.title,
+        status=workshop.status,
+        attendees=tuple((a.name, a.role, a.organisation) for a in workshop.attendees),
+        pillars=tuple(pillars.get(key, key) for key in workshop.pillars),
+        functions=tuple(functions.get(key, key) for key in workshop.functions),
+        notes=workshop.notes,
+    )
 
 
 def _code_key(code: str) -> tuple[int, ...]:
