@@ -22,9 +22,11 @@ from ..core.stages import Rating, Stage
 from ..paths import data_dir, resources_dir
 from ..store.lock import holder_of
 from ..store.migrations import SCHEMA_VERSION
+from . import workshops
 from .baselines import freeze_baseline
 from .engagement import Engagement, Properties, create_engagement, open_engagement
 from .questionnaire import record_responses
+from .workshops import Attendee, WorkshopDraft
 
 DEMO_FILE = "demo-engagement.yaml"
 DEMO_BY = "Demo"
@@ -53,7 +55,35 @@ def build_demo(path: Path) -> Engagement:
         ),
     )
     try:
+        held = []  # (workshop id, pillar ids it covered)
+        for item in data.get("workshops", []):
+            made = workshops.create_workshop(
+                engagement,
+                WorkshopDraft(
+                    date=item["date"],
+                    title=item["title"],
+                    pillars=tuple(item.get("pillars", ())),
+                    notes=item.get("notes", ""),
+                    attendees=tuple(Attendee(*row) for row in item.get("attendees", ())),
+                ),
+                by=DEMO_BY,
+            )
+            held.append((made.id, {engagement.catalog.pillar(p).id for p in item.get("pillars", ())}))
+
+        def workshop_of(code: str) -> int | None:
+            pillar = engagement.catalog.function(code).pillar_id
+            return next((wid for wid, pillars in held if pillar in pillars), None)
+
+        def run_in(code: str) -> None:  # the workshop that covered ``code`` runs while it is rated
+            wanted, current = workshop_of(code), workshops.running(engagement)
+            if current is not None and current.id != wanted:
+                workshops.stop(engagement, by=DEMO_BY)
+                current = None
+            if wanted is not None and current is None:
+                workshops.start(engagement, wanted, by=DEMO_BY)
+
         for code, spec in data.get("functions", {}).items():
+            run_in(str(code))
             ratings = {Stage.parse(s): Rating.parse(r[0]) for s, r in spec.get("ratings", {}).items()}
             comments = {Stage.parse(s): r[1] for s, r in spec.get("ratings", {}).items() if r[1]}
             override = spec.get("override")
@@ -83,6 +113,7 @@ def build_demo(path: Path) -> Engagement:
                 )
             freeze_baseline(engagement, baseline["name"], by=DEMO_BY)
             for code, ratings in before.items():
+                run_in(code)
                 stages = [Stage.parse(s) for s in ratings]
                 engagement.assess(
                     code,
@@ -91,6 +122,7 @@ def build_demo(path: Path) -> Engagement:
                     by=DEMO_BY,
                 )
         for finding in data.get("findings", []):
+            run_in(str(finding["function"]))
             engagement.add_finding(
                 str(finding["function"]),
                 finding["title"],
@@ -101,6 +133,8 @@ def build_demo(path: Path) -> Engagement:
                 severity=finding.get("severity", "medium"),
                 by=DEMO_BY,
             )
+        if workshops.running(engagement) is not None:
+            workshops.stop(engagement, by=DEMO_BY)
         for person in data.get("responses", []):
             record_responses(
                 engagement,
