@@ -104,6 +104,28 @@ class Logo:
     height: int
 
 
+def _tiles(tiles: list[tuple[str, str, str]]) -> Table:
+    """A row of figure tiles: a label, a big value and a note each (the summary's and the progress section's)."""
+    width = style.FRAME_WIDTH / len(tiles)
+    big = style.H1.clone("tile", fontSize=19, leading=22, spaceAfter=0, textColor=style.NAVY)
+    cells = [
+        [_p(escape(label), style.LABEL), _p(escape(value), big), _p(escape(note), style.CELL_SMALL)]
+        for label, value, note in tiles
+    ]
+    return _table(
+        [cells],
+        [width] * len(tiles),
+        [
+            ("BACKGROUND", (0, 0), (-1, -1), style.PANEL),
+            ("LINEBEFORE", (1, 0), (-1, -1), 2, style.WHITE),
+            ("LINEABOVE", (0, 0), (-1, 0), 1.6, style.NAVY),
+            ("TOPPADDING", (0, 0), (-1, -1), 7),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+            ("LEFTPADDING", (0, 0), (-1, -1), 7),
+        ],
+    )
+
+
 def _user(value: str, *, line_breaks: bool = True, room: float | None = None, size: float = 9.0) -> str:
     """User text as markup (the one escape path); ``room`` (points) for text that may hold very long words."""
     return text.markup(value, line_breaks=line_breaks, room=room, size=size)
@@ -411,24 +433,7 @@ class Report:
             ("ASSESSED", f"{overall.assessed}", f"of {_plural(overall.functions, 'function')} in scope"),
             ("FINDINGS", f"{len(findings)}", finding_words),
         ]
-        width = style.FRAME_WIDTH / len(tiles)
-        big = style.H1.clone("tile", fontSize=19, leading=22, spaceAfter=0, textColor=style.NAVY)
-        cells = [
-            [_p(escape(label), style.LABEL), _p(escape(value), big), _p(escape(note), style.CELL_SMALL)]
-            for label, value, note in tiles
-        ]
-        return _table(
-            [cells],
-            [width] * len(tiles),
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), style.PANEL),
-                ("LINEBEFORE", (1, 0), (-1, -1), 2, style.WHITE),
-                ("LINEABOVE", (0, 0), (-1, 0), 1.6, style.NAVY),
-                ("TOPPADDING", (0, 0), (-1, -1), 7),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-                ("LEFTPADDING", (0, 0), (-1, -1), 7),
-            ],
-        )
+        return _tiles(tiles)
 
     def _summary_sentence(self) -> str:
         overall = self.s.overall
@@ -624,24 +629,7 @@ class Report:
             ("REGRESSED", str(c.count(Movement.REGRESSED)), "current stage lower"),
             ("UNCHANGED", str(c.count(Movement.UNCHANGED)), f"of {_plural(len(c.functions), 'function')} in scope"),
         ]
-        width = style.FRAME_WIDTH / len(tiles)
-        big = style.H1.clone("progress-tile", fontSize=19, leading=22, spaceAfter=0, textColor=style.NAVY)
-        cells = [
-            [_p(escape(label), style.LABEL), _p(escape(value), big), _p(escape(note), style.CELL_SMALL)]
-            for label, value, note in tiles
-        ]
-        return _table(
-            [cells],
-            [width] * len(tiles),
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), style.PANEL),
-                ("LINEBEFORE", (1, 0), (-1, -1), 2, style.WHITE),
-                ("LINEABOVE", (0, 0), (-1, 0), 1.6, style.NAVY),
-                ("TOPPADDING", (0, 0), (-1, -1), 7),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-                ("LEFTPADDING", (0, 0), (-1, -1), 7),
-            ],
-        )
+        return _tiles(tiles)
 
     def _progress_pillars(self) -> Table:
         c = self.s.progress

@@ -599,6 +599,20 @@ def _initialiser(row: EngagementRow) -> object:
     return initialise
 
 
+def raw_connection(session: Session) -> sqlite3.Connection:
+    """The sqlite3 connection under a session, for services that stream blobs or read many rows at once."""
+    raw = session.connection().connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
+
+
+@contextmanager
+def reading(engagement: Engagement) -> Iterator[sqlite3.Connection]:
+    """A read-only sqlite3 connection to the engagement's working copy, for the duration of the block."""
+    with engagement.session() as session:
+        yield raw_connection(session)
+
+
 @dataclass(frozen=True)
 class Properties:
     """What the consultant sets about an engagement (the properties dialog, ``ztmm new``/``set``)."""

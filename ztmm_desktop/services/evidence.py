@@ -20,8 +20,6 @@ import sqlite3
 import stat
 import uuid
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -30,7 +28,7 @@ from ..core.errors import BadInput, ZtmmError
 from ..core.progress import CancelToken, Progress, no_progress
 from ..core.stages import Stage
 from ..store import blobs
-from .engagement import MAX_NAME, MAX_TEXT, Changes, Engagement, check_text
+from .engagement import MAX_NAME, MAX_TEXT, Changes, Engagement, check_text, raw_connection, reading
 from .output import written
 
 KINDS = ("document", "screenshot", "configuration-export", "interview-note", "other")
@@ -87,19 +85,6 @@ def parse_link(engagement: Engagement, text: str) -> EvidenceLink:
     function = engagement.catalog.function(function_part)
     stage = Stage.parse(stage_part) if stage_part.strip() else None
     return EvidenceLink(function_id=function.id, stage=stage)
-
-
-def _raw(session: object) -> sqlite3.Connection:
-    connection = session.connection()  # type: ignore[attr-defined]
-    raw = connection.connection.driver_connection
-    assert isinstance(raw, sqlite3.Connection)
-    return raw
-
-
-@contextmanager
-def _reading(engagement: Engagement) -> Iterator[sqlite3.Connection]:
-    with engagement.session() as session:
-        yield _raw(session)
 
 
 def _iso(timestamp: float) -> str:
@@ -200,7 +185,7 @@ def attach_stream(
 
     evidence_id = uuid.uuid4().hex
     with engagement.edit(by) as (session, audit):
-        conn = _raw(session)
+        conn = raw_connection(session)
         stored = blobs.ingest(conn, stream, audit.at, step)
         if expected_size is not None and stored.size != expected_size:
             raise BadInput(
@@ -237,7 +222,7 @@ _COLUMNS = (
 
 
 def list_evidence(engagement: Engagement) -> list[Evidence]:
-    with _reading(engagement) as conn:
+    with reading(engagement) as conn:
         links = _links(conn)
         rows = conn.execute(_COLUMNS + " ORDER BY created_at, rowid").fetchall()
     return _records(rows, links)
@@ -265,7 +250,7 @@ def _records(rows: list[Any], links: dict[str, list[EvidenceLink]]) -> list[Evid
 
 def get(engagement: Engagement, evidence_id: str) -> Evidence:
     """One record by its id, or by a unique prefix of at least 6 characters."""
-    with _reading(engagement) as conn:
+    with reading(engagement) as conn:
         rows = conn.execute(_COLUMNS + " WHERE id = ?", (evidence_id,)).fetchall()
         if not rows and len(evidence_id) >= 6 and all(c in "0123456789abcdef" for c in evidence_id):
             rows = conn.execute(_COLUMNS + " WHERE id LIKE ? LIMIT 2", (evidence_id + "%",)).fetchall()
@@ -325,7 +310,7 @@ def extract(engagement: Engagement, evidence_id: str, out_dir: Path) -> Path:
         raise BadInput(f"{evidence.original_name!r} would be written outside {out_dir}")
     temp = out_dir / f".{uuid.uuid4().hex}.part"
     try:
-        with _reading(engagement) as conn, temp.open("xb") as handle:
+        with reading(engagement) as conn, temp.open("xb") as handle:
             written = 0
             for data in blobs.chunks(conn, evidence.sha256):
                 handle.write(data)
@@ -350,7 +335,7 @@ def verify(
     total = sum(e.size for e in {e.sha256: e for e in items}.values())
     done = 0
     results: dict[str, blobs.BlobCheck] = {}
-    with _reading(engagement) as conn:
+    with reading(engagement) as conn:
         for evidence in items:
             if evidence.sha256 in results:
                 continue
@@ -383,7 +368,7 @@ def evidence_pack(
     with (
         written(out) as temp,
         zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
-        _reading(engagement) as conn,
+        reading(engagement) as conn,
     ):
         used: set[str] = set()
         for evidence in items:
@@ -434,7 +419,7 @@ def update_details(
     check_text(details.title, "title", MAX_NAME)
     check_text(details.description, "description", MAX_TEXT)
     with engagement.edit(by) as (session, audit):
-        conn = _raw(session)
+        conn = raw_connection(session)
         changed = False
         for name, old, new in (
             ("title", item.title, details.title.strip()),
@@ -454,7 +439,7 @@ def set_links(engagement: Engagement, evidence_id: str, links: list[EvidenceLink
     if tuple(links) == item.links:
         return Changes()
     with engagement.edit(by) as (session, audit):
-        conn = _raw(session)
+        conn = raw_connection(session)
         conn.execute("DELETE FROM evidence_link WHERE evidence_id = ?", (item.id,))
         _insert_links(conn, item.id, links)
         audit.record(
@@ -472,7 +457,7 @@ def remove(engagement: Engagement, evidence_id: str, *, by: str | None = None) -
     """
     item = get(engagement, evidence_id)
     with engagement.edit(by) as (session, audit):
-        conn = _raw(session)
+        conn = raw_connection(session)
         conn.execute("DELETE FROM evidence_link WHERE evidence_id = ?", (item.id,))
         conn.execute("DELETE FROM evidence WHERE id = ?", (item.id,))
         audit.record("evidence", item.id, "removed", item.title, None)
@@ -482,7 +467,7 @@ def remove(engagement: Engagement, evidence_id: str, *, by: str | None = None) -
 def restore(engagement: Engagement, item: Evidence, *, by: str | None = None) -> Changes:
     """Put a removed record back, over bytes still in the file."""
     with engagement.edit(by) as (session, audit):
-        conn = _raw(session)
+        conn = raw_connection(session)
         if conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (item.sha256,)).fetchone() is None:
             raise BadInput(f"the bytes of {item.title!r} are no longer in the file")
         conn.execute(
@@ -499,14 +484,14 @@ def restore(engagement: Engagement, item: Evidence, *, by: str | None = None) ->
 def compact(engagement: Engagement, *, by: str | None = None) -> int:
     """Drop stored bytes no evidence record refers to; returns how many blobs went."""
     with engagement.edit(by) as (session, _audit):
-        return blobs.remove_unused(_raw(session))
+        return blobs.remove_unused(raw_connection(session))
 
 
 def read_bytes(engagement: Engagement, evidence_id: str, limit: int) -> bytes:
     """At most ``limit`` bytes from the start of an evidence file (previews, thumbnails)."""
     item = get(engagement, evidence_id)
     out = bytearray()
-    with _reading(engagement) as conn:
+    with reading(engagement) as conn:
         for data in blobs.chunks(conn, item.sha256):
             out += data[: limit - len(out)]
             if len(out) >= limit:

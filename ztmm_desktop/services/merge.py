@@ -40,14 +40,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
-
 from ..core import merge as core
 from ..core.errors import BadInput, OtherEngagement
 from ..core.merge import WHOLE, AuditRecord, Decision, Ref, Resolution, Value
 from ..core.stages import Rating, Stage
 from ..store import blobs
-from .engagement import MAX_NAME, MAX_TEXT, PROPERTY_COLUMNS, Changes, Engagement, _Audit, check_text, open_engagement
+from .engagement import (
+    MAX_NAME,
+    MAX_TEXT,
+    PROPERTY_COLUMNS,
+    Changes,
+    Engagement,
+    _Audit,
+    check_text,
+    open_engagement,
+    raw_connection,
+    reading,
+)
 
 _FUNCTION_DEFAULT: dict[str, Any] = {
     "target": None,
@@ -71,18 +80,6 @@ _BASELINE_FUNCTION_COLUMNS = ("function_id", "current", "derived", "overridden",
 
 
 # -- reading a copy ------------------------------------------------------------------------
-
-
-def _raw(session: Session) -> sqlite3.Connection:
-    raw = session.connection().connection.driver_connection
-    assert isinstance(raw, sqlite3.Connection)
-    return raw
-
-
-@contextmanager
-def _reading(engagement: Engagement) -> Iterator[sqlite3.Connection]:
-    with engagement.session() as session:
-        yield _raw(session)
 
 
 def _trail(conn: sqlite3.Connection) -> core.Trail:
@@ -223,7 +220,7 @@ def plan_merge(engagement: Engagement, other_path: Path, *, force: bool = False)
                 f"{other_path.name} is another engagement ({other_meta.client!r}, id {other_meta.id[:8]}), "
                 "not a copy of this one; refused (merge with --force if that is intended)"
             )
-        with _reading(engagement) as mine_conn, _reading(other) as their_conn:
+        with reading(engagement) as mine_conn, reading(other) as their_conn:
             return _plan(engagement, other_path, other_meta.id, same, mine_conn, their_conn)
 
 
@@ -405,7 +402,7 @@ def apply_merge(
         _check_value(ref, value)
     with _other_bytes(plan, needed=any(r[0] == "evidence" for r in targets)) as their_conn:
         with engagement.edit(by) as (session, audit):
-            conn = _raw(session)
+            conn = raw_connection(session)
             last = conn.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0]
             if last != plan.this_last_id:
                 raise BadInput(f"{engagement.path.name} changed since the merge was planned; plan it again")
@@ -449,7 +446,7 @@ def _other_bytes(plan: MergePlan, *, needed: bool) -> Iterator[sqlite3.Connectio
     if not needed:
         yield None
         return
-    with open_engagement(plan.other_path, readonly=True) as other, _reading(other) as conn:
+    with open_engagement(plan.other_path, readonly=True) as other, reading(other) as conn:
         if core.digest(_trail(conn).rows) != plan.other_digest:
             raise BadInput(f"{plan.other_name} changed since the merge was planned; plan it again")
         yield conn
@@ -460,7 +457,7 @@ def undo_merge(engagement: Engagement, result: MergeResult, *, by: str | None = 
     if result.marker_id is None:
         return Changes()
     with engagement.edit(by) as (session, audit):
-        conn = _raw(session)
+        conn = raw_connection(session)
         for ref, value in result.written:
             if _read(conn, ref) != value:
                 raise BadInput("the merged records changed since the merge; it cannot be undone as one step")
