@@ -35,6 +35,15 @@ from ..services.logo import Logo, load_logo
 from ..services.recovery import Orphan
 
 
+def error_label(name: str = "error") -> QLabel:
+    """The red, wrapping line a dialog says what is wrong in (it stays open)."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setStyleSheet("color: #b3261e")
+    label.setWordWrap(True)
+    return label
+
+
 class _OptionalDate(QWidget):
     """A date that may be left unset."""
 
@@ -80,10 +89,7 @@ class _LogoField(QWidget):
         self.choose.setObjectName("chooseLogo")
         self.remove = QPushButton("Remove")
         self.remove.setObjectName("removeLogo")
-        self.problem = QLabel()
-        self.problem.setObjectName("logoProblem")
-        self.problem.setStyleSheet("color: #b3261e")
-        self.problem.setWordWrap(True)
+        self.problem = error_label("logoProblem")
         self.problem.hide()
         self.choose.clicked.connect(self._choose)
         self.remove.clicked.connect(lambda: self._set(None))
@@ -193,10 +199,7 @@ class PropertiesDialog(QDialog):
         if current is not None:  # a new engagement gets its logo once it exists
             self.logo_field = _LogoField(logo, folder)
             form.addRow("Report &logo", self.logo_field)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setStyleSheet("color: #b3261e")
-        self.error.setWordWrap(True)
+        self.error = error_label()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)

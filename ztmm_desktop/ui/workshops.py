@@ -43,6 +43,7 @@ from ..core.errors import ZtmmError
 from ..services import workshops
 from ..services.engagement import Engagement
 from ..services.workshops import Attendee, Workshop, WorkshopDraft
+from .dialogs import error_label
 
 NOT_UNDOABLE = "Changes to workshops are kept in the engagement when you save, but Edit → Undo does not undo them."
 STATUS_LABELS = {workshops.PLANNED: "Planned", workshops.RUNNING: "Running", workshops.HELD: "Held"}
@@ -132,10 +133,7 @@ class WorkshopEditor(QDialog):
         form.addRow("&Title", self.title_edit)
         form.addRow("Covers", pillars_box)
         form.addRow("&Notes", self.notes_edit)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setStyleSheet("color: #b3261e")
-        self.error.setWordWrap(True)
+        self.error = error_label()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
