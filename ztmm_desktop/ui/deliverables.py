@@ -20,10 +20,11 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
-from ..core.errors import Cancelled, ZtmmError
+from ..core.errors import ZtmmError
 from ..core.progress import CancelToken
 from ..paths import data_dir
 from ..services import evidence
+from .tasks import show_failure
 
 if TYPE_CHECKING:
     from ..services.engagement import Engagement
@@ -31,11 +32,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int, str], None]
 Export = Callable[["Engagement", Path, Progress, CancelToken], object]
-
-
-def _safe_stem(text: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in " -_.()" else " " for c in text)
-    return " ".join(cleaned.split())[:80] or "engagement"
 
 
 class Deliverables(QObject):
@@ -92,7 +88,7 @@ class Deliverables(QObject):
         engagement = self.window.engagement
         assert engagement is not None
         meta = engagement.meta()
-        stem = _safe_stem(f"{meta.client} {what}")
+        stem = evidence.safe_filename(" ".join(f"{meta.client} {what}".replace("/", " ").replace("\\", " ").split()))
         return str(Path(self.window.settings.last_folder()) / f"{stem}{suffix}")
 
     def _ask_target(self, caption: str, suggested: str, file_filter: str, suffix: str) -> Path | None:
@@ -118,12 +114,7 @@ class Deliverables(QObject):
         def failed(err: BaseException) -> None:
             if cleanup is not None:
                 cleanup()
-            if isinstance(err, Cancelled):
-                window.statusBar().showMessage("Cancelled; no file was written.", 6000)
-            elif isinstance(err, ZtmmError):
-                QMessageBox.warning(window, "Not done", str(err))
-            else:
-                raise err
+            show_failure(window, err, "Not done", "Cancelled; no file was written.")
 
         window.tasks.run(title, work, done, failed)
 

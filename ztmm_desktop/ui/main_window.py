@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import Cancelled, DocumentLocked, ReadOnlyLocation, ZtmmError
+from ..core.errors import DocumentLocked, ReadOnlyLocation, ZtmmError
 from ..core.progress import CancelToken
 from ..core.stages import RATED_STAGES, Stage
 from ..services import evidence
@@ -66,7 +66,7 @@ from .requests import (
 )
 from .settings import Settings
 from .start_page import StartPage
-from .tasks import TaskRunner
+from .tasks import TaskRunner, show_failure
 from .theme import apply_workshop_mode
 from .tree_model import (
     FUNCTION_ID_ROLE,
@@ -551,12 +551,7 @@ class MainWindow(QMainWindow):
 
         def failed(err: BaseException) -> None:
             self._attached(done_files)
-            if isinstance(err, Cancelled):
-                self.statusBar().showMessage("Attaching cancelled; the file being stored was not kept.", 6000)
-            elif isinstance(err, ZtmmError):
-                QMessageBox.warning(self, "Not attached", str(err))
-            else:
-                raise err
+            show_failure(self, err, "Not attached", "Attaching cancelled; the file being stored was not kept.")
 
         self.tasks.run(f"Attaching {len(paths)} file(s)…", work, finished, failed)
 

@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import Cancelled, OtherEngagement, ZtmmError
+from ..core.errors import OtherEngagement, ZtmmError
 from ..services.engagement import Changes, Engagement
 from ..services.merge import MergePlan, MergeResult, apply_merge, plan_merge, undo_merge
+from .tasks import show_failure
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -188,12 +189,8 @@ def merge_from(window: MainWindow, path: Path | None = None, *, force: bool = Fa
             )
             if answer == QMessageBox.StandardButton.Yes:
                 merge_from(window, other, force=True)
-        elif isinstance(err, Cancelled):
-            window.statusBar().showMessage("Merge cancelled; nothing changed.", 6000)
-        elif isinstance(err, ZtmmError):
-            QMessageBox.warning(window, "Not merged", str(err))
         else:
-            raise err
+            show_failure(window, err, "Not merged", "Merge cancelled; nothing changed.")
 
     window.tasks.run(
         f"Comparing with {other.name}…", lambda p, c: plan_merge(engagement, other, force=force), done, failed

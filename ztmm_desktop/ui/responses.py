@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import Cancelled, NeedsRespondent, OtherEngagement, ZtmmError
+from ..core.errors import NeedsRespondent, OtherEngagement, ZtmmError
 from ..core.responses import Agreement, StageAgreement
 from ..core.stages import Stage
 from ..services.engagement import Changes, Engagement
@@ -38,6 +38,7 @@ from ..services.questionnaire import (
     read_responses,
     restore_responses,
 )
+from .tasks import show_failure
 
 if TYPE_CHECKING:
     from .deliverables import Deliverables
@@ -373,12 +374,8 @@ def run_import(controller: Deliverables, path: Path, *, respondent: str | None =
             )
             if answer == QMessageBox.StandardButton.Yes:
                 run_import(controller, path, respondent=respondent, force=True)
-        elif isinstance(err, Cancelled):
-            window.statusBar().showMessage("Import cancelled; nothing changed.", 6000)
-        elif isinstance(err, ZtmmError):
-            QMessageBox.warning(window, "Not imported", str(err))
         else:
-            raise err
+            show_failure(window, err, "Not imported", "Import cancelled; nothing changed.")
 
     window.tasks.run(
         f"Reading {path.name}…",

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QProgressDialog, QWidget
 
+from ..core.errors import Cancelled, ZtmmError
 from ..core.progress import CancelToken
 
 #: How long a task runs before its progress dialog appears (ms).
@@ -120,3 +121,16 @@ class TaskRunner(QObject):
         """Block until the running task ends (closing the window, tests)."""
         if self._worker is not None:
             self._worker.wait(timeout_ms)
+
+
+def show_failure(window: QMainWindow, err: BaseException, title: str, cancelled: str) -> None:
+    """How a task's failure reaches the user: a cancel in the status bar, a refusal in a warning.
+
+    Anything else is a bug and is raised again.
+    """
+    if isinstance(err, Cancelled):
+        window.statusBar().showMessage(cancelled, 6000)
+    elif isinstance(err, ZtmmError):
+        QMessageBox.warning(window, title, str(err))
+    else:
+        raise err
