@@ -57,3 +57,27 @@ def test_a_conflict_is_resolved_in_the_dialog_and_the_merge_undone_and_redone(
     window.deliverables.merge_action.trigger()
     qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=20_000)
     assert "holds nothing this copy lacks" in dialogs.seen[-1]
+
+
+def test_another_engagements_file_is_only_merged_when_the_consultant_says_so(
+    window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer, copies: tuple[Path, Path, dict[str, str]],  # noqa: F811
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from ztmm_desktop.services.engagement import Properties, create_engagement
+
+    mine, _theirs, _ids = copies
+    stranger = tmp_path / "fabrikam.ztmm"
+    with create_engagement(stranger, Properties(client="Fabrikam")) as other:
+        other.assess("5.1", note="Someone else's engagement")
+        other.save()
+    assert window.open_path(mine)
+    engagement = window.engagement
+    assert engagement is not None
+    before = engagement.audit_log()
+    no_file_dialog(monkeypatch, stranger)
+    dialogs.click("No")
+    window.deliverables.merge_action.trigger()
+    qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=20_000)
+    assert "not a copy of this engagement" in dialogs.seen[-1]
+    assert engagement.audit_log() == before and engagement.assessment("5.1").notes == ""
+    assert window.undo_stack.count() == 0

@@ -99,3 +99,21 @@ def test_compare_with_an_earlier_engagement_file(
     assert view.source.currentText() == "contoso-2025.ztmm"
     assert [(r[0][:3], r[1], r[2]) for r in view.rows()] == [("1.1", "Initial", "Advanced")]
     assert earlier.is_file() and not (tmp_path / ".contoso-2025.ztmm.lock").exists()  # read, closed, no lock left
+
+
+def test_another_clients_file_is_refused_in_one_line(
+    window: MainWindow, opened: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stranger = tmp_path / "fabrikam.ztmm"
+    create_engagement(stranger, Properties(client="Fabrikam")).close()
+    before = stranger.read_bytes()
+    workbench = window.workbench
+    assert workbench is not None
+    window.progress_action.trigger()
+    view = workbench.progress
+    no_file_dialog(monkeypatch, stranger)
+    view.source.setCurrentIndex(view.source.findText(OTHER_FILE))
+    view.source.activated.emit(view.source.currentIndex())
+    assert view.comparison is None and view.functions.isHidden()
+    assert "Fabrikam" in view.summary.text() and "\n" not in view.summary.text()
+    assert stranger.read_bytes() == before
