@@ -22,12 +22,12 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, and_, col, func, or_, select
+from sqlmodel import Session, col, func, select
 
 from ..core.errors import BadInput
 from ..core.stages import RATED_STAGES
 from ..store.schema import AuditRow, WorkshopAttendeeRow, WorkshopRow
-from .engagement import MAX_NAME, MAX_TEXT, Engagement, _Audit, _parse_date, check_text, now
+from .engagement import MAX_NAME, MAX_TEXT, Engagement, _Audit, _parse_date, check_text, now, reading
 
 PLANNED, RUNNING, HELD = "planned", "running", "held"
 #: Most attendees one workshop lists (a pasted sheet longer than this is a mistake).
@@ -287,22 +287,27 @@ def tags(engagement: Engagement, function_key: str) -> dict[tuple[str, str], Wor
         wanted[("finding", finding_id)] = (finding_id, None)
     stage_keys = [f"{function.id}/{s.key}" for s in RATED_STAGES]
     latest: dict[tuple[str, str | None], int | None] = {}
-    with engagement.session() as session:
-        query = (
-            select(AuditRow.entity, AuditRow.key, AuditRow.field, AuditRow.workshop_id)
-            .where(
-                or_(
-                    and_(col(AuditRow.entity) == "stage", col(AuditRow.key).in_(stage_keys)),
-                    and_(col(AuditRow.entity) == "finding", col(AuditRow.key).in_(findings)),
-                )
-            )
-            .order_by(col(AuditRow.id))
+    # Plain SQL: this runs on every function page shown, and the ORM's row loading cost
+    # several times the query itself.
+    keys = stage_keys + findings
+    marks = ",".join("?" * len(keys))
+    with reading(engagement) as conn:
+        for entity, key, name, workshop_id in conn.execute(
+            f"SELECT entity, key, field, workshop_id FROM audit WHERE entity IN ('stage', 'finding') "
+            f"AND key IN ({marks}) ORDER BY id",
+            keys,
+        ):
+            if entity == "stage" or key in findings:
+                latest[(key, name if entity == "stage" else None)] = workshop_id
+        ids = sorted({w for w in latest.values() if w is not None})
+        rows = (
+            conn.execute(
+                f"SELECT id, title, date FROM workshop WHERE id IN ({','.join('?' * len(ids))})", ids
+            ).fetchall()
+            if ids
+            else []
         )
-        for entity, key, name, workshop_id in session.exec(query):
-            latest[(key, name if entity == "stage" else None)] = workshop_id
-        ids = {w for w in latest.values() if w is not None}
-        rows = session.exec(select(WorkshopRow).where(col(WorkshopRow.id).in_(ids))).all() if ids else []
-    by_id = {r.id: WorkshopTag(r.id, r.title, r.date) for r in rows if r.id is not None}
+    by_id = {row[0]: WorkshopTag(row[0], row[1], row[2]) for row in rows}
     out = {}
     for tag_key, audit_key in wanted.items():
         workshop_id = latest.get(audit_key)
