@@ -6,6 +6,7 @@ import io
 import json
 import shutil
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,11 @@ from ztmm_desktop.core import merge as core
 from ztmm_desktop.core.errors import BadInput, EngagementFileError
 from ztmm_desktop.core.responses import Answer, Response
 from ztmm_desktop.core.stages import Rating, Stage
-from ztmm_desktop.services import baselines, evidence, questionnaire
+from ztmm_desktop.services import baselines, evidence, questionnaire, workshops
 from ztmm_desktop.services.engagement import Engagement, FindingDraft, Properties, create_engagement, open_engagement
 from ztmm_desktop.services.evidence import EvidenceLink
 from ztmm_desktop.services.merge import apply_merge, plan_merge, undo_merge
+from ztmm_desktop.services.workshops import WorkshopDraft
 from ztmm_desktop.store.document import orphaned_working_copies
 
 MET, PARTIAL = Rating.MET, Rating.PARTIAL
@@ -332,3 +334,108 @@ def test_properties_baselines_and_responses_merge_as_whole_records(copies: tuple
         assert engagement.meta().client == "Contoso Ltd"
         assert baselines.list_baselines(engagement) == []
         assert questionnaire.responses(engagement, "1.1") == []
+
+
+# -- workshops ----------------------------------------------------------------------------------
+
+
+def day(engagement: Engagement, title: str, date: str, *people: str) -> workshops.Workshop:
+    attendees = tuple(workshops.Attendee(name, "Team lead", "Contoso Ltd") for name in people)
+    return workshops.create_workshop(engagement, WorkshopDraft(date, title, attendees=attendees), by="Lead assessor")
+
+
+@pytest.fixture
+def workshop_copies(tmp_path: Path) -> tuple[Path, Path]:
+    """Both consultants ran a workshop of their own after copying; the file numbered both 2."""
+    mine, theirs = tmp_path / "contoso.ztmm", tmp_path / "contoso-colleague.ztmm"
+    with create_engagement(mine, Properties(client="Contoso Ltd")) as base:
+        day(base, "Kick-off", "2026-11-30", "Sponsor")
+        base.save()
+    shutil.copy(mine, theirs)
+    with open_engagement(mine) as engagement:
+        identity = day(engagement, "Identity day", "2026-12-01", "Identity team lead")
+        workshops.start(engagement, identity.id, by="Lead assessor")
+        engagement.assess("1.1", ratings={INITIAL: MET}, comments={INITIAL: "MFA everywhere"}, by="Lead assessor")
+        workshops.stop(engagement, by="Lead assessor")
+        engagement.save()
+    with open_engagement(theirs) as engagement:
+        [kickoff] = workshops.list_workshops(engagement)
+        networks = day(engagement, "Network day", "2026-12-02", "Network team lead", "Plant engineer")
+        assert networks.id == identity.id == 2
+        workshops.update_workshop(
+            engagement, kickoff.id, replace(kickoff.draft(), notes="Scope agreed"), by="Second assessor"
+        )
+        workshops.start(engagement, networks.id, by="Second assessor")
+        engagement.assess("3.1", ratings={INITIAL: PARTIAL}, by="Second assessor")
+        engagement.add_finding("3.1", "Flat plant network", by="Second assessor")
+        engagement.save()  # left running on the colleague's laptop
+    return mine, theirs
+
+
+def test_a_colleagues_workshops_and_the_tags_of_their_changes_are_merged(
+    workshop_copies: tuple[Path, Path],
+) -> None:
+    mine, theirs = workshop_copies
+    with open_engagement(mine) as engagement:
+        identity = next(w for w in workshops.list_workshops(engagement) if w.title == "Identity day")
+        workshops.start(engagement, identity.id, by="Lead assessor")  # running here while merging
+        plan = plan_merge(engagement, theirs)
+        assert plan.conflicts == ()
+        labels = sorted(i.describe() for i in plan.one_sided if i.ref[0] == "workshop")
+        assert labels == [
+            "workshop 'Kick-off (2026-11-30)' notes: (none) → Scope agreed",
+            "workshop 'Network day (2026-12-02)': (not here) → Network day (2026-12-02, held)",
+        ]
+        apply_merge(engagement, plan, by="Lead assessor")
+        by_title = {w.title: w for w in workshops.list_workshops(engagement)}
+        assert sorted(by_title) == ["Identity day", "Kick-off", "Network day"]
+        networks = by_title["Network day"]
+        assert networks.id == 3 and networks.status == "held"  # only the colleague's copy runs it
+        assert [a.name for a in networks.attendees] == ["Network team lead", "Plant engineer"]
+        assert by_title["Kick-off"].notes == "Scope agreed"
+        assert workshops.running(engagement) == by_title["Identity day"]
+        # each change keeps the workshop it was made in, not the one running here
+        [finding] = engagement.findings("3.1")
+        tags = workshops.tags(engagement, "3.1")
+        assert {key: tag.title for key, tag in tags.items()} == {
+            ("initial", "rating"): "Network day",
+            ("finding", finding.id): "Network day",
+        }
+        assert {tag.title for tag in workshops.tags(engagement, "1.1").values()} == {"Identity day"}
+        assert not plan_merge(engagement, theirs)  # merged: nothing the second time
+        workshops.stop(engagement, by="Lead assessor")
+        engagement.save()
+    # the colleague merges back: Identity day arrives once, Network day is not copied back
+    with open_engagement(theirs) as engagement:
+        plan = plan_merge(engagement, mine)
+        assert [i.label for i in plan.one_sided if i.ref[0] == "workshop"] == ["workshop 'Identity day (2026-12-01)'"]
+        apply_merge(engagement, plan, by="Second assessor")
+        titles = sorted(w.title for w in workshops.list_workshops(engagement))
+        assert titles == ["Identity day", "Kick-off", "Network day"]
+        assert {tag.title for tag in workshops.tags(engagement, "1.1").values()} == {"Identity day"}
+        assert workshops.running(engagement).title == "Network day"  # type: ignore[union-attr]
+
+
+def test_a_workshop_edited_on_both_sides_is_a_conflict_and_undo_removes_merged_workshops(
+    workshop_copies: tuple[Path, Path],
+) -> None:
+    mine, theirs = workshop_copies
+    with open_engagement(mine) as engagement:
+        kickoff = next(w for w in workshops.list_workshops(engagement) if w.title == "Kick-off")
+        workshops.update_workshop(engagement, kickoff.id, replace(kickoff.draft(), notes="Scope: all pillars"))
+        before = workshops.list_workshops(engagement)
+        plan = plan_merge(engagement, theirs)
+        [conflict] = plan.conflicts
+        assert (conflict.label, conflict.mine_text, conflict.theirs_text) == (
+            "workshop 'Kick-off (2026-11-30)' notes",
+            "Scope: all pillars",
+            "Scope agreed",
+        )
+        result = apply_merge(engagement, plan, {conflict.key: "theirs"}, by="Lead assessor")
+        assert {w.title: w.notes for w in workshops.list_workshops(engagement)}["Kick-off"] == "Scope agreed"
+        undo_merge(engagement, result, by="Lead assessor")
+        assert workshops.list_workshops(engagement) == before
+        assert workshops.tags(engagement, "3.1") == {}
+        # the merged workshop's row id is not handed out again: its old tags must not name a new workshop
+        later = day(engagement, "Data day", "2026-12-03")
+        assert later.id == 4

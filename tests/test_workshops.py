@@ -198,7 +198,10 @@ def test_the_running_workshop_is_stored_in_the_file(tmp_path: Path) -> None:
         assert set(workshops.tags(engagement, "1.1")) == {("initial", "rating")}
     conn = sqlite3.connect(path)
     with pytest.raises(sqlite3.IntegrityError):  # the file itself refuses a second running workshop
-        conn.execute("INSERT INTO workshop VALUES (9, '2026-12-02', 'x', '[]', '[]', '', 'running', NULL, NULL)")
+        conn.execute(
+            "INSERT INTO workshop (id, uid, date, title, pillars, functions, notes, status)"
+            " VALUES (9, 'u9', '2026-12-02', 'x', '[]', '[]', '', 'running')"
+        )
     conn.close()
 
 

@@ -391,3 +391,28 @@ def test_a_schema_4_file_gains_workshops_after_migration(tmp_path: Path) -> None
         )
         assert workshops.tags(v5, "1.1") == {} and workshops.tags(v5, "1.2") == {}
         assert list(workshops.tags(v5, "1.3")) == [("initial", "rating")]
+
+
+def test_schema_6_names_each_workshop_alike_in_copies_migrated_apart(tmp_path: Path) -> None:
+    """Two colleagues' copies of a schema 5 file, each opened by the new version on its own laptop,
+    give the fixture's workshop the same uid, and key its audit rows by it, so the copies still merge."""
+    from ztmm_desktop.services import workshops
+
+    copies = []
+    for name in ("mine.ztmm", "theirs.ztmm"):
+        path = tmp_path / name
+        shutil.copy(FIXTURES / "schema-v5.ztmm", path)
+        with open_engagement(path) as engagement:
+            assert engagement.document.migrated_from == 5
+            [fixture] = workshops.list_workshops(engagement)
+            engagement.assess("1.4", ratings={Stage.INITIAL: Rating.MET})  # a change, so the file is saved
+            engagement.save()
+        conn = sqlite3.connect(path)
+        keys = conn.execute("SELECT DISTINCT key FROM audit WHERE entity = 'workshop'").fetchall()
+        conn.close()
+        copies.append((fixture.uid, keys))
+    (uid, keys), other = copies
+    assert other == (uid, keys) and keys == [(uid,)] and len(uid) == 36
+    with open_engagement(tmp_path / "mine.ztmm") as engagement:
+        made = workshops.create_workshop(engagement, workshops.WorkshopDraft("2026-12-02", "Second day"))
+        assert made.uid != uid and made.id == 2

@@ -67,6 +67,7 @@ class AuditRecord:
 #: Audit fields that create, remove or put back a record.
 _EXISTENCE = {"created", "removed", "restored", "attached", "frozen", "deleted"}
 _FUNCTION_FIELDS = {"target", "notes", "confidence", "priority", "owner", "status"}
+_WORKSHOP_FIELDS = {"date", "title", "pillars", "functions", "notes", "attendees", "status"}
 
 
 def unit_of(entity: str, key: str, field: str) -> tuple[str, str, str] | None:
@@ -83,6 +84,10 @@ def unit_of(entity: str, key: str, field: str) -> tuple[str, str, str] | None:
         return (entity, key, WHOLE if field in _EXISTENCE else field)
     if entity in ("response", "baseline"):
         return (entity, key, WHOLE)
+    if entity == "workshop":  # keyed by the workshop's uid (schema 6), the same in every copy
+        if field in _EXISTENCE:
+            return (entity, key, WHOLE)
+        return (entity, key, field) if field in _WORKSHOP_FIELDS else None
     return None  # imports, merges and entities this version does not know
 
 

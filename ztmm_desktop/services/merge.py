@@ -24,7 +24,14 @@ comment; findings by id (added, edited field by field, removed); evidence by id
 with its links, its bytes copied only when their SHA-256 is not stored yet
 (one blob), and a record skipped as a duplicate when this copy already has the
 same bytes with the same links; questionnaire responses and baselines as whole
-records (a response per function, stage and respondent; a baseline by name).
+records (a response per function, stage and respondent; a baseline by name);
+workshops by their ``uid`` (schema 6), field by field, attendees as one list.
+
+A change brought over keeps the workshop it was made in: its audit row here is
+tagged with that workshop (merged first when it is new here), not with one
+running in this copy, and a change the colleague made outside any workshop is
+tagged with none. A workshop running in the other copy arrives as held: only
+the copy that started it tags edits with it.
 Evidence links to a finding that is not in this copy are kept as they are.
 """
 
@@ -34,7 +41,7 @@ import io
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +52,7 @@ from ..core.errors import BadInput, OtherEngagement
 from ..core.merge import WHOLE, AuditRecord, Decision, Ref, Resolution, Value
 from ..core.stages import Rating, Stage
 from ..store import blobs
+from ..store.schema import AuditRow
 from .engagement import (
     MAX_NAME,
     MAX_TEXT,
@@ -52,11 +60,13 @@ from .engagement import (
     Changes,
     Engagement,
     _Audit,
+    _parse_date,
     check_text,
     open_engagement,
     raw_connection,
     reading,
 )
+from .workshops import HELD, PLANNED, RUNNING, Attendee, _check_attendees, next_id
 
 _FUNCTION_DEFAULT: dict[str, Any] = {
     "target": None,
@@ -77,6 +87,7 @@ _EVIDENCE_COLUMNS = (
 _RESPONSE_COLUMNS = ("role", "answer", "comment", "source_name", "source_sha256")
 _BASELINE_COLUMNS = ("created_at", "created_by", "catalog_version", "scope", "rollups")
 _BASELINE_FUNCTION_COLUMNS = ("function_id", "current", "derived", "overridden", "override_reason", "target", "ratings")
+_WORKSHOP_COLUMNS = ("date", "title", "pillars", "functions", "notes")
 
 
 # -- reading a copy ------------------------------------------------------------------------
@@ -150,6 +161,23 @@ def _read(conn: sqlite3.Connection, ref: Ref) -> Value:
             (row[0],),
         ).fetchall()
         return {**dict(zip(_BASELINE_COLUMNS, row[1:], strict=True)), "functions": tuple(map(tuple, functions))}
+    if kind == "workshop":
+        row = conn.execute(
+            f"SELECT id, {', '.join(_WORKSHOP_COLUMNS)}, status, started_at, ended_at FROM workshop WHERE uid = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return None
+        people = conn.execute(
+            "SELECT name, role, organisation FROM workshop_attendee WHERE workshop_id = ? ORDER BY position", (row[0],)
+        ).fetchall()
+        return {
+            **dict(zip(_WORKSHOP_COLUMNS, row[1:6], strict=True)),
+            "attendees": json.dumps([list(p) for p in people], ensure_ascii=False),
+            # running is a state of the copy that started it; to the other copy it is held
+            "status": HELD if row[6] == RUNNING else row[6],
+            "times": (row[7], row[8]),  # not merged by itself: copied with a new workshop
+        }
     raise AssertionError(kind)
 
 
@@ -186,6 +214,9 @@ class MergePlan:
     one_sided: tuple[MergeItem, ...]
     conflicts: tuple[MergeItem, ...]
     duplicates: tuple[str, ...]  # evidence of theirs already here (same bytes, same links)
+    #: The workshop (uid) each change of theirs was made in: (kind, key, field) → uid; a
+    #: record's own key (kind, key, "*") holds its latest change's.
+    tags: tuple[tuple[tuple[str, str, str], str], ...] = ()
 
     @property
     def evidence_to_copy(self) -> tuple[MergeItem, ...]:
@@ -262,7 +293,28 @@ def _plan(
         one_sided=tuple(one_sided),
         conflicts=tuple(conflicts),
         duplicates=tuple(duplicates),
+        tags=_their_tags(their_conn, their_trail, floor),
     )
+
+
+def _their_tags(
+    conn: sqlite3.Connection, trail: core.Trail, floor: int
+) -> tuple[tuple[tuple[str, str, str], str], ...]:
+    """In which workshop the other copy made each of its changes since ``floor``."""
+    uids = dict(conn.execute("SELECT id, uid FROM workshop").fetchall())
+    latest: dict[tuple[str, str, str], str | None] = {}
+    for row_id, entity, key, name, workshop_id in conn.execute(
+        "SELECT id, entity, key, field, workshop_id FROM audit WHERE id > ? ORDER BY id", (floor,)
+    ):
+        if row_id in trail.written or row_id in trail.ignored:
+            continue
+        unit = core.unit_of(entity, key, name)
+        if unit is None:
+            continue
+        uid = uids.get(workshop_id)
+        latest[unit] = uid
+        latest[(unit[0], unit[1], WHOLE)] = uid
+    return tuple(sorted((unit, uid) for unit, uid in latest.items() if uid is not None))
 
 
 def _duplicate(conn: sqlite3.Connection, theirs: Mapping[str, Any]) -> bool:
@@ -315,6 +367,9 @@ def _label(engagement: Engagement, decision: Decision, mine: Value, theirs: Valu
     if kind == "response":
         function_id, stage, respondent = [*key.split("/", 2), "", ""][:3]
         return f"{_function_label(engagement, function_id)} {_stage_label(stage)} answer of {respondent}"
+    if kind == "workshop":
+        title = f"{some['title']} ({some['date']})" if some else key[:8]
+        return f"workshop {_short(title, 50)!r}" + ("" if name == WHOLE else f" {name}")
     return f"baseline {key!r}"
 
 
@@ -326,6 +381,8 @@ def _text(kind: str, name: str, value: Value) -> str:
             return _short(str(value["title"]), 40)
         if kind == "response":
             return _short(f"{value['answer'] or '(no answer)'} {value['comment']}".strip(), 40)
+        if kind == "workshop":
+            return _short(f"{value['title']} ({value['date']}, {value['status']})", 50)
         return f"frozen {value['created_at']}"
     raw = value[name]
     if raw is None or raw == "":
@@ -341,6 +398,11 @@ def _text(kind: str, name: str, value: Value) -> str:
         return f"{_stage_label(raw[0])} ({_short(str(raw[1]), 30)})"
     if name == "logo":
         return str(raw[0])
+    if kind == "workshop" and name in ("attendees", "pillars", "functions"):
+        items = _json_list(raw)
+        if name == "attendees":
+            return _short(", ".join(str(a[0]) for a in items if isinstance(a, list) and a)) or "(none)"
+        return _short(", ".join(map(str, items))) or "(none)"
     if name == "links":
         return "; ".join("/".join(p for p in link[:2] if p) or f"finding {link[2]}" for link in raw) or "(none)"
     return _short(str(raw))
@@ -409,10 +471,14 @@ def apply_merge(
             marker = len(audit.rows)
             audit.record(core.MERGE_ENTITY, plan.other_engagement_id, core.MERGED_FIELD, None, "{}")
             previous: list[tuple[Ref, Value]] = []
-            for ref, value in targets.items():
+            tags = dict(plan.tags)
+            # workshops first: the tags of the changes made in them name them
+            for ref, value in sorted(targets.items(), key=lambda item: item[0][0] != "workshop"):
                 old = _read(conn, ref)
                 previous.append((ref, old))
+                start = len(audit.rows)
                 _write(engagement, conn, audit, ref, old, value, their_conn)
+                _tag(conn, audit.rows[start:], tags)
             for item in plan.conflicts:
                 outcome = "took" if item in taken else "kept"
                 audit.record(core.MERGE_ENTITY, item.key, outcome, item.mine_text, item.theirs_text)
@@ -440,6 +506,15 @@ def apply_merge(
     )
 
 
+def _tag(conn: sqlite3.Connection, rows: Sequence[AuditRow], tags: Mapping[tuple[str, str, str], str]) -> None:
+    """Tag the rows a merged change wrote with the workshop the colleague made it in (or none)."""
+    for row in rows:
+        unit = core.unit_of(row.entity, row.key, row.field)
+        uid = (tags.get(unit) or tags.get((unit[0], unit[1], WHOLE))) if unit else None
+        found = conn.execute("SELECT id FROM workshop WHERE uid = ?", (uid,)).fetchone() if uid else None
+        row.workshop_id = found[0] if found else None
+
+
 @contextmanager
 def _other_bytes(plan: MergePlan, *, needed: bool) -> Iterator[sqlite3.Connection | None]:
     """The other file again (for evidence bytes), refused if it changed since the plan."""
@@ -464,7 +539,7 @@ def undo_merge(engagement: Engagement, result: MergeResult, *, by: str | None = 
         marker = len(audit.rows)
         audit.record(core.MERGE_ENTITY, str(result.marker_id), core.UNDONE_FIELD, None, "{}")
         for ref, value in result.previous:
-            _write(engagement, conn, audit, ref, _read(conn, ref), value, None)
+            _write(engagement, conn, audit, ref, _read(conn, ref), value, None, undo=True)
         audit.rows[marker].new = json.dumps({"marker": result.marker_id, "rows": len(audit.rows) - marker - 1})
     return _changes(result.written, result.previous)
 
@@ -506,6 +581,34 @@ def _check_value(ref: Ref, value: Value) -> None:
         Stage.parse(value["target"])
     if ref[0] == "function" and value["override"] is not None:
         Stage.parse(value["override"][0])
+    if ref[0] == "workshop":
+        _check_workshop(value)
+
+
+def _json_list(text: object) -> list[Any]:
+    try:
+        value = json.loads(str(text))
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def _check_workshop(value: Mapping[str, Any]) -> None:
+    what = f"workshop {_short(str(value['title']), 40)!r} in the other copy"
+    if _parse_date(value["date"], f"the date of {what}") is None or not value["title"].strip():
+        raise BadInput(f"{what} has no date or no title")
+    if value["status"] not in (PLANNED, HELD):
+        raise BadInput(f"{what} has an unknown status {value['status']!r}")
+    for name in ("pillars", "functions"):
+        if not all(isinstance(item, str) for item in _json_list(value[name])):
+            raise BadInput(f"{what} lists its {name} wrongly")
+    people = _json_list(value["attendees"])
+    if not all(isinstance(p, list) and len(p) == 3 and all(isinstance(c, str) for c in p) for p in people):
+        raise BadInput(f"{what} lists its attendees wrongly")
+    try:
+        _check_attendees(Attendee(*p) for p in people)
+    except BadInput as err:
+        raise BadInput(f"{what}: {err}") from None
 
 
 class _ChunkStream(io.RawIOBase):
@@ -534,10 +637,15 @@ def _write(
     old: Value,
     new: Value,
     their_conn: sqlite3.Connection | None,
+    *,
+    undo: bool = False,
 ) -> None:
     """Make ``ref`` hold ``new``, with the audit rows an ordinary edit would write."""
     kind, key = ref
     if old == new:
+        return
+    if kind == "workshop":
+        _write_workshop(conn, audit, key, old, new, undo=undo)
         return
     if kind == "engagement":
         assert old is not None and new is not None
@@ -658,6 +766,44 @@ def _write(
             audit.record("baseline", key, "frozen", None, f"{len(new['functions'])} functions (merged)")
         return
     raise AssertionError(kind)
+
+
+def _write_workshop(conn: sqlite3.Connection, audit: _Audit, uid: str, old: Value, new: Value, *, undo: bool) -> None:
+    row = conn.execute("SELECT id FROM workshop WHERE uid = ?", (uid,)).fetchone()
+    if new is None:
+        assert old is not None and row is not None
+        tagged = conn.execute("SELECT count(*) FROM audit WHERE workshop_id = ?", (row[0],)).fetchone()[0]
+        if tagged and not undo:
+            raise BadInput(f"workshop {old['title']!r} has changes made in it in this copy; it is kept")
+        conn.execute("DELETE FROM workshop_attendee WHERE workshop_id = ?", (row[0],))
+        conn.execute("DELETE FROM workshop WHERE id = ?", (row[0],))
+        audit.record("workshop", uid, "removed", old["title"], None)
+        return
+    if row is None:
+        workshop_id = next_id(conn)
+        started, ended = new["times"]
+        conn.execute(
+            f"INSERT INTO workshop (id, uid, {', '.join(_WORKSHOP_COLUMNS)}, status, started_at, ended_at)"
+            f" VALUES (?, ?{', ?' * len(_WORKSHOP_COLUMNS)}, ?, ?, ?)",
+            (workshop_id, uid, *(new[c] for c in _WORKSHOP_COLUMNS), new["status"], started, ended),
+        )
+        old = {name: None for name in new}
+    else:
+        workshop_id = row[0]
+    assert old is not None
+    for name in _WORKSHOP_COLUMNS:
+        if audit.record("workshop", uid, name, old[name], new[name]) and row is not None:
+            conn.execute(f"UPDATE workshop SET {name} = ? WHERE id = ?", (new[name], workshop_id))
+    if audit.record("workshop", uid, "status", old["status"], new["status"]) and row is not None:
+        conn.execute("UPDATE workshop SET status = ? WHERE id = ?", (new["status"], workshop_id))
+    if audit.record("workshop", uid, "attendees", old["attendees"], new["attendees"]):
+        conn.execute("DELETE FROM workshop_attendee WHERE workshop_id = ?", (workshop_id,))
+        for position, person in enumerate(_json_list(new["attendees"])):
+            conn.execute(
+                "INSERT INTO workshop_attendee (workshop_id, position, name, role, organisation)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (workshop_id, position, *person),
+            )
 
 
 def _describe_links(links: tuple[tuple[str | None, ...], ...]) -> str:

@@ -8,10 +8,12 @@ audit row of each change carries the workshop's id. "In which workshop a rating,
 comment or finding was made" is the workshop of its latest audit row
 (``tags``); a change made after the workshop stopped clears the tag.
 
-Creating, editing, starting and stopping workshops are ordinary audited edits
-but are not on the window's undo stack (ratings made during a workshop are).
+Creating, editing, starting and stopping workshops are ordinary audited edits.
 A workshop that has tagged edits cannot be deleted: the audit trail would then
-name a workshop nobody can look up.
+name a workshop nobody can look up. Audit rows about a workshop are keyed by its
+``uid`` (schema 6), which is the same in every copy of the engagement, so a
+colleague's workshops merge (``services/merge.py``); the tags on edits
+(``audit.workshop_id``) use this file's row id, which is never reused.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +30,7 @@ from sqlmodel import Session, col, func, select
 from ..core.errors import BadInput
 from ..core.stages import RATED_STAGES
 from ..store.schema import AuditRow, WorkshopAttendeeRow, WorkshopRow
-from .engagement import MAX_NAME, MAX_TEXT, Engagement, _Audit, _parse_date, check_text, now, reading
+from .engagement import MAX_NAME, MAX_TEXT, Engagement, _Audit, _parse_date, check_text, now, raw_connection, reading
 
 PLANNED, RUNNING, HELD = "planned", "running", "held"
 #: Most attendees one workshop lists (a pasted sheet longer than this is a mistake).
@@ -60,6 +63,7 @@ class WorkshopDraft:
 @dataclass(frozen=True)
 class Workshop:
     id: int
+    uid: str
     date: str
     title: str
     pillars: tuple[str, ...]  # pillar ids
@@ -84,6 +88,7 @@ class Workshop:
     def to_json(self) -> dict[str, object]:
         return {
             "id": self.id,
+            "uid": self.uid,
             "date": self.date,
             "title": self.title,
             "status": self.status,
@@ -227,6 +232,7 @@ def _workshop(row: WorkshopRow, attendees: Sequence[WorkshopAttendeeRow]) -> Wor
 
     return Workshop(
         id=row.id,
+        uid=row.uid,
         date=row.date,
         title=row.title,
         pillars=ids(row.pillars),
@@ -338,18 +344,28 @@ def _replace_attendees(session: Session, workshop_id: int, attendees: Sequence[A
         session.add(WorkshopAttendeeRow(workshop_id=workshop_id, position=position, **a.__dict__))
 
 
+def next_id(conn: sqlite3.Connection) -> int:
+    """The row id for a new workshop: above every id a workshop or a tag has used.
+
+    SQLite would hand out the id of a deleted last row again, and audit rows
+    tagged with the old workshop (by a merge that was undone) would then name the
+    new one.
+    """
+    highest, tagged = conn.execute("SELECT max(id), (SELECT max(workshop_id) FROM audit) FROM workshop").fetchone()
+    return max(highest or 0, tagged or 0) + 1
+
+
 def create_workshop(engagement: Engagement, draft: WorkshopDraft, *, by: str | None = None) -> Workshop:
     """Record a planned workshop (with its attendees)."""
     columns = _columns(engagement, draft)
     attendees = _check_attendees(draft.attendees)
     with engagement.edit(by) as (session, audit):
-        row = WorkshopRow(**columns, status=PLANNED)  # type: ignore[arg-type]  # id comes from SQLite
+        workshop_id = next_id(raw_connection(session))
+        row = WorkshopRow(id=workshop_id, **columns, status=PLANNED)
         session.add(row)
         session.flush()
-        assert row.id is not None
-        workshop_id = row.id
         _replace_attendees(session, workshop_id, attendees)
-        _record_all(audit, str(workshop_id), {}, {**columns, "attendees": _attendees_json(attendees)})
+        _record_all(audit, row.uid, {}, {**columns, "attendees": _attendees_json(attendees)})
     return get_workshop(engagement, workshop_id)
 
 
@@ -363,7 +379,7 @@ def update_workshop(engagement: Engagement, workshop_id: int, draft: WorkshopDra
         assert row is not None
         old: dict[str, object] = {name: getattr(row, name) for name in columns}
         old["attendees"] = _attendees_json(before.attendees)
-        changed = _record_all(audit, str(workshop_id), old, {**columns, "attendees": _attendees_json(attendees)})
+        changed = _record_all(audit, row.uid, old, {**columns, "attendees": _attendees_json(attendees)})
         if not changed:
             session.rollback()
             audit.rows.clear()
@@ -404,7 +420,7 @@ def delete_workshop(engagement: Engagement, workshop_id: int, *, by: str | None 
         _replace_attendees(session, workshop_id, [])
         row = session.get(WorkshopRow, workshop_id)
         session.delete(row)
-        audit.record("workshop", str(workshop_id), "removed", workshop.title, None)
+        audit.record("workshop", workshop.uid, "removed", workshop.title, None)
 
 
 def start(engagement: Engagement, workshop_id: int, *, by: str | None = None) -> Workshop:
@@ -421,7 +437,7 @@ def start(engagement: Engagement, workshop_id: int, *, by: str | None = None) ->
     with engagement.edit(by) as (session, audit):
         row = session.get(WorkshopRow, workshop_id)
         assert row is not None
-        audit.record("workshop", str(workshop_id), "status", row.status, RUNNING)
+        audit.record("workshop", row.uid, "status", row.status, RUNNING)
         row.status = RUNNING
         row.started_at = row.started_at or now()
         row.ended_at = None
@@ -436,7 +452,7 @@ def stop(engagement: Engagement, *, by: str | None = None) -> Workshop:
     with engagement.edit(by) as (session, audit):
         row = session.get(WorkshopRow, current.id)
         assert row is not None
-        audit.record("workshop", str(current.id), "status", row.status, HELD)
+        audit.record("workshop", row.uid, "status", row.status, HELD)
         row.status = HELD
         row.ended_at = now()
     return get_workshop(engagement, current.id)

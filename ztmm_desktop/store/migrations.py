@@ -4,7 +4,9 @@
 ours. Version 1 is the baseline; version 2 adds evidence; version 3 adds
 questionnaire responses and the report logo; version 4 adds named baselines
 (frozen copies of the assessment to measure progress against); version 5 adds
-workshops and tags audit rows with the workshop they were made in. A later
+workshops and tags audit rows with the workshop they were made in; version 6
+gives each workshop an id that is the same in every copy of the file, so a
+colleague's workshops can be merged. A later
 version adds ``MIGRATIONS[n]`` (from n to n+1) as frozen SQL, never by
 calling ``create_all`` on today's models, so an old file migrates to exactly
 what a new file would be. Every released
@@ -14,10 +16,11 @@ schema keeps a fixture file in ``tests/fixtures/`` that must open.
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Callable
 
 APPLICATION_ID = 0x5A544D4D  # "ZTMM"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 BASELINE_DDL = """
 CREATE TABLE engagement (
@@ -209,6 +212,36 @@ CREATE INDEX ix_audit_entity_key ON audit (entity, key);
 
 Migration = Callable[[sqlite3.Connection], None]
 
+#: Namespace of the workshop ids schema 6 derives for workshops recorded before it.
+WORKSHOP_UID_NAMESPACE = uuid.UUID("6f1d2c1e-8a53-4c55-9b7e-2f0d3f6c9a41")
+
+
+def _workshop_uids(conn: sqlite3.Connection) -> None:
+    """Schema 6: a workshop id that is the same in every copy of the engagement.
+
+    Workshop row ids are per file (two colleagues' copies number their new
+    workshops alike), so merging needs another name for a workshop. New
+    workshops get a random UUID; a workshop recorded before this step gets one
+    derived from the engagement id, its row id and the time and author of the
+    audit row that created it, so two copies of one file, migrated apart, agree.
+    The audit rows about a workshop are keyed by that id from now on (they were
+    keyed by the row id); the rows that name the workshop an edit was made in
+    (``audit.workshop_id``) keep the row id.
+    """
+    conn.execute("ALTER TABLE workshop ADD COLUMN uid VARCHAR NOT NULL DEFAULT ''")
+    engagement = conn.execute("SELECT id FROM engagement").fetchone()
+    engagement_id = engagement[0] if engagement else ""
+    for (row_id,) in conn.execute("SELECT id FROM workshop ORDER BY id").fetchall():
+        key = str(row_id)
+        first = conn.execute(
+            "SELECT at, by FROM audit WHERE entity = 'workshop' AND key = ? ORDER BY id LIMIT 1", (key,)
+        ).fetchone()
+        at, by = first if first else ("", "")
+        uid = str(uuid.uuid5(WORKSHOP_UID_NAMESPACE, f"{engagement_id}/{row_id}/{at}/{by}"))
+        conn.execute("UPDATE workshop SET uid = ? WHERE id = ?", (uid, row_id))
+        conn.execute("UPDATE audit SET key = ? WHERE entity = 'workshop' AND key = ?", (uid, key))
+    conn.execute("CREATE UNIQUE INDEX ux_workshop_uid ON workshop (uid)")
+
 
 def _run(conn: sqlite3.Connection, ddl: str) -> None:
     # executescript() would commit the caller's transaction; run statement by statement.
@@ -223,6 +256,7 @@ MIGRATIONS: dict[int, Migration] = {
     2: lambda conn: _run(conn, RESPONSES_DDL),
     3: lambda conn: _run(conn, BASELINES_DDL),
     4: lambda conn: _run(conn, WORKSHOPS_DDL),
+    5: _workshop_uids,
 }
 
 

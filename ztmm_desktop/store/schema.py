@@ -1,4 +1,4 @@
-"""SQLModel tables of an engagement file (schema version 5).
+"""SQLModel tables of an engagement file (schema version 6).
 
 Text columns hold plain text; lists are JSON arrays; timestamps are ISO 8601
 UTC; stages and ratings are their lowercase keys. The DDL that creates these
@@ -7,6 +7,8 @@ agree.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from sqlmodel import Field, SQLModel
 
@@ -191,12 +193,14 @@ class BaselineFunctionRow(SQLModel, table=True):
 class WorkshopRow(SQLModel, table=True):
     """A workshop with the client (schema 5); ``pillars`` and ``functions`` are JSON arrays of ids.
 
-    ``status`` is planned, running or held; at most one row is running.
+    ``status`` is planned, running or held; at most one row is running. ``uid`` (schema 6)
+    names the workshop alike in every copy of the file; ``id`` is this file's own.
     """
 
     __tablename__ = "workshop"
 
     id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(default_factory=lambda: str(uuid.uuid4()), unique=True)
     date: str
     title: str
     pillars: str = "[]"
