@@ -291,3 +291,23 @@ def test_cli_bad_attendee_rows_name_their_lines(tmp_path: Path) -> None:
     result = run_cli("workshop", path, "add", "--date", "2026-12-01", "--title", "Day", "--attendees", f"@{sheet}")
     assert result.returncode == 2 and "line 3: no name" in result.stderr
     assert "no workshops" in run_cli("workshop", path, "list").stdout
+
+
+def test_a_workshop_put_back_keeps_its_id_and_uid_and_a_second_running_one_is_refused(tmp_path: Path) -> None:
+    """What the window's undo relies on: a deleted workshop comes back as itself; start and stop go back."""
+    with create_engagement(tmp_path / "client.ztmm", Properties(client="Contoso Ltd")) as engagement:
+        day = identity_day(engagement)
+        workshops.delete_workshop(engagement, day.id)
+        assert workshops.restore_workshop(engagement, day) == day
+        with pytest.raises(BadInput, match="already in client.ztmm"):
+            workshops.restore_workshop(engagement, day)
+        other = identity_day(engagement, "Devices day")
+        workshops.start(engagement, other.id)
+        before = engagement.audit_log()
+        with pytest.raises(BadInput, match="Devices day .* is running; stop it before starting Identity deep dive"):
+            workshops.set_status(engagement, day.id, workshops.RUNNING, "2026-12-01T09:00:00+00:00", None)
+        assert engagement.audit_log() == before and workshops.running(engagement) == workshops.get_workshop(
+            engagement, other.id
+        )
+        assert workshops.set_status(engagement, other.id, workshops.PLANNED, None, None)
+        assert workshops.get_workshop(engagement, other.id).status == workshops.PLANNED

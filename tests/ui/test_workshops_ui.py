@@ -69,7 +69,12 @@ def test_run_a_workshop_and_see_its_tags(
     assert made.pillars == ("identity",)
     assert window.workshop_indicator.isVisible()
     assert window.workshop_indicator.text() == "Workshop running: Identity deep dive"
-    assert window.isWindowModified()  # not on the undo stack, but unsaved
+    assert window.isWindowModified()
+    steps = [window.undo_stack.text(i) for i in range(window.undo_stack.count())]
+    assert steps == [
+        f"Add workshop Identity deep dive ({made.date})",
+        f"Start workshop Identity deep dive ({made.date})",
+    ]
 
     # Rate a stage on the function page: it is tagged with the workshop, and stays undoable.
     page = window.workbench.page
@@ -103,6 +108,46 @@ def test_run_a_workshop_and_see_its_tags(
     window.undo_stack.undo()
     assert engagement.assessment(AUTH).rating(Stage.INITIAL).rating is Rating.MET
     assert not box.workshop_label.isVisible()  # the undo was the latest change, made outside the workshop
+
+    # Undo the stop: the workshop runs again, as the status bar says; redo stops it again.
+    window.undo_stack.undo()
+    assert workshops.running(engagement) == workshops.get_workshop(engagement, made.id)
+    assert window.workshop_indicator.isVisible()
+    window.undo_stack.redo()
+    assert workshops.running(engagement) is None and not window.workshop_indicator.isVisible()
+
+
+def test_adding_and_deleting_workshops_are_undo_steps(
+    window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer, tmp_path: Path
+) -> None:
+    path = tmp_path / "client.ztmm"
+    with create_engagement(path, Properties(client="Contoso Ltd")) as engagement:
+        workshops.create_workshop(engagement, workshops.WorkshopDraft("2026-12-01", "Devices workshop"))
+        engagement.save()
+    assert window.open_path(path)
+    engagement = window.engagement
+    assert engagement is not None
+    [planned] = workshops.list_workshops(engagement)
+
+    def delete(dialog: QWidget) -> None:
+        assert isinstance(dialog, WorkshopsDialog)
+        dialog.select(planned.id)
+        QTimer.singleShot(0, dialog, lambda: qtbot.mouseClick(dialog.delete_button, LEFT))
+
+    def closes(dialog: QWidget) -> None:
+        assert isinstance(dialog, WorkshopsDialog)
+        assert dialog.listing.topLevelItemCount() == 0
+        dialog.reject()
+
+    dialogs.then(delete).click("Yes").then(closes)
+    window.workshops_action.trigger()
+    assert dialogs.done
+    assert workshops.list_workshops(engagement) == []
+    assert window.undo_stack.undoText() == "Delete workshop Devices workshop (2026-12-01)"
+    window.undo_stack.undo()
+    assert workshops.list_workshops(engagement) == [planned]  # the same workshop: same id, uid, attendees
+    window.undo_stack.redo()
+    assert workshops.list_workshops(engagement) == []
 
 
 def test_findings_list_shows_the_workshop_column(

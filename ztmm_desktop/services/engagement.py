@@ -140,9 +140,10 @@ class Changes:
     functions: frozenset[str] = frozenset()
     findings: frozenset[str] = frozenset()
     metadata: bool = False
+    workshops: bool = False  # a workshop was added, changed, started or stopped
 
     def __bool__(self) -> bool:
-        return bool(self.functions or self.findings or self.metadata)
+        return bool(self.functions or self.findings or self.metadata or self.workshops)
 
 
 @dataclass

@@ -8,7 +8,9 @@ audit row of each change carries the workshop's id. "In which workshop a rating,
 comment or finding was made" is the workshop of its latest audit row
 (``tags``); a change made after the workshop stopped clears the tag.
 
-Creating, editing, starting and stopping workshops are ordinary audited edits.
+Creating, editing, starting and stopping workshops are ordinary audited edits;
+``restore_workshop`` and ``set_status`` put a workshop back as it was, for the
+window's undo.
 A workshop that has tagged edits cannot be deleted: the audit trail would then
 name a workshop nobody can look up. Audit rows about a workshop are keyed by its
 ``uid`` (schema 6), which is the same in every copy of the engagement, so a
@@ -22,6 +24,7 @@ import csv
 import io
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -355,18 +358,30 @@ def next_id(conn: sqlite3.Connection) -> int:
     return max(highest or 0, tagged or 0) + 1
 
 
-def create_workshop(engagement: Engagement, draft: WorkshopDraft, *, by: str | None = None) -> Workshop:
-    """Record a planned workshop (with its attendees)."""
+def new_workshop(engagement: Engagement, draft: WorkshopDraft) -> Workshop:
+    """A planned workshop as ``create_workshop`` would record it, checked but not yet stored."""
     columns = _columns(engagement, draft)
     attendees = _check_attendees(draft.attendees)
-    with engagement.edit(by) as (session, audit):
-        workshop_id = next_id(raw_connection(session))
-        row = WorkshopRow(id=workshop_id, **columns, status=PLANNED)
-        session.add(row)
-        session.flush()
-        _replace_attendees(session, workshop_id, attendees)
-        _record_all(audit, row.uid, {}, {**columns, "attendees": _attendees_json(attendees)})
-    return get_workshop(engagement, workshop_id)
+    with reading(engagement) as conn:
+        workshop_id = next_id(conn)
+    return Workshop(
+        id=workshop_id,
+        uid=str(uuid.uuid4()),
+        date=columns["date"],
+        title=columns["title"],
+        pillars=tuple(json.loads(columns["pillars"])),
+        functions=tuple(json.loads(columns["functions"])),
+        notes=columns["notes"],
+        status=PLANNED,
+        started_at=None,
+        ended_at=None,
+        attendees=tuple(attendees),
+    )
+
+
+def create_workshop(engagement: Engagement, draft: WorkshopDraft, *, by: str | None = None) -> Workshop:
+    """Record a planned workshop (with its attendees)."""
+    return restore_workshop(engagement, new_workshop(engagement, draft), by=by)
 
 
 def update_workshop(engagement: Engagement, workshop_id: int, draft: WorkshopDraft, *, by: str | None = None) -> bool:
@@ -456,3 +471,67 @@ def stop(engagement: Engagement, *, by: str | None = None) -> Workshop:
         row.status = HELD
         row.ended_at = now()
     return get_workshop(engagement, current.id)
+
+
+def restore_workshop(engagement: Engagement, workshop: Workshop, *, by: str | None = None) -> Workshop:
+    """Put a workshop (back) as it was, under its own row id and uid: the redo of an
+    addition and the undo of a deletion. Refused when either is taken or it would be a
+    second running workshop."""
+    columns = _columns(engagement, workshop.draft())
+    attendees = _check_attendees(workshop.attendees)
+    if workshop.status not in (PLANNED, RUNNING, HELD):
+        raise BadInput(f"unknown workshop status {workshop.status!r}")
+    with engagement.edit(by) as (session, audit):
+        conn = raw_connection(session)
+        if conn.execute("SELECT 1 FROM workshop WHERE id = ? OR uid = ?", (workshop.id, workshop.uid)).fetchone():
+            raise BadInput(f"workshop {workshop.label} is already in {engagement.path.name}")
+        if workshop.running:
+            _refuse_second_running(conn, workshop)
+        row = WorkshopRow(
+            id=workshop.id,
+            uid=workshop.uid,
+            **columns,
+            status=workshop.status,
+            started_at=workshop.started_at,
+            ended_at=workshop.ended_at,
+        )
+        session.add(row)
+        session.flush()
+        _replace_attendees(session, workshop.id, attendees)
+        values: dict[str, object] = {**columns, "attendees": _attendees_json(attendees)}
+        if workshop.status != PLANNED:
+            values["status"] = workshop.status
+        _record_all(audit, workshop.uid, {}, values)
+    return get_workshop(engagement, workshop.id)
+
+
+def _refuse_second_running(conn: sqlite3.Connection, workshop: Workshop) -> None:
+    other = conn.execute("SELECT title, date FROM workshop WHERE status = ? AND id != ?", (RUNNING, workshop.id))
+    found = other.fetchone()
+    if found is not None:
+        raise BadInput(f"workshop {found[0]} ({found[1]}) is running; stop it before starting {workshop.label}")
+
+
+def set_status(
+    engagement: Engagement,
+    workshop_id: int,
+    status: str,
+    started_at: str | None,
+    ended_at: str | None,
+    *,
+    by: str | None = None,
+) -> bool:
+    """Put a workshop's status and times back as they were (the undo of start and stop)."""
+    workshop = get_workshop(engagement, workshop_id)
+    if status not in (PLANNED, RUNNING, HELD):
+        raise BadInput(f"unknown workshop status {status!r}")
+    if (workshop.status, workshop.started_at, workshop.ended_at) == (status, started_at, ended_at):
+        return False
+    with engagement.edit(by) as (session, audit):
+        if status == RUNNING:
+            _refuse_second_running(raw_connection(session), workshop)
+        row = session.get(WorkshopRow, workshop_id)
+        assert row is not None
+        audit.record("workshop", row.uid, "status", row.status, status)
+        row.status, row.started_at, row.ended_at = status, started_at, ended_at
+    return True

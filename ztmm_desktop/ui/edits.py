@@ -16,17 +16,20 @@ from PySide6.QtGui import QUndoCommand
 
 from ..core.errors import BadInput, ZtmmError
 from ..core.stages import Rating, Stage
-from ..services import baselines, evidence, questionnaire
+from ..services import baselines, evidence, questionnaire, workshops
 from ..services.engagement import Changes, Engagement, FindingDraft
 from ..services.evidence import Attached, Evidence
 from ..services.logo import read_logo, set_logo
 from .requests import (
     FUNCTION_FIELDS,
     AddFinding,
+    AddWorkshop,
     AdoptResponse,
     AnyRequest,
+    DeleteWorkshop,
     EditEvidence,
     EditFinding,
+    EditWorkshop,
     FreezeBaseline,
     LinkEvidence,
     RemoveEvidence,
@@ -38,6 +41,8 @@ from .requests import (
     SetProperties,
     SetRating,
     SetTarget,
+    StartWorkshop,
+    StopWorkshop,
 )
 
 
@@ -74,7 +79,27 @@ class RestoreEvidence:
     evidence: Evidence
 
 
-Operation = AnyRequest | _RestoreFinding | RestoreEvidence | _SetStage | _DeleteBaseline
+@dataclass(frozen=True)
+class _RestoreWorkshop:
+    """Internal: put a workshop (back) under its own id and uid (redo of an addition, undo of a deletion)."""
+
+    workshop: workshops.Workshop
+
+
+@dataclass(frozen=True)
+class _SetWorkshopStatus:
+    """Internal: a workshop's status and times as they were (the undo of start and stop)."""
+
+    workshop_id: int
+    status: str
+    started_at: str | None
+    ended_at: str | None
+
+
+Operation = (
+    AnyRequest | _RestoreFinding | RestoreEvidence | _SetStage | _DeleteBaseline | _RestoreWorkshop | _SetWorkshopStatus
+)
+WORKSHOPS_CHANGED = Changes(workshops=True)
 
 
 def apply_operation(engagement: Engagement, op: Operation) -> Changes:
@@ -122,6 +147,23 @@ def apply_operation(engagement: Engagement, op: Operation) -> Changes:
             return evidence.remove(engagement, evidence_id)[1]
         case RestoreEvidence(item):
             return evidence.restore(engagement, item)
+        case _RestoreWorkshop(workshop):
+            workshops.restore_workshop(engagement, workshop)
+            return WORKSHOPS_CHANGED
+        case EditWorkshop(workshop_id, draft):
+            return WORKSHOPS_CHANGED if workshops.update_workshop(engagement, workshop_id, draft) else Changes()
+        case DeleteWorkshop(workshop_id):
+            workshops.delete_workshop(engagement, workshop_id)
+            return WORKSHOPS_CHANGED
+        case StartWorkshop(workshop_id):
+            workshops.start(engagement, workshop_id)
+            return WORKSHOPS_CHANGED
+        case StopWorkshop():
+            workshops.stop(engagement)
+            return WORKSHOPS_CHANGED
+        case _SetWorkshopStatus(workshop_id, status, started_at, ended_at):
+            changed = workshops.set_status(engagement, workshop_id, status, started_at, ended_at)
+            return WORKSHOPS_CHANGED if changed else Changes()
     raise BadInput(f"cannot apply {op!r}")
 
 
@@ -195,6 +237,32 @@ def plan(engagement: Engagement, request: AnyRequest) -> tuple[Operation, Operat
         case RemoveEvidence(evidence_id):
             item = evidence.get(engagement, evidence_id)
             return RemoveEvidence(item.id), RestoreEvidence(item), f"Remove evidence: {item.title}"
+        case AddWorkshop() | EditWorkshop() | DeleteWorkshop() | StartWorkshop() | StopWorkshop():
+            return _plan_workshop(engagement, request)
+    raise BadInput(f"cannot plan {request!r}")
+
+
+def _plan_workshop(engagement: Engagement, request: AnyRequest) -> tuple[Operation, Operation, str]:
+    match request:
+        case AddWorkshop(draft):
+            new = workshops.new_workshop(engagement, draft)
+            return _RestoreWorkshop(new), DeleteWorkshop(new.id), f"Add workshop {new.label}"
+        case EditWorkshop(workshop_id, _):
+            old = workshops.get_workshop(engagement, workshop_id)
+            return request, EditWorkshop(old.id, old.draft()), f"Edit workshop {old.label}"
+        case DeleteWorkshop(workshop_id):
+            old = workshops.get_workshop(engagement, workshop_id)
+            return request, _RestoreWorkshop(old), f"Delete workshop {old.label}"
+        case StartWorkshop(workshop_id):
+            old = workshops.get_workshop(engagement, workshop_id)
+            undo = _SetWorkshopStatus(old.id, old.status, old.started_at, old.ended_at)
+            return request, undo, f"Start workshop {old.label}"
+        case StopWorkshop():
+            current = workshops.running(engagement)
+            if current is None:
+                raise BadInput(f"no workshop is running in {engagement.path.name}")
+            undo = _SetWorkshopStatus(current.id, current.status, current.started_at, current.ended_at)
+            return request, undo, f"Stop workshop {current.label}"
     raise BadInput(f"cannot plan {request!r}")
 
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import DocumentLocked, ReadOnlyLocation, ZtmmError
+from ..core.errors import BadInput, DocumentLocked, EngagementFileError, ReadOnlyLocation, ZtmmError
 from ..core.progress import CancelToken
 from ..core.stages import RATED_STAGES, Stage
 from ..services import evidence
@@ -499,20 +499,32 @@ class MainWindow(QMainWindow):
                 self.workbench.page.refresh()
             return
         try:
-            command = make_command(engagement, request, self._changed, self._edit_failed)
+            self.apply_request(request)
         except ZtmmError as err:
             QMessageBox.warning(self, "Not changed", str(err))
             if self.workbench is not None:
                 self.workbench.page.refresh()
+
+    def apply_request(self, request: AnyRequest) -> None:
+        """Apply ``request`` as one undo step; raises ``ZtmmError`` (nothing changed) when refused."""
+        engagement = self.engagement
+        if engagement is None:
             return
+        if engagement.readonly:
+            raise EngagementFileError(f"{engagement.path.name} is open read-only; nothing was changed")
+        if self.tasks.busy:
+            raise BadInput("wait until the current operation finishes; nothing was changed")
+        command = make_command(engagement, request, self._changed, self._edit_failed)
         if command is not None:
             self.undo_stack.push(command)
 
     def _changed(self, changes: Changes) -> None:
         if self.workbench is not None:
-            self.workbench.refresh(changes)
+            self.workbench.refresh(changes)  # the function page shows each change's workshop
         self._update_title()
         self._show_rollup()
+        if changes.workshops:
+            self._show_workshop()
 
     def _edit_failed(self, err: ZtmmError) -> None:
         QMessageBox.warning(self, "Not changed", str(err))
@@ -906,20 +918,12 @@ class MainWindow(QMainWindow):
             self.workbench.tabs.setCurrentWidget(self.workbench.page)
 
     def manage_workshops(self) -> None:
-        """Tools → Workshops…; changes to workshops are not undoable, so they mark the document modified."""
+        """Tools → Workshops…; each change made there is one undo step."""
         if self.engagement is None:
             return
-        dialog = WorkshopsDialog(self.engagement, self)
-        dialog.changed.connect(self._workshops_changed)
+        dialog = WorkshopsDialog(self.engagement, self.apply_request, self)
         dialog.exec()
         dialog.deleteLater()
-
-    def _workshops_changed(self) -> None:
-        self.undo_stack.resetClean()  # unsaved work that is not on the undo stack
-        self._update_title()
-        self._show_workshop()
-        if self.workbench is not None:
-            self.workbench.page.refresh()  # a renamed workshop renames its tags
 
     def _show_workshop(self) -> None:
         text = running_text(self.engagement)

@@ -13,6 +13,7 @@ from ..core.stages import Rating, Stage
 from ..services.engagement import FindingDraft, Properties
 from ..services.evidence import EvidenceDetails, EvidenceLink
 from ..services.logo import Logo
+from ..services.workshops import WorkshopDraft
 
 #: The per-function text and choice fields a view may set with ``SetField``.
 FUNCTION_FIELDS = ("confidence", "priority", "owner", "status", "notes")
@@ -132,4 +133,35 @@ class FreezeBaseline:
 
 
 EvidenceRequest = EditEvidence | LinkEvidence | RemoveEvidence
-AnyRequest = EditRequest | SetProperties | SetLogo | FreezeBaseline | EvidenceRequest
+
+
+@dataclass(frozen=True)
+class AddWorkshop:
+    draft: WorkshopDraft
+
+
+@dataclass(frozen=True)
+class EditWorkshop:
+    workshop_id: int
+    draft: WorkshopDraft
+
+
+@dataclass(frozen=True)
+class DeleteWorkshop:
+    workshop_id: int
+
+
+@dataclass(frozen=True)
+class StartWorkshop:
+    """From now on every rating, comment and finding is tagged with this workshop."""
+
+    workshop_id: int
+
+
+@dataclass(frozen=True)
+class StopWorkshop:
+    """Stop the running workshop."""
+
+
+WorkshopRequest = AddWorkshop | EditWorkshop | DeleteWorkshop | StartWorkshop | StopWorkshop
+AnyRequest = EditRequest | SetProperties | SetLogo | FreezeBaseline | EvidenceRequest | WorkshopRequest

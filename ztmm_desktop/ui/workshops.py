@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -44,8 +44,8 @@ from ..services import workshops
 from ..services.engagement import Engagement
 from ..services.workshops import Attendee, Workshop, WorkshopDraft
 from .dialogs import error_label
+from .requests import AddWorkshop, DeleteWorkshop, EditWorkshop, StartWorkshop, StopWorkshop, WorkshopRequest
 
-NOT_UNDOABLE = "Changes to workshops are kept in the engagement when you save, but Edit → Undo does not undo them."
 STATUS_LABELS = {workshops.PLANNED: "Planned", workshops.RUNNING: "Running", workshops.HELD: "Held"}
 
 
@@ -204,14 +204,18 @@ class WorkshopEditor(QDialog):
 
 
 class WorkshopsDialog(QDialog):
-    """The engagement's workshops: add, edit, delete, start and stop."""
+    """The engagement's workshops: add, edit, delete, start and stop.
 
-    #: Emitted after any change to the workshops (the window marks the document modified).
-    changed = Signal()
+    Each change is a request to the window (``submit``), so it is one step on the
+    undo stack like any other edit; ``submit`` raises ``ZtmmError`` when refused.
+    """
 
-    def __init__(self, engagement: Engagement, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, engagement: Engagement, submit: Callable[[WorkshopRequest], None], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.engagement = engagement
+        self.submit = submit
         self.setWindowTitle("Workshops")
         self.listing = QTreeWidget()
         self.listing.setObjectName("workshopList")
@@ -250,9 +254,8 @@ class WorkshopsDialog(QDialog):
         top.addLayout(side)
         self.running_label = QLabel()
         self.running_label.setObjectName("runningWorkshop")
-        note = QLabel(NOT_UNDOABLE)
-        note.setWordWrap(True)
-        note.setObjectName("notUndoable")
+        note = QLabel("Each change here is a step of Edit → Undo.")
+        note.setObjectName("undoNote")
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -304,13 +307,12 @@ class WorkshopsDialog(QDialog):
         self.start_button.setEnabled(writable and chosen is not None and not any_running)
         self.stop_button.setEnabled(writable and any_running)
 
-    def _do(self, action: Callable[[], object]) -> bool:
+    def _do(self, request: WorkshopRequest) -> bool:
         try:
-            action()
+            self.submit(request)
         except ZtmmError as err:
             QMessageBox.warning(self, "Not changed", str(err))
             return False
-        self.changed.emit()
         return True
 
     # -- actions ---------------------------------------------------------------------
@@ -319,19 +321,15 @@ class WorkshopsDialog(QDialog):
         editor = WorkshopEditor(self.engagement.catalog, current, self)
         while editor.exec() == QDialog.DialogCode.Accepted:
             draft = editor.draft()
+            before = {w.id for w in self._items}
             try:
-                if current is None:
-                    made = workshops.create_workshop(self.engagement, draft)
-                    self.reload(select=made.id)
-                else:
-                    changed = workshops.update_workshop(self.engagement, current.id, draft)
-                    self.reload(select=current.id)
-                    if not changed:
-                        return
+                self.submit(AddWorkshop(draft) if current is None else EditWorkshop(current.id, draft))
             except ZtmmError as err:
                 editor.error.setText(str(err))
                 continue
-            self.changed.emit()
+            self.reload()
+            added = [w.id for w in self._items if w.id not in before]
+            self.select(added[0] if added else current.id if current is not None else -1)
             return
 
     def add(self) -> None:
@@ -347,16 +345,14 @@ class WorkshopsDialog(QDialog):
         if chosen is None:
             return
         answer = QMessageBox.question(self, "Delete workshop", f"Delete the workshop {chosen.label}?")
-        if answer == QMessageBox.StandardButton.Yes and self._do(
-            lambda: workshops.delete_workshop(self.engagement, chosen.id)
-        ):
+        if answer == QMessageBox.StandardButton.Yes and self._do(DeleteWorkshop(chosen.id)):
             self.reload()
 
     def start_selected(self) -> None:
         chosen = self.selected()
-        if chosen is not None and self._do(lambda: workshops.start(self.engagement, chosen.id)):
+        if chosen is not None and self._do(StartWorkshop(chosen.id)):
             self.reload()
 
     def stop_running(self) -> None:
-        if self._do(lambda: workshops.stop(self.engagement)):
+        if self._do(StopWorkshop()):
             self.reload()
