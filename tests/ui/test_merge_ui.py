@@ -8,9 +8,10 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from tests.test_merge import copies  # noqa: F401  (the issue's two copies, edited apart)
+from tests.test_merge import copies, workshop_copies  # noqa: F401  (two copies each, edited apart)
 from tests.ui.conftest import DialogAnswerer, no_file_dialog
 from ztmm_desktop.core.stages import Rating, Stage
+from ztmm_desktop.services import workshops
 from ztmm_desktop.ui.main_window import MainWindow
 from ztmm_desktop.ui.merge_dialog import MergeDialog
 
@@ -81,3 +82,33 @@ def test_another_engagements_file_is_only_merged_when_the_consultant_says_so(
     assert "not a copy of this engagement" in dialogs.seen[-1]
     assert engagement.audit_log() == before and engagement.assessment("5.1").notes == ""
     assert window.undo_stack.count() == 0
+
+
+def test_the_colleagues_workshop_shows_on_what_they_rated_in_it(
+    window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer, workshop_copies: tuple[Path, Path],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    mine, theirs = workshop_copies
+    assert window.open_path(mine)
+    engagement = window.engagement
+    assert engagement is not None and window.workbench is not None
+    window.workbench.select_function("networks.network_segmentation")  # 3.1
+    label = window.workbench.page.stage_boxes[Stage.INITIAL].workshop_label
+    assert not label.isVisible()
+    listed: list[str] = []
+
+    def apply(dialog: QWidget) -> None:
+        assert isinstance(dialog, MergeDialog)
+        listed.extend(dialog.applied.topLevelItem(i).text(0) for i in range(dialog.applied.topLevelItemCount()))
+        dialog.buttons.accepted.emit()
+
+    no_file_dialog(monkeypatch, theirs)
+    dialogs.then(apply)
+    window.deliverables.merge_action.trigger()
+    qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=20_000)
+    assert "workshop 'Network day (2026-12-02)'" in listed
+    assert label.isVisible() and label.text() == "Workshop: Network day (2026-12-02)"
+    assert not window.workshop_indicator.isVisible()  # running on the colleague's laptop, held here
+    window.undo_stack.undo()
+    assert not label.isVisible()
+    assert [w.title for w in workshops.list_workshops(engagement)] == ["Kick-off", "Identity day"]
