@@ -304,7 +304,9 @@ def test_a_workshop_put_back_keeps_its_id_and_uid_and_a_second_running_one_is_re
         other = identity_day(engagement, "Devices day")
         workshops.start(engagement, other.id)
         before = engagement.audit_log()
-        with pytest.raises(BadInput, match=r"Devices day \(2026-12-01\) is running; stop it before starting Identity deep dive"):
+        with pytest.raises(
+            BadInput, match=r"Devices day \(2026-12-01\) is running; stop it before starting Identity deep dive"
+        ):
             workshops.set_status(engagement, day.id, workshops.RUNNING, "2026-12-01T09:00:00+00:00", None)
         assert engagement.audit_log() == before and workshops.running(engagement) == workshops.get_workshop(
             engagement, other.id
