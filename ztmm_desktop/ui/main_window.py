@@ -948,19 +948,9 @@ class MainWindow(QMainWindow):
         self.settings.set_workshop_mode(on)
 
     def about(self) -> None:
-        from .. import __version__
-        from ..services.catalogs import default_library
+        from .about import AboutDialog
 
-        library = default_library()
-        packs = "".join(f"<li>{p.title} ({p.publisher}, {p.licence})</li>" for p in library.packs)
-        QMessageBox.about(
-            self,
-            "About ZTMM Workbench",
-            f"<h3>ZTMM Workbench {__version__}</h3>"
-            f"<p>{library.catalog.title} {library.catalog.version} ({library.catalog.published}), "
-            "CISA — a US government work in the public domain.</p>"
-            f"<p>Guidance packs:</p><ul>{packs}</ul>",
-        )
+        AboutDialog(self).exec()
 
     # -- closing -----------------------------------------------------------------
 
