@@ -63,6 +63,12 @@ def needs_evidence(modules: list[str]) -> bool:
     return any(getattr(importlib.import_module(m), "LARGE_EVIDENCE", False) for m in modules)
 
 
+def skip_reason(module: str) -> str | None:
+    """Why ``module`` cannot run on this machine (its own ``skip_reason()``, e.g. no bundle built), or None."""
+    reason = getattr(importlib.import_module(module), "skip_reason", None)
+    return reason() if callable(reason) else None
+
+
 def discover(names: list[str]) -> list[str]:
     """Module names of ``benchmarks/bench_*.py``, filtered by substrings in ``names``."""
     modules = [f"benchmarks.{p.stem}" for p in sorted(BENCH_DIR.glob("bench_*.py"))]
@@ -249,6 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     modules = discover(args.names)
     if not modules:
         parser.error("no benchmark matches " + ", ".join(args.names))
+    for module in list(modules):
+        reason = skip_reason(module)
+        if reason is not None:
+            print(f"skipping {module}: {reason}", flush=True)
+            modules.remove(module)
+    if not modules:
+        return 0
     started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="ztmm-bench-"))
     outcomes: list[Outcome] = []
