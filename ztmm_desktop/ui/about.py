@@ -30,8 +30,8 @@ from .. import __version__
 from ..core.catalog import GuidancePack
 from ..paths import data_dir
 from ..services.catalogs import Library, default_library
+from .app import APP_NAME, app_icon
 
-APP_NAME = "ZTMM Workbench"
 _SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
 CATALOG_SOURCE = "https://www.cisa.gov/zero-trust-maturity-model"
 #: SPDX ids of the guidance licences → (name shown, licence text).
@@ -107,8 +107,6 @@ class AboutDialog(QDialog):
         icon.setObjectName("aboutIcon")
         window_icon = QGuiApplication.windowIcon()
         if window_icon.isNull():  # not started through app.main (tests, embedding)
-            from .app import app_icon
-
             window_icon = app_icon()
         if not window_icon.isNull():
             icon.setPixmap(window_icon.pixmap(64, 64))
