@@ -231,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     end.add_argument("--by", metavar="NAME")
 
     merge = sub.add_parser(
-        "merge", help="bring a colleague's copy of the same engagement into this one (changes, evidence, findings)"
+        "merge",
+        help="bring a colleague's copy of the same engagement into this one (changes, evidence, findings, workshops)",
     )
     merge.add_argument("file", type=Path)
     merge.add_argument("other", type=Path, metavar="OTHER.ztmm")
