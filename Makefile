@@ -41,7 +41,8 @@ screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ztmm_desktop.ui.screenshots docs/screenshots
 
 # The one-folder application bundle (PyInstaller), then its smoke test: the self-test of the
-# window, `ztmm catalog --json`, the version, the size and the start time.
+# window, `ztmm catalog --json`, the version, the size and the start time; then the Linux
+# release archive (the bundle with install.sh, the menu entry, the file type and the icons).
 $(PACKAGE_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,package]'
 	@touch $(PACKAGE_STAMP)
@@ -50,6 +51,7 @@ package: $(PACKAGE_STAMP)
 	rm -rf $(BUNDLE) "dist/ZTMM Workbench.app" build/ztmm-workbench
 	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build packaging/ztmm-workbench.spec
 	$(BIN)/python packaging/check_bundle.py $(BUNDLE)
+	$(BIN)/python packaging/release.py $(BUNDLE) --out dist
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ and opened by the app, installers that name the files the build makes."""
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import json
 import os
 import plistlib
@@ -13,6 +14,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element
@@ -338,6 +340,45 @@ def test_install_sh_with_destdir_stages_files_for_a_package(bundle: Path, tmp_pa
     assert "\nExec=/usr/bin/ztmm-desktop %f\n" in desktop
     assert (stage / "usr" / "share" / "icons" / "hicolor" / "16x16" / "apps" / f"{ICON_NAME}.png").is_file()
     assert not (stage / "usr" / "share" / "mime" / "globs2").exists(), "caches are the package manager's job"
+
+
+@posix_only
+def test_the_release_archive_installs_from_where_it_is_unpacked(bundle: Path, tmp_path: Path) -> None:
+    """What a consultant downloads: unpack, ./install.sh, and the app is in the menu with its file type."""
+    release = _load_release()
+    archive = release.make_archive(bundle, tmp_path / "out", release="9.8.7", machine="x86_64")
+    assert archive.name == "ztmm-workbench-9.8.7-linux-x86_64.tar.gz"
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="tar")
+    unpacked = tmp_path / "unpacked" / "ztmm-workbench-9.8.7"
+    assert os.access(unpacked / "ztmm-workbench" / "ztmm-desktop", os.X_OK)  # modes survive the archive
+    prefix = tmp_path / "prefix"
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop("DESTDIR", None)
+    done = subprocess.run(
+        [str(unpacked / "install.sh"), "--prefix", str(prefix)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    run = subprocess.run([str(prefix / "bin" / "ztmm"), "--version"], capture_output=True, text=True, timeout=60)
+    assert run.stdout == "ztmm --version\n"  # the unpacked bundle, not a checkout's dist/
+    assert (prefix / "share" / "applications" / "ztmm-workbench.desktop").is_file()
+    assert (prefix / "share" / "mime" / "packages" / "ztmm-workbench.xml").is_file()
+    assert (prefix / "share" / "icons" / "hicolor" / "48x48" / "mimetypes" / f"{DOCUMENT_ICON}.png").is_file()
+
+
+def test_a_release_archive_of_no_bundle_is_refused(tmp_path: Path) -> None:
+    release = _load_release()
+    with pytest.raises(SystemExit, match="is not a built bundle"):
+        release.make_archive(tmp_path / "nothing", tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def _load_release():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("release", ROOT / "packaging" / "release.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @posix_only
