@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -43,6 +44,8 @@ def test_freeze_change_three_functions_and_see_exactly_those(
     engagement = window.engagement
     workbench = window.workbench
     assert engagement is not None and workbench is not None
+    window.dashboard_action.trigger()
+    assert not workbench.progress_banner.isVisible()  # no baseline: nothing to say on the dashboard
     window.progress_action.trigger()
     view = workbench.progress
     assert "No baseline yet" in view.summary.text() and view.functions.isHidden()
@@ -63,6 +66,15 @@ def test_freeze_change_three_functions_and_see_exactly_those(
         ("3.1", "Not assessed", "Not assessed", "unchanged"),
     ]
     assert "3 functions changed: 1 improved, 1 regressed" in view.summary.text()
+
+    # The dashboard says the same in one line, and its button opens this tab.
+    window.dashboard_action.trigger()
+    banner = workbench.progress_banner
+    assert banner.isVisible()
+    assert banner.text.text().startswith("Progress since baseline 'Initial assessment 2026-11' (")
+    assert "3 functions changed: 1 improved, 1 regressed" in banner.text.text()
+    qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
+    assert workbench.tabs.currentWidget() is view
     view.changed_only.setChecked(False)
     assert len(view.rows()) == 40
 

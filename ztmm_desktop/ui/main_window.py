@@ -53,7 +53,7 @@ from .evidence_dialogs import ask_to_open
 from .evidence_pane import EvidencePane, cleanup_opened_copies, open_externally
 from .function_page import FunctionPage
 from .guidance_pane import GuidancePane
-from .progress_view import ProgressView
+from .progress_view import ProgressBanner, ProgressView
 from .requests import (
     AnyRequest,
     EditEvidence,
@@ -136,16 +136,23 @@ class Workbench(QWidget):
         self.dashboard_scroll = QScrollArea()
         self.dashboard_scroll.setWidgetResizable(True)
         self.dashboard_scroll.setWidget(self.dashboard)
+        self.progress_banner = ProgressBanner(engagement)
+        self.dashboard_tab = QWidget()  # the progress line, then the painted dashboard
+        dashboard_layout = QVBoxLayout(self.dashboard_tab)
+        dashboard_layout.setContentsMargins(0, 0, 0, 0)
+        dashboard_layout.addWidget(self.progress_banner)
+        dashboard_layout.addWidget(self.dashboard_scroll, 1)
         self.evidence = EvidencePane(engagement)
         self.evidence.setObjectName("evidencePane")
         self.tabs = QTabWidget()
         self.tabs.setObjectName("centreTabs")
         self.tabs.addTab(self.page, "Function")
         self.tabs.addTab(self.evidence, "Evidence")
-        self.tabs.addTab(self.dashboard_scroll, "Dashboard")
+        self.tabs.addTab(self.dashboard_tab, "Dashboard")
         self.progress = ProgressView(engagement)
         self.progress.setObjectName("progressView")
         self.tabs.addTab(self.progress, "Progress")
+        self.progress_banner.showRequested.connect(lambda: self.tabs.setCurrentWidget(self.progress))
         self.guidance = GuidancePane(engagement)
         self.guidance.setObjectName("guidancePane")
         self.splitter = QSplitter()
@@ -201,7 +208,7 @@ class Workbench(QWidget):
         self.guidance.show_function(function_id, stage)
         self._selection = (function_id, stage)
         self._evidence_stale = True
-        if self.tabs.currentWidget() is self.dashboard_scroll:
+        if self.tabs.currentWidget() is self.dashboard_tab:
             self.tabs.setCurrentWidget(self.page)
         self._refresh_evidence_if_shown()
 
@@ -235,8 +242,9 @@ class Workbench(QWidget):
             self._progress_stale = False
 
     def _refresh_dashboard_if_shown(self) -> None:
-        if self._dashboard_stale and self.tabs.currentWidget() is self.dashboard_scroll:
+        if self._dashboard_stale and self.tabs.currentWidget() is self.dashboard_tab:
             self.dashboard.refresh()
+            self.progress_banner.refresh()
             self._dashboard_stale = False
 
     def _refresh_evidence_if_shown(self) -> None:

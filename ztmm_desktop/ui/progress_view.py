@@ -1,6 +1,8 @@
 """The Progress view: the engagement now against a frozen baseline or an earlier engagement file.
 
-A tab beside the dashboard. The consultant picks what to compare with (a
+A tab beside the dashboard, which itself shows the headline of the comparison
+with the newest baseline (:class:`ProgressBanner`) and opens this tab. The
+consultant picks what to compare with (a
 baseline of this engagement, newest first, or another engagement file of the
 same client) and sees the summary, each pillar's mean then and now, and every
 function with its stage then and now — by default only those that changed.
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -44,6 +47,45 @@ MOVEMENT_TEXT = {
 }
 MOVEMENT_COLOUR = {Movement.IMPROVED: "#3c9a5f", Movement.REGRESSED: "#c8463d"}
 FUNCTION_ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class ProgressBanner(QFrame):
+    """The dashboard's line on progress: the newest baseline against now, and a way to the Progress tab.
+
+    Hidden while the engagement has no baseline.
+    """
+
+    showRequested = Signal()
+
+    def __init__(self, engagement: Engagement, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engagement = engagement
+        self.setObjectName("progressBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.text = QLabel()
+        self.text.setObjectName("progressBannerText")
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setWordWrap(True)
+        self.button = QPushButton("Show progress")
+        self.button.setObjectName("showProgress")
+        self.button.clicked.connect(self.showRequested)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.button)
+        self.refresh()
+
+    def refresh(self) -> None:
+        baselines = list_baselines(self.engagement)
+        if not baselines:
+            self.setVisible(False)
+            return
+        try:
+            comparison = compare_with_baseline(self.engagement, baselines[-1].name)
+        except ZtmmError as err:
+            self.text.setText(f"Progress since baseline {baselines[-1].name!r}: {err}")
+        else:
+            self.text.setText(f"Progress since {comparison.then_label}: {comparison.summary()}")
+        self.setVisible(True)
 
 
 def _stage(progress: FunctionProgress, then: bool) -> str:
