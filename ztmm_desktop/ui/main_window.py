@@ -173,6 +173,7 @@ class Workbench(QWidget):
         self.panel.quick.currentIndexChanged.connect(self._filter_changed)
         self.panel.tree.selectionModel().currentChanged.connect(self._selected)
         self._dashboard_stale = self._evidence_stale = self._progress_stale = False
+        self._banner_stale = True  # compared with the newest baseline when the dashboard is first shown
         self._selection: tuple[str, Stage | None] | None = None
         self.tabs.currentChanged.connect(self._refresh_shown_tab)
         self.set_read_only(engagement.readonly, "")
@@ -231,7 +232,7 @@ class Workbench(QWidget):
         self.page.refresh()
         self.guidance.refresh()
         # The dashboard, progress and the evidence list re-read the file: only when they are on screen.
-        self._dashboard_stale = self._evidence_stale = self._progress_stale = True
+        self._dashboard_stale = self._evidence_stale = self._progress_stale = self._banner_stale = True
         self._refresh_shown_tab()
 
     def _refresh_shown_tab(self) -> None:
@@ -244,8 +245,10 @@ class Workbench(QWidget):
     def _refresh_dashboard_if_shown(self) -> None:
         if self._dashboard_stale and self.tabs.currentWidget() is self.dashboard_tab:
             self.dashboard.refresh()
-            self.progress_banner.refresh()
             self._dashboard_stale = False
+        if self._banner_stale and self.tabs.currentWidget() is self.dashboard_tab:
+            self.progress_banner.refresh()
+            self._banner_stale = False
 
     def _refresh_evidence_if_shown(self) -> None:
         if self._evidence_stale and self.tabs.currentWidget() is self.evidence and self._selection is not None:

@@ -52,7 +52,8 @@ FUNCTION_ID_ROLE = Qt.ItemDataRole.UserRole
 class ProgressBanner(QFrame):
     """The dashboard's line on progress: the newest baseline against now, and a way to the Progress tab.
 
-    Hidden while the engagement has no baseline.
+    Hidden while the engagement has no baseline. Nothing is read until :meth:`refresh` (the
+    window calls it when the dashboard is shown, so opening an engagement does not compare).
     """
 
     showRequested = Signal()
@@ -72,7 +73,7 @@ class ProgressBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.addWidget(self.text, 1)
         layout.addWidget(self.button)
-        self.refresh()
+        self.setVisible(False)
 
     def refresh(self) -> None:
         baselines = list_baselines(self.engagement)
