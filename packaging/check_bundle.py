@@ -127,6 +127,11 @@ def check(bundle: Path) -> list[str]:
         if leftovers:
             problems.append(f"the self-test wrote into the user's data folder: {', '.join(leftovers)}")
 
+    dangling = sorted(str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_symlink() and not p.exists())
+    if dangling:  # codesign refuses them on macOS; an installer copies them as they are
+        problems.append(f"{len(dangling)} link(s) to nothing in the bundle: {', '.join(dangling[:5])}")
+    else:
+        print("ok  no link in the bundle points at nothing")
     print(f"    bundle: {bundle}  {du(bundle)}  ({bundle_bytes(bundle) / 2**20:.1f} MiB in files)")
     return problems
 
