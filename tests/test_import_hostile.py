@@ -118,7 +118,9 @@ def test_member_shorter_than_declared_is_damaged(engagement: Engagement, questio
 
 
 def test_reading_needs_defusedxml(engagement: Engagement, questionnaire: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reader.openpyxl, "DEFUSEDXML", False)
+    import openpyxl
+
+    monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)
     with pytest.raises(BadInput, match="defusedxml"):
         qs.read_responses(engagement, questionnaire)
 

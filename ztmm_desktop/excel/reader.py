@@ -41,8 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import defusedxml  # type: ignore[import-untyped]
-import openpyxl  # type: ignore[import-untyped]
-from openpyxl.utils.cell import get_column_letter, range_boundaries  # type: ignore[import-untyped]
 
 from ..core.errors import BadInput, ZtmmError
 from ..core.progress import CancelToken, Progress, no_progress
@@ -139,6 +137,9 @@ class WorkbookContents:
 
 def check_defused() -> None:
     """openpyxl parses XML with defusedxml only when it is installed (SECURITY.md item 6)."""
+    # openpyxl is imported where a workbook is read, not when the app starts: it takes 0.2 s.
+    import openpyxl  # type: ignore[import-untyped]
+
     if not openpyxl.DEFUSEDXML:
         raise BadInput("refusing to read workbooks: the defusedxml package is missing from this installation")
 
@@ -317,6 +318,8 @@ def _forbidden_xml(err: BaseException | None) -> bool:
 
 
 def _load(name: str, data: bytes) -> Any:
+    import openpyxl
+
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except ZtmmError:
@@ -362,6 +365,8 @@ def _read_meta(name: str, workbook: Any) -> dict[str, str]:
 
 
 def _read_names(workbook: Any, wanted: Collection[str]) -> dict[str, str]:
+    from openpyxl.utils.cell import range_boundaries  # type: ignore[import-untyped]
+
     out: dict[str, str] = {}
     for wanted_name in wanted:
         defined = workbook.defined_names.get(wanted_name)
@@ -399,6 +404,8 @@ def _sheet_rows(sheet: Any, cancel: CancelToken | None) -> Iterator[tuple[int, t
 
 
 def _read_marked_sheet(name: str, sheet: Any, cancel: CancelToken | None, problems: list[str]) -> MarkedSheet | None:
+    from openpyxl.utils.cell import get_column_letter
+
     marker = header_key(layout.FUNCTION_ID)
     found: MarkedSheet | None = None
     for number, row in _sheet_rows(sheet, cancel):
@@ -437,6 +444,8 @@ def _read_marked_sheet(name: str, sheet: Any, cancel: CancelToken | None, proble
 
 
 def _merge_problems(sheet: MarkedSheet, ranges: list[str], strict: Collection[str]) -> list[str]:
+    from openpyxl.utils.cell import range_boundaries
+
     columns = {sheet.columns[k] for k in map(header_key, strict) if k in sheet.columns}
     out = []
     for ref in ranges:

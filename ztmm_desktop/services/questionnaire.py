@@ -33,13 +33,6 @@ from ..core.progress import CancelToken, Progress, no_progress
 from ..core.responses import Answer, Difference, Response, StageAgreement, agreement
 from ..core.stages import RATED_STAGES, Stage
 from ..excel import layout
-from ..excel.questionnaire import (
-    FunctionQuestions,
-    PillarQuestions,
-    Questionnaire,
-    StageQuestion,
-    write_questionnaire,
-)
 from ..excel.reader import Cell, MarkedRow, WorkbookContents, header_key, read_workbook
 from ..store.lock import current_user
 from ..store.schema import ResponseRow
@@ -160,6 +153,15 @@ def export_questionnaire(
     ``respondent`` fills in the name (and their earlier answers, when they gave
     some); ``scope`` picks pillars of the engagement's scope (default: all of it).
     """
+    # openpyxl (through the writer) is imported when a questionnaire is written, not at start: it takes 0.2 s.
+    from ..excel.questionnaire import (
+        FunctionQuestions,
+        PillarQuestions,
+        Questionnaire,
+        StageQuestion,
+        write_questionnaire,
+    )
+
     if out.suffix.lower() != ".xlsx":
         raise BadInput(f"{out.name}: a questionnaire is an Excel workbook; name it *.xlsx")
     name = _clean_name(respondent or "", "respondent name")
