@@ -139,7 +139,7 @@ def test_adding_and_deleting_workshops_are_undo_steps(
         assert dialog.listing.topLevelItemCount() == 0
         dialog.reject()
 
-    dialogs.then(delete).click("Yes").then(closes)
+    dialogs.then(delete).click("Remove").then(closes)
     window.workshops_action.trigger()
     assert dialogs.done
     assert workshops.list_workshops(engagement) == []

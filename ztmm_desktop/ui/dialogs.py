@@ -294,3 +294,16 @@ def confirm_remove(parent: QWidget | None, what: str, title: str) -> bool:
     finally:
         box.deleteLater()
     return answer == QMessageBox.StandardButton.Yes.value
+
+
+def ask_other_engagement(parent: QWidget | None, message: str) -> bool:
+    """A file of another engagement was given where a copy of this one was expected: go on anyway?
+    No is the default; True when the user chose Yes."""
+    answer = QMessageBox.question(
+        parent,
+        "Another engagement",
+        message,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import OtherEngagement, ZtmmError
 from ..services.engagement import Changes, Engagement
 from ..services.merge import MergePlan, MergeResult, apply_merge, plan_merge, undo_merge
+from .dialogs import ask_other_engagement
 from .tasks import show_failure
 
 if TYPE_CHECKING:
@@ -180,14 +181,7 @@ def merge_from(window: MainWindow, path: Path | None = None, *, force: bool = Fa
 
     def failed(err: BaseException) -> None:
         if isinstance(err, OtherEngagement):
-            answer = QMessageBox.question(
-                window,
-                "Another engagement",
-                f"{other.name} is not a copy of this engagement. Merge it anyway?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No,
-            )
-            if answer == QMessageBox.StandardButton.Yes:
+            if ask_other_engagement(window, f"{other.name} is not a copy of this engagement. Merge it anyway?"):
                 merge_from(window, other, force=True)
         else:
             show_failure(window, err, "Not merged", "Merge cancelled; nothing changed.")

@@ -38,6 +38,7 @@ from ..services.questionnaire import (
     read_responses,
     restore_responses,
 )
+from .dialogs import ask_other_engagement
 from .tasks import show_failure
 
 if TYPE_CHECKING:
@@ -365,14 +366,8 @@ def run_import(controller: Deliverables, path: Path, *, respondent: str | None =
             if ok and name.strip():
                 run_import(controller, path, respondent=name.strip(), force=force)
         elif isinstance(err, OtherEngagement):
-            answer = QMessageBox.question(
-                window,
-                "Another engagement",
-                f"{path.name} was exported from another engagement. Import its answers into this one anyway?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No,
-            )
-            if answer == QMessageBox.StandardButton.Yes:
+            message = f"{path.name} was exported from another engagement. Import its answers into this one anyway?"
+            if ask_other_engagement(window, message):
                 run_import(controller, path, respondent=respondent, force=True)
         else:
             show_failure(window, err, "Not imported", "Import cancelled; nothing changed.")

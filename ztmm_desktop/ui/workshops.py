@@ -43,7 +43,7 @@ from ..core.errors import ZtmmError
 from ..services import workshops
 from ..services.engagement import Engagement
 from ..services.workshops import Attendee, Workshop, WorkshopDraft
-from .dialogs import error_label
+from .dialogs import confirm_remove, error_label
 from .requests import AddWorkshop, DeleteWorkshop, EditWorkshop, StartWorkshop, StopWorkshop, WorkshopRequest
 
 STATUS_LABELS = {workshops.PLANNED: "Planned", workshops.RUNNING: "Running", workshops.HELD: "Held"}
@@ -344,8 +344,7 @@ class WorkshopsDialog(QDialog):
         chosen = self.selected()
         if chosen is None:
             return
-        answer = QMessageBox.question(self, "Delete workshop", f"Delete the workshop {chosen.label}?")
-        if answer == QMessageBox.StandardButton.Yes and self._do(DeleteWorkshop(chosen.id)):
+        if confirm_remove(self, "workshop", chosen.label) and self._do(DeleteWorkshop(chosen.id)):
             self.reload()
 
     def start_selected(self) -> None:
