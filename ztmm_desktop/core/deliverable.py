@@ -19,10 +19,11 @@ that the report and the workbook say the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .catalog import Catalog, Function, GuidancePack, Pillar
 from .progress_compare import Comparison, FunctionState, Movement
+from .register import ActionLine, DocumentControl, Sections, numbers, risk_rating, risk_score
 from .scoring import FunctionAssessment, FunctionResult, RoadmapItem, Rollup
 from .stages import Rating, Stage
 
@@ -39,6 +40,12 @@ class DeliverableMeta:
     wording: str
     generated_at: str  # ISO 8601, UTC
     generated_with: str  # "ZTMM Workbench 0.1.0"
+    #: Who prepares the deliverable (the assessor preference, ``--by`` or ZTMM_ASSESSOR), never the login name
+    #: when a name was given; and their organisation.
+    prepared_by: str = ""
+    prepared_by_organisation: str = ""
+    paper: str = "A4"  # A4 or Letter: every page of the report and every sheet of the workbook
+    vendor_neutral: bool = False  # leave vendor guidance out of the deliverables
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,19 @@ class FindingLine:
     severity: str  # low, medium, high, critical
     created_at: str
     created_by: str
+    owner: str = ""
+    due_date: str | None = None  # YYYY-MM-DD
+    status: str = "open"  # core.register.FINDING_STATUSES
+    likelihood: int | None = None  # 1–5
+    impact: int | None = None  # 1–5
+
+    @property
+    def risk_score(self) -> int | None:
+        return risk_score(self.likelihood, self.impact)
+
+    @property
+    def risk_rating(self) -> str:
+        return risk_rating(self.likelihood, self.impact)
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,19 @@ class EvidenceLine:
 
 
 @dataclass(frozen=True)
+class ClientAnswer:
+    """What one questionnaire respondent answered for one stage, beside the assessor's rating."""
+
+    stage: Stage
+    respondent: str
+    role: str
+    answer: str  # the answer's label: "Met", "Don't know"
+    comment: str
+    #: False where the answer differs from the assessor's rating; None where either has none to compare.
+    agrees: bool | None
+
+
+@dataclass(frozen=True)
 class FunctionSheet:
     function: Function
     stages: tuple[StageLine, ...]  # Traditional, Initial, Advanced, Optimal
@@ -88,6 +121,8 @@ class FunctionSheet:
     result: FunctionResult
     findings: tuple[FindingLine, ...]
     evidence: tuple[EvidenceLine, ...]  # linked to the function, a stage, or a finding of it
+    answers: tuple[ClientAnswer, ...] = ()  # questionnaire answers, by stage then respondent
+    actions: tuple[ActionLine, ...] = ()  # the consultant's actions for this function, roadmap order
 
 
 @dataclass(frozen=True)
@@ -149,6 +184,19 @@ class Snapshot:
     baseline: BaselineRef | None = None
     #: Every workshop, oldest first (planned ones too); empty when there are none.
     workshops: tuple[WorkshopLine, ...] = ()
+    #: The consultant's own words; an empty section is left out of every deliverable.
+    sections: Sections = field(default_factory=Sections)
+    control: DocumentControl = field(default_factory=DocumentControl)
+    #: The consultant's roadmap actions, in roadmap order (phase, priority, gap): ``ActionLine.order``.
+    actions: tuple[ActionLine, ...] = ()
+
+    def finding_numbers(self) -> dict[str, str]:
+        """``F-01``… in the order of the findings register: the same in the report and the workbook."""
+        return numbers((f.id for f in self.findings), "F")
+
+    def evidence_numbers(self) -> dict[str, str]:
+        """``E-01``… in the order of the evidence index: the same in the report and the workbook."""
+        return numbers((e.id for e in self.evidence), "E")
 
     @property
     def assessed(self) -> bool:

@@ -135,13 +135,6 @@ def _p(markup: str, paragraph_style: Any = style.BODY) -> layout.Para:
     return layout.Para(markup, paragraph_style)
 
 
-def _numbers(ids: Iterable[str], prefix: str) -> dict[str, str]:
-    """``F-07``, ``E-0012``: one number a thing, in order, as wide as the largest (two digits at least)."""
-    ordered = list(ids)
-    digits = max(2, len(str(len(ordered))))
-    return {key: f"{prefix}-{n:0{digits}d}" for n, key in enumerate(ordered, start=1)}
-
-
 def _cell(value: str, font: str, size: float, room: float, paragraph_style: Any) -> Any:
     """A table cell of user text: a plain string when it fits on one line, else a Paragraph through ``_user``."""
     if layout.fits(value, font, size, room):
@@ -270,8 +263,8 @@ class Report:
         self.draft = draft
         self.logo = logo
         self.book = layout.Book()
-        self.finding_numbers = _numbers((f.id for f in snapshot.findings), "F")
-        self.evidence_numbers = _numbers((e.id for e in snapshot.evidence), "E")
+        self.finding_numbers = snapshot.finding_numbers()
+        self.evidence_numbers = snapshot.evidence_numbers()
         self.link_refs = self._link_refs()
         self.contents: list[Flowable] = []
         self._keys = 0
