@@ -64,3 +64,16 @@ def data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("ZTMM Workbench", appauthor=False))
+
+
+def config_dir() -> Path:
+    """The app's settings folder (the assessor's name and organisation).
+
+    ``ZTMM_DATA_DIR`` overrides it too (tests, portable use): settings then live in it.
+    """
+    override = os.environ.get("ZTMM_DATA_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("ZTMM Workbench", appauthor=False))

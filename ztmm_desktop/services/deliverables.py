@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from .. import __version__
 from ..core.deliverable import (
     SEVERITY_ORDER,
     BaselineRef,
+    ClientAnswer,
     DeliverableMeta,
     EvidenceLine,
     FindingLine,
@@ -16,21 +19,33 @@ from ..core.deliverable import (
     WorkshopLine,
 )
 from ..core.progress_compare import Comparison
+from ..core.register import ActionLine, numbers
+from ..core.responses import Answer
 from ..core.scoring import StageRating
-from ..core.stages import Stage
+from ..core.stages import Rating, Stage
+from ..store.schema import ResponseRow
+from .actions import action_lines
 from .baselines import compare_with_baseline, list_baselines
 from .engagement import Engagement, Finding, now
 from .evidence import Evidence, list_evidence
+from .identity import assessor_organisation, given_assessor
+from .register import read_control, read_report_options, read_sections
 from .workshops import Workshop, list_workshops
 
 
 def build_snapshot(
-    engagement: Engagement, *, generated_at: str | None = None, baseline_name: str | None = None
+    engagement: Engagement,
+    *,
+    generated_at: str | None = None,
+    baseline_name: str | None = None,
+    prepared_by: str | None = None,
 ) -> Snapshot:
     """Everything the workbook and the report show, read once from ``engagement``.
 
     Progress is measured from ``baseline_name`` (an unknown name is refused), by
-    default from the latest baseline; without any baseline there is none.
+    default from the latest baseline; without any baseline there is none. Who
+    prepares it is ``prepared_by``, else ``ZTMM_ASSESSOR``, else the assessor
+    preference; never the login name (left empty when no name was given).
     """
     progress, baseline = _progress(engagement, baseline_name)
     meta = engagement.meta()
@@ -54,6 +69,12 @@ def build_snapshot(
                 owners.append(owner)
         for owner in owners:
             evidence_by_function.setdefault(owner, []).append(line)
+
+    answers = _answers(engagement)
+    actions = action_lines(engagement)
+    actions_by_function: dict[str, list[ActionLine]] = {}
+    for action in actions:
+        actions_by_function.setdefault(action.function_id, []).append(action)
 
     pillars = []
     for pillar in catalog.pillars:
@@ -79,15 +100,20 @@ def build_snapshot(
                     result=results[function.id],
                     findings=tuple(f for f in findings if f.function_id == function.id),
                     evidence=tuple(evidence_by_function.get(function.id, ())),
+                    answers=tuple(
+                        _client_answer(
+                            response, assessment.ratings.get(Stage.parse(response.stage), StageRating()).rating
+                        )
+                        for response in answers.get(function.id, ())
+                    ),
+                    actions=tuple(actions_by_function.get(function.id, ())),
                 )
             )
         pillars.append(PillarSheet(pillar=pillar, rollup=rollup_by_pillar[pillar.id], functions=tuple(sheets)))
 
     in_scope = {f.function.id for p in pillars for f in p.functions}
-    ordered = sorted(
-        (f for f in findings if f.function_id in in_scope),
-        key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), _code_key(f.function_code), f.created_at),
-    )
+    ordered = sorted((f for f in findings if f.function_id in in_scope), key=_register_key)
+    options = read_report_options(engagement)
     return Snapshot(
         meta=DeliverableMeta(
             engagement_id=meta.id,
@@ -100,6 +126,10 @@ def build_snapshot(
             wording=meta.wording,
             generated_at=generated_at or now(),
             generated_with=f"ZTMM Workbench {__version__}",
+            prepared_by=given_assessor(prepared_by),
+            prepared_by_organisation=assessor_organisation(),
+            paper=options.paper,
+            vendor_neutral=options.vendor_neutral,
         ),
         catalog=catalog,
         packs=engagement.library.packs,
@@ -111,6 +141,47 @@ def build_snapshot(
         progress=progress,
         baseline=baseline,
         workshops=tuple(_workshop_line(engagement, w) for w in list_workshops(engagement)),
+        sections=read_sections(engagement),
+        control=read_control(engagement),
+        actions=tuple(actions),
+    )
+
+
+def _register_key(line: FindingLine) -> tuple[int, tuple[int, ...], str]:
+    """The findings register's order: most severe first, then function code, then oldest first."""
+    return (SEVERITY_ORDER.get(line.severity, 9), _code_key(line.function_code), line.created_at)
+
+
+def finding_numbers(engagement: Engagement) -> dict[str, str]:
+    """``F-01``… of the findings in scope, exactly as the deliverables number them."""
+    scope = {f.id for f in engagement.functions_in_scope()}
+    lines = [_finding_line(engagement, f) for f in engagement.findings() if f.function_id in scope]
+    return numbers((line.id for line in sorted(lines, key=_register_key)), "F")
+
+
+def _answers(engagement: Engagement) -> dict[str, list[ResponseRow]]:
+    """Questionnaire answers per function, by stage then respondent."""
+    with engagement.session() as session:
+        rows = list(session.exec(select(ResponseRow)))
+    rows.sort(key=lambda r: (Stage.parse(r.stage), r.respondent.casefold(), r.respondent))
+    out: dict[str, list[ResponseRow]] = {}
+    for row in rows:
+        out.setdefault(row.function_id, []).append(row)
+    return out
+
+
+def _client_answer(row: ResponseRow, rating: Rating) -> ClientAnswer:
+    answer = Answer(row.answer) if row.answer else None
+    agrees = None
+    if answer is not None and answer.rating is not None and rating is not Rating.NOT_ASSESSED:
+        agrees = answer.rating is rating
+    return ClientAnswer(
+        stage=Stage.parse(row.stage),
+        respondent=row.respondent,
+        role=row.role,
+        answer=answer.label if answer is not None else "",
+        comment=row.comment,
+        agrees=agrees,
     )
 
 
@@ -164,6 +235,11 @@ def _finding_line(engagement: Engagement, finding: Finding) -> FindingLine:
         severity=finding.severity,
         created_at=finding.created_at,
         created_by=finding.created_by,
+        owner=finding.owner,
+        due_date=finding.due_date,
+        status=finding.status,
+        likelihood=finding.likelihood,
+        impact=finding.impact,
     )
 
 

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from .. import __version__
 from ..core.catalog import Catalog, Function
 from ..core.errors import BadInput, EngagementFileError
+from ..core.register import FINDING_STATUSES
 from ..core.scoring import (
     FunctionAssessment,
     FunctionResult,
@@ -38,10 +39,10 @@ from ..core.scoring import (
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..core.wording import CISA, WORDINGS, apply_wording
 from ..store.document import WRITE_OPTION, EngagementDocument, Orphan
-from ..store.lock import current_user
 from ..store.migrations import create_baseline
 from ..store.schema import AuditRow, EngagementRow, FindingRow, FunctionRow, StageRatingRow, WorkshopRow
 from .catalogs import Library, default_library
+from .identity import resolve_assessor
 
 #: Longest comment, note or reason accepted (characters). Longer text is refused,
 #: not cut: evidence files are the place for logs and exports.
@@ -117,9 +118,26 @@ class Finding:
     severity: str
     created_at: str
     created_by: str
+    owner: str = ""
+    due_date: str | None = None  # YYYY-MM-DD
+    status: str = "open"  # core.register.FINDING_STATUSES
+    likelihood: int | None = None  # 1-5
+    impact: int | None = None  # 1-5
 
     def draft(self) -> FindingDraft:
-        return FindingDraft(self.title, self.stage, self.observation, self.risk, self.recommendation, self.severity)
+        return FindingDraft(
+            self.title,
+            self.stage,
+            self.observation,
+            self.risk,
+            self.recommendation,
+            self.severity,
+            owner=self.owner,
+            due_date=self.due_date,
+            status=self.status,
+            likelihood=self.likelihood,
+            impact=self.impact,
+        )
 
 
 @dataclass(frozen=True)
@@ -139,11 +157,12 @@ class Changes:
 
     functions: frozenset[str] = frozenset()
     findings: frozenset[str] = frozenset()
-    metadata: bool = False
+    metadata: bool = False  # engagement properties, sections, document control, logos
     workshops: bool = False  # a workshop was added, changed, started or stopped
+    actions: frozenset[str] = frozenset()  # roadmap actions added, changed or removed (their functions are in functions)
 
     def __bool__(self) -> bool:
-        return bool(self.functions or self.findings or self.metadata or self.workshops)
+        return bool(self.functions or self.findings or self.metadata or self.workshops or self.actions)
 
 
 @dataclass
@@ -230,7 +249,7 @@ class Engagement:
         """One write transaction with its audit rows; every change to the file goes through here."""
         if self.readonly:
             raise EngagementFileError(f"{self.path.name}: opened read-only; nothing was changed")
-        audit = _Audit(by=check_text(by or current_user(), "--by", MAX_NAME))
+        audit = _Audit(by=check_text(resolve_assessor(by), "--by", MAX_NAME))
         try:
             with self.session(write=True) as session:
                 audit.workshop_id = session.exec(select(WorkshopRow.id).where(WorkshopRow.status == "running")).first()
@@ -355,6 +374,11 @@ class Engagement:
                 severity=r.severity,
                 created_at=r.created_at,
                 created_by=r.created_by,
+                owner=r.owner,
+                due_date=r.due_date,
+                status=r.status,
+                likelihood=r.likelihood,
+                impact=r.impact,
             )
             for r in rows
         ]
@@ -494,11 +518,28 @@ class Engagement:
         risk: str = "",
         recommendation: str = "",
         severity: str = "medium",
+        owner: str = "",
+        due_date: str | None = None,
+        status: str = "open",
+        likelihood: int | None = None,
+        impact: int | None = None,
         by: str | None = None,
         finding_id: str | None = None,
     ) -> tuple[str, Changes]:
         """Record a finding on a function; ``finding_id`` lets redo re-create the same finding."""
-        draft = FindingDraft(title, stage, observation, risk, recommendation, severity)
+        draft = FindingDraft(
+            title,
+            stage,
+            observation,
+            risk,
+            recommendation,
+            severity,
+            owner=owner,
+            due_date=due_date,
+            status=status,
+            likelihood=likelihood,
+            impact=impact,
+        )
         return self.restore_finding(function_key, draft, finding_id=finding_id or uuid.uuid4().hex, by=by)
 
     def restore_finding(
@@ -564,6 +605,26 @@ class FindingDraft:
     risk: str = ""
     recommendation: str = ""
     severity: str = "medium"
+    owner: str = ""  # who at the client tracks it
+    due_date: str | None = None  # YYYY-MM-DD
+    status: str = "open"  # core.register.FINDING_STATUSES
+    likelihood: int | None = None  # 1 (rare) to 5 (almost certain)
+    impact: int | None = None  # 1 (minimal) to 5 (severe)
+
+
+def check_scale(value: object, what: str) -> int | None:
+    """A likelihood or impact: a whole number 1-5, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise BadInput(f"{what} {value!r} is not a number from 1 to 5")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        raise BadInput(f"{what} {value!r} is not a number from 1 to 5") from None
+    if not 1 <= number <= 5:
+        raise BadInput(f"{what} {value!r} is not a number from 1 to 5")
+    return number
 
 
 def _finding_values(draft: FindingDraft) -> dict[str, Any]:
@@ -583,6 +644,11 @@ def _finding_values(draft: FindingDraft) -> dict[str, Any]:
         "risk": draft.risk,
         "recommendation": draft.recommendation,
         "severity": _choice(draft.severity, SEVERITY, "severity"),
+        "owner": check_text(draft.owner.strip(), "finding owner", MAX_NAME),
+        "due_date": _parse_date(draft.due_date, "due date"),
+        "status": _choice(draft.status or "open", FINDING_STATUSES, "finding status"),
+        "likelihood": check_scale(draft.likelihood, "likelihood"),
+        "impact": check_scale(draft.impact, "impact"),
     }
 
 

@@ -34,9 +34,9 @@ from ..core.responses import Answer, Difference, Response, StageAgreement, agree
 from ..core.stages import RATED_STAGES, Stage
 from ..excel import layout
 from ..excel.reader import Cell, MarkedRow, WorkbookContents, header_key, read_workbook
-from ..store.lock import current_user
 from ..store.schema import ResponseRow
 from .engagement import MAX_NAME, Changes, Engagement, check_text, now
+from .identity import resolve_assessor
 from .output import written
 
 #: Problems listed in one error line before "and N more".
@@ -674,4 +674,4 @@ def describe(diff: Difference) -> str:
 
 
 def default_by() -> str:
-    return current_user()
+    return resolve_assessor()

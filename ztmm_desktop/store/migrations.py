@@ -6,7 +6,11 @@ questionnaire responses and the report logo; version 4 adds named baselines
 (frozen copies of the assessment to measure progress against); version 5 adds
 workshops and tags audit rows with the workshop they were made in; version 6
 gives each workshop an id that is the same in every copy of the file, so a
-colleague's workshops can be merged. A later
+colleague's workshops can be merged; version 7 adds the consultant's registers:
+the report's sections and document control (version history, distribution,
+reviewer and approver, paper, vendor-neutral flag, the consultancy's logo), the
+finding register's fields (owner, due date, status, likelihood, impact) and the
+roadmap's actions. A later
 version adds ``MIGRATIONS[n]`` (from n to n+1) as frozen SQL, never by
 calling ``create_all`` on today's models, so an old file migrates to exactly
 what a new file would be. Every released
@@ -20,7 +24,7 @@ import uuid
 from collections.abc import Callable
 
 APPLICATION_ID = 0x5A544D4D  # "ZTMM"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 BASELINE_DDL = """
 CREATE TABLE engagement (
@@ -210,6 +214,67 @@ ALTER TABLE audit ADD COLUMN workshop_id INTEGER;
 CREATE INDEX ix_audit_entity_key ON audit (entity, key);
 """
 
+#: Schema 7: the consultant's registers. The engagement gains its document control
+#: (who issues the report, its version, who reviewed and approved it, the paper
+#: size, whether vendor guidance is left out); the report's own words live one row
+#: per section key; the version history and the distribution list are ordered
+#: lists; the consultancy's logo is one row like the client's. A finding gains the
+#: register's fields (likelihood and impact 1-5 or NULL); an action is one step of
+#: the roadmap on a function, optionally after another action.
+REGISTERS_DDL = """
+ALTER TABLE engagement ADD COLUMN consultancy VARCHAR NOT NULL DEFAULT '';
+ALTER TABLE engagement ADD COLUMN report_version VARCHAR NOT NULL DEFAULT '';
+ALTER TABLE engagement ADD COLUMN reviewer VARCHAR NOT NULL DEFAULT '';
+ALTER TABLE engagement ADD COLUMN reviewed_on VARCHAR;
+ALTER TABLE engagement ADD COLUMN approver VARCHAR NOT NULL DEFAULT '';
+ALTER TABLE engagement ADD COLUMN approved_on VARCHAR;
+ALTER TABLE engagement ADD COLUMN paper VARCHAR NOT NULL DEFAULT 'A4';
+ALTER TABLE engagement ADD COLUMN vendor_neutral BOOLEAN NOT NULL DEFAULT 0;
+CREATE TABLE engagement_section (
+    key VARCHAR NOT NULL PRIMARY KEY,
+    text VARCHAR NOT NULL
+);
+CREATE TABLE report_version (
+    position INTEGER NOT NULL PRIMARY KEY,
+    version VARCHAR NOT NULL,
+    date VARCHAR NOT NULL,
+    author VARCHAR NOT NULL,
+    change VARCHAR NOT NULL
+);
+CREATE TABLE distribution (
+    position INTEGER NOT NULL PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    organisation VARCHAR NOT NULL,
+    role VARCHAR NOT NULL
+);
+CREATE TABLE consultancy_logo (
+    id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    name VARCHAR NOT NULL,
+    media_type VARCHAR NOT NULL,
+    data BLOB NOT NULL
+);
+ALTER TABLE finding ADD COLUMN owner VARCHAR NOT NULL DEFAULT '';
+ALTER TABLE finding ADD COLUMN due_date VARCHAR;
+ALTER TABLE finding ADD COLUMN status VARCHAR NOT NULL DEFAULT 'open';
+ALTER TABLE finding ADD COLUMN likelihood INTEGER;
+ALTER TABLE finding ADD COLUMN impact INTEGER;
+CREATE TABLE action (
+    id VARCHAR NOT NULL PRIMARY KEY,
+    function_id VARCHAR NOT NULL,
+    stage VARCHAR,
+    text VARCHAR NOT NULL,
+    phase VARCHAR NOT NULL,
+    effort VARCHAR NOT NULL,
+    cost VARCHAR NOT NULL,
+    owner VARCHAR NOT NULL,
+    after_id VARCHAR,
+    created_at VARCHAR NOT NULL,
+    created_by VARCHAR NOT NULL,
+    updated_at VARCHAR NOT NULL
+);
+CREATE INDEX ix_action_function_id ON action (function_id);
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 #: Namespace of the workshop ids schema 6 derives for workshops recorded before it.
@@ -257,6 +322,7 @@ MIGRATIONS: dict[int, Migration] = {
     3: lambda conn: _run(conn, BASELINES_DDL),
     4: lambda conn: _run(conn, WORKSHOPS_DDL),
     5: _workshop_uids,
+    6: lambda conn: _run(conn, REGISTERS_DDL),
 }
 
 

@@ -1,4 +1,4 @@
-"""SQLModel tables of an engagement file (schema version 6).
+"""SQLModel tables of an engagement file (schema version 7).
 
 Text columns hold plain text; lists are JSON arrays; timestamps are ISO 8601
 UTC; stages and ratings are their lowercase keys. The DDL that creates these
@@ -30,6 +30,15 @@ class EngagementRow(SQLModel, table=True):
     guidance_packs: str = "[]"
     created_at: str
     created_with: str = ""
+    # schema 7: document control
+    consultancy: str = ""
+    report_version: str = ""
+    reviewer: str = ""
+    reviewed_on: str | None = None
+    approver: str = ""
+    approved_on: str | None = None
+    paper: str = "A4"
+    vendor_neutral: bool = False
 
 
 class FunctionRow(SQLModel, table=True):
@@ -73,6 +82,12 @@ class FindingRow(SQLModel, table=True):
     created_at: str = ""
     created_by: str = ""
     updated_at: str = ""
+    # schema 7: the finding register
+    owner: str = ""
+    due_date: str | None = None
+    status: str = "open"
+    likelihood: int | None = None
+    impact: int | None = None
 
 
 class AuditRow(SQLModel, table=True):
@@ -221,3 +236,65 @@ class WorkshopAttendeeRow(SQLModel, table=True):
     name: str
     role: str = ""
     organisation: str = ""
+
+
+class SectionRow(SQLModel, table=True):
+    """One of the consultant's report sections (schema 7), keyed by ``core.register.SECTION_KEYS``."""
+
+    __tablename__ = "engagement_section"
+
+    key: str = Field(primary_key=True)
+    text: str = ""
+
+
+class ReportVersionRow(SQLModel, table=True):
+    """One line of the report's version history (schema 7), in the order listed."""
+
+    __tablename__ = "report_version"
+
+    position: int = Field(primary_key=True)
+    version: str
+    date: str
+    author: str = ""
+    change: str = ""
+
+
+class DistributionRow(SQLModel, table=True):
+    """One recipient of the report (schema 7), in the order listed."""
+
+    __tablename__ = "distribution"
+
+    position: int = Field(primary_key=True)
+    name: str
+    organisation: str = ""
+    role: str = ""
+
+
+class ConsultancyLogoRow(SQLModel, table=True):
+    """The consultancy's logo beside the client's (schema 7); at most one row, id 1."""
+
+    __tablename__ = "consultancy_logo"
+
+    id: int = Field(default=1, primary_key=True)
+    name: str
+    media_type: str
+    data: bytes
+
+
+class ActionRow(SQLModel, table=True):
+    """One action of the consultant's roadmap (schema 7); ``after_id`` names the action it follows."""
+
+    __tablename__ = "action"
+
+    id: str = Field(primary_key=True)
+    function_id: str = Field(index=True)
+    stage: str | None = None
+    text: str
+    phase: str = "next"
+    effort: str = "M"
+    cost: str = ""
+    owner: str = ""
+    after_id: str | None = None
+    created_at: str = ""
+    created_by: str = ""
+    updated_at: str = ""
