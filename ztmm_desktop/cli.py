@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     logo = props.add_mutually_exclusive_group()
     logo.add_argument("--logo", type=Path, metavar="IMAGE", help="the client's logo for the report cover (PNG or JPEG)")
     logo.add_argument("--no-logo", action="store_true", help="remove the report logo")
+    _register_arguments(props)
     props.add_argument("--by", metavar="NAME", help="who made the change (default: login name)")
 
     info = sub.add_parser("info", help="show an engagement: metadata, ratings, stages, roll-ups")
@@ -242,7 +243,170 @@ def build_parser() -> argparse.ArgumentParser:
         "--theirs", action="append", default=[], metavar="KEY", help="take their value for this conflict (repeat)"
     )
     merge.add_argument("--by", metavar="NAME", help="who merged (default: login name)")
+    _finding_parser(sub)
+    _action_parser(sub)
     return parser
+
+
+# -- the consultant's registers: sections, document control, findings, actions -------------
+
+BY_HELP = "who made the change (default: ZTMM_ASSESSOR, the assessor preference, the login name)"
+
+
+def _register_arguments(props: argparse.ArgumentParser) -> None:
+    props.add_argument(
+        "--section",
+        action="append",
+        default=[],
+        metavar="NAME=TEXT",
+        help="a report section (executive-summary, key-messages, scope, approach, limitations, disclaimer);"
+        " TEXT or @FILE; empty TEXT clears (repeat)",
+    )
+    props.add_argument("--consultancy", metavar="NAME", help="the consultancy issuing the report")
+    consultancy_logo = props.add_mutually_exclusive_group()
+    consultancy_logo.add_argument(
+        "--consultancy-logo",
+        type=Path,
+        metavar="IMAGE",
+        help="the consultancy's logo beside the client's (PNG or JPEG)",
+    )
+    consultancy_logo.add_argument("--no-consultancy-logo", action="store_true", help="remove the consultancy's logo")
+    props.add_argument("--report-version", metavar="V", help="the report's version, e.g. 1.0")
+    props.add_argument(
+        "--history",
+        action="append",
+        metavar="VERSION|DATE|AUTHOR|CHANGE",
+        help="a line of the version history (repeat; replaces the list; one empty value clears it)",
+    )
+    props.add_argument(
+        "--recipient",
+        action="append",
+        metavar="NAME|ORGANIZATION|ROLE",
+        help="a recipient on the distribution list (repeat; replaces the list; one empty value clears it)",
+    )
+    props.add_argument("--reviewer", metavar="NAME")
+    props.add_argument("--reviewed-on", metavar="DATE", help="YYYY-MM-DD ('' clears)")
+    props.add_argument("--approver", metavar="NAME")
+    props.add_argument("--approved-on", metavar="DATE", help="YYYY-MM-DD ('' clears)")
+    props.add_argument("--paper", metavar="SIZE", help="A4 or Letter: every page of the deliverables")
+    props.add_argument("--vendor-neutral", metavar="yes|no", help="leave vendor guidance out of the deliverables")
+
+
+def _fields(text: str, count: int, what: str, shape: str) -> list[str]:
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) > count:
+        raise BadInput(f"{what} {text[:60]!r} has more than {count} fields; it must look like {shape}")
+    return parts + [""] * (count - len(parts))
+
+
+def _yes_no(value: str, what: str) -> bool:
+    word = value.strip().lower()
+    if word in ("yes", "y", "true", "on", "1"):
+        return True
+    if word in ("no", "n", "false", "off", "0"):
+        return False
+    raise BadInput(f"{what} takes yes or no, not {value[:20]!r}")
+
+
+def _control_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The document control arguments given, parsed (validated by the service)."""
+    from .core.register import Recipient, VersionLine
+
+    out: dict[str, Any] = {}
+    for name in ("consultancy", "report_version", "reviewer", "reviewed_on", "approver", "approved_on", "paper"):
+        if getattr(args, name) is not None:
+            out[name] = getattr(args, name)
+    if args.vendor_neutral is not None:
+        out["vendor_neutral"] = _yes_no(args.vendor_neutral, "--vendor-neutral")
+    if args.history is not None:
+        lines = [h for h in args.history if h.strip()]
+        out["history"] = [VersionLine(*_fields(h, 4, "--history", "VERSION|DATE|AUTHOR|CHANGE")) for h in lines]
+    if args.recipient is not None:
+        people = [r for r in args.recipient if r.strip()]
+        out["distribution"] = [Recipient(*_fields(r, 3, "--recipient", "NAME|ORGANIZATION|ROLE")) for r in people]
+    return out
+
+
+def _section_texts(args: argparse.Namespace) -> dict[str, str]:
+    from .services.register import check_section, section_key
+
+    texts: dict[str, str] = {}
+    for item in args.section:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise BadInput(f"--section {item[:40]!r} must look like NAME=TEXT, e.g. scope=@scope.txt")
+        key = section_key(name)
+        texts[key] = check_section(key, _text_value(value, f"--section {name.strip()}"))
+    return texts
+
+
+def _finding_options(parser: argparse.ArgumentParser, *, adding: bool) -> None:
+    parser.add_argument("--title", required=adding)
+    parser.add_argument("--severity", help="low, medium, high, critical" + (" (default medium)" if adding else ""))
+    parser.add_argument("--stage", metavar="STAGE", help="the stage it concerns ('' for none)")
+    parser.add_argument("--observation", metavar="TEXT", help="TEXT or @FILE")
+    parser.add_argument("--risk", metavar="TEXT", help="TEXT or @FILE")
+    parser.add_argument("--recommendation", metavar="TEXT", help="TEXT or @FILE")
+    parser.add_argument("--owner", metavar="NAME", help="who at the client tracks it")
+    parser.add_argument("--due", metavar="DATE", help="YYYY-MM-DD ('' clears)")
+    parser.add_argument("--status", help="open, in-progress, resolved, risk-accepted")
+    parser.add_argument("--likelihood", metavar="1-5", help="1 rare … 5 almost certain ('' clears)")
+    parser.add_argument("--impact", metavar="1-5", help="1 minimal … 5 severe ('' clears)")
+    parser.add_argument("--by", metavar="NAME", help=BY_HELP)
+
+
+def _finding_parser(sub: Any) -> None:
+    finding = sub.add_parser("finding", help="add, edit, remove or list findings (the findings register)")
+    verbs = finding.add_subparsers(dest="verb", metavar="ACTION", parser_class=_Parser)
+    verbs.required = True
+    add = verbs.add_parser("add", help="record a finding on a function")
+    add.add_argument("file", type=Path)
+    add.add_argument("function", help="function id or code (1.1)")
+    _finding_options(add, adding=True)
+    edit = verbs.add_parser("edit", help="change a finding's fields")
+    edit.add_argument("file", type=Path)
+    edit.add_argument("finding", metavar="FINDING-ID", help="its id, a unique start of it, or its number (F-03)")
+    _finding_options(edit, adding=False)
+    remove = verbs.add_parser("remove", help="delete a finding")
+    remove.add_argument("file", type=Path)
+    remove.add_argument("finding", metavar="FINDING-ID")
+    remove.add_argument("--by", metavar="NAME", help=BY_HELP)
+    listing = verbs.add_parser("list", help="list the findings in the register's order, with their F-numbers")
+    listing.add_argument("file", type=Path)
+    listing.add_argument("--json", action="store_true")
+
+
+def _action_options(parser: argparse.ArgumentParser, *, adding: bool) -> None:
+    parser.add_argument("--text", required=adding, help="what to do (TEXT or @FILE)")
+    parser.add_argument("--phase", required=adding, help="now, next or later")
+    parser.add_argument("--effort", required=adding, help="S, M or L")
+    parser.add_argument("--stage", metavar="STAGE", help="the stage it helps reach ('' for none)")
+    parser.add_argument("--cost", help="an indicative cost band, e.g. '$10k-50k'")
+    parser.add_argument("--owner", metavar="NAME")
+    parser.add_argument("--after", metavar="ACTION", help="the action it comes after (id or A-number; '' for none)")
+    parser.add_argument("--by", metavar="NAME", help=BY_HELP)
+
+
+def _action_parser(sub: Any) -> None:
+    action = sub.add_parser("action", help="add, edit, remove or list the roadmap's actions")
+    verbs = action.add_subparsers(dest="verb", metavar="ACTION", parser_class=_Parser)
+    verbs.required = True
+    add = verbs.add_parser("add", help="add an action to a function")
+    add.add_argument("file", type=Path)
+    add.add_argument("function", help="function id or code (1.1)")
+    _action_options(add, adding=True)
+    edit = verbs.add_parser("edit", help="change an action's fields")
+    edit.add_argument("file", type=Path)
+    edit.add_argument("action", metavar="ACTION-ID", help="its id, a unique start of it, or its number (A-03)")
+    edit.add_argument("--function", help="move it to another function")
+    _action_options(edit, adding=False)
+    remove = verbs.add_parser("remove", help="delete an action (actions after it no longer depend on it)")
+    remove.add_argument("file", type=Path)
+    remove.add_argument("action", metavar="ACTION-ID")
+    remove.add_argument("--by", metavar="NAME", help=BY_HELP)
+    listing = verbs.add_parser("list", help="list the actions in roadmap order, with their A-numbers")
+    listing.add_argument("file", type=Path)
+    listing.add_argument("--json", action="store_true")
 
 
 # -- commands -----------------------------------------------------------------
@@ -258,14 +422,25 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_set(args: argparse.Namespace) -> int:
+    from .services import register
     from .services.engagement import open_engagement
     from .services.logo import load_logo, set_logo
 
-    new_logo = load_logo(args.logo) if args.logo is not None else None  # checked before anything changes
+    # everything from outside is read and checked before anything changes
+    new_logo = load_logo(args.logo) if args.logo is not None else None
+    new_consultancy_logo = load_logo(args.consultancy_logo) if args.consultancy_logo is not None else None
+    sections = _section_texts(args)
+    control = _control_changes(args)
     with open_engagement(args.file) as engagement:
         changes = engagement.update_properties(_properties(args, engagement.properties()), by=args.by)
         if new_logo is not None or args.no_logo:
             changes = set_logo(engagement, new_logo, by=args.by) or changes
+        if sections:
+            changes = register.set_sections(engagement, sections, by=args.by) or changes
+        if control:
+            changes = register.update_control(engagement, **control, by=args.by) or changes
+        if new_consultancy_logo is not None or args.no_consultancy_logo:
+            changes = register.set_consultancy_logo(engagement, new_consultancy_logo, by=args.by) or changes
         if changes:
             engagement.save()
         meta = engagement.meta()
@@ -343,6 +518,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     with open_engagement(args.file, readonly=True) as engagement:
         data = _info_json(engagement)
+        data.update(_register_json(engagement))
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -372,6 +548,30 @@ def cmd_info(args: argparse.Namespace) -> int:
                 comment = f"  {s['comment']}" if s["comment"] else ""
                 print(f"        {s['stage'].capitalize():9} {Rating(s['rating']).label}{comment}")
     return EXIT_OK
+
+
+def _register_json(engagement: Any) -> dict[str, Any]:
+    """``ztmm info --json``: the report's sections, document control and the registers' counts."""
+    from .core.register import FINDING_STATUSES, SECTION_KEYS
+    from .services import actions, register
+
+    sections = register.read_sections(engagement)
+    control = register.read_control(engagement)
+    options = register.read_report_options(engagement)
+    by_status = {status: 0 for status in FINDING_STATUSES}
+    for finding in engagement.findings():
+        by_status[finding.status] = by_status.get(finding.status, 0) + 1
+    return {
+        "sections": {key: sections.get(key) for key in SECTION_KEYS},
+        "document_control": {
+            **asdict(control),
+            "paper": options.paper,
+            "vendor_neutral": options.vendor_neutral,
+            "consultancy_logo": register.read_consultancy_logo(engagement) is not None,
+        },
+        "finding_register": by_status,
+        "actions": len(actions.list_actions(engagement)),
+    }
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
@@ -806,6 +1006,218 @@ def cmd_workshop(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _find_finding(engagement: Any, text: str) -> str:
+    """A finding's id from its id, a unique start of it (4 characters at least) or its number (F-03)."""
+    from .services.deliverables import finding_numbers
+
+    wanted = text.strip()
+    numbers = {number.casefold(): key for key, number in finding_numbers(engagement).items()}
+    if wanted.casefold() in numbers:
+        return numbers[wanted.casefold()]
+    ids: list[str] = [f.id for f in engagement.findings()]
+    if wanted in ids:
+        return wanted
+    matches = [key for key in ids if key.startswith(wanted.lower())] if len(wanted) >= 4 else []
+    if len(matches) == 1:
+        return matches[0]
+    raise BadInput(f"no finding {wanted[:40]!r} (see 'ztmm finding list')")
+
+
+def _scale(value: str | None, what: str) -> int | None:
+    from .services.engagement import check_scale
+
+    return check_scale(value, what)
+
+
+def _stage_option(value: str) -> Stage | None:
+    return Stage.parse(value) if value.strip() else None
+
+
+def _finding_draft(args: argparse.Namespace, current: Any) -> Any:
+    """``current`` (a FindingDraft) with every field the arguments name replaced."""
+    changes: dict[str, Any] = {}
+    for name in ("title", "severity", "owner", "status"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    for name in ("observation", "risk", "recommendation"):
+        if getattr(args, name) is not None:
+            changes[name] = _text_value(getattr(args, name), f"--{name}")
+    if args.stage is not None:
+        changes["stage"] = _stage_option(args.stage)
+    if args.due is not None:
+        changes["due_date"] = args.due or None
+    if args.likelihood is not None:
+        changes["likelihood"] = _scale(args.likelihood, "likelihood")
+    if args.impact is not None:
+        changes["impact"] = _scale(args.impact, "impact")
+    return replace(current, **changes)
+
+
+def _finding_json(finding: Any, number: str | None, engagement: Any) -> dict[str, Any]:
+    from .core.register import risk_rating, risk_score
+
+    function = engagement.catalog.function(finding.function_id)
+    return {
+        "number": number,
+        "id": finding.id,
+        "function": function.id,
+        "function_code": function.code,
+        "stage": finding.stage.key if finding.stage is not None else None,
+        "title": finding.title,
+        "severity": finding.severity,
+        "status": finding.status,
+        "owner": finding.owner,
+        "due_date": finding.due_date,
+        "likelihood": finding.likelihood,
+        "impact": finding.impact,
+        "risk_score": risk_score(finding.likelihood, finding.impact),
+        "risk_rating": risk_rating(finding.likelihood, finding.impact) or None,
+        "observation": finding.observation,
+        "risk": finding.risk,
+        "recommendation": finding.recommendation,
+        "created_at": finding.created_at,
+        "created_by": finding.created_by,
+    }
+
+
+def cmd_finding(args: argparse.Namespace) -> int:
+    from .services.deliverables import finding_numbers
+    from .services.engagement import FindingDraft, open_engagement
+
+    if args.verb == "list":
+        with open_engagement(args.file, readonly=True) as engagement:
+            numbers = finding_numbers(engagement)
+            order = {key: n for n, key in enumerate(numbers)}
+            ordered = sorted(engagement.findings(), key=lambda f: order.get(f.id, len(order)))
+            listed = [_finding_json(f, numbers.get(f.id), engagement) for f in ordered]
+        if args.json:
+            print(json.dumps(listed, indent=2, ensure_ascii=False))
+            return EXIT_OK
+        if not listed:
+            print("no findings")
+        for item in listed:
+            due = f", due {item['due_date']}" if item["due_date"] else ""
+            owner = f", owner {item['owner']}" if item["owner"] else ""
+            risk = f", risk {item['risk_rating']} ({item['risk_score']})" if item["risk_rating"] else ""
+            print(
+                f"{item['number'] or '(out of scope)'}  {item['id'][:8]}  {item['function_code']:5} {item['severity']:8}"
+                f" {item['status']:13} {item['title']}{owner}{due}{risk}"
+            )
+        return EXIT_OK
+    if args.verb == "add":
+        draft = _finding_draft(args, FindingDraft(title=args.title, severity=args.severity or "medium"))
+        with open_engagement(args.file) as engagement:
+            function = engagement.catalog.function(args.function)
+            key, _ = engagement.restore_finding(function.id, draft, finding_id=_new_id(), by=args.by)
+            engagement.save()
+            number = finding_numbers(engagement).get(key)
+        print(f"added finding {number or key[:8]} ({key}) to {function.code} {function.name} in {args.file}")
+        return EXIT_OK
+    with open_engagement(args.file) as engagement:
+        key = _find_finding(engagement, args.finding)
+        found = next(f for f in engagement.findings() if f.id == key)
+        if args.verb == "remove":
+            engagement.remove_finding(key, by=args.by)
+            engagement.save()
+            print(f"removed finding {found.title!r} ({key}) from {args.file}")
+            return EXIT_OK
+        changes = engagement.update_finding(key, _finding_draft(args, found.draft()), by=args.by)
+        if changes:
+            engagement.save()
+    print(f"{'updated' if changes else 'nothing changed in'} finding {found.title!r} ({key}) in {args.file}")
+    return EXIT_OK
+
+
+def _new_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+def _action_draft(args: argparse.Namespace, engagement: Any, current: Any) -> Any:
+    from .services.actions import find_action
+
+    changes: dict[str, Any] = {}
+    for name in ("phase", "effort", "cost", "owner"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    if args.text is not None:
+        changes["text"] = _text_value(args.text, "--text")
+    if args.stage is not None:
+        changes["stage"] = _stage_option(args.stage)
+    if args.after is not None:
+        changes["after"] = find_action(engagement, args.after) if args.after.strip() else None
+    return replace(current, **changes)
+
+
+def _action_json(line: Any, number: str | None, numbers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "number": number,
+        "id": line.id,
+        "function": line.function_id,
+        "function_code": line.function_code,
+        "stage": line.stage.key if line.stage is not None else None,
+        "text": line.text,
+        "phase": line.phase,
+        "effort": line.effort,
+        "cost": line.cost,
+        "owner": line.owner,
+        "after": line.after,
+        "after_number": numbers.get(line.after) if line.after else None,
+        "priority": line.priority,
+        "gap": line.gap,
+    }
+
+
+def cmd_action(args: argparse.Namespace) -> int:
+    from .core.register import action_numbers
+    from .services import actions
+    from .services.engagement import open_engagement
+
+    if args.verb == "list":
+        with open_engagement(args.file, readonly=True) as engagement:
+            numbers = action_numbers(actions.action_lines(engagement))
+            lines = actions.action_lines(engagement, in_scope_only=False)
+        listed = [_action_json(line, numbers.get(line.id), numbers) for line in lines]
+        listed.sort(key=lambda item: item["number"] is None)
+        if args.json:
+            print(json.dumps(listed, indent=2, ensure_ascii=False))
+            return EXIT_OK
+        if not listed:
+            print("no actions")
+        for item in listed:
+            after = f" (after {item['after_number'] or item['after'][:8]})" if item["after"] else ""
+            extra = "".join(f", {name} {item[name]}" for name in ("owner", "cost") if item[name])
+            print(
+                f"{item['number'] or '(out of scope)'}  {item['id'][:8]}  {item['function_code']:5} {item['phase']:5}"
+                f" {item['effort']}  {item['text']}{after}{extra}"
+            )
+        return EXIT_OK
+    with open_engagement(args.file) as engagement:
+        if args.verb == "add":
+            function = engagement.catalog.function(args.function)
+            draft = _action_draft(args, engagement, actions.ActionDraft(text=""))
+            key, _ = actions.add_action(engagement, function.id, draft, by=args.by)
+            engagement.save()
+            number = action_numbers(actions.action_lines(engagement)).get(key)
+            print(f"added action {number or key[:8]} ({key}) to {function.code} {function.name} in {args.file}")
+            return EXIT_OK
+        key = actions.find_action(engagement, args.action)
+        found = next(a for a in actions.list_actions(engagement) if a.id == key)
+        if args.verb == "remove":
+            actions.remove_action(engagement, key, by=args.by)
+            engagement.save()
+            print(f"removed action {key} from {args.file}")
+            return EXIT_OK
+        function_key = engagement.catalog.function(args.function).id if args.function is not None else None
+        draft = _action_draft(args, engagement, found.draft())
+        changes = actions.update_action(engagement, key, draft, function_key=function_key, by=args.by)
+        if changes:
+            engagement.save()
+    print(f"{'updated' if changes else 'nothing changed in'} action {key} in {args.file}")
+    return EXIT_OK
+
+
 COMMANDS = {
     "new": cmd_new,
     "set": cmd_set,
@@ -824,6 +1236,8 @@ COMMANDS = {
     "compare": cmd_compare,
     "workshop": cmd_workshop,
     "merge": cmd_merge,
+    "finding": cmd_finding,
+    "action": cmd_action,
 }
 
 
