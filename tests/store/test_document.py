@@ -416,3 +416,75 @@ def test_schema_6_names_each_workshop_alike_in_copies_migrated_apart(tmp_path: P
     with open_engagement(tmp_path / "mine.ztmm") as engagement:
         made = workshops.create_workshop(engagement, workshops.WorkshopDraft("2026-12-02", "Second day"))
         assert made.uid != uid and made.id == 2
+
+
+def test_a_schema_6_file_gains_the_registers_after_migration(tmp_path: Path) -> None:
+    """A schema 6 file migrates: old findings are open with no register fields, and every new
+    record (sections, document control, the consultancy's logo, finding fields, actions) can be written."""
+    from ztmm_desktop.core.register import Recipient, VersionLine
+    from ztmm_desktop.services import actions, register
+    from ztmm_desktop.services.engagement import FindingDraft
+
+    path = tmp_path / "old.ztmm"
+    shutil.copy(FIXTURES / "schema-v6.ztmm", path)
+    before = path.read_bytes()
+    with open_engagement(path) as engagement:
+        assert engagement.document.migrated_from == 6
+        assert engagement.document.backup_path is not None and engagement.document.backup_path.read_bytes() == before
+        assert register.read_sections(engagement).filled() == []
+        assert register.read_control(engagement).empty
+        assert register.read_report_options(engagement) == register.ReportOptions("A4", False)
+        assert register.read_consultancy_logo(engagement) is None
+        assert actions.list_actions(engagement) == []
+        register.set_sections(engagement, {"scope": "Identity only."}, by="Lead assessor")
+        register.update_control(
+            engagement,
+            consultancy="Example Advisory",
+            history=[VersionLine("1.0", "2026-12-05", "Lead assessor", "Issued")],
+            distribution=[Recipient("Identity team lead", "Fixture Client Ltd", "Owner")],
+            paper="Letter",
+            by="Lead assessor",
+        )
+        key, _ = engagement.add_finding(
+            "1.1", "After migration", owner="Identity team lead", due_date="2027-01-31", likelihood=2, impact=5
+        )
+        engagement.update_finding(key, FindingDraft("After migration", status="resolved", likelihood=2, impact=5))
+        actions.add_action(engagement, "1.1", actions.ActionDraft("Enforce MFA", "now", "S"))
+        engagement.save()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION >= 7
+    assert conn.execute("SELECT key, text FROM engagement_section").fetchall() == [("scope", "Identity only.")]
+    assert conn.execute("SELECT consultancy, paper, vendor_neutral FROM engagement").fetchone() == (
+        "Example Advisory",
+        "Letter",
+        0,
+    )
+    assert conn.execute("SELECT status, likelihood, impact, due_date FROM finding").fetchall() == [
+        ("resolved", 2, 5, None)
+    ]
+    assert conn.execute("SELECT text, phase, effort FROM action").fetchall() == [("Enforce MFA", "now", "S")]
+    conn.close()
+
+
+def test_the_schema_7_fixture_holds_every_register() -> None:
+    from ztmm_desktop.services import actions, register
+    from ztmm_desktop.services.deliverables import build_snapshot
+
+    with open_engagement(FIXTURES / "schema-v7.ztmm", readonly=True) as engagement:
+        snapshot = build_snapshot(engagement, prepared_by="Lead assessor")
+        assert register.read_consultancy_logo(engagement) is not None
+        assert len(actions.list_actions(engagement)) == 2
+    assert snapshot.sections.executive_summary == "Fixture summary"
+    assert snapshot.control.consultancy == "Fixture Consultancy"
+    assert [v.version for v in snapshot.control.history] == ["1.0"]
+    assert (snapshot.control.reviewed_on, snapshot.control.approved_on) == ("2026-12-04", "2026-12-05")
+    assert (snapshot.meta.paper, snapshot.meta.vendor_neutral) == ("Letter", True)
+    [finding] = snapshot.findings
+    assert (finding.owner, finding.due_date, finding.status, finding.risk_rating) == (
+        "Fixture Owner",
+        "2027-03-31",
+        "in-progress",
+        "High",
+    )
+    first, second = snapshot.actions
+    assert (first.text, first.phase, second.after) == ("Fixture action", "now", first.id)
