@@ -44,7 +44,7 @@ def error_label(name: str = "error") -> QLabel:
     return label
 
 
-class _OptionalDate(QWidget):
+class OptionalDate(QWidget):
     """A date that may be left unset."""
 
     def __init__(self, value: str | None) -> None:
@@ -73,13 +73,25 @@ class _OptionalDate(QWidget):
         return dt.date(d.year(), d.month(), d.day()).isoformat()
 
 
-class _LogoField(QWidget):
-    """The report logo: a thumbnail, its name, Choose… and Remove. Checked when chosen."""
+class LogoField(QWidget):
+    """A report logo (the client's or the consultancy's): a thumbnail, its name, Choose… and Remove.
 
-    def __init__(self, logo: Logo | None, folder: str) -> None:
+    Checked when chosen.
+    """
+
+    def __init__(
+        self,
+        logo: Logo | None,
+        folder: str,
+        *,
+        title: str = "Report logo",
+        empty: str = "No logo: the report cover shows the client's name only",
+    ) -> None:
         super().__init__()
         self.original = self.logo = logo
         self.folder = folder
+        self.title = title
+        self.empty = empty
         self.thumbnail = QLabel()
         self.thumbnail.setFixedSize(120, 40)
         self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -106,7 +118,7 @@ class _LogoField(QWidget):
         self._show()
 
     def _choose(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Report logo", self.folder, "Images (*.png *.jpg *.jpeg)")
+        name, _ = QFileDialog.getOpenFileName(self, self.title, self.folder, "Images (*.png *.jpg *.jpeg)")
         if not name:
             return
         try:
@@ -123,7 +135,7 @@ class _LogoField(QWidget):
     def _show(self) -> None:
         if self.logo is None:
             self.thumbnail.clear()
-            self.name.setText("No logo: the report cover shows the client's name only")
+            self.name.setText(self.empty)
         else:
             pixmap = QPixmap()
             pixmap.loadFromData(self.logo.data)
@@ -167,8 +179,8 @@ class PropertiesDialog(QDialog):
         self.assessors.setObjectName("assessors")
         self.assessors.setPlaceholderText("One assessor per line")
         self.assessors.setFixedHeight(70)
-        self.start = _OptionalDate(props.start_date)
-        self.end = _OptionalDate(props.end_date)
+        self.start = OptionalDate(props.start_date)
+        self.end = OptionalDate(props.end_date)
         self.marking = QLineEdit(props.marking if current else DEFAULT_MARKING)
         self.marking.setObjectName("marking")
         self.wording = QComboBox()
@@ -195,9 +207,9 @@ class PropertiesDialog(QDialog):
         form.addRow("End date", self.end)
         form.addRow("&Marking", self.marking)
         form.addRow("&Wording", self.wording)
-        self.logo_field: _LogoField | None = None
+        self.logo_field: LogoField | None = None
         if current is not None:  # a new engagement gets its logo once it exists
-            self.logo_field = _LogoField(logo, folder)
+            self.logo_field = LogoField(logo, folder)
             form.addRow("Report &logo", self.logo_field)
         self.error = error_label()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from PySide6.QtGui import QUndoCommand
 
 from ..core.errors import BadInput, ZtmmError
+from ..core.register import SECTION_KEYS
 from ..core.stages import Rating, Stage
-from ..services import baselines, evidence, questionnaire, workshops
+from ..services import baselines, evidence, questionnaire, register, workshops
 from ..services.engagement import Changes, Engagement, FindingDraft
 from ..services.evidence import Attached, Evidence
 from ..services.logo import read_logo, set_logo
@@ -35,11 +36,13 @@ from .requests import (
     RemoveEvidence,
     RemoveFinding,
     SetComment,
+    SetConsultancyLogo,
     SetField,
     SetLogo,
     SetOverride,
     SetProperties,
     SetRating,
+    SetReportContents,
     SetTarget,
     StartWorkshop,
     StopWorkshop,
@@ -135,6 +138,10 @@ def apply_operation(engagement: Engagement, op: Operation) -> Changes:
             return engagement.update_properties(properties)
         case SetLogo(logo):
             return set_logo(engagement, logo)
+        case SetConsultancyLogo(logo):
+            return register.set_consultancy_logo(engagement, logo)
+        case SetReportContents():
+            return _set_report_contents(engagement, op)
         case FreezeBaseline(name):
             return baselines.freeze_baseline(engagement, name)
         case _DeleteBaseline(name):
@@ -165,6 +172,32 @@ def apply_operation(engagement: Engagement, op: Operation) -> Changes:
             changed = workshops.set_status(engagement, workshop_id, status, started_at, ended_at)
             return WORKSHOPS_CHANGED if changed else Changes()
     raise BadInput(f"cannot apply {op!r}")
+
+
+def report_contents_of(engagement: Engagement) -> SetReportContents:
+    """The report contents as they stand (the undo of changing them)."""
+    return SetReportContents(
+        register.read_sections(engagement), register.read_control(engagement), register.read_report_options(engagement)
+    )
+
+
+def _set_report_contents(engagement: Engagement, op: SetReportContents) -> Changes:
+    control, options = op.control, op.options
+    changes = register.set_sections(engagement, {key: op.sections.get(key) for key in SECTION_KEYS})
+    more = register.update_control(
+        engagement,
+        consultancy=control.consultancy,
+        report_version=control.report_version,
+        history=control.history,
+        distribution=control.distribution,
+        reviewer=control.reviewer,
+        reviewed_on=control.reviewed_on or "",
+        approver=control.approver,
+        approved_on=control.approved_on or "",
+        paper=options.paper,
+        vendor_neutral=options.vendor_neutral,
+    )
+    return changes or more
 
 
 def _finding(engagement: Engagement, finding_id: str) -> tuple[str, FindingDraft, str]:
@@ -227,6 +260,11 @@ def plan(engagement: Engagement, request: AnyRequest) -> tuple[Operation, Operat
         case SetLogo(logo):
             text = f"Set the report logo: {logo.name}" if logo is not None else "Remove the report logo"
             return request, SetLogo(read_logo(engagement)), text
+        case SetConsultancyLogo(logo):
+            text = f"Set the consultancy logo: {logo.name}" if logo is not None else "Remove the consultancy logo"
+            return request, SetConsultancyLogo(register.read_consultancy_logo(engagement)), text
+        case SetReportContents():
+            return request, report_contents_of(engagement), "Change the report contents"
         case EditEvidence(evidence_id, _):
             item = evidence.get(engagement, evidence_id)
             old = evidence.EvidenceDetails(item.title, item.description, item.kind)

@@ -43,26 +43,32 @@ from ..services import evidence
 from ..services.demo import open_demo
 from ..services.engagement import Changes, Engagement, create_engagement, open_engagement
 from ..services.evidence import Attached, EvidenceLink
+from ..services.identity import given_assessor
 from ..services.logo import read_logo
 from ..services.recovery import discard_unsaved, unsaved_work
+from ..services.register import read_consultancy_logo
+from .assessor import AssessorDialog
 from .dashboard import Dashboard
 from .deliverables import Deliverables
 from .dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
-from .edits import RATING_KEYS, attached_command, make_command
+from .edits import RATING_KEYS, attached_command, make_command, report_contents_of
 from .evidence_dialogs import ask_to_open
 from .evidence_pane import EvidencePane, cleanup_opened_copies, open_externally
 from .function_page import FunctionPage
 from .guidance_pane import GuidancePane
 from .progress_view import ProgressBanner, ProgressView
+from .report_contents import ReportContentsDialog
 from .requests import (
     AnyRequest,
     EditEvidence,
     FreezeBaseline,
     LinkEvidence,
     RemoveEvidence,
+    SetConsultancyLogo,
     SetLogo,
     SetProperties,
     SetRating,
+    SetReportContents,
 )
 from .settings import Settings
 from .start_page import StartPage
@@ -331,6 +337,7 @@ class MainWindow(QMainWindow):
         self.save_as_action = self._action("Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
         self.revert_action = self._action("Re&vert to saved", self.revert)
         self.properties_action = self._action("Engagement &properties…", self.edit_properties)
+        self.report_contents_action = self._action("Report &contents…", lambda: self.edit_report_contents())
         self.close_action = self._action("&Close engagement", self.close_engagement, QKeySequence.StandardKey.Close)
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         file_menu.insertAction(self.recent_menu.menuAction(), self.new_action)
@@ -341,6 +348,7 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.properties_action)
+        file_menu.addAction(self.report_contents_action)
         file_menu.addSeparator()
         self.deliverables = Deliverables(self)
         file_menu.addAction(self.close_action)
@@ -357,6 +365,10 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         self.find_action = self._action("&Filter the tree", self.focus_filter, QKeySequence.StandardKey.Find)
         edit_menu.addAction(self.find_action)
+        edit_menu.addSeparator()
+        self.assessor_action = self._action("Your &name and organization…", lambda: self.edit_assessor())
+        self.assessor_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        edit_menu.addAction(self.assessor_action)
 
         tools_menu = bar.addMenu("&Tools")
         self.verify_action = self._action("&Verify evidence", self.verify_evidence)
@@ -394,6 +406,7 @@ class MainWindow(QMainWindow):
             self.save_as_action,
             self.revert_action,
             self.properties_action,
+            self.report_contents_action,
             self.close_action,
             self.function_view_action,
             self.evidence_view_action,
@@ -794,6 +807,48 @@ class MainWindow(QMainWindow):
         if len(requests) > 1:
             self.undo_stack.endMacro()
 
+    def edit_report_contents(self, section: str | None = None) -> None:
+        """The consultant's sections, document control and layout, as one undo step."""
+        if self.engagement is None:
+            return
+        engagement = self.engagement
+        current = report_contents_of(engagement)
+        logo = read_consultancy_logo(engagement)
+        dialog = ReportContentsDialog(
+            current.sections,
+            current.control,
+            current.options,
+            self,
+            consultancy_logo=logo,
+            folder=self.settings.last_folder(),
+            read_only=engagement.readonly,
+        )
+        if section is not None:
+            dialog.show_section(section)
+        if dialog.exec() != ReportContentsDialog.DialogCode.Accepted or engagement.readonly:
+            return
+        contents = dialog.contents()
+        requests: list[AnyRequest] = []
+        wanted = SetReportContents(contents.sections, contents.control, contents.options)
+        if wanted != current:
+            requests.append(wanted)
+        if dialog.logo_field.changed:
+            requests.append(SetConsultancyLogo(dialog.logo_field.logo))
+        if len(requests) > 1:  # one dialog, one undo step
+            self.undo_stack.beginMacro("Change the report contents")
+        for request in requests:
+            self.request(request)
+        if len(requests) > 1:
+            self.undo_stack.endMacro()
+
+    def edit_assessor(self, *, first_start: bool = False) -> bool:
+        """Ask for the assessor's name and organization (stored for the window and the ``ztmm`` command)."""
+        dialog = AssessorDialog(self, first_start=first_start)
+        accepted = dialog.exec() == AssessorDialog.DialogCode.Accepted
+        if accepted:
+            self.statusBar().showMessage(f"Changes are now recorded as made by {dialog.name.text().strip()}.", 5000)
+        return accepted
+
     def offer_recovery(self) -> None:
         """Offer to recover unsaved work left by a session that ended unexpectedly."""
         for orphan in unsaved_work():
@@ -975,12 +1030,16 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
-def start(argv: list[str], *, demo: bool = False) -> MainWindow:
-    """Show the window, offer recovery of unsaved work, then open what was asked for."""
+def start(argv: list[str], *, demo: bool = False, ask_assessor: bool = True) -> MainWindow:
+    """Show the window, ask who the assessor is on first start, offer recovery of unsaved work,
+    then open what was asked for."""
     window = MainWindow()
     window.show()
 
     def after_show() -> None:
+        if ask_assessor and not given_assessor() and not window.settings.flag("assessor_asked"):
+            window.settings.set_flag("assessor_asked", True)
+            window.edit_assessor(first_start=True)
         window.offer_recovery()
         if window.engagement is None:
             if argv:

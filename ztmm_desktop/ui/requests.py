@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.register import DocumentControl, Sections
 from ..core.stages import Rating, Stage
 from ..services.engagement import FindingDraft, Properties
 from ..services.evidence import EvidenceDetails, EvidenceLink
 from ..services.logo import Logo
+from ..services.register import ReportOptions
 from ..services.workshops import WorkshopDraft
 
 #: The per-function text and choice fields a view may set with ``SetField``.
@@ -126,6 +128,22 @@ class SetLogo:
 
 
 @dataclass(frozen=True)
+class SetConsultancyLogo:
+    """Put the consultancy's logo beside the client's on the report cover (None removes it)."""
+
+    logo: Logo | None
+
+
+@dataclass(frozen=True)
+class SetReportContents:
+    """The consultant's sections, the document control and the layout of the deliverables, as a whole."""
+
+    sections: Sections
+    control: DocumentControl
+    options: ReportOptions
+
+
+@dataclass(frozen=True)
 class FreezeBaseline:
     """Freeze the assessment as it stands under a name, to compare with later."""
 
@@ -164,4 +182,5 @@ class StopWorkshop:
 
 
 WorkshopRequest = AddWorkshop | EditWorkshop | DeleteWorkshop | StartWorkshop | StopWorkshop
-AnyRequest = EditRequest | SetProperties | SetLogo | FreezeBaseline | EvidenceRequest | WorkshopRequest
+ReportRequest = SetReportContents | SetConsultancyLogo
+AnyRequest = EditRequest | SetProperties | SetLogo | FreezeBaseline | EvidenceRequest | WorkshopRequest | ReportRequest

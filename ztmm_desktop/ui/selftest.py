@@ -124,7 +124,7 @@ class SelfTest:
         from .main_window import MainWindow, start
         from .tree_model import FUNCTION, NODE_KIND_ROLE, PILLAR
 
-        window = start([], demo=True)
+        window = start([], demo=True, ask_assessor=False)
         self.window = window
 
         def loaded() -> bool:

@@ -47,6 +47,12 @@ class Settings:
     def set_workshop_mode(self, on: bool) -> None:
         self.q.setValue("workshop_mode", "true" if on else "false")
 
+    def flag(self, key: str) -> bool:
+        return str(self.q.value(key, "false")).lower() == "true"
+
+    def set_flag(self, key: str, on: bool) -> None:
+        self.q.setValue(key, "true" if on else "false")
+
     def bytes_value(self, key: str) -> QByteArray | None:
         value = self.q.value(key)
         return value if isinstance(value, QByteArray) else None
