@@ -223,11 +223,14 @@ def test_first_start_asks_who_the_assessor_is_once_and_edits_carry_the_name(
             window.engagement.close()
             window.engagement = None
         window.close()
+        window.deleteLater()
     again = start([])  # asked once: no dialog this time (an unexpected one would fail the test)
     try:
         qtbot.wait(100)
     finally:
         again.close()
+        again.deleteLater()
+        qtbot.wait(10)
 
 
 def test_the_assessor_is_edited_from_the_edit_menu(window: MainWindow, dialogs: DialogAnswerer) -> None:
