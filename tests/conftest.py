@@ -18,9 +18,10 @@ REFERENCE = ROOT / "tests" / "fixtures" / "reference"
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Working copies and backups of each test go to a folder of its own."""
+    """Working copies, backups and settings of each test go to a folder of its own."""
     folder = tmp_path_factory.mktemp("appdata")
     monkeypatch.setenv("ZTMM_DATA_DIR", str(folder))
+    monkeypatch.delenv("ZTMM_ASSESSOR", raising=False)  # who edits is the test's to say
     yield folder
 
 

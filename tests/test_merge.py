@@ -439,3 +439,127 @@ def test_a_workshop_edited_on_both_sides_is_a_conflict_and_undo_removes_merged_w
         # the merged workshop's row id is not handed out again: its old tags must not name a new workshop
         later = day(engagement, "Data day", "2026-12-03")
         assert later.id == 4
+
+
+def test_merge_brings_the_registers_field_by_field(tmp_path: Path) -> None:
+    """Schema 7: sections, document control, the finding register's fields and actions merge like the
+    other fields: one-sided changes arrive, both-sided ones are conflicts, nothing is dropped or corrupted."""
+    from ztmm_desktop.core.register import Recipient, VersionLine
+    from ztmm_desktop.services import actions, register
+
+    mine, theirs = tmp_path / "contoso.ztmm", tmp_path / "contoso-colleague.ztmm"
+    with create_engagement(mine, Properties(client="Contoso Ltd")) as base:
+        shared, _ = base.add_finding("1.1", "MFA not enforced", severity="high", by="Lead assessor")
+        first, _ = actions.add_action(base, "1.1", actions.ActionDraft("Enforce MFA", "now", "M"), by="Lead assessor")
+        base.save()
+    shutil.copy(mine, theirs)
+    with open_engagement(mine) as engagement:
+        register.set_sections(engagement, {"scope": "Identity only (mine)."}, by="Lead assessor")
+        register.update_control(engagement, report_version="0.9", by="Lead assessor")
+        mine_action, _ = actions.add_action(
+            engagement, "2.1", actions.ActionDraft("Device inventory", "next", "L", after=first), by="Lead assessor"
+        )
+        engagement.save()
+    with open_engagement(theirs) as engagement:
+        register.set_sections(
+            engagement,
+            {"scope": "Identity and devices.", "limitations": "Two depots sampled."},
+            by="Identity team lead",
+        )
+        register.update_control(
+            engagement,
+            consultancy="Northwind Advisory",
+            report_version="1.0",
+            history=[VersionLine("1.0", "2026-11-28", "Identity team lead", "Issued")],
+            distribution=[Recipient("Chief Information Security Officer", "Contoso Ltd", "Sponsor")],
+            approved_on="2026-11-28",
+            paper="Letter",
+            vendor_neutral=True,
+            by="Identity team lead",
+        )
+        engagement.update_finding(
+            shared,
+            FindingDraft(
+                "MFA not enforced", severity="high", owner="IAM lead", due_date="2027-03-31", likelihood=4, impact=3
+            ),
+            by="Identity team lead",
+        )
+        their_action, _ = actions.add_action(
+            engagement,
+            "1.2",
+            actions.ActionDraft("Retire LDAP stores", "later", "S", cost="$5k", owner="IAM lead", after=first),
+            by="Identity team lead",
+        )
+        actions.update_action(engagement, first, actions.ActionDraft("Enforce MFA everywhere", "now", "M"))
+        engagement.save()
+
+    with open_engagement(mine) as engagement:
+        plan = plan_merge(engagement, theirs)
+        assert {c.key for c in plan.conflicts} == {"engagement::section:scope", "engagement::report_version"}
+        one_sided = {i.key for i in plan.one_sided}
+        assert {
+            "engagement::section:limitations",
+            "engagement::consultancy",
+            "engagement::history",
+            "engagement::distribution",
+            "engagement::paper",
+            "engagement::vendor_neutral",
+            "engagement::approved_on",
+            f"finding:{shared}:owner",
+            f"finding:{shared}:likelihood",
+            f"action:{their_action}:*",
+            f"action:{first}:text",
+        } <= one_sided
+        result = apply_merge(engagement, plan, {"engagement::report_version": "theirs"}, by="Lead assessor")
+        assert result.metadata and their_action in result.actions
+        engagement.save()
+        sections = register.read_sections(engagement)
+        control = register.read_control(engagement)
+        options = register.read_report_options(engagement)
+        [finding] = engagement.findings()
+        merged = {a.id: a for a in actions.list_actions(engagement)}
+
+    assert (sections.scope, sections.limitations) == ("Identity only (mine).", "Two depots sampled.")
+    assert (control.consultancy, control.report_version, control.approved_on) == (
+        "Northwind Advisory",
+        "1.0",
+        "2026-11-28",
+    )
+    assert [v.version for v in control.history] == ["1.0"] and control.distribution[0].role == "Sponsor"
+    assert options == register.ReportOptions("Letter", True)
+    assert (finding.owner, finding.due_date, finding.status, finding.likelihood, finding.impact) == (
+        "IAM lead",
+        "2027-03-31",
+        "open",
+        4,
+        3,
+    )
+    assert set(merged) == {first, mine_action, their_action}
+    assert merged[first].text == "Enforce MFA everywhere"
+    assert (merged[their_action].after, merged[their_action].cost, merged[mine_action].after) == (first, "$5k", first)
+
+    with open_engagement(mine) as engagement:  # the same copy merged again is a no-op
+        assert not plan_merge(engagement, theirs)
+
+
+def test_a_merged_action_is_checked_like_one_written_here(tmp_path: Path) -> None:
+    from ztmm_desktop.services import actions
+
+    mine, theirs = tmp_path / "contoso.ztmm", tmp_path / "contoso-colleague.ztmm"
+    with create_engagement(mine, Properties(client="Contoso Ltd")) as base:
+        base.save()
+    shutil.copy(mine, theirs)
+    with open_engagement(theirs) as engagement:
+        key, _ = actions.add_action(
+            engagement, "1.1", actions.ActionDraft("Enforce MFA", "now", "M"), by="Lead assessor"
+        )
+        engagement.save()
+    conn = sqlite3.connect(theirs)
+    conn.execute("UPDATE action SET phase = 'someday' WHERE id = ?", (key,))
+    conn.commit()
+    conn.close()
+    with open_engagement(mine) as engagement:
+        plan = plan_merge(engagement, theirs)
+        with pytest.raises(BadInput, match="unknown phase or effort"):
+            apply_merge(engagement, plan, by="Lead assessor")
+        assert actions.list_actions(engagement) == []

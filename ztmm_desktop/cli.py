@@ -105,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     _property_arguments(new)
 
     props = sub.add_parser(
-        "set", help="change an engagement's client, title, assessors, scope, dates, marking, wording, report logo"
+        "set",
+        help="change an engagement's client, title, assessors, scope, dates, marking, wording, report logo,"
+        " report sections and document control",
     )
     props.add_argument("file", type=Path)
     props.add_argument("--client")

@@ -80,7 +80,7 @@ def unit_of(entity: str, key: str, field: str) -> tuple[str, str, str] | None:
         return ("function", key, field) if field in _FUNCTION_FIELDS else None
     if entity == "stage":
         return ("stage", key, field) if field in ("rating", "comment") else None
-    if entity in ("finding", "evidence"):
+    if entity in ("finding", "evidence", "action"):  # actions: schema 7, by id
         return (entity, key, WHOLE if field in _EXISTENCE else field)
     if entity in ("response", "baseline"):
         return (entity, key, WHOLE)

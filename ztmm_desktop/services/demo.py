@@ -17,12 +17,14 @@ from typing import Any
 import yaml
 
 from .. import __version__
+from ..core.register import Recipient, VersionLine
 from ..core.responses import Answer
 from ..core.stages import Rating, Stage
 from ..paths import data_dir, resources_dir
 from ..store.lock import holder_of
 from ..store.migrations import SCHEMA_VERSION
-from . import workshops
+from . import register, workshops
+from .actions import ActionDraft, add_action
 from .baselines import freeze_baseline
 from .engagement import Engagement, Properties, create_engagement, open_engagement
 from .questionnaire import record_responses
@@ -131,6 +133,11 @@ def build_demo(path: Path) -> Engagement:
                 risk=finding.get("risk", ""),
                 recommendation=finding.get("recommendation", ""),
                 severity=finding.get("severity", "medium"),
+                owner=finding.get("owner", ""),
+                due_date=finding.get("due_date"),
+                status=finding.get("status", "open"),
+                likelihood=finding.get("likelihood"),
+                impact=finding.get("impact"),
                 by=DEMO_BY,
             )
         if workshops.running(engagement) is not None:
@@ -148,11 +155,53 @@ def build_demo(path: Path) -> Engagement:
                 source_name="Questionnaire (demo)",
                 by=DEMO_BY,
             )
+        _registers(engagement, data)
         engagement.save()
     except BaseException:
         engagement.close()
         raise
     return engagement
+
+
+def _registers(engagement: Engagement, data: dict[str, Any]) -> None:
+    """The report's sections, its document control and the roadmap's actions."""
+    register.set_sections(
+        engagement, {key: str(text).strip() for key, text in data.get("sections", {}).items()}, by=DEMO_BY
+    )
+    document = data.get("document")
+    if document:
+        register.update_control(
+            engagement,
+            consultancy=document.get("consultancy"),
+            report_version=document.get("report_version"),
+            history=[VersionLine(*map(str, line)) for line in document.get("history", ())],
+            distribution=[Recipient(*map(str, person)) for person in document.get("distribution", ())],
+            reviewer=document.get("reviewer"),
+            reviewed_on=document.get("reviewed_on"),
+            approver=document.get("approver"),
+            approved_on=document.get("approved_on"),
+            paper=document.get("paper"),
+            vendor_neutral=document.get("vendor_neutral"),
+            by=DEMO_BY,
+        )
+    made: dict[str, str] = {}  # the description's key of an action → its id
+    for item in data.get("actions", []):
+        action_id, _ = add_action(
+            engagement,
+            str(item["function"]),
+            ActionDraft(
+                text=item["text"],
+                phase=item["phase"],
+                effort=item["effort"],
+                stage=Stage.parse(item["stage"]) if item.get("stage") else None,
+                cost=item.get("cost", ""),
+                owner=item.get("owner", ""),
+                after=made[item["after"]] if item.get("after") else None,
+            ),
+            by=DEMO_BY,
+        )
+        if item.get("key"):
+            made[item["key"]] = action_id
 
 
 def _template(folder: Path) -> Path:

@@ -159,9 +159,7 @@ class Changes:
     findings: frozenset[str] = frozenset()
     metadata: bool = False  # engagement properties, sections, document control, logos
     workshops: bool = False  # a workshop was added, changed, started or stopped
-    actions: frozenset[str] = (
-        frozenset()
-    )  # roadmap actions added, changed or removed (their functions are in functions)
+    actions: frozenset[str] = frozenset()  # roadmap actions added, changed or removed
 
     def __bool__(self) -> bool:
         return bool(self.functions or self.findings or self.metadata or self.workshops or self.actions)

@@ -25,7 +25,13 @@ with its links, its bytes copied only when their SHA-256 is not stored yet
 (one blob), and a record skipped as a duplicate when this copy already has the
 same bytes with the same links; questionnaire responses and baselines as whole
 records (a response per function, stage and respondent; a baseline by name);
-workshops by their ``uid`` (schema 6), field by field, attendees as one list.
+workshops by their ``uid`` (schema 6), field by field, attendees as one list;
+schema 7's registers: each report section and document control field (version
+history and distribution each as one list, the consultancy's logo) field by
+field like the engagement's properties, findings' register fields (owner, due
+date, status, likelihood, impact) like their other fields, and roadmap actions
+by id (added, edited field by field, removed). Merged values are checked like
+the services' own; an action left after one that is gone no longer depends on it.
 
 A change brought over keeps the workshop it was made in: its audit row here is
 tagged with that workshop (merged first when it is new here), not with one
@@ -50,6 +56,16 @@ from typing import Any
 from ..core import merge as core
 from ..core.errors import BadInput, OtherEngagement
 from ..core.merge import WHOLE, AuditRecord, Decision, Ref, Resolution, Value
+from ..core.register import (
+    EFFORTS,
+    FINDING_STATUSES,
+    MAX_SECTION,
+    PAPER_SIZES,
+    PHASES,
+    SECTION_KEYS,
+    Recipient,
+    VersionLine,
+)
 from ..core.stages import Rating, Stage
 from ..store import blobs
 from ..store.schema import AuditRow
@@ -61,11 +77,14 @@ from .engagement import (
     Engagement,
     _Audit,
     _parse_date,
+    check_scale,
     check_text,
     open_engagement,
     raw_connection,
     reading,
 )
+from .logo import check_logo
+from .register import SECTION_FIELD, check_distribution, check_history
 from .workshops import HELD, PLANNED, RUNNING, Attendee, _check_attendees, next_id
 
 _FUNCTION_DEFAULT: dict[str, Any] = {
@@ -79,6 +98,14 @@ _FUNCTION_DEFAULT: dict[str, Any] = {
 }
 _FINDING_COLUMNS = (
     "function_id", "stage", "title", "observation", "risk", "recommendation", "severity", "created_at", "created_by",
+    "owner", "due_date", "status", "likelihood", "impact",
+)  # fmt: skip
+#: Schema 7: document control on the engagement record, merged field by field like its properties.
+_CONTROL_COLUMNS = (
+    "consultancy", "report_version", "reviewer", "reviewed_on", "approver", "approved_on", "paper", "vendor_neutral",
+)  # fmt: skip
+_ACTION_COLUMNS = (
+    "function_id", "stage", "text", "phase", "effort", "cost", "owner", "after_id", "created_at", "created_by",
 )  # fmt: skip
 _EVIDENCE_COLUMNS = (
     "sha256", "title", "description", "original_name", "media_type", "size", "kind", "captured_at", "captured_by",
@@ -107,6 +134,7 @@ def _read(conn: sqlite3.Connection, ref: Ref) -> Value:
         out = dict(zip(PROPERTY_COLUMNS, row, strict=True))
         logo = conn.execute("SELECT name, media_type, data FROM engagement_logo WHERE id = 1").fetchone()
         out["logo"] = (logo[0], logo[1], bytes(logo[2])) if logo else None
+        out.update(_read_registers(conn))
         return out
     if kind == "function":
         row = conn.execute(
@@ -134,6 +162,9 @@ def _read(conn: sqlite3.Connection, ref: Ref) -> Value:
     if kind == "finding":
         row = conn.execute(f"SELECT {', '.join(_FINDING_COLUMNS)} FROM finding WHERE id = ?", (key,)).fetchone()
         return dict(zip(_FINDING_COLUMNS, row, strict=True)) if row else None
+    if kind == "action":
+        row = conn.execute(f"SELECT {', '.join(_ACTION_COLUMNS)} FROM action WHERE id = ?", (key,)).fetchone()
+        return dict(zip(_ACTION_COLUMNS, row, strict=True)) if row else None
     if kind == "evidence":
         row = conn.execute(f"SELECT {', '.join(_EVIDENCE_COLUMNS)} FROM evidence WHERE id = ?", (key,)).fetchone()
         if row is None:
@@ -179,6 +210,25 @@ def _read(conn: sqlite3.Connection, ref: Ref) -> Value:
             "times": (row[7], row[8]),  # not merged by itself: copied with a new workshop
         }
     raise AssertionError(kind)
+
+
+def _read_registers(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Schema 7's engagement-level fields: document control, the two lists, the consultancy's logo, sections."""
+    row = conn.execute(f"SELECT {', '.join(_CONTROL_COLUMNS)} FROM engagement").fetchone()
+    out: dict[str, Any] = dict(zip(_CONTROL_COLUMNS, row, strict=True))
+    out["vendor_neutral"] = bool(out["vendor_neutral"])
+    out["history"] = tuple(
+        tuple(r) for r in conn.execute("SELECT version, date, author, change FROM report_version ORDER BY position")
+    )
+    out["distribution"] = tuple(
+        tuple(r) for r in conn.execute("SELECT name, organisation, role FROM distribution ORDER BY position")
+    )
+    logo = conn.execute("SELECT name, media_type, data FROM consultancy_logo WHERE id = 1").fetchone()
+    out["consultancy_logo"] = (logo[0], logo[1], bytes(logo[2])) if logo else None
+    sections = dict(conn.execute("SELECT key, text FROM engagement_section").fetchall())
+    for key in SECTION_KEYS:
+        out[SECTION_FIELD + key] = sections.get(key, "")
+    return out
 
 
 # -- the plan ----------------------------------------------------------------------------------
@@ -364,6 +414,10 @@ def _label(engagement: Engagement, decision: Decision, mine: Value, theirs: Valu
     if kind == "evidence":
         title = some["title"] if some else key[:8]
         return f"evidence {_short(title, 40)!r}" + ("" if name == WHOLE else f" {name}")
+    if kind == "action":
+        text = some["text"] if some else key[:8]
+        where = _function_label(engagement, some["function_id"]) if some else ""
+        return f"action {_short(text, 40)!r} ({where})" + ("" if name == WHOLE else f" {name}")
     if kind == "response":
         function_id, stage, respondent = [*key.split("/", 2), "", ""][:3]
         return f"{_function_label(engagement, function_id)} {_stage_label(stage)} answer of {respondent}"
@@ -379,6 +433,8 @@ def _text(kind: str, name: str, value: Value) -> str:
     if name == WHOLE:
         if kind in ("finding", "evidence"):
             return _short(str(value["title"]), 40)
+        if kind == "action":
+            return _short(str(value["text"]), 40)
         if kind == "response":
             return _short(f"{value['answer'] or '(no answer)'} {value['comment']}".strip(), 40)
         if kind == "workshop":
@@ -396,8 +452,14 @@ def _text(kind: str, name: str, value: Value) -> str:
         return _stage_label(raw)
     if name == "override":
         return f"{_stage_label(raw[0])} ({_short(str(raw[1]), 30)})"
-    if name == "logo":
+    if name in ("logo", "consultancy_logo"):
         return str(raw[0])
+    if name == "history":
+        return _short("; ".join(f"{line[0]} ({line[1]})" for line in raw)) or "(none)"
+    if name == "distribution":
+        return _short(", ".join(str(person[0]) for person in raw)) or "(none)"
+    if name == "vendor_neutral":
+        return "yes" if raw else "no"
     if kind == "workshop" and name in ("attendees", "pillars", "functions"):
         items = _json_list(raw)
         if name == "attendees":
@@ -479,6 +541,8 @@ def apply_merge(
                 start = len(audit.rows)
                 _write(engagement, conn, audit, ref, old, value, their_conn)
                 _tag(conn, audit.rows[start:], tags)
+            if any(ref[0] == "action" for ref in targets):
+                _settle_actions(conn, audit)
             for item in plan.conflicts:
                 outcome = "took" if item in taken else "kept"
                 audit.record(core.MERGE_ENTITY, item.key, outcome, item.mine_text, item.theirs_text)
@@ -497,6 +561,7 @@ def apply_merge(
         functions=changes.functions,
         findings=changes.findings,
         metadata=changes.metadata,
+        actions=changes.actions,
         applied=plan.one_sided,
         kept=kept,
         taken=taken,
@@ -547,8 +612,14 @@ def undo_merge(engagement: Engagement, result: MergeResult, *, by: str | None = 
 def _changes(after: Any, before: Any) -> Changes:
     functions: set[str] = set()
     findings: set[str] = set()
+    actions: set[str] = set()
     metadata = False
     for (kind, key), value in (*after, *before):
+        if kind == "action":
+            actions.add(key)
+            if value is not None:
+                functions.add(value["function_id"])
+            continue
         if kind == "function":
             functions.add(key)
         elif kind in ("stage", "response"):
@@ -562,7 +633,9 @@ def _changes(after: Any, before: Any) -> Changes:
                 functions.update(link[0] for link in value["links"] if link[0])
         else:
             metadata = True
-    return Changes(functions=frozenset(functions), findings=frozenset(findings), metadata=metadata)
+    return Changes(
+        functions=frozenset(functions), findings=frozenset(findings), metadata=metadata, actions=frozenset(actions)
+    )
 
 
 def _check_value(ref: Ref, value: Value) -> None:
@@ -583,6 +656,48 @@ def _check_value(ref: Ref, value: Value) -> None:
         Stage.parse(value["override"][0])
     if ref[0] == "workshop":
         _check_workshop(value)
+    if ref[0] == "engagement":
+        _check_registers(value)
+    if ref[0] == "finding":
+        _check_finding(value)
+    if ref[0] == "action":
+        _check_action(value)
+
+
+def _check_registers(value: Mapping[str, Any]) -> None:
+    """Schema 7's engagement fields from the other copy, checked as the services check them."""
+    where = "in the other copy"
+    for key in SECTION_KEYS:
+        check_text(value[SECTION_FIELD + key], f"section {key.replace('_', '-')} {where}", MAX_SECTION)
+    for name in ("consultancy", "report_version", "reviewer", "approver"):
+        check_text(value[name], f"{name.replace('_', ' ')} {where}", MAX_NAME)
+    for name in ("reviewed_on", "approved_on"):
+        _parse_date(value[name], f"{name.replace('_', ' ')} {where}")
+    if value["paper"] not in PAPER_SIZES:
+        raise BadInput(f"the other copy holds an unknown paper size {str(value['paper'])[:20]!r}")
+    check_history(VersionLine(*map(str, line)) for line in value["history"])
+    check_distribution(Recipient(*map(str, person)) for person in value["distribution"])
+    if value["consultancy_logo"] is not None:
+        check_logo(value["consultancy_logo"][2], str(value["consultancy_logo"][0]))
+
+
+def _check_finding(value: Mapping[str, Any]) -> None:
+    if value["status"] not in FINDING_STATUSES:
+        raise BadInput(f"the other copy holds an unknown finding status {str(value['status'])[:30]!r}")
+    _parse_date(value["due_date"], "a finding's due date in the other copy")
+    check_scale(value["likelihood"], "a finding's likelihood in the other copy")
+    check_scale(value["impact"], "a finding's impact in the other copy")
+
+
+def _check_action(value: Mapping[str, Any]) -> None:
+    if not str(value["text"]).strip():
+        raise BadInput("the other copy holds an action without a text")
+    if value["phase"] not in PHASES or value["effort"] not in EFFORTS:
+        raise BadInput(
+            f"the other copy holds an action of unknown phase or effort ({value['phase']}, {value['effort']})"
+        )
+    if value["stage"] is not None:
+        Stage.parse(value["stage"])
 
 
 def _json_list(text: object) -> list[Any]:
@@ -659,6 +774,8 @@ def _write(
             conn.execute("DELETE FROM engagement_logo")
             if new_logo is not None:
                 conn.execute("INSERT INTO engagement_logo (id, name, media_type, data) VALUES (1, ?, ?, ?)", new_logo)
+        if "consultancy" in new:  # schema 7
+            _write_registers(conn, audit, engagement_id, old, new)
         return
     if kind in ("function", "stage"):
         function_id, _, stage = key.partition("/")
@@ -724,6 +841,9 @@ def _write(
     if kind == "evidence":
         _write_evidence(conn, audit, key, old, new, their_conn)
         return
+    if kind == "action":
+        _write_action(conn, audit, key, old, new)
+        return
     if kind == "response":
         function_id, stage, respondent = key.split("/", 2)
         if old is not None:
@@ -766,6 +886,100 @@ def _write(
             audit.record("baseline", key, "frozen", None, f"{len(new['functions'])} functions (merged)")
         return
     raise AssertionError(kind)
+
+
+def _write_registers(
+    conn: sqlite3.Connection, audit: _Audit, engagement_id: str, old: Mapping[str, Any], new: Mapping[str, Any]
+) -> None:
+    """Schema 7's engagement fields, with the audit rows the register services write."""
+    for name in _CONTROL_COLUMNS:
+        if old[name] == new[name]:
+            continue
+        if name == "vendor_neutral":
+            audit.record("engagement", engagement_id, name, _yes(old[name]), _yes(new[name]))
+        else:
+            audit.record("engagement", engagement_id, name, old[name], new[name])
+        conn.execute(f"UPDATE engagement SET {name} = ?", (new[name],))
+    if old["history"] != new["history"]:
+        audit.record("engagement", engagement_id, "history", _json_rows(old["history"]), _json_rows(new["history"]))
+        conn.execute("DELETE FROM report_version")
+        for position, line in enumerate(new["history"]):
+            conn.execute(
+                "INSERT INTO report_version (position, version, date, author, change) VALUES (?, ?, ?, ?, ?)",
+                (position, *line),
+            )
+    if old["distribution"] != new["distribution"]:
+        audit.record(
+            "engagement",
+            engagement_id,
+            "distribution",
+            _json_rows(old["distribution"]),
+            _json_rows(new["distribution"]),
+        )
+        conn.execute("DELETE FROM distribution")
+        for position, person in enumerate(new["distribution"]):
+            conn.execute(
+                "INSERT INTO distribution (position, name, organisation, role) VALUES (?, ?, ?, ?)", (position, *person)
+            )
+    old_logo, new_logo = old["consultancy_logo"], new["consultancy_logo"]
+    if old_logo != new_logo:
+        audit.record(
+            "engagement", engagement_id, "consultancy_logo", old_logo and old_logo[0], new_logo and new_logo[0]
+        )
+        conn.execute("DELETE FROM consultancy_logo")
+        if new_logo is not None:
+            conn.execute("INSERT INTO consultancy_logo (id, name, media_type, data) VALUES (1, ?, ?, ?)", new_logo)
+    for key in SECTION_KEYS:
+        name = SECTION_FIELD + key
+        if audit.record("engagement", engagement_id, name, old[name], new[name]):
+            conn.execute("DELETE FROM engagement_section WHERE key = ?", (key,))
+            if new[name].strip():
+                conn.execute("INSERT INTO engagement_section (key, text) VALUES (?, ?)", (key, new[name]))
+
+
+def _yes(value: object) -> str:
+    return "yes" if value else "no"
+
+
+def _json_rows(rows: Sequence[Sequence[str]]) -> str:
+    return json.dumps([list(row) for row in rows], ensure_ascii=False)
+
+
+def _write_action(conn: sqlite3.Connection, audit: _Audit, key: str, old: Value, new: Value) -> None:
+    if new is None:
+        assert old is not None
+        conn.execute("DELETE FROM action WHERE id = ?", (key,))
+        audit.record("action", key, "removed", old["text"], None)
+    elif old is None:
+        columns = ("id", *_ACTION_COLUMNS, "updated_at")
+        conn.execute(
+            f"INSERT INTO action ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+            (key, *(new[c] for c in _ACTION_COLUMNS), audit.at),
+        )
+        audit.record("action", key, "created", None, new["text"])
+    else:
+        for name in _ACTION_COLUMNS:
+            if audit.record("action", key, name, old[name], new[name]):
+                conn.execute(f"UPDATE action SET {name} = ?, updated_at = ? WHERE id = ?", (new[name], audit.at, key))
+
+
+def _settle_actions(conn: sqlite3.Connection, audit: _Audit) -> None:
+    """After merged actions are written: an action after one that is gone no longer depends on it,
+    and no chain of actions may close a cycle (the merge is then refused)."""
+    chain: dict[str, str | None] = dict(conn.execute("SELECT id, after_id FROM action").fetchall())
+    for key, after in sorted(chain.items()):
+        if after is not None and after not in chain:
+            audit.record("action", key, "after_id", after, None)
+            conn.execute("UPDATE action SET after_id = NULL, updated_at = ? WHERE id = ?", (audit.at, key))
+            chain[key] = None
+    for start in chain:
+        seen = {start}
+        step = chain[start]
+        while step is not None:
+            if step in seen:
+                raise BadInput("the merged actions would depend on each other in a cycle; keep mine for one of them")
+            seen.add(step)
+            step = chain.get(step)
 
 
 def _write_workshop(conn: sqlite3.Connection, audit: _Audit, uid: str, old: Value, new: Value, *, undo: bool) -> None:

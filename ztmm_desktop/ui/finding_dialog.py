@@ -9,6 +9,8 @@ turns it into an ``AddFinding`` or ``EditFinding`` request. Opened read-only
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -115,7 +117,10 @@ class FindingDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
 
-        self._fill(draft or FindingDraft(title=""))
+        #: What the dialog was given: the register's fields it does not show (owner, due date,
+        #: status, likelihood, impact) are kept from it, never cleared by an edit here.
+        self._given = draft or FindingDraft(title="")
+        self._fill(self._given)
         self.title_edit.textChanged.connect(self._update_ok)
         self._update_ok()
         if read_only:
@@ -151,8 +156,9 @@ class FindingDialog(QDialog):
         super().accept()
 
     def draft(self) -> FindingDraft:
-        """The finding as filled in."""
-        return FindingDraft(
+        """The finding as filled in (with the fields the dialog does not show as they were)."""
+        return replace(
+            self._given,
             title=self.title_edit.text().strip(),
             stage=STAGE_CHOICES[self.stage_combo.currentIndex()],
             observation=self.observation_edit.toPlainText(),
