@@ -227,11 +227,14 @@ def _register_heading(column: QVBoxLayout, title_text: str, thing: str) -> tuple
     title = _plain_label(title_text, wrap=False)
     _type(title, 1.2, QFont.Weight.DemiBold)
     heading.addWidget(title)
-    heading.addStretch(1)
+    heading.addSpacing(12)
     add, edit, remove = QPushButton("Add…"), QPushButton("Edit…"), QPushButton("Remove")
     for button, verb in ((add, "add"), (edit, "edit"), (remove, "remove")):
         button.setObjectName(f"{verb}{thing}")
         heading.addWidget(button)
+    # Beside the title, not at the far edge: on a small screen the page scrolls sideways, and the
+    # buttons must be in view without that.
+    heading.addStretch(1)
     column.addSpacing(8)
     column.addLayout(heading)
     return add, edit, remove
@@ -887,8 +890,11 @@ class FunctionPage(QWidget):
         findings = engagement.findings(function.id)
         self._assessment, self._result, self._findings = assessment, result, findings
         self._actions = list_actions(engagement, function.id)
-        # Numbers as the deliverables print them (roadmap order): read only when there is an action to number.
-        self._action_numbers = action_numbers(action_lines(engagement)) if self._actions else {}
+        # Numbered and listed as the deliverables print them (roadmap order); read only when there are actions.
+        lines = action_lines(engagement) if self._actions else []
+        self._action_numbers = action_numbers(lines)
+        place = {line.id: index for index, line in enumerate(lines)}
+        self._actions.sort(key=lambda a: place.get(a.id, len(place)))
         self._tags = tags(engagement, function.id)
 
         blocked: list[QObject] = [self.target_combo, self.override_stage_combo, self.owner_edit]
