@@ -10,12 +10,16 @@ from PySide6.QtGui import QUndoStack
 
 from ztmm_desktop.core.errors import BadInput, ZtmmError
 from ztmm_desktop.core.stages import RATED_STAGES, Rating, Stage
+from ztmm_desktop.services.actions import ActionDraft, list_actions
 from ztmm_desktop.services.engagement import Changes, Engagement, FindingDraft, Properties, create_engagement
 from ztmm_desktop.ui.edits import make_command
 from ztmm_desktop.ui.requests import (
+    AddAction,
     AddFinding,
+    EditAction,
     EditFinding,
     EditRequest,
+    RemoveAction,
     RemoveFinding,
     SetComment,
     SetField,
@@ -105,6 +109,47 @@ def test_refused_and_empty_edits_never_reach_the_stack(engagement: Engagement, q
         make_command(engagement, AddFinding(AUTH, FindingDraft("")), seen.append, print)
     assert make_command(engagement, SetRating(AUTH, Stage.INITIAL, Rating.NOT_ASSESSED), seen.append, print) is None
     assert seen == [] and engagement.audit_log() == []
+
+
+def actions_state(e: Engagement) -> dict[str, tuple[str, ActionDraft]]:
+    return {a.id: (a.function_id, a.draft()) for a in list_actions(e)}
+
+
+def test_action_requests_undo_and_redo_under_the_same_ids(engagement: Engagement, qtbot: object) -> None:
+    stack = QUndoStack()
+    seen: list[Changes] = []
+    states = [actions_state(engagement)]
+
+    def step(request: EditRequest) -> None:
+        push(stack, engagement, request, seen)
+        states.append(actions_state(engagement))
+
+    step(AddAction("1.1", ActionDraft("Enforce phishing-resistant MFA", phase="now", effort="S")))
+    (first,) = list_actions(engagement)
+    step(AddAction("1.2", ActionDraft("Consolidate identity stores", stage=Stage.ADVANCED, after=first.id)))
+    second = next(a for a in list_actions(engagement) if a.id != first.id)
+    step(EditAction(second.id, replace(second.draft(), phase="later", owner="IAM team")))
+    step(RemoveAction(first.id))  # the second no longer comes after it
+    assert actions_state(engagement)[second.id][1].after is None
+    assert [stack.text(i) for i in range(stack.count())] == [
+        "Add action to 1.1: Enforce phishing-resistant MFA",
+        "Add action to 1.2: Consolidate identity stores",
+        "Edit action: Consolidate identity stores",
+        "Remove action: Enforce phishing-resistant MFA",
+    ]
+    for expected in reversed(states[:-1]):
+        stack.undo()
+        assert actions_state(engagement) == expected  # undoing the removal links the second after it again
+    for expected in states[1:]:
+        stack.redo()
+        assert actions_state(engagement) == expected
+    assert all(c.actions for c in seen)
+    # A refused dependency (a cycle) never reaches the stack and changes nothing.
+    stack.undo()
+    before = actions_state(engagement)
+    with pytest.raises(BadInput, match="cycle"):
+        make_command(engagement, EditAction(first.id, replace(first.draft(), after=second.id)), seen.append, print)
+    assert actions_state(engagement) == before and stack.count() == 4
 
 
 def test_evidence_edits_and_attachments_undo_and_redo(engagement: Engagement, qtbot: object) -> None:

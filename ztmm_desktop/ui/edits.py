@@ -10,29 +10,33 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtGui import QUndoCommand
 
 from ..core.errors import BadInput, ZtmmError
 from ..core.register import SECTION_KEYS
 from ..core.stages import Rating, Stage
-from ..services import baselines, evidence, questionnaire, register, workshops
+from ..services import actions, baselines, evidence, questionnaire, register, workshops
+from ..services.actions import ActionDraft
 from ..services.engagement import Changes, Engagement, FindingDraft
 from ..services.evidence import Attached, Evidence
 from ..services.logo import read_logo, set_logo
 from .requests import (
     FUNCTION_FIELDS,
+    AddAction,
     AddFinding,
     AddWorkshop,
     AdoptResponse,
     AnyRequest,
     DeleteWorkshop,
+    EditAction,
     EditEvidence,
     EditFinding,
     EditWorkshop,
     FreezeBaseline,
     LinkEvidence,
+    RemoveAction,
     RemoveEvidence,
     RemoveFinding,
     SetComment,
@@ -56,6 +60,16 @@ class _RestoreFinding:
     function_id: str
     draft: FindingDraft
     finding_id: str
+
+
+@dataclass(frozen=True)
+class _RestoreAction:
+    """Internal: put an action (back) under a known id, and the actions that came after it back after it."""
+
+    function_id: str
+    draft: ActionDraft
+    action_id: str
+    dependents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,14 @@ class _SetWorkshopStatus:
 
 
 Operation = (
-    AnyRequest | _RestoreFinding | RestoreEvidence | _SetStage | _DeleteBaseline | _RestoreWorkshop | _SetWorkshopStatus
+    AnyRequest
+    | _RestoreFinding
+    | _RestoreAction
+    | RestoreEvidence
+    | _SetStage
+    | _DeleteBaseline
+    | _RestoreWorkshop
+    | _SetWorkshopStatus
 )
 WORKSHOPS_CHANGED = Changes(workshops=True)
 
@@ -134,6 +155,12 @@ def apply_operation(engagement: Engagement, op: Operation) -> Changes:
             return engagement.update_finding(finding_id, draft)
         case RemoveFinding(finding_id):
             return engagement.remove_finding(finding_id)[1]
+        case _RestoreAction(function_id, draft, action_id, dependents):
+            return _restore_action(engagement, function_id, draft, action_id, dependents)
+        case EditAction(action_id, draft):
+            return actions.update_action(engagement, action_id, draft)
+        case RemoveAction(action_id):
+            return actions.remove_action(engagement, action_id)[1]
         case SetProperties(properties):
             return engagement.update_properties(properties)
         case SetLogo(logo):
@@ -200,6 +227,37 @@ def _set_report_contents(engagement: Engagement, op: SetReportContents) -> Chang
     return changes or more
 
 
+def _restore_action(
+    engagement: Engagement, function_id: str, draft: ActionDraft, action_id: str, dependents: tuple[str, ...]
+) -> Changes:
+    """Add the action under its id; the actions that came after it (before it was removed) do again."""
+    _, changes = actions.add_action(engagement, function_id, draft, action_id=action_id)
+    functions, touched = set(changes.functions), set(changes.actions)
+    if dependents:
+        current = {a.id: a for a in actions.list_actions(engagement)}
+        for key in dependents:
+            item = current.get(key)
+            if item is None or item.after == action_id:
+                continue
+            more = actions.update_action(engagement, key, replace(item.draft(), after=action_id))
+            functions |= more.functions
+            touched |= more.actions
+    return Changes(functions=frozenset(functions), actions=frozenset(touched))
+
+
+def _action(engagement: Engagement, action_id: str) -> actions.Action:
+    for item in actions.list_actions(engagement):
+        if item.id == action_id:
+            return item
+    raise BadInput(f"no action {action_id[:40]!r}")
+
+
+def _short(text: str, width: int = 60) -> str:
+    """An action's text as an undo step names it: its first line, cut short."""
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+
+
 def _finding(engagement: Engagement, finding_id: str) -> tuple[str, FindingDraft, str]:
     for finding in engagement.findings():
         if finding.id == finding_id:
@@ -252,6 +310,19 @@ def plan(engagement: Engagement, request: AnyRequest) -> tuple[Operation, Operat
         case RemoveFinding(finding_id):
             function_id, old_draft, title = _finding(engagement, finding_id)
             return request, _RestoreFinding(function_id, old_draft, finding_id), f"Remove finding: {title}"
+        case AddAction(function_id, draft):
+            function = catalog.function(function_id)
+            action_id = uuid.uuid4().hex
+            forward_action = _RestoreAction(function.id, draft, action_id)
+            return forward_action, RemoveAction(action_id), f"Add action to {function.code}: {_short(draft.text)}"
+        case EditAction(action_id, _):
+            old_action = _action(engagement, action_id)
+            return request, EditAction(old_action.id, old_action.draft()), f"Edit action: {_short(old_action.text)}"
+        case RemoveAction(action_id):
+            old_action = _action(engagement, action_id)
+            dependents = tuple(a.id for a in actions.list_actions(engagement) if a.after == old_action.id)
+            undo_remove = _RestoreAction(old_action.function_id, old_action.draft(), old_action.id, dependents)
+            return request, undo_remove, f"Remove action: {_short(old_action.text)}"
         case SetProperties(_):
             return request, SetProperties(engagement.properties()), "Change engagement properties"
         case FreezeBaseline(name):

@@ -1,23 +1,23 @@
 """The finding dialog: write or read one finding of a function.
 
 A finding has a title (required), the stage it is linked to (or none: the
-function as a whole), a severity, and three texts: observation, risk and
-recommendation. The dialog only collects a ``FindingDraft``; the function page
+function as a whole), a severity, the register fields the client tracks it by
+(owner, due date, status, likelihood and impact, whose product gives the risk
+rating shown live), and three texts: observation, risk and recommendation.
+The dialog only collects a ``FindingDraft``; the function page
 turns it into an ``AddFinding`` or ``EditFinding`` request. Opened read-only
 (a read-only engagement), it shows the finding and can only be closed.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -25,16 +25,47 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.register import (
+    FINDING_STATUS_LABELS,
+    FINDING_STATUSES,
+    IMPACT_LABELS,
+    LIKELIHOOD_LABELS,
+    risk_rating,
+    risk_score,
+)
 from ..core.stages import Stage
 from ..services.engagement import MAX_NAME, SEVERITY, FindingDraft
+from .dialogs import OptionalDate
 
 #: The choices of the "Linked stage" combo, in order: none, then each stage.
 STAGE_CHOICES: tuple[Stage | None, ...] = (None, *Stage)
 NO_STAGE_LABEL = "None (the function as a whole)"
 
 
+#: The choices of the likelihood and impact combos, in order: not rated, then 1 to 5.
+SCALE_CHOICES: tuple[int | None, ...] = (None, 1, 2, 3, 4, 5)
+NOT_RATED = "—"
+
+
 def severity_label(value: str) -> str:
     return value.capitalize()
+
+
+def status_label(value: str) -> str:
+    return FINDING_STATUS_LABELS.get(value, value)
+
+
+def scale_label(value: int | None, labels: dict[int, str]) -> str:
+    """``4 – Likely``; ``—`` when not rated."""
+    return NOT_RATED if value is None else f"{value} – {labels[value]}"
+
+
+def risk_text(likelihood: int | None, impact: int | None) -> str:
+    """``High (4 × 3 = 12)``; empty when likelihood or impact is not rated."""
+    score = risk_score(likelihood, impact)
+    if score is None:
+        return ""
+    return f"{risk_rating(likelihood, impact)} ({likelihood} × {impact} = {score})"
 
 
 def _text_box(placeholder: str) -> QPlainTextEdit:
@@ -44,6 +75,32 @@ def _text_box(placeholder: str) -> QPlainTextEdit:
     line = edit.fontMetrics().lineSpacing()
     edit.setMinimumHeight(line * 4 + 12)
     return edit
+
+
+def _buddy(text: str, field: QWidget) -> QLabel:
+    """A field's label; its mnemonic (``&``) moves the focus to the field."""
+    label = QLabel(text)
+    label.setBuddy(field.focusProxy() or field)
+    return label
+
+
+def _label_alignment(field: QWidget) -> Qt.AlignmentFlag:
+    """Labels of multi-line texts sit at the top of their box."""
+    if isinstance(field, QPlainTextEdit):
+        return Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft
+    return Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+
+
+def _scale_index(value: int | None) -> int:
+    return SCALE_CHOICES.index(value) if value in SCALE_CHOICES else 0
+
+
+def _set_date(field: OptionalDate, value: str | None) -> None:
+    """Show ``value`` (YYYY-MM-DD) in an optional date; None leaves it unset (today, greyed)."""
+    date = QDate.fromString(value, "yyyy-MM-dd") if value else QDate()
+    field.edit.setDate(date if date.isValid() else QDate.currentDate())
+    field.enabled.setChecked(date.isValid())
+    field.edit.setEnabled(date.isValid())
 
 
 class FindingDialog(QDialog):
@@ -86,6 +143,35 @@ class FindingDialog(QDialog):
         for value in SEVERITY:
             self.severity_combo.addItem(severity_label(value))
 
+        self.status_combo = QComboBox()
+        self.status_combo.setObjectName("findingStatus")
+        for value in FINDING_STATUSES:
+            self.status_combo.addItem(status_label(value))
+
+        self.owner_edit = QLineEdit()
+        self.owner_edit.setObjectName("findingOwner")
+        self.owner_edit.setMaxLength(MAX_NAME)
+        self.owner_edit.setPlaceholderText("Who at the client tracks it")
+
+        self.due_edit = OptionalDate(None)
+        self.due_edit.setObjectName("findingDue")
+        self.due_edit.enabled.setObjectName("findingDueSet")
+        self.due_edit.enabled.setToolTip("Set a due date")
+        self.due_edit.edit.setObjectName("findingDueDate")
+        self.due_edit.setFocusProxy(self.due_edit.enabled)  # Alt+D lands on the check box
+
+        self.likelihood_combo = QComboBox()
+        self.likelihood_combo.setObjectName("findingLikelihood")
+        self.impact_combo = QComboBox()
+        self.impact_combo.setObjectName("findingImpact")
+        for combo, labels in ((self.likelihood_combo, LIKELIHOOD_LABELS), (self.impact_combo, IMPACT_LABELS)):
+            for value in SCALE_CHOICES:
+                combo.addItem(scale_label(value, labels))
+        self.risk_rating_label = QLabel()
+        self.risk_rating_label.setObjectName("findingRiskRating")
+        self.risk_rating_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.risk_rating_label.setToolTip("Likelihood × impact: Low 1–4, Medium 5–9, High 10–16, Critical 17–25")
+
         self.observation_edit = _text_box("What was seen or reported, and where")
         self.observation_edit.setObjectName("findingObservation")
         self.risk_edit = _text_box("What could happen because of it")
@@ -93,15 +179,36 @@ class FindingDialog(QDialog):
         self.recommendation_edit = _text_box("What the client should do")
         self.recommendation_edit.setObjectName("findingRecommendation")
 
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # Two columns of short fields under the title; the three texts span the width.
+        form = QGridLayout()
+        form.setHorizontalSpacing(12)
         form.setVerticalSpacing(10)
-        form.addRow("&Title", self.title_edit)
-        form.addRow("Linked &stage", self.stage_combo)
-        form.addRow("Se&verity", self.severity_combo)
-        form.addRow("&Observation", self.observation_edit)
-        form.addRow("&Risk", self.risk_edit)
-        form.addRow("Re&commendation", self.recommendation_edit)
+        wide = (
+            (0, "&Title", self.title_edit),
+            (5, "Risk rating", self.risk_rating_label),
+            (6, "&Observation", self.observation_edit),
+            (7, "&Risk", self.risk_edit),
+            (8, "Re&commendation", self.recommendation_edit),
+        )
+        pairs = (
+            (1, "Linked &stage", self.stage_combo, "Se&verity", self.severity_combo),
+            (2, "St&atus", self.status_combo, "&Due date", self.due_edit),
+            (3, "O&wner", self.owner_edit, None, None),
+            (4, "&Likelihood", self.likelihood_combo, "&Impact", self.impact_combo),
+        )
+        for row, text, field in wide:
+            form.addWidget(_buddy(text, field), row, 0, _label_alignment(field))
+            form.addWidget(field, row, 1, 1, 3)
+        for row, text, field, second_text, second in pairs:
+            form.addWidget(_buddy(text, field), row, 0)
+            if second_text is None or second is None:
+                form.addWidget(field, row, 1, 1, 3)
+                continue
+            form.addWidget(field, row, 1)
+            form.addWidget(_buddy(second_text, second), row, 2)
+            form.addWidget(second, row, 3)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
 
         if read_only:
             self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -117,19 +224,26 @@ class FindingDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
 
-        #: What the dialog was given: the register's fields it does not show (owner, due date,
-        #: status, likelihood, impact) are kept from it, never cleared by an edit here.
-        self._given = draft or FindingDraft(title="")
-        self._fill(self._given)
+        self._fill(draft or FindingDraft(title=""))
         self.title_edit.textChanged.connect(self._update_ok)
+        self.likelihood_combo.currentIndexChanged.connect(self._update_risk)
+        self.impact_combo.currentIndexChanged.connect(self._update_risk)
         self._update_ok()
         if read_only:
-            self.title_edit.setReadOnly(True)
-            self.stage_combo.setEnabled(False)
-            self.severity_combo.setEnabled(False)
+            for line in (self.title_edit, self.owner_edit):
+                line.setReadOnly(True)
+            for widget in (
+                self.stage_combo,
+                self.severity_combo,
+                self.status_combo,
+                self.likelihood_combo,
+                self.impact_combo,
+                self.due_edit,
+            ):
+                widget.setEnabled(False)
             for edit in (self.observation_edit, self.risk_edit, self.recommendation_edit):
                 edit.setReadOnly(True)
-        self.resize(640, 560)  # the three texts share the height; the dialog can grow
+        self.resize(680, 640)  # the three texts share the height; the dialog can grow
         self.title_edit.setFocus()
 
     @property
@@ -141,9 +255,22 @@ class FindingDialog(QDialog):
         self.stage_combo.setCurrentIndex(STAGE_CHOICES.index(draft.stage))
         severity = draft.severity if draft.severity in SEVERITY else "medium"
         self.severity_combo.setCurrentIndex(SEVERITY.index(severity))
+        status = draft.status if draft.status in FINDING_STATUSES else "open"
+        self.status_combo.setCurrentIndex(FINDING_STATUSES.index(status))
+        self.owner_edit.setText(draft.owner)
+        self.owner_edit.setCursorPosition(0)
+        _set_date(self.due_edit, draft.due_date)
+        self.likelihood_combo.setCurrentIndex(_scale_index(draft.likelihood))
+        self.impact_combo.setCurrentIndex(_scale_index(draft.impact))
         self.observation_edit.setPlainText(draft.observation)
         self.risk_edit.setPlainText(draft.risk)
         self.recommendation_edit.setPlainText(draft.recommendation)
+        self._update_risk()
+
+    def _update_risk(self) -> None:
+        likelihood = SCALE_CHOICES[max(0, self.likelihood_combo.currentIndex())]
+        impact = SCALE_CHOICES[max(0, self.impact_combo.currentIndex())]
+        self.risk_rating_label.setText(risk_text(likelihood, impact) or f"{NOT_RATED} (rate likelihood and impact)")
 
     def _update_ok(self) -> None:
         ok = self.ok_button
@@ -156,15 +283,19 @@ class FindingDialog(QDialog):
         super().accept()
 
     def draft(self) -> FindingDraft:
-        """The finding as filled in (with the fields the dialog does not show as they were)."""
-        return replace(
-            self._given,
+        """The finding as filled in."""
+        return FindingDraft(
             title=self.title_edit.text().strip(),
             stage=STAGE_CHOICES[self.stage_combo.currentIndex()],
             observation=self.observation_edit.toPlainText(),
             risk=self.risk_edit.toPlainText(),
             recommendation=self.recommendation_edit.toPlainText(),
             severity=SEVERITY[self.severity_combo.currentIndex()],
+            owner=self.owner_edit.text().strip(),
+            due_date=self.due_edit.value(),
+            status=FINDING_STATUSES[self.status_combo.currentIndex()],
+            likelihood=SCALE_CHOICES[self.likelihood_combo.currentIndex()],
+            impact=SCALE_CHOICES[self.impact_combo.currentIndex()],
         )
 
     @classmethod

@@ -3,7 +3,7 @@
 The centre pane of the workbench. It shows a function's current stage (derived
 from the ratings, or overridden with a reason), its target, gap and planning
 fields, its four stage texts with a rating and a comment for each rated stage,
-and its findings.
+its findings and its roadmap actions.
 
 The page never changes the engagement. Every change the consultant makes is
 emitted as an edit request (``ui/requests.py``) through ``editRequested``; the
@@ -50,18 +50,24 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Function
 from ..core.errors import BadInput
+from ..core.register import EFFORT_LABELS, PHASE_LABELS, action_numbers, risk_rating
 from ..core.scoring import FunctionAssessment, FunctionResult, evaluate
 from ..core.stages import RATED_STAGES, Rating, Stage
+from ..services.actions import Action, ActionDraft, action_lines, list_actions
 from ..services.engagement import CONFIDENCE, MAX_NAME, PRIORITY, STATUS, Engagement, Finding, FindingDraft
 from ..services.questionnaire import agreements
 from ..services.workshops import WorkshopTag, tags
+from .action_dialog import ActionDialog, Dependency, dependency_label, next_stage
 from .dialogs import confirm_remove
-from .finding_dialog import FindingDialog, severity_label
+from .finding_dialog import FindingDialog, risk_text, severity_label, status_label
 from .requests import (
+    AddAction,
     AddFinding,
     AdoptResponse,
+    EditAction,
     EditFinding,
     EditRequest,
+    RemoveAction,
     RemoveFinding,
     SetComment,
     SetField,
@@ -120,7 +126,7 @@ QFrame#readOnlyBanner {{
     background: rgba(127, 127, 127, 0.12);
 }}
 QLabel#stageBadge {{ border-radius: 9px; padding: 2px 10px; }}
-QTreeWidget#findingsList::item {{ padding: 4px 2px; }}
+QTreeWidget#findingsList::item, QTreeWidget#actionsList::item {{ padding: 4px 2px; }}
 QLabel#stageBadge[kind="derived"] {{ background: rgba(60, 154, 95, 0.20); }}
 QLabel#stageBadge[kind="override"] {{ background: rgba(245, 176, 0, 0.28); }}
 QLabel#stageBadge[kind="both"] {{ background: rgba(245, 176, 0, 0.28); }}
@@ -207,6 +213,66 @@ def _signals_blocked(widgets: Sequence[QObject]) -> Iterator[None]:
     finally:
         for widget, was in zip(widgets, previous, strict=True):
             widget.blockSignals(was)
+
+
+FINDING_COLUMNS = ("Finding", "Severity", "Stage", "Status", "Risk", "Workshop")
+ACTION_COLUMNS = ("Action", "Phase", "Effort", "Owner")
+#: Rows a register list shows before it scrolls.
+REGISTER_ROWS = 8
+
+
+def _register_heading(column: QVBoxLayout, title_text: str, thing: str) -> tuple[QPushButton, QPushButton, QPushButton]:
+    """A register's title with its Add…, Edit… and Remove buttons (object names ``add<Thing>`` …)."""
+    heading = QHBoxLayout()
+    title = _plain_label(title_text, wrap=False)
+    _type(title, 1.2, QFont.Weight.DemiBold)
+    heading.addWidget(title)
+    heading.addSpacing(12)
+    add, edit, remove = QPushButton("Add…"), QPushButton("Edit…"), QPushButton("Remove")
+    for button, verb in ((add, "add"), (edit, "edit"), (remove, "remove")):
+        button.setObjectName(f"{verb}{thing}")
+        heading.addWidget(button)
+    # Beside the title, not at the far edge: on a small screen the page scrolls sideways, and the
+    # buttons must be in view without that.
+    heading.addStretch(1)
+    column.addSpacing(8)
+    column.addLayout(heading)
+    return add, edit, remove
+
+
+def _register_list(name: str, headers: Sequence[str]) -> QTreeWidget:
+    """A compact list of a register: the first column takes the width, the others fit their contents."""
+    listing = QTreeWidget()
+    listing.setObjectName(name)
+    listing.setColumnCount(len(headers))
+    listing.setHeaderLabels(list(headers))
+    listing.setRootIsDecorated(False)
+    listing.setUniformRowHeights(True)
+    listing.setAlternatingRowColors(True)
+    listing.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    listing.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    listing.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    header = listing.header()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(0, header.ResizeMode.Stretch)
+    for index in range(1, len(headers)):
+        header.setSectionResizeMode(index, header.ResizeMode.ResizeToContents)
+    return listing
+
+
+def _fit_list(listing: QTreeWidget, count: int) -> None:
+    """Show the list only when it has rows, as tall as up to ``REGISTER_ROWS`` of them."""
+    listing.setVisible(count > 0)
+    if count:
+        rows = min(count, REGISTER_ROWS)
+        row_height = listing.sizeHintForRow(0)
+        frame = listing.frameWidth() * 2
+        listing.setFixedHeight(listing.header().sizeHint().height() + rows * row_height + frame + 2)
+
+
+def _first_line(text: str) -> str:
+    stripped = text.strip()
+    return stripped.splitlines()[0].strip() if stripped else ""
 
 
 class ChoiceCombo(QComboBox):
@@ -424,6 +490,8 @@ class FunctionPage(QWidget):
         self._assessment: FunctionAssessment | None = None
         self._result: FunctionResult | None = None
         self._findings: list[Finding] = []
+        self._actions: list[Action] = []
+        self._action_numbers: dict[str, str] = {}
         self._tags: dict[tuple[str, str], WorkshopTag] = {}
         self._read_only = False
         self._highlighted: Stage | None = None
@@ -459,6 +527,7 @@ class FunctionPage(QWidget):
         self._build_plan(column)
         self._build_stages(column)
         self._build_findings(column)
+        self._build_actions(column)
         column.addStretch(1)
 
         holder = QWidget()
@@ -473,7 +542,9 @@ class FunctionPage(QWidget):
         self.scroll_area.setObjectName("functionScroll")
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Narrower than the page's least width (a small screen, a wide tree or guidance pane), the page
+        # scrolls sideways rather than cutting off its right edge.
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.scroll_area.setWidget(holder)
 
         self.stack = QStackedWidget()
@@ -669,41 +740,13 @@ class FunctionPage(QWidget):
             column.addWidget(box)
 
     def _build_findings(self, column: QVBoxLayout) -> None:
-        heading = QHBoxLayout()
-        title = _plain_label("Findings", wrap=False)
-        _type(title, 1.2, QFont.Weight.DemiBold)
-        heading.addWidget(title)
-        heading.addStretch(1)
-        self.add_finding_button = QPushButton("Add…")
-        self.add_finding_button.setObjectName("addFinding")
-        self.edit_finding_button = QPushButton("Edit…")
-        self.edit_finding_button.setObjectName("editFinding")
-        self.remove_finding_button = QPushButton("Remove")
-        self.remove_finding_button.setObjectName("removeFinding")
-        for button in (self.add_finding_button, self.edit_finding_button, self.remove_finding_button):
-            heading.addWidget(button)
+        buttons = _register_heading(column, "Findings", "Finding")
+        self.add_finding_button, self.edit_finding_button, self.remove_finding_button = buttons
         self.add_finding_button.clicked.connect(self._add_finding)
         self.edit_finding_button.clicked.connect(self._edit_finding)
         self.remove_finding_button.clicked.connect(self._remove_finding)
-        column.addSpacing(8)
-        column.addLayout(heading)
 
-        self.findings_list = QTreeWidget()
-        self.findings_list.setObjectName("findingsList")
-        self.findings_list.setColumnCount(4)
-        self.findings_list.setHeaderLabels(["Finding", "Severity", "Stage", "Workshop"])
-        self.findings_list.setRootIsDecorated(False)
-        self.findings_list.setUniformRowHeights(True)
-        self.findings_list.setAlternatingRowColors(True)
-        self.findings_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.findings_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.findings_list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        header = self.findings_list.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, header.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, header.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, header.ResizeMode.ResizeToContents)
+        self.findings_list = _register_list("findingsList", FINDING_COLUMNS)
         self.findings_list.itemSelectionChanged.connect(self._update_finding_buttons)
         self.findings_list.itemDoubleClicked.connect(lambda _item, _column: self._edit_finding())
         self.no_findings_label = _plain_label("No findings for this function yet.")
@@ -711,6 +754,23 @@ class FunctionPage(QWidget):
         _type(self.no_findings_label, 1.0, dim=True)
         column.addWidget(self.findings_list)
         column.addWidget(self.no_findings_label)
+
+    def _build_actions(self, column: QVBoxLayout) -> None:
+        buttons = _register_heading(column, "Actions", "Action")
+        self.add_action_button, self.edit_action_button, self.remove_action_button = buttons
+        self.add_action_button.setToolTip("Add a roadmap action for this function")
+        self.add_action_button.clicked.connect(self._add_action)
+        self.edit_action_button.clicked.connect(self._edit_action)
+        self.remove_action_button.clicked.connect(self._remove_action)
+
+        self.actions_list = _register_list("actionsList", ACTION_COLUMNS)
+        self.actions_list.itemSelectionChanged.connect(self._update_action_buttons)
+        self.actions_list.itemDoubleClicked.connect(lambda _item, _column: self._edit_action())
+        self.no_actions_label = _plain_label("No actions for this function yet.")
+        self.no_actions_label.setObjectName("noActions")
+        _type(self.no_actions_label, 1.0, dim=True)
+        column.addWidget(self.actions_list)
+        column.addWidget(self.no_actions_label)
 
     # -- public API -------------------------------------------------------------
 
@@ -790,6 +850,9 @@ class FunctionPage(QWidget):
         self.add_finding_button.setEnabled(editable)
         self.edit_finding_button.setText("View…" if read_only else "Edit…")
         self._update_finding_buttons()
+        self.add_action_button.setEnabled(editable)
+        self.edit_action_button.setText("View…" if read_only else "Edit…")
+        self._update_action_buttons()
         self._update_hints()
 
     def set_engagement(self, engagement: Engagement) -> None:
@@ -826,6 +889,12 @@ class FunctionPage(QWidget):
         result = evaluate(assessment)
         findings = engagement.findings(function.id)
         self._assessment, self._result, self._findings = assessment, result, findings
+        self._actions = list_actions(engagement, function.id)
+        # Numbered and listed as the deliverables print them (roadmap order); read only when there are actions.
+        lines = action_lines(engagement) if self._actions else []
+        self._action_numbers = action_numbers(lines)
+        place = {line.id: index for index, line in enumerate(lines)}
+        self._actions.sort(key=lambda a: place.get(a.id, len(place)))
         self._tags = tags(engagement, function.id)
 
         blocked: list[QObject] = [self.target_combo, self.override_stage_combo, self.owner_edit]
@@ -838,6 +907,7 @@ class FunctionPage(QWidget):
             self._fill_plan(assessment, result, keep_typing=keep_typing)
             self._fill_stages(function, assessment, result, keep_typing=keep_typing)
         self._fill_findings(findings)
+        self._fill_actions(self._actions)
         self._settle_layout()
 
     def _settle_layout(self) -> None:
@@ -959,23 +1029,72 @@ class FunctionPage(QWidget):
                 stage = finding.stage.label if finding.stage is not None else NOT_SET
                 tag = self._tags.get(("finding", finding.id))
                 workshop = f"{tag.title} ({tag.date})" if tag is not None else ""
-                item = QTreeWidgetItem([finding.title, severity_label(finding.severity), stage, workshop])
+                risk = risk_rating(finding.likelihood, finding.impact) or NOT_SET
+                item = QTreeWidgetItem(
+                    [
+                        finding.title,
+                        severity_label(finding.severity),
+                        stage,
+                        status_label(finding.status),
+                        risk,
+                        workshop,
+                    ]
+                )
                 item.setData(0, Qt.ItemDataRole.UserRole, finding.id)
                 if finding.observation:
                     item.setToolTip(0, f'<p style="white-space: pre-wrap">{escape(finding.observation)}</p>')
+                detail = risk_text(finding.likelihood, finding.impact)
+                item.setToolTip(
+                    4, f"Risk rating: {detail} (likelihood × impact)" if detail else "No likelihood and impact rated"
+                )
+                due = f"due {finding.due_date}" if finding.due_date else "no due date"
+                owner = f"owner: {finding.owner}" if finding.owner else "no owner"
+                item.setToolTip(3, f"{status_label(finding.status)} · {owner} · {due}")
                 listing.addTopLevelItem(item)
                 if finding.id == selected_id:
                     item.setSelected(True)
                     listing.setCurrentItem(item)
         has = bool(findings)
-        listing.setVisible(has)
+        _fit_list(listing, len(findings))
         self.no_findings_label.setVisible(not has)
-        if has:
-            rows = min(len(findings), 8)
-            row_height = listing.sizeHintForRow(0)
-            frame = listing.frameWidth() * 2
-            listing.setFixedHeight(listing.header().sizeHint().height() + rows * row_height + frame + 2)
         self._update_finding_buttons()
+
+    def _fill_actions(self, actions: list[Action]) -> None:
+        selected = self._selected_action()
+        selected_id = selected.id if selected is not None else None
+        listing = self.actions_list
+        numbers = self._action_numbers
+        with _signals_blocked([listing]):
+            listing.clear()
+            for action in actions:
+                number = numbers.get(action.id, "")
+                text = _first_line(action.text)
+                phase = action.phase.capitalize()
+                effort = EFFORT_LABELS.get(action.effort, action.effort)
+                item = QTreeWidgetItem([f"{number}  {text}" if number else text, phase, effort, action.owner])
+                item.setData(0, Qt.ItemDataRole.UserRole, action.id)
+                item.setToolTip(0, self._action_tooltip(action))
+                item.setToolTip(1, PHASE_LABELS.get(action.phase, action.phase))
+                listing.addTopLevelItem(item)
+                if action.id == selected_id:
+                    item.setSelected(True)
+                    listing.setCurrentItem(item)
+        _fit_list(listing, len(actions))
+        self.no_actions_label.setVisible(not actions)
+        self._update_action_buttons()
+
+    def _action_tooltip(self, action: Action) -> str:
+        lines = [escape(action.text.strip())]
+        facts = []
+        if action.stage is not None:
+            facts.append(f"Helps reach: {action.stage.label}")
+        if action.cost:
+            facts.append(f"Indicative cost: {escape(action.cost)}")
+        if action.after:
+            facts.append(f"After: {self._action_numbers.get(action.after, 'another action')}")
+        if facts:
+            lines.append(" · ".join(facts))
+        return '<p style="white-space: pre-wrap">' + "<br>".join(lines) + "</p>"
 
     # -- reacting to the consultant ----------------------------------------------
 
@@ -1132,6 +1251,69 @@ class FunctionPage(QWidget):
         if confirm_remove(self, "finding", finding.title):
             self._emit(RemoveFinding(finding.id))
 
+    # -- actions ------------------------------------------------------------------
+
+    def _selected_action(self) -> Action | None:
+        items = self.actions_list.selectedItems()
+        if not items:
+            return None
+        action_id = items[0].data(0, Qt.ItemDataRole.UserRole)
+        return next((a for a in self._actions if a.id == action_id), None)
+
+    def _update_action_buttons(self) -> None:
+        selected = self._selected_action() is not None
+        self.edit_action_button.setEnabled(selected)
+        self.remove_action_button.setEnabled(selected and not self._read_only)
+
+    def _dependencies(self) -> tuple[list[Dependency], dict[str, str | None]]:
+        """Every action of the engagement as the "Depends on" combo lists it (roadmap order), and who comes after whom."""
+        every = list_actions(self.engagement)
+        chain = {a.id: a.after for a in every}
+        numbers = action_numbers(action_lines(self.engagement))
+        ordered = action_lines(self.engagement, in_scope_only=False)
+        choices = [
+            Dependency(line.id, dependency_label(numbers.get(line.id, ""), line.function_code, line.text))
+            for line in ordered
+        ]
+        return choices, chain
+
+    def _run_action_dialog(self, action: Action | None) -> ActionDraft | None:
+        assert self._function is not None
+        dependencies, chain = self._dependencies()
+        default = next_stage(self._result.current) if self._result is not None and self._result.applicable else None
+        return ActionDialog.get_draft(
+            self,
+            draft=action.draft() if action is not None else None,
+            action_id=action.id if action is not None else None,
+            function_label=self._function.label,
+            dependencies=dependencies,
+            chain=chain,
+            default_stage=default,
+            read_only=self._read_only,
+        )
+
+    def _add_action(self) -> None:
+        if self._read_only or self._function is None:
+            return
+        draft = self._run_action_dialog(None)
+        if draft is not None:
+            self._emit(AddAction(self._function.id, draft))
+
+    def _edit_action(self) -> None:
+        action = self._selected_action()
+        if action is None or self._function is None:
+            return
+        draft = self._run_action_dialog(action)
+        if draft is not None and draft != action.draft():
+            self._emit(EditAction(action.id, draft))
+
+    def _remove_action(self) -> None:
+        action = self._selected_action()
+        if action is None or self._read_only:
+            return
+        if confirm_remove(self, "action", _first_line(action.text)):
+            self._emit(RemoveAction(action.id))
+
     # -- type and colour ----------------------------------------------------------------
 
     def changeEvent(self, event: QEvent) -> None:
@@ -1155,6 +1337,7 @@ class FunctionPage(QWidget):
                 _apply_type(widget, font, palette)
         if self._function is not None:
             self._fill_findings(self._findings)  # row heights follow the font
+            self._fill_actions(self._actions)
             self._settle_layout()
 
     # -- focus and highlight ------------------------------------------------------------

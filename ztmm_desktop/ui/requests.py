@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..core.register import DocumentControl, Sections
 from ..core.stages import Rating, Stage
+from ..services.actions import ActionDraft
 from ..services.engagement import FindingDraft, Properties
 from ..services.evidence import EvidenceDetails, EvidenceLink
 from ..services.logo import Logo
@@ -75,6 +76,27 @@ class RemoveFinding:
 
 
 @dataclass(frozen=True)
+class AddAction:
+    """Add a roadmap action to a function."""
+
+    function_id: str
+    draft: ActionDraft
+
+
+@dataclass(frozen=True)
+class EditAction:
+    action_id: str
+    draft: ActionDraft
+
+
+@dataclass(frozen=True)
+class RemoveAction:
+    """Remove an action; actions that came after it no longer do (undo puts both back)."""
+
+    action_id: str
+
+
+@dataclass(frozen=True)
 class AdoptResponse:
     """Make one respondent's answer (and comment, if any) the assessor's rating of a stage."""
 
@@ -92,6 +114,9 @@ EditRequest = (
     | AddFinding
     | EditFinding
     | RemoveFinding
+    | AddAction
+    | EditAction
+    | RemoveAction
     | AdoptResponse
 )
 
