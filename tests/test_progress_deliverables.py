@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import re
 import subprocess
@@ -157,8 +159,9 @@ def test_the_progress_sheet_lists_every_function_with_its_movement(changed: Buil
     sheet, header, rows = progress_rows(changed.xlsx)
     block = {row[0].value: row[1].value for row in sheet.iter_rows(max_row=header) if row[0].value}
     assert block["Baseline"] == BASELINE and block["Frozen by"] == "Tester"
-    assert block["Frozen at"] == changed.snapshot.baseline.created_at  # type: ignore[union-attr]
-    assert block["Compared at"] == COMPARED_AT
+    frozen_at = dt.datetime.fromisoformat(changed.snapshot.baseline.created_at)  # type: ignore[union-attr]
+    assert block["Frozen at (UTC)"] == frozen_at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    assert block["Compared at (UTC)"] == dt.datetime(2026, 12, 1, 9, 0)  # COMPARED_AT, a real date and time
     assert sheet["A2"].value.startswith("3 functions changed: 1 improved, 1 regressed, 38 unchanged; overall ")
     assert len(rows) == 40 and rows[0]["Code"] == "1.1" and rows[-1]["Code"] == "6.3"
     by_code = {row["Code"]: row for row in rows}
