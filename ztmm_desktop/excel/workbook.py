@@ -1355,13 +1355,17 @@ def _write_control(w: _Writer, snapshot: Snapshot) -> None:
         w.append([w.text("Version history", "heading")])
         w.append([w.text(h, "header") for h in ("Version", "Date", "Author", "Change")])
         for line in control.history:
-            w.append([w.text(line.version), w.date(line.date), w.text(line.author, "wrap"), w.text(line.change, "wrap")])
+            w.append(
+                [w.text(line.version), w.date(line.date), w.text(line.author, "wrap"), w.text(line.change, "wrap")]
+            )
     if control.distribution:
         w.blank()
         w.append([w.text("Distribution", "heading")])
         w.append([w.text(h, "header") for h in ("Name", "", "Organization", "Role")])
         for recipient in control.distribution:
-            w.append([w.text(recipient.name), None, w.text(recipient.organisation, "wrap"), w.text(recipient.role, "wrap")])
+            w.append(
+                [w.text(recipient.name), None, w.text(recipient.organisation, "wrap"), w.text(recipient.role, "wrap")]
+            )
 
 
 # -- About and the meta sheet ---------------------------------------------------------------
