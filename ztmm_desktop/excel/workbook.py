@@ -48,7 +48,6 @@ from openpyxl.worksheet.properties import PageSetupProperties  # type: ignore[im
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo  # type: ignore[import-untyped]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
-from ..core.catalog import Recommendation
 from ..core.deliverable import (
     MOVEMENT_LABEL,
     EvidenceLine,
@@ -72,8 +71,16 @@ from .cells import clean, set_text
 #: Sheet names of the fixed sheets; pillar sheets are named "<code> <pillar name>".
 SUMMARY, FINDINGS, ROADMAP, EVIDENCE, ABOUT = "Summary", "Findings", "Roadmap", "Evidence", "About"
 PROGRESS, WORKSHOPS = "Progress", "Workshops"
-OVERVIEW, DOCUMENT_CONTROL, ANSWERS = "Overview", "Document control", "Client answers"
-_FIXED = (SUMMARY, PROGRESS, WORKSHOPS, FINDINGS, ROADMAP, EVIDENCE, ABOUT, OVERVIEW, DOCUMENT_CONTROL, ANSWERS)
+OVERVIEW, DOCUMENT_CONTROL, ANSWERS, SUGGESTIONS = (
+    "Overview",
+    "Document control",
+    "Client answers",
+    "Vendor suggestions",
+)
+_FIXED = (
+    *(SUMMARY, PROGRESS, WORKSHOPS, FINDINGS, ROADMAP, EVIDENCE, ABOUT),
+    *(OVERVIEW, DOCUMENT_CONTROL, ANSWERS, SUGGESTIONS),
+)
 #: The rating labels a rating cell may hold (its dropdown), in the order of the model.
 RATING_LABELS: tuple[str, ...] = tuple(
     r.label for r in (Rating.MET, Rating.PARTIAL, Rating.NOT_MET, Rating.NOT_APPLICABLE, Rating.NOT_ASSESSED)
@@ -111,6 +118,8 @@ class _Styles:
         self.quoted: dict[str, tuple[StyleArray, int]] = {}
         #: each wrapping style -> (characters per unit of column width, line height in points)
         self.wrapping: dict[str, tuple[float, float]] = {}
+        #: the row height a style of large type needs (the default row is 15 points: a title would spill out)
+        self.tall: dict[str, float] = {"title": 24.0, "heading": 19.0}
         self._sheet = sheet
         self._make("plain", alignment=top, font=Font(name="Calibri"))
         self._make("centre", alignment=Alignment(vertical="top", horizontal="center"), font=Font(name="Calibri"))
@@ -122,8 +131,9 @@ class _Styles:
         self._make("wrap", alignment=wrap, font=Font(name="Calibri"))
         self._make("prose", alignment=wrap, font=Font(name="Calibri", size=11))
         self._make("bullet", alignment=Alignment(vertical="top", horizontal="right"), font=Font(name="Calibri"))
-        self._make("date", alignment=top, font=Font(name="Calibri"), number_format="yyyy-mm-dd")
-        self._make("datetime", alignment=top, font=Font(name="Calibri"), number_format="yyyy-mm-dd hh:mm")
+        left = Alignment(vertical="top", horizontal="left")
+        self._make("date", alignment=left, font=Font(name="Calibri"), number_format="yyyy-mm-dd")
+        self._make("datetime", alignment=left, font=Font(name="Calibri"), number_format="yyyy-mm-dd hh:mm")
         self._make("small", alignment=wrap, font=Font(name="Calibri", size=9))
         regular = Font(name="Calibri")
         self._make("int", alignment=top, font=regular, number_format="#,##0")
@@ -175,8 +185,10 @@ class _Styles:
         alignment, font = style.get("alignment"), style.get("font") or Font(name="Calibri")
         if alignment is not None and alignment.wrap_text:
             size = float(font.sz or 11)
-            # A unit of column width is one "0" of 11-point Calibri; prose runs a little narrower, bold wider.
-            per_unit = 11 / size * (1.05 if font.b else 1.2)
+            # A unit of column width is one "0" of 11-point Calibri; prose averages about that once the
+            # space lost at line ends is counted, bold a little wider. Too many lines leave a little white
+            # space, too few clip the text: the estimate errs on the side of space.
+            per_unit = 11 / size * (0.9 if font.b else 1.0)
             self.wrapping[name] = (per_unit, round(size * 1.32 + 0.5, 1))
 
 
@@ -187,7 +199,7 @@ class _StyledCell(Cell):  # type: ignore[misc]
     of thousands of cells of a dozen styles, knowing the index saves that.
     """
 
-    __slots__ = ("_style_index", "_wrap")
+    __slots__ = ("_style_index", "_tall", "_wrap")
 
     @property
     def style_id(self) -> int:
@@ -204,6 +216,7 @@ class _Writer:
         self.ids = styles.ids
         self.quoted = styles.quoted
         self.wrapping = styles.wrapping
+        self.tall = styles.tall
         self.widths: list[float] = []
         self.row = 0  # the last row appended
         self.cut = 0  # texts cut to a cell's limit
@@ -227,6 +240,7 @@ class _Writer:
         cell._style = shared
         cell._style_index = self.ids[style]
         cell._wrap = self.wrapping.get(style)
+        cell._tall = self.tall.get(style, 0.0)
         if set_text(cell, value):
             self.cut += 1
         if shared.quotePrefix:  # set_text marked the text as text: that cell alone gets the quoted style
@@ -249,6 +263,7 @@ class _Writer:
         cell._style = self.arrays[style]
         cell._style_index = self.ids[style]
         cell._wrap = None
+        cell._tall = 0.0
         return cell
 
     def append(self, cells: Sequence[Cell | None]) -> int:
@@ -267,7 +282,7 @@ class _Writer:
         Spreadsheet programs do not agree on growing rows to fit wrapped text when a
         file is opened (LibreOffice does not), so the row says how high it is.
         """
-        tallest = 0.0
+        tallest = max((getattr(cell, "_tall", 0.0) for cell in cells), default=0.0)
         for index, cell in enumerate(cells):
             wrap: tuple[float, float] | None = getattr(cell, "_wrap", None)
             if cell is None or wrap is None or index >= len(self.widths):
@@ -376,7 +391,9 @@ def _print_setup(sheet: Any, snapshot: Snapshot, *, title_rows: str | None = Non
         sheet.oddHeader.center.text = marking
         sheet.oddHeader.center.font = "-,Bold"
         sheet.oddFooter.center.text = marking
-    sheet.oddHeader.left.text = _header_text(snapshot.meta.client, 60)
+    # The client's name, left, must not run into the marking, centered: short, and left out beside a long marking.
+    if len(marking) <= 40:
+        sheet.oddHeader.left.text = _header_text(snapshot.meta.client, 40)
     sheet.oddFooter.left.text = "&A"
     sheet.oddFooter.right.text = "Page &P of &N"
 
@@ -498,6 +515,9 @@ def write_workbook(
         _write_findings(_Writer(book.create_sheet(FINDINGS), styles), snapshot, counter)
         counter.sheet(ROADMAP)
         _write_roadmap(_Writer(book.create_sheet(ROADMAP), styles), snapshot, counter)
+        if not snapshot.meta.vendor_neutral:
+            counter.sheet(SUGGESTIONS)
+            _write_suggestions(_Writer(book.create_sheet(SUGGESTIONS), styles), snapshot, counter)
         if has_answers(snapshot):
             counter.sheet(ANSWERS)
             _write_answers(_Writer(book.create_sheet(ANSWERS), styles), snapshot, counter)
@@ -959,8 +979,8 @@ FINDING_COLUMNS = (
     _Column("Due date", 11),
     _Column("Status", 13),
     _Column("Likelihood (1–5)", 11),
-    _Column("Impact (1–5)", 10),
-    _Column("Risk score", 9),
+    _Column("Impact (1–5)", 11),
+    _Column("Risk score", 10),
     _Column("Risk rating", 10),
     _Column("Created", 11),
     _Column("Created by", 16),
@@ -1034,20 +1054,21 @@ ACTION_COLUMNS = (
     _Column("Priority", 10),
     _Column("Gap", 6),
 )
+#: The vendor guidance's suggestions for each function below its target, on their own sheet after the
+#: Roadmap (their own header row, repeated on every printed page); no such sheet when vendor-neutral.
 SUGGESTION_COLUMNS = (
-    _Column("Current", 10),
-    _Column("Stage to reach", 19),
     _Column("Code", 7),
     _Column("Function", 22),
+    _Column("Current", 11),
     _Column("Target", 11),
-    _Column("Suggested action", 56),
-    _Column("Priority", 9),
-    _Column("Product or capability", 13),
+    _Column("Priority", 10),
     _Column("Owner", 16),
-    _Column("Assessment status", 10),
+    _Column("Assessment status", 14),
+    _Column("Stage to reach", 11),
+    _Column("Product or capability", 20),
+    _Column("Suggested action", 50),
+    _Column("References", 56),
 )
-#: The Roadmap sheet's heading above the vendor suggestions (absent when the deliverable is vendor-neutral).
-SUGGESTIONS_HEADING = "Suggestions from vendor guidance"
 
 
 def _write_roadmap(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
@@ -1079,20 +1100,22 @@ def _write_roadmap(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
         )
         counter.step()
     _finish_table(w, "Actions", ACTION_COLUMNS, header, "No roadmap actions were recorded.")
-    if snapshot.meta.vendor_neutral:
-        return
-    w.blank()
-    w.append([w.text(SUGGESTIONS_HEADING, "heading")])
-    w.append(
-        [
-            w.text(
-                "For each function below its target, the stages to climb and what the vendor guidance suggests "
-                "for each: suggestions to weigh, not the consultant's actions.",
-                "note",
-            )
-        ]
+    if not snapshot.meta.vendor_neutral:
+        w.blank()
+        w.append(
+            [w.text(f"Suggestions from vendor guidance, to weigh beside these actions: see {SUGGESTIONS}.", "note")]
+        )
+
+
+def _write_suggestions(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
+    header = _table_sheet(
+        w,
+        snapshot,
+        SUGGESTIONS,
+        SUGGESTION_COLUMNS,
+        "For each function below its target, the stages to climb and what the vendor guidance suggests for each: "
+        "suggestions to weigh, not the consultant's roadmap.",
     )
-    suggestions = w.append([w.text(c.header, "header") for c in SUGGESTION_COLUMNS])
     functions = {f.function.id: f for f in snapshot.functions()}
     for item in snapshot.roadmap:
         sheet_ = functions.get(item.function.id)
@@ -1102,28 +1125,21 @@ def _write_roadmap(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
             for rec in recommendations:
                 w.append(
                     [
-                        w.text(item.current.label, "wrap"),
-                        w.text(step.stage.label),
                         w.text(item.function.code),
                         w.text(item.function.name, "wrap"),
+                        w.text(item.current.label),
                         w.text(item.target.label),
-                        w.text(_suggestion(rec), "wrap"),
                         w.text(_word(assessment.priority) if assessment else ""),
-                        w.text(rec.product if rec else "", "wrap"),
                         w.text(assessment.owner if assessment else "", "wrap"),
                         w.text(_assessment_status(assessment.status) if assessment else "", "wrap"),
+                        w.text(step.stage.label),
+                        w.text(rec.product if rec else "", "wrap"),
+                        w.text(rec.action if rec else "The vendor guidance has no suggestion for this stage.", "wrap"),
+                        w.text("\n".join(f"{ref.title} – {ref.url}" for ref in rec.references) if rec else "", "small"),
                     ]
                 )
                 counter.step()
-    _finish_table(w, "Suggestions", SUGGESTION_COLUMNS, suggestions, "No function is below its target.")
-
-
-def _suggestion(rec: Recommendation | None) -> str:
-    """A vendor suggestion's action with its references below it."""
-    if rec is None:
-        return "The vendor guidance has no suggestion for this stage."
-    references = "\n".join(f"{ref.title} – {ref.url}" for ref in rec.references)
-    return f"{rec.action}\n\nReferences:\n{references}" if references else rec.action
+    _finish_table(w, "Suggestions", SUGGESTION_COLUMNS, header, "No function is below its target.")
 
 
 def _word(value: str) -> str:
@@ -1293,7 +1309,7 @@ def _write_overview(w: _Writer, snapshot: Snapshot) -> None:
 
 def _chunks(text: str) -> list[str]:
     """``text`` in pieces that each fit one row of the Overview's wide column, split between sentences."""
-    per_line = int(_OVERVIEW_COLUMNS[1].width * 1.2)
+    per_line = int(_OVERVIEW_COLUMNS[1].width)
     limit = per_line * _LINES_PER_ROW
     if len(text) <= limit:
         return [text]
@@ -1361,7 +1377,7 @@ def _write_control(w: _Writer, snapshot: Snapshot) -> None:
     if control.distribution:
         w.blank()
         w.append([w.text("Distribution", "heading")])
-        w.append([w.text(h, "header") for h in ("Name", "", "Organization", "Role")])
+        w.append([w.text(h, "header") for h in ("Name", " ", "Organization", "Role")])
         for recipient in control.distribution:
             w.append(
                 [w.text(recipient.name), None, w.text(recipient.organisation, "wrap"), w.text(recipient.role, "wrap")]
@@ -1469,6 +1485,7 @@ def sheet_titles(snapshot: Snapshot, pillar_titles: Iterable[str] | None = None)
     progress = [PROGRESS] if snapshot.progress is not None else []
     workshops = [WORKSHOPS] if snapshot.workshops else []
     answers = [ANSWERS] if has_answers(snapshot) else []
+    suggestions = [] if snapshot.meta.vendor_neutral else [SUGGESTIONS]
     control = [DOCUMENT_CONTROL] if has_document_control(snapshot) else []
     return [
         *overview,
@@ -1478,6 +1495,7 @@ def sheet_titles(snapshot: Snapshot, pillar_titles: Iterable[str] | None = None)
         *pillar_titles,
         FINDINGS,
         ROADMAP,
+        *suggestions,
         *answers,
         EVIDENCE,
         *control,
