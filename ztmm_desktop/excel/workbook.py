@@ -133,7 +133,7 @@ class _Styles:
         self._make("bullet", alignment=Alignment(vertical="top", horizontal="right"), font=Font(name="Calibri"))
         left = Alignment(vertical="top", horizontal="left")
         self._make("date", alignment=left, font=Font(name="Calibri"), number_format="yyyy-mm-dd")
-        self._make("datetime", alignment=left, font=Font(name="Calibri"), number_format="yyyy-mm-dd hh:mm")
+        self._make("datetime", alignment=left, font=Font(name="Calibri"), number_format='yyyy-mm-dd hh:mm "UTC"')
         self._make("small", alignment=wrap, font=Font(name="Calibri", size=9))
         regular = Font(name="Calibri")
         self._make("int", alignment=top, font=regular, number_format="#,##0")
@@ -703,14 +703,12 @@ _MOVEMENT_FILLS = {
 
 
 def progress_header_row(snapshot: Snapshot) -> int:
-    """The row of the Progress sheet's function table header.
+    """The row of the Progress sheet's function table header: under the title and the summary.
 
-    Above it: the title, the summary, a blank row, four rows on the baseline, a blank row (8 rows); the
-    pillar header, a row a pillar, the overall row and a note; a blank row and the table's heading.
+    It is the only row frozen (with the title and summary above it); each pillar then and now and the
+    baseline's details follow the table.
     """
-    comparison = snapshot.progress
-    pillars = len(comparison.pillars) if comparison is not None else 0
-    return 8 + (1 + pillars + 2) + 2 + 1
+    return 3
 
 
 def _write_progress(w: _Writer, snapshot: Snapshot) -> None:
@@ -726,28 +724,6 @@ def _write_progress(w: _Writer, snapshot: Snapshot) -> None:
     name = baseline.name if baseline is not None else comparison.then_label
     w.append([w.text("Progress since the baseline", "title")])  # 1
     w.append([w.text(comparison.summary(), "note")])  # 2
-    w.blank()  # 3
-    w.append([w.text("Baseline", "label"), w.text(name)])  # 4-7
-    w.append([w.text("Frozen at (UTC)", "label"), w.date(baseline.created_at if baseline else "", "datetime")])
-    w.append([w.text("Frozen by", "label"), w.text(baseline.created_by if baseline is not None else "")])
-    w.append([w.text("Compared at (UTC)", "label"), w.date(snapshot.meta.generated_at, "datetime")])
-    w.blank()  # 8
-    w.append([w.text(h, "header" if i < 2 else "header centre") for i, h in enumerate(_PROGRESS_PILLAR_HEADERS)])  # 9
-    codes = {p.pillar.id: p.pillar.code for p in snapshot.pillars}
-    for pillar in comparison.pillars:
-        w.append(_progress_rollup_cells(w, codes.get(pillar.key, ""), pillar.name, pillar, bold=False))
-    w.append(_progress_rollup_cells(w, "", "Overall", comparison.overall, bold=True))
-    w.append(
-        [
-            w.text(
-                "Then and now are the mean stage of the assessed functions on a 0–3 scale "
-                "(0 Traditional, 1 Initial, 2 Advanced, 3 Optimal), over the functions in scope now.",
-                "note",
-            )
-        ]
-    )
-    w.blank()
-    w.append([w.text("Every function in scope, then and now", "heading")])
     if w.append([w.text(c.header, "header") for c in columns]) != header:
         raise AssertionError("the Progress sheet's header row moved")
     pillar_names = {p.pillar.id: p.pillar.name for p in snapshot.pillars}
@@ -777,6 +753,28 @@ def _write_progress(w: _Writer, snapshot: Snapshot) -> None:
                 operator="equal", formula=[f'"{label}"'], fill=PatternFill("solid", bgColor=colour, fgColor=colour)
             ),
         )
+    w.blank()
+    w.append([w.text("Each pillar, then and now", "heading")])
+    w.append([w.text(h, "header" if i < 2 else "header centre") for i, h in enumerate(_PROGRESS_PILLAR_HEADERS)])
+    codes = {p.pillar.id: p.pillar.code for p in snapshot.pillars}
+    for pillar in comparison.pillars:
+        w.append(_progress_rollup_cells(w, codes.get(pillar.key, ""), pillar.name, pillar, bold=False))
+    w.append(_progress_rollup_cells(w, "", "Overall", comparison.overall, bold=True))
+    w.append(
+        [
+            w.text(
+                "Then and now are the mean stage of the assessed functions on a 0–3 scale "
+                "(0 Traditional, 1 Initial, 2 Advanced, 3 Optimal), over the functions in scope now.",
+                "note",
+            )
+        ]
+    )
+    w.blank()
+    w.append([w.text("The baseline", "heading")])
+    w.append([w.text("Baseline", "label"), w.text(name)])
+    w.append([w.text("Frozen at", "label"), w.date(baseline.created_at if baseline else "", "datetime")])
+    w.append([w.text("Frozen by", "label"), w.text(baseline.created_by if baseline is not None else "")])
+    w.append([w.text("Compared at", "label"), w.date(snapshot.meta.generated_at, "datetime")])
 
 
 def _progress_rollup_cells(w: _Writer, code: str, name: str, r: RollupProgress, *, bold: bool) -> list[Cell | None]:
@@ -1413,7 +1411,7 @@ def _write_about(w: _Writer, snapshot: Snapshot, pillar_titles: Iterable[str]) -
     w.blank()
     pair("Engagement", f"{meta.client}" + (f" — {meta.title}" if meta.title else ""))
     pair("Engagement ID", meta.engagement_id)
-    w.append([w.text("Generated (UTC)", "label"), w.date(meta.generated_at, "datetime")])
+    w.append([w.text("Generated", "label"), w.date(meta.generated_at, "datetime")])
     pair("Generated with", meta.generated_with)
     if meta.marking:
         pair("Marking", meta.marking)
