@@ -344,7 +344,7 @@ def test_nul_leading_and_overlong_text_is_cleaned_and_cut_visibly(contoso: Engag
     comment = row[layout.comment_header(Stage.INITIAL)]
     assert (comment.value, comment.data_type, comment.quotePrefix) == ("=1+1", "s", True)
     notes = row["Notes"].value
-    assert len(notes) == CELL_LIMIT and notes.endswith("the full text is in the engagement file]")
+    assert len(notes) == CELL_LIMIT and notes.endswith("the assessor has the full text]")
     titles = [c.value for r in book["Findings"].iter_rows() for c in r]
     assert "@SUM(A1)" in titles
     for name, xml in sheet_xml(out).items():

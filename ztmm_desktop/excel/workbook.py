@@ -1390,7 +1390,7 @@ _METHOD = (
     "Current stage: the highest stage reached with every rated stage below it met; not applicable stages "
     "are skipped. The assessor may override it, always with a reason, and the override is shown as such.",
     "Gap = target − current, in stages.",
-    "Roll-ups (pillar and overall) are computed, never stored: the mean of the assessed functions' current "
+    "Roll-ups (pillar and overall) are worked out from the functions: the mean of the assessed functions' current "
     "stages on a 0–3 scale (Traditional 0, Initial 1, Advanced 2, Optimal 3), with the stage it reaches, the "
     "lowest stage and the number of functions per stage. Each function weighs the same; functions not yet "
     "assessed are counted, not scored.",
@@ -1422,7 +1422,7 @@ def _write_about(w: _Writer, snapshot: Snapshot, pillar_titles: Iterable[str]) -
     pair("Version", catalog.version)
     pair("Publisher", catalog.publisher)
     pair("Published", catalog.published)
-    pair("Catalog ID", f"{catalog.id}@{catalog.version}")
+    pair("Model identifier", f"{catalog.id}@{catalog.version}")
     pair(
         "Stage texts",
         "Quoted from the model"
