@@ -1004,7 +1004,7 @@ def _finish_table(w: _Writer, name: str, columns: Sequence[_Column], header: int
 
 def _write_findings(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
     header = _table_sheet(
-        w, snapshot, "Findings", FINDING_COLUMNS, f"{len(snapshot.findings)} findings, most severe first"
+        w, snapshot, "Findings", FINDING_COLUMNS, f"{_count(len(snapshot.findings), 'finding')}, most severe first"
     )
     numbers = snapshot.finding_numbers()
     for finding in snapshot.findings:
@@ -1076,7 +1076,7 @@ def _write_roadmap(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
         snapshot,
         "Roadmap",
         ACTION_COLUMNS,
-        f"{len(actions)} actions in roadmap order: by phase, then the function's priority, then the larger gap.",
+        f"{_count(len(actions), 'action')} in roadmap order: by phase, then the function's priority, then the larger gap.",
     )
     numbers = action_numbers(actions)
     for action in actions:
@@ -1140,6 +1140,11 @@ def _write_suggestions(w: _Writer, snapshot: Snapshot, counter: _Progress) -> No
     _finish_table(w, "Suggestions", SUGGESTION_COLUMNS, header, "No function is below its target.")
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 finding``, ``2 findings``, ``1,024 evidence files``."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def _word(value: str) -> str:
     return value.replace("-", " ").capitalize()
 
@@ -1174,8 +1179,8 @@ def _write_answers(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
         snapshot,
         "Client answers",
         ANSWER_COLUMNS,
-        f"{len(lines)} questionnaire answers by function and stage, beside the assessor's rating; "
-        f"{differ} differ from it.",
+        f"{_count(len(lines), 'questionnaire answer')} by function and stage, beside the assessor's rating; "
+        f"{differ} {'differs' if differ == 1 else 'differ'} from it.",
     )
     for function, answer in lines:
         ratings = {line.stage: line.rating for line in function.stages}
@@ -1225,7 +1230,7 @@ def _write_evidence(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
         snapshot,
         "Evidence",
         EVIDENCE_COLUMNS,
-        f"{len(snapshot.evidence):,} evidence files, {size:,} bytes; each file's SHA-256 fingerprint lets "
+        f"{_count(len(snapshot.evidence), 'evidence file')}, {size:,} bytes; each file's SHA-256 fingerprint lets "
         "anyone check that the copy they hold is the one assessed.",
     )
     numbers = snapshot.evidence_numbers()
