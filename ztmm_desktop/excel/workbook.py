@@ -1,5 +1,14 @@
-"""The client deliverable workbook: summary with a chart, progress, workshops, a sheet per pillar, findings, roadmap,
-evidence, about.
+"""The client deliverable workbook, sheet by sheet:
+
+Overview (the consultant's sections and the roadmap's top priorities; only when there are any), Summary
+with a chart, Progress, Workshops, a sheet per pillar, Findings (F-numbers as in the report, with the
+register's owner, due date, status and risk), Roadmap (the consultant's actions, A-numbered, in roadmap
+order), Vendor suggestions (the guidance's recommendations; never when the deliverable is vendor-neutral),
+Client answers (questionnaire answers beside the assessor's rating; only when there are any), Evidence
+(E-numbers as in the report), Document control (only when there is any), About.
+
+An empty section of the consultant's is left out, never a heading over nothing. Dates are date cells with
+a date format, never text. Every sheet prints on the engagement's paper (A4 or US Letter), one page wide.
 
 The Progress sheet (after Summary) is there only when the engagement has a
 baseline: which baseline, each pillar's mean then and now, and every function
