@@ -97,7 +97,9 @@ def test_the_overview_has_each_written_section_in_order_and_no_empty_one(full: S
         "Disclaimer",  # Limitations is empty: left out, no heading over nothing
         "Top priorities",
     ]
-    assert [None, "The organization has a sound identity foundation but a flat network."] in rows
+    first = rows.index([None, "The organization has a sound identity foundation but a flat network."])
+    assert rows[first + 1] == [] and sheet.row_dimensions[first + 2].height == 6  # space between paragraphs
+    assert rows[first + 2] == [None, "Three actions in the next quarter would close the largest gaps:"]
     assert ["•", "Segment the data center network by business function"] in rows  # a continued item joined
     priorities = [row for row in rows if row and isinstance(row[0], str) and re.fullmatch(r"A-\d\d", row[0])]
     assert [row[0] for row in priorities] == ["A-01", "A-02"]  # roadmap order

@@ -308,6 +308,11 @@ class _Writer:
     def blank(self) -> int:
         return self.append([])
 
+    def spacer(self, height: float) -> int:
+        """An empty row ``height`` points high (set before the row is streamed: it cannot be changed after)."""
+        self.sheet.row_dimensions[self.row + 1].height = height
+        return self.append([])
+
 
 class _RowStream:
     """Rows of ready-made cells, straight into a write-only sheet's XML stream.
@@ -1297,11 +1302,13 @@ def _write_overview(w: _Writer, snapshot: Snapshot) -> None:
     for _key, title, text in snapshot.sections.filled():
         w.blank()
         w.append([w.text(title, "heading")])
-        for kind, items in blocks(text):
+        for number, (kind, items) in enumerate(blocks(text)):
+            if number:  # a little space between paragraphs and lists, as on a page
+                w.spacer(6)
             if kind == "ul":
                 for item in items:
-                    for number, chunk in enumerate(_chunks(item)):
-                        w.append([w.text("•" if number == 0 else "", "bullet"), w.text(chunk, "prose")])
+                    for piece, chunk in enumerate(_chunks(item)):
+                        w.append([w.text("•" if piece == 0 else "", "bullet"), w.text(chunk, "prose")])
             else:
                 for chunk in _chunks(items[0]):
                     w.append([None, w.text(chunk, "prose")])
