@@ -913,6 +913,10 @@ def _write_pillar(w: _Writer, snapshot: Snapshot, pillar: PillarSheet, counter: 
     w.columns(columns)
     sheet.freeze_panes = f"D{header_row + 1}"
     _print_setup(sheet, snapshot, title_rows=f"{header_row}:{header_row}")
+    # 17 columns of stage texts on one A4 or Letter page would print at a third of their size: two pages
+    # wide, each repeating the function's code and name, keep them readable.
+    sheet.page_setup.fitToWidth = 2
+    sheet.print_title_cols = "B:C"
     r = pillar.rollup
     w.append([None, w.text(f"{pillar.pillar.code} {pillar.pillar.name}", "title")])
     target = f"; target {r.target_score:.1f}" if r.target_score is not None else ""
