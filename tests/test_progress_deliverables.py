@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import json
 import re
 import subprocess
@@ -112,7 +114,9 @@ def progress_rows(xlsx: Path) -> tuple[Any, int, list[dict[str, Any]]]:
     names = [c.value for c in sheet[header]]
     rows = [
         dict(zip(names, values, strict=True))
-        for values in sheet.iter_rows(min_row=header + 1, max_col=len(names), values_only=True)
+        for values in itertools.takewhile(
+            any, sheet.iter_rows(min_row=header + 1, max_col=len(names), values_only=True)
+        )  # the table ends at the first empty row
     ]
     return sheet, header, rows
 
@@ -155,10 +159,12 @@ def test_the_progress_sheet_lists_every_function_with_its_movement(changed: Buil
     book = load_workbook(changed.xlsx)
     assert book.sheetnames[:3] == ["Summary", "Progress", "1 Identity"]
     sheet, header, rows = progress_rows(changed.xlsx)
-    block = {row[0].value: row[1].value for row in sheet.iter_rows(max_row=header) if row[0].value}
+    assert header == 3 and sheet.freeze_panes == "A4"  # only the title, the summary and the header stay put
+    block = {row[0].value: row[1].value for row in sheet.iter_rows(min_row=header + 41) if row[0].value}
     assert block["Baseline"] == BASELINE and block["Frozen by"] == "Tester"
-    assert block["Frozen at"] == changed.snapshot.baseline.created_at  # type: ignore[union-attr]
-    assert block["Compared at"] == COMPARED_AT
+    frozen_at = dt.datetime.fromisoformat(changed.snapshot.baseline.created_at)  # type: ignore[union-attr]
+    assert block["Frozen at"] == frozen_at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    assert block["Compared at"] == dt.datetime(2026, 12, 1, 9, 0)  # COMPARED_AT, a real date and time
     assert sheet["A2"].value.startswith("3 functions changed: 1 improved, 1 regressed, 38 unchanged; overall ")
     assert len(rows) == 40 and rows[0]["Code"] == "1.1" and rows[-1]["Code"] == "6.3"
     by_code = {row["Code"]: row for row in rows}
@@ -176,7 +182,7 @@ def test_the_progress_sheet_lists_every_function_with_its_movement(changed: Buil
     assert [row["Code"] for row in rows if row["What changed"]] == ["1.1", "1.2", "3.1"]
     counts = {m: sum(1 for row in rows if row["Movement"] == m) for m in ("Improved", "Regressed", "Unchanged")}
     assert counts == {"Improved": 1, "Regressed": 1, "Unchanged": 38}
-    pillars = {row[1].value: row for row in sheet.iter_rows(max_row=header) if row[0].value in ("1", "2")}
+    pillars = {row[1].value: row for row in sheet.iter_rows(min_row=header + 41) if row[0].value in ("1", "2")}
     assert [c.value for c in pillars["Identity"][2:8]] == [7, 1.5, 1.5, 0, 2, 2]
     assert sheet.freeze_panes == f"A{header + 1}"
     assert sheet.print_title_rows == f"${header}:${header}"
@@ -231,7 +237,7 @@ def test_a_baseline_name_with_markup_and_a_formula_comes_back_as_text(tmp_path: 
     assert f"the baseline {HOSTILE}, frozen on" in section and f"by {HOSTILE_BY}." in section
     assert any(title.startswith(f"Progress since {HOSTILE} (") for title in outline_titles(built.pdf))
     sheet, header, _ = progress_rows(built.xlsx)
-    cells = {row[0].value: row[1] for row in sheet.iter_rows(max_row=header) if row[0].value}
+    cells = {row[0].value: row[1] for row in sheet.iter_rows(min_row=header + 1) if row[0].value}
     name, by = cells["Baseline"], cells["Frozen by"]
     assert (name.value, name.data_type, name.quotePrefix) == (HOSTILE, "s", True)
     assert (by.value, by.data_type) == (HOSTILE_BY, "s")

@@ -130,7 +130,9 @@ def test_the_workbook_has_every_sheet_with_the_engagements_figures(contoso: Enga
     out = export_workbook(contoso, tmp_path / "contoso.xlsx")
     snapshot = build_snapshot(contoso)
     book = load_workbook(out)
-    assert book.sheetnames == ["Summary", *PILLAR_SHEETS, "Findings", "Roadmap", "Evidence", "About", "_ztmm"]
+    assert book.sheetnames == [
+        *("Summary", *PILLAR_SHEETS, "Findings", "Roadmap", "Vendor suggestions", "Evidence", "About", "_ztmm")
+    ]
     assert [s.title for s in book.worksheets if s.sheet_state == "visible"] == book.sheetnames[:-1]
 
     summary = book["Summary"]
@@ -166,7 +168,10 @@ def test_the_workbook_has_every_sheet_with_the_engagements_figures(contoso: Enga
     assert first[columns["Severity"] - 1] == "Critical" and first[columns["Title"] - 1] == "Flat network"
     roadmap = book["Roadmap"]
     header, columns = header_map(roadmap)
-    codes = {row[columns["Code"] - 1].value for row in roadmap.iter_rows(min_row=header + 1)}
+    assert roadmap.cell(header + 1, 1).value == "No roadmap actions were recorded."
+    suggestions = book["Vendor suggestions"]
+    header, columns = header_map(suggestions)
+    codes = {row[columns["Code"] - 1].value for row in suggestions.iter_rows(min_row=header + 1)}
     assert codes == {"1.1"}  # the only function below its target
     ev = book["Evidence"]
     header, columns = header_map(ev)
@@ -177,7 +182,7 @@ def test_the_workbook_has_every_sheet_with_the_engagements_figures(contoso: Enga
     assert row[columns["Links"] - 1] == "1.1 Authentication – Advanced"
 
     about = [trimmed([c.value for c in row]) for row in book["About"].iter_rows()]
-    assert ["Version", "2.0"] in about and ["Licence", "CC-BY-4.0"] in about
+    assert ["Version", "2.0"] in about and ["License", "CC-BY-4.0"] in about
     assert any(r[:1] == ["Attribution"] and "Creative Commons" in r[1] for r in about)
 
 
@@ -220,16 +225,18 @@ def test_every_sheet_prints_landscape_one_page_wide_with_header_rows_and_marking
     book = load_workbook(export_workbook(contoso, tmp_path / "contoso.xlsx"))
     for sheet in book.worksheets[:-1]:
         assert sheet.page_setup.orientation == "landscape", sheet.title
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+        wide = sheet.title in PILLAR_SHEETS  # 17 columns of stage texts: two pages wide keep them readable
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == (2 if wide else 1)
+        assert (sheet.print_title_cols == "$B:$C") is wide, sheet.title
         assert sheet.page_setup.fitToHeight == 0
-        wide = sheet.title in PILLAR_SHEETS  # 17 columns of stage texts: A3 keeps them readable
-        assert (str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A3) is wide, sheet.title
+        assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4, sheet.title  # the engagement's paper
         assert sheet.oddHeader.center.text == "CONFIDENTIAL – R&&D only"  # & doubled: a header's own codes
         assert sheet.oddFooter.right.text == "Page &P of &N"
     for title in [*PILLAR_SHEETS, "Findings", "Roadmap", "Evidence"]:
         header, _ = header_map(book[title])
         assert book[title].print_title_rows == f"${header}:${header}", title
-    for title in ("Findings", "Roadmap", "Evidence"):
+    assert not book["Roadmap"].tables  # no actions yet: no empty table of them
+    for title in ("Findings", "Vendor suggestions", "Evidence"):
         (table,) = book[title].tables.values()
         header, columns = header_map(book[title])
         assert [c.name for c in table.tableColumns] == list(columns)
@@ -339,7 +346,7 @@ def test_nul_leading_and_overlong_text_is_cleaned_and_cut_visibly(contoso: Engag
     comment = row[layout.comment_header(Stage.INITIAL)]
     assert (comment.value, comment.data_type, comment.quotePrefix) == ("=1+1", "s", True)
     notes = row["Notes"].value
-    assert len(notes) == CELL_LIMIT and notes.endswith("the full text is in the engagement file]")
+    assert len(notes) == CELL_LIMIT and notes.endswith("the assessor has the full text]")
     titles = [c.value for r in book["Findings"].iter_rows() for c in r]
     assert "@SUM(A1)" in titles
     for name, xml in sheet_xml(out).items():
@@ -394,7 +401,7 @@ def test_libreoffice_reads_the_values(tmp_path: Path) -> None:
     assert auth[columns["Gap"]] == "2"
     assert rows["identity.risk_assessments"][columns["Initial comment"]] == "+1+1"  # text, not 2
     findings = [row for row in sheets["Findings"] if len(row) > 4]
-    assert any(row[4] == '=HYPERLINK("http://x","y")' for row in findings)  # text, not a link showing "y"
+    assert any(row[5] == '=HYPERLINK("http://x","y")' for row in findings)  # text, not a link showing "y"
     line = snapshot.evidence[0]
     assert any(line.sha256 in row and str(line.size) in row for row in sheets["Evidence"])
     assert any("Creative Commons" in cell for row in sheets["About"] for cell in row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,27 +182,28 @@ def test_the_workbook_has_a_workshops_sheet(with_workshops: Built) -> None:
     assert [t.ref for t in sheet.tables.values()] == ["A3:H5"]
     assert rows == [
         {
-            "Date": "2026-12-01",
+            "Date": dt.datetime(2026, 12, 1),  # a real date, shown yyyy-mm-dd
             "Title": HELD_TITLE,
             "Status": "Held",
             "Pillars": "Identity",
             "Functions": "1.1 Authentication\n1.2 Identity Stores",
             "Attendee count": 2,
-            "Attendees (name, role, organisation)": "Attendee One (CISO, Client Ltd)\n"
+            "Attendees (name, role, organization)": "Attendee One (CISO, Client Ltd)\n"
             "Attendee Two (Architect, Partner Co)",
             "Notes": NOTES,
         },
         {
-            "Date": "2027-01-20",
+            "Date": dt.datetime(2027, 1, 20),
             "Title": PLANNED_TITLE,
             "Status": "Planned",
             "Pillars": "Networks\nData",
             "Functions": None,
             "Attendee count": 0,
-            "Attendees (name, role, organisation)": None,
+            "Attendees (name, role, organization)": None,
             "Notes": None,
         },
     ]
+    assert sheet["A4"].number_format == "yyyy-mm-dd"
     about = [row for row in book["About"].iter_rows(values_only=True) if row[0] == "Sheets"]
     assert about and "Summary, Workshops, " in about[0][1]
 
@@ -217,7 +219,7 @@ def test_hostile_text_in_the_workbook_is_text(hostile: Built) -> None:
     sheet, rows = workshop_rows(hostile.xlsx)
     assert [row["Title"] for row in rows] == [MARKUP, FORMULA]
     assert (
-        rows[0]["Attendees (name, role, organisation)"]
+        rows[0]["Attendees (name, role, organization)"]
         == f"{FORMULA} (CISO, Client Ltd)\n{MARKUP} (Architect, Partner Co)"
     )
     title = sheet["B5"]

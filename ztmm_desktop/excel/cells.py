@@ -18,7 +18,7 @@ from typing import Any
 CELL_LIMIT = 32_767
 #: Leading characters a spreadsheet reads as the start of a formula (OWASP CSV injection).
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
-CUT_NOTE = " … [cut at {limit:,} characters; the full text is in the engagement file]"
+CUT_NOTE = " … [cut at {limit:,} characters, the most a cell holds; the assessor has the full text]"
 
 # Control characters XML 1.0 cannot carry (tab, LF, CR are allowed), lone
 # surrogates, and the two non-characters U+FFFE/U+FFFF.

@@ -50,13 +50,15 @@ HEADER_ROW = 4
 ANSWER_LIST = ",".join(a.label for a in Answer)
 
 MEANINGS: tuple[tuple[Answer, str], ...] = (
-    (Answer.MET, "This describes how the organisation works today, for the systems and people it covers."),
+    (Answer.MET, "This describes how the organization works today, for the systems and people it covers."),
     (Answer.PARTIAL, "True for some systems, teams or cases, or work under way but not finished."),
-    (Answer.NOT_MET, "This does not describe how the organisation works today."),
-    (Answer.NOT_APPLICABLE, "This does not apply to the organisation (please say why in the comment)."),
+    (Answer.NOT_MET, "This does not describe how the organization works today."),
+    (Answer.NOT_APPLICABLE, "This does not apply to the organization (please say why in the comment)."),
     (Answer.DONT_KNOW, "You cannot say; someone else may know. A fine answer: please do not guess."),
 )
 
+#: Every font is named, so no spreadsheet program falls back to its own (LibreOffice picks a serif one).
+_FONT = "Calibri"
 _INK = "1F2937"
 _MUTED = "6B7280"
 _HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
@@ -167,28 +169,28 @@ def _instructions(sheet: Any, q: Questionnaire) -> None:
     if q.marking:
         cell = sheet.cell(row, 1)
         set_text(cell, q.marking)
-        cell.font = Font(bold=True, color="B42318", size=9)
+        cell.font = Font(name=_FONT, bold=True, color="B42318", size=9)
     row = 2
     title = sheet.cell(row, 1)
     set_text(title, "Zero Trust maturity questionnaire")
-    title.font = Font(bold=True, size=18, color=_INK)
+    title.font = Font(name=_FONT, bold=True, size=18, color=_INK)
     sheet.row_dimensions[row].height = 28
     row = 3
     subtitle = sheet.cell(row, 1)
     set_text(subtitle, f"{q.client} — {q.title}" if q.title else q.client)
-    subtitle.font = Font(size=12, color=_INK)
+    subtitle.font = Font(name=_FONT, size=12, color=_INK)
 
     row = 5
     heading = sheet.cell(row, 1)
     set_text(heading, "About you")
-    heading.font = Font(bold=True, size=12, color=_INK)
+    heading.font = Font(name=_FONT, bold=True, size=12, color=_INK)
     for offset, (label, value, defined) in enumerate(
         (("Your name", q.respondent, layout.RESPONDENT_NAME), ("Your role", q.role, layout.RESPONDENT_ROLE)),
         start=1,
     ):
         label_cell = sheet.cell(row + offset, 1)
         set_text(label_cell, label)
-        label_cell.font = Font(bold=True)
+        label_cell.font = Font(name=_FONT, bold=True)
         label_cell.alignment = Alignment(vertical="center")
         value_cell = sheet.cell(row + offset, 2)
         set_text(value_cell, value)
@@ -204,7 +206,7 @@ def _instructions(sheet: Any, q: Questionnaire) -> None:
     row = 9
     heading = sheet.cell(row, 1)
     set_text(heading, "How to answer")
-    heading.font = Font(bold=True, size=12, color=_INK)
+    heading.font = Font(name=_FONT, bold=True, size=12, color=_INK)
     steps = (
         "Each pillar of the CISA Zero Trust Maturity Model v2.0 has a sheet of its own. For every function it "
         "lists the stages: Traditional (the starting point, shown for context only), then Initial, Advanced "
@@ -232,11 +234,11 @@ def _instructions(sheet: Any, q: Questionnaire) -> None:
     row = row + len(steps) + 2
     heading = sheet.cell(row, 1)
     set_text(heading, "The answers")
-    heading.font = Font(bold=True, size=12, color=_INK)
+    heading.font = Font(name=_FONT, bold=True, size=12, color=_INK)
     for offset, (answer, meaning) in enumerate(MEANINGS, start=1):
         label_cell = sheet.cell(row + offset, 1)
         set_text(label_cell, answer.label)
-        label_cell.font = Font(bold=True)
+        label_cell.font = Font(name=_FONT, bold=True)
         label_cell.alignment = _WRAP_TOP
         meaning_cell = sheet.cell(row + offset, 2)
         set_text(meaning_cell, meaning)
@@ -245,7 +247,7 @@ def _instructions(sheet: Any, q: Questionnaire) -> None:
     row = row + len(MEANINGS) + 2
     heading = sheet.cell(row, 1)
     set_text(heading, "The sheets")
-    heading.font = Font(bold=True, size=12, color=_INK)
+    heading.font = Font(name=_FONT, bold=True, size=12, color=_INK)
     for offset, pillar in enumerate(q.pillars, start=1):
         code_cell = sheet.cell(row + offset, 1)
         set_text(code_cell, f"Pillar {pillar.code}" if pillar.code.isdigit() else pillar.code)
@@ -259,7 +261,7 @@ def _instructions(sheet: Any, q: Questionnaire) -> None:
         f"Stage texts: {q.catalog_title}, as published by CISA. Prepared {q.generated_at[:10]} "
         f"with {q.generated_with}.",
     )
-    note.font = Font(size=8, color=_MUTED)
+    note.font = Font(name=_FONT, size=8, color=_MUTED)
     _page_setup(sheet, q.marking, landscape=False)
     _protect(sheet)
 
@@ -272,7 +274,7 @@ def _pillar_sheet(sheet: Any, pillar: PillarQuestions, q: Questionnaire) -> None
     sheet.column_dimensions["B"].hidden = True
     title = sheet.cell(1, 3)
     set_text(title, f"{pillar.code}  {pillar.name}")
-    title.font = Font(bold=True, size=14, color=_INK)
+    title.font = Font(name=_FONT, bold=True, size=14, color=_INK)
     sheet.row_dimensions[1].height = 22
     hint = sheet.cell(2, 3)
     set_text(
@@ -280,11 +282,11 @@ def _pillar_sheet(sheet: Any, pillar: PillarQuestions, q: Questionnaire) -> None
         "Pick an answer for each Initial, Advanced and Optimal stage and add a comment where it helps. "
         "Traditional is the starting point, shown for context.",
     )
-    hint.font = Font(italic=True, color=_MUTED)
+    hint.font = Font(name=_FONT, italic=True, color=_MUTED)
     for index, (header, _) in enumerate(COLUMNS, start=1):
         cell = sheet.cell(HEADER_ROW, index)
         set_text(cell, header)
-        cell.font = Font(bold=True, color="FFFFFF")
+        cell.font = Font(name=_FONT, bold=True, color="FFFFFF")
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         cell.border = _BOX
@@ -324,10 +326,10 @@ def _pillar_sheet(sheet: Any, pillar: PillarQuestions, q: Questionnaire) -> None
                 cell.border = _FUNCTION_TOP if position == 0 else _BOX
                 if context:
                     cell.fill = _CONTEXT_FILL
-                    cell.font = Font(color=_MUTED)
+                    cell.font = Font(name=_FONT, color=_MUTED)
             if position == 0:
-                sheet.cell(row, 3).font = Font(bold=True, color=_INK)
-                sheet.cell(row, 4).font = Font(bold=True, color=_INK)
+                sheet.cell(row, 3).font = Font(name=_FONT, bold=True, color=_INK)
+                sheet.cell(row, 4).font = Font(name=_FONT, bold=True, color=_INK)
             answer = sheet.cell(row, 7)
             comment = sheet.cell(row, 8)
             answer.border = comment.border = _FUNCTION_TOP if position == 0 else _BOX
@@ -335,7 +337,7 @@ def _pillar_sheet(sheet: Any, pillar: PillarQuestions, q: Questionnaire) -> None
             comment.alignment = _WRAP_TOP
             if context:
                 set_text(answer, "(context)")
-                answer.font = Font(italic=True, color=_MUTED)
+                answer.font = Font(name=_FONT, italic=True, color=_MUTED)
                 answer.fill = comment.fill = _CONTEXT_FILL
             else:
                 set_text(answer, question.answer.label if question.answer is not None else "")

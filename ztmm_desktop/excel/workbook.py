@@ -1,5 +1,14 @@
-"""The client deliverable workbook: summary with a chart, progress, workshops, a sheet per pillar, findings, roadmap,
-evidence, about.
+"""The client deliverable workbook, sheet by sheet:
+
+Overview (the consultant's sections and the roadmap's top priorities; only when there are any), Summary
+with a chart, Progress, Workshops, a sheet per pillar, Findings (F-numbers as in the report, with the
+register's owner, due date, status and risk), Roadmap (the consultant's actions, A-numbered, in roadmap
+order), Vendor suggestions (the guidance's recommendations; never when the deliverable is vendor-neutral),
+Client answers (questionnaire answers beside the assessor's rating; only when there are any), Evidence
+(E-numbers as in the report), Document control (only when there is any), About.
+
+An empty section of the consultant's is left out, never a heading over nothing. Dates are date cells with
+a date format, never text. Every sheet prints on the engagement's paper (A4 or US Letter), one page wide.
 
 The Progress sheet (after Summary) is there only when the engagement has a
 baseline: which baseline, each pillar's mean then and now, and every function
@@ -26,6 +35,7 @@ comment" and so on, so the questionnaire importer can read it back.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
@@ -61,6 +71,7 @@ from ..core.deliverable import (
 )
 from ..core.progress import CancelToken, Progress, no_progress
 from ..core.progress_compare import Movement, RollupProgress
+from ..core.register import FINDING_STATUS_LABELS, action_numbers, blocks
 from ..core.scoring import Rollup
 from ..core.stages import RATED_STAGES, Rating, Stage
 from . import layout
@@ -69,6 +80,16 @@ from .cells import clean, set_text
 #: Sheet names of the fixed sheets; pillar sheets are named "<code> <pillar name>".
 SUMMARY, FINDINGS, ROADMAP, EVIDENCE, ABOUT = "Summary", "Findings", "Roadmap", "Evidence", "About"
 PROGRESS, WORKSHOPS = "Progress", "Workshops"
+OVERVIEW, DOCUMENT_CONTROL, ANSWERS, SUGGESTIONS = (
+    "Overview",
+    "Document control",
+    "Client answers",
+    "Vendor suggestions",
+)
+_FIXED = (
+    *(SUMMARY, PROGRESS, WORKSHOPS, FINDINGS, ROADMAP, EVIDENCE, ABOUT),
+    *(OVERVIEW, DOCUMENT_CONTROL, ANSWERS, SUGGESTIONS),
+)
 #: The rating labels a rating cell may hold (its dropdown), in the order of the model.
 RATING_LABELS: tuple[str, ...] = tuple(
     r.label for r in (Rating.MET, Rating.PARTIAL, Rating.NOT_MET, Rating.NOT_APPLICABLE, Rating.NOT_ASSESSED)
@@ -106,25 +127,33 @@ class _Styles:
         self.quoted: dict[str, tuple[StyleArray, int]] = {}
         #: each wrapping style -> (characters per unit of column width, line height in points)
         self.wrapping: dict[str, tuple[float, float]] = {}
+        #: the row height a style of large type needs (the default row is 15 points: a title would spill out)
+        self.tall: dict[str, float] = {"title": 24.0, "heading": 19.0}
         self._sheet = sheet
-        self._make("plain", alignment=top)
-        self._make("centre", alignment=Alignment(vertical="top", horizontal="center"))
+        self._make("plain", alignment=top, font=Font(name="Calibri"))
+        self._make("centre", alignment=Alignment(vertical="top", horizontal="center"), font=Font(name="Calibri"))
         self._make(
             "bold centre",
             alignment=Alignment(vertical="top", horizontal="center"),
             font=Font(name="Calibri", bold=True),
         )
-        self._make("wrap", alignment=wrap)
+        self._make("wrap", alignment=wrap, font=Font(name="Calibri"))
+        self._make("prose", alignment=wrap, font=Font(name="Calibri", size=11))
+        self._make("bullet", alignment=Alignment(vertical="top", horizontal="right"), font=Font(name="Calibri"))
+        left = Alignment(vertical="top", horizontal="left")
+        self._make("date", alignment=left, font=Font(name="Calibri"), number_format="yyyy-mm-dd")
+        self._make("datetime", alignment=left, font=Font(name="Calibri"), number_format='yyyy-mm-dd hh:mm "UTC"')
         self._make("small", alignment=wrap, font=Font(name="Calibri", size=9))
-        self._make("int", alignment=top, number_format="#,##0")
+        regular = Font(name="Calibri")
+        self._make("int", alignment=top, font=regular, number_format="#,##0")
         centre = Alignment(vertical="top", horizontal="center")
         bold = Font(name="Calibri", bold=True)
-        self._make("centre int", alignment=centre, number_format="0")
-        self._make("centre score", alignment=centre, number_format="0.0")
+        self._make("centre int", alignment=centre, font=regular, number_format="0")
+        self._make("centre score", alignment=centre, font=regular, number_format="0.0")
         self._make("bold centre int", alignment=centre, font=bold, number_format="0")
         self._make("bold centre score", alignment=centre, font=bold, number_format="0.0")
-        self._make("centre steps", alignment=centre, number_format="+0;-0;0")
-        self._make("centre delta", alignment=centre, number_format="+0.0;-0.0;0.0")
+        self._make("centre steps", alignment=centre, font=regular, number_format="+0;-0;0")
+        self._make("centre delta", alignment=centre, font=regular, number_format="+0.0;-0.0;0.0")
         self._make("bold centre delta", alignment=centre, font=bold, number_format="+0.0;-0.0;0.0")
         self._make("mono", alignment=top, font=Font(name="Consolas", size=9))
         self._make("bold", alignment=top, font=Font(name="Calibri", bold=True))
@@ -165,8 +194,10 @@ class _Styles:
         alignment, font = style.get("alignment"), style.get("font") or Font(name="Calibri")
         if alignment is not None and alignment.wrap_text:
             size = float(font.sz or 11)
-            # A unit of column width is one "0" of 11-point Calibri; prose runs a little narrower, bold wider.
-            per_unit = 11 / size * (1.05 if font.b else 1.2)
+            # A unit of column width is one "0" of 11-point Calibri; prose averages about that once the
+            # space lost at line ends is counted, bold a little wider. Too many lines leave a little white
+            # space, too few clip the text: the estimate errs on the side of space.
+            per_unit = 11 / size * (0.9 if font.b else 1.0)
             self.wrapping[name] = (per_unit, round(size * 1.32 + 0.5, 1))
 
 
@@ -177,7 +208,7 @@ class _StyledCell(Cell):  # type: ignore[misc]
     of thousands of cells of a dozen styles, knowing the index saves that.
     """
 
-    __slots__ = ("_style_index", "_wrap")
+    __slots__ = ("_style_index", "_tall", "_wrap")
 
     @property
     def style_id(self) -> int:
@@ -194,6 +225,7 @@ class _Writer:
         self.ids = styles.ids
         self.quoted = styles.quoted
         self.wrapping = styles.wrapping
+        self.tall = styles.tall
         self.widths: list[float] = []
         self.row = 0  # the last row appended
         self.cut = 0  # texts cut to a cell's limit
@@ -217,6 +249,7 @@ class _Writer:
         cell._style = shared
         cell._style_index = self.ids[style]
         cell._wrap = self.wrapping.get(style)
+        cell._tall = self.tall.get(style, 0.0)
         if set_text(cell, value):
             self.cut += 1
         if shared.quotePrefix:  # set_text marked the text as text: that cell alone gets the quoted style
@@ -224,11 +257,22 @@ class _Writer:
             cell._style, cell._style_index = self.quoted[style]
         return cell
 
+    def date(self, value: str | None, style: str = "date") -> Cell | None:
+        """A real date (``style`` "date") or date and time (UTC, ``style`` "datetime") cell from ISO text.
+
+        Text that is not an ISO date stays text, so nothing is lost.
+        """
+        when = _parse_date(value, with_time=style == "datetime")
+        if when is None:
+            return self.text(value)
+        return self.number(when, style)  # type: ignore[arg-type]
+
     def number(self, value: float | int | None, style: str = "int") -> Cell:
         cell = _StyledCell(self.sheet, row=1, column=1, value=value)
         cell._style = self.arrays[style]
         cell._style_index = self.ids[style]
         cell._wrap = None
+        cell._tall = 0.0
         return cell
 
     def append(self, cells: Sequence[Cell | None]) -> int:
@@ -247,7 +291,7 @@ class _Writer:
         Spreadsheet programs do not agree on growing rows to fit wrapped text when a
         file is opened (LibreOffice does not), so the row says how high it is.
         """
-        tallest = 0.0
+        tallest = max((getattr(cell, "_tall", 0.0) for cell in cells), default=0.0)
         for index, cell in enumerate(cells):
             wrap: tuple[float, float] | None = getattr(cell, "_wrap", None)
             if cell is None or wrap is None or index >= len(self.widths):
@@ -262,6 +306,11 @@ class _Writer:
         return min(tallest, 409.0) if tallest else None
 
     def blank(self) -> int:
+        return self.append([])
+
+    def spacer(self, height: float) -> int:
+        """An empty row ``height`` points high (set before the row is streamed: it cannot be changed after)."""
+        self.sheet.row_dimensions[self.row + 1].height = height
         return self.append([])
 
 
@@ -317,6 +366,21 @@ class _RowStream:
             self.stream.send((cells, row))
 
 
+def _parse_date(value: str | None, *, with_time: bool = False) -> dt.date | dt.datetime | None:
+    """``YYYY-MM-DD`` (or an ISO 8601 date-time) as a date; with ``with_time`` a naive UTC date-time."""
+    if not value:
+        return None
+    try:
+        if not with_time:
+            return dt.date.fromisoformat(value.strip()[:10])
+        when = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return when.replace(microsecond=0)
+
+
 @dataclass(frozen=True)
 class _Column:
     header: str
@@ -324,14 +388,11 @@ class _Column:
     hidden: bool = False
 
 
-def _print_setup(sheet: Any, snapshot: Snapshot, *, title_rows: str | None = None, wide: bool = False) -> None:
-    """Landscape, fit to one page wide, header rows repeated, marking and page x of y on every page.
-
-    ``wide`` sheets (a pillar's 17 columns of stage texts) print on A3, where they stay readable.
-    """
+def _print_setup(sheet: Any, snapshot: Snapshot, *, title_rows: str | None = None) -> None:
+    """Landscape on the engagement's paper (A4 or US Letter, ``meta.paper``), fit to one page wide,
+    header rows repeated, marking and page x of y on every page."""
     sheet.page_setup.orientation = "landscape"
-    if wide:
-        sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A3
+    sheet.page_setup.paperSize = paper_size(snapshot.meta.paper)
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
@@ -344,9 +405,16 @@ def _print_setup(sheet: Any, snapshot: Snapshot, *, title_rows: str | None = Non
         sheet.oddHeader.center.text = marking
         sheet.oddHeader.center.font = "-,Bold"
         sheet.oddFooter.center.text = marking
-    sheet.oddHeader.left.text = _header_text(snapshot.meta.client, 60)
+    # The client's name, left, must not run into the marking, centered: short, and left out beside a long marking.
+    if len(marking) <= 40:
+        sheet.oddHeader.left.text = _header_text(snapshot.meta.client, 40)
     sheet.oddFooter.left.text = "&A"
     sheet.oddFooter.right.text = "Page &P of &N"
+
+
+def paper_size(paper: str) -> str:
+    """The sheet paper size code of ``DeliverableMeta.paper``: US Letter or (the default) A4."""
+    return str(Worksheet.PAPERSIZE_LETTER if paper.strip().lower() == "letter" else Worksheet.PAPERSIZE_A4)
 
 
 def _header_text(value: str, limit: int = 80) -> str:
@@ -419,6 +487,7 @@ def write_workbook(
 ) -> None:
     """Write the deliverable workbook of ``snapshot`` to ``out`` (the caller makes it atomic)."""
     roadmap_rows = sum(max(1, len(s.recommendations)) for item in snapshot.roadmap for s in item.steps)
+    roadmap_rows += len(snapshot.actions) + sum(len(f.answers) for f in snapshot.functions())
     progress_rows = len(snapshot.progress.functions) if snapshot.progress is not None else 0
     total = len(snapshot.functions()) + progress_rows + len(snapshot.findings) + roadmap_rows + len(snapshot.evidence)
     total += len(snapshot.workshops)
@@ -429,13 +498,20 @@ def write_workbook(
     try:
         book.properties.title = clean(snapshot.meta.title or "Zero Trust maturity assessment")[0]
         book.properties.subject = clean(snapshot.meta.client)[0]
-        book.properties.creator = snapshot.meta.generated_with
-        taken = {
-            s.lower() for s in (SUMMARY, PROGRESS, WORKSHOPS, FINDINGS, ROADMAP, EVIDENCE, ABOUT, layout.META_SHEET)
-        }
-        summary = book.create_sheet(SUMMARY)
-        styles = _Styles(summary)
+        # Who prepared it, never the login name of whoever ran the export; else the tool that wrote it.
+        author = clean(" ".join(snapshot.meta.prepared_by.split()))[0]
+        book.properties.creator = author or snapshot.meta.generated_with
+        book.properties.lastModifiedBy = author or snapshot.meta.generated_with
+        taken = {s.lower() for s in (*_FIXED, layout.META_SHEET)}
         pillar_titles = [_sheet_title(p.pillar.code, p.pillar.name, taken) for p in snapshot.pillars]
+        styles: _Styles | None = None
+        if has_overview(snapshot):
+            overview = book.create_sheet(OVERVIEW)
+            styles = _Styles(overview)
+            counter.sheet(OVERVIEW)
+            _write_overview(_Writer(overview, styles), snapshot)
+        summary = book.create_sheet(SUMMARY)
+        styles = styles or _Styles(summary)
         counter.sheet(SUMMARY)
         _write_summary(_Writer(summary, styles), snapshot)
         counter.step(5)
@@ -453,8 +529,17 @@ def write_workbook(
         _write_findings(_Writer(book.create_sheet(FINDINGS), styles), snapshot, counter)
         counter.sheet(ROADMAP)
         _write_roadmap(_Writer(book.create_sheet(ROADMAP), styles), snapshot, counter)
+        if not snapshot.meta.vendor_neutral:
+            counter.sheet(SUGGESTIONS)
+            _write_suggestions(_Writer(book.create_sheet(SUGGESTIONS), styles), snapshot, counter)
+        if has_answers(snapshot):
+            counter.sheet(ANSWERS)
+            _write_answers(_Writer(book.create_sheet(ANSWERS), styles), snapshot, counter)
         counter.sheet(EVIDENCE)
         _write_evidence(_Writer(book.create_sheet(EVIDENCE), styles), snapshot, counter)
+        if has_document_control(snapshot):
+            counter.sheet(DOCUMENT_CONTROL)
+            _write_control(_Writer(book.create_sheet(DOCUMENT_CONTROL), styles), snapshot)
         counter.sheet(ABOUT)
         _write_about(_Writer(book.create_sheet(ABOUT), styles), snapshot, pillar_titles)
         _write_meta(_Writer(book.create_sheet(layout.META_SHEET), styles), snapshot)
@@ -507,15 +592,18 @@ def _write_summary(w: _Writer, snapshot: Snapshot) -> None:
     if meta.marking:
         w.append([w.text(meta.marking, "marking")])
     w.blank()
-    dates = " to ".join(d for d in (meta.start_date, meta.end_date) if d) or "–"
     for label, value in (
         ("Client", meta.client),
         ("Assessors", ", ".join(meta.assessors) or "–"),
-        ("Dates", dates),
-        ("Model", f"{snapshot.catalog.title} {snapshot.catalog.version}"),
-        ("Generated", f"{meta.generated_at} with {meta.generated_with}"),
     ):
         w.append([w.text(label, "label"), w.text(value)])
+    if meta.start_date or meta.end_date:  # real dates: a date cell, "to", a date cell
+        start, end = w.date(meta.start_date), w.date(meta.end_date)
+        w.append([w.text("Dates", "label"), start, w.text("to", "centre") if start and end else None, end])
+    else:
+        w.append([w.text("Dates", "label"), w.text("–")])
+    w.append([w.text("Model", "label"), w.text(f"{snapshot.catalog.title} {snapshot.catalog.version}")])
+    w.append([w.text("Generated", "label"), w.date(meta.generated_at), w.text(f"with {meta.generated_with}")])
     w.blank()
     w.append([w.text("Maturity by pillar", "heading")])
     header = w.append(
@@ -629,14 +717,12 @@ _MOVEMENT_FILLS = {
 
 
 def progress_header_row(snapshot: Snapshot) -> int:
-    """The row of the Progress sheet's function table header.
+    """The row of the Progress sheet's function table header: under the title and the summary.
 
-    Above it: the title, the summary, a blank row, four rows on the baseline, a blank row (8 rows); the
-    pillar header, a row a pillar, the overall row and a note; a blank row and the table's heading.
+    It is the only row frozen (with the title and summary above it); each pillar then and now and the
+    baseline's details follow the table.
     """
-    comparison = snapshot.progress
-    pillars = len(comparison.pillars) if comparison is not None else 0
-    return 8 + (1 + pillars + 2) + 2 + 1
+    return 3
 
 
 def _write_progress(w: _Writer, snapshot: Snapshot) -> None:
@@ -652,31 +738,6 @@ def _write_progress(w: _Writer, snapshot: Snapshot) -> None:
     name = baseline.name if baseline is not None else comparison.then_label
     w.append([w.text("Progress since the baseline", "title")])  # 1
     w.append([w.text(comparison.summary(), "note")])  # 2
-    w.blank()  # 3
-    for label, value in (  # 4-7
-        ("Baseline", name),
-        ("Frozen at", baseline.created_at if baseline is not None else ""),
-        ("Frozen by", baseline.created_by if baseline is not None else ""),
-        ("Compared at", snapshot.meta.generated_at),
-    ):
-        w.append([w.text(label, "label"), w.text(value)])
-    w.blank()  # 8
-    w.append([w.text(h, "header" if i < 2 else "header centre") for i, h in enumerate(_PROGRESS_PILLAR_HEADERS)])  # 9
-    codes = {p.pillar.id: p.pillar.code for p in snapshot.pillars}
-    for pillar in comparison.pillars:
-        w.append(_progress_rollup_cells(w, codes.get(pillar.key, ""), pillar.name, pillar, bold=False))
-    w.append(_progress_rollup_cells(w, "", "Overall", comparison.overall, bold=True))
-    w.append(
-        [
-            w.text(
-                "Then and now are the mean stage of the assessed functions on a 0–3 scale "
-                "(0 Traditional, 1 Initial, 2 Advanced, 3 Optimal), over the functions in scope now.",
-                "note",
-            )
-        ]
-    )
-    w.blank()
-    w.append([w.text("Every function in scope, then and now", "heading")])
     if w.append([w.text(c.header, "header") for c in columns]) != header:
         raise AssertionError("the Progress sheet's header row moved")
     pillar_names = {p.pillar.id: p.pillar.name for p in snapshot.pillars}
@@ -706,6 +767,28 @@ def _write_progress(w: _Writer, snapshot: Snapshot) -> None:
                 operator="equal", formula=[f'"{label}"'], fill=PatternFill("solid", bgColor=colour, fgColor=colour)
             ),
         )
+    w.blank()
+    w.append([w.text("Each pillar, then and now", "heading")])
+    w.append([w.text(h, "header" if i < 2 else "header centre") for i, h in enumerate(_PROGRESS_PILLAR_HEADERS)])
+    codes = {p.pillar.id: p.pillar.code for p in snapshot.pillars}
+    for pillar in comparison.pillars:
+        w.append(_progress_rollup_cells(w, codes.get(pillar.key, ""), pillar.name, pillar, bold=False))
+    w.append(_progress_rollup_cells(w, "", "Overall", comparison.overall, bold=True))
+    w.append(
+        [
+            w.text(
+                "Then and now are the mean stage of the assessed functions on a 0–3 scale "
+                "(0 Traditional, 1 Initial, 2 Advanced, 3 Optimal), over the functions in scope now.",
+                "note",
+            )
+        ]
+    )
+    w.blank()
+    w.append([w.text("The baseline", "heading")])
+    w.append([w.text("Baseline", "label"), w.text(name)])
+    w.append([w.text("Frozen at", "label"), w.date(baseline.created_at if baseline else "", "datetime")])
+    w.append([w.text("Frozen by", "label"), w.text(baseline.created_by if baseline is not None else "")])
+    w.append([w.text("Compared at", "label"), w.date(snapshot.meta.generated_at, "datetime")])
 
 
 def _progress_rollup_cells(w: _Writer, code: str, name: str, r: RollupProgress, *, bold: bool) -> list[Cell | None]:
@@ -741,7 +824,7 @@ WORKSHOP_COLUMNS = (
     _Column("Pillars", 24),
     _Column("Functions", 36),
     _Column("Attendee count", 10),
-    _Column("Attendees (name, role, organisation)", 48),
+    _Column("Attendees (name, role, organization)", 48),
     _Column("Notes", 60),
 )
 
@@ -773,7 +856,7 @@ def _write_workshops(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None
 
 def _workshop_cells(w: _Writer, line: WorkshopLine) -> list[Cell | None]:
     return [
-        w.text(line.date),
+        w.date(line.date),
         w.text(line.title, "wrap"),
         w.text(line.status_text),
         w.text("\n".join(line.pillars), "wrap"),
@@ -829,7 +912,11 @@ def _write_pillar(w: _Writer, snapshot: Snapshot, pillar: PillarSheet, counter: 
     header_row = _PILLAR_HEADER_ROW
     w.columns(columns)
     sheet.freeze_panes = f"D{header_row + 1}"
-    _print_setup(sheet, snapshot, title_rows=f"{header_row}:{header_row}", wide=True)
+    _print_setup(sheet, snapshot, title_rows=f"{header_row}:{header_row}")
+    # 17 columns of stage texts on one A4 or Letter page would print at a third of their size: two pages
+    # wide, each repeating the function's code and name, keep them readable.
+    sheet.page_setup.fitToWidth = 2
+    sheet.print_title_cols = "B:C"
     r = pillar.rollup
     w.append([None, w.text(f"{pillar.pillar.code} {pillar.pillar.name}", "title")])
     target = f"; target {r.target_score:.1f}" if r.target_score is not None else ""
@@ -852,10 +939,14 @@ def _write_pillar(w: _Writer, snapshot: Snapshot, pillar: PillarSheet, counter: 
             w.text(function.function.id),
             w.text(function.function.code),
             w.text(function.function.name, "wrap"),
-            w.text(function.stages[0].text, "small"),
         ]
-        for line in function.stages[1:]:
-            cells += [w.text(line.text, "small"), w.text(line.rating.label), w.text(line.comment, "wrap")]
+        if result.assessed or any(line.comment for line in function.stages):
+            cells.append(w.text(function.stages[0].text, "small"))
+            for line in function.stages[1:]:
+                cells += [w.text(line.text, "small"), w.text(line.rating.label), w.text(line.comment, "wrap")]
+        else:  # never assessed: one short row, not a row of stage texts over empty ratings
+            cells += [w.text("Not assessed; the stage texts are in the model.", "note")]
+            cells += [None] * (3 * len(function.stages[1:]))
         cells += [
             w.text(_current_text(function)),
             w.text(result.override_reason, "wrap"),
@@ -891,6 +982,7 @@ def _write_pillar(w: _Writer, snapshot: Snapshot, pillar: PillarSheet, counter: 
 # -- findings, roadmap, evidence -------------------------------------------------------------
 
 FINDING_COLUMNS = (
+    _Column("No.", 7),
     _Column("Severity", 10),
     _Column("Code", 7),
     _Column("Function", 22),
@@ -899,6 +991,13 @@ FINDING_COLUMNS = (
     _Column("Observation", 45),
     _Column("Risk", 36),
     _Column("Recommendation", 45),
+    _Column("Owner", 16),
+    _Column("Due date", 11),
+    _Column("Status", 13),
+    _Column("Likelihood (1–5)", 11),
+    _Column("Impact (1–5)", 11),
+    _Column("Risk score", 10),
+    _Column("Risk rating", 10),
     _Column("Created", 11),
     _Column("Created by", 16),
 )
@@ -923,16 +1022,18 @@ def _finish_table(w: _Writer, name: str, columns: Sequence[_Column], header: int
 
 def _write_findings(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
     header = _table_sheet(
-        w, snapshot, "Findings", FINDING_COLUMNS, f"{len(snapshot.findings)} findings, most severe first"
+        w, snapshot, "Findings", FINDING_COLUMNS, f"{_count(len(snapshot.findings), 'finding')}, most severe first"
     )
+    numbers = snapshot.finding_numbers()
     for finding in snapshot.findings:
-        w.append(_finding_cells(w, finding))
+        w.append(_finding_cells(w, finding, numbers.get(finding.id, "")))
         counter.step()
     _finish_table(w, "Findings", FINDING_COLUMNS, header, "No findings were recorded.")
 
 
-def _finding_cells(w: _Writer, f: FindingLine) -> list[Cell | None]:
+def _finding_cells(w: _Writer, f: FindingLine, number: str) -> list[Cell | None]:
     return [
+        w.text(number),
         w.text(_SEVERITY_LABEL.get(f.severity, f.severity)),
         w.text(f.function_code),
         w.text(f.function_name, "wrap"),
@@ -941,33 +1042,95 @@ def _finding_cells(w: _Writer, f: FindingLine) -> list[Cell | None]:
         w.text(f.observation, "wrap"),
         w.text(f.risk, "wrap"),
         w.text(f.recommendation, "wrap"),
-        w.text(f.created_at[:10]),
+        w.text(f.owner, "wrap"),
+        w.date(f.due_date),
+        w.text(FINDING_STATUS_LABELS.get(f.status, _word(f.status))),
+        w.number(f.likelihood, "centre int") if f.likelihood is not None else None,
+        w.number(f.impact, "centre int") if f.impact is not None else None,
+        w.number(f.risk_score, "centre int") if f.risk_score is not None else None,
+        w.text(f.risk_rating),
+        w.date(f.created_at),
         w.text(f.created_by),
     ]
 
 
-ROADMAP_COLUMNS = (
+#: The consultant's actions, then (unless the deliverable is vendor-neutral) the guidance's suggestions
+#: below them on the same columns.
+ACTION_COLUMNS = (
+    _Column("No.", 10),
+    _Column("Phase", 19),
     _Column("Code", 7),
     _Column("Function", 22),
-    _Column("Current", 12),
+    _Column("Stage", 11),
+    _Column("Action", 56),
+    _Column("Effort", 9),
+    _Column("Cost", 13),
+    _Column("Owner", 16),
+    _Column("Depends on", 10),
+    _Column("Priority", 10),
+    _Column("Gap", 6),
+)
+#: The vendor guidance's suggestions for each function below its target, on their own sheet after the
+#: Roadmap (their own header row, repeated on every printed page); no such sheet when vendor-neutral.
+SUGGESTION_COLUMNS = (
+    _Column("Code", 7),
+    _Column("Function", 22),
+    _Column("Current", 11),
     _Column("Target", 11),
     _Column("Priority", 10),
     _Column("Owner", 16),
-    _Column("Status", 12),
-    _Column("Stage to reach", 12),
-    _Column("Product or capability", 24),
-    _Column("Action", 48),
+    _Column("Assessment status", 14),
+    _Column("Stage to reach", 11),
+    _Column("Product or capability", 20),
+    _Column("Suggested action", 50),
     _Column("References", 56),
 )
 
 
 def _write_roadmap(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
+    actions = snapshot.actions
     header = _table_sheet(
         w,
         snapshot,
         "Roadmap",
-        ROADMAP_COLUMNS,
-        "For each function below its target: the stages to climb and the guidance recommendations for each.",
+        ACTION_COLUMNS,
+        f"{_count(len(actions), 'action')} in roadmap order: by phase, then the function's priority, then the larger gap.",
+    )
+    numbers = action_numbers(actions)
+    for action in actions:
+        w.append(
+            [
+                w.text(numbers[action.id]),
+                w.text(action.phase_label, "wrap"),
+                w.text(action.function_code),
+                w.text(action.function_name, "wrap"),
+                w.text(action.stage.label if action.stage is not None else ""),
+                w.text(action.text, "wrap"),
+                w.text(action.effort_label),
+                w.text(action.cost, "wrap"),
+                w.text(action.owner, "wrap"),
+                w.text(numbers.get(action.after, "") if action.after else ""),
+                w.text(_word(action.priority)),
+                w.number(action.gap, "centre int") if action.gap is not None else None,
+            ]
+        )
+        counter.step()
+    _finish_table(w, "Actions", ACTION_COLUMNS, header, "No roadmap actions were recorded.")
+    if not snapshot.meta.vendor_neutral:
+        w.blank()
+        w.append(
+            [w.text(f"Suggestions from vendor guidance, to weigh beside these actions: see {SUGGESTIONS}.", "note")]
+        )
+
+
+def _write_suggestions(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
+    header = _table_sheet(
+        w,
+        snapshot,
+        SUGGESTIONS,
+        SUGGESTION_COLUMNS,
+        "For each function below its target, the stages to climb and what the vendor guidance suggests for each: "
+        "suggestions to weigh, not the consultant's roadmap.",
     )
     functions = {f.function.id: f for f in snapshot.functions()}
     for item in snapshot.roadmap:
@@ -984,22 +1147,87 @@ def _write_roadmap(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
                         w.text(item.target.label),
                         w.text(_word(assessment.priority) if assessment else ""),
                         w.text(assessment.owner if assessment else "", "wrap"),
-                        w.text(_word(assessment.status) if assessment else ""),
+                        w.text(_assessment_status(assessment.status) if assessment else "", "wrap"),
                         w.text(step.stage.label),
                         w.text(rec.product if rec else "", "wrap"),
-                        w.text(rec.action if rec else "No guidance recommendation for this stage.", "wrap"),
+                        w.text(rec.action if rec else "The vendor guidance has no suggestion for this stage.", "wrap"),
                         w.text("\n".join(f"{ref.title} – {ref.url}" for ref in rec.references) if rec else "", "small"),
                     ]
                 )
                 counter.step()
-    _finish_table(w, "Roadmap", ROADMAP_COLUMNS, header, "No function is below its target.")
+    _finish_table(w, "Suggestions", SUGGESTION_COLUMNS, header, "No function is below its target.")
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 finding``, ``2 findings``, ``1,024 evidence files``."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def _word(value: str) -> str:
     return value.replace("-", " ").capitalize()
 
 
+def _assessment_status(status: str) -> str:
+    """A function's assessment status, never to be read as remediation: ``Assessment: done``."""
+    return f"Assessment: {status.replace('-', ' ').lower()}" if status else ""
+
+
+# -- client answers --------------------------------------------------------------------------------
+
+ANSWER_COLUMNS = (
+    _Column("Code", 7),
+    _Column("Function", 24),
+    _Column("Stage", 11),
+    _Column("Respondent", 20),
+    _Column("Role", 18),
+    _Column("Answer", 14),
+    _Column("Comment", 48),
+    _Column("Assessor's rating", 14),
+    _Column("Differs from rating", 12),
+)
+#: What the "Differs from rating" column says where a respondent's answer differs from the assessor's rating.
+DIFFERS = "Differs"
+
+
+def _write_answers(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
+    lines = [(f, a) for f in snapshot.functions() for a in f.answers]
+    differ = sum(1 for _, a in lines if a.agrees is False)
+    header = _table_sheet(
+        w,
+        snapshot,
+        "Client answers",
+        ANSWER_COLUMNS,
+        f"{_count(len(lines), 'questionnaire answer')} by function and stage, beside the assessor's rating; "
+        f"{differ} {'differs' if differ == 1 else 'differ'} from it.",
+    )
+    for function, answer in lines:
+        ratings = {line.stage: line.rating for line in function.stages}
+        rating = ratings.get(answer.stage)
+        w.append(
+            [
+                w.text(function.function.code),
+                w.text(function.function.name, "wrap"),
+                w.text(answer.stage.label),
+                w.text(answer.respondent, "wrap"),
+                w.text(answer.role, "wrap"),
+                w.text(answer.answer),
+                w.text(answer.comment, "wrap"),
+                w.text(rating.label if rating is not None else ""),
+                w.text(DIFFERS if answer.agrees is False else "", "bold"),
+            ]
+        )
+        counter.step()
+    _finish_table(w, "ClientAnswers", ANSWER_COLUMNS, header, "No questionnaire answers were imported.")
+    if w.row > header:
+        cells = f"I{header + 1}:I{w.row}"
+        w.sheet.conditional_formatting.add(
+            cells,
+            CellIsRule(operator="equal", formula=[f'"{DIFFERS}"'], fill=PatternFill("solid", bgColor="FFC7CE")),
+        )
+
+
 EVIDENCE_COLUMNS = (
+    _Column("No.", 10),
     _Column("Title", 34),
     _Column("Original name", 26),
     _Column("Kind", 15),
@@ -1020,28 +1248,163 @@ def _write_evidence(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
         snapshot,
         "Evidence",
         EVIDENCE_COLUMNS,
-        f"{len(snapshot.evidence):,} evidence files, {size:,} bytes; each is kept in the engagement file "
-        "under its SHA-256 ('ztmm verify' checks them all).",
+        f"{_count(len(snapshot.evidence), 'evidence file')}, {size:,} bytes; each file's SHA-256 fingerprint lets "
+        "anyone check that the copy they hold is the one assessed.",
     )
+    numbers = snapshot.evidence_numbers()
     for evidence in snapshot.evidence:
-        w.append(_evidence_cells(w, evidence))
+        w.append(_evidence_cells(w, evidence, numbers.get(evidence.id, "")))
         counter.step()
     _finish_table(w, "Evidence", EVIDENCE_COLUMNS, header, "No evidence was attached.")
 
 
-def _evidence_cells(w: _Writer, e: EvidenceLine) -> list[Cell | None]:
+def _evidence_cells(w: _Writer, e: EvidenceLine, number: str) -> list[Cell | None]:
     return [
+        w.text(number),
         w.text(e.title, "wrap"),
         w.text(e.original_name, "wrap"),
         w.text(_word(e.kind)),
         w.number(e.size),
         w.text(e.sha256, "mono"),
-        w.text(e.captured_at[:10]),
+        w.date(e.captured_at),
         w.text(e.captured_by),
         w.text("\n".join(e.links), "wrap"),
         w.text(e.description, "wrap"),
         w.text(e.id, "mono"),
     ]
+
+
+# -- Overview: the consultant's words ------------------------------------------------------------
+
+#: How many of the roadmap's first actions the Overview lists as the top priorities.
+TOP_PRIORITIES = 5
+_OVERVIEW_COLUMNS = (_Column("", 9), _Column("", 110))
+#: Lines of wrapped text one row holds at most before a paragraph continues on the next row
+#: (Excel caps a row at 409 points).
+_LINES_PER_ROW = 24
+
+
+def has_overview(snapshot: Snapshot) -> bool:
+    """Whether the workbook opens on an Overview: the consultant wrote a section or a roadmap action."""
+    return bool(snapshot.sections.filled() or snapshot.actions)
+
+
+def _write_overview(w: _Writer, snapshot: Snapshot) -> None:
+    meta = snapshot.meta
+    sheet = w.sheet
+    w.columns(_OVERVIEW_COLUMNS)
+    sheet.sheet_view.showGridLines = False
+    _print_setup(sheet, snapshot)
+    sheet.page_setup.orientation = "portrait"  # prose reads down a page
+    w.append([w.text(meta.title or "Zero Trust maturity assessment", "title")])
+    if meta.marking:
+        w.append([w.text(meta.marking, "marking")])
+    byline = ", ".join(p for p in (meta.prepared_by, meta.prepared_by_organisation) if p)
+    w.append([w.text(meta.client, "bold")])
+    if byline:
+        w.append([w.text(f"Prepared by {byline}", "note")])
+    for _key, title, text in snapshot.sections.filled():
+        w.blank()
+        w.append([w.text(title, "heading")])
+        for number, (kind, items) in enumerate(blocks(text)):
+            if number:  # a little space between paragraphs and lists, as on a page
+                w.spacer(6)
+            if kind == "ul":
+                for item in items:
+                    for piece, chunk in enumerate(_chunks(item)):
+                        w.append([w.text("•" if piece == 0 else "", "bullet"), w.text(chunk, "prose")])
+            else:
+                for chunk in _chunks(items[0]):
+                    w.append([None, w.text(chunk, "prose")])
+    if snapshot.actions:
+        numbers = action_numbers(snapshot.actions)
+        w.blank()
+        w.append([w.text("Top priorities", "heading")])
+        for action in snapshot.actions[:TOP_PRIORITIES]:
+            owner = f" Owner: {action.owner}." if action.owner else ""
+            text = f"{action.phase_label} · {action.function_code} {action.function_name}: {action.text}{owner}"
+            for number, chunk in enumerate(_chunks(text)):
+                w.append([w.text(numbers[action.id] if number == 0 else "", "bold"), w.text(chunk, "prose")])
+        more = len(snapshot.actions) - TOP_PRIORITIES
+        rest = f"; {more} more actions follow there" if more > 0 else ""
+        w.append([None, w.text(f"The whole roadmap is on the Roadmap sheet{rest}.", "note")])
+
+
+def _chunks(text: str) -> list[str]:
+    """``text`` in pieces that each fit one row of the Overview's wide column, split between sentences."""
+    per_line = int(_OVERVIEW_COLUMNS[1].width)
+    limit = per_line * _LINES_PER_ROW
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        while len(sentence) > limit:  # one endless sentence: cut between words
+            cut = sentence.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(sentence[:cut])
+            sentence = sentence[cut:].lstrip()
+        if current and len(current) + 1 + len(sentence) > limit:
+            pieces.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}" if current else sentence
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+# -- document control ------------------------------------------------------------------------------
+
+_CONTROL_COLUMNS = (_Column("", 24), _Column("", 14), _Column("", 30), _Column("", 60))
+
+
+def has_document_control(snapshot: Snapshot) -> bool:
+    meta = snapshot.meta
+    return not snapshot.control.empty or bool(meta.prepared_by or meta.prepared_by_organisation)
+
+
+def _write_control(w: _Writer, snapshot: Snapshot) -> None:
+    control, meta = snapshot.control, snapshot.meta
+    sheet = w.sheet
+    w.columns(_CONTROL_COLUMNS)
+    sheet.sheet_view.showGridLines = False
+    _print_setup(sheet, snapshot)
+    w.append([w.text(DOCUMENT_CONTROL, "title")])
+    w.blank()
+
+    def pair(label: str, value: str, when: str | None = None) -> None:
+        if value or when:
+            w.append([w.text(label, "label"), w.date(when) if when else None, w.text(value)])
+
+    w.append([w.text("Document", "label"), None, w.text(meta.title or "Zero Trust maturity assessment")])
+    w.append([w.text("Client", "label"), None, w.text(meta.client)])
+    pair("Consultancy", control.consultancy)
+    pair("Report version", control.report_version)
+    pair("Prepared by", ", ".join(p for p in (meta.prepared_by, meta.prepared_by_organisation) if p))
+    pair("Reviewed by", control.reviewer, control.reviewed_on)
+    pair("Approved by", control.approver, control.approved_on)
+    if meta.marking:
+        w.append([w.text("Marking", "label"), None, w.text(meta.marking, "marking")])
+    if control.history:
+        w.blank()
+        w.append([w.text("Version history", "heading")])
+        w.append([w.text(h, "header") for h in ("Version", "Date", "Author", "Change")])
+        for line in control.history:
+            w.append(
+                [w.text(line.version), w.date(line.date), w.text(line.author, "wrap"), w.text(line.change, "wrap")]
+            )
+    if control.distribution:
+        w.blank()
+        w.append([w.text("Distribution", "heading")])
+        w.append([w.text(h, "header") for h in ("Name", " ", "Organization", "Role")])
+        for recipient in control.distribution:
+            w.append(
+                [w.text(recipient.name), None, w.text(recipient.organisation, "wrap"), w.text(recipient.role, "wrap")]
+            )
 
 
 # -- About and the meta sheet ---------------------------------------------------------------
@@ -1052,7 +1415,7 @@ _METHOD = (
     "Current stage: the highest stage reached with every rated stage below it met; not applicable stages "
     "are skipped. The assessor may override it, always with a reason, and the override is shown as such.",
     "Gap = target − current, in stages.",
-    "Roll-ups (pillar and overall) are computed, never stored: the mean of the assessed functions' current "
+    "Roll-ups (pillar and overall) are worked out from the functions: the mean of the assessed functions' current "
     "stages on a 0–3 scale (Traditional 0, Initial 1, Advanced 2, Optimal 3), with the stage it reaches, the "
     "lowest stage and the number of functions per stage. Each function weighs the same; functions not yet "
     "assessed are counted, not scored.",
@@ -1073,7 +1436,8 @@ def _write_about(w: _Writer, snapshot: Snapshot, pillar_titles: Iterable[str]) -
     w.blank()
     pair("Engagement", f"{meta.client}" + (f" — {meta.title}" if meta.title else ""))
     pair("Engagement ID", meta.engagement_id)
-    pair("Generated", f"{meta.generated_at} with {meta.generated_with}")
+    w.append([w.text("Generated", "label"), w.date(meta.generated_at, "datetime")])
+    pair("Generated with", meta.generated_with)
     if meta.marking:
         pair("Marking", meta.marking)
     pair("Sheets", ", ".join(sheet_titles(snapshot, pillar_titles)))
@@ -1083,20 +1447,20 @@ def _write_about(w: _Writer, snapshot: Snapshot, pillar_titles: Iterable[str]) -
     pair("Version", catalog.version)
     pair("Publisher", catalog.publisher)
     pair("Published", catalog.published)
-    pair("Catalog ID", f"{catalog.id}@{catalog.version}")
+    pair("Model identifier", f"{catalog.id}@{catalog.version}")
     pair(
         "Stage texts",
         "Quoted from the model"
         + (" in its 'Enterprise' wording" if meta.wording == "enterprise" else "")
         + " (a US-government work).",
     )
-    for pack in snapshot.packs:
+    for pack in () if meta.vendor_neutral else snapshot.packs:
         w.blank()
         w.append([w.text("Guidance", "heading")])
         pair("Title", pack.title)
         pair("Version", f"{pack.id} {pack.version}")
         pair("Publisher", pack.publisher)
-        pair("Licence", pack.licence)
+        pair("License", pack.licence)
         for number, paragraph in enumerate(_paragraphs(pack.attribution)):
             pair("Attribution" if number == 0 else "", paragraph)
     w.blank()
@@ -1138,10 +1502,29 @@ def _write_meta(w: _Writer, snapshot: Snapshot) -> None:
 def sheet_titles(snapshot: Snapshot, pillar_titles: Iterable[str] | None = None) -> list[str]:
     """The visible sheets' titles, in order (the pillar sheets as they will be named)."""
     if pillar_titles is None:
-        taken = {
-            s.lower() for s in (SUMMARY, PROGRESS, WORKSHOPS, FINDINGS, ROADMAP, EVIDENCE, ABOUT, layout.META_SHEET)
-        }
+        taken = {s.lower() for s in (*_FIXED, layout.META_SHEET)}
         pillar_titles = [_sheet_title(p.pillar.code, p.pillar.name, taken) for p in snapshot.pillars]
+    overview = [OVERVIEW] if has_overview(snapshot) else []
     progress = [PROGRESS] if snapshot.progress is not None else []
     workshops = [WORKSHOPS] if snapshot.workshops else []
-    return [SUMMARY, *progress, *workshops, *pillar_titles, FINDINGS, ROADMAP, EVIDENCE, ABOUT]
+    answers = [ANSWERS] if has_answers(snapshot) else []
+    suggestions = [] if snapshot.meta.vendor_neutral else [SUGGESTIONS]
+    control = [DOCUMENT_CONTROL] if has_document_control(snapshot) else []
+    return [
+        *overview,
+        SUMMARY,
+        *progress,
+        *workshops,
+        *pillar_titles,
+        FINDINGS,
+        ROADMAP,
+        *suggestions,
+        *answers,
+        EVIDENCE,
+        *control,
+        ABOUT,
+    ]
+
+
+def has_answers(snapshot: Snapshot) -> bool:
+    return any(f.answers for f in snapshot.functions())
