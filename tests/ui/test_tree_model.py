@@ -142,7 +142,7 @@ def test_headers(model: EngagementTreeModel) -> None:
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())] == [
         "Model",
         "Current → target",
-        "Status",
+        "Assessment",
     ]
 
 
@@ -264,7 +264,7 @@ def test_status_marks_follow_the_rules(qtbot: QtBot, small: Engagement) -> None:
         "not started",
     ]
     tips = [cell(model, model.index_for_function(c), 2, Qt.ItemDataRole.ToolTipRole) for c in ("1.3", "1.7")]
-    assert tips == ["Status: done (derived from the ratings)", "Status: not started (recorded)"]
+    assert tips == ["Assessment: done (derived from the ratings)", "Assessment: not started (recorded)"]
     icons = [cell(model, model.index_for_function(f"1.{n}"), 2, Qt.ItemDataRole.DecorationRole) for n in (1, 2, 3, 4)]
     assert all(isinstance(icon, QIcon) and not icon.isNull() for icon in icons)
     assert len({icon.cacheKey() for icon in icons}) == 4  # one mark per status

@@ -702,7 +702,7 @@ class FunctionPage(QWidget):
         grid.addWidget(self.owner_edit, 1, 1)
         grid.addWidget(_plain_label("Priority", wrap=False), 1, 2)
         grid.addWidget(self.priority_combo, 1, 3, Qt.AlignmentFlag.AlignLeft)
-        grid.addWidget(_plain_label("Status", wrap=False), 2, 2)
+        grid.addWidget(_plain_label("Assessment", wrap=False), 2, 2)
         grid.addWidget(self.status_combo, 2, 3, Qt.AlignmentFlag.AlignLeft)
         notes_label = _plain_label("Notes", wrap=False)
         grid.addWidget(notes_label, 2, 0, Qt.AlignmentFlag.AlignTop)

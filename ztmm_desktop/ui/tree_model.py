@@ -65,7 +65,7 @@ STAGE = "stage"
 NAME_COLUMN = 0
 STATE_COLUMN = 1
 STATUS_COLUMN = 2
-HEADERS = ("Model", "Current → target", "Status")
+HEADERS = ("Model", "Current → target", "Assessment")
 
 # -- status marks ------------------------------------------------------------------
 
@@ -338,7 +338,7 @@ def _function_cells(
     label = STATUS_LABELS[status]
     status_cell = {
         _DISPLAY: label,
-        _TOOLTIP: f"Status: {label} ({'recorded' if recorded else 'derived from the ratings'})",
+        _TOOLTIP: f"Assessment: {label} ({'recorded' if recorded else 'derived from the ratings'})",
     }
     return _with_common([name, state_cell, status_cell], common), status
 
