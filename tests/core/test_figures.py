@@ -89,6 +89,10 @@ def test_means_are_rounded_half_up_to_one_decimal(value: float | None, shown: st
     assert figures.mean_number(value) == (None if value is None else float(shown))
 
 
+def test_percentages_round_half_up() -> None:
+    assert (figures.percent(1, 8), figures.percent(5, 8), figures.percent(0, 0)) == (13, 63, 0)
+
+
 def test_the_level_is_the_shown_mean_rounded_down() -> None:
     assert figures.level_of(1.96) is ADV  # shown 2.0: Advanced, never "2.0 (Initial)"
     assert figures.level_of(1.94) is INI

@@ -71,6 +71,13 @@ def mean_text(value: float | Decimal | None, none: str = NONE_TEXT) -> str:
     return none if rounded is None else f"{rounded:.1f}"
 
 
+def percent(part: int, whole: int) -> int:
+    """A share in whole percent, rounded half up like every other figure (0 when ``whole`` is 0)."""
+    if not whole:
+        return 0
+    return int((Decimal(100 * part) / Decimal(whole)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def level_of(value: float | Decimal | None) -> Stage | None:
     """The stage a mean reaches: the shown (rounded) mean rounded down."""
     rounded = round_mean(value)

@@ -571,7 +571,7 @@ class Report:
                 f"<b>{_user(baseline.name, line_breaks=False)}</b>, frozen on {escape(day)} by "
                 f"{_user(baseline.created_by, line_breaks=False)}. A function improved or regressed when its "
                 "current stage is higher or lower now; it changed when its stage, override, target, a rating or "
-                "a comment differs.",
+                "a comment differs, and is unchanged when nothing does.",
             )
         )
         story += [Spacer(1, 4), self._progress_tiles(), Spacer(1, 8)]

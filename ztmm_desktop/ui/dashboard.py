@@ -1091,7 +1091,7 @@ class Dashboard(QWidget):
             colours.muted,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
         )
-        share = round(100 * data.assessed / data.functions) if data.functions else 0
+        share = figures.percent(data.assessed, data.functions)
         foot(assessed, f"{share}% of functions")
 
         # below target
