@@ -203,15 +203,22 @@ def roadmap(
         result = results.get(function.id)
         if result is None or result.target is None or not result.below_target:
             continue
-        steps = tuple(
-            RoadmapStep(
-                stage=stage,
-                recommendations=tuple(r for pack in pack_list for r in pack.for_stage(function.id, stage)),
-            )
-            for stage in result.climb
-        )
+        steps = roadmap_steps(function, result.climb, pack_list)
         items.append(RoadmapItem(function=function, current=result.current, target=result.target, steps=steps))
     return items
+
+
+def roadmap_steps(
+    function: Function, stages: Iterable[Stage], packs: Iterable[GuidancePack]
+) -> tuple[RoadmapStep, ...]:
+    """One step per stage to climb, with the packs' recommendations for it."""
+    pack_list = list(packs)
+    return tuple(
+        RoadmapStep(
+            stage=stage, recommendations=tuple(r for pack in pack_list for r in pack.for_stage(function.id, stage))
+        )
+        for stage in stages
+    )
 
 
 def pillar_rollups(catalog: Catalog, results: Mapping[str, FunctionResult], scope: Iterable[str]) -> list[Rollup]:
