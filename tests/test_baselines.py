@@ -73,7 +73,7 @@ def test_compare_with_a_baseline_after_changing_three_functions_lists_exactly_th
     devices = next(p for p in comparison.pillars if p.key == "devices")
     assert (devices.then.score, devices.now.score) == (0.0, 1.0)
     assert comparison.summary() == (
-        "3 functions changed: 2 improved, 1 regressed, 37 unchanged; overall 1.0 (Initial) → 1.2 (Initial)"
+        "3 functions changed: 2 improved, 1 regressed; 37 unchanged; overall 1.0 (Initial) → 1.3 (Initial)"
     )
 
 
@@ -256,7 +256,7 @@ def test_not_applicable_and_missing_functions_are_not_comparable(engagement: Eng
     assert comparison.functions[0].describe() == f"{first.code} {first.name}: Not applicable → Initial"
     assert comparison.functions[1].describe() == f"{second.code} {second.name}: not assessed then → Initial"
     assert (comparison.overall.then.score, comparison.overall.now.score) == (None, 1.0)
-    assert comparison.summary().endswith("7 not comparable; overall not assessed → 1.0 (Initial)")
+    assert comparison.summary().endswith("7 not comparable; 0 unchanged; overall not assessed → 1.0 (Initial)")
 
 
 # -- the command ----------------------------------------------------------------
@@ -285,7 +285,7 @@ def test_cli_baseline_then_compare_text_and_json(tmp_path: Path) -> None:
     assert lines[1] == "1.1 Authentication: Initial → Advanced (target Optimal)"
     assert [line.split(" ")[0] for line in lines[1:-1]] == ["1.1", "1.2", "2.1"]
     assert (
-        lines[-1] == "3 functions changed: 2 improved, 1 regressed, 11 unchanged; overall 1.0 (Initial) → 1.3 (Initial)"
+        lines[-1] == "3 functions changed: 2 improved, 1 regressed; 11 unchanged; overall 1.0 (Initial) → 1.3 (Initial)"
     )
     assert run_cli("compare", path).stdout == result.stdout  # the latest baseline by default
 
@@ -299,7 +299,15 @@ def test_cli_baseline_then_compare_text_and_json(tmp_path: Path) -> None:
     )
     assert authentication["then"]["ratings"]["initial"] == {"rating": "met", "comment": "MFA everywhere"}
     assert authentication["movement"] == "improved" and authentication["now"]["target"] == "optimal"
-    assert data["summary"] == {"changed": 3, "improved": 2, "regressed": 1, "unchanged": 11, "not_comparable": 0}
+    assert data["summary"] == {
+        "functions": 14,
+        "changed": 3,
+        "improved": 2,
+        "regressed": 1,
+        "same_stage": 0,
+        "not_comparable": 0,
+        "unchanged": 11,
+    }
     assert [p["id"] for p in data["pillars"]] == ["identity", "devices"]
     assert data["engagement"]["client"] == "Contoso Ltd"
 

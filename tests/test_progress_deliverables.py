@@ -131,7 +131,7 @@ def test_the_report_lists_exactly_the_functions_that_changed_and_counts_the_rest
     assert section.startswith(f"TLP:AMBER Progress since {BASELINE} (")
     overall = comparison.overall
     assert (
-        "3 functions changed: 1 improved, 1 regressed, 38 unchanged. "
+        "3 functions changed: 1 improved, 1 regressed, 1 at the same stage; 37 unchanged. "
         f"Overall mean stage {overall.then.score_text} → {overall.now.score_text}."
     ) in section
     for pillar in ("1 Identity", "2 Devices", "6 Cross-cutting", "Overall"):
@@ -165,7 +165,9 @@ def test_the_progress_sheet_lists_every_function_with_its_movement(changed: Buil
     frozen_at = dt.datetime.fromisoformat(changed.snapshot.baseline.created_at)  # type: ignore[union-attr]
     assert block["Frozen at"] == frozen_at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
     assert block["Compared at"] == dt.datetime(2026, 12, 1, 9, 0)  # COMPARED_AT, a real date and time
-    assert sheet["A2"].value.startswith("3 functions changed: 1 improved, 1 regressed, 38 unchanged; overall ")
+    assert sheet["A2"].value.startswith(
+        "3 functions changed: 1 improved, 1 regressed, 1 at the same stage; 37 unchanged; overall "
+    )
     assert len(rows) == 40 and rows[0]["Code"] == "1.1" and rows[-1]["Code"] == "6.3"
     by_code = {row["Code"]: row for row in rows}
     assert {k: by_code["1.1"][k] for k in ("Stage then", "Stage now", "Movement", "Steps", "What changed")} == {
@@ -176,12 +178,13 @@ def test_the_progress_sheet_lists_every_function_with_its_movement(changed: Buil
         "What changed": "Current stage, ratings",
     }
     assert (by_code["1.2"]["Movement"], by_code["1.2"]["Steps"]) == ("Regressed", -1)
-    assert (by_code["3.1"]["Movement"], by_code["3.1"]["What changed"]) == ("Unchanged", "Comments")
+    assert (by_code["3.1"]["Movement"], by_code["3.1"]["What changed"]) == ("Same stage", "Comments")
     assert (by_code["2.1"]["Target then"], by_code["2.1"]["Target now"]) == ("Advanced", "Advanced")
     assert by_code["2.1"]["Pillar"] == "Devices" and by_code["2.1"]["What changed"] is None
     assert [row["Code"] for row in rows if row["What changed"]] == ["1.1", "1.2", "3.1"]
-    counts = {m: sum(1 for row in rows if row["Movement"] == m) for m in ("Improved", "Regressed", "Unchanged")}
-    assert counts == {"Improved": 1, "Regressed": 1, "Unchanged": 38}
+    words = ("Improved", "Regressed", "Same stage", "Unchanged")
+    counts = {m: sum(1 for row in rows if row["Movement"] == m) for m in words}
+    assert counts == {"Improved": 1, "Regressed": 1, "Same stage": 1, "Unchanged": 37}
     pillars = {row[1].value: row for row in sheet.iter_rows(min_row=header + 41) if row[0].value in ("1", "2")}
     assert [c.value for c in pillars["Identity"][2:8]] == [7, 1.5, 1.5, 0, 2, 2]
     assert sheet.freeze_panes == f"A{header + 1}"

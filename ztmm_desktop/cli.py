@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
+from .core import figures
 from .core.errors import BadInput, ZtmmError
 from .core.scoring import FunctionResult, Rollup
 from .core.stages import Rating, Stage
 from .core.wording import WORDINGS, apply_wording
 
 if TYPE_CHECKING:
+    from .core.deliverable import BaselineRef
+    from .core.progress_compare import Comparison, RollupProgress
     from .services.engagement import Properties
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT, EXIT_FAILURE = 0, 1, 2, 3
@@ -452,22 +455,52 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def _rollup_json(r: Rollup) -> dict[str, Any]:
+    """A roll-up's figures as every deliverable shows them (``core.figures``: means rounded half up)."""
+    shown = figures.rollup_figures(r)
     return {
         "id": r.key,
         "name": r.name,
-        "functions": r.functions,
-        "assessed": r.assessed,
-        "not_applicable": r.not_applicable,
-        "score": None if r.score is None else round(r.score, 2),
-        "level": r.level.key if r.level is not None else None,
-        "lowest": r.lowest.key if r.lowest is not None else None,
-        "target_score": None if r.target_score is None else round(r.target_score, 2),
-        "below_target": r.below_target,
-        "distribution": {stage.key: count for stage, count in r.distribution.items()},
+        "functions": shown.functions,
+        "assessed": shown.assessed,
+        "not_applicable": shown.not_applicable,
+        "scored": shown.scored,
+        "score": shown.score_number,
+        "score_text": shown.score_text(),
+        "level": shown.level.key if shown.level is not None else None,
+        "lowest": shown.lowest.key if shown.lowest is not None else None,
+        "target_score": shown.target_number,
+        "target_text": shown.target_text(),
+        "below_target": shown.below_target,
+        "distribution": {stage.key: count for stage, count in shown.distribution.items()},
+    }
+
+
+def _progress_json(comparison: Comparison, baseline: BaselineRef | None) -> dict[str, Any]:
+    """Progress since the latest baseline, with the figures the deliverables show."""
+
+    def change(r: RollupProgress) -> dict[str, Any]:
+        shown = figures.rollup_change(r)
+        return {
+            "id": r.key,
+            "name": r.name,
+            "then": shown.then.score_number,
+            "now": shown.now.score_number,
+            "delta": shown.delta_number,
+            "delta_text": shown.delta_text,
+        }
+
+    return {
+        "baseline": asdict(baseline) if baseline is not None else None,
+        "counts": figures.movement_counts(comparison).to_json(),
+        "overall": change(comparison.overall),
+        "pillars": [change(p) for p in comparison.pillars],
+        "functions": {f.function.code: figures.movement_word(f) for f in comparison.functions},
     }
 
 
 def _info_json(engagement: Any) -> dict[str, Any]:
+    from .services.deliverables import progress_since
+
     meta = engagement.meta()
     assessments = engagement.assessments()
     results: dict[str, FunctionResult] = engagement.results()
@@ -495,6 +528,7 @@ def _info_json(engagement: Any) -> dict[str, Any]:
                 "override_reason": r.override_reason or None,
                 "target": r.target.key if r.target is not None else None,
                 "gap": r.gap,
+                "below_target": r.below_target,
                 "assessed": r.assessed,
                 "applicable": r.applicable,
                 "confidence": a.confidence,
@@ -505,13 +539,17 @@ def _info_json(engagement: Any) -> dict[str, Any]:
             }
         )
     data = asdict(meta)
+    findings = engagement.findings()
+    comparison, baseline = progress_since(engagement)
     return {
         "engagement": data,
         "file": str(engagement.path),
         "functions": functions,
         "pillars": [_rollup_json(p) for p in pillars],
         "overall": _rollup_json(overall),
-        "findings": len(engagement.findings()),
+        "findings": len(findings),
+        "findings_by_severity": figures.findings_by_severity(f.severity for f in findings),
+        "progress": _progress_json(comparison, baseline) if comparison is not None else None,
     }
 
 
@@ -536,7 +574,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print()
     print(f"{'Pillar':34} {'Score':16} {'Assessed':>9}  T/I/A/O   Below target")
     for p in [*data["pillars"], data["overall"]]:
-        score = "not assessed" if p["score"] is None else f"{p['score']:.1f} ({p['level'].capitalize()})"
+        score = "not assessed" if p["score"] is None else f"{p['score_text']} ({p['level'].capitalize()})"
         dist = "/".join(str(p["distribution"][s.key]) for s in Stage)
         print(f"{p['name']:34} {score:16} {p['assessed']:>4} of {p['functions']:<3} {dist:9} {p['below_target']}")
     print()

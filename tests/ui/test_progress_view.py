@@ -63,7 +63,7 @@ def test_freeze_change_three_functions_and_see_exactly_those(
     assert [(r[0][:3], r[1], r[2], r[3]) for r in rows] == [
         ("1.1", "Initial", "Advanced", "▲ improved"),
         ("2.1", "Advanced", "Initial", "▼ regressed"),
-        ("3.1", "Not assessed", "Not assessed", "unchanged"),
+        ("3.1", "Not assessed", "Not assessed", "same stage"),  # a comment changed, not the stage
     ]
     assert "3 functions changed: 1 improved, 1 regressed" in view.summary.text()
 

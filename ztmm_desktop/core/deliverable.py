@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import figures
 from .catalog import Catalog, Function, GuidancePack, Pillar
 from .progress_compare import Comparison, FunctionState, Movement
 from .register import ActionLine, DocumentControl, Sections, numbers, risk_rating, risk_score
@@ -209,6 +210,7 @@ class Snapshot:
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
+#: The label of a function's movement by stage; a deliverable's movement column says ``figures.movement_word``.
 MOVEMENT_LABEL = {
     Movement.IMPROVED: "Improved",
     Movement.REGRESSED: "Regressed",
@@ -248,12 +250,6 @@ def change_text(changes: tuple[str, ...]) -> str:
 
 
 def delta_text(delta: float | None) -> str:
-    """A change of a mean stage: ``+0.5``, ``−0.3``, ``0.0``; ``–`` when either side has none."""
-    if delta is None:
-        return "–"
-    rounded = round(delta, 1)
-    if rounded > 0:
-        return f"+{rounded:.1f}"
-    if rounded < 0:
-        return f"−{-rounded:.1f}"
-    return "0.0"
+    """A change of a mean stage (``RollupProgress.delta``, already the difference of the shown figures):
+    ``+0.5``, ``−0.3``, ``0.0``; ``–`` when either side has none."""
+    return figures.delta_text(figures.round_mean(delta))

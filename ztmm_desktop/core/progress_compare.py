@@ -15,7 +15,12 @@ Rules:
   ``changes`` names what.
 * Pillar and overall means then and now follow the roll-up rule of
   ``scoring`` (the mean current stage of the assessed, applicable functions,
-  0–3), over the functions in scope now.
+  0–3), over the functions in scope now. The change of a mean is the
+  difference of the two figures shown (rounded by the rule of ``figures``).
+* Counts: ``figures.movement_counts`` partitions the functions in scope into
+  unchanged (nothing differs) and changed ones, the changed ones into
+  improved, regressed, same stage and not comparable; every place that counts
+  uses it.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import figures
 from .catalog import Function, Pillar
-from .scoring import FunctionAssessment, FunctionResult, Rollup, StageRating, evaluate, rollup
+from .scoring import FunctionAssessment, FunctionResult, Rollup, StageRating, evaluate, rollup, stages_to_climb
 from .stages import RATED_STAGES, Stage
 
 
@@ -64,7 +70,8 @@ class FunctionState:
             target=target,
         )
         fresh = evaluate(assessment)
-        gap = max(0, int(target) - int(current)) if target is not None and fresh.applicable else None
+        rated = {stage: r.rating for stage, r in ratings.items()}
+        climb = stages_to_climb(current, target, rated) if fresh.assessed and fresh.applicable else None
         result = FunctionResult(
             function_id=function_id,
             derived=derived,
@@ -72,9 +79,10 @@ class FunctionState:
             overridden=overridden,
             override_reason=override_reason if overridden else "",
             target=target,
-            gap=gap,
+            gap=None if climb is None else len(climb),
             assessed=fresh.assessed,
             applicable=fresh.applicable,
+            climb=climb or (),
         )
         return cls(result=result, ratings={stage: ratings.get(stage, StageRating()) for stage in RATED_STAGES})
 
@@ -178,9 +186,8 @@ class RollupProgress:
 
     @property
     def delta(self) -> float | None:
-        if self.then.score is None or self.now.score is None:
-            return None
-        return self.now.score - self.then.score
+        """The change of the shown means (``figures.delta``): 1.1 → 1.3 is +0.2; None when either has none."""
+        return figures.delta_number(figures.delta(self.then.score, self.now.score))
 
     def describe(self) -> str:
         return f"{self.name}: {self.then.score_text} → {self.now.score_text}"
@@ -188,7 +195,7 @@ class RollupProgress:
     def to_json(self) -> dict[str, Any]:
         def side(r: Rollup) -> dict[str, Any]:
             return {
-                "score": None if r.score is None else round(r.score, 2),
+                "score": figures.mean_number(r.score),
                 "level": r.level.key if r.level is not None else None,
                 "assessed": r.assessed,
                 "below_target": r.below_target,
@@ -201,7 +208,7 @@ class RollupProgress:
             "functions": self.now.functions,
             "then": side(self.then),
             "now": side(self.now),
-            "delta": None if delta is None else round(delta, 2),
+            "delta": delta,
         }
 
 
@@ -224,25 +231,14 @@ class Comparison:
 
     def summary(self) -> str:
         """One line: how many changed, moved up, down, stayed; the overall mean then and now."""
-        changed = len(self.changed)
-        parts = [
-            f"{changed} function{'' if changed == 1 else 's'} changed",
-            f"{self.count(Movement.IMPROVED)} improved",
-            f"{self.count(Movement.REGRESSED)} regressed",
-            f"{self.count(Movement.UNCHANGED)} unchanged",
-        ]
-        if self.count(Movement.NOT_COMPARABLE):
-            parts.append(f"{self.count(Movement.NOT_COMPARABLE)} not comparable")
-        return f"{parts[0]}: {', '.join(parts[1:])}; overall {self.overall.then.score_text} → {self.overall.now.score_text}"
+        counts = figures.movement_sentence(figures.movement_counts(self))
+        return f"{counts}; overall {self.overall.then.score_text} → {self.overall.now.score_text}"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "then": self.then_label,
             "now": self.now_label,
-            "summary": {
-                "changed": len(self.changed),
-                **{m.value.replace("-", "_"): self.count(m) for m in Movement},
-            },
+            "summary": figures.movement_counts(self).to_json(),
             "overall": self.overall.to_json(),
             "pillars": [p.to_json() for p in self.pillars],
             "functions": [f.to_json() for f in self.functions],

@@ -12,12 +12,18 @@ Rules (they are also printed in the report's method appendix):
   applicable and is left out of roll-ups.
 * The assessor may override the current stage, always with a reason; the
   effective current stage is then the override, and it is shown as such.
-* Gap = target − effective current, in stages (never below zero); no target,
-  no gap.
+* Gap = the number of applicable stages to climb: the stages strictly above
+  the effective current stage up to and including the target, leaving out
+  every stage rated *not applicable*. No target, no gap; a function not
+  assessed yet or not applicable has no gap either.
+* Below target: assessed, applicable and a gap above zero. The roll-ups count
+  exactly these functions, and the roadmap lists exactly these functions, one
+  step per stage to climb (never a step for a stage rated not applicable).
 * Roll-ups (pillar and overall) are computed, never stored. Each assessed,
   applicable function weighs the same. The figure is the mean of the
   functions' current stages on a 0–3 scale (Traditional 0, Initial 1,
-  Advanced 2, Optimal 3), with the stage it reaches (the mean rounded down),
+  Advanced 2, Optimal 3), shown with one decimal rounded half up (1.25 → 1.3,
+  see ``figures``), with the stage it reaches (the shown mean rounded down),
   the lowest stage among them, and the distribution of functions per stage.
   A function counts as assessed once any stage is rated or it is overridden;
   functions not yet assessed are counted but not scored.
@@ -25,11 +31,11 @@ Rules (they are also printed in the report's method appendix):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .catalog import Catalog, Function, GuidancePack, Recommendation
+from .figures import level_of, score_text
 from .stages import RATED_STAGES, Rating, Stage
 
 
@@ -85,6 +91,13 @@ class FunctionResult:
     gap: int | None
     assessed: bool
     applicable: bool
+    #: The applicable stages to climb to the target, lowest first (``gap`` of them); empty when there is no gap.
+    climb: tuple[Stage, ...] = ()
+
+    @property
+    def below_target(self) -> bool:
+        """Assessed, applicable and short of its target: what the roll-ups count and the roadmap lists."""
+        return self.assessed and self.applicable and bool(self.gap)
 
 
 def evaluate(assessment: FunctionAssessment) -> FunctionResult:
@@ -94,9 +107,7 @@ def evaluate(assessment: FunctionAssessment) -> FunctionResult:
     current = assessment.override_stage if assessment.override_stage is not None else derived
     applicable = overridden or any(r is not Rating.NOT_APPLICABLE for r in ratings.values())
     assessed = overridden or any(r is not Rating.NOT_ASSESSED for r in ratings.values())
-    gap = None
-    if assessment.target is not None and applicable:
-        gap = max(0, int(assessment.target) - int(current))
+    climb = stages_to_climb(current, assessment.target, ratings) if assessed and applicable else None
     return FunctionResult(
         function_id=assessment.function_id,
         derived=derived,
@@ -104,9 +115,21 @@ def evaluate(assessment: FunctionAssessment) -> FunctionResult:
         overridden=overridden,
         override_reason=assessment.override_reason if overridden else "",
         target=assessment.target,
-        gap=gap,
+        gap=None if climb is None else len(climb),
         assessed=assessed,
         applicable=applicable,
+        climb=climb or (),
+    )
+
+
+def stages_to_climb(current: Stage, target: Stage | None, ratings: Mapping[Stage, Rating]) -> tuple[Stage, ...] | None:
+    """The stages above ``current`` up to ``target`` that are not rated N/A; None without a target."""
+    if target is None:
+        return None
+    return tuple(
+        Stage(index)
+        for index in range(int(current) + 1, int(target) + 1)
+        if ratings.get(Stage(index), Rating.NOT_ASSESSED) is not Rating.NOT_APPLICABLE
     )
 
 
@@ -128,9 +151,8 @@ class Rollup:
 
     @property
     def score_text(self) -> str:
-        if self.score is None or self.level is None:
-            return "not assessed"
-        return f"{self.score:.1f} ({self.level.label})"
+        """``1.3 (Initial)`` or ``not assessed``, by the rounding rule of ``figures``."""
+        return score_text(self.score, self.level)
 
 
 def rollup(key: str, name: str, results: Iterable[FunctionResult]) -> Rollup:
@@ -147,10 +169,10 @@ def rollup(key: str, name: str, results: Iterable[FunctionResult]) -> Rollup:
         assessed=len(scored) + not_applicable,
         not_applicable=not_applicable,
         score=score,
-        level=Stage(math.floor(score + 1e-9)) if score is not None else None,
+        level=level_of(score),
         lowest=min((r.current for r in scored), default=None),
         target_score=sum(targets) / len(targets) if targets else None,
-        below_target=sum(1 for r in scored if r.gap),
+        below_target=sum(1 for r in scored if r.below_target),
         distribution=distribution,
     )
 
@@ -174,22 +196,29 @@ def roadmap(
     results: Mapping[str, FunctionResult],
     packs: Iterable[GuidancePack],
 ) -> list[RoadmapItem]:
-    """One item per function below its target: the stages to climb and their guidance."""
+    """One item per function below its target: the applicable stages to climb and their guidance."""
     pack_list = list(packs)
     items = []
     for function in functions:
         result = results.get(function.id)
-        if result is None or result.target is None or not result.gap:
+        if result is None or result.target is None or not result.below_target:
             continue
-        steps = tuple(
-            RoadmapStep(
-                stage=Stage(index),
-                recommendations=tuple(r for pack in pack_list for r in pack.for_stage(function.id, Stage(index))),
-            )
-            for index in range(int(result.current) + 1, int(result.target) + 1)
-        )
+        steps = roadmap_steps(function, result.climb, pack_list)
         items.append(RoadmapItem(function=function, current=result.current, target=result.target, steps=steps))
     return items
+
+
+def roadmap_steps(
+    function: Function, stages: Iterable[Stage], packs: Iterable[GuidancePack]
+) -> tuple[RoadmapStep, ...]:
+    """One step per stage to climb, with the packs' recommendations for it."""
+    pack_list = list(packs)
+    return tuple(
+        RoadmapStep(
+            stage=stage, recommendations=tuple(r for pack in pack_list for r in pack.for_stage(function.id, stage))
+        )
+        for stage in stages
+    )
 
 
 def pillar_rollups(catalog: Catalog, results: Mapping[str, FunctionResult], scope: Iterable[str]) -> list[Rollup]:

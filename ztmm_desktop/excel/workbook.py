@@ -57,6 +57,7 @@ from openpyxl.worksheet.properties import PageSetupProperties  # type: ignore[im
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo  # type: ignore[import-untyped]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
+from ..core import figures
 from ..core.deliverable import (
     MOVEMENT_LABEL,
     EvidenceLine,
@@ -625,8 +626,7 @@ def _write_summary(w: _Writer, snapshot: Snapshot) -> None:
     w.blank()
     w.append([w.text("Findings by severity", "heading")])
     w.append([w.text("Severity", "header"), w.text("Findings", "header")])
-    for severity in ("critical", "high", "medium", "low"):
-        count = sum(1 for f in snapshot.findings if f.severity == severity)
+    for severity, count in figures.findings_by_severity(f.severity for f in snapshot.findings).items():
         w.append([w.text(_SEVERITY_LABEL[severity]), w.number(count)])
     w.append([w.text("All findings", "bold"), w.number(len(snapshot.findings), "bold int")])
     w.append([w.text("Evidence files", "bold"), w.number(len(snapshot.evidence), "bold int")])
@@ -665,21 +665,22 @@ def _write_summary(w: _Writer, snapshot: Snapshot) -> None:
     sheet.add_chart(chart, f"A{chart_row}")
 
 
-def _rollup_cells(w: _Writer, r: Rollup, *, bold: bool) -> list[Cell | None]:
+def _rollup_cells(w: _Writer, roll: Rollup, *, bold: bool) -> list[Cell | None]:
     prefix = "bold " if bold else ""
     text_style = "bold" if bold else "plain"
+    r = figures.rollup_figures(roll)  # the rounded figures: the cell shows what the report and the window show
     return [
         w.text(r.name, text_style),
         w.number(r.functions, prefix + "centre int"),
         w.number(r.assessed, prefix + "centre int"),
         w.number(r.not_applicable, prefix + "centre int"),
-        w.number(round(r.score, 2), prefix + "centre score")
-        if r.score is not None
+        w.number(r.score_number, prefix + "centre score")
+        if r.score_number is not None
         else w.text("not assessed", prefix + "centre"),
         w.text(r.level.label if r.level is not None else "–", prefix + "centre"),
         w.text(r.lowest.label if r.lowest is not None else "–", prefix + "centre"),
-        w.number(round(r.target_score, 2), prefix + "centre score")
-        if r.target_score is not None
+        w.number(r.target_number, prefix + "centre score")
+        if r.target_number is not None
         else w.text("–", prefix + "centre"),
         w.number(r.below_target, prefix + "centre int"),
         *(w.number(r.distribution.get(stage, 0), prefix + "centre int") for stage in Stage),
@@ -750,7 +751,7 @@ def _write_progress(w: _Writer, snapshot: Snapshot) -> None:
                 w.text(pillar_names.get(f.function.pillar_id, f.function.pillar_id)),
                 w.text(state_text(f.then)),
                 w.text(state_text(f.now)),
-                w.text(MOVEMENT_LABEL[f.movement]),
+                w.text(figures.movement_word(f)),
                 w.number(f.steps, "centre steps") if f.steps is not None else None,
                 w.text(then_target.label if then_target is not None else ""),
                 w.text(f.now.target.label if f.now.target is not None else ""),
@@ -796,20 +797,19 @@ def _progress_rollup_cells(w: _Writer, code: str, name: str, r: RollupProgress, 
     text_style = "bold" if bold else "plain"
 
     def score(side: Rollup) -> Cell | None:
-        if side.score is None:
+        shown = figures.mean_number(side.score)
+        if shown is None:
             return w.text("not assessed", prefix + "centre")
-        return w.number(round(side.score, 2), prefix + "centre score")
+        return w.number(shown, prefix + "centre score")
 
-    delta = r.delta
+    delta = figures.rollup_change(r).delta_number
     return [
         w.text(code, text_style),
         w.text(name, text_style),
         w.number(r.now.functions, prefix + "centre int"),
         score(r.then),
         score(r.now),
-        w.number(round(delta, 1) + 0.0, prefix + "centre delta")
-        if delta is not None
-        else w.text("–", prefix + "centre"),
+        w.number(delta, prefix + "centre delta") if delta is not None else w.text("–", prefix + "centre"),
         w.number(r.then.assessed, prefix + "centre int"),
         w.number(r.now.assessed, prefix + "centre int"),
     ]
@@ -917,14 +917,14 @@ def _write_pillar(w: _Writer, snapshot: Snapshot, pillar: PillarSheet, counter: 
     # wide, each repeating the function's code and name, keep them readable.
     sheet.page_setup.fitToWidth = 2
     sheet.print_title_cols = "B:C"
-    r = pillar.rollup
+    r = figures.rollup_figures(pillar.rollup)
     w.append([None, w.text(f"{pillar.pillar.code} {pillar.pillar.name}", "title")])
-    target = f"; target {r.target_score:.1f}" if r.target_score is not None else ""
+    target = f"; target {r.target_text()}" if r.target is not None else ""
     w.append(
         [
             None,
             w.text(
-                f"Current {r.score_text}{target}; {r.assessed} of {r.functions} functions assessed, "
+                f"Current {r.score_level_text}{target}; {r.assessed} of {r.functions} functions assessed, "
                 f"{r.below_target} below target",
                 "note",
             ),

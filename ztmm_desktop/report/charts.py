@@ -16,6 +16,7 @@ from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, Rec
 from reportlab.lib.colors import Color
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from ..core import figures
 from ..core.deliverable import FunctionSheet, PillarSheet, Snapshot
 from ..core.stages import Stage
 from . import fonts, style
@@ -110,21 +111,23 @@ def _radar(pillars: list[PillarSheet], width: float, height: float) -> Drawing:
                 textAnchor=anchor,
             )
         )
-        score = "not assessed" if sheet.rollup.score is None else f"{sheet.rollup.score:.1f}"
+        score = figures.mean_text(sheet.rollup.score, none="not assessed")
         drawing.add(
             String(lx, ly - 12, score, fontName=fonts.SANS, fontSize=6.5, fillColor=style.GREY, textAnchor=anchor)
         )
-    targets = [s.rollup.target_score for s in pillars]
-    if any(t is not None for t in targets):
-        shape = [c for i, t in enumerate(targets) for c in point(i, t or 0.0)]
+    # A pillar without a figure is left out of the shape (its axis says "not assessed"), never drawn at 0.
+    targets = [(i, t) for i, s in enumerate(pillars) if (t := figures.mean_number(s.rollup.target_score)) is not None]
+    if len(targets) >= 2:
+        shape = [c for i, t in targets for c in point(i, t)]
         drawing.add(Polygon(shape, fillColor=None, strokeColor=TARGET_COLOUR, strokeWidth=1.4, strokeDashArray=[3, 2]))
-    current = [c for i, s in enumerate(pillars) for c in point(i, s.rollup.score or 0.0)]
-    fill = Color(CURRENT_COLOUR.red, CURRENT_COLOUR.green, CURRENT_COLOUR.blue, alpha=0.22)
-    drawing.add(Polygon(current, fillColor=fill, strokeColor=CURRENT_COLOUR, strokeWidth=1.6))
-    for i, s in enumerate(pillars):
-        if s.rollup.score is not None:
-            x, y = point(i, s.rollup.score)
-            drawing.add(Circle(x, y, 2.2, fillColor=CURRENT_COLOUR, strokeColor=None))
+    scores = [(i, v) for i, s in enumerate(pillars) if (v := figures.mean_number(s.rollup.score)) is not None]
+    if len(scores) >= 2:
+        current = [c for i, v in scores for c in point(i, v)]
+        fill = Color(CURRENT_COLOUR.red, CURRENT_COLOUR.green, CURRENT_COLOUR.blue, alpha=0.22)
+        drawing.add(Polygon(current, fillColor=fill, strokeColor=CURRENT_COLOUR, strokeWidth=1.6))
+    for i, v in scores:
+        x, y = point(i, v)
+        drawing.add(Circle(x, y, 2.2, fillColor=CURRENT_COLOUR, strokeColor=None))
     legend = Group()
     _legend(legend, 0, 0, [("Current (mean stage)", CURRENT_COLOUR, "box"), ("Target", TARGET_COLOUR, "line")])
     legend.translate(cx - 80, 2)
@@ -156,10 +159,11 @@ def _pillar_bars(pillars: list[PillarSheet], width: float, height: float) -> Dra
         drawing.add(
             String(0, y + row * 0.2, short_pillar(sheet), fontName=fonts.SANS_BOLD, fontSize=7.5, fillColor=style.INK)
         )
-        if sheet.rollup.score is not None:
-            drawing.add(_rect(left, y, track * sheet.rollup.score / SCALE, row * 0.45, CURRENT_COLOUR))
-        if sheet.rollup.target_score is not None:
-            x = left + track * sheet.rollup.target_score / SCALE
+        score, target = figures.mean_number(sheet.rollup.score), figures.mean_number(sheet.rollup.target_score)
+        if score is not None:
+            drawing.add(_rect(left, y, track * score / SCALE, row * 0.45, CURRENT_COLOUR))
+        if target is not None:
+            x = left + track * target / SCALE
             drawing.add(Line(x, y - 3, x, y + row * 0.45 + 3, strokeColor=TARGET_COLOUR, strokeWidth=2))
     legend = Group()
     _legend(legend, 0, 0, [("Current (mean stage)", CURRENT_COLOUR, "box"), ("Target", TARGET_COLOUR, "tick")])

@@ -47,9 +47,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from ..core import figures
 from ..core.deliverable import (
-    MOVEMENT_LABEL,
-    SEVERITY_ORDER,
     EvidenceLine,
     FindingLine,
     FunctionSheet,
@@ -57,7 +56,6 @@ from ..core.deliverable import (
     Snapshot,
     WorkshopLine,
     change_text,
-    delta_text,
     state_text,
 )
 from ..core.progress import CancelToken, Progress, no_progress
@@ -252,7 +250,7 @@ def _stage_text(stage: Stage | None) -> str:
 
 
 def _score(r: Rollup) -> str:
-    return f"{r.score:.1f}" if r.score is not None else "–"
+    return figures.rollup_figures(r).score_text()
 
 
 class Report:
@@ -406,20 +404,20 @@ class Report:
         return story
 
     def _headline_tiles(self) -> Table:
-        overall = self.s.overall
+        overall = figures.rollup_figures(self.s.overall)
         findings = self.s.findings
-        counts = {sev: sum(1 for f in findings if f.severity == sev) for sev in SEVERITY_ORDER}
+        counts = figures.findings_by_severity(f.severity for f in findings)
         finding_words = " · ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "none recorded"
-        scored = overall.assessed - overall.not_applicable
+        scored = overall.scored
         tiles = [
             (
                 "OVERALL MATURITY",
-                f"{overall.score:.1f}" if overall.score is not None else "–",
+                overall.score_text(),
                 f"{_stage_text(overall.level)} · mean stage, 0–3",
             ),
             (
                 "MEAN TARGET",
-                f"{overall.target_score:.1f}" if overall.target_score is not None else "–",
+                overall.target_text(),
                 "of the assessed functions with a target",
             ),
             ("BELOW TARGET", f"{overall.below_target}", f"of {_plural(scored, 'scored function')}"),
@@ -429,23 +427,22 @@ class Report:
         return _tiles(tiles)
 
     def _summary_sentence(self) -> str:
-        overall = self.s.overall
-        scored = [p for p in self.s.pillars if p.rollup.score is not None]
+        overall = figures.rollup_figures(self.s.overall)
         parts = [
             f"Overall, the assessed functions stand at <b>{_stage_text(overall.level)}</b> "
-            f"(mean stage {overall.score:.1f} on the 0–3 scale"
-            + (f", against a mean target of {overall.target_score:.1f}" if overall.target_score is not None else "")
+            f"(mean stage {overall.score_text()} on the 0–3 scale"
+            + (f", against a mean target of {overall.target_text()}" if overall.target is not None else "")
             + ")."
         ]
-        if scored:
-            best = max(scored, key=lambda p: p.rollup.score or 0.0)
-            worst = min(scored, key=lambda p: p.rollup.score or 0.0)
-            if best is not worst:
-                parts.append(
-                    f"{escape(charts.short_pillar(best))} is the most mature pillar ({best.rollup.score:.1f}); "
-                    f"{escape(charts.short_pillar(worst))} the least ({worst.rollup.score:.1f})."
-                )
-        unassessed = overall.functions - overall.assessed
+        shown = {
+            charts.short_pillar(p): score
+            for p in self.s.pillars
+            if (score := figures.rollup_figures(p.rollup).score) is not None
+        }
+        sentence = figures.maturity_sentence(shown)
+        if sentence:
+            parts.append(escape(sentence))
+        unassessed = overall.not_assessed
         if unassessed:
             parts.append(
                 f"{_plural(unassessed, 'function')} in scope {'is' if unassessed == 1 else 'are'} "
@@ -459,17 +456,18 @@ class Report:
             (f"{p.pillar.code}  {charts.short_pillar(p)}", p.rollup) for p in self.s.pillars
         ]
         lines.append(("Overall", self.s.overall))
-        for name, r in lines:
+        for name, roll in lines:
             bold = name == "Overall"
-            current = "not assessed" if r.score is None else f"<b>{r.score:.1f}</b> {_stage_text(r.level)}"
+            r = figures.rollup_figures(roll)
+            current = "not assessed" if r.score is None else f"<b>{r.score_text()}</b> {_stage_text(r.level)}"
             rows.append(
                 [
                     _p(f"<b>{escape(name)}</b>" if bold else escape(name), style.CELL),
                     _p(f"{r.assessed} of {r.functions}", style.CELL),
                     _p(current, style.CELL),
-                    _p("–" if r.target_score is None else f"{r.target_score:.1f}", style.CELL),
+                    _p(r.target_text(), style.CELL),
                     _p(escape(_stage_text(r.lowest)), style.CELL),
-                    _p(f"{r.below_target} of {r.assessed - r.not_applicable}", style.CELL),
+                    _p(f"{r.below_target} of {r.scored}", style.CELL),
                 ]
             )
         w = style.FRAME_WIDTH
@@ -480,7 +478,7 @@ class Report:
         )
 
     def _largest_gaps(self) -> list[Flowable]:
-        gaps = [f for f in self.s.functions() if f.result.assessed and f.result.applicable and (f.result.gap or 0) > 0]
+        gaps = [f for f in self.s.functions() if f.result.below_target]
         gaps.sort(
             key=lambda f: (
                 -(f.result.gap or 0),
@@ -573,23 +571,22 @@ class Report:
                 f"<b>{_user(baseline.name, line_breaks=False)}</b>, frozen on {escape(day)} by "
                 f"{_user(baseline.created_by, line_breaks=False)}. A function improved or regressed when its "
                 "current stage is higher or lower now; it changed when its stage, override, target, a rating or "
-                "a comment differs.",
+                "a comment differs, and is unchanged when nothing does.",
             )
         )
         story += [Spacer(1, 4), self._progress_tiles(), Spacer(1, 8)]
-        overall = comparison.overall
+        overall = figures.rollup_change(comparison.overall)
+        counts = figures.movement_counts(comparison)
         story.append(
             _p(
-                f"{_plural(len(comparison.changed), 'function')} changed: "
-                f"<b>{comparison.count(Movement.IMPROVED)} improved</b>, "
-                f"<b>{comparison.count(Movement.REGRESSED)} regressed</b>, "
-                f"{comparison.count(Movement.UNCHANGED)} unchanged"
-                + (
-                    f", {comparison.count(Movement.NOT_COMPARABLE)} not comparable"
-                    if comparison.count(Movement.NOT_COMPARABLE)
-                    else ""
-                )
-                + f". Overall mean stage {escape(overall.then.score_text)} → <b>{escape(overall.now.score_text)}</b>."
+                f"{_plural(counts.changed, 'function')} changed: "
+                f"<b>{counts.improved} improved</b>, "
+                f"<b>{counts.regressed} regressed</b>"
+                + (f", {counts.same_stage} at the same stage" if counts.same_stage else "")
+                + (f", {counts.not_comparable} not comparable" if counts.not_comparable else "")
+                + f"; {counts.unchanged} unchanged."
+                + f" Overall mean stage {escape(overall.then.score_level_text)} → "
+                f"<b>{escape(overall.now.score_level_text)}</b>."
             )
         )
         story += [_p("Maturity per pillar, then and now", style.H2), self._progress_pillars()]
@@ -599,7 +596,7 @@ class Report:
             story.append(self._progress_functions(changed))
         else:
             story.append(_p("No function has changed since the baseline."))
-        rest = len(comparison.functions) - len(changed)
+        rest = counts.unchanged
         if rest:
             story.append(Spacer(1, 3))
             story.append(
@@ -614,13 +611,14 @@ class Report:
     def _progress_tiles(self) -> Table:
         c = self.s.progress
         assert c is not None
-        overall = c.overall
+        overall = figures.rollup_change(c.overall)
+        counts = figures.movement_counts(c)
         tiles = [
-            ("OVERALL THEN", _score(overall.then), _stage_text(overall.then.level) + " · mean stage, 0–3"),
-            ("OVERALL NOW", _score(overall.now), _stage_text(overall.now.level) + " · mean stage, 0–3"),
-            ("IMPROVED", str(c.count(Movement.IMPROVED)), "current stage higher"),
-            ("REGRESSED", str(c.count(Movement.REGRESSED)), "current stage lower"),
-            ("UNCHANGED", str(c.count(Movement.UNCHANGED)), f"of {_plural(len(c.functions), 'function')} in scope"),
+            ("OVERALL THEN", overall.then.score_text(), _stage_text(overall.then.level) + " · mean stage, 0–3"),
+            ("OVERALL NOW", overall.now.score_text(), _stage_text(overall.now.level) + " · mean stage, 0–3"),
+            ("IMPROVED", str(counts.improved), "current stage higher"),
+            ("REGRESSED", str(counts.regressed), "current stage lower"),
+            ("UNCHANGED", str(counts.unchanged), f"of {_plural(counts.functions, 'function')} in scope"),
         ]
         return _tiles(tiles)
 
@@ -634,10 +632,11 @@ class Report:
             for p in c.pillars
         ]
         lines.append(("Overall", c.overall))
-        for name, r in lines:
-            bold = r is c.overall
+        for name, progress in lines:
+            bold = progress is c.overall
+            r = figures.rollup_change(progress)
             delta = r.delta
-            colour = style.GREY if delta is None or round(delta, 1) == 0 else (style.GAIN if delta > 0 else style.LOSS)
+            colour = style.GREY if delta is None or delta == 0 else (style.GAIN if delta > 0 else style.LOSS)
             assessed = (
                 f"{r.now.assessed} of {r.now.functions}"
                 if r.then.assessed == r.now.assessed
@@ -646,9 +645,9 @@ class Report:
             rows.append(
                 [
                     _p(f"<b>{escape(name)}</b>" if bold else escape(name), style.CELL),
-                    _p(escape(r.then.score_text), style.CELL),
-                    _p(f"<b>{escape(r.now.score_text)}</b>", style.CELL),
-                    _p(f'<font color="{_colour(colour)}"><b>{escape(delta_text(delta))}</b></font>', style.CELL),
+                    _p(escape(r.then.score_level_text), style.CELL),
+                    _p(f"<b>{escape(r.now.score_level_text)}</b>", style.CELL),
+                    _p(f'<font color="{_colour(colour)}"><b>{escape(r.delta_text)}</b></font>', style.CELL),
                     _p(escape(assessed), style.CELL),
                 ]
             )
@@ -675,7 +674,7 @@ class Report:
             elif f.movement is Movement.REGRESSED:
                 mark = f'<font color="{_colour(style.LOSS)}"><b>▼ {-(f.steps or 0)}</b></font>'
             else:
-                mark = f'<font color="{_colour(style.GREY)}">{escape(MOVEMENT_LABEL[f.movement].lower())}</font>'
+                mark = f'<font color="{_colour(style.GREY)}">{escape(figures.movement_word(f).lower())}</font>'
             rows.append(
                 [
                     f.function.code,
@@ -822,10 +821,10 @@ class Report:
     def _pillar(self, sheet: PillarSheet) -> list[Flowable]:
         title = f"{sheet.pillar.code}  {sheet.pillar.name}"
         story = self.section(title)
-        r = sheet.rollup
+        r = figures.rollup_figures(sheet.rollup)
         facts = [
-            ("CURRENT", "not assessed" if r.score is None else f"{r.score:.1f} · {_stage_text(r.level)}"),
-            ("TARGET", "–" if r.target_score is None else f"{r.target_score:.1f}"),
+            ("CURRENT", "not assessed" if r.score is None else f"{r.score_text()} · {_stage_text(r.level)}"),
+            ("TARGET", r.target_text()),
             ("ASSESSED", f"{r.assessed} of {r.functions}"),
             ("BELOW TARGET", str(r.below_target)),
             ("LOWEST", _stage_text(r.lowest)),
@@ -1047,7 +1046,7 @@ class Report:
                 if pillar is not None:
                     name = f"{pillar.code}  {pillar.name}"
                     story += self.subheading(escape(name), name, level=1, toc=False)
-            state = f"{item.current.label} → {item.target.label} · gap {int(item.target) - int(item.current)}"
+            state = f"{item.current.label} → {item.target.label} · gap {len(item.steps)}"
             if fs is not None and not fs.result.assessed:
                 state = f"not assessed → {item.target.label}"
             extra = []
@@ -1199,16 +1198,21 @@ class Report:
             ),
             (
                 "Target and gap",
-                "Each function may have a target stage. Gap = target − current, in stages, never below zero; no target, "
-                "no gap. The roadmap lists every function below its target with the stages to climb.",
+                "Each function may have a target stage. The gap is the number of stages to climb: the stages above the "
+                "current stage up to and including the target, leaving out every stage rated not applicable; no target, "
+                "no gap, and a function not assessed yet has none either. A function is below target when it is "
+                "assessed, applicable and its gap is above zero; the roll-ups count exactly these functions and the "
+                "roadmap lists exactly these, one step per stage to climb.",
             ),
             (
                 "Roll-ups",
                 "Pillar and overall figures are computed, never stored. Each assessed, applicable function weighs the "
                 "same. The figure is the mean of the functions' current stages on a 0–3 scale (Traditional 0, Initial 1, "
-                "Advanced 2, Optimal 3), with the stage it reaches (the mean rounded down), the lowest stage among them, "
-                "and the number of functions at each stage. A function counts as assessed once any stage is rated or it "
-                "is overridden; functions not yet assessed are counted but not scored.",
+                "Advanced 2, Optimal 3), shown with one decimal rounded half up (1.25 shows as 1.3, 1.15 as 1.2; the "
+                "workbook stores the rounded figure), with the stage it reaches (the shown mean rounded down), the "
+                "lowest stage among them, and the number of functions at each stage. A function counts as assessed once "
+                "any stage is rated or it is overridden; functions not yet assessed are counted but not scored. A change "
+                "since a baseline is the difference of the two shown figures.",
             ),
             (
                 "Findings",

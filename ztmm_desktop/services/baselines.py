@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ..core import figures
 from ..core.catalog import Pillar
 from ..core.errors import BadInput, EngagementFileError
 from ..core.progress_compare import Comparison, FunctionState, compare
@@ -43,9 +44,7 @@ class Baseline:
 
     @property
     def score_text(self) -> str:
-        if self.overall_score is None or self.overall_level is None:
-            return "not assessed"
-        return f"{self.overall_score:.1f} ({self.overall_level.label})"
+        return figures.score_text(self.overall_score, figures.level_of(self.overall_score))
 
 
 def check_name(name: str) -> str:

@@ -265,3 +265,8 @@ def _evidence_line(engagement: Engagement, record: Evidence, finding_titles: dic
         captured_by=record.captured_by,
         links=tuple(links),
     )
+
+
+def progress_since(engagement: Engagement, name: str | None = None) -> tuple[Comparison | None, BaselineRef | None]:
+    """The progress the deliverables show (baseline ``name``, default the latest); ``ztmm info`` shows it too."""
+    return _progress(engagement, name)

@@ -41,6 +41,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from ..core import figures
 from ..core.stages import Stage
 from ..services.engagement import Engagement
 
@@ -85,6 +86,7 @@ class CellData:
     target: Stage | None
     overridden: bool
     override_reason: str
+    gap: int | None = None  # ``FunctionResult.gap``: applicable stages to climb
 
     @property
     def current_text(self) -> str:
@@ -102,7 +104,7 @@ class CellData:
 
     @property
     def below_target(self) -> bool:
-        return self.current is not None and self.target is not None and self.current < self.target
+        return self.current is not None and bool(self.gap)  # the rule of ``core.figures``
 
 
 @dataclass(frozen=True)
@@ -114,20 +116,20 @@ class PillarData:
     name: str
     functions: int
     assessed: int
-    score: float | None  # mean current stage 0–3; None when nothing is assessed
+    score: float | None  # shown mean current stage 0–3 (``core.figures``, rounded); None when nothing is assessed
     level: Stage | None
-    target_score: float | None
+    target_score: float | None  # shown mean target, rounded
     below_target: int
     score_text: str  # ``Rollup.score_text``: "1.6 (Initial)" or "not assessed"
     cells: tuple[CellData, ...]
 
     @property
     def current_text(self) -> str:
-        return f"{self.score:.1f}" if self.score is not None else NOT_ASSESSED
+        return figures.mean_text(self.score, none=NOT_ASSESSED)
 
     @property
     def target_text(self) -> str:
-        return f"{self.target_score:.1f}" if self.target_score is not None else "no target"
+        return figures.mean_text(self.target_score, none="no target")
 
     @property
     def coverage_text(self) -> str:
@@ -200,6 +202,7 @@ def read_dashboard(engagement: Engagement) -> DashboardData:
                     target=result.target,
                     overridden=result.overridden,
                     override_reason=result.override_reason,
+                    gap=result.gap,
                 )
             )
         pillars.append(
@@ -209,9 +212,9 @@ def read_dashboard(engagement: Engagement) -> DashboardData:
                 name=pillar.name,
                 functions=roll.functions,
                 assessed=roll.assessed,
-                score=roll.score,
+                score=figures.mean_number(roll.score),
                 level=roll.level,
-                target_score=roll.target_score,
+                target_score=figures.mean_number(roll.target_score),
                 below_target=roll.below_target,
                 score_text=roll.score_text,
                 cells=tuple(cells),
@@ -220,10 +223,10 @@ def read_dashboard(engagement: Engagement) -> DashboardData:
     return DashboardData(
         client=meta.client,
         title=meta.title,
-        score=overall.score,
+        score=figures.mean_number(overall.score),
         level=overall.level,
         score_text=overall.score_text,
-        target_score=overall.target_score,
+        target_score=figures.mean_number(overall.target_score),
         functions=overall.functions,
         assessed=overall.assessed,
         not_applicable=overall.not_applicable,
@@ -1042,14 +1045,18 @@ class Dashboard(QWidget):
         # overall roll-up
         caption(overall, "Overall maturity")
         if data.score is not None and data.level is not None:
-            number = f"{data.score:.1f}"
+            number = figures.mean_text(data.score)
             number_w = m["big"].horizontalAdvance(number)
             self._text(painter, QRect(overall.left(), value_top, number_w + 2, big_h), number, f["big"], colours.text)
             level_rect = QRect(overall.left() + number_w + round(0.4 * h), value_top, overall.width(), big_h)
             baseline_shift = (m["big"].ascent() - m["level"].ascent()) - (big_h - m["level"].height()) // 2
             level_rect.translate(0, baseline_shift)
             self._text(painter, level_rect, data.level.label, f["level"], colours.text)
-            target = f" · target {data.target_score:.1f}" if data.target_score is not None else " · no target set"
+            target = (
+                f" · target {figures.mean_text(data.target_score)}"
+                if data.target_score is not None
+                else " · no target set"
+            )
             foot(overall, f"out of 3{target}")
         else:
             self._text(
@@ -1084,7 +1091,7 @@ class Dashboard(QWidget):
             colours.muted,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
         )
-        share = round(100 * data.assessed / data.functions) if data.functions else 0
+        share = figures.percent(data.assessed, data.functions)
         foot(assessed, f"{share}% of functions")
 
         # below target
@@ -1281,7 +1288,7 @@ class Dashboard(QWidget):
             else:
                 value_font, value_colour = f["small"], colours.muted
             text_rect = QRect(round(rect.right()) + round(0.4 * h), y - h, 4 * h, bar_h + 2 * h)
-            self._text(painter, text_rect, f"{value:.1f}", value_font, value_colour, elide=False)
+            self._text(painter, text_rect, figures.mean_text(value), value_font, value_colour, elide=False)
 
     def _paint_heat_map(self, painter: QPainter, geo: _Geometry, colours: _Colours, data: DashboardData) -> None:
         self._paint_card(painter, geo.heat_card, colours)

@@ -952,6 +952,8 @@ class FunctionPage(QWidget):
         self.target_combo.set_value(assessment.target)
         if assessment.target is None:
             gap = "no target set"
+        elif not result.assessed:
+            gap = "no gap until assessed"
         elif result.gap is None:
             gap = "no gap (not applicable)"
         elif result.gap == 0:

@@ -25,7 +25,7 @@ from PySide6.QtGui import QColor, QDesktopServices, QFont, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from ..core.catalog import Function, GuidancePack, Recommendation
-from ..core.scoring import FunctionResult, RoadmapItem
+from ..core.scoring import FunctionResult, RoadmapItem, roadmap_steps, stages_to_climb
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..services.engagement import Engagement
 
@@ -285,6 +285,15 @@ class GuidancePane(QWidget):
         self.subtitle_label.setText(f"{pillar.name} · {_state_text(result)}")
         self._set_html(self.guidance_view, self.guidance_html(engagement, function, result, html))
         item = next((i for i in engagement.roadmap() if i.function.id == function.id), None)
+        if item is None and not result.assessed and result.target is not None:
+            # Not on the roadmap (not assessed, so not below target), but the pane still shows the climb from
+            # Traditional, for the workshop that assesses it.
+            assessment = engagement.assessment(function.id)
+            ratings = {stage: assessment.rating(stage).rating for stage in RATED_STAGES}
+            climb = stages_to_climb(result.current, result.target, ratings) or ()
+            if climb:
+                steps = roadmap_steps(function, climb, engagement.library.packs)
+                item = RoadmapItem(function=function, current=result.current, target=result.target, steps=steps)
         self._set_html(self.next_view, self.next_stage_html(engagement, function, result, item, html))
 
     def open_link(self, url: QUrl) -> bool:

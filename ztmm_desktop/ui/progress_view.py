@@ -33,17 +33,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core import figures
 from ..core.errors import ZtmmError
 from ..core.progress_compare import Comparison, FunctionProgress, Movement
 from ..services.baselines import compare_with_baseline, compare_with_file, list_baselines
 from ..services.engagement import Engagement
 
 OTHER_FILE = "Another engagement file…"
+#: A function's movement by ``figures.movement_key`` (the same words and counts as the deliverables).
 MOVEMENT_TEXT = {
-    Movement.IMPROVED: "▲ improved",
-    Movement.REGRESSED: "▼ regressed",
-    Movement.UNCHANGED: "unchanged",
-    Movement.NOT_COMPARABLE: "not comparable",
+    "improved": "▲ improved",
+    "regressed": "▼ regressed",
+    "same-stage": "same stage",
+    "not-comparable": "not comparable",
+    "unchanged": "unchanged",
 }
 MOVEMENT_COLOUR = {Movement.IMPROVED: "#3c9a5f", Movement.REGRESSED: "#c8463d"}
 FUNCTION_ID_ROLE = Qt.ItemDataRole.UserRole
@@ -214,9 +217,10 @@ class ProgressView(QWidget):
             self.pillars.hide()
             return
         for rollup in (*self.comparison.pillars, self.comparison.overall):
-            delta = rollup.delta
-            change = "—" if delta is None else f"{delta:+.1f}"
-            item = QTreeWidgetItem([rollup.name, rollup.then.score_text, rollup.now.score_text, change])
+            shown = figures.rollup_change(rollup)  # the change of the shown figures, as in the deliverables
+            delta = shown.delta
+            change = "—" if delta is None else shown.delta_text
+            item = QTreeWidgetItem([rollup.name, shown.then.score_level_text, shown.now.score_level_text, change])
             if delta:
                 item.setForeground(3, QBrush(QColor("#3c9a5f" if delta > 0 else "#c8463d")))
             self.pillars.addTopLevelItem(item)
@@ -242,7 +246,7 @@ class ProgressView(QWidget):
                     f"{progress.function.code} {progress.function.name}",
                     _stage(progress, then=True),
                     _stage(progress, then=False),
-                    MOVEMENT_TEXT[progress.movement],
+                    MOVEMENT_TEXT[figures.movement_key(progress)],
                     target,
                     ", ".join(progress.changes) or "—",
                 ]

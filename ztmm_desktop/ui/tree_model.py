@@ -191,7 +191,7 @@ def function_status(assessment: FunctionAssessment) -> tuple[str, bool]:
 
 def below_target(result: FunctionResult) -> bool:
     """Assessed, applicable and short of its target (as the roll-ups count it)."""
-    return result.assessed and bool(result.gap)
+    return result.below_target
 
 
 def quick_flags(result: FunctionResult, findings: int) -> frozenset[str]:
