@@ -252,7 +252,7 @@ def check_agree(info: dict[str, Any], report: ReportFigures, book: WorkbookFigur
     assert report.roadmap == below, "report roadmap"
     assert report.roadmap_count == len(below) == info["overall"]["below_target"]
     assert book.gaps == {code: None if gap is None else str(gap) for code, gap in gaps.items()}, "workbook gaps"
-    assert book.roadmap == set(below), "workbook Roadmap"
+    assert book.roadmap == set(below), "workbook Vendor suggestions"
 
     # Progress since the baseline: the means then and now, the change of the shown figures, the counts.
     progress = info["progress"]

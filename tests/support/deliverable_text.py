@@ -379,7 +379,7 @@ class WorkbookFigures:
     findings: int | None = None
     pillar_notes: dict[str, RollupShown] = field(default_factory=dict)  # by sheet "1 Identity"
     gaps: dict[str, str | None] = field(default_factory=dict)  # function code → gap shown
-    roadmap: set[str] = field(default_factory=set)  # function codes on the Roadmap sheet
+    roadmap: set[str] = field(default_factory=set)  # function codes on the Vendor suggestions sheet (below target)
     progress: dict[str, ProgressShown] = field(default_factory=dict)  # by pillar name, and "Overall"
     progress_sentence: CountsShown | None = None
     movements: dict[str, str] = field(default_factory=dict)  # function code → movement word
@@ -391,7 +391,7 @@ class WorkbookFigures:
         for name, rows in sheets.items():
             if re.match(r"[1-6] ", name):
                 figures._pillar(name, rows)
-        figures._roadmap(sheets["Roadmap"])
+        figures._roadmap(sheets["Vendor suggestions"])  # the climb of every function below its target
         if "Progress" in sheets:
             figures._progress(sheets["Progress"])
         return figures
@@ -460,5 +460,6 @@ class WorkbookFigures:
         header = _one([i for i, r in enumerate(rows) if r[:3] == ["Code", "Function", "Pillar"]], "functions", "")
         movement = rows[header].index("Movement")
         for row in rows[header + 1 :]:
-            if row and row[0]:
-                self.movements[row[0]] = row[movement]
+            if not row or not row[0]:
+                break  # the function table ends; the pillars and the baseline's details follow
+            self.movements[row[0]] = row[movement]
