@@ -62,6 +62,18 @@ from ..core.deliverable import (
 )
 from ..core.progress import CancelToken, Progress, no_progress
 from ..core.progress_compare import FunctionProgress, Movement, RollupProgress
+from ..core.register import (
+    FINDING_STATUS_LABELS,
+    IMPACT_LABELS,
+    LIKELIHOOD_LABELS,
+    PHASE_LABELS,
+    PHASES,
+    RISK_BANDS,
+    ActionLine,
+    action_numbers,
+    blocks,
+    risk_rating,
+)
 from ..core.scoring import Rollup
 from ..core.stages import Rating, Stage
 from ..core.wording import apply_wording
@@ -71,12 +83,15 @@ PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "": 4}
 #: Functions listed under "the largest gaps" and findings under "the most severe findings".
 TOP_GAPS = 8
 TOP_FINDINGS = 5
+#: Roadmap actions (or, without any, functions below target) on the overview page.
+TOP_PRIORITIES = 6
 #: Up to this many evidence items are listed by title under a function; more by number.
 EVIDENCE_BY_TITLE = 15
 #: Widths (points) of the places long user text goes, to cut words too long for a line (``text.markup``).
 NOTES_ROOM = style.FRAME_WIDTH - 2
 COMMENT_ROOM = style.FRAME_WIDTH * 0.36 - 12
 CARD_ROOM = style.FRAME_WIDTH - 20
+BULLET_ROOM = style.FRAME_WIDTH - 14
 REASON_ROOM = style.FRAME_WIDTH - 22
 #: A workshop's heading (its title is user text) and its attendee table's columns (points).
 WORKSHOP_ROOM = style.FRAME_WIDTH - 2
@@ -247,6 +262,28 @@ def _card_style(label: str) -> Any:
     return made
 
 
+def _bullets(items: list[str], room: float) -> list[Flowable]:
+    """A bulleted list of user text that never leaves one item alone on a page.
+
+    A short list stays together; a longer one keeps its first two and its last two items together.
+    """
+    made: list[Flowable] = [layout.Para(_user(item, room=room, size=8.4), style.BULLET, bulletText="•") for item in items]
+    if len(made) <= 4:
+        return [KeepTogether(made)]
+    return [KeepTogether(made[:2]), *made[2:-2], KeepTogether(made[-2:])]
+
+
+def _blocks(value: str) -> list[Flowable]:
+    """The consultant's text (``core.register.blocks``): paragraphs and bullet lists; nothing when empty."""
+    story: list[Flowable] = []
+    for kind, parts in blocks(text.clean(value)):
+        if kind == "ul":
+            story += [*_bullets(parts, BULLET_ROOM), Spacer(1, 4)]
+        else:
+            story.append(_p(_user(parts[0], room=NOTES_ROOM), style.BODY))
+    return story
+
+
 def _stage_text(stage: Stage | None) -> str:
     return stage.label if stage is not None else "—"
 
@@ -258,10 +295,14 @@ def _score(r: Rollup) -> str:
 class Report:
     """Builds the story of one report; ``render`` lays it out into a file."""
 
-    def __init__(self, snapshot: Snapshot, *, draft: bool, logo: Logo | None) -> None:
+    def __init__(
+        self, snapshot: Snapshot, *, draft: bool, logo: Logo | None, consultancy_logo: Logo | None = None
+    ) -> None:
         self.s = snapshot
         self.draft = draft
         self.logo = logo
+        self.consultancy_logo = consultancy_logo
+        self.action_numbers = action_numbers(snapshot.actions)
         self.book = layout.Book()
         self.finding_numbers = snapshot.finding_numbers()
         self.evidence_numbers = snapshot.evidence_numbers()
@@ -306,12 +347,17 @@ class Report:
         meta = self.s.meta
         title = meta.title.strip() or "Zero Trust maturity assessment"
         rows: list[tuple[str, str]] = [("CLIENT", _user(meta.client))]
+        prepared = self._prepared_by()
+        if prepared:
+            rows.append(("PREPARED BY", prepared))
         if meta.assessors:
             rows.append(("ASSESSORS", "<br/>".join(_user(a, line_breaks=False) for a in meta.assessors)))
         period = " – ".join(_date(d) for d in (meta.start_date, meta.end_date) if d)
         if period:
             rows.append(("ASSESSMENT", escape(period)))
         rows.append(("REPORT DATE", escape(_date(meta.generated_at))))
+        if self.s.control.report_version.strip():
+            rows.append(("VERSION", _user(self.s.control.report_version, line_breaks=False)))
         rows.append(("MODEL", escape(f"{self.s.catalog.title} v{self.s.catalog.version} ({self.s.catalog.published})")))
         if meta.marking.strip():
             rows.append(("MARKING", f'<font color="{_colour(style.MARKING)}"><b>{_user(meta.marking)}</b></font>'))
@@ -338,41 +384,229 @@ class Report:
         ]
         return story
 
+    @property
+    def consultancy(self) -> str:
+        """Who issues the report: document control's consultancy, else the preparer's organization."""
+        return (self.s.control.consultancy or self.s.meta.prepared_by_organisation).strip()
+
+    def _prepared_by(self) -> str:
+        """``Name, Consultancy`` as markup; ``""`` when neither is known."""
+        meta = self.s.meta
+        parts = [p.strip() for p in (meta.prepared_by, meta.prepared_by_organisation or self.consultancy) if p.strip()]
+        return ", ".join(_user(p, line_breaks=False) for p in dict.fromkeys(parts))
+
     def draw_cover(self, canv: Canvas) -> None:
-        """The cover's furniture: a band, the accent rule, the logo and the imprint."""
+        """The cover's furniture: a band, the accent rule, the consultancy's logo (or name) and the client's, the imprint."""
+        width, height = layout.page_size(canv)
+        left = style.frame_left(width)
         canv.setFillColor(style.NAVY)
-        canv.rect(0, style.HEIGHT - 6 * mm, style.WIDTH, 6 * mm, stroke=0, fill=1)
+        canv.rect(0, height - 6 * mm, width, 6 * mm, stroke=0, fill=1)
         canv.setFillColor(style.ACCENT)
-        canv.rect(
-            style.MARGIN_X,
-            style.MARGIN_BOTTOM + 30 * mm,
-            2.2,
-            style.HEIGHT - style.MARGIN_BOTTOM - 92 * mm,
-            stroke=0,
-            fill=1,
-        )
-        if self.logo is not None:
-            box_w, box_h = 60 * mm, 24 * mm
-            scale = min(box_w / self.logo.width, box_h / self.logo.height)
-            w, h = self.logo.width * scale, self.logo.height * scale
-            canv.drawImage(
-                ImageReader(io.BytesIO(self.logo.data)),
-                style.MARGIN_X,
-                style.HEIGHT - 22 * mm - h,
-                width=w,
-                height=h,
-                mask="auto",
-            )
+        canv.rect(left, style.MARGIN_BOTTOM + 30 * mm, 2.2, height - style.MARGIN_BOTTOM - 92 * mm, stroke=0, fill=1)
+        box_w, box_h = 60 * mm, 24 * mm
+        top = height - 22 * mm
+        if self.consultancy_logo is not None:
+            self._draw_logo(canv, self.consultancy_logo, left, top, box_w, box_h, align="left")
+        elif self.consultancy:
+            canv.setFillColor(style.NAVY)
+            name = text.fit(self.consultancy, fonts.SANS_BOLD, 13, box_w + 30 * mm)
+            layout.draw_text(canv, left, top - 13, name, fonts.SANS_BOLD, 13)
+        if self.logo is not None:  # the client's
+            self._draw_logo(canv, self.logo, width - left, top, box_w, box_h, align="right")
         canv.setFillColor(style.GREY)
-        canv.setFont(fonts.SANS, 7)
-        imprint = f"Prepared with {self.s.meta.generated_with} · {self.s.catalog.title} v{self.s.catalog.version}"
-        canv.drawString(style.MARGIN_X + 14 * mm, style.MARGIN_BOTTOM + 8 * mm, imprint)
+        imprint = f"{self.s.catalog.title} v{self.s.catalog.version}"
+        if self.consultancy:
+            imprint = f"{self.consultancy} · {imprint}"
+        imprint = text.fit(imprint, fonts.SANS, 7, style.FRAME_WIDTH - 14 * mm)
+        layout.draw_text(canv, left + 14 * mm, style.MARGIN_BOTTOM + 8 * mm, imprint, fonts.SANS, 7)
+
+    @staticmethod
+    def _draw_logo(canv: Canvas, logo: Logo, x: float, top: float, box_w: float, box_h: float, align: str) -> None:
+        scale = min(box_w / logo.width, box_h / logo.height)
+        w, h = logo.width * scale, logo.height * scale
+        left = x - w if align == "right" else x
+        canv.drawImage(ImageReader(io.BytesIO(logo.data)), left, top - h, width=w, height=h, mask="auto")
+
+    # -- the consultant's own words ------------------------------------------------------
+
+    def words(self, key: str) -> list[Flowable]:
+        """A section the consultant wrote, as paragraphs and bullet lists; nothing when it is empty."""
+        return _blocks(self.s.sections.get(key))
+
+    def consultant_sections(self, keys: tuple[str, ...], title: str) -> list[Flowable]:
+        """One page of the consultant's sections ``keys``, each under its heading; nothing when all are empty.
+
+        One filled section is the page's own heading; more are subheadings under ``title``.
+        """
+        filled = [(key, heading) for key, heading, _ in self.s.sections.filled() if key in keys]
+        if not filled:
+            return []
+        if len(filled) == 1:
+            key, heading = filled[0]
+            return [*self.section(heading), *self.words(key)]
+        story = self.section(title)
+        for key, heading in filled:
+            story += [*self.subheading(escape(heading), heading, level=1, toc=True), *self.words(key)]
+        return story
+
+    # -- overview ---------------------------------------------------------------------------
+
+    def overview(self) -> list[Flowable]:
+        """One page: the key messages, the headline figures, the top priorities."""
+        messages = self.words("key_messages")
+        figures = [self._headline_tiles()] if self.s.assessed else []
+        priorities = self._top_priorities()
+        if not (messages or figures or priorities):
+            return []
+        story = self.section("Overview")
+        if messages:
+            story += [_p("Key messages", style.H2), *messages]
+        if figures:
+            story += [_p("Headline figures", style.H2), *figures]
+        if priorities:
+            story += [_p("Top priorities", style.H2), *priorities]
+        return story
+
+    def _top_priorities(self) -> list[Flowable]:
+        """The first roadmap actions (and the first of every critical-priority function); else the largest gaps."""
+        actions = list(self.s.actions)
+        w = style.FRAME_WIDTH
+        if actions:
+            chosen = set(range(min(TOP_PRIORITIES, len(actions))))
+            for index, action in enumerate(actions):
+                if action.priority == "critical" and not any(
+                    actions[i].function_id == action.function_id for i in chosen
+                ):
+                    chosen.add(index)
+            rows: list[list[Any]] = [_head("No.", "Action", "Function", "When", "Owner")]
+            for index in sorted(chosen):
+                a = actions[index]
+                rows.append(
+                    [
+                        self.action_numbers[a.id],
+                        _p(_user(a.text, room=w * 0.42 - 10, size=7.8), style.CELL),
+                        _p(escape(f"{a.function_code} {a.function_name}"), style.CELL_SMALL),
+                        _p(escape(a.phase_label), style.CELL_SMALL),
+                        _p(_user(a.owner) if a.owner.strip() else "—", style.CELL_SMALL),
+                    ]
+                )
+            note = f"{_plural(len(actions), 'action')} in all: see the roadmap."
+            table = _table(rows, [w * 0.08, w * 0.42, w * 0.22, w * 0.13, w * 0.15], _grid(), splitInRow=1)
+            return [table, Spacer(1, 3), _p(escape(note), style.NOTE)]
+        gaps = [f for f in self.s.functions() if f.result.assessed and f.result.applicable and (f.result.gap or 0) > 0]
+        if not gaps:
+            return []
+        gaps.sort(
+            key=lambda f: (
+                PRIORITY_ORDER.get(f.assessment.priority, 4),
+                -(f.result.gap or 0),
+                [int(p) for p in f.function.code.split(".") if p.isdigit()],
+            )
+        )
+        rows = [_head("Function", "Current → target", "Gap", "Priority")]
+        for f in gaps[:TOP_PRIORITIES]:
+            r = f.result
+            rows.append(
+                [
+                    _p(escape(f.function.label), style.CELL),
+                    _p(escape(f"{r.current.label} → {_stage_text(r.target)}"), style.CELL),
+                    _p(f"<b>{r.gap}</b>", style.CELL),
+                    _p(escape(_label(f.assessment.priority)), style.CELL),
+                ]
+            )
+        return [_table(rows, [w * 0.44, w * 0.3, w * 0.1, w * 0.16], _grid(), splitInRow=1)]
+
+    # -- document control ----------------------------------------------------------------------
+
+    def document_control(self) -> list[Flowable]:
+        """Consultancy, version, history, distribution, review and approval, and the sign-off block."""
+        c = self.s.control
+        if c.empty:
+            return []
+        story = self.section("Document control")
+        w = style.FRAME_WIDTH
+        facts: list[tuple[str, str]] = []
+        if self.consultancy:
+            facts.append(("CONSULTANCY", _user(self.consultancy, line_breaks=False)))
+        if c.report_version.strip():
+            facts.append(("REPORT VERSION", _user(c.report_version, line_breaks=False)))
+        prepared = self._prepared_by()
+        if prepared:
+            facts.append(("PREPARED BY", prepared))
+        facts.append(("REPORT DATE", escape(_date(self.s.meta.generated_at))))
+        story.append(self._facts(facts, markup=True))
+        if c.history:
+            rows: list[list[Any]] = [_head("Version", "Date", "Author", "Change")]
+            for v in c.history:
+                rows.append(
+                    [
+                        _p(_user(v.version, line_breaks=False), style.CELL),
+                        _p(escape(_short_date(v.date)), style.CELL),
+                        _p(_user(v.author, line_breaks=False), style.CELL),
+                        _p(_user(v.change, room=w * 0.5 - 10, size=7.8), style.CELL),
+                    ]
+                )
+            widths = [w * 0.12, w * 0.16, w * 0.22, w * 0.5]
+            story += [_p("Version history", style.H2), _table(rows, widths, _grid(), repeatRows=1, splitInRow=1)]
+        if c.distribution:
+            rows = [_head("Name", "Organization", "Role")]
+            for r in c.distribution:
+                rows.append(
+                    [
+                        _p(_user(r.name, line_breaks=False), style.CELL_BOLD),
+                        _p(_user(r.organisation) if r.organisation.strip() else "—", style.CELL),
+                        _p(_user(r.role) if r.role.strip() else "—", style.CELL),
+                    ]
+                )
+            widths = [w * 0.3, w * 0.35, w * 0.35]
+            story += [_p("Distribution", style.H2), _table(rows, widths, _grid(), repeatRows=1, splitInRow=1)]
+        if c.reviewer.strip() or c.approver.strip():
+            rows = [_head("", "Name", "Date")]
+            for label, name, day in (("Reviewed by", c.reviewer, c.reviewed_on), ("Approved by", c.approver, c.approved_on)):
+                if name.strip():
+                    rows.append(
+                        [_p(escape(label), style.CELL_BOLD), _p(_user(name), style.CELL), _p(escape(_date(day) or "—"), style.CELL)]
+                    )
+            widths = [w * 0.22, w * 0.48, w * 0.3]
+            story += [_p("Review and approval", style.H2), _table(rows, widths, _grid(), keep=True)]
+        story += [CondPageBreak(120), _p("Sign-off", style.H2), self._sign_off()]
+        return story
+
+    def _sign_off(self) -> Table:
+        """Two blocks with lines to sign: the approver for the consultancy, and the client."""
+        c, w = self.s.control, style.FRAME_WIDTH
+        issuer = f"For {_user(self.consultancy, line_breaks=False)}" if self.consultancy else "Approved by"
+        client = f"For {_user(self.s.meta.client, line_breaks=False)}"
+        approver = _user(c.approver, line_breaks=False) if c.approver.strip() else ""
+        rows: list[list[Any]] = [
+            [_p(f"<b>{issuer}</b>", style.CELL), "", _p(f"<b>{client}</b>", style.CELL)],
+            ["", "", ""],
+            [_p("SIGNATURE", style.LABEL), "", _p("SIGNATURE", style.LABEL)],
+            [_p(approver, style.CELL) if approver else "", "", ""],
+            [_p("NAME", style.LABEL), "", _p("NAME", style.LABEL)],
+            ["", "", ""],
+            [_p("DATE", style.LABEL), "", _p("DATE", style.LABEL)],
+        ]
+        half = w / 2 - 10
+        commands: list[tuple[Any, ...]] = [
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("LINEABOVE", (0, 0), (0, 0), 0.8, style.NAVY),
+            ("LINEABOVE", (2, 0), (2, 0), 0.8, style.NAVY),
+            ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+        ]
+        for row in (1, 3, 5):
+            commands += [("LINEBELOW", (0, row), (0, row), 0.6, style.INK), ("LINEBELOW", (2, row), (2, row), 0.6, style.INK)]
+        heights = [22, 34, 12, 26, 12, 26, 12]
+        return _table(rows, [half, 20, half], commands, keep=True, rowHeights=heights)
 
     # -- executive summary ----------------------------------------------------------------
 
     def executive_summary(self) -> list[Flowable]:
         s, overall = self.s, self.s.overall
         story = self.section("Executive summary")
+        story += self.words("executive_summary")
         period = " to ".join(_date(d) for d in (s.meta.start_date, s.meta.end_date) if d)
         lead = (
             f"This report gives the Zero Trust maturity of <b>{_user(s.meta.client, line_breaks=False)}</b> as assessed "
@@ -387,14 +621,12 @@ class Report:
                 self._callout(
                     "<b>Nothing has been assessed yet.</b> None of the "
                     f"{_plural(overall.functions, 'function')} in scope has a rating or an override, so this report "
-                    "shows no maturity figures, charts or gaps. The stage texts of every function follow, ready for "
-                    "the assessment.",
+                    "shows no maturity figures, charts or gaps. The functions in scope are listed under each pillar.",
                     style.ACCENT,
                 ),
             ]
             return story
-        story += [Spacer(1, 6), self._headline_tiles(), Spacer(1, 8)]
-        story.append(_p(self._summary_sentence()))
+        story.append(_p(self._summary_sentence()))  # the headline figures are on the overview
         story += [
             _p("Maturity per pillar", style.H2),
             charts.pillar_chart(self.s, style.FRAME_WIDTH, 230),
@@ -1289,7 +1521,10 @@ class Report:
 
     def story(self, progress: Progress, cancel: CancelToken | None) -> list[Flowable]:
         body: list[Flowable] = []
+        body += self.document_control()
+        body += self.overview()
         body += self.executive_summary()
+        body += self.consultant_sections(("scope", "approach", "limitations"), "Scope and approach")
         body += self.progress_since_baseline()
         body += self.workshops()
         body += self.glance()
@@ -1299,6 +1534,7 @@ class Report:
         body += self.evidence_index(cancel)
         body += self.method()
         body += self.sources()
+        body += self.consultant_sections(("disclaimer",), "Disclaimer")
         contents_key = self._key()
         self.book.pages[contents_key] = 2
         front = [
@@ -1315,7 +1551,7 @@ class Report:
         title = meta.title.strip() or "Zero Trust maturity assessment"
         return {
             "title": text.clean(f"{title} — {meta.client}"),
-            "author": text.clean(", ".join(meta.assessors)),
+            "author": text.clean(meta.prepared_by.strip() or ", ".join(meta.assessors)),
             "subject": f"{self.s.catalog.title} v{self.s.catalog.version} assessment",
             "creator": meta.generated_with,
             "keywords": "Zero Trust, CISA ZTMM, maturity assessment",
@@ -1362,12 +1598,16 @@ def render_report(
     fonts_dir: Path,
     draft: bool = False,
     logo: Logo | None = None,
+    consultancy_logo: Logo | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> int:
-    """Write the report of ``snapshot`` to ``target``; the number of pages."""
+    """Write the report of ``snapshot`` to ``target``; the number of pages.
+
+    ``logo`` is the client's (the cover's right), ``consultancy_logo`` the consultancy's (its left).
+    """
     fonts.register(fonts_dir)
-    report = Report(snapshot, draft=draft, logo=logo)
+    report = Report(snapshot, draft=draft, logo=logo, consultancy_logo=consultancy_logo)
     progress(0, 1, "Preparing the report")
     story = report.story(progress, cancel)
     meta = snapshot.meta
@@ -1377,7 +1617,7 @@ def render_report(
         draft=draft,
     )
     document = layout.ReportDocument(
-        target, running, report.book, report.metadata(), progress, cancel, report.draw_cover
+        target, running, report.book, report.metadata(), progress, cancel, report.draw_cover, paper=meta.paper
     )
     document.build(story)
     document.finish()

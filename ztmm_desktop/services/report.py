@@ -30,10 +30,14 @@ def export_report(
     *,
     draft: bool = False,
     logo: Path | None = None,
+    consultancy_logo: Logo | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> Path:
-    """Write the PDF report of ``engagement`` to ``out``; all of it or nothing."""
+    """Write the PDF report of ``engagement`` to ``out``; all of it or nothing.
+
+    ``consultancy_logo``: the consultancy's logo for the cover (beside the client's), already checked; None when absent.
+    """
     chosen = load_logo(logo) if logo is not None else read_logo(engagement)  # the engagement's own, if any
     image = Logo(chosen.data, chosen.width, chosen.height) if chosen is not None else None
     if out.exists() and out.resolve() == engagement.path.resolve():
@@ -44,7 +48,14 @@ def export_report(
     snapshot = build_snapshot(engagement)
     with written(out) as temp:
         pages = render_report(
-            snapshot, temp, fonts_dir=fonts_dir(), draft=draft, logo=image, progress=progress, cancel=cancel
+            snapshot,
+            temp,
+            fonts_dir=fonts_dir(),
+            draft=draft,
+            logo=image,
+            consultancy_logo=consultancy_logo,
+            progress=progress,
+            cancel=cancel,
         )
     progress(1, 1, f"Report written ({pages} pages)")
     return out
