@@ -46,9 +46,7 @@ SECTIONS = Sections(
         "We held workshops with each pillar's owners, reviewed configuration exports and policies, and rated each "
         "stage of each function against CISA's description."
     ),
-    limitations=(
-        "Ratings rely on the evidence provided and on interviews; no technical testing was performed."
-    ),
+    limitations=("Ratings rely on the evidence provided and on interviews; no technical testing was performed."),
     disclaimer=(
         "This report is provided for the client's internal use. It reflects the state observed during the "
         "assessment period and does not guarantee the absence of other weaknesses."
@@ -102,7 +100,9 @@ def _answers(sheet: FunctionSheet) -> tuple[ClientAnswer, ...]:
         disagrees = line.rating is Rating.MET
         answer = Rating.PARTIAL.label if disagrees else line.rating.label
         comment = "Only head office is covered." if disagrees else ""
-        answers.append(ClientAnswer(line.stage, "Infrastructure lead", "Infrastructure", answer, comment, not disagrees))
+        answers.append(
+            ClientAnswer(line.stage, "Infrastructure lead", "Infrastructure", answer, comment, not disagrees)
+        )
     return tuple(answers)
 
 
@@ -185,5 +185,3 @@ def demo_snapshot(folder: Path) -> Snapshot:
             del os.environ["ZTMM_DATA_DIR"]
         else:
             os.environ["ZTMM_DATA_DIR"] = before
-
-

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib.colors import Color
+from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
@@ -96,6 +96,17 @@ REASON_ROOM = style.FRAME_WIDTH - 22
 #: A workshop's heading (its title is user text) and its attendee table's columns (points).
 WORKSHOP_ROOM = style.FRAME_WIDTH - 2
 ATTENDEE_WIDTHS = [style.FRAME_WIDTH * 0.34, style.FRAME_WIDTH * 0.33, style.FRAME_WIDTH * 0.33]
+#: Risk bands (``core.register.RISK_BANDS``): fill, ink.
+RISK_COLOURS: dict[str, tuple[Color, Color]] = {
+    "Low": (HexColor("#d9eee0"), style.INK),
+    "Medium": (HexColor("#f6e2a6"), style.INK),
+    "High": (HexColor("#eea58f"), style.INK),
+    "Critical": (HexColor("#b83a32"), style.WHITE),
+    "": (style.PANEL, style.GREY),
+}
+#: Behind a client's answer that differs from the assessor's rating.
+DIFFERS_FILL = HexColor("#fbefd5")
+IMPACT_HEAD = style.CELL_SMALL.clone("impact-head", alignment=1, textColor=style.INK)
 #: The chip that marks a workshop not yet held: fill, ink.
 WORKSHOP_STATUS_COLOURS = {
     "planned": (style.PANEL, style.ACCENT),
@@ -107,6 +118,13 @@ _MONO_WIDTH = 64 * 0.602 * style.INDEX_MONO_SIZE + 2 * INDEX_PAD + 1  # 64 hex d
 INDEX_WIDTHS = [30.0, 0.0, 116.0, 38.0, _MONO_WIDTH, 121.0]
 INDEX_WIDTHS[1] = style.INDEX_WIDTH - sum(INDEX_WIDTHS)
 INDEX_HEAD = ("No.", "Title", "File", "Size", "SHA-256", "Linked to")
+#: The risk rule, as ``core.register`` computes it (likelihood × impact, four bands).
+RISK_RULE = (
+    "Each finding's likelihood and impact are rated from 1 to 5 (likelihood: rare, unlikely, possible, likely, "
+    "almost certain; impact: minimal, minor, moderate, major, severe). Its risk score is likelihood × impact "
+    "(1–25), and its risk rating is Low for 1–4, Medium for 5–9, High for 10–16 and Critical for 17–25. A "
+    "finding without both has no risk rating."
+)
 _URL = re.compile(r"^https?://[^\s\"'<>]+$")
 
 
@@ -246,6 +264,10 @@ def _severity_chip(severity: str) -> str:
 
 #: A label over what follows it (notes, findings, evidence), kept on its page.
 LABEL_NEXT = style.LABEL.clone("label-next", keepWithNext=1)
+#: "To reach Advanced" in the roadmap, kept with the stage text under it.
+LABEL_STEP = style.BODY_SMALL.clone("label-step", keepWithNext=1)
+#: A pillar's name over its functions in the roadmap's guidance.
+PILLAR_KICKER = style.KICKER.clone("pillar-kicker", spaceBefore=8, spaceAfter=2)
 _CARD_STYLES: dict[str, Any] = {}
 
 
@@ -267,7 +289,9 @@ def _bullets(items: list[str], room: float) -> list[Flowable]:
 
     A short list stays together; a longer one keeps its first two and its last two items together.
     """
-    made: list[Flowable] = [layout.Para(_user(item, room=room, size=8.4), style.BULLET, bulletText="•") for item in items]
+    made: list[Flowable] = [
+        layout.Para(_user(item, room=room, size=8.4), style.BULLET, bulletText="•") for item in items
+    ]
     if len(made) <= 4:
         return [KeepTogether(made)]
     return [KeepTogether(made[:2]), *made[2:-2], KeepTogether(made[-2:])]
@@ -282,6 +306,20 @@ def _blocks(value: str) -> list[Flowable]:
         else:
             story.append(_p(_user(parts[0], room=NOTES_ROOM), style.BODY))
     return story
+
+
+def _untouched(fs: FunctionSheet) -> bool:
+    """A function in scope nobody has assessed or written anything for: listed compactly, not in full."""
+    a = fs.assessment
+    return not (
+        fs.result.assessed
+        or fs.findings
+        or fs.evidence
+        or fs.answers
+        or fs.actions
+        or a.notes.strip()
+        or any(line.comment.strip() for line in fs.stages)
+    )
 
 
 def _stage_text(stage: Stage | None) -> str:
@@ -562,10 +600,17 @@ class Report:
             story += [_p("Distribution", style.H2), _table(rows, widths, _grid(), repeatRows=1, splitInRow=1)]
         if c.reviewer.strip() or c.approver.strip():
             rows = [_head("", "Name", "Date")]
-            for label, name, day in (("Reviewed by", c.reviewer, c.reviewed_on), ("Approved by", c.approver, c.approved_on)):
+            for label, name, day in (
+                ("Reviewed by", c.reviewer, c.reviewed_on),
+                ("Approved by", c.approver, c.approved_on),
+            ):
                 if name.strip():
                     rows.append(
-                        [_p(escape(label), style.CELL_BOLD), _p(_user(name), style.CELL), _p(escape(_date(day) or "—"), style.CELL)]
+                        [
+                            _p(escape(label), style.CELL_BOLD),
+                            _p(_user(name), style.CELL),
+                            _p(escape(_date(day) or "—"), style.CELL),
+                        ]
                     )
             widths = [w * 0.22, w * 0.48, w * 0.3]
             story += [_p("Review and approval", style.H2), _table(rows, widths, _grid(), keep=True)]
@@ -597,7 +642,10 @@ class Report:
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
         ]
         for row in (1, 3, 5):
-            commands += [("LINEBELOW", (0, row), (0, row), 0.6, style.INK), ("LINEBELOW", (2, row), (2, row), 0.6, style.INK)]
+            commands += [
+                ("LINEBELOW", (0, row), (0, row), 0.6, style.INK),
+                ("LINEBELOW", (2, row), (2, row), 0.6, style.INK),
+            ]
         heights = [22, 34, 12, 26, 12, 26, 12]
         return _table(rows, [half, 20, half], commands, keep=True, rowHeights=heights)
 
@@ -979,7 +1027,7 @@ class Report:
     def _attendees(self, w: WorkshopLine) -> Table:
         widths = ATTENDEE_WIDTHS
         rooms = [x - 10 for x in widths]
-        rows: list[list[Any]] = [_head("Name", "Role", "Organisation")]
+        rows: list[list[Any]] = [_head("Name", "Role", "Organization")]
         for name, role, organisation in w.attendees:
             rows.append(
                 [
@@ -1008,7 +1056,7 @@ class Report:
         story += [PageBreak(), _p("Heat map of pillars and functions", style.H2)]
         story.append(
             _p(
-                "Each cell is a function, coloured by its current stage, which is named at its foot; "
+                "Each cell is a function, colored by its current stage, which is named at its foot; "
                 "an orange corner marks an override.",
                 style.NOTE,
             )
@@ -1065,8 +1113,43 @@ class Report:
         story.append(self._facts(facts))
         if sheet.pillar.description.strip():
             story += [Spacer(1, 6), _p(_user(apply_wording(sheet.pillar.description, self.wording)), style.NOTE)]
+        waiting = [fs for fs in sheet.functions if _untouched(fs)]
         for fs in sheet.functions:
-            story += self._function(fs)
+            if fs not in waiting:
+                story += self._function(fs)
+        if waiting:
+            story += self._not_assessed(waiting, every=len(waiting) == len(sheet.functions))
+        return story
+
+    def _not_assessed(self, functions: list[FunctionSheet], *, every: bool) -> list[Flowable]:
+        """Functions in scope never assessed (nothing rated, written or linked): one compact table."""
+        title = "Not assessed yet"
+        story = self.subheading(escape(title), title, level=1, toc=False, paragraph_style=style.H3)
+        what = (
+            "None of this pillar's functions has"
+            if every
+            else ("These functions have" if len(functions) > 1 else "This function has")
+        )
+        story.append(
+            _p(
+                f"{what} no rating, override, notes, findings or evidence yet. Their stage descriptions are in "
+                "CISA's model.",
+                style.NOTE,
+            )
+        )
+        rows: list[list[Any]] = [_head("Function", "Target", "Priority", "Owner")]
+        for fs in functions:
+            a = fs.assessment
+            rows.append(
+                [
+                    _p(escape(fs.function.label), style.CELL),
+                    _p(escape(_stage_text(fs.result.target)), style.CELL),
+                    _p(escape(_label(a.priority)), style.CELL),
+                    _p(_user(a.owner) if a.owner.strip() else "—", style.CELL),
+                ]
+            )
+        w = style.FRAME_WIDTH
+        story.append(_table(rows, [w * 0.46, w * 0.16, w * 0.14, w * 0.24], _grid(), repeatRows=1, splitInRow=1))
         return story
 
     def _facts(self, facts: list[tuple[str, str]], markup: bool = False) -> Table:
@@ -1108,7 +1191,7 @@ class Report:
             ("GAP", gap),
             ("CONFIDENCE", escape(_label(a.confidence))),
             ("PRIORITY", escape(_label(a.priority))),
-            ("STATUS", escape(_label(a.status))),
+            ("STATUS", escape(f"Assessment: {_label(a.status).lower()}" if a.status else "—")),
         ]
         story.append(self._facts(facts, markup=True))
         if a.owner.strip():
@@ -1126,6 +1209,8 @@ class Report:
             story.append(Spacer(1, 5))
         story.append(self._stage_table(fs))
         story = [*head[:-1], KeepTogether([head[-1], *story])]
+        if fs.answers:
+            story += [Spacer(1, 5), _p("THE CLIENT'S VIEW (QUESTIONNAIRE)", LABEL_NEXT), self._answers(fs)]
         if a.notes.strip():
             story += [Spacer(1, 5), _p("NOTES", LABEL_NEXT)]
             story += [
@@ -1140,6 +1225,37 @@ class Report:
             story += [Spacer(1, 5), _p("EVIDENCE", LABEL_NEXT), self._evidence_refs(fs.evidence)]
         story.append(Spacer(1, 10))
         return story
+
+    def _answers(self, fs: FunctionSheet) -> Table:
+        """Who answered what for each stage, beside the assessor's rating; a differing answer is marked."""
+        ratings = {line.stage: line.rating for line in fs.stages}
+        w = style.FRAME_WIDTH
+        widths = [w * 0.12, w * 0.26, w * 0.15, w * 0.15, w * 0.32]
+        rows: list[list[Any]] = [_head("Stage", "Respondent", "Answer", "Assessor", "Comment")]
+        commands: list[tuple[Any, ...]] = _grid()
+        previous: Stage | None = None
+        for index, answer in enumerate(fs.answers, start=1):
+            who = f"<b>{_user(answer.respondent, line_breaks=False)}</b>"
+            if answer.role.strip():
+                who += f' <font color="{_colour(style.GREY)}">{_user(answer.role, line_breaks=False)}</font>'
+            said = _user(answer.answer, line_breaks=False)
+            if answer.agrees is False:
+                said = f"<b>{said}</b><br/>{_chip('DIFFERS', style.OVERRIDE, style.WHITE)}"
+                commands.append(("BACKGROUND", (2, index), (2, index), DIFFERS_FILL))
+            rating = ratings.get(answer.stage)
+            rows.append(
+                [
+                    _p(escape(answer.stage.label) if answer.stage is not previous else "", style.CELL_BOLD),
+                    _p(who, style.CELL),
+                    _p(said, style.CELL),
+                    _p(escape(rating.label) if rating is not None else "—", style.CELL),
+                    _p(_user(answer.comment, room=widths[4] - 10, size=7.8), style.CELL)
+                    if answer.comment.strip()
+                    else _p("—", style.CELL_SMALL),
+                ]
+            )
+            previous = answer.stage
+        return _table(rows, widths, commands, repeatRows=1, splitInRow=1)
 
     def _stage_table(self, fs: FunctionSheet) -> Table:
         r = fs.result
@@ -1220,56 +1336,194 @@ class Report:
         story.append(
             _p(
                 f"{_plural(len(self.s.findings), 'finding')}, most severe first. Each is described in full "
-                "under its function.",
+                "under its function. Likelihood and impact are rated 1 to 5; the risk rating follows from "
+                "their product (see the method appendix).",
                 style.NOTE,
             )
         )
-        header = _head("No.", "Severity", "Finding", "Function", "Raised")
+        story += [*self.subheading("Risk heat map", "Risk heat map", level=1, toc=False), self._risk_map()]
+        story += self.subheading("Findings register", "Findings register", level=1, toc=False)
+        header = _head("No.", "Finding", "Severity", "Owner", "Due", "Status", "L", "I", "Risk")
         w = style.FRAME_WIDTH
-        widths = [w * 0.08, w * 0.11, w * 0.45, w * 0.22, w * 0.14]
+        widths = [w * 0.065, w * 0.285, w * 0.1, w * 0.14, w * 0.1, w * 0.12, w * 0.035, w * 0.035, w * 0.12]
         rooms = [x - 8 for x in widths]
         rows = []
         for f in self.s.findings:
             fill, ink = style.SEVERITY_COLOURS.get(f.severity, style.SEVERITY_COLOURS["low"])
             label = f.severity.upper() if f.severity in style.SEVERITY_COLOURS else _label(f.severity)
             where = f"{f.function_code} {f.function_name}" + (f" · {f.stage.label}" if f.stage else "")
-            date = _short_date(f.created_at)
-            raised: Any = f"{date}\n{f.created_by}"
-            if not (text.plain(date) and layout.fits(f.created_by, fonts.SANS, 7, rooms[4])):
-                raised = _p(escape(date) + "<br/>" + _user(f.created_by, line_breaks=False), style.CELL_SMALL)
+            finding = _p(
+                f"<b>{_user(f.title, room=rooms[1], size=7.8)}</b><br/>"
+                f'<font size="6.6" color="{_colour(style.GREY)}">{escape(where)}</font>',
+                style.CELL,
+            )
+            rating = f.risk_rating
+            risk: Any = "—"
+            if rating:
+                band_fill, band_ink = RISK_COLOURS[rating]
+                risk = _p(
+                    f'<font color="{_colour(band_ink)}" backColor="{_colour(band_fill)}">&nbsp;{escape(rating)}'
+                    f"&nbsp;</font> {f.risk_score}",
+                    style.CELL_SMALL,
+                )
             rows.append(
                 [
                     self.finding_numbers[f.id],
+                    finding,
                     layout.Chip(label, fill, ink),
-                    _cell(f.title, fonts.SANS_BOLD, 7.8, rooms[2], style.CELL_BOLD),
-                    _cell(where, fonts.SANS, 7, rooms[3], style.CELL_SMALL),
-                    raised,
+                    _cell(f.owner, fonts.SANS, 7, rooms[3], style.CELL_SMALL) if f.owner.strip() else "—",
+                    _short_date(f.due_date) or "—",
+                    _p(escape(FINDING_STATUS_LABELS.get(f.status, _label(f.status))), style.CELL_SMALL),
+                    str(f.likelihood) if f.likelihood is not None else "—",
+                    str(f.impact) if f.impact is not None else "—",
+                    risk,
                 ]
             )
         commands = [
             *_paddings(),
             *_grid(),
-            ("FONT", (2, 1), (2, -1), fonts.SANS_BOLD, 7.8, 10.2),
-            ("FONT", (3, 1), (4, -1), fonts.SANS, 7, 9),
-            ("TEXTCOLOR", (3, 1), (4, -1), style.GREY),
+            ("FONT", (3, 1), (-1, -1), fonts.SANS, 7, 9),
+            ("ALIGN", (6, 0), (7, -1), "CENTER"),
         ]
         story.append(layout.LongRows(header, rows, widths, commands, 20))
+        story.append(Spacer(1, 3))
+        story.append(
+            _p(
+                "L: likelihood, I: impact, each 1 to 5. Risk: the rating and its score (likelihood × impact).",
+                style.NOTE,
+            )
+        )
         return story
+
+    def _risk_map(self) -> Flowable:
+        """Likelihood × impact, 5 × 5: how many findings sit in each cell, each cell in its risk band's color."""
+        counts: dict[tuple[int, int], int] = {}
+        for f in self.s.findings:
+            if f.likelihood is not None and f.impact is not None:
+                counts[(f.likelihood, f.impact)] = counts.get((f.likelihood, f.impact), 0) + 1
+        rows: list[list[Any]] = []
+        commands: list[tuple[Any, ...]] = [
+            ("FONT", (0, 0), (-1, -1), fonts.SANS, 7),
+            ("ALIGN", (1, 0), (-1, -1), "CENTER"),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+        for row, likelihood in enumerate(range(5, 0, -1)):
+            cells: list[Any] = [_p(f"{likelihood} {escape(LIKELIHOOD_LABELS[likelihood])}", style.CELL_RIGHT)]
+            for column, impact in enumerate(range(1, 6), start=1):
+                fill, ink = RISK_COLOURS[risk_rating(likelihood, impact)]
+                count = counts.get((likelihood, impact), 0)
+                cells.append(str(count) if count else "")
+                commands += [
+                    ("BACKGROUND", (column, row), (column, row), fill),
+                    ("TEXTCOLOR", (column, row), (column, row), ink),
+                    ("FONT", (column, row), (column, row), fonts.SANS_BOLD, 10),
+                    ("BOX", (column, row), (column, row), 1.5, style.WHITE),
+                ]
+            rows.append(cells)
+        rows.append(["", *(_p(f"<b>{i}</b><br/>{escape(IMPACT_LABELS[i])}", IMPACT_HEAD) for i in range(1, 6))])
+        rows.append(["", _p("<b>IMPACT →</b>", style.CELL_SMALL), "", "", "", ""])
+        commands.append(("SPAN", (1, 6), (-1, 6)))
+        w = style.FRAME_WIDTH
+        first, cell = w * 0.2, w * 0.1
+        grid = _table(rows, [first] + [cell] * 5, commands, rowHeights=[26] * 5 + [None, None])
+        unrated = sum(1 for f in self.s.findings if f.risk_rating == "")
+        key = []
+        for _, band in reversed(RISK_BANDS):
+            fill, ink = RISK_COLOURS[band]
+            key.append(f'<font color="{_colour(ink)}" backColor="{_colour(fill)}">&nbsp;{escape(band)}&nbsp;</font>')
+        side = [
+            _p(
+                "<b>LIKELIHOOD</b> rows, most likely at the top; <b>IMPACT</b> columns. Each cell counts the "
+                "findings rated there.",
+                style.CELL_SMALL,
+            ),
+            Spacer(1, 4),
+            _p(" ".join(key), style.CELL),
+        ]
+        if unrated:
+            side += [
+                Spacer(1, 4),
+                _p(
+                    f"{_plural(unrated, 'finding')} without a likelihood and impact "
+                    f"{'is' if unrated == 1 else 'are'} not counted.",
+                    style.CELL_SMALL,
+                ),
+            ]
+        return _table(
+            [[grid, side]],
+            [first + 5 * cell + 6, w - first - 5 * cell - 6],
+            [("LEFTPADDING", (0, 0), (-1, -1), 0), ("VALIGN", (0, 0), (-1, -1), "TOP")],
+            keep=True,
+        )
 
     # -- roadmap ------------------------------------------------------------------------------
 
     def roadmap(self) -> list[Flowable]:
+        """The consultant's actions by phase, then what the model asks to climb (with product suggestions)."""
         story = self.section("Roadmap")
-        if not self.s.roadmap:
-            return [*story, _p("No function in scope is below its target, so there is nothing on the roadmap.")]
-        results = {f.function.id: f for f in self.s.functions()}
-        story.append(
-            _p(
-                f"{_plural(len(self.s.roadmap), 'function')} below target. For each, the stages to climb "
-                "in CISA's words, and the guidance recommendations for each stage with their references.",
-                style.NOTE,
+        actions = self.s.actions
+        if not actions and not self.s.roadmap:
+            return [*story, _p("No function in scope is below its target, and no action is planned.")]
+        if actions:
+            story.append(
+                _p(
+                    f"{_plural(len(actions), 'action')} in the order to take them: by phase, then by the priority "
+                    "of the function, the largest gap first. <i>After</i> names the action that must come first.",
+                    style.NOTE,
+                )
             )
+            phases = [*PHASES, *dict.fromkeys(a.phase for a in actions if a.phase not in PHASES)]
+            for phase in phases:
+                lines = [a for a in actions if a.phase == phase]
+                if lines:
+                    title = PHASE_LABELS.get(phase, phase)
+                    story += self.subheading(escape(title), title, level=1, toc=True)
+                    story.append(self._actions_table(lines))
+        story += self._guidance(bool(actions))
+        return story
+
+    def _actions_table(self, actions: list[ActionLine]) -> Flowable:
+        w = style.FRAME_WIDTH
+        widths = [w * 0.065, w * 0.17, w * 0.09, w * 0.33, w * 0.075, w * 0.1, w * 0.11, w * 0.06]
+        rooms = [x - 8 for x in widths]
+        rows: list[list[Any]] = []
+        for a in actions:
+            rows.append(
+                [
+                    self.action_numbers[a.id],
+                    _p(escape(f"{a.function_code} {a.function_name}"), style.CELL_SMALL),
+                    _p(escape(_stage_text(a.stage)), style.CELL_SMALL),
+                    _p(_user(a.text, room=rooms[3], size=7.8), style.CELL),
+                    _p(escape(a.effort_label), style.CELL_SMALL),
+                    _p(_user(a.cost, room=rooms[5], size=7) if a.cost.strip() else "—", style.CELL_SMALL),
+                    _p(_user(a.owner, room=rooms[6], size=7) if a.owner.strip() else "—", style.CELL_SMALL),
+                    self.action_numbers.get(a.after or "", "—") if a.after else "—",
+                ]
+            )
+        header = _head("No.", "Function", "Stage", "Action", "Effort", "Cost", "Owner", "After")
+        commands = [*_paddings(), *_grid(), ("FONT", (7, 1), (7, -1), fonts.SANS, 7, 9)]
+        return layout.LongRows(header, rows, widths, commands, 20)
+
+    def _guidance(self, after_actions: bool) -> list[Flowable]:
+        """Each function below target: the stages to climb in CISA's words and, unless the report is
+        vendor-neutral, the guidance's suggested products and capabilities for each."""
+        if not self.s.roadmap:
+            return []
+        neutral = self.s.meta.vendor_neutral
+        results = {f.function.id: f for f in self.s.functions()}
+        title = "Stages to climb" if neutral else "Suggested products and capabilities"
+        story: list[Flowable] = []
+        if after_actions:
+            story += [CondPageBreak(200), *self.subheading(escape(title), title, level=1, toc=True)]
+        what = (
+            "the stages to climb in CISA's words"
+            if neutral
+            else "the stages to climb in CISA's words, and for each the products and capabilities that can help, "
+            "with their references"
         )
+        story.append(_p(f"{_plural(len(self.s.roadmap), 'function')} below target. For each, {what}.", style.NOTE))
         current_pillar = ""
         for item in self.s.roadmap:
             fs = results.get(item.function.id)
@@ -1277,8 +1531,7 @@ class Report:
                 current_pillar = item.function.pillar_id
                 pillar = next((p.pillar for p in self.s.pillars if p.pillar.id == current_pillar), None)
                 if pillar is not None:
-                    name = f"{pillar.code}  {pillar.name}"
-                    story += self.subheading(escape(name), name, level=1, toc=False)
+                    story += [CondPageBreak(90), _p(escape(f"{pillar.code}  {pillar.name}".upper()), PILLAR_KICKER)]
             state = f"{item.current.label} → {item.target.label} · gap {int(item.target) - int(item.current)}"
             if fs is not None and not fs.result.assessed:
                 state = f"not assessed → {item.target.label}"
@@ -1299,15 +1552,20 @@ class Report:
             story += block
             for step in item.steps:
                 stage_text = apply_wording(item.function.stages.get(step.stage, ""), self.wording)
-                story.append(_p(f"<b>To reach {escape(step.stage.label)}</b>", style.BODY_SMALL))
+                story.append(_p(f"<b>To reach {escape(step.stage.label)}</b>", LABEL_STEP))
                 story.append(_p(f"“{escape(stage_text)}”", style.QUOTE))
+                if neutral:
+                    continue
                 if not step.recommendations:
-                    story.append(_p("The guidance packs have no recommendation for this stage.", style.REFERENCE))
+                    story.append(_p("No product or capability is suggested for this stage.", style.REFERENCE))
+                suggestions: list[Flowable] = []
                 for rec in step.recommendations:
                     markup = f"<b>{escape(rec.product)}</b> — {escape(rec.action)}"
-                    story.append(layout.Para(markup, style.BULLET, bulletText="•"))
+                    item_story: list[Flowable] = [layout.Para(markup, style.BULLET, bulletText="•")]
                     for ref in rec.references:
-                        story.append(_p(self._reference(ref.title, ref.url), style.REFERENCE))
+                        item_story.append(_p(self._reference(ref.title, ref.url), style.REFERENCE))
+                    suggestions.append(KeepTogether(item_story))
+                story += suggestions
         return story
 
     @staticmethod
@@ -1328,15 +1586,14 @@ class Report:
             return [*self.section("Evidence index"), _p("No evidence is attached to this engagement.")]
         story: list[Flowable] = [NextPageTemplate("index"), *self.section("Evidence index")]
         total = sum(e.size for e in self.s.evidence)
+        first = self.s.evidence[0]
+        example = f"{self.evidence_numbers[first.id]}, “{_user(first.title, line_breaks=False)}”"
         story.append(
             _p(
-                f"{_plural(len(self.s.evidence), 'file')} ({escape(_size(total))}) kept inside the engagement file, "
-                "one a row, numbered as they are referred to under each function. The SHA-256 of each identifies "
-                "its exact bytes: recompute it (for example with <font name='ZTMM-Mono'>sha256sum</font>) to show "
-                "a copy is the one assessed. <i>Linked to</i>: a function and stage (2.4 Advanced), a function "
-                "(1.3) or a finding by its number in the findings register (F-07). Each file's kind, description "
-                "and capture details are in the Evidence sheet of the workbook (<font name='ZTMM-Mono'>ztmm "
-                "export</font>).",
+                f"{_plural(len(self.s.evidence), 'file')} ({escape(_size(total))}) gathered during the assessment, "
+                f"one a row, numbered as they are referred to under each function (for example {example}). The "
+                "SHA-256 of each identifies its exact bytes: recompute it (for example with "
+                "<font name='ZTMM-Mono'>sha256sum</font>) to show a copy is the one assessed. " + self._link_kinds(),
                 style.NOTE,
             )
         )
@@ -1348,6 +1605,30 @@ class Report:
             rows.append(self._evidence_row(e))
         story.append(layout.LongRows(_head(*INDEX_HEAD), rows, INDEX_WIDTHS, index_commands(), 12.9))
         return story
+
+    def _link_kinds(self) -> str:
+        """What the *Linked to* column holds, with an example of each kind taken from this engagement (markup)."""
+        examples: dict[str, str] = {}
+        findings = set(self.finding_numbers.values())
+        for e in self.s.evidence:
+            for link in e.links:
+                ref = self.link_refs.get(link)
+                if ref is None:
+                    continue
+                kind = "finding" if ref in findings else ("stage" if " " in ref else "function")
+                examples.setdefault(kind, ref)
+            if len(examples) == 3:
+                break
+        words = {
+            "stage": "a function and stage ({})",
+            "function": "a function ({})",
+            "finding": "a finding by its number in the findings register ({})",
+        }
+        kinds = [words[k].format(escape(examples[k])) for k in ("stage", "function", "finding") if k in examples]
+        if not kinds:
+            return ""
+        listed = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " or " + kinds[-1]
+        return f"<i>Linked to</i>: {listed}."
 
     def _link_refs(self) -> dict[str, str]:
         """The evidence index's short reference for each readable link of the snapshot (``EvidenceLine.links``)."""
@@ -1445,7 +1726,21 @@ class Report:
             (
                 "Findings",
                 "Findings record an observation, its risk and a recommendation, with a severity of low, medium, high or "
-                "critical; they are listed most severe first.",
+                "critical; they are listed most severe first. Each may have an owner, a due date and a status (open, "
+                "in progress, resolved or risk accepted).",
+            ),
+            ("Risk rating", RISK_RULE),
+            (
+                "Roadmap",
+                "The consultant's actions are grouped by phase: Now (0–3 months), Next (3–12 months) and Later (12–24 "
+                "months). Within a phase they are ordered by the priority of their function, then by its gap, the "
+                "largest first. Each has an effort (small, medium or large) and, where estimated, an indicative cost.",
+            ),
+            (
+                "The client's view",
+                "Where the client answered the assessment questionnaire, each answer is shown beside the assessor's "
+                "rating of the same stage, and answers that differ from it are marked. The assessor's rating is the "
+                "one that counts.",
             ),
             (
                 "Evidence",
@@ -1455,6 +1750,18 @@ class Report:
         ]
         for title, body in rules:
             story += [_p(escape(title), style.H3), _p(escape(body), style.BODY)]
+        meta, c = self.s.meta, self.s.catalog
+        story += [
+            Spacer(1, 8),
+            _p(
+                escape(
+                    f"Produced with {meta.generated_with} on {_date(meta.generated_at)} ({meta.generated_at}) "
+                    f"from engagement {meta.engagement_id}, against catalog {c.id} {c.version}."
+                )
+                + (" This is a <b>draft</b>." if self.draft else ""),
+                style.CELL_SMALL,
+            ),
+        ]
         return story
 
     def sources(self) -> list[Flowable]:
@@ -1480,14 +1787,14 @@ class Report:
                     style.BODY,
                 )
             )
-        for pack in self.s.packs:
+        for pack in () if self.s.meta.vendor_neutral else self.s.packs:  # a vendor-neutral report cites no guidance
             story.append(_p(escape(f"{pack.title} ({pack.publisher}, {pack.version})"), style.H3))
             licence = (
                 "Creative Commons Attribution 4.0 International (CC BY 4.0)"
                 if pack.licence == "CC-BY-4.0"
                 else pack.licence
             )
-            story.append(_p(f"Licence: {escape(licence)}.", style.BODY))
+            story.append(_p(f"License: {escape(licence)}.", style.BODY))
             for block in pack.attribution.split("\n\n"):
                 lines = [ln.strip() for ln in block.strip().splitlines() if ln.strip()]
                 if not lines or lines[0].startswith("#"):
@@ -1498,19 +1805,10 @@ class Report:
                         story.append(_p(self._reference(url, url), style.REFERENCE))
                 else:
                     story.append(_p(_user(" ".join(lines)), style.BODY_SMALL))
-        meta = self.s.meta
         story += [
-            _p("About this report", style.H3),
+            _p("Typefaces", style.H3),
             _p(
-                escape(
-                    f"Generated {_date(meta.generated_at)} ({meta.generated_at}) by {meta.generated_with} "
-                    f"from engagement {meta.engagement_id}, assessed against catalog {c.id} {c.version}."
-                )
-                + (" This is a <b>draft</b>." if self.draft else ""),
-                style.BODY_SMALL,
-            ),
-            _p(
-                "Type set in DejaVu Sans (Bitstream Vera licence) and, for CJK text, Droid Sans Fallback "
+                "Set in DejaVu Sans (Bitstream Vera license) and, for CJK text, Droid Sans Fallback "
                 "(Apache License 2.0).",
                 style.BODY_SMALL,
             ),
