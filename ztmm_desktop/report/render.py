@@ -1744,7 +1744,7 @@ class Report:
             ),
             (
                 "Evidence",
-                "Evidence files are stored inside the engagement file with the SHA-256 of their bytes, computed when "
+                "Evidence files are kept with the assessment records, with the SHA-256 of their bytes, computed when "
                 "attached; the index lists every file with the functions, stages and findings it supports.",
             ),
         ]
