@@ -1,16 +1,49 @@
 """The PDF report of an engagement, rendered from a :class:`Snapshot`.
 
-Sections, in order: cover; contents; executive summary (overall and per-pillar
-maturity, the largest gaps, the most severe findings); progress since the
-latest baseline, when there is one (the counts, each pillar's mean then and
-now, every function that changed); the workshops, when there are any (each
-with its date, status when not held, the pillars and functions it covered, its
-attendees and notes); maturity at a glance
-(current against target per function, heat map); one section per pillar with
-every function's stage texts, ratings, comments, current and target stage,
-notes, findings and evidence; the findings register; the roadmap; the evidence
-index with SHA-256 (landscape pages, one row a file); the method and the
-sources with their attribution.
+Sections, in order, as a consulting report runs:
+
+- the cover: the consultancy's logo (or name) beside the client's, the title,
+  the client, who prepared it, the dates, version and marking (the tool is
+  named only in small print in the method appendix);
+- the contents;
+- document control, when the consultant filled any of it: consultancy, report
+  version, version history, distribution list, reviewer and approver with their
+  dates, and a sign-off block for the approver and the client;
+- the overview (one page): the consultant's key messages, the headline
+  figures, and the top priorities (the first roadmap actions, and the first
+  action of every critical-priority function; without actions, the functions
+  below target by priority, then gap);
+- the executive summary: the consultant's own summary first, then the
+  figures (overall and per-pillar maturity, the largest gaps, the most severe
+  findings);
+- scope and exclusions, approach and limitations (one page; a single filled
+  section is the page's heading), before any finding: the reader learns what
+  was and was not looked at, and how, before reading what was found;
+- progress since the latest baseline, when there is one (the counts, each
+  pillar's mean then and now, every function that changed);
+- the workshops, when there are any (each with its date, status when not
+  held, the pillars and functions it covered, its attendees and notes);
+- maturity at a glance (current against target per function, heat map);
+- one section per pillar with every assessed function's stage texts,
+  ratings, comments, current and target stage, assessment status, notes,
+  findings, evidence and the client's questionnaire answers beside the
+  assessor's rating (differences marked); the functions nobody assessed or
+  wrote anything for are listed once, in one table at the pillar's end;
+- the findings: a likelihood × impact heat map, then the register (number,
+  title, function, severity, owner, due date, status, likelihood, impact,
+  risk rating);
+- the roadmap: the consultant's actions by phase (Now, Next, Later) in
+  ``Snapshot.actions`` order, then for each function below target the stages
+  to climb and the suggested products and capabilities (left out, with the
+  guidance's attribution, when ``meta.vendor_neutral``);
+- the evidence index with SHA-256 (landscape pages, one row a file);
+- the method (with the risk rule) and the sources with their attribution;
+- the disclaimer, last, as the closing words of the report.
+
+A section the consultant left empty is left out, heading and all.
+
+Every page is the snapshot's paper (``meta.paper``: A4 or US Letter),
+portrait and the landscape evidence index alike (``layout.ReportDocument``).
 
 User text only ever reaches a Paragraph through ``_user`` (``text.markup``);
 every other string in markup here is the app's own. A table cell holds user
@@ -1052,7 +1085,13 @@ class Report:
                 style.NOTE,
             )
         )
-        story += [Spacer(1, 6), charts.function_chart(self.s, style.FRAME_WIDTH)]
+        chart = charts.function_chart(self.s, style.FRAME_WIDTH)
+        room = style.paper_size(self.s.meta.paper)[1] - style.MARGIN_TOP - style.MARGIN_BOTTOM - 80
+        if chart.height > room:  # the shorter paper (Letter): the chart shrinks to stay on its page
+            factor = room / chart.height
+            chart.scale(factor, factor)
+            chart.width, chart.height = chart.width * factor, chart.height * factor
+        story += [Spacer(1, 6), chart]
         story += [PageBreak(), _p("Heat map of pillars and functions", style.H2)]
         story.append(
             _p(
@@ -1130,12 +1169,10 @@ class Report:
             if every
             else ("These functions have" if len(functions) > 1 else "This function has")
         )
-        story.append(
-            _p(
-                f"{what} no rating, override, notes, findings or evidence yet. Their stage descriptions are in "
-                "CISA's model.",
-                style.NOTE,
-            )
+        note = _p(
+            f"{what} no rating, override, notes, findings or evidence yet. Their stage descriptions are in "
+            "CISA's model.",
+            style.NOTE,
         )
         rows: list[list[Any]] = [_head("Function", "Target", "Priority", "Owner")]
         for fs in functions:
@@ -1149,8 +1186,10 @@ class Report:
                 ]
             )
         w = style.FRAME_WIDTH
-        story.append(_table(rows, [w * 0.46, w * 0.16, w * 0.14, w * 0.24], _grid(), repeatRows=1, splitInRow=1))
-        return story
+        table = _table(rows, [w * 0.46, w * 0.16, w * 0.14, w * 0.24], _grid(), repeatRows=1, splitInRow=1)
+        if len(functions) <= 12:  # a short list moves to the next page whole, with its heading
+            return [*story[:-1], KeepTogether([story[-1], note, table])]
+        return [*story, note, table]
 
     def _facts(self, facts: list[tuple[str, str]], markup: bool = False) -> Table:
         w = style.FRAME_WIDTH / len(facts)

@@ -45,6 +45,7 @@ def frame_left(page_width: float) -> float:
     frame = INDEX_WIDTH if page_width > 700 else FRAME_WIDTH
     return (page_width - frame) / 2
 
+
 INK = HexColor("#0f1e33")  # headings, body text
 NAVY = HexColor("#1d4a80")
 ACCENT = HexColor("#2563a8")
