@@ -236,7 +236,7 @@ def test_every_page_is_the_chosen_paper(base: Snapshot, tmp_path: Path, paper: s
     from ztmm_desktop.core.deliverable import EvidenceLine
 
     items = tuple(
-        EvidenceLine(f"e{n}", f"Export {n}", f"export-{n}.csv", "", "text/csv", 1000 + n, f"{n:064x}", "export",
+        EvidenceLine(f"e{n}", f"Export {n}", "", f"export-{n}.csv", "text/csv", 1000 + n, f"{n:064x}", "export",
                      "2026-11-01T00:00:00+00:00", "Lead assessor", ("1.1 Authentication",))
         for n in range(60)
     )  # fmt: skip

@@ -318,16 +318,23 @@ def _card_style(label: str) -> Any:
 
 
 def _bullets(items: list[str], room: float) -> list[Flowable]:
-    """A bulleted list of user text that never leaves one item alone on a page.
-
-    A short list stays together; a longer one keeps its first two and its last two items together.
-    """
+    """A bulleted list of user text that never leaves its last item alone on a page."""
     made: list[Flowable] = [
         layout.Para(_user(item, room=room, size=8.4), style.BULLET, bulletText="•") for item in items
     ]
-    if len(made) <= 4:
-        return [KeepTogether(made)]
-    return [KeepTogether(made[:2]), *made[2:-2], KeepTogether(made[-2:])]
+    return _no_lone_item(made)
+
+
+def _no_lone_item(items: list[Flowable], whole: int = 4) -> list[Flowable]:
+    """List items grouped so that a page break never leaves the last one alone at the top of a page.
+
+    The last two items are kept together; a list of up to ``whole`` items stays whole.
+    """
+    if len(items) <= 1:
+        return items
+    if len(items) <= whole:
+        return [KeepTogether(items)]
+    return [*items[:-2], KeepTogether(items[-2:])]
 
 
 def _blocks(value: str) -> list[Flowable]:
@@ -1605,6 +1612,8 @@ class Report:
                         item_story.append(_p(self._reference(ref.title, ref.url), style.REFERENCE))
                     suggestions.append(KeepTogether(item_story))
                 story += suggestions
+        if len(story) >= 2 and all(isinstance(f, KeepTogether) for f in story[-2:]):
+            story[-2:] = [KeepTogether(story[-2:])]  # the last page of the roadmap never holds one suggestion alone
         return story
 
     @staticmethod
