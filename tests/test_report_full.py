@@ -16,7 +16,7 @@ from PIL import Image
 from tests.support.full_snapshot import CONSULTANCY, CONTROL, PREPARED_BY, demo_snapshot, full_snapshot
 from tests.test_report import flat, images, pages_text, pdf_info, pdftotext, uris
 from ztmm_desktop.core.deliverable import Snapshot
-from ztmm_desktop.core.register import FINDING_STATUS_LABELS, PHASE_LABELS, Sections
+from ztmm_desktop.core.register import FINDING_STATUS_LABELS, PHASE_LABELS, Sections, action_numbers
 from ztmm_desktop.paths import fonts_dir
 from ztmm_desktop.report import render
 from ztmm_desktop.report.render import Logo, render_report
@@ -78,7 +78,8 @@ def page_sizes(pdf: Path) -> list[tuple[float, float]]:
 
 def test_the_report_runs_in_consulting_order(full: Built) -> None:
     titles = outline(full.pdf)
-    assert titles[:5] == ["Contents", "Document control", "Overview", "Executive summary", "Scope and approach"]
+    assert titles[:5] == ["Contents", "Document control", "Overview", "Executive summary",
+                          "Scope, approach and limitations"]  # fmt: skip
     order = ["Findings", "Roadmap", "Evidence index", "Appendix A — Method", "Appendix B — Sources and attribution"]
     assert [t for t in titles if t in order] == order
     assert titles[-1] == "Disclaimer"
@@ -102,10 +103,12 @@ def test_an_empty_section_is_left_out_with_its_heading(base: Snapshot, tmp_path:
     snapshot = replace(full_snapshot(base), sections=Sections(scope="Only the corporate estate."))
     built = build(snapshot, tmp_path / "one.pdf")
     titles = outline(built.pdf)
-    assert "Scope and exclusions" in titles and "Scope and approach" not in titles
+    assert "Scope and exclusions" in titles and not [t for t in titles if t.startswith("Scope,")]
     for gone in ("Approach", "Limitations", "Disclaimer", "Key messages"):
         assert gone not in titles
-        assert gone not in built.text.replace("Scope and approach", "")
+        assert gone not in built.text
+    two = build(replace(base, sections=Sections(approach="Workshops.", limitations="No testing.")), tmp_path / "2.pdf")
+    assert "Approach and limitations" in outline(two.pdf) and "Scope" not in outline(two.pdf)
     bare = build(replace(base, sections=Sections()), tmp_path / "bare.pdf", logos=False)
     assert "Key messages" not in bare.text and "Disclaimer" not in bare.text and "Document control" not in bare.text
     assert "Headline figures" in bare.text  # the overview still gives the figures
@@ -215,6 +218,9 @@ def test_the_clients_answers_beside_the_assessors_rating(full: Built) -> None:
     disagreements = sum(1 for f in sheets for a in f.answers if a.agrees is False)
     assert text.count("DIFFERS") == disagreements > 0
     assert text.count("THE CLIENT'S VIEW (QUESTIONNAIRE)") == len(sheets)
+    numbers = action_numbers(full.snapshot.actions)
+    for action in full.snapshot.actions:  # each function names its actions by their roadmap number
+        assert f"{numbers[action.id]} {flat(action.text)} ({action.phase_label})" in text
     assert "Infrastructure lead Infrastructure Partially met DIFFERS Met Only head office is covered." in text
 
 

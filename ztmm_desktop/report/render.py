@@ -129,6 +129,8 @@ REASON_ROOM = style.FRAME_WIDTH - 22
 #: A workshop's heading (its title is user text) and its attendee table's columns (points).
 WORKSHOP_ROOM = style.FRAME_WIDTH - 2
 ATTENDEE_WIDTHS = [style.FRAME_WIDTH * 0.34, style.FRAME_WIDTH * 0.33, style.FRAME_WIDTH * 0.33]
+#: A section's name in a heading that names several ("Scope, approach and limitations").
+SHORT_SECTION_NAMES = {"scope": "Scope", "approach": "Approach", "limitations": "Limitations"}
 #: Risk bands (``core.register.RISK_BANDS``): fill, ink.
 RISK_COLOURS: dict[str, tuple[Color, Color]] = {
     "Low": (HexColor("#d9eee0"), style.INK),
@@ -511,10 +513,11 @@ class Report:
         """A section the consultant wrote, as paragraphs and bullet lists; nothing when it is empty."""
         return _blocks(self.s.sections.get(key))
 
-    def consultant_sections(self, keys: tuple[str, ...], title: str) -> list[Flowable]:
+    def consultant_sections(self, keys: tuple[str, ...]) -> list[Flowable]:
         """One page of the consultant's sections ``keys``, each under its heading; nothing when all are empty.
 
-        One filled section is the page's own heading; more are subheadings under ``title``.
+        One filled section is the page's own heading; more are subheadings under a heading naming them
+        ("Scope, approach and limitations").
         """
         filled = [(key, heading) for key, heading, _ in self.s.sections.filled() if key in keys]
         if not filled:
@@ -522,7 +525,9 @@ class Report:
         if len(filled) == 1:
             key, heading = filled[0]
             return [*self.section(heading), *self.words(key)]
-        story = self.section(title)
+        names = [SHORT_SECTION_NAMES.get(key, heading).lower() for key, heading in filled]
+        title = ", ".join(names[:-1]) + " and " + names[-1]
+        story = self.section(title[:1].upper() + title[1:])
         for key, heading in filled:
             story += [*self.subheading(escape(heading), heading, level=1, toc=True), *self.words(key)]
         return story
@@ -1269,6 +1274,13 @@ class Report:
             story += [self._finding_card(finding) for finding in fs.findings]
         if fs.evidence:
             story += [Spacer(1, 5), _p("EVIDENCE", LABEL_NEXT), self._evidence_refs(fs.evidence)]
+        if fs.actions:
+            parts = [
+                f"<b>{escape(self.action_numbers.get(a.id, ''))}</b> {_user(a.text, line_breaks=False)} "
+                f'<font color="{_colour(style.GREY)}">({escape(a.phase_label)})</font>'
+                for a in fs.actions
+            ]
+            story += [Spacer(1, 5), _p("ROADMAP ACTIONS", LABEL_NEXT), _p("<br/>".join(parts), style.BODY_SMALL)]
         story.append(Spacer(1, 10))
         return story
 
@@ -1870,7 +1882,7 @@ class Report:
         body += self.document_control()
         body += self.overview()
         body += self.executive_summary()
-        body += self.consultant_sections(("scope", "approach", "limitations"), "Scope and approach")
+        body += self.consultant_sections(("scope", "approach", "limitations"))
         body += self.progress_since_baseline()
         body += self.workshops()
         body += self.glance()
@@ -1880,7 +1892,7 @@ class Report:
         body += self.evidence_index(cancel)
         body += self.method()
         body += self.sources()
-        body += self.consultant_sections(("disclaimer",), "Disclaimer")
+        body += self.consultant_sections(("disclaimer",))
         contents_key = self._key()
         self.book.pages[contents_key] = 2
         front = [
