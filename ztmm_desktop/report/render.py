@@ -1288,7 +1288,7 @@ class Report:
         """Who answered what for each stage, beside the assessor's rating; a differing answer is marked."""
         ratings = {line.stage: line.rating for line in fs.stages}
         w = style.FRAME_WIDTH
-        widths = [w * 0.12, w * 0.26, w * 0.15, w * 0.15, w * 0.32]
+        widths = [w * 0.14, w * 0.26, w * 0.15, w * 0.13, w * 0.32]
         rows: list[list[Any]] = [_head("Stage", "Respondent", "Answer", "Assessor", "Comment")]
         commands: list[tuple[Any, ...]] = _grid()
         previous: Stage | None = None
@@ -1544,7 +1544,7 @@ class Report:
 
     def _actions_table(self, actions: list[ActionLine]) -> Flowable:
         w = style.FRAME_WIDTH
-        widths = [w * 0.065, w * 0.17, w * 0.09, w * 0.33, w * 0.075, w * 0.1, w * 0.11, w * 0.06]
+        widths = [w * 0.065, w * 0.16, w * 0.09, w * 0.3, w * 0.075, w * 0.1, w * 0.15, w * 0.06]
         rooms = [x - 8 for x in widths]
         rows: list[list[Any]] = []
         for a in actions:
