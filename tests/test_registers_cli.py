@@ -209,3 +209,23 @@ def test_bad_register_input_is_refused_and_the_file_is_unchanged(busy: Path, tmp
     before = sha256(busy)
     assert_refused(run_cli(*(str(busy) if a == "{file}" else a for a in args), *BY), message)
     assert sha256(busy) == before
+
+
+def test_the_consultancy_logo_set_with_ztmm_reaches_the_report_cover(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from tests.test_report import images
+
+    path = tmp_path / "cover.ztmm"
+    assert run_cli("new", path, "--client", "Cover Client Ltd").returncode == 0
+    client, firm = tmp_path / "client.png", tmp_path / "firm.png"
+    Image.new("RGB", (200, 200), (200, 70, 60)).save(client)
+    Image.new("RGB", (300, 100), (30, 70, 130)).save(firm)
+    without = tmp_path / "without.pdf"
+    assert run_cli("set", path, "--logo", client, "--consultancy", "Example Advisory LLP").returncode == 0
+    assert run_cli("report", path, without).returncode == 0
+    done = run_cli("set", path, "--consultancy-logo", firm)
+    assert done.returncode == 0, done.stderr
+    with_firm = tmp_path / "with.pdf"
+    assert run_cli("report", path, with_firm).returncode == 0
+    assert images(with_firm) == images(without) + 1  # the consultancy's logo beside the client's

@@ -6,6 +6,7 @@ import re
 import subprocess
 import unicodedata
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.test_report import BIDI_MARKS, images, uris
+from ztmm_desktop.core.deliverable import ClientAnswer, Snapshot
+from ztmm_desktop.core.register import SECTION_KEYS, ActionLine, DocumentControl, Recipient, Sections, VersionLine
 from ztmm_desktop.core.stages import Stage
+from ztmm_desktop.paths import fonts_dir
+from ztmm_desktop.report.render import render_report
+from ztmm_desktop.services.deliverables import build_snapshot
 from ztmm_desktop.services.engagement import MAX_NAME, Engagement, FindingDraft, Properties, create_engagement
 from ztmm_desktop.services.report import export_report
 
@@ -110,3 +116,53 @@ def test_any_user_text_builds_comes_back_and_injects_nothing(tmp_path: Path) -> 
 def test_very_long_words_and_text_build_complete(tmp_path: Path, value: str) -> None:
     with engagement_for(tmp_path) as engagement:
         check(engagement, tmp_path / "report.pdf", value)
+
+
+def consultant_snapshot(engagement: Engagement, value: str) -> Snapshot:
+    """The engagement's snapshot with ``value`` in every field the consultant and the client write."""
+    base = build_snapshot(engagement)
+    sheet = base.functions()[0]
+    finding = replace(base.findings[0], owner=value, status="in-progress", likelihood=4, impact=4)
+    action = ActionLine(
+        "a1", sheet.function.id, sheet.function.code, sheet.function.name, Stage.ADVANCED, value, "now", "M",
+        cost=value, owner=value, priority="high", gap=1,
+    )  # fmt: skip
+    answer = ClientAnswer(Stage.ADVANCED, value, value, "Met", value, False)
+    sheet = replace(sheet, findings=(finding,), answers=(answer,), actions=(action,))
+    pillar = replace(base.pillars[0], functions=(sheet, *base.pillars[0].functions[1:]))
+    control = DocumentControl(
+        consultancy=value, report_version=value, history=(VersionLine(value, "2026-11-30", value, value),),
+        distribution=(Recipient(value, value, value),), reviewer=value, reviewed_on="2026-11-30",
+        approver=value, approved_on="2026-11-30",
+    )  # fmt: skip
+    sections = Sections(**{key: value for key in SECTION_KEYS})
+    meta = replace(base.meta, prepared_by=value, prepared_by_organisation=value)
+    return replace(
+        base, meta=meta, pillars=(pillar, *base.pillars[1:]), findings=(finding,), sections=sections,
+        control=control, actions=(action,),
+    )  # fmt: skip
+
+
+def test_any_consultant_text_builds_comes_back_and_injects_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "consultant.pdf"
+    with engagement_for(tmp_path) as engagement:
+
+        @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(USER_TEXT)
+        @example(" ".join(PAYLOADS))
+        def each(value: str) -> None:
+            render_report(consultant_snapshot(engagement, value), out, fonts_dir=fonts_dir())
+            done = subprocess.run(
+                ["pdftotext", "-raw", *CROP, str(out), "-"], capture_output=True, text=True, check=True
+            )
+            assert comes_back(value, done.stdout), value[:200]
+            assert images(out) == 0
+            allowed = ("https://learn.microsoft.com", "https://creativecommons.org", "https://www.cisa.gov")
+            known = {
+                ref.url for pack in engagement.library.packs for rec in pack.recommendations for ref in rec.references
+            }
+            assert [u for u in uris(out) if u not in known and not u.startswith(allowed)] == []
+            data = out.read_bytes()  # the text itself is in the metadata (the author): no link may be made of it
+            assert b"/Launch" not in data and b"/JavaScript" not in data and b"/URI (file:" not in data
+
+        each()

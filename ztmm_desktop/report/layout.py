@@ -13,7 +13,13 @@ reportlab wraps a table cell's Paragraph again to draw it, and a flowable again
 on the next page when it did not fit.
 
 The evidence index is set on landscape pages (template ``index``); every other
-page is portrait A4 (``body``).
+page is portrait (``body``). Every page is the report's one paper size, A4 or US
+Letter (``style.paper_size``); the text is as wide on both (``style.frame_left``
+centers it).
+
+The running foot: the client and the report title on the left, as much of them
+as the line holds beside "Page x of y"; the marking centered above the page and
+on a line of its own below the foot.
 """
 
 from __future__ import annotations
@@ -255,11 +261,16 @@ class KeepTable(Table):
         return list(super().split(availWidth, availHeight))
 
 
-BODY_HEIGHT = style.HEIGHT - style.MARGIN_TOP - style.MARGIN_BOTTOM
+#: The body's height on the shorter paper (Letter): a table no taller always fits on a page of its own.
+BODY_HEIGHT = min(h for _, h in style.PAPERS.values()) - style.MARGIN_TOP - style.MARGIN_BOTTOM
+
+
+#: Room the foot keeps at its right for "Page 1,000 of 1,000" (7 pt) and a gap.
+FOOT_PAGE_ROOM = 80.0
 
 
 class ReportDocument(BaseDocTemplate):
-    """A4 pages: the cover, then body pages with the marking, the client and "Page x of y" (landscape for the index)."""
+    """The cover, then body pages with the marking, the client and "Page x of y" (landscape for the index)."""
 
     def __init__(
         self,
@@ -270,12 +281,16 @@ class ReportDocument(BaseDocTemplate):
         progress: Progress,
         cancel: CancelToken | None,
         cover: Callable[[Canvas], None],
+        paper: str = "A4",
     ) -> None:
+        portrait = style.paper_size(paper)
+        wide = (portrait[1], portrait[0])
+        side = style.frame_left(portrait[0])
         super().__init__(
             str(target),
-            pagesize=style.PAGE,
-            leftMargin=style.MARGIN_X,
-            rightMargin=style.MARGIN_X,
+            pagesize=portrait,
+            leftMargin=side,
+            rightMargin=side,
             topMargin=style.MARGIN_TOP,
             bottomMargin=style.MARGIN_BOTTOM,
             title=metadata["title"],
@@ -291,10 +306,10 @@ class ReportDocument(BaseDocTemplate):
         self._progress, self._cancel, self._cover = progress, cancel, cover
         self._flowables = 1
         body = Frame(
-            style.MARGIN_X,
+            side,
             style.MARGIN_BOTTOM,
             style.FRAME_WIDTH,
-            style.HEIGHT - style.MARGIN_TOP - style.MARGIN_BOTTOM,
+            portrait[1] - style.MARGIN_TOP - style.MARGIN_BOTTOM,
             id="body",
             leftPadding=0,
             rightPadding=0,
@@ -302,10 +317,10 @@ class ReportDocument(BaseDocTemplate):
             bottomPadding=0,
         )
         cover_frame = Frame(
-            style.MARGIN_X + 14 * mm,
+            side + 14 * mm,
             style.MARGIN_BOTTOM + 30 * mm,
             style.FRAME_WIDTH - 14 * mm,
-            style.HEIGHT - style.MARGIN_BOTTOM - 30 * mm - 62 * mm,
+            portrait[1] - style.MARGIN_BOTTOM - 30 * mm - 62 * mm,
             id="cover",
             leftPadding=0,
             rightPadding=0,
@@ -313,10 +328,10 @@ class ReportDocument(BaseDocTemplate):
             bottomPadding=0,
         )
         index = Frame(
-            style.MARGIN_X,
+            style.frame_left(wide[0]),
             style.MARGIN_BOTTOM,
             style.INDEX_WIDTH,
-            style.INDEX_PAGE[1] - style.MARGIN_TOP - style.MARGIN_BOTTOM,
+            wide[1] - style.MARGIN_TOP - style.MARGIN_BOTTOM,
             id="index",
             leftPadding=0,
             rightPadding=0,
@@ -325,11 +340,11 @@ class ReportDocument(BaseDocTemplate):
         )
         self.addPageTemplates(
             [
-                PageTemplate("cover", [cover_frame], onPage=self._cover_page, onPageEnd=self._page_end),
-                PageTemplate("body", [body], onPage=self._body_page, onPageEnd=self._page_end, pagesize=style.PAGE),
                 PageTemplate(
-                    "index", [index], onPage=self._body_page, onPageEnd=self._page_end, pagesize=style.INDEX_PAGE
+                    "cover", [cover_frame], onPage=self._cover_page, onPageEnd=self._page_end, pagesize=portrait
                 ),
+                PageTemplate("body", [body], onPage=self._body_page, onPageEnd=self._page_end, pagesize=portrait),
+                PageTemplate("index", [index], onPage=self._body_page, onPageEnd=self._page_end, pagesize=wide),
             ]
         )
         self.setProgressCallBack(self._on_progress)
@@ -362,7 +377,7 @@ class ReportDocument(BaseDocTemplate):
 
     def _cover_page(self, canv: Canvas, doc: Any) -> None:
         canv.saveState()
-        self._marking(canv, style.HEIGHT - 12 * mm)
+        self._marking(canv, page_size(canv)[1] - 12 * mm)
         self._marking(canv, 9 * mm)
         self._cover(canv)
         canv.restoreState()
@@ -370,18 +385,20 @@ class ReportDocument(BaseDocTemplate):
     def _body_page(self, canv: Canvas, doc: Any) -> None:
         canv.saveState()
         width, height = page_size(canv)  # portrait, or landscape for the evidence index
+        left = style.frame_left(width)
         top = height - 12 * mm
         self._marking(canv, top)
         canv.setStrokeColor(style.RULE)
         canv.setLineWidth(0.6)
-        canv.line(style.MARGIN_X, top - 5 * mm, width - style.MARGIN_X, top - 5 * mm)
-        bottom = 9 * mm
-        canv.line(style.MARGIN_X, bottom + 4.5 * mm, width - style.MARGIN_X, bottom + 4.5 * mm)
-        self._marking(canv, bottom)
+        canv.line(left, top - 5 * mm, width - left, top - 5 * mm)
+        bottom = 10 * mm
+        canv.line(left, bottom + 4.5 * mm, width - left, bottom + 4.5 * mm)
+        self._marking(canv, 5.5 * mm)
         canv.setFillColor(style.GREY)
-        client = text.fit(self.running.client_title, fonts.SANS, 7, style.FRAME_WIDTH * 0.24)
-        draw_text(canv, style.MARGIN_X, bottom, client, fonts.SANS, 7)
-        canv.translate(width - style.MARGIN_X, bottom)
+        room = width - 2 * left - FOOT_PAGE_ROOM
+        client = text.fit(self.running.client_title, fonts.SANS, 7, room)
+        draw_text(canv, left, bottom, client, fonts.SANS, 7)
+        canv.translate(width - left, bottom)
         canv.doForm(_page_form(canv.getPageNumber()))
         canv.restoreState()
 

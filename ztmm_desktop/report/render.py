@@ -1,16 +1,49 @@
 """The PDF report of an engagement, rendered from a :class:`Snapshot`.
 
-Sections, in order: cover; contents; executive summary (overall and per-pillar
-maturity, the largest gaps, the most severe findings); progress since the
-latest baseline, when there is one (the counts, each pillar's mean then and
-now, every function that changed); the workshops, when there are any (each
-with its date, status when not held, the pillars and functions it covered, its
-attendees and notes); maturity at a glance
-(current against target per function, heat map); one section per pillar with
-every function's stage texts, ratings, comments, current and target stage,
-notes, findings and evidence; the findings register; the roadmap; the evidence
-index with SHA-256 (landscape pages, one row a file); the method and the
-sources with their attribution.
+Sections, in order, as a consulting report runs:
+
+- the cover: the consultancy's logo (or name) beside the client's, the title,
+  the client, who prepared it, the dates, version and marking (the tool is
+  named only in small print in the method appendix);
+- the contents;
+- document control, when the consultant filled any of it: consultancy, report
+  version, version history, distribution list, reviewer and approver with their
+  dates, and a sign-off block for the approver and the client;
+- the overview (one page): the consultant's key messages, the headline
+  figures, and the top priorities (the first roadmap actions, and the first
+  action of every critical-priority function; without actions, the functions
+  below target by priority, then gap);
+- the executive summary: the consultant's own summary first, then the
+  figures (overall and per-pillar maturity, the largest gaps, the most severe
+  findings);
+- scope and exclusions, approach and limitations (one page; a single filled
+  section is the page's heading), before any finding: the reader learns what
+  was and was not looked at, and how, before reading what was found;
+- progress since the latest baseline, when there is one (the counts, each
+  pillar's mean then and now, every function that changed);
+- the workshops, when there are any (each with its date, status when not
+  held, the pillars and functions it covered, its attendees and notes);
+- maturity at a glance (current against target per function, heat map);
+- one section per pillar with every assessed function's stage texts,
+  ratings, comments, current and target stage, assessment status, notes,
+  findings, evidence and the client's questionnaire answers beside the
+  assessor's rating (differences marked); the functions nobody assessed or
+  wrote anything for are listed once, in one table at the pillar's end;
+- the findings: a likelihood × impact heat map, then the register (number,
+  title, function, severity, owner, due date, status, likelihood, impact,
+  risk rating);
+- the roadmap: the consultant's actions by phase (Now, Next, Later) in
+  ``Snapshot.actions`` order, then for each function below target the stages
+  to climb and the suggested products and capabilities (left out, with the
+  guidance's attribution, when ``meta.vendor_neutral``);
+- the evidence index with SHA-256 (landscape pages, one row a file);
+- the method (with the risk rule) and the sources with their attribution;
+- the disclaimer, last, as the closing words of the report.
+
+A section the consultant left empty is left out, heading and all.
+
+Every page is the snapshot's paper (``meta.paper``: A4 or US Letter),
+portrait and the landscape evidence index alike (``layout.ReportDocument``).
 
 User text only ever reaches a Paragraph through ``_user`` (``text.markup``);
 every other string in markup here is the app's own. A table cell holds user
@@ -32,7 +65,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib.colors import Color
+from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
@@ -60,6 +93,18 @@ from ..core.deliverable import (
 )
 from ..core.progress import CancelToken, Progress, no_progress
 from ..core.progress_compare import FunctionProgress, Movement, RollupProgress
+from ..core.register import (
+    FINDING_STATUS_LABELS,
+    IMPACT_LABELS,
+    LIKELIHOOD_LABELS,
+    PHASE_LABELS,
+    PHASES,
+    RISK_BANDS,
+    ActionLine,
+    action_numbers,
+    blocks,
+    risk_rating,
+)
 from ..core.scoring import Rollup
 from ..core.stages import Rating, Stage
 from ..core.wording import apply_wording
@@ -69,16 +114,32 @@ PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "": 4}
 #: Functions listed under "the largest gaps" and findings under "the most severe findings".
 TOP_GAPS = 8
 TOP_FINDINGS = 5
+#: Roadmap actions (or, without any, functions below target) on the overview page.
+TOP_PRIORITIES = 6
 #: Up to this many evidence items are listed by title under a function; more by number.
 EVIDENCE_BY_TITLE = 15
 #: Widths (points) of the places long user text goes, to cut words too long for a line (``text.markup``).
 NOTES_ROOM = style.FRAME_WIDTH - 2
 COMMENT_ROOM = style.FRAME_WIDTH * 0.36 - 12
 CARD_ROOM = style.FRAME_WIDTH - 20
+BULLET_ROOM = style.FRAME_WIDTH - 14
 REASON_ROOM = style.FRAME_WIDTH - 22
 #: A workshop's heading (its title is user text) and its attendee table's columns (points).
 WORKSHOP_ROOM = style.FRAME_WIDTH - 2
 ATTENDEE_WIDTHS = [style.FRAME_WIDTH * 0.34, style.FRAME_WIDTH * 0.33, style.FRAME_WIDTH * 0.33]
+#: A section's name in a heading that names several ("Scope, approach and limitations").
+SHORT_SECTION_NAMES = {"scope": "Scope", "approach": "Approach", "limitations": "Limitations"}
+#: Risk bands (``core.register.RISK_BANDS``): fill, ink.
+RISK_COLOURS: dict[str, tuple[Color, Color]] = {
+    "Low": (HexColor("#d9eee0"), style.INK),
+    "Medium": (HexColor("#f6e2a6"), style.INK),
+    "High": (HexColor("#eea58f"), style.INK),
+    "Critical": (HexColor("#b83a32"), style.WHITE),
+    "": (style.PANEL, style.GREY),
+}
+#: Behind a client's answer that differs from the assessor's rating.
+DIFFERS_FILL = HexColor("#fbefd5")
+IMPACT_HEAD = style.CELL_SMALL.clone("impact-head", alignment=1, textColor=style.INK)
 #: The chip that marks a workshop not yet held: fill, ink.
 WORKSHOP_STATUS_COLOURS = {
     "planned": (style.PANEL, style.ACCENT),
@@ -90,6 +151,13 @@ _MONO_WIDTH = 64 * 0.602 * style.INDEX_MONO_SIZE + 2 * INDEX_PAD + 1  # 64 hex d
 INDEX_WIDTHS = [30.0, 0.0, 116.0, 38.0, _MONO_WIDTH, 121.0]
 INDEX_WIDTHS[1] = style.INDEX_WIDTH - sum(INDEX_WIDTHS)
 INDEX_HEAD = ("No.", "Title", "File", "Size", "SHA-256", "Linked to")
+#: The risk rule, as ``core.register`` computes it (likelihood × impact, four bands).
+RISK_RULE = (
+    "Each finding's likelihood and impact are rated from 1 to 5 (likelihood: rare, unlikely, possible, likely, "
+    "almost certain; impact: minimal, minor, moderate, major, severe). Its risk score is likelihood × impact "
+    "(1–25), and its risk rating is Low for 1–4, Medium for 5–9, High for 10–16 and Critical for 17–25. A "
+    "finding without both has no risk rating."
+)
 _URL = re.compile(r"^https?://[^\s\"'<>]+$")
 
 
@@ -229,6 +297,10 @@ def _severity_chip(severity: str) -> str:
 
 #: A label over what follows it (notes, findings, evidence), kept on its page.
 LABEL_NEXT = style.LABEL.clone("label-next", keepWithNext=1)
+#: "To reach Advanced" in the roadmap, kept with the stage text under it.
+LABEL_STEP = style.BODY_SMALL.clone("label-step", keepWithNext=1)
+#: A pillar's name over its functions in the roadmap's guidance.
+PILLAR_KICKER = style.KICKER.clone("pillar-kicker", spaceBefore=8, spaceAfter=2)
 _CARD_STYLES: dict[str, Any] = {}
 
 
@@ -245,6 +317,51 @@ def _card_style(label: str) -> Any:
     return made
 
 
+def _bullets(items: list[str], room: float) -> list[Flowable]:
+    """A bulleted list of user text that never leaves its last item alone on a page."""
+    made: list[Flowable] = [
+        layout.Para(_user(item, room=room, size=8.4), style.BULLET, bulletText="•") for item in items
+    ]
+    return _no_lone_item(made)
+
+
+def _no_lone_item(items: list[Flowable], whole: int = 4) -> list[Flowable]:
+    """List items grouped so that a page break never leaves the last one alone at the top of a page.
+
+    The last two items are kept together; a list of up to ``whole`` items stays whole.
+    """
+    if len(items) <= 1:
+        return items
+    if len(items) <= whole:
+        return [KeepTogether(items)]
+    return [*items[:-2], KeepTogether(items[-2:])]
+
+
+def _blocks(value: str) -> list[Flowable]:
+    """The consultant's text (``core.register.blocks``): paragraphs and bullet lists; nothing when empty."""
+    story: list[Flowable] = []
+    for kind, parts in blocks(text.clean(value)):
+        if kind == "ul":
+            story += [*_bullets(parts, BULLET_ROOM), Spacer(1, 4)]
+        else:
+            story.append(_p(_user(parts[0], room=NOTES_ROOM), style.BODY))
+    return story
+
+
+def _untouched(fs: FunctionSheet) -> bool:
+    """A function in scope nobody has assessed or written anything for: listed compactly, not in full."""
+    a = fs.assessment
+    return not (
+        fs.result.assessed
+        or fs.findings
+        or fs.evidence
+        or fs.answers
+        or fs.actions
+        or a.notes.strip()
+        or any(line.comment.strip() for line in fs.stages)
+    )
+
+
 def _stage_text(stage: Stage | None) -> str:
     return stage.label if stage is not None else "—"
 
@@ -256,10 +373,14 @@ def _score(r: Rollup) -> str:
 class Report:
     """Builds the story of one report; ``render`` lays it out into a file."""
 
-    def __init__(self, snapshot: Snapshot, *, draft: bool, logo: Logo | None) -> None:
+    def __init__(
+        self, snapshot: Snapshot, *, draft: bool, logo: Logo | None, consultancy_logo: Logo | None = None
+    ) -> None:
         self.s = snapshot
         self.draft = draft
         self.logo = logo
+        self.consultancy_logo = consultancy_logo
+        self.action_numbers = action_numbers(snapshot.actions)
         self.book = layout.Book()
         self.finding_numbers = snapshot.finding_numbers()
         self.evidence_numbers = snapshot.evidence_numbers()
@@ -304,12 +425,17 @@ class Report:
         meta = self.s.meta
         title = meta.title.strip() or "Zero Trust maturity assessment"
         rows: list[tuple[str, str]] = [("CLIENT", _user(meta.client))]
+        prepared = self._prepared_by()
+        if prepared:
+            rows.append(("PREPARED BY", prepared))
         if meta.assessors:
             rows.append(("ASSESSORS", "<br/>".join(_user(a, line_breaks=False) for a in meta.assessors)))
         period = " – ".join(_date(d) for d in (meta.start_date, meta.end_date) if d)
         if period:
             rows.append(("ASSESSMENT", escape(period)))
         rows.append(("REPORT DATE", escape(_date(meta.generated_at))))
+        if self.s.control.report_version.strip():
+            rows.append(("VERSION", _user(self.s.control.report_version, line_breaks=False)))
         rows.append(("MODEL", escape(f"{self.s.catalog.title} v{self.s.catalog.version} ({self.s.catalog.published})")))
         if meta.marking.strip():
             rows.append(("MARKING", f'<font color="{_colour(style.MARKING)}"><b>{_user(meta.marking)}</b></font>'))
@@ -336,41 +462,242 @@ class Report:
         ]
         return story
 
+    @property
+    def consultancy(self) -> str:
+        """Who issues the report: document control's consultancy, else the preparer's organization."""
+        return (self.s.control.consultancy or self.s.meta.prepared_by_organisation).strip()
+
+    def _prepared_by(self) -> str:
+        """``Name, Consultancy`` as markup; ``""`` when neither is known."""
+        meta = self.s.meta
+        parts = [p.strip() for p in (meta.prepared_by, meta.prepared_by_organisation or self.consultancy) if p.strip()]
+        return ", ".join(_user(p, line_breaks=False) for p in dict.fromkeys(parts))
+
     def draw_cover(self, canv: Canvas) -> None:
-        """The cover's furniture: a band, the accent rule, the logo and the imprint."""
+        """The cover's furniture: a band, the accent rule, the consultancy's logo (or name) and the client's, the imprint."""
+        width, height = layout.page_size(canv)
+        left = style.frame_left(width)
         canv.setFillColor(style.NAVY)
-        canv.rect(0, style.HEIGHT - 6 * mm, style.WIDTH, 6 * mm, stroke=0, fill=1)
+        canv.rect(0, height - 6 * mm, width, 6 * mm, stroke=0, fill=1)
         canv.setFillColor(style.ACCENT)
-        canv.rect(
-            style.MARGIN_X,
-            style.MARGIN_BOTTOM + 30 * mm,
-            2.2,
-            style.HEIGHT - style.MARGIN_BOTTOM - 92 * mm,
-            stroke=0,
-            fill=1,
-        )
-        if self.logo is not None:
-            box_w, box_h = 60 * mm, 24 * mm
-            scale = min(box_w / self.logo.width, box_h / self.logo.height)
-            w, h = self.logo.width * scale, self.logo.height * scale
-            canv.drawImage(
-                ImageReader(io.BytesIO(self.logo.data)),
-                style.MARGIN_X,
-                style.HEIGHT - 22 * mm - h,
-                width=w,
-                height=h,
-                mask="auto",
-            )
+        canv.rect(left, style.MARGIN_BOTTOM + 30 * mm, 2.2, height - style.MARGIN_BOTTOM - 92 * mm, stroke=0, fill=1)
+        box_w, box_h = 60 * mm, 24 * mm
+        top = height - 22 * mm
+        if self.consultancy_logo is not None:
+            self._draw_logo(canv, self.consultancy_logo, left, top, box_w, box_h, align="left")
+        elif self.consultancy:
+            canv.setFillColor(style.NAVY)
+            name = text.fit(self.consultancy, fonts.SANS_BOLD, 13, box_w + 30 * mm)
+            layout.draw_text(canv, left, top - 13, name, fonts.SANS_BOLD, 13)
+        if self.logo is not None:  # the client's
+            self._draw_logo(canv, self.logo, width - left, top, box_w, box_h, align="right")
         canv.setFillColor(style.GREY)
-        canv.setFont(fonts.SANS, 7)
-        imprint = f"Prepared with {self.s.meta.generated_with} · {self.s.catalog.title} v{self.s.catalog.version}"
-        canv.drawString(style.MARGIN_X + 14 * mm, style.MARGIN_BOTTOM + 8 * mm, imprint)
+        imprint = f"{self.s.catalog.title} v{self.s.catalog.version}"
+        if self.consultancy:
+            imprint = f"{self.consultancy} · {imprint}"
+        imprint = text.fit(imprint, fonts.SANS, 7, style.FRAME_WIDTH - 14 * mm)
+        layout.draw_text(canv, left + 14 * mm, style.MARGIN_BOTTOM + 8 * mm, imprint, fonts.SANS, 7)
+
+    @staticmethod
+    def _draw_logo(canv: Canvas, logo: Logo, x: float, top: float, box_w: float, box_h: float, align: str) -> None:
+        scale = min(box_w / logo.width, box_h / logo.height)
+        w, h = logo.width * scale, logo.height * scale
+        left = x - w if align == "right" else x
+        canv.drawImage(ImageReader(io.BytesIO(logo.data)), left, top - h, width=w, height=h, mask="auto")
+
+    # -- the consultant's own words ------------------------------------------------------
+
+    def words(self, key: str) -> list[Flowable]:
+        """A section the consultant wrote, as paragraphs and bullet lists; nothing when it is empty."""
+        return _blocks(self.s.sections.get(key))
+
+    def consultant_sections(self, keys: tuple[str, ...]) -> list[Flowable]:
+        """One page of the consultant's sections ``keys``, each under its heading; nothing when all are empty.
+
+        One filled section is the page's own heading; more are subheadings under a heading naming them
+        ("Scope, approach and limitations").
+        """
+        filled = [(key, heading) for key, heading, _ in self.s.sections.filled() if key in keys]
+        if not filled:
+            return []
+        if len(filled) == 1:
+            key, heading = filled[0]
+            return [*self.section(heading), *self.words(key)]
+        names = [SHORT_SECTION_NAMES.get(key, heading).lower() for key, heading in filled]
+        title = ", ".join(names[:-1]) + " and " + names[-1]
+        story = self.section(title[:1].upper() + title[1:])
+        for key, heading in filled:
+            story += [*self.subheading(escape(heading), heading, level=1, toc=True), *self.words(key)]
+        return story
+
+    # -- overview ---------------------------------------------------------------------------
+
+    def overview(self) -> list[Flowable]:
+        """One page: the key messages, the headline figures, the top priorities."""
+        messages = self.words("key_messages")
+        figures = [self._headline_tiles()] if self.s.assessed else []
+        priorities = self._top_priorities()
+        if not (messages or figures or priorities):
+            return []
+        story = self.section("Overview")
+        if messages:
+            story += [_p("Key messages", style.H2), *messages]
+        if figures:
+            story += [_p("Headline figures", style.H2), *figures]
+        if priorities:
+            story += [_p("Top priorities", style.H2), *priorities]
+        return story
+
+    def _top_priorities(self) -> list[Flowable]:
+        """The first roadmap actions (and the first of every critical-priority function); else the largest gaps."""
+        actions = list(self.s.actions)
+        w = style.FRAME_WIDTH
+        if actions:
+            chosen = set(range(min(TOP_PRIORITIES, len(actions))))
+            for index, action in enumerate(actions):
+                if action.priority == "critical" and not any(
+                    actions[i].function_id == action.function_id for i in chosen
+                ):
+                    chosen.add(index)
+            rows: list[list[Any]] = [_head("No.", "Action", "Function", "When", "Owner")]
+            for index in sorted(chosen):
+                a = actions[index]
+                rows.append(
+                    [
+                        self.action_numbers[a.id],
+                        _p(_user(a.text, room=w * 0.42 - 10, size=7.8), style.CELL),
+                        _p(escape(f"{a.function_code} {a.function_name}"), style.CELL_SMALL),
+                        _p(escape(a.phase_label), style.CELL_SMALL),
+                        _p(_user(a.owner) if a.owner.strip() else "—", style.CELL_SMALL),
+                    ]
+                )
+            note = f"{_plural(len(actions), 'action')} in all: see the roadmap."
+            table = _table(rows, [w * 0.08, w * 0.42, w * 0.22, w * 0.13, w * 0.15], _grid(), splitInRow=1)
+            return [table, Spacer(1, 3), _p(escape(note), style.NOTE)]
+        gaps = [f for f in self.s.functions() if f.result.assessed and f.result.applicable and (f.result.gap or 0) > 0]
+        if not gaps:
+            return []
+        gaps.sort(
+            key=lambda f: (
+                PRIORITY_ORDER.get(f.assessment.priority, 4),
+                -(f.result.gap or 0),
+                [int(p) for p in f.function.code.split(".") if p.isdigit()],
+            )
+        )
+        rows = [_head("Function", "Current → target", "Gap", "Priority")]
+        for f in gaps[:TOP_PRIORITIES]:
+            r = f.result
+            rows.append(
+                [
+                    _p(escape(f.function.label), style.CELL),
+                    _p(escape(f"{r.current.label} → {_stage_text(r.target)}"), style.CELL),
+                    _p(f"<b>{r.gap}</b>", style.CELL),
+                    _p(escape(_label(f.assessment.priority)), style.CELL),
+                ]
+            )
+        return [_table(rows, [w * 0.44, w * 0.3, w * 0.1, w * 0.16], _grid(), splitInRow=1)]
+
+    # -- document control ----------------------------------------------------------------------
+
+    def document_control(self) -> list[Flowable]:
+        """Consultancy, version, history, distribution, review and approval, and the sign-off block."""
+        c = self.s.control
+        if c.empty:
+            return []
+        story = self.section("Document control")
+        w = style.FRAME_WIDTH
+        facts: list[tuple[str, str]] = []
+        if self.consultancy:
+            facts.append(("CONSULTANCY", _user(self.consultancy, line_breaks=False)))
+        if c.report_version.strip():
+            facts.append(("REPORT VERSION", _user(c.report_version, line_breaks=False)))
+        prepared = self._prepared_by()
+        if prepared:
+            facts.append(("PREPARED BY", prepared))
+        facts.append(("REPORT DATE", escape(_date(self.s.meta.generated_at))))
+        story.append(self._facts(facts, markup=True))
+        if c.history:
+            rows: list[list[Any]] = [_head("Version", "Date", "Author", "Change")]
+            for v in c.history:
+                rows.append(
+                    [
+                        _p(_user(v.version, line_breaks=False), style.CELL),
+                        _p(escape(_short_date(v.date)), style.CELL),
+                        _p(_user(v.author, line_breaks=False), style.CELL),
+                        _p(_user(v.change, room=w * 0.5 - 10, size=7.8), style.CELL),
+                    ]
+                )
+            widths = [w * 0.12, w * 0.16, w * 0.22, w * 0.5]
+            story += [_p("Version history", style.H2), _table(rows, widths, _grid(), repeatRows=1, splitInRow=1)]
+        if c.distribution:
+            rows = [_head("Name", "Organization", "Role")]
+            for r in c.distribution:
+                rows.append(
+                    [
+                        _p(_user(r.name, line_breaks=False), style.CELL_BOLD),
+                        _p(_user(r.organisation) if r.organisation.strip() else "—", style.CELL),
+                        _p(_user(r.role) if r.role.strip() else "—", style.CELL),
+                    ]
+                )
+            widths = [w * 0.3, w * 0.35, w * 0.35]
+            story += [_p("Distribution", style.H2), _table(rows, widths, _grid(), repeatRows=1, splitInRow=1)]
+        if c.reviewer.strip() or c.approver.strip():
+            rows = [_head("", "Name", "Date")]
+            for label, name, day in (
+                ("Reviewed by", c.reviewer, c.reviewed_on),
+                ("Approved by", c.approver, c.approved_on),
+            ):
+                if name.strip():
+                    rows.append(
+                        [
+                            _p(escape(label), style.CELL_BOLD),
+                            _p(_user(name), style.CELL),
+                            _p(escape(_date(day) or "—"), style.CELL),
+                        ]
+                    )
+            widths = [w * 0.22, w * 0.48, w * 0.3]
+            story += [_p("Review and approval", style.H2), _table(rows, widths, _grid(), keep=True)]
+        story += [CondPageBreak(120), _p("Sign-off", style.H2), self._sign_off()]
+        return story
+
+    def _sign_off(self) -> Table:
+        """Two blocks with lines to sign: the approver for the consultancy, and the client."""
+        c, w = self.s.control, style.FRAME_WIDTH
+        issuer = f"For {_user(self.consultancy, line_breaks=False)}" if self.consultancy else "Approved by"
+        client = f"For {_user(self.s.meta.client, line_breaks=False)}"
+        approver = _user(c.approver, line_breaks=False) if c.approver.strip() else ""
+        rows: list[list[Any]] = [
+            [_p(f"<b>{issuer}</b>", style.CELL), "", _p(f"<b>{client}</b>", style.CELL)],
+            ["", "", ""],
+            [_p("SIGNATURE", style.LABEL), "", _p("SIGNATURE", style.LABEL)],
+            [_p(approver, style.CELL) if approver else "", "", ""],
+            [_p("NAME", style.LABEL), "", _p("NAME", style.LABEL)],
+            ["", "", ""],
+            [_p("DATE", style.LABEL), "", _p("DATE", style.LABEL)],
+        ]
+        half = w / 2 - 10
+        commands: list[tuple[Any, ...]] = [
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("LINEABOVE", (0, 0), (0, 0), 0.8, style.NAVY),
+            ("LINEABOVE", (2, 0), (2, 0), 0.8, style.NAVY),
+            ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+        ]
+        for row in (1, 3, 5):
+            commands += [
+                ("LINEBELOW", (0, row), (0, row), 0.6, style.INK),
+                ("LINEBELOW", (2, row), (2, row), 0.6, style.INK),
+            ]
+        heights = [22, 34, 12, 26, 12, 26, 12]
+        return _table(rows, [half, 20, half], commands, keep=True, rowHeights=heights)
 
     # -- executive summary ----------------------------------------------------------------
 
     def executive_summary(self) -> list[Flowable]:
         s, overall = self.s, self.s.overall
         story = self.section("Executive summary")
+        story += self.words("executive_summary")
         period = " to ".join(_date(d) for d in (s.meta.start_date, s.meta.end_date) if d)
         lead = (
             f"This report gives the Zero Trust maturity of <b>{_user(s.meta.client, line_breaks=False)}</b> as assessed "
@@ -385,14 +712,12 @@ class Report:
                 self._callout(
                     "<b>Nothing has been assessed yet.</b> None of the "
                     f"{_plural(overall.functions, 'function')} in scope has a rating or an override, so this report "
-                    "shows no maturity figures, charts or gaps. The stage texts of every function follow, ready for "
-                    "the assessment.",
+                    "shows no maturity figures, charts or gaps. The functions in scope are listed under each pillar.",
                     style.ACCENT,
                 ),
             ]
             return story
-        story += [Spacer(1, 6), self._headline_tiles(), Spacer(1, 8)]
-        story.append(_p(self._summary_sentence()))
+        story.append(_p(self._summary_sentence()))  # the headline figures are on the overview
         story += [
             _p("Maturity per pillar", style.H2),
             charts.pillar_chart(self.s, style.FRAME_WIDTH, 230),
@@ -746,7 +1071,7 @@ class Report:
     def _attendees(self, w: WorkshopLine) -> Table:
         widths = ATTENDEE_WIDTHS
         rooms = [x - 10 for x in widths]
-        rows: list[list[Any]] = [_head("Name", "Role", "Organisation")]
+        rows: list[list[Any]] = [_head("Name", "Role", "Organization")]
         for name, role, organisation in w.attendees:
             rows.append(
                 [
@@ -771,11 +1096,17 @@ class Report:
                 style.NOTE,
             )
         )
-        story += [Spacer(1, 6), charts.function_chart(self.s, style.FRAME_WIDTH)]
+        chart = charts.function_chart(self.s, style.FRAME_WIDTH)
+        room = style.paper_size(self.s.meta.paper)[1] - style.MARGIN_TOP - style.MARGIN_BOTTOM - 80
+        if chart.height > room:  # the shorter paper (Letter): the chart shrinks to stay on its page
+            factor = room / chart.height
+            chart.scale(factor, factor)
+            chart.width, chart.height = chart.width * factor, chart.height * factor
+        story += [Spacer(1, 6), chart]
         story += [PageBreak(), _p("Heat map of pillars and functions", style.H2)]
         story.append(
             _p(
-                "Each cell is a function, coloured by its current stage, which is named at its foot; "
+                "Each cell is a function, colored by its current stage, which is named at its foot; "
                 "an orange corner marks an override.",
                 style.NOTE,
             )
@@ -832,9 +1163,44 @@ class Report:
         story.append(self._facts(facts))
         if sheet.pillar.description.strip():
             story += [Spacer(1, 6), _p(_user(apply_wording(sheet.pillar.description, self.wording)), style.NOTE)]
+        waiting = [fs for fs in sheet.functions if _untouched(fs)]
         for fs in sheet.functions:
-            story += self._function(fs)
+            if fs not in waiting:
+                story += self._function(fs)
+        if waiting:
+            story += self._not_assessed(waiting, every=len(waiting) == len(sheet.functions))
         return story
+
+    def _not_assessed(self, functions: list[FunctionSheet], *, every: bool) -> list[Flowable]:
+        """Functions in scope never assessed (nothing rated, written or linked): one compact table."""
+        title = "Not assessed yet"
+        story = self.subheading(escape(title), title, level=1, toc=False, paragraph_style=style.H3)
+        what = (
+            "None of this pillar's functions has"
+            if every
+            else ("These functions have" if len(functions) > 1 else "This function has")
+        )
+        note = _p(
+            f"{what} no rating, override, notes, findings or evidence yet. Their stage descriptions are in "
+            "CISA's model.",
+            style.NOTE,
+        )
+        rows: list[list[Any]] = [_head("Function", "Target", "Priority", "Owner")]
+        for fs in functions:
+            a = fs.assessment
+            rows.append(
+                [
+                    _p(escape(fs.function.label), style.CELL),
+                    _p(escape(_stage_text(fs.result.target)), style.CELL),
+                    _p(escape(_label(a.priority)), style.CELL),
+                    _p(_user(a.owner) if a.owner.strip() else "—", style.CELL),
+                ]
+            )
+        w = style.FRAME_WIDTH
+        table = _table(rows, [w * 0.46, w * 0.16, w * 0.14, w * 0.24], _grid(), repeatRows=1, splitInRow=1)
+        if len(functions) <= 12:  # a short list moves to the next page whole, with its heading
+            return [*story[:-1], KeepTogether([story[-1], note, table])]
+        return [*story, note, table]
 
     def _facts(self, facts: list[tuple[str, str]], markup: bool = False) -> Table:
         w = style.FRAME_WIDTH / len(facts)
@@ -875,7 +1241,7 @@ class Report:
             ("GAP", gap),
             ("CONFIDENCE", escape(_label(a.confidence))),
             ("PRIORITY", escape(_label(a.priority))),
-            ("STATUS", escape(_label(a.status))),
+            ("STATUS", escape(f"Assessment: {_label(a.status).lower()}" if a.status else "—")),
         ]
         story.append(self._facts(facts, markup=True))
         if a.owner.strip():
@@ -893,6 +1259,8 @@ class Report:
             story.append(Spacer(1, 5))
         story.append(self._stage_table(fs))
         story = [*head[:-1], KeepTogether([head[-1], *story])]
+        if fs.answers:
+            story += [Spacer(1, 5), _p("THE CLIENT'S VIEW (QUESTIONNAIRE)", LABEL_NEXT), self._answers(fs)]
         if a.notes.strip():
             story += [Spacer(1, 5), _p("NOTES", LABEL_NEXT)]
             story += [
@@ -905,8 +1273,46 @@ class Report:
             story += [self._finding_card(finding) for finding in fs.findings]
         if fs.evidence:
             story += [Spacer(1, 5), _p("EVIDENCE", LABEL_NEXT), self._evidence_refs(fs.evidence)]
+        if fs.actions:
+            parts = [
+                f"<b>{escape(self.action_numbers.get(a.id, ''))}</b> {_user(a.text, line_breaks=False)} "
+                f'<font color="{_colour(style.GREY)}">({escape(a.phase_label)})</font>'
+                for a in fs.actions
+            ]
+            story += [Spacer(1, 5), _p("ROADMAP ACTIONS", LABEL_NEXT), _p("<br/>".join(parts), style.BODY_SMALL)]
         story.append(Spacer(1, 10))
         return story
+
+    def _answers(self, fs: FunctionSheet) -> Table:
+        """Who answered what for each stage, beside the assessor's rating; a differing answer is marked."""
+        ratings = {line.stage: line.rating for line in fs.stages}
+        w = style.FRAME_WIDTH
+        widths = [w * 0.14, w * 0.26, w * 0.15, w * 0.13, w * 0.32]
+        rows: list[list[Any]] = [_head("Stage", "Respondent", "Answer", "Assessor", "Comment")]
+        commands: list[tuple[Any, ...]] = _grid()
+        previous: Stage | None = None
+        for index, answer in enumerate(fs.answers, start=1):
+            who = f"<b>{_user(answer.respondent, line_breaks=False)}</b>"
+            if answer.role.strip():
+                who += f' <font color="{_colour(style.GREY)}">{_user(answer.role, line_breaks=False)}</font>'
+            said = _user(answer.answer, line_breaks=False)
+            if answer.agrees is False:
+                said = f"<b>{said}</b><br/>{_chip('DIFFERS', style.OVERRIDE, style.WHITE)}"
+                commands.append(("BACKGROUND", (2, index), (2, index), DIFFERS_FILL))
+            rating = ratings.get(answer.stage)
+            rows.append(
+                [
+                    _p(escape(answer.stage.label) if answer.stage is not previous else "", style.CELL_BOLD),
+                    _p(who, style.CELL),
+                    _p(said, style.CELL),
+                    _p(escape(rating.label) if rating is not None else "—", style.CELL),
+                    _p(_user(answer.comment, room=widths[4] - 10, size=7.8), style.CELL)
+                    if answer.comment.strip()
+                    else _p("—", style.CELL_SMALL),
+                ]
+            )
+            previous = answer.stage
+        return _table(rows, widths, commands, repeatRows=1, splitInRow=1)
 
     def _stage_table(self, fs: FunctionSheet) -> Table:
         r = fs.result
@@ -987,56 +1393,194 @@ class Report:
         story.append(
             _p(
                 f"{_plural(len(self.s.findings), 'finding')}, most severe first. Each is described in full "
-                "under its function.",
+                "under its function. Likelihood and impact are rated 1 to 5; the risk rating follows from "
+                "their product (see the method appendix).",
                 style.NOTE,
             )
         )
-        header = _head("No.", "Severity", "Finding", "Function", "Raised")
+        story += [*self.subheading("Risk heat map", "Risk heat map", level=1, toc=False), self._risk_map()]
+        story += self.subheading("Findings register", "Findings register", level=1, toc=False)
+        header = _head("No.", "Finding", "Severity", "Owner", "Due", "Status", "L", "I", "Risk")
         w = style.FRAME_WIDTH
-        widths = [w * 0.08, w * 0.11, w * 0.45, w * 0.22, w * 0.14]
+        widths = [w * 0.065, w * 0.285, w * 0.1, w * 0.14, w * 0.1, w * 0.12, w * 0.035, w * 0.035, w * 0.12]
         rooms = [x - 8 for x in widths]
         rows = []
         for f in self.s.findings:
             fill, ink = style.SEVERITY_COLOURS.get(f.severity, style.SEVERITY_COLOURS["low"])
             label = f.severity.upper() if f.severity in style.SEVERITY_COLOURS else _label(f.severity)
             where = f"{f.function_code} {f.function_name}" + (f" · {f.stage.label}" if f.stage else "")
-            date = _short_date(f.created_at)
-            raised: Any = f"{date}\n{f.created_by}"
-            if not (text.plain(date) and layout.fits(f.created_by, fonts.SANS, 7, rooms[4])):
-                raised = _p(escape(date) + "<br/>" + _user(f.created_by, line_breaks=False), style.CELL_SMALL)
+            finding = _p(
+                f"<b>{_user(f.title, room=rooms[1], size=7.8)}</b><br/>"
+                f'<font size="6.6" color="{_colour(style.GREY)}">{escape(where)}</font>',
+                style.CELL,
+            )
+            rating = f.risk_rating
+            risk: Any = "—"
+            if rating:
+                band_fill, band_ink = RISK_COLOURS[rating]
+                risk = _p(
+                    f'<font color="{_colour(band_ink)}" backColor="{_colour(band_fill)}">&nbsp;{escape(rating)}'
+                    f"&nbsp;</font> {f.risk_score}",
+                    style.CELL_SMALL,
+                )
             rows.append(
                 [
                     self.finding_numbers[f.id],
+                    finding,
                     layout.Chip(label, fill, ink),
-                    _cell(f.title, fonts.SANS_BOLD, 7.8, rooms[2], style.CELL_BOLD),
-                    _cell(where, fonts.SANS, 7, rooms[3], style.CELL_SMALL),
-                    raised,
+                    _cell(f.owner, fonts.SANS, 7, rooms[3], style.CELL_SMALL) if f.owner.strip() else "—",
+                    _short_date(f.due_date) or "—",
+                    _p(escape(FINDING_STATUS_LABELS.get(f.status, _label(f.status))), style.CELL_SMALL),
+                    str(f.likelihood) if f.likelihood is not None else "—",
+                    str(f.impact) if f.impact is not None else "—",
+                    risk,
                 ]
             )
         commands = [
             *_paddings(),
             *_grid(),
-            ("FONT", (2, 1), (2, -1), fonts.SANS_BOLD, 7.8, 10.2),
-            ("FONT", (3, 1), (4, -1), fonts.SANS, 7, 9),
-            ("TEXTCOLOR", (3, 1), (4, -1), style.GREY),
+            ("FONT", (3, 1), (-1, -1), fonts.SANS, 7, 9),
+            ("ALIGN", (6, 0), (7, -1), "CENTER"),
         ]
         story.append(layout.LongRows(header, rows, widths, commands, 20))
+        story.append(Spacer(1, 3))
+        story.append(
+            _p(
+                "L: likelihood, I: impact, each 1 to 5. Risk: the rating and its score (likelihood × impact).",
+                style.NOTE,
+            )
+        )
         return story
+
+    def _risk_map(self) -> Flowable:
+        """Likelihood × impact, 5 × 5: how many findings sit in each cell, each cell in its risk band's color."""
+        counts: dict[tuple[int, int], int] = {}
+        for f in self.s.findings:
+            if f.likelihood is not None and f.impact is not None:
+                counts[(f.likelihood, f.impact)] = counts.get((f.likelihood, f.impact), 0) + 1
+        rows: list[list[Any]] = []
+        commands: list[tuple[Any, ...]] = [
+            ("FONT", (0, 0), (-1, -1), fonts.SANS, 7),
+            ("ALIGN", (1, 0), (-1, -1), "CENTER"),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+        for row, likelihood in enumerate(range(5, 0, -1)):
+            cells: list[Any] = [_p(f"{likelihood} {escape(LIKELIHOOD_LABELS[likelihood])}", style.CELL_RIGHT)]
+            for column, impact in enumerate(range(1, 6), start=1):
+                fill, ink = RISK_COLOURS[risk_rating(likelihood, impact)]
+                count = counts.get((likelihood, impact), 0)
+                cells.append(str(count) if count else "")
+                commands += [
+                    ("BACKGROUND", (column, row), (column, row), fill),
+                    ("TEXTCOLOR", (column, row), (column, row), ink),
+                    ("FONT", (column, row), (column, row), fonts.SANS_BOLD, 10),
+                    ("BOX", (column, row), (column, row), 1.5, style.WHITE),
+                ]
+            rows.append(cells)
+        rows.append(["", *(_p(f"<b>{i}</b><br/>{escape(IMPACT_LABELS[i])}", IMPACT_HEAD) for i in range(1, 6))])
+        rows.append(["", _p("<b>IMPACT →</b>", style.CELL_SMALL), "", "", "", ""])
+        commands.append(("SPAN", (1, 6), (-1, 6)))
+        w = style.FRAME_WIDTH
+        first, cell = w * 0.2, w * 0.1
+        grid = _table(rows, [first] + [cell] * 5, commands, rowHeights=[26] * 5 + [None, None])
+        unrated = sum(1 for f in self.s.findings if f.risk_rating == "")
+        key = []
+        for _, band in reversed(RISK_BANDS):
+            fill, ink = RISK_COLOURS[band]
+            key.append(f'<font color="{_colour(ink)}" backColor="{_colour(fill)}">&nbsp;{escape(band)}&nbsp;</font>')
+        side = [
+            _p(
+                "<b>LIKELIHOOD</b> rows, most likely at the top; <b>IMPACT</b> columns. Each cell counts the "
+                "findings rated there.",
+                style.CELL_SMALL,
+            ),
+            Spacer(1, 4),
+            _p(" ".join(key), style.CELL),
+        ]
+        if unrated:
+            side += [
+                Spacer(1, 4),
+                _p(
+                    f"{_plural(unrated, 'finding')} without a likelihood and impact "
+                    f"{'is' if unrated == 1 else 'are'} not counted.",
+                    style.CELL_SMALL,
+                ),
+            ]
+        return _table(
+            [[grid, side]],
+            [first + 5 * cell + 6, w - first - 5 * cell - 6],
+            [("LEFTPADDING", (0, 0), (-1, -1), 0), ("VALIGN", (0, 0), (-1, -1), "TOP")],
+            keep=True,
+        )
 
     # -- roadmap ------------------------------------------------------------------------------
 
     def roadmap(self) -> list[Flowable]:
+        """The consultant's actions by phase, then what the model asks to climb (with product suggestions)."""
         story = self.section("Roadmap")
-        if not self.s.roadmap:
-            return [*story, _p("No function in scope is below its target, so there is nothing on the roadmap.")]
-        results = {f.function.id: f for f in self.s.functions()}
-        story.append(
-            _p(
-                f"{_plural(len(self.s.roadmap), 'function')} below target. For each, the stages to climb "
-                "in CISA's words, and the guidance recommendations for each stage with their references.",
-                style.NOTE,
+        actions = self.s.actions
+        if not actions and not self.s.roadmap:
+            return [*story, _p("No function in scope is below its target, and no action is planned.")]
+        if actions:
+            story.append(
+                _p(
+                    f"{_plural(len(actions), 'action')} in the order to take them: by phase, then by the priority "
+                    "of the function, the largest gap first. <i>After</i> names the action that must come first.",
+                    style.NOTE,
+                )
             )
+            phases = [*PHASES, *dict.fromkeys(a.phase for a in actions if a.phase not in PHASES)]
+            for phase in phases:
+                lines = [a for a in actions if a.phase == phase]
+                if lines:
+                    title = PHASE_LABELS.get(phase, phase)
+                    story += self.subheading(escape(title), title, level=1, toc=True)
+                    story.append(self._actions_table(lines))
+        story += self._guidance(bool(actions))
+        return story
+
+    def _actions_table(self, actions: list[ActionLine]) -> Flowable:
+        w = style.FRAME_WIDTH
+        widths = [w * 0.065, w * 0.16, w * 0.09, w * 0.3, w * 0.075, w * 0.1, w * 0.15, w * 0.06]
+        rooms = [x - 8 for x in widths]
+        rows: list[list[Any]] = []
+        for a in actions:
+            rows.append(
+                [
+                    self.action_numbers[a.id],
+                    _p(escape(f"{a.function_code} {a.function_name}"), style.CELL_SMALL),
+                    _p(escape(_stage_text(a.stage)), style.CELL_SMALL),
+                    _p(_user(a.text, room=rooms[3], size=7.8), style.CELL),
+                    _p(escape(a.effort_label), style.CELL_SMALL),
+                    _p(_user(a.cost, room=rooms[5], size=7) if a.cost.strip() else "—", style.CELL_SMALL),
+                    _p(_user(a.owner, room=rooms[6], size=7) if a.owner.strip() else "—", style.CELL_SMALL),
+                    self.action_numbers.get(a.after or "", "—") if a.after else "—",
+                ]
+            )
+        header = _head("No.", "Function", "Stage", "Action", "Effort", "Cost", "Owner", "After")
+        commands = [*_paddings(), *_grid(), ("FONT", (7, 1), (7, -1), fonts.SANS, 7, 9)]
+        return layout.LongRows(header, rows, widths, commands, 20)
+
+    def _guidance(self, after_actions: bool) -> list[Flowable]:
+        """Each function below target: the stages to climb in CISA's words and, unless the report is
+        vendor-neutral, the guidance's suggested products and capabilities for each."""
+        if not self.s.roadmap:
+            return []
+        neutral = self.s.meta.vendor_neutral
+        results = {f.function.id: f for f in self.s.functions()}
+        title = "Stages to climb" if neutral else "Suggested products and capabilities"
+        story: list[Flowable] = []
+        if after_actions:
+            story += [CondPageBreak(200), *self.subheading(escape(title), title, level=1, toc=True)]
+        what = (
+            "the stages to climb in CISA's words"
+            if neutral
+            else "the stages to climb in CISA's words, and for each the products and capabilities that can help, "
+            "with their references"
         )
+        story.append(_p(f"{_plural(len(self.s.roadmap), 'function')} below target. For each, {what}.", style.NOTE))
         current_pillar = ""
         for item in self.s.roadmap:
             fs = results.get(item.function.id)
@@ -1044,8 +1588,7 @@ class Report:
                 current_pillar = item.function.pillar_id
                 pillar = next((p.pillar for p in self.s.pillars if p.pillar.id == current_pillar), None)
                 if pillar is not None:
-                    name = f"{pillar.code}  {pillar.name}"
-                    story += self.subheading(escape(name), name, level=1, toc=False)
+                    story += [CondPageBreak(90), _p(escape(f"{pillar.code}  {pillar.name}".upper()), PILLAR_KICKER)]
             state = f"{item.current.label} → {item.target.label} · gap {len(item.steps)}"
             if fs is not None and not fs.result.assessed:
                 state = f"not assessed → {item.target.label}"
@@ -1066,15 +1609,22 @@ class Report:
             story += block
             for step in item.steps:
                 stage_text = apply_wording(item.function.stages.get(step.stage, ""), self.wording)
-                story.append(_p(f"<b>To reach {escape(step.stage.label)}</b>", style.BODY_SMALL))
+                story.append(_p(f"<b>To reach {escape(step.stage.label)}</b>", LABEL_STEP))
                 story.append(_p(f"“{escape(stage_text)}”", style.QUOTE))
+                if neutral:
+                    continue
                 if not step.recommendations:
-                    story.append(_p("The guidance packs have no recommendation for this stage.", style.REFERENCE))
+                    story.append(_p("No product or capability is suggested for this stage.", style.REFERENCE))
+                suggestions: list[Flowable] = []
                 for rec in step.recommendations:
                     markup = f"<b>{escape(rec.product)}</b> — {escape(rec.action)}"
-                    story.append(layout.Para(markup, style.BULLET, bulletText="•"))
+                    item_story: list[Flowable] = [layout.Para(markup, style.BULLET, bulletText="•")]
                     for ref in rec.references:
-                        story.append(_p(self._reference(ref.title, ref.url), style.REFERENCE))
+                        item_story.append(_p(self._reference(ref.title, ref.url), style.REFERENCE))
+                    suggestions.append(KeepTogether(item_story))
+                story += suggestions
+        if len(story) >= 2 and all(isinstance(f, KeepTogether) for f in story[-2:]):
+            story[-2:] = [KeepTogether(story[-2:])]  # the last page of the roadmap never holds one suggestion alone
         return story
 
     @staticmethod
@@ -1095,15 +1645,14 @@ class Report:
             return [*self.section("Evidence index"), _p("No evidence is attached to this engagement.")]
         story: list[Flowable] = [NextPageTemplate("index"), *self.section("Evidence index")]
         total = sum(e.size for e in self.s.evidence)
+        first = self.s.evidence[0]
+        example = f"{self.evidence_numbers[first.id]}, “{_user(first.title, line_breaks=False)}”"
         story.append(
             _p(
-                f"{_plural(len(self.s.evidence), 'file')} ({escape(_size(total))}) kept inside the engagement file, "
-                "one a row, numbered as they are referred to under each function. The SHA-256 of each identifies "
-                "its exact bytes: recompute it (for example with <font name='ZTMM-Mono'>sha256sum</font>) to show "
-                "a copy is the one assessed. <i>Linked to</i>: a function and stage (2.4 Advanced), a function "
-                "(1.3) or a finding by its number in the findings register (F-07). Each file's kind, description "
-                "and capture details are in the Evidence sheet of the workbook (<font name='ZTMM-Mono'>ztmm "
-                "export</font>).",
+                f"{_plural(len(self.s.evidence), 'file')} ({escape(_size(total))}) gathered during the assessment, "
+                f"one a row, numbered as they are referred to under each function (for example {example}). The "
+                "SHA-256 of each identifies its exact bytes: recompute it (for example with "
+                "<font name='ZTMM-Mono'>sha256sum</font>) to show a copy is the one assessed. " + self._link_kinds(),
                 style.NOTE,
             )
         )
@@ -1115,6 +1664,30 @@ class Report:
             rows.append(self._evidence_row(e))
         story.append(layout.LongRows(_head(*INDEX_HEAD), rows, INDEX_WIDTHS, index_commands(), 12.9))
         return story
+
+    def _link_kinds(self) -> str:
+        """What the *Linked to* column holds, with an example of each kind taken from this engagement (markup)."""
+        examples: dict[str, str] = {}
+        findings = set(self.finding_numbers.values())
+        for e in self.s.evidence:
+            for link in e.links:
+                ref = self.link_refs.get(link)
+                if ref is None:
+                    continue
+                kind = "finding" if ref in findings else ("stage" if " " in ref else "function")
+                examples.setdefault(kind, ref)
+            if len(examples) == 3:
+                break
+        words = {
+            "stage": "a function and stage ({})",
+            "function": "a function ({})",
+            "finding": "a finding by its number in the findings register ({})",
+        }
+        kinds = [words[k].format(escape(examples[k])) for k in ("stage", "function", "finding") if k in examples]
+        if not kinds:
+            return ""
+        listed = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " or " + kinds[-1]
+        return f"<i>Linked to</i>: {listed}."
 
     def _link_refs(self) -> dict[str, str]:
         """The evidence index's short reference for each readable link of the snapshot (``EvidenceLine.links``)."""
@@ -1217,16 +1790,42 @@ class Report:
             (
                 "Findings",
                 "Findings record an observation, its risk and a recommendation, with a severity of low, medium, high or "
-                "critical; they are listed most severe first.",
+                "critical; they are listed most severe first. Each may have an owner, a due date and a status (open, "
+                "in progress, resolved or risk accepted).",
+            ),
+            ("Risk rating", RISK_RULE),
+            (
+                "Roadmap",
+                "The consultant's actions are grouped by phase: Now (0–3 months), Next (3–12 months) and Later (12–24 "
+                "months). Within a phase they are ordered by the priority of their function, then by its gap, the "
+                "largest first. Each has an effort (small, medium or large) and, where estimated, an indicative cost.",
+            ),
+            (
+                "The client's view",
+                "Where the client answered the assessment questionnaire, each answer is shown beside the assessor's "
+                "rating of the same stage, and answers that differ from it are marked. The assessor's rating is the "
+                "one that counts.",
             ),
             (
                 "Evidence",
-                "Evidence files are stored inside the engagement file with the SHA-256 of their bytes, computed when "
+                "Evidence files are kept with the assessment records, with the SHA-256 of their bytes, computed when "
                 "attached; the index lists every file with the functions, stages and findings it supports.",
             ),
         ]
         for title, body in rules:
             story += [_p(escape(title), style.H3), _p(escape(body), style.BODY)]
+        meta, c = self.s.meta, self.s.catalog
+        story += [
+            Spacer(1, 8),
+            _p(
+                escape(
+                    f"Produced with {meta.generated_with} on {_date(meta.generated_at)} ({meta.generated_at}) "
+                    f"from engagement {meta.engagement_id}, against catalog {c.id} {c.version}."
+                )
+                + (" This is a <b>draft</b>." if self.draft else ""),
+                style.CELL_SMALL,
+            ),
+        ]
         return story
 
     def sources(self) -> list[Flowable]:
@@ -1252,14 +1851,14 @@ class Report:
                     style.BODY,
                 )
             )
-        for pack in self.s.packs:
+        for pack in () if self.s.meta.vendor_neutral else self.s.packs:  # a vendor-neutral report cites no guidance
             story.append(_p(escape(f"{pack.title} ({pack.publisher}, {pack.version})"), style.H3))
             licence = (
                 "Creative Commons Attribution 4.0 International (CC BY 4.0)"
                 if pack.licence == "CC-BY-4.0"
                 else pack.licence
             )
-            story.append(_p(f"Licence: {escape(licence)}.", style.BODY))
+            story.append(_p(f"License: {escape(licence)}.", style.BODY))
             for block in pack.attribution.split("\n\n"):
                 lines = [ln.strip() for ln in block.strip().splitlines() if ln.strip()]
                 if not lines or lines[0].startswith("#"):
@@ -1270,19 +1869,10 @@ class Report:
                         story.append(_p(self._reference(url, url), style.REFERENCE))
                 else:
                     story.append(_p(_user(" ".join(lines)), style.BODY_SMALL))
-        meta = self.s.meta
         story += [
-            _p("About this report", style.H3),
+            _p("Typefaces", style.H3),
             _p(
-                escape(
-                    f"Generated {_date(meta.generated_at)} ({meta.generated_at}) by {meta.generated_with} "
-                    f"from engagement {meta.engagement_id}, assessed against catalog {c.id} {c.version}."
-                )
-                + (" This is a <b>draft</b>." if self.draft else ""),
-                style.BODY_SMALL,
-            ),
-            _p(
-                "Type set in DejaVu Sans (Bitstream Vera licence) and, for CJK text, Droid Sans Fallback "
+                "Set in DejaVu Sans (Bitstream Vera license) and, for CJK text, Droid Sans Fallback "
                 "(Apache License 2.0).",
                 style.BODY_SMALL,
             ),
@@ -1293,7 +1883,10 @@ class Report:
 
     def story(self, progress: Progress, cancel: CancelToken | None) -> list[Flowable]:
         body: list[Flowable] = []
+        body += self.document_control()
+        body += self.overview()
         body += self.executive_summary()
+        body += self.consultant_sections(("scope", "approach", "limitations"))
         body += self.progress_since_baseline()
         body += self.workshops()
         body += self.glance()
@@ -1303,6 +1896,7 @@ class Report:
         body += self.evidence_index(cancel)
         body += self.method()
         body += self.sources()
+        body += self.consultant_sections(("disclaimer",))
         contents_key = self._key()
         self.book.pages[contents_key] = 2
         front = [
@@ -1319,7 +1913,7 @@ class Report:
         title = meta.title.strip() or "Zero Trust maturity assessment"
         return {
             "title": text.clean(f"{title} — {meta.client}"),
-            "author": text.clean(", ".join(meta.assessors)),
+            "author": text.clean(meta.prepared_by.strip() or ", ".join(meta.assessors)),
             "subject": f"{self.s.catalog.title} v{self.s.catalog.version} assessment",
             "creator": meta.generated_with,
             "keywords": "Zero Trust, CISA ZTMM, maturity assessment",
@@ -1366,12 +1960,16 @@ def render_report(
     fonts_dir: Path,
     draft: bool = False,
     logo: Logo | None = None,
+    consultancy_logo: Logo | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> int:
-    """Write the report of ``snapshot`` to ``target``; the number of pages."""
+    """Write the report of ``snapshot`` to ``target``; the number of pages.
+
+    ``logo`` is the client's (the cover's right), ``consultancy_logo`` the consultancy's (its left).
+    """
     fonts.register(fonts_dir)
-    report = Report(snapshot, draft=draft, logo=logo)
+    report = Report(snapshot, draft=draft, logo=logo, consultancy_logo=consultancy_logo)
     progress(0, 1, "Preparing the report")
     story = report.story(progress, cancel)
     meta = snapshot.meta
@@ -1381,7 +1979,7 @@ def render_report(
         draft=draft,
     )
     document = layout.ReportDocument(
-        target, running, report.book, report.metadata(), progress, cancel, report.draw_cover
+        target, running, report.book, report.metadata(), progress, cancel, report.draw_cover, paper=meta.paper
     )
     document.build(story)
     document.finish()

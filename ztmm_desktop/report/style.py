@@ -11,22 +11,40 @@ from __future__ import annotations
 from reportlab.lib import colors
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
-from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.pagesizes import A4, LETTER, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 
 from ..core.stages import Rating, Stage
 from . import fonts
 
+#: Every page of a report is one paper size (``DeliverableMeta.paper``): A4 or US Letter.
+PAPERS = {"A4": A4, "Letter": LETTER}
 PAGE = A4
 WIDTH, HEIGHT = PAGE
 MARGIN_X = 20 * mm
 MARGIN_TOP = 24 * mm
 MARGIN_BOTTOM = 20 * mm
+#: One text width for both papers: A4 is the narrower, so its margins set it; on Letter the frame
+#: is centered (wider side margins). Heights come from the paper (Letter is the shorter).
 FRAME_WIDTH = WIDTH - 2 * MARGIN_X
-#: The evidence index's pages: A4 landscape, the same margins.
+#: The evidence index: landscape pages; Letter landscape is the narrower, so it sets the width
+#: (14 mm side margins on Letter, 23 mm on A4).
 INDEX_PAGE = landscape(A4)
-INDEX_WIDTH = INDEX_PAGE[0] - 2 * MARGIN_X
+INDEX_WIDTH = landscape(LETTER)[0] - 28 * mm
+
+
+def paper_size(paper: str) -> tuple[float, float]:
+    """Portrait size (points) of ``paper`` (``A4``, ``Letter``); A4 for anything else."""
+    width, height = PAPERS.get(paper, A4)
+    return float(width), float(height)
+
+
+def frame_left(page_width: float) -> float:
+    """Left edge of the text on a page ``page_width`` wide: portrait, or landscape (the index)."""
+    frame = INDEX_WIDTH if page_width > 700 else FRAME_WIDTH
+    return (page_width - frame) / 2
+
 
 INK = HexColor("#0f1e33")  # headings, body text
 NAVY = HexColor("#1d4a80")

@@ -5,9 +5,10 @@ from the engagement, through ``report/``, into a temp file beside the target
 that becomes the target only when complete (``output.written``): a failure, a
 cancel or a crash never leaves a partial PDF under the name asked for.
 
-The logo on the cover is the one given for this report, else the engagement's
-own (``services/logo.py``, which checks it); it is decoded before anything is
-written.
+The client's logo on the cover is the one given for this report, else the
+engagement's own (``services/logo.py``, which checks it); the consultancy's logo
+beside it is the engagement's (``services/register.py``). Both are decoded
+before anything is written.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .deliverables import build_snapshot
 from .engagement import Engagement
 from .logo import load_logo, read_logo
 from .output import written
+from .register import read_consultancy_logo
 
 
 def export_report(
@@ -36,6 +38,8 @@ def export_report(
     """Write the PDF report of ``engagement`` to ``out``; all of it or nothing."""
     chosen = load_logo(logo) if logo is not None else read_logo(engagement)  # the engagement's own, if any
     image = Logo(chosen.data, chosen.width, chosen.height) if chosen is not None else None
+    firm = read_consultancy_logo(engagement)
+    firm_image = Logo(firm.data, firm.width, firm.height) if firm is not None else None
     if out.exists() and out.resolve() == engagement.path.resolve():
         raise BadInput(f"{out} is the engagement file itself; choose another name for the report")
     if cancel is not None:
@@ -44,7 +48,14 @@ def export_report(
     snapshot = build_snapshot(engagement)
     with written(out) as temp:
         pages = render_report(
-            snapshot, temp, fonts_dir=fonts_dir(), draft=draft, logo=image, progress=progress, cancel=cancel
+            snapshot,
+            temp,
+            fonts_dir=fonts_dir(),
+            draft=draft,
+            logo=image,
+            consultancy_logo=firm_image,
+            progress=progress,
+            cancel=cancel,
         )
     progress(1, 1, f"Report written ({pages} pages)")
     return out
