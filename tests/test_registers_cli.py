@@ -120,7 +120,7 @@ def test_findings_carry_the_register_and_the_numbers_of_the_deliverables(engagem
 
 
 def test_actions_in_roadmap_order_with_a_dependency(engagement: Path) -> None:
-    ok("assess", engagement, "1.1", "--target", "advanced", "--priority", "high", *BY)
+    ok("assess", engagement, "1.1", "--rate", "initial=not-met", "--target", "advanced", "--priority", "high", *BY)
     ok("action", "add", engagement, "1.1", "--stage", "advanced", "--text", "Enforce phishing-resistant MFA",
        "--phase", "next", "--effort", "M", "--cost", "$10k-50k", "--owner", "Identity team lead", *BY)  # fmt: skip
     ok("action", "add", engagement, "2.1", "--text", "Build a device inventory", "--phase", "now", "--effort", "L", *BY)

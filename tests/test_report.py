@@ -17,6 +17,7 @@ from PIL import Image
 
 from tests.conftest import run_cli
 from tests.test_cli import assert_refused, drop_root_file_powers
+from ztmm_desktop.core import figures
 from ztmm_desktop.core.deliverable import Snapshot
 from ztmm_desktop.core.errors import BadInput, Cancelled
 from ztmm_desktop.core.progress import CancelToken
@@ -159,7 +160,8 @@ def test_cover_contents_summary_and_appendices(demo: Built) -> None:
                   "Evidence index", "Appendix A — Method", "Appendix B — Sources and attribution",
                   "public domain", "CC BY 4.0", "Heat map of pillars and functions"):  # fmt: skip
         assert words in text, words
-    assert f"{demo.snapshot.overall.score:.1f}" in flat(pages[2])
+    overview = next(flat(page) for page in pages if flat(page).startswith(f"{meta.marking} Overview"))
+    assert figures.mean_text(demo.snapshot.overall.score) in overview
 
 
 def test_contents_page_numbers_and_page_x_of_y(demo: Built) -> None:
@@ -183,10 +185,16 @@ def test_bookmarks_metadata_fonts_and_structure(demo: Built) -> None:
     outline = json.loads(subprocess.run(["qpdf", "--json", "--json-key=outlines", str(demo.pdf)],
                                         capture_output=True, text=True, check=True).stdout)["outlines"]  # fmt: skip
     titles = [o["title"] for o in outline]
-    # No document control (the demo has none), the overview, then the summary.
-    assert titles[:3] == ["Contents", "Overview", "Executive summary"]
-    assert titles[3].startswith("Progress since Initial assessment 2026-10 (")  # the demo has a baseline
-    assert titles[4:6] == ["Workshops", "Maturity at a glance"]  # the demo held two workshops
+    # Document control, the overview, the summary, then the consultant's scope, approach and limitations.
+    assert titles[:5] == [
+        "Contents",
+        "Document control",
+        "Overview",
+        "Executive summary",
+        "Scope, approach and limitations",
+    ]
+    assert titles[5].startswith("Progress since Initial assessment 2026-10 (")  # the demo has a baseline
+    assert titles[6:8] == ["Workshops", "Maturity at a glance"]  # the demo held two workshops
     identity = next(o for o in outline if o["title"].startswith("1  Identity"))
     assert [k["title"] for k in identity["kids"]][:2] == ["1.1 Authentication", "1.2 Identity Stores"]
     assert all(o["destpageposfrom1"] >= 2 for o in outline)

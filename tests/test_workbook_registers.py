@@ -314,6 +314,7 @@ def test_every_sheet_prints_on_the_engagements_paper(full: Snapshot, tmp_path: P
     for sheet in book.worksheets[:-1]:
         assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_LETTER, sheet.title
         assert sheet.page_setup.fitToWidth in (1, 2) and sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+    assert book["Summary"].page_setup.fitToHeight == 1  # its chart is never cut across two printed pages
 
 
 def test_a_long_client_name_never_runs_into_the_marking_in_the_page_header(full: Snapshot, tmp_path: Path) -> None:

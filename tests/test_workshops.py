@@ -127,7 +127,7 @@ def test_bad_rows_are_reported_with_their_line_numbers() -> None:
     message = str(caught.value)
     assert "3 bad rows" in message
     assert "line 3: no name" in message
-    assert "line 5: 4 cells (expected name, role, organisation)" in message
+    assert "line 5: 4 cells (expected name, role, organization)" in message
     assert "line 6:" in message and "\n" not in message
 
 

@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--pillars", metavar="LIST", help="pillars covered, comma-separated (ids or codes)")
     add.add_argument("--functions", metavar="LIST", help="functions covered, comma-separated (ids or codes)")
     add.add_argument("--notes", metavar="TEXT", help="notes (@FILE reads a UTF-8 file)")
-    add.add_argument("--attendees", metavar="@FILE", help="name, role, organisation per line (tab- or comma-separated)")
+    add.add_argument("--attendees", metavar="@FILE", help="name, role, organization per line (tab- or comma-separated)")
     add.add_argument("--by", metavar="NAME", help="who recorded it (default: login name)")
     listing = actions.add_parser("list", help="list the workshops")
     listing.add_argument("--json", action="store_true")
@@ -1019,7 +1019,7 @@ def cmd_workshop(args: argparse.Namespace) -> int:
         attendees: tuple[workshops.Attendee, ...] = ()
         if args.attendees is not None:
             if not args.attendees.startswith("@"):
-                raise BadInput("--attendees takes @FILE: a file of name, role, organisation rows")
+                raise BadInput("--attendees takes @FILE: a file of name, role, organization rows")
             attendees = tuple(workshops.parse_attendees(_text_value(args.attendees, "--attendees")))
         draft = workshops.WorkshopDraft(
             date=args.date,

@@ -589,6 +589,7 @@ def _write_summary(w: _Writer, snapshot: Snapshot) -> None:
     w.columns(_SUMMARY_COLUMNS)
     sheet.sheet_view.showGridLines = False
     _print_setup(sheet, snapshot)
+    sheet.page_setup.fitToHeight = 1  # the figures and their chart on one printed page, never a chart cut in two
     w.append([w.text(meta.title or "Zero Trust maturity assessment", "title")])
     if meta.marking:
         w.append([w.text(meta.marking, "marking")])

@@ -487,7 +487,9 @@ class Report:
             self._draw_logo(canv, self.consultancy_logo, left, top, box_w, box_h, align="left")
         elif self.consultancy:
             canv.setFillColor(style.NAVY)
-            name = text.fit(self.consultancy, fonts.SANS_BOLD, 13, box_w + 30 * mm)
+            # The name may take the width the client's logo leaves: all of it but a gap when there is none.
+            room = style.FRAME_WIDTH - (box_w + 8 * mm if self.logo is not None else 0)
+            name = text.fit(self.consultancy, fonts.SANS_BOLD, 13, room)
             layout.draw_text(canv, left, top - 13, name, fonts.SANS_BOLD, 13)
         if self.logo is not None:  # the client's
             self._draw_logo(canv, self.logo, width - left, top, box_w, box_h, align="right")
@@ -1567,7 +1569,7 @@ class Report:
         """Each function below target: the stages to climb in CISA's words and, unless the report is
         vendor-neutral, the guidance's suggested products and capabilities for each."""
         if not self.s.roadmap:
-            return []
+            return [_p("No function in scope is below its target.", style.NOTE)]
         neutral = self.s.meta.vendor_neutral
         results = {f.function.id: f for f in self.s.functions()}
         title = "Stages to climb" if neutral else "Suggested products and capabilities"
@@ -1782,7 +1784,7 @@ class Report:
                 "Pillar and overall figures are computed, never stored. Each assessed, applicable function weighs the "
                 "same. The figure is the mean of the functions' current stages on a 0–3 scale (Traditional 0, Initial 1, "
                 "Advanced 2, Optimal 3), shown with one decimal rounded half up (1.25 shows as 1.3, 1.15 as 1.2; the "
-                "workbook stores the rounded figure), with the stage it reaches (the shown mean rounded down), the "
+                "spreadsheet that comes with this report holds the same figures), with the stage it reaches (the shown mean rounded down), the "
                 "lowest stage among them, and the number of functions at each stage. A function counts as assessed once "
                 "any stage is rated or it is overridden; functions not yet assessed are counted but not scored. A change "
                 "since a baseline is the difference of the two shown figures.",

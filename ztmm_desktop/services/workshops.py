@@ -182,7 +182,7 @@ def parse_attendees(text: str) -> list[Attendee]:
                 if _is_header(cells):
                     continue
             if len(cells) > 3:
-                problems.append(f"line {line}: {len(cells)} cells (expected name, role, organisation)")
+                problems.append(f"line {line}: {len(cells)} cells (expected name, role, organization)")
             elif not cells[0]:
                 problems.append(f"line {line}: no name")
             else:

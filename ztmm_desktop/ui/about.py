@@ -64,7 +64,7 @@ def _pack_html(pack: GuidancePack) -> str:
         "<table cellspacing='0' cellpadding='2'>"
         f"<tr><td>Pack</td><td><code>{html.escape(pack.id)}</code>, version {html.escape(pack.version)}</td></tr>"
         f"<tr><td>Publisher</td><td>{html.escape(pack.publisher)}</td></tr>"
-        f"<tr><td>Licence</td><td>{licence}</td></tr>"
+        f"<tr><td>License</td><td>{licence}</td></tr>"
         "</table>"
         f"{_markdown_html(pack.attribution)}"
     )

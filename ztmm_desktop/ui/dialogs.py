@@ -171,7 +171,7 @@ class PropertiesDialog(QDialog):
         props = current or Properties(client="")
         self.client = QLineEdit(props.client)
         self.client.setObjectName("client")
-        self.client.setPlaceholderText("Client organisation (required)")
+        self.client.setPlaceholderText("Client organization (required)")
         self.title_edit = QLineEdit(props.title)
         self.title_edit.setObjectName("title")
         self.title_edit.setPlaceholderText("e.g. Zero Trust maturity baseline")

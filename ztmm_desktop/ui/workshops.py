@@ -108,7 +108,7 @@ class WorkshopEditor(QDialog):
 
         self.attendees = QTableWidget(0, 3)
         self.attendees.setObjectName("attendees")
-        self.attendees.setHorizontalHeaderLabels(["Name", "Role", "Organisation"])
+        self.attendees.setHorizontalHeaderLabels(["Name", "Role", "Organization"])
         self.attendees.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.attendees.verticalHeader().setVisible(False)
         self.attendees.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -116,7 +116,7 @@ class WorkshopEditor(QDialog):
             self._append(attendee)
         self.paste_button = QPushButton("Paste from spreadsheet")
         self.paste_button.setObjectName("pasteAttendees")
-        self.paste_button.setToolTip("Copy rows of name, role, organisation in Excel, then click here")
+        self.paste_button.setToolTip("Copy rows of name, role, organization in Excel, then click here")
         self.add_row_button = QPushButton("Add row")
         self.remove_row_button = QPushButton("Remove row")
         self.paste_button.clicked.connect(self.paste_attendees)
@@ -169,7 +169,7 @@ class WorkshopEditor(QDialog):
             self.error.setText(f"Nothing was pasted: {err}")
             return
         if not pasted:
-            self.error.setText("The clipboard holds no attendees: copy rows of name, role, organisation first.")
+            self.error.setText("The clipboard holds no attendees: copy rows of name, role, organization first.")
             return
         self.error.clear()
         for attendee in pasted:
