@@ -13,7 +13,7 @@ medians are compared. Peak RSS of each process is reported beside it.
 
     .venv/bin/python benchmarks/bench_report.py --pictures docs/
 
-renders the demo report's cover and chart pages as the README's pictures.
+renders the demo report's cover, overview, findings and chart pages as the README's pictures.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def run(workdir: Path) -> list[Result]:
 
 
 def pictures(folder: Path) -> None:
-    """The README's pictures: the demo report's cover and its chart page (150 dpi PNGs)."""
+    """The README's pictures: the demo report's cover, overview, findings and chart pages (110 dpi PNGs)."""
     import tempfile
 
     from ztmm_desktop.services.demo import open_demo
@@ -188,9 +188,18 @@ def pictures(folder: Path) -> None:
         with open_demo() as engagement:
             export_report(engagement, pdf)
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-        chart_page = next(n for n, page in enumerate(text.split("\f"), start=1) if "Maturity at a glance" in page
-                          and "Each bar runs" in page)  # fmt: skip
-        for name, page in (("report-cover", 1), ("report-chart", chart_page)):
+        pages = text.split("\f")
+
+        def first(*words: str) -> int:
+            return next(n for n, page in enumerate(pages, start=1) if all(word in page for word in words))
+
+        chosen = (
+            ("report-cover", 1),
+            ("report-overview", first("Overview", "Key messages", "Top priorities")),
+            ("report-findings", first("Risk heat map", "Findings register")),
+            ("report-chart", first("Maturity at a glance", "Each bar runs")),
+        )
+        for name, page in chosen:
             stem = Path(scratch) / name
             subprocess.run(["pdftoppm", "-r", "110", "-png", "-singlefile", "-f", str(page), "-l", str(page),
                             str(pdf), str(stem)], check=True)  # fmt: skip
