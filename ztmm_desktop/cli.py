@@ -429,7 +429,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_set(args: argparse.Namespace) -> int:
     from .services import register
     from .services.engagement import open_engagement
-    from .services.logo import load_logo, set_logo
+    from .services.logo import load_logo, set_consultancy_logo, set_logo
 
     # everything from outside is read and checked before anything changes
     new_logo = load_logo(args.logo) if args.logo is not None else None
@@ -445,7 +445,7 @@ def cmd_set(args: argparse.Namespace) -> int:
         if control:
             changes = register.update_control(engagement, **control, by=args.by) or changes
         if new_consultancy_logo is not None or args.no_consultancy_logo:
-            changes = register.set_consultancy_logo(engagement, new_consultancy_logo, by=args.by) or changes
+            changes = set_consultancy_logo(engagement, new_consultancy_logo, by=args.by) or changes
         if changes:
             engagement.save()
         meta = engagement.meta()
@@ -594,6 +594,7 @@ def _register_json(engagement: Any) -> dict[str, Any]:
     """``ztmm info --json``: the report's sections, document control and the registers' counts."""
     from .core.register import FINDING_STATUSES, SECTION_KEYS
     from .services import actions, register
+    from .services.logo import read_consultancy_logo
 
     sections = register.read_sections(engagement)
     control = register.read_control(engagement)
@@ -607,7 +608,7 @@ def _register_json(engagement: Any) -> dict[str, Any]:
             **asdict(control),
             "paper": options.paper,
             "vendor_neutral": options.vendor_neutral,
-            "consultancy_logo": register.read_consultancy_logo(engagement) is not None,
+            "consultancy_logo": read_consultancy_logo(engagement) is not None,
         },
         "finding_register": by_status,
         "actions": len(actions.list_actions(engagement)),

@@ -26,6 +26,7 @@ from tests.ui.conftest import DialogAnswerer, no_file_dialog
 from ztmm_desktop.services import register
 from ztmm_desktop.services.engagement import Properties, create_engagement
 from ztmm_desktop.services.identity import read_preference
+from ztmm_desktop.services.logo import read_consultancy_logo
 from ztmm_desktop.ui.main_window import MainWindow, start
 
 
@@ -165,10 +166,10 @@ def test_the_consultancy_logo_is_refused_when_not_an_image_and_undone_with_the_d
     dialogs.then(choose)
     window.report_contents_action.trigger()
     assert "notes.png" in problems[0]
-    logo = register.read_consultancy_logo(engagement)
+    logo = read_consultancy_logo(engagement)
     assert logo is not None and logo.name == "firm.png"
     window.undo_stack.undo()  # logo and name: one step
-    assert register.read_consultancy_logo(engagement) is None
+    assert read_consultancy_logo(engagement) is None
     assert register.read_control(engagement).consultancy == ""
 
 

@@ -1,4 +1,5 @@
-"""The client's logo on the report's cover: checked once, stored inside the engagement file.
+"""The logos on the report's cover, the client's and the consultancy's: checked once, stored inside the
+engagement file (one row each, in tables of the same shape).
 
 A logo must be a PNG or JPEG of at most ``MAX_LOGO_BYTES`` and ``MAX_LOGO_SIDE``
 pixels a side that decodes completely. It is checked when it is set (so the
@@ -12,11 +13,12 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from PIL import Image, UnidentifiedImageError
 
 from ..core.errors import BadInput
-from ..store.schema import LogoRow
+from ..store.schema import ConsultancyLogoRow, LogoRow
 from .engagement import Changes, Engagement
 
 MAX_LOGO_BYTES = 5 * 1024 * 1024
@@ -78,29 +80,51 @@ def load_logo(path: Path) -> Logo:
     return check_logo(data, path.name)
 
 
-def read_logo(engagement: Engagement) -> Logo | None:
+_Row = TypeVar("_Row", LogoRow, ConsultancyLogoRow)
+
+
+def _read(engagement: Engagement, table: type[_Row]) -> Logo | None:
     with engagement.session() as session:
-        row = session.get(LogoRow, 1)
+        row = session.get(table, 1)
         return check_logo(row.data, row.name) if row is not None else None
 
 
-def set_logo(engagement: Engagement, logo: Logo | None, *, by: str | None = None) -> Changes:
-    """Put ``logo`` on the report's cover (None removes it)."""
+def _set(engagement: Engagement, table: type[_Row], field: str, logo: Logo | None, by: str | None) -> Changes:
     if logo is not None:
         logo = check_logo(logo.data, logo.name)
     key = engagement.meta().id
     with engagement.edit(by) as (session, audit):
-        row = session.get(LogoRow, 1)
+        row = session.get(table, 1)
         old = f"{row.name} ({hashlib.sha256(row.data).hexdigest()[:12]})" if row is not None else None
         new = f"{logo.name} ({logo.sha256[:12]})" if logo is not None else None
-        if not audit.record("engagement", key, "logo", old, new):
+        if not audit.record("engagement", key, field, old, new):
             session.rollback()
             return Changes()
         if logo is None:
             assert row is not None
             session.delete(row)
         elif row is None:
-            session.add(LogoRow(id=1, name=logo.name, media_type=logo.media_type, data=logo.data))
+            session.add(table(id=1, name=logo.name, media_type=logo.media_type, data=logo.data))
         else:
             row.name, row.media_type, row.data = logo.name, logo.media_type, logo.data
     return Changes(metadata=True)
+
+
+def read_logo(engagement: Engagement) -> Logo | None:
+    """The client's logo, if the engagement keeps one."""
+    return _read(engagement, LogoRow)
+
+
+def set_logo(engagement: Engagement, logo: Logo | None, *, by: str | None = None) -> Changes:
+    """Put the client's ``logo`` on the report's cover (None removes it)."""
+    return _set(engagement, LogoRow, "logo", logo, by)
+
+
+def read_consultancy_logo(engagement: Engagement) -> Logo | None:
+    """The consultancy's logo, if the engagement keeps one."""
+    return _read(engagement, ConsultancyLogoRow)
+
+
+def set_consultancy_logo(engagement: Engagement, logo: Logo | None, *, by: str | None = None) -> Changes:
+    """Put the consultancy's ``logo`` beside the client's (None removes it); checked like the client's."""
+    return _set(engagement, ConsultancyLogoRow, "consultancy_logo", logo, by)

@@ -1,17 +1,16 @@
 """The report's own words and its document control: sections, version history,
-distribution, reviewer and approver, paper size, vendor-neutral flag, and the
-consultancy's logo beside the client's.
+distribution, reviewer and approver, paper size and vendor-neutral flag (the
+consultancy's logo beside the client's is kept by ``logo.py``).
 
 Every change is one edit of the engagement (``Engagement.edit``) with an audit row
 per changed field, on the engagement record: ``section:<key>`` for a section,
 the column's name for document control, ``history`` and ``distribution`` (JSON
-of the whole list) and ``consultancy_logo``. Each returns ``Changes(metadata=True)``
+of the whole list). Each returns ``Changes(metadata=True)``
 when something changed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,9 +28,8 @@ from ..core.register import (
     Sections,
     VersionLine,
 )
-from ..store.schema import ConsultancyLogoRow, DistributionRow, EngagementRow, ReportVersionRow, SectionRow
+from ..store.schema import DistributionRow, EngagementRow, ReportVersionRow, SectionRow
 from .engagement import MAX_NAME, MAX_TEXT, Changes, Engagement, _parse_date, check_text
-from .logo import Logo, check_logo
 
 SECTION_FIELD = "section:"
 #: Longest version history or distribution list (rows).
@@ -272,34 +270,3 @@ def update_control(
 
 def _yes(value: bool) -> str:
     return "yes" if value else "no"
-
-
-# -- the consultancy's logo ---------------------------------------------------------------
-
-
-def read_consultancy_logo(engagement: Engagement) -> Logo | None:
-    with engagement.session() as session:
-        row = session.get(ConsultancyLogoRow, 1)
-        return check_logo(row.data, row.name) if row is not None else None
-
-
-def set_consultancy_logo(engagement: Engagement, logo: Logo | None, *, by: str | None = None) -> Changes:
-    """Put the consultancy's ``logo`` beside the client's (None removes it); checked like the client's."""
-    if logo is not None:
-        logo = check_logo(logo.data, logo.name)
-    key = engagement.meta().id
-    with engagement.edit(by) as (session, audit):
-        row = session.get(ConsultancyLogoRow, 1)
-        old = f"{row.name} ({hashlib.sha256(row.data).hexdigest()[:12]})" if row is not None else None
-        new = f"{logo.name} ({logo.sha256[:12]})" if logo is not None else None
-        if not audit.record("engagement", key, "consultancy_logo", old, new):
-            session.rollback()
-            return Changes()
-        if logo is None:
-            assert row is not None
-            session.delete(row)
-        elif row is None:
-            session.add(ConsultancyLogoRow(id=1, name=logo.name, media_type=logo.media_type, data=logo.data))
-        else:
-            row.name, row.media_type, row.data = logo.name, logo.media_type, logo.data
-    return Changes(metadata=True)

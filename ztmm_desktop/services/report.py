@@ -21,9 +21,8 @@ from ..paths import fonts_dir
 from ..report.render import Logo, render_report
 from .deliverables import build_snapshot
 from .engagement import Engagement
-from .logo import load_logo, read_logo
+from .logo import load_logo, read_consultancy_logo, read_logo
 from .output import written
-from .register import read_consultancy_logo
 
 
 def export_report(

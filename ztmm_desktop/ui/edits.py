@@ -21,7 +21,7 @@ from ..services import actions, baselines, evidence, questionnaire, register, wo
 from ..services.actions import ActionDraft
 from ..services.engagement import Changes, Engagement, FindingDraft
 from ..services.evidence import Attached, Evidence
-from ..services.logo import read_logo, set_logo
+from ..services.logo import read_consultancy_logo, read_logo, set_consultancy_logo, set_logo
 from .requests import (
     FUNCTION_FIELDS,
     AddAction,
@@ -166,7 +166,7 @@ def apply_operation(engagement: Engagement, op: Operation) -> Changes:
         case SetLogo(logo):
             return set_logo(engagement, logo)
         case SetConsultancyLogo(logo):
-            return register.set_consultancy_logo(engagement, logo)
+            return set_consultancy_logo(engagement, logo)
         case SetReportContents():
             return _set_report_contents(engagement, op)
         case FreezeBaseline(name):
@@ -333,7 +333,7 @@ def plan(engagement: Engagement, request: AnyRequest) -> tuple[Operation, Operat
             return request, SetLogo(read_logo(engagement)), text
         case SetConsultancyLogo(logo):
             text = f"Set the consultancy logo: {logo.name}" if logo is not None else "Remove the consultancy logo"
-            return request, SetConsultancyLogo(register.read_consultancy_logo(engagement)), text
+            return request, SetConsultancyLogo(read_consultancy_logo(engagement)), text
         case SetReportContents():
             return request, report_contents_of(engagement), "Change the report contents"
         case EditEvidence(evidence_id, _):

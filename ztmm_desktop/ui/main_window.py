@@ -44,9 +44,8 @@ from ..services.demo import open_demo
 from ..services.engagement import Changes, Engagement, create_engagement, open_engagement
 from ..services.evidence import Attached, EvidenceLink
 from ..services.identity import given_assessor
-from ..services.logo import read_logo
+from ..services.logo import read_consultancy_logo, read_logo
 from ..services.recovery import discard_unsaved, unsaved_work
-from ..services.register import read_consultancy_logo
 from .assessor import AssessorDialog
 from .dashboard import Dashboard
 from .deliverables import Deliverables
