@@ -74,7 +74,9 @@ def _table(headers: list[str], rows: list[list[str]], name: str) -> QTableWidget
     table.setHorizontalHeaderLabels(headers)
     table.verticalHeader().setVisible(False)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)  # the longest words go last
     table.setTabKeyNavigation(False)  # Tab leaves the table, as in every other field
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
