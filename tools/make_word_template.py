@@ -13,6 +13,7 @@ NUMPAGES fields).
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "resources" / "word" / "report-template.docx"
@@ -87,7 +89,21 @@ def styles(document: docx.document.Document) -> None:
     lang.set(qn("w:bidi"), "ar-SA")
 
 
+def logo() -> bytes:
+    """A stand-in logo the firm replaces with its own (a grey box that says so)."""
+    image = Image.new("RGB", (600, 200), (236, 240, 245))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([2, 2, 597, 197], outline=(150, 160, 175), width=4)
+    font = ImageFont.truetype(str(ROOT / "resources" / "fonts" / "DejaVuSans-Bold.ttf"), 44)
+    draw.text((300, 100), "YOUR LOGO", font=font, fill=(120, 130, 145), anchor="mm")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def cover(document: docx.document.Document) -> None:
+    shape = document.add_picture(io.BytesIO(logo()), width=Mm(45))
+    shape._inline.docPr.set("descr", "The consultancy's logo")
     kicker = document.add_paragraph()
     run = kicker.add_run("{{consultancy}}")
     run.bold, run.font.color.rgb, run.font.size = True, GREY, Pt(11)

@@ -560,7 +560,7 @@ class WordReport:
                 [Span(value, bold=True, size=16, colour="1F3864") for _, value, _ in tiles],
                 [Span(note, size=7.5, colour="5B6573") for _, _, note in tiles],
             ],
-            [1] * len(tiles),
+            [1.35, 1, 1.1, 1, 1.1],
             size=7.5,
         )
 
@@ -730,7 +730,7 @@ class WordReport:
                 [Span(value, bold=True, size=16, colour="1F3864") for _, value, _ in tiles],
                 [Span(note, size=7.5, colour="5B6573") for _, _, note in tiles],
             ],
-            [1] * 5,
+            [1.35, 1, 1.1, 1, 1.1],
             size=7.5,
         )
         self.para(
@@ -771,7 +771,7 @@ class WordReport:
             self.table(
                 ["Code", "Function", "Then → now", "Target", "What changed"],
                 [self._changed_row(f) for f in comparison.changed],
-                [0.7, 3, 2.5, 1.6, 2.2],
+                [0.8, 3, 2.5, 1.6, 2.2],
             )
         else:
             self.para("No function has changed since the baseline.")
@@ -867,7 +867,7 @@ class WordReport:
                 )
             )
             rows.append([fs.function.code, fs.function.name, current, _stage_text(r.target), self._gap(fs)])
-        self.table(["Code", "Function", "Current", "Target", "Gap"], rows, [0.7, 4.2, 2, 1.3, 1.3])
+        self.table(["Code", "Function", "Current", "Target", "Gap"], rows, [0.8, 4.2, 2, 1.3, 1.3])
         self.heading("Functions per stage", 2)
         lines: list[tuple[str, Rollup]] = [
             (f"{p.pillar.code}  {charts.short_pillar(p)}", p.rollup) for p in self.s.pillars
@@ -880,7 +880,7 @@ class WordReport:
                  str(r.not_applicable), str(r.functions - r.assessed)]
                 for name, r in lines
             ],
-            [2.6, 1.1, 1, 1.1, 1.1, 0.8, 1.2],
+            [2.6, 1.3, 1, 1.2, 1.1, 0.7, 1.2],
         )  # fmt: skip
 
     @staticmethod
@@ -973,10 +973,10 @@ class WordReport:
         for answer in fs.answers:
             answers.setdefault(answer.stage, []).append(answer)
         header = ["Stage", "Stage description (CISA)", "Rating", "Assessor's comment"]
-        widths = [1.3, 3.9, 1.2, 3.6]
+        widths = [1.6, 3.9, 1.2, 3.5]
         if answers:
             header.append("Client's answers")
-            widths = [1.2, 3.2, 1.1, 2.6, 2.4]
+            widths = [1.6, 3.2, 1.1, 2.5, 2.3]
         rows = []
         for line in fs.stages:
             marks = []
