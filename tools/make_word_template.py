@@ -19,7 +19,7 @@ from pathlib import Path
 
 import docx
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
@@ -147,9 +147,13 @@ def header_footer(document: docx.document.Document) -> None:
         setattr(section, side, Mm(22))
     section.top_margin, section.bottom_margin = Mm(22), Mm(20)
     head = section.header.paragraphs[0]
+    text_width = section.page_width - section.left_margin - section.right_margin
+    head.paragraph_format.tab_stops.add_tab_stop(Mm(82.55), WD_TAB_ALIGNMENT.CLEAR)  # the Header style's centre stop
+    head.paragraph_format.tab_stops.add_tab_stop(Mm(165.1), WD_TAB_ALIGNMENT.CLEAR)  # and its right one (Letter)
+    head.paragraph_format.tab_stops.add_tab_stop(text_width, WD_TAB_ALIGNMENT.RIGHT)
     run = head.add_run("{{marking}}")
     run.bold, run.font.color.rgb, run.font.size = True, MARKING, Pt(8)
-    head.add_run("\t\t")
+    head.add_run("\t")
     run = head.add_run("{{client}} — {{title}}")
     run.font.color.rgb, run.font.size = GREY, Pt(8)
     foot = section.footer.paragraphs[0]

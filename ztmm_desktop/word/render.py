@@ -41,6 +41,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Mm, Pt
+from PIL import Image
 
 from ..core import figures
 from ..core.deliverable import (
@@ -322,6 +323,7 @@ class WordReport:
         self.link_refs = self._link_refs()
         section = document.sections[-1]
         self.width = Emu((section.page_width or Mm(210)) - (section.left_margin or 0) - (section.right_margin or 0))
+        self.height = Emu((section.page_height or Mm(297)) - (section.top_margin or 0) - (section.bottom_margin or 0))
 
     @property
     def wording(self) -> str:
@@ -349,8 +351,8 @@ class WordReport:
             paragraph.paragraph_format.keep_with_next = True
         return paragraph
 
-    def note(self, text: str) -> Any:
-        return self.para(Span(text, italic=True, colour="5B6573", size=9))
+    def note(self, text: str, keep: bool = False) -> Any:
+        return self.para(Span(text, italic=True, colour="5B6573", size=9), keep=keep)
 
     def label(self, text: str) -> Any:
         """A small label over what follows (kept with it)."""
@@ -378,6 +380,7 @@ class WordReport:
         *,
         size: float = 8.5,
         first_bold: bool = False,
+        keep: bool = False,
     ) -> Any:
         """A real table: its first row a marked, repeating header row; ``widths`` in shares of the text width."""
         total = sum(widths)
@@ -398,18 +401,21 @@ class WordReport:
             cells = [_spans(v) for v in values]
             if first_bold and cells and cells[0]:
                 cells[0] = [Span(s.text, True, s.italic, s.size, s.colour, s.mono) for s in cells[0]]
-            self._row(tbl, cells, twips, size, header=False)
+            self._row(tbl, cells, twips, size, header=False, keep=keep)
         body = self.doc.element.body
         sect = body.find(qn("w:sectPr"))
         if sect is not None:
             sect.addprevious(tbl)
         else:
             body.append(tbl)
-        self.para().paragraph_format.space_after = Pt(2)  # Word needs a paragraph between two tables
+        spacer = self.para(keep=keep)  # Word needs a paragraph between two tables
+        spacer.paragraph_format.space_after = Pt(2)
         return tbl
 
     @staticmethod
-    def _row(tbl: Any, cells: Sequence[Span | list[Span]], twips: list[int], size: float, *, header: bool) -> None:
+    def _row(
+        tbl: Any, cells: Sequence[Span | list[Span]], twips: list[int], size: float, *, header: bool, keep: bool = False
+    ) -> None:
         tr = _on(tbl, "w:tr")
         trpr = _on(tr, "w:trPr")
         if header:
@@ -424,15 +430,20 @@ class WordReport:
             ppr = _on(p, "w:pPr")
             spacing = _on(ppr, "w:spacing", before="0", after="0")
             del spacing
-            if header:
-                _on(ppr, "w:keepNext")
+            if header or keep:
+                _on(ppr, "w:keepNext")  # a header row (and a short table kept whole) stays with what follows
             spans = [content] if isinstance(content, Span) else content
             for span in spans:
                 span = Span(span.text, span.bold or header, span.italic, span.size or size, span.colour, span.mono)
                 p.append(_run(span))
 
     def picture(self, png: bytes, alt: str, width_share: float = 1.0) -> None:
-        shape = self.doc.add_picture(io.BytesIO(png), width=int(self.width * width_share))
+        """A chart as a picture with alt text, never taller than about two thirds of the page's text."""
+        with Image.open(io.BytesIO(png)) as image:
+            ratio = image.height / image.width
+        width = int(self.width * width_share)
+        width = min(width, int(self.height * 0.68 / ratio))
+        shape = self.doc.add_picture(io.BytesIO(png), width=width)
         doc_pr = shape._inline.docPr
         doc_pr.set("descr", alt)
         doc_pr.set("title", alt.split(":")[0])
@@ -461,7 +472,7 @@ class WordReport:
 
     def facts(self, facts: list[tuple[str, str]]) -> None:
         """A row of labelled figures: labels over values (the PDF's fact rows)."""
-        self.table([label for label, _ in facts], [[value for _, value in facts]], [1] * len(facts), size=9)
+        self.table([label for label, _ in facts], [[value for _, value in facts]], [1] * len(facts), size=9, keep=True)
 
     # -- contents -------------------------------------------------------------------------------
 
@@ -973,10 +984,10 @@ class WordReport:
         for answer in fs.answers:
             answers.setdefault(answer.stage, []).append(answer)
         header = ["Stage", "Stage description (CISA)", "Rating", "Assessor's comment"]
-        widths = [1.6, 3.9, 1.2, 3.5]
+        widths = [1.6, 3.8, 1.3, 3.5]
         if answers:
             header.append("Client's answers")
-            widths = [1.6, 3.2, 1.1, 2.5, 2.3]
+            widths = [1.6, 3.0, 1.3, 2.4, 2.3]
         rows = []
         for line in fs.stages:
             marks = []
@@ -1069,24 +1080,23 @@ class WordReport:
         )
         rows = []
         for f in self.s.findings:
+            risk = f"{f.risk_rating} {f.risk_score}\n({f.likelihood} × {f.impact})" if f.risk_rating else "—"
             rows.append(
                 [
                     self.finding_numbers[f.id],
-                    f.severity.upper(),
+                    _label(f.severity),
                     Span(f.title, bold=True),
                     f"{f.function_code} {f.function_name}" + (f" · {f.stage.label}" if f.stage else ""),
                     f.owner or "—",
                     _short_date(f.due_date) or "—",
                     FINDING_STATUS_LABELS.get(f.status, _label(f.status)),
-                    str(f.likelihood) if f.likelihood is not None else "—",
-                    str(f.impact) if f.impact is not None else "—",
-                    f"{f.risk_rating} ({f.risk_score})" if f.risk_rating else "—",
+                    risk,
                 ]
             )
         self.table(
-            ["No.", "Severity", "Finding", "Function", "Owner", "Due", "Status", "L", "I", "Risk"],
+            ["No.", "Severity", "Finding", "Function", "Owner", "Due", "Status", "Risk (L × I)"],
             rows,
-            [0.8, 1.2, 3, 2.2, 1.4, 1.2, 1.2, 0.45, 0.45, 1.3],
+            [0.8, 1.3, 3.1, 2.3, 1.5, 1.3, 1.5, 1.5],
             size=7.5,
         )
         self.heading("Risk grid", 2)
@@ -1161,7 +1171,8 @@ class WordReport:
         results = {f.function.id: f for f in self.s.functions()}
         self.note(
             f"{_plural(len(self.s.roadmap), 'function')} below target. For each, the stages to climb "
-            "in CISA's words, and the guidance recommendations for each stage with their references."
+            "in CISA's words, and the guidance recommendations for each stage with their references.",
+            keep=True,
         )
         current_pillar = ""
         for item in self.s.roadmap:
