@@ -285,7 +285,8 @@ def _check_placeholders(name: str, document: Any) -> None:
             )
         found = [m for m in _PLACEHOLDER.finditer(text) if m.group(1) == BODY]
         if found:
-            if where != "body" or text.strip() != found[0].group(0) or len(found) > 1:
+            top_level = paragraph._p.getparent() is document.element.body  # not in a table or a text box
+            if where != "body" or not top_level or text.strip() != found[0].group(0) or len(found) > 1:
                 raise BadInput(f"{name}: {BODY_MARK} must stand alone in a paragraph of the document body")
             bodies += len(found)
     if bodies == 0:
