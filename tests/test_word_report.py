@@ -339,10 +339,13 @@ def test_the_cli_refuses_a_bad_template_in_one_line(kind: str, small: Path, tmp_
 
 def test_the_cli_writes_word_by_extension_and_refuses_mixed_options(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.docx"
-    done = run_cli("report", small, out)
+    done = run_cli("report", small, out, "--draft")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(out)
-    assert "Contoso Ltd" in all_text(docx.Document(str(out)))
+    document = docx.Document(str(out))
+    assert "Contoso Ltd" in all_text(document)
+    assert document.core_properties.content_status == "Draft"
+    assert any(p.text.startswith("DRAFT") for s in document.sections for p in s.header.paragraphs)
     assert_refused(run_cli("report", small, tmp_path / "r.pdf", "--template", bad.DEFAULT), "--template")
     assert_refused(run_cli("report", small, tmp_path / "r2.docx", "--logo", tmp_path / "x.png"), "--logo")
     assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "r2.docx").exists()

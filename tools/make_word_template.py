@@ -179,6 +179,10 @@ def main(argv: list[str]) -> int:
     props.title = "Zero Trust maturity assessment"
     props.comments = props.keywords = props.subject = ""
     props.revision = 1
+    package = document.part.package
+    for key, rel in list(package.rels.items()):  # python-docx's own page picture would be every report's preview
+        if rel.reltype.endswith("/thumbnail"):
+            del package.rels[key]
     out.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(out))
     print(out)
