@@ -152,9 +152,7 @@ def read_bytes(path: Path, smaller: str = "a questionnaire is far smaller") -> b
     try:
         with path.open("rb") as handle:
             if os.fstat(handle.fileno()).st_size > MAX_FILE_BYTES:
-                raise BadInput(
-                    f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB; {smaller}"
-                )
+                raise BadInput(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB; {smaller}")
             chunks, size = [], 0
             while chunk := handle.read(CHUNK):  # bounded even if the file grows while read
                 chunks.append(chunk)
