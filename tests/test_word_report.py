@@ -451,3 +451,16 @@ def test_libreoffice_shows_the_same_figures_as_the_pdf_report(demo: Built, tmp_p
         for change in info["progress"]["pillars"]:
             key = codes[change["id"]]
             assert shown.progress[key].now == (None if change["now"] is None else f"{change['now']:.1f}"), key
+
+
+def test_python_docx_leaves_openpyxl_on_defusedxml() -> None:
+    """python-docx brings lxml; openpyxl must still parse workbooks with defusedxml (SECURITY.md item 6)."""
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENPYXL_LXML"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import ztmm_desktop, openpyxl, openpyxl.xml; print(openpyxl.xml.LXML, openpyxl.DEFUSEDXML)"],
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    )  # fmt: skip
+    assert done.stdout.split() == ["False", "True"]
