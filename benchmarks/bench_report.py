@@ -11,6 +11,11 @@ repeated header, on the same landscape page, with the same column widths, fonts
 registers its own) and table style, in a process of its own. Runs alternate;
 medians are compared. Peak RSS of each process is reported beside it.
 
+Word report: ``export_report`` of the same engagement to ``.docx`` (every
+section on the default template, the 5,000-row evidence index as a real table,
+the charts drawn with Pillow), in a process of its own, alternating with the
+PDF runs; its floor is the PDF report of the same run (target ≤ 2×).
+
     .venv/bin/python benchmarks/bench_report.py --pictures docs/
 
 renders the demo report's cover, overview, findings and chart pages as the README's pictures.
@@ -143,16 +148,17 @@ def run(workdir: Path) -> list[Result]:
     if len(rows) - 1 != 5_000:
         raise AssertionError(f"the large engagement has {len(rows) - 1} evidence rows, not 5,000")
     rows_file.write_text(json.dumps(rows), encoding="utf-8")
-    reports, floors = [], []
-    out, floor_out = workdir / "large.pdf", workdir / "floor.pdf"
+    reports, floors, words = [], [], []
+    out, floor_out, word_out = workdir / "large.pdf", workdir / "floor.pdf", workdir / "large.docx"
     try:
         for _ in range(RUNS):
             reports.append(_child(report_script, large, out))
             floors.append(_child(floor_script, rows_file, floor_out))
+            words.append(_child(report_script, large, word_out))
         pages, floor_pages = _pages(out), _pages(floor_out)
         demo_seconds, demo_pages = demo_build(workdir)
     finally:
-        for path in (out, floor_out, rows_file, large):
+        for path in (out, floor_out, word_out, rows_file, large):
             path.unlink(missing_ok=True)
     return [
         Result(
@@ -172,6 +178,19 @@ def run(workdir: Path) -> list[Result]:
             "report: large engagement, pages (floor: the index as a plain table alone)", pages, floor_pages, "pages"
         ),
         Result(f"report: demo engagement ({demo_pages} pages), build", demo_seconds, None, "s"),
+        Result(
+            "Word report: large engagement, build, median (floor: the PDF report)",
+            median([w["seconds"] for w in words]),
+            median([r["seconds"] for r in reports]),
+            "s",
+            "≤ 2×",
+        ),
+        Result(
+            "Word report: large engagement, peak RSS (floor: the PDF report's)",
+            max(w["peak_rss"] for w in words),
+            max(r["peak_rss"] for r in reports),
+            "MiB",
+        ),
     ]
 
 

@@ -169,11 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("file", type=Path)
     pack.add_argument("out", type=Path, metavar="OUT.zip")
 
-    report = sub.add_parser("report", help="write the PDF report")
+    report = sub.add_parser("report", help="write the report: PDF, or Word when OUT ends in .docx")
     report.add_argument("file", type=Path)
-    report.add_argument("out", type=Path, metavar="OUT.pdf")
+    report.add_argument("out", type=Path, metavar="OUT.pdf|OUT.docx")
     report.add_argument("--draft", action="store_true", help="mark every page DRAFT")
     report.add_argument("--logo", type=Path, metavar="IMAGE", help="a PNG or JPEG for the cover (≤ 4096 px, ≤ 5 MB)")
+    report.add_argument(
+        "--template",
+        type=Path,
+        metavar="TEMPLATE.docx",
+        help="the firm's Word template for a .docx report (placeholders: docs/word-template.md)",
+    )
 
     export = sub.add_parser("export", help="write the client workbook (or, with --questionnaire, a questionnaire)")
     export.add_argument("file", type=Path)
@@ -824,7 +830,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .services.report import export_report
 
     with open_engagement(args.file, readonly=True) as engagement:
-        out = export_report(engagement, args.out, draft=args.draft, logo=args.logo)
+        out = export_report(engagement, args.out, draft=args.draft, logo=args.logo, template=args.template)
     print(out)
     return EXIT_OK
 

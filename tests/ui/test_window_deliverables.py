@@ -67,6 +67,31 @@ def test_workbook_and_report_are_exported_and_offered_to_open(
     assert sorted(p.name for p in report.parent.iterdir()) == ["Contoso assessment.xlsx", "report.pdf"]
 
 
+def test_export_report_choosing_word_writes_a_docx_read_back(
+    window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer, opened: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, opened_urls: list[str],
+) -> None:  # fmt: skip
+    import docx
+    from PySide6.QtWidgets import QFileDialog
+
+    folder = tmp_path / "word"
+    folder.mkdir()
+    typed = folder / "Contoso report"  # no suffix typed; the Word file type chosen in the dialog
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(typed), "Word documents (*.docx)"))
+    )
+    dialogs.click("Close")
+    window.deliverables.report_action.trigger()
+    qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=60_000)
+    written = folder / "Contoso report.docx"
+    document = docx.Document(str(written))
+    headings = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Heading 2"]
+    assert "1.1 Authentication" in headings
+    assert any(p.text == "Contoso" for p in document.paragraphs)  # the cover's {{client}}
+    assert sorted(p.name for p in folder.iterdir()) == ["Contoso report.docx"]
+    assert opened_urls == []
+
+
 def test_an_export_into_a_missing_folder_says_why_and_writes_nothing(
     window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer, opened: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

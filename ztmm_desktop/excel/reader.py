@@ -147,13 +147,12 @@ def check_defused() -> None:
 # -- step 1: the bytes and what they are -------------------------------------------------
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, smaller: str = "a questionnaire is far smaller") -> bytes:
+    """The file's bytes, read once, never more than ``MAX_FILE_BYTES`` (``smaller`` ends the refusal)."""
     try:
         with path.open("rb") as handle:
             if os.fstat(handle.fileno()).st_size > MAX_FILE_BYTES:
-                raise BadInput(
-                    f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB; a questionnaire is far smaller"
-                )
+                raise BadInput(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB; {smaller}")
             chunks, size = [], 0
             while chunk := handle.read(CHUNK):  # bounded even if the file grows while read
                 chunks.append(chunk)
@@ -168,7 +167,7 @@ def read_bytes(path: Path) -> bytes:
     except OSError as err:
         raise BadInput(f"cannot read {path} ({err.strerror or err})") from None
     if len(data) > MAX_FILE_BYTES:
-        raise BadInput(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB; a questionnaire is far smaller")
+        raise BadInput(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB; {smaller}")
     return data
 
 
@@ -224,12 +223,20 @@ def check_directory(name: str, archive: zipfile.ZipFile) -> None:
         if "ppt/presentation.xml" in names:
             raise BadInput(f"{name} is a PowerPoint presentation, not an Excel workbook")
         raise BadInput(f"{name} is a zip archive but not an Excel workbook")
+    check_limits(name, archive, "a workbook from this app has a few dozen")
+
+
+def check_limits(name: str, archive: zipfile.ZipFile, typical: str) -> None:
+    """The limits of any Office file from outside (a workbook, a Word template): before decompressing anything,
+    member count, encrypted members, compression methods, each member's and the total size, compression ratio.
+    ``typical`` says how many parts such a file has."""
+    members = archive.infolist()
     if len(members) > MAX_MEMBERS:
-        raise BadInput(f"{name} has {len(members):,} parts; a workbook from this app has a few dozen (refused)")
+        raise BadInput(f"{name} has {len(members):,} parts; {typical} (refused)")
     total = 0
     for member in members:
         if member.flag_bits & 0x1:
-            raise BadInput(f"{name} has encrypted parts ({member.filename}); remove the password and import again")
+            raise BadInput(f"{name} has encrypted parts ({member.filename}); remove the password and try again")
         if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise BadInput(f"{name}: part {member.filename} uses an unsupported compression method")
         if member.file_size > MAX_MEMBER_BYTES:
@@ -274,7 +281,9 @@ def _read_bounded(name: str, archive: zipfile.ZipFile, member: zipfile.ZipInfo, 
     return b"".join(_stream(name, archive, member, limit))
 
 
-def scan_members(name: str, archive: zipfile.ZipFile, cancel: CancelToken | None) -> dict[str, list[str]]:
+def scan_members(
+    name: str, archive: zipfile.ZipFile, cancel: CancelToken | None, kind: str = "a workbook"
+) -> dict[str, list[str]]:
     """Decompress every member once, bounded; refuse DTDs; return merged ranges per worksheet part."""
     merges: dict[str, list[str]] = {}
     for member in archive.infolist():
@@ -294,7 +303,7 @@ def scan_members(name: str, archive: zipfile.ZipFile, cancel: CancelToken | None
             if _DTD.search(window):
                 raise BadInput(
                     f"{name}: part {member.filename} declares an XML document type or entities; "
-                    "refused (a workbook has none; this is how entity bombs work)"
+                    f"refused ({kind} has none; this is how entity bombs work)"
                 )
             if worksheet:
                 found.update(m.group(1) for m in _MERGE.finditer(window))

@@ -1,4 +1,9 @@
-"""Export the PDF report of an engagement (``ztmm report``, File → Export report…).
+"""Export the report of an engagement, PDF or Word (``ztmm report``, File → Export report…).
+
+The format follows the target's extension: ``.docx`` is the Word report
+(``word/``), on the firm's template when one is given (checked before anything
+is written, ``word/template.py``) or on the default one
+(``resources/word/report-template.docx``); anything else is the PDF.
 
 The report renders a :class:`~ztmm_desktop.core.deliverable.Snapshot` read once
 from the engagement, through ``report/``, into a temp file beside the target
@@ -17,7 +22,7 @@ from pathlib import Path
 
 from ..core.errors import BadInput
 from ..core.progress import CancelToken, Progress, no_progress
-from ..paths import fonts_dir
+from ..paths import fonts_dir, resources_dir
 from ..report.render import Logo, render_report
 from .deliverables import build_snapshot
 from .engagement import Engagement
@@ -31,10 +36,19 @@ def export_report(
     *,
     draft: bool = False,
     logo: Path | None = None,
+    template: Path | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> Path:
-    """Write the PDF report of ``engagement`` to ``out``; all of it or nothing."""
+    """Write the report of ``engagement`` to ``out`` (PDF, or Word for ``.docx``); all of it or nothing."""
+    if is_word(out):
+        if logo is not None:
+            raise BadInput(
+                "--logo is for the PDF report; the Word report takes its logo from the template (--template)"
+            )
+        return export_word_report(engagement, out, draft=draft, template=template, progress=progress, cancel=cancel)
+    if template is not None:
+        raise BadInput(f"--template is for the Word report; name the output .docx, not {out.name}")
     chosen = load_logo(logo) if logo is not None else read_logo(engagement)  # the engagement's own, if any
     image = Logo(chosen.data, chosen.width, chosen.height) if chosen is not None else None
     firm = read_consultancy_logo(engagement)
@@ -57,4 +71,41 @@ def export_report(
             cancel=cancel,
         )
     progress(1, 1, f"Report written ({pages} pages)")
+    return out
+
+
+def is_word(out: Path) -> bool:
+    return out.suffix.lower() == ".docx"
+
+
+def default_template() -> Path:
+    """The template shipped with the app (``tools/make_word_template.py`` makes it)."""
+    return resources_dir() / "word" / "report-template.docx"
+
+
+def export_word_report(
+    engagement: Engagement,
+    out: Path,
+    *,
+    draft: bool = False,
+    template: Path | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Write the Word report of ``engagement`` to ``out`` on ``template`` (else the default); all of it or nothing."""
+    from ..word.render import render_word
+    from ..word.template import load_template
+
+    checked = load_template(template if template is not None else default_template())
+    if out.exists() and out.resolve() == engagement.path.resolve():
+        raise BadInput(f"{out} is the engagement file itself; choose another name for the report")
+    if template is not None and out.exists() and out.resolve() == template.resolve():
+        raise BadInput(f"{out} is the template itself; choose another name for the report")
+    if cancel is not None:
+        cancel.check()
+    progress(0, 1, "Reading the engagement")
+    snapshot = build_snapshot(engagement)
+    with written(out) as temp:
+        render_word(snapshot, temp, checked, fonts_dir=fonts_dir(), draft=draft, progress=progress, cancel=cancel)
+    progress(1, 1, "Word report written")
     return out

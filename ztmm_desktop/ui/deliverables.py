@@ -172,24 +172,36 @@ class Deliverables(QObject):
             )
 
     def export_report(self, *, draft: bool) -> None:
+        """PDF or Word: the file type chosen (or the name's extension) decides; the service does the rest."""
         from ..services.report import export_report
 
         if self.window.engagement is None:
             return
         what = "ZTMM report (draft)" if draft else "ZTMM report"
-        target = self._ask_target(
-            "Export draft report" if draft else "Export report",
-            self._suggested(what, ".pdf"),
-            "PDF documents (*.pdf)",
-            ".pdf",
+        target = self._ask_report_target(
+            "Export draft report" if draft else "Export report", self._suggested(what, ".pdf")
         )
         if target is not None:
+            word = target.suffix.lower() == ".docx"
             self._export(
-                "Building the report…",
+                "Building the Word report…" if word else "Building the report…",
                 target,
                 lambda e, t, p, c: export_report(e, t, draft=draft, progress=p, cancel=c),
                 self._offer_to_open,
             )
+
+    def _ask_report_target(self, caption: str, suggested: str) -> Path | None:
+        pdf, word = "PDF documents (*.pdf)", "Word documents (*.docx)"
+        name, chosen = QFileDialog.getSaveFileName(self.window, caption, suggested, f"{pdf};;{word}")
+        if not name:
+            return None
+        target = Path(name)
+        if target.suffix.lower() not in (".pdf", ".docx"):
+            target = target.with_name(target.name + (".docx" if chosen == word else ".pdf"))
+        elif chosen == word and target.suffix.lower() == ".pdf":
+            target = target.with_suffix(".docx")  # the suggested name kept, the Word type chosen
+        self.window.settings.set_last_folder(target.parent)
+        return target
 
     def export_evidence_pack(self) -> None:
         if self.window.engagement is None:
