@@ -12,7 +12,7 @@ cancel or a crash never leaves a partial PDF under the name asked for.
 
 The client's logo on the cover is the one given for this report, else the
 engagement's own (``services/logo.py``, which checks it); the consultancy's logo
-beside it is the engagement's (``services/register.py``). Both are decoded
+beside it is the engagement's (``services/logo.py`` too). Both are decoded
 before anything is written.
 """
 
