@@ -422,7 +422,7 @@ def test_a_schema_6_file_gains_the_registers_after_migration(tmp_path: Path) -> 
     """A schema 6 file migrates: old findings are open with no register fields, and every new
     record (sections, document control, the consultancy's logo, finding fields, actions) can be written."""
     from ztmm_desktop.core.register import Recipient, VersionLine
-    from ztmm_desktop.services import actions, register
+    from ztmm_desktop.services import actions, logo, register
     from ztmm_desktop.services.engagement import FindingDraft
 
     path = tmp_path / "old.ztmm"
@@ -434,7 +434,7 @@ def test_a_schema_6_file_gains_the_registers_after_migration(tmp_path: Path) -> 
         assert register.read_sections(engagement).filled() == []
         assert register.read_control(engagement).empty
         assert register.read_report_options(engagement) == register.ReportOptions("A4", False)
-        assert register.read_consultancy_logo(engagement) is None
+        assert logo.read_consultancy_logo(engagement) is None
         assert actions.list_actions(engagement) == []
         register.set_sections(engagement, {"scope": "Identity only."}, by="Lead assessor")
         register.update_control(
@@ -467,12 +467,12 @@ def test_a_schema_6_file_gains_the_registers_after_migration(tmp_path: Path) -> 
 
 
 def test_the_schema_7_fixture_holds_every_register() -> None:
-    from ztmm_desktop.services import actions, register
+    from ztmm_desktop.services import actions, logo
     from ztmm_desktop.services.deliverables import build_snapshot
 
     with open_engagement(FIXTURES / "schema-v7.ztmm", readonly=True) as engagement:
         snapshot = build_snapshot(engagement, prepared_by="Lead assessor")
-        assert register.read_consultancy_logo(engagement) is not None
+        assert logo.read_consultancy_logo(engagement) is not None
         assert len(actions.list_actions(engagement)) == 2
     assert snapshot.sections.executive_summary == "Fixture summary"
     assert snapshot.control.consultancy == "Fixture Consultancy"
