@@ -256,3 +256,46 @@ def test_client_responses_are_laid_out_when_an_engagement_is_first_shown(window:
     assert len(labels) == 2 and all(label.isVisible() for label in labels)
     assert strip.height() >= strip.state_label.height() + sum(label.height() for label in labels)
     assert list(strip.adopt_buttons) == ["Head of endpoint engineering"]  # the other agrees with the rating
+
+
+def test_the_firms_word_template_is_chosen_in_the_window_and_a_bad_one_is_refused(
+    window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer, opened: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, opened_urls: list[str],
+) -> None:  # fmt: skip
+    import docx
+    from PySide6.QtWidgets import QFileDialog
+
+    from tests.support import hostile_templates as bad
+
+    firm = docx.Document(str(bad.DEFAULT))
+    body = next(p for p in firm.paragraphs if p.text == "{{report_body}}")
+    body.insert_paragraph_before("Our standard terms of engagement apply to this report.")
+    template = tmp_path / "firm.docx"
+    firm.save(str(template))
+    workbook = bad.renamed_workbook(tmp_path / "not-a-template.docx")
+
+    refused: list[str] = []
+    no_file_dialog(monkeypatch, workbook)
+    dialogs.click("Choose…").then(lambda box: (refused.append(box.text()), box.reject()))  # type: ignore[attr-defined,func-returns-value]
+    window.deliverables.template_action.trigger()
+    assert "not-a-template.docx" in refused[0] and "\n" not in refused[0]
+    assert window.settings.word_template() is None  # nothing chosen
+
+    no_file_dialog(monkeypatch, template)
+    dialogs.click("Choose…")
+    window.deliverables.template_action.trigger()
+    assert window.settings.word_template() == template
+
+    out = tmp_path / "Contoso report.docx"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "Word documents (*.docx)"))
+    )
+    dialogs.click("Close")
+    window.deliverables.report_action.trigger()
+    qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=60_000)
+    texts = [p.text for p in docx.Document(str(out)).paragraphs]
+    assert "Our standard terms of engagement apply to this report." in texts  # the firm's words kept
+
+    dialogs.click("Use the default")
+    window.deliverables.template_action.trigger()
+    assert window.settings.word_template() is None

@@ -45,6 +45,7 @@ class Deliverables(QObject):
         self.import_action = window._action("&Import responses…", self.import_responses)
         self.report_action = window._action("Export &report…", lambda: self.export_report(draft=False))
         self.draft_action = window._action("Export &draft report…", lambda: self.export_report(draft=True))
+        self.template_action = window._action("Word report &template…", self.choose_template)
         self.print_action = window._action("&Print report…", self.print_report, "Ctrl+P")
         self.pack_action = window._action("Export evidence &pack…", self.export_evidence_pack)
         self.merge_action = window._action("&Merge from colleague…", self.merge_from_colleague)
@@ -67,6 +68,7 @@ class Deliverables(QObject):
             self.workbook_action,
             self.report_action,
             self.draft_action,
+            self.template_action,
             self.print_action,
         ):
             menu.insertAction(before, action)
@@ -183,12 +185,53 @@ class Deliverables(QObject):
         )
         if target is not None:
             word = target.suffix.lower() == ".docx"
+            template = self.window.settings.word_template() if word else None
             self._export(
                 "Building the Word report…" if word else "Building the report…",
                 target,
-                lambda e, t, p, c: export_report(e, t, draft=draft, progress=p, cancel=c),
+                lambda e, t, p, c: export_report(e, t, draft=draft, template=template, progress=p, cancel=c),
                 self._offer_to_open,
             )
+
+    def choose_template(self) -> None:
+        """The firm's Word template for every Word report from this window (checked when chosen), or the default."""
+        from ..word.template import load_template
+
+        settings = self.window.settings
+        current = settings.word_template()
+        box = QMessageBox(self.window)
+        box.setWindowTitle("Word report template")
+        box.setText(
+            f"Word reports are written on your firm's template {current.name}."
+            if current is not None
+            else "Word reports are written on the default template."
+        )
+        box.setInformativeText(
+            "A template is a .docx your firm styled in Word or LibreOffice Writer, with the placeholders "
+            "described in the user guide ({{report_body}} where the report goes)."
+        )
+        choose = box.addButton("Choose…", QMessageBox.ButtonRole.AcceptRole)
+        default = box.addButton("Use the default", QMessageBox.ButtonRole.ResetRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is default:
+            settings.set_word_template(None)
+            self.window.statusBar().showMessage("Word reports use the default template.", 5000)
+            return
+        if box.clickedButton() is not choose:
+            return
+        name, _ = QFileDialog.getOpenFileName(
+            self.window, "Word report template", settings.last_folder(), "Word documents (*.docx)"
+        )
+        if not name:
+            return
+        try:
+            load_template(Path(name))  # refused now, not at the next export
+        except ZtmmError as err:
+            QMessageBox.warning(self.window, "Template not used", str(err))
+            return
+        settings.set_word_template(Path(name))
+        self.window.statusBar().showMessage(f"Word reports use the template {Path(name).name}.", 5000)
 
     def _ask_report_target(self, caption: str, suggested: str) -> Path | None:
         pdf, word = "PDF documents (*.pdf)", "Word documents (*.docx)"

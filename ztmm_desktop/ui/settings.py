@@ -47,6 +47,14 @@ class Settings:
     def set_workshop_mode(self, on: bool) -> None:
         self.q.setValue("workshop_mode", "true" if on else "false")
 
+    def word_template(self) -> Path | None:
+        """The firm's Word report template chosen in the window; None: the default one."""
+        value = str(self.q.value("word_template", "") or "")
+        return Path(value) if value else None
+
+    def set_word_template(self, path: Path | None) -> None:
+        self.q.setValue("word_template", str(path) if path is not None else "")
+
     def flag(self, key: str) -> bool:
         return str(self.q.value(key, "false")).lower() == "true"
 
