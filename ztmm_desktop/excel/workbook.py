@@ -57,7 +57,7 @@ from openpyxl.worksheet.properties import PageSetupProperties  # type: ignore[im
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo  # type: ignore[import-untyped]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
-from ..core import figures
+from ..core import figures, words
 from ..core.deliverable import (
     MOVEMENT_LABEL,
     EvidenceLine,
@@ -1148,7 +1148,7 @@ def _write_suggestions(w: _Writer, snapshot: Snapshot, counter: _Progress) -> No
                         w.text(item.target.label),
                         w.text(_word(assessment.priority) if assessment else ""),
                         w.text(assessment.owner if assessment else "", "wrap"),
-                        w.text(_assessment_status(assessment.status) if assessment else "", "wrap"),
+                        w.text(words.assessment_status(assessment.status, none="") if assessment else "", "wrap"),
                         w.text(step.stage.label),
                         w.text(rec.product if rec else "", "wrap"),
                         w.text(rec.action if rec else "The vendor guidance has no suggestion for this stage.", "wrap"),
@@ -1166,11 +1166,6 @@ def _count(number: int, noun: str) -> str:
 
 def _word(value: str) -> str:
     return value.replace("-", " ").capitalize()
-
-
-def _assessment_status(status: str) -> str:
-    """A function's assessment status, never to be read as remediation: ``Assessment: done``."""
-    return f"Assessment: {status.replace('-', ' ').lower()}" if status else ""
 
 
 # -- client answers --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, Rec
 from reportlab.lib.colors import Color
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from ..core import figures
+from ..core import figures, words
 from ..core.deliverable import FunctionSheet, PillarSheet, Snapshot
 from ..core.stages import Stage
 from . import fonts, style
@@ -42,8 +42,7 @@ def _drawing(width: float, height: float) -> Drawing:
 
 
 def short_pillar(sheet: PillarSheet) -> str:
-    name = sheet.pillar.name.replace(" pillar", "")
-    return "Cross-cutting" if sheet.pillar.kind == "cross_cutting" else name.replace(" and ", " & ")
+    return words.short_pillar(sheet.pillar)
 
 
 def _fit(value: str, font: str, size: float, room: float) -> str:

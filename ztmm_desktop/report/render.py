@@ -56,7 +56,6 @@ E-01… in the order of the evidence index; the same numbers are used everywhere
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 from collections.abc import Iterable
@@ -80,7 +79,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..core import figures
+from ..core import figures, words
 from ..core.deliverable import (
     EvidenceLine,
     FindingLine,
@@ -108,6 +107,12 @@ from ..core.register import (
 from ..core.scoring import Rollup
 from ..core.stages import Rating, Stage
 from ..core.wording import apply_wording
+from ..core.words import date_text as _date
+from ..core.words import label as _label
+from ..core.words import plural as _plural
+from ..core.words import short_date as _short_date
+from ..core.words import size_text as _size
+from ..core.words import stage_text as _stage_text
 from . import charts, fonts, layout, style, text
 
 PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "": 4}
@@ -211,38 +216,6 @@ def _cell(value: str, font: str, size: float, room: float, paragraph_style: Any)
 def _colour(value: Color) -> str:
     """``#rrggbb`` of a colour, for markup."""
     return "#" + str(value.hexval())[2:]
-
-
-def _date(value: str | None, month: str = "%B") -> str:
-    """``30 November 2026`` (or ``30 Nov 2026`` with ``month="%b"``); text that is no date stays as it is."""
-    if not value:
-        return ""
-    try:
-        day = dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return value
-    return f"{day.day} {day.strftime(month)} {day.year}"
-
-
-def _short_date(value: str | None) -> str:
-    return _date(value, "%b")
-
-
-def _plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count:,} {word if count == 1 else (many or word + 's')}"
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
-
-
-def _label(value: str) -> str:
-    return value.replace("-", " ").capitalize() if value else "—"
 
 
 def _table(
@@ -360,10 +333,6 @@ def _untouched(fs: FunctionSheet) -> bool:
         or a.notes.strip()
         or any(line.comment.strip() for line in fs.stages)
     )
-
-
-def _stage_text(stage: Stage | None) -> str:
-    return stage.label if stage is not None else "—"
 
 
 def _score(r: Rollup) -> str:
@@ -754,27 +723,9 @@ class Report:
         return _tiles(tiles)
 
     def _summary_sentence(self) -> str:
-        overall = figures.rollup_figures(self.s.overall)
-        parts = [
-            f"Overall, the assessed functions stand at <b>{_stage_text(overall.level)}</b> "
-            f"(mean stage {overall.score_text()} on the 0–3 scale"
-            + (f", against a mean target of {overall.target_text()}" if overall.target is not None else "")
-            + ")."
-        ]
-        shown = {
-            charts.short_pillar(p): score
-            for p in self.s.pillars
-            if (score := figures.rollup_figures(p.rollup).score) is not None
-        }
-        sentence = figures.maturity_sentence(shown)
-        if sentence:
-            parts.append(escape(sentence))
-        unassessed = overall.not_assessed
-        if unassessed:
-            parts.append(
-                f"{_plural(unassessed, 'function')} in scope {'is' if unassessed == 1 else 'are'} "
-                "not assessed yet and not counted in these figures."
-            )
+        said = words.summary(self.s.overall, [(p.pillar, p.rollup) for p in self.s.pillars])
+        parts = [f"{escape(said.before)}<b>{escape(said.stage)}</b>{escape(said.after)}"]
+        parts += [escape(sentence) for sentence in (said.pillars, said.unassessed) if sentence]
         return " ".join(parts)
 
     def _pillar_table(self) -> Table:
@@ -1243,7 +1194,7 @@ class Report:
             ("GAP", gap),
             ("CONFIDENCE", escape(_label(a.confidence))),
             ("PRIORITY", escape(_label(a.priority))),
-            ("STATUS", escape(f"Assessment: {_label(a.status).lower()}" if a.status else "—")),
+            ("STATUS", escape(words.assessment_status(a.status))),
         ]
         story.append(self._facts(facts, markup=True))
         if a.owner.strip():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ..core import figures
+from ..core import figures, words
 from ..core.deliverable import FunctionSheet, PillarSheet, Snapshot
 from ..core.stages import Stage
 
@@ -34,9 +34,7 @@ STAGES = list(Stage)
 
 
 def short_pillar(sheet: PillarSheet) -> str:
-    """A pillar's short name, as the PDF's charts write it (``Applications & Workloads``, ``Cross-cutting``)."""
-    name = sheet.pillar.name.replace(" pillar", "")
-    return "Cross-cutting" if sheet.pillar.kind == "cross_cutting" else name.replace(" and ", " & ")
+    return words.short_pillar(sheet.pillar)
 
 
 class _Canvas:

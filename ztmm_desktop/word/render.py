@@ -43,7 +43,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Mm, Pt
 from PIL import Image
 
-from ..core import figures
+from ..core import figures, words
 from ..core.deliverable import (
     EvidenceLine,
     FindingLine,
@@ -70,6 +70,13 @@ from ..core.register import (
 from ..core.scoring import Rollup
 from ..core.stages import Rating, Stage
 from ..core.wording import apply_wording
+from ..core.words import assessment_status as _assessment_status
+from ..core.words import date_text as _date
+from ..core.words import label as _label
+from ..core.words import plural as _plural
+from ..core.words import short_date as _short_date
+from ..core.words import size_text as _size
+from ..core.words import stage_text as _stage_text
 from . import charts
 from .template import Template, fill_placeholders, open_document
 
@@ -93,47 +100,6 @@ PANEL_FILL = "F1F4F8"
 def clean(value: str) -> str:
     """Text a .docx can hold: the characters XML 1.0 cannot are dropped; everything else stays as it is."""
     return _NOT_XML.sub("", value)
-
-
-def _date(value: str | None, month: str = "%B") -> str:
-    """``30 November 2026`` (the PDF's dates); text that is no date stays as it is."""
-    if not value:
-        return ""
-    try:
-        day = dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return value
-    return f"{day.day} {day.strftime(month)} {day.year}"
-
-
-def _short_date(value: str | None) -> str:
-    return _date(value, "%b")
-
-
-def _plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count:,} {word if count == 1 else (many or word + 's')}"
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
-
-
-def _label(value: str) -> str:
-    return value.replace("-", " ").capitalize() if value else "—"
-
-
-def _stage_text(stage: Stage | None) -> str:
-    return stage.label if stage is not None else "—"
-
-
-def _assessment_status(status: str) -> str:
-    """A function's assessment status, never to be read as remediation (the workbook's words)."""
-    return f"Assessment: {status.replace('-', ' ').lower()}" if status else "—"
 
 
 def placeholder_values(snapshot: Snapshot, draft: bool) -> dict[str, str]:
@@ -604,28 +570,9 @@ class WordReport:
         self.most_severe_findings()
 
     def summary_sentence(self) -> list[Span | str]:
-        overall = figures.rollup_figures(self.s.overall)
-        parts: list[Span | str] = [
-            "Overall, the assessed functions stand at ",
-            Span(_stage_text(overall.level), bold=True),
-            f" (mean stage {overall.score_text()} on the 0–3 scale"
-            + (f", against a mean target of {overall.target_text()}" if overall.target is not None else "")
-            + ").",
-        ]
-        shown = {
-            charts.short_pillar(p): score
-            for p in self.s.pillars
-            if (score := figures.rollup_figures(p.rollup).score) is not None
-        }
-        sentence = figures.maturity_sentence(shown)
-        if sentence:
-            parts.append(" " + sentence)
-        unassessed = overall.not_assessed
-        if unassessed:
-            parts.append(
-                f" {_plural(unassessed, 'function')} in scope {'is' if unassessed == 1 else 'are'} "
-                "not assessed yet and not counted in these figures."
-            )
+        said = words.summary(self.s.overall, [(p.pillar, p.rollup) for p in self.s.pillars])
+        parts: list[Span | str] = [said.before, Span(said.stage, bold=True), said.after]
+        parts += [" " + sentence for sentence in (said.pillars, said.unassessed) if sentence]
         return parts
 
     def pillar_table(self) -> None:
