@@ -11,7 +11,7 @@ likelihood × impact (1–25), and its rating is Low for 1–4, Medium for 5–9
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .stages import Stage
@@ -206,6 +206,21 @@ class ActionLine:
 
     def order(self) -> tuple[int, int, int, tuple[int, ...]]:
         return roadmap_order(self.phase, self.priority, self.gap, self.function_code)
+
+
+#: How many of the roadmap's first actions every deliverable's overview lists as the top priorities.
+TOP_PRIORITIES = 6
+
+
+def top_priorities(actions: Sequence[ActionLine], limit: int = TOP_PRIORITIES) -> list[ActionLine]:
+    """The overview's top priorities: the first ``limit`` actions of the roadmap (already in roadmap order),
+    and the first action of every critical-priority function not among them, so that a critical function
+    always reaches the summary. In roadmap order; the same in the PDF, the Word report and the workbook."""
+    chosen = set(range(min(limit, len(actions))))
+    for index, action in enumerate(actions):
+        if action.priority == "critical" and not any(actions[i].function_id == action.function_id for i in chosen):
+            chosen.add(index)
+    return [actions[i] for i in sorted(chosen)]
 
 
 def action_numbers(actions: Iterable[ActionLine]) -> dict[str, str]:

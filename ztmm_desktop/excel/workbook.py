@@ -72,7 +72,7 @@ from ..core.deliverable import (
 )
 from ..core.progress import CancelToken, Progress, no_progress
 from ..core.progress_compare import Movement, RollupProgress
-from ..core.register import FINDING_STATUS_LABELS, action_numbers, blocks
+from ..core.register import FINDING_STATUS_LABELS, action_numbers, blocks, top_priorities
 from ..core.scoring import Rollup
 from ..core.stages import RATED_STAGES, Rating, Stage
 from . import layout
@@ -1272,8 +1272,6 @@ def _evidence_cells(w: _Writer, e: EvidenceLine, number: str) -> list[Cell | Non
 
 # -- Overview: the consultant's words ------------------------------------------------------------
 
-#: How many of the roadmap's first actions the Overview lists as the top priorities.
-TOP_PRIORITIES = 5
 _OVERVIEW_COLUMNS = (_Column("", 9), _Column("", 110))
 #: Lines of wrapped text one row holds at most before a paragraph continues on the next row
 #: (Excel caps a row at 409 points).
@@ -1316,12 +1314,13 @@ def _write_overview(w: _Writer, snapshot: Snapshot) -> None:
         numbers = action_numbers(snapshot.actions)
         w.blank()
         w.append([w.text("Top priorities", "heading")])
-        for action in snapshot.actions[:TOP_PRIORITIES]:
+        shown = top_priorities(snapshot.actions)
+        for action in shown:
             owner = f" Owner: {action.owner}." if action.owner else ""
             text = f"{action.phase_label} · {action.function_code} {action.function_name}: {action.text}{owner}"
             for number, chunk in enumerate(_chunks(text)):
                 w.append([w.text(numbers[action.id] if number == 0 else "", "bold"), w.text(chunk, "prose")])
-        more = len(snapshot.actions) - TOP_PRIORITIES
+        more = len(snapshot.actions) - len(shown)
         rest = f"; {more} more actions follow there" if more > 0 else ""
         w.append([None, w.text(f"The whole roadmap is on the Roadmap sheet{rest}.", "note")])
 

@@ -103,6 +103,7 @@ from ..core.register import (
     action_numbers,
     blocks,
     risk_rating,
+    top_priorities,
 )
 from ..core.scoring import Rollup
 from ..core.stages import Rating, Stage
@@ -119,8 +120,8 @@ PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "": 4}
 #: Functions listed under "the largest gaps" and findings under "the most severe findings".
 TOP_GAPS = 8
 TOP_FINDINGS = 5
-#: Roadmap actions (or, without any, functions below target) on the overview page.
-TOP_PRIORITIES = 6
+#: Functions below target on the overview page when there are no roadmap actions.
+TOP_GAPS_WITHOUT_ACTIONS = 6
 #: Up to this many evidence items are listed by title under a function; more by number.
 EVIDENCE_BY_TITLE = 15
 #: Widths (points) of the places long user text goes, to cut words too long for a line (``text.markup``).
@@ -524,15 +525,8 @@ class Report:
         actions = list(self.s.actions)
         w = style.FRAME_WIDTH
         if actions:
-            chosen = set(range(min(TOP_PRIORITIES, len(actions))))
-            for index, action in enumerate(actions):
-                if action.priority == "critical" and not any(
-                    actions[i].function_id == action.function_id for i in chosen
-                ):
-                    chosen.add(index)
             rows: list[list[Any]] = [_head("No.", "Action", "Function", "When", "Owner")]
-            for index in sorted(chosen):
-                a = actions[index]
+            for a in top_priorities(actions):
                 rows.append(
                     [
                         self.action_numbers[a.id],
@@ -556,7 +550,7 @@ class Report:
             )
         )
         rows = [_head("Function", "Current → target", "Gap", "Priority")]
-        for f in gaps[:TOP_PRIORITIES]:
+        for f in gaps[:TOP_GAPS_WITHOUT_ACTIONS]:
             r = f.result
             rows.append(
                 [

@@ -66,6 +66,7 @@ from ..core.register import (
     RISK_BANDS,
     action_numbers,
     blocks,
+    top_priorities,
 )
 from ..core.scoring import Rollup
 from ..core.stages import Rating, Stage
@@ -83,7 +84,6 @@ from .template import Template, fill_placeholders, open_document
 PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "": 4}
 TOP_GAPS = 8
 TOP_FINDINGS = 5
-TOP_ACTIONS = 5
 EVIDENCE_BY_TITLE = 15
 TOC_INSTRUCTION = 'TOC \\o "1-3" \\h \\z \\u'
 CISA_URL = "https://www.cisa.gov/zero-trust-maturity-model"
@@ -507,7 +507,7 @@ class WordReport:
             self.headline_tiles()
         if self.s.actions:
             self.heading("Top priorities", 2)
-            shown = self.s.actions[:TOP_ACTIONS]
+            shown = top_priorities(self.s.actions)
             self.table(
                 ["No.", "Action", "Function", "Phase"],
                 [
