@@ -49,13 +49,14 @@ def test_the_first_actions_and_every_critical_function_reach_the_summary() -> No
 def test_the_pdf_the_word_report_and_the_workbook_list_the_same_top_priorities(tmp_path: Path) -> None:
     base = demo_snapshot(tmp_path / "demo")
     functions = [f.function for f in base.functions()]
-    actions = tuple(
+    first = [
         replace(_action(n, "", "medium"), function_id=f.id, function_code=f.code, function_name=f.name)
         for n, f in enumerate(functions[:9])
-    ) + (
-        replace(_action(20, "", "critical", phase="later"), function_id=functions[30].id,
-                function_code=functions[30].code, function_name=functions[30].name),
-    )  # fmt: skip
+    ]
+    critical = functions[30]
+    late = replace(_action(20, "", "critical", phase="later"), function_id=critical.id,
+                   function_code=critical.code, function_name=critical.name)  # fmt: skip
+    actions = (*first, late)
     snapshot = replace(base, actions=actions)
     numbers = action_numbers(actions)
     expected = [numbers[a.id] for a in top_priorities(actions)]
