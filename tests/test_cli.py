@@ -219,7 +219,7 @@ def test_document_locked_by_another_process(engagement: Path) -> None:
         user = pwd.getpwuid(os.getuid()).pw_name
         assert_refused(
             run_cli("assess", engagement, "1.1", "--rate", "initial=met"),
-            f"contoso.ztmm is open in {user} on ",
+            f"contoso.ztmm is open by {user} on ",
         )
         assert f"(process {holder.pid}, since " in run_cli("assess", engagement, "1.1").stderr
         assert engagement.read_bytes() == before

@@ -177,7 +177,7 @@ def test_a_held_document_names_its_holder_and_opens_read_only(window: MainWindow
         assert f"process {holder.pid}" in dialogs.seen[0]
         assert window.engagement is not None and window.engagement.readonly
         assert window.workbench is not None and window.workbench.banner.isVisible()
-        assert "is open in" in window.workbench.banner.text()
+        assert "is open by" in window.workbench.banner.text()
         assert "(read-only)" in window.windowTitle()
         assert not window.save_action.isEnabled()
 

@@ -86,7 +86,7 @@ class DocumentLock:
                     continue
                 holder = read_holder(self.path)
                 who = holder.describe() if holder else "another program"
-                raise DocumentLocked(f"{self.document.name} is open in {who}", who) from None
+                raise DocumentLocked(f"{self.document.name} is open by {who}", who) from None
             except OSError as err:
                 if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
                     raise ReadOnlyLocation(

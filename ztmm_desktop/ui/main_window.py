@@ -707,7 +707,7 @@ class MainWindow(QMainWindow):
         except DocumentLocked as err:
             if not ask_open_read_only(self, f"{err}."):
                 return False
-            return self.open_path(path, read_only=True, reason=f"{path.name} is open in {err.holder}.")
+            return self.open_path(path, read_only=True, reason=f"{path.name} is open by {err.holder}.")
         except ReadOnlyLocation as err:
             if not ask_open_read_only(self, f"{err}."):
                 return False
