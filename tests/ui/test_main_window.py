@@ -254,3 +254,25 @@ def test_the_dashboard_follows_edits_made_while_it_was_hidden(window: MainWindow
     window.request(SetRating(AUTH, Stage.INITIAL, Rating.MET))
     window.show_tab(2)
     assert "1 of 40 functions assessed" in bench.dashboard.headline_text()
+
+
+def test_the_roll_up_summary_stays_in_the_status_bar_through_passing_messages(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    path = tmp_path / "summary.ztmm"
+    with create_engagement(path, Properties(client="Summary Ltd")) as made:
+        made.assess("1.1", ratings={Stage.INITIAL: Rating.MET}, target=Stage.ADVANCED)
+        made.save()
+    assert window.open_path(path)
+    summary = window.statusBar().findChild(QLabel, "rollupSummary")
+    assert summary is not None
+    expected = "Overall 1.0 (Initial) — 1 of 40 functions assessed — 1 below target"
+    assert summary.text() == expected and summary.isVisible()
+    window.statusBar().showMessage("Saved.", 50)  # a passing message, as a menu's hint or a save gives
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "", timeout=2000)
+    qtbot.waitUntil(summary.isVisible, timeout=2000)  # back by itself, no edit needed
+    assert summary.text() == expected
+    window.close_engagement()
+    assert summary.text() == ""

@@ -297,6 +297,11 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
         self.setCentralWidget(self.stack)
+        # The roll-up summary is the status bar's own widget, not a message: a passing message (a menu's
+        # hint, "Saved") covers it for a moment and it comes back by itself, never cleared until the next edit.
+        self.summary = QLabel()
+        self.summary.setObjectName("rollupSummary")
+        self.statusBar().addWidget(self.summary, 1)
         self.marking = QLabel()
         self.marking.setObjectName("marking")
         self.statusBar().addPermanentWidget(self.marking)
@@ -453,11 +458,11 @@ class MainWindow(QMainWindow):
 
     def _show_rollup(self) -> None:
         if self.engagement is None:
-            self.statusBar().clearMessage()
+            self.summary.clear()
             self.marking.clear()
             return
         overall = self.workbench.model.overall() if self.workbench is not None else self.engagement.rollups()[1]
-        self.statusBar().showMessage(
+        self.summary.setText(
             f"Overall {overall.score_text} — {overall.assessed} of {overall.functions} functions assessed"
             f" — {overall.below_target} below target"
         )
