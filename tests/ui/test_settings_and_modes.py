@@ -160,3 +160,23 @@ def test_the_report_logo_is_chosen_in_the_properties_and_undone_with_them(
     window.properties_action.trigger()
     assert read_logo(engagement) is None
     assert window.undo_stack.undoText() == "Remove the report logo"
+
+
+def test_tab_in_the_assessors_field_moves_on_instead_of_typing_a_tab(qtbot: QtBot) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    from ztmm_desktop.services.catalogs import default_library
+    from ztmm_desktop.ui.dialogs import PropertiesDialog
+
+    dialog = PropertiesDialog(default_library().catalog, None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assessors = dialog.findChild(QPlainTextEdit, "assessors")
+    assert assessors is not None
+    assessors.setFocus()
+    qtbot.waitUntil(assessors.hasFocus, timeout=2000)
+    qtbot.keyClicks(assessors, "Lead assessor")
+    qtbot.keyClick(assessors, Qt.Key.Key_Tab)
+    assert assessors.toPlainText() == "Lead assessor" and not assessors.hasFocus()
+    dialog.reject()

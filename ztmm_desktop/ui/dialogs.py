@@ -178,6 +178,7 @@ class PropertiesDialog(QDialog):
         self.assessors = QPlainTextEdit("\n".join(props.assessors))
         self.assessors.setObjectName("assessors")
         self.assessors.setPlaceholderText("One assessor per line")
+        self.assessors.setTabChangesFocus(True)  # Tab moves on, as in every other field; Enter starts a new line
         self.assessors.setFixedHeight(70)
         self.start = OptionalDate(props.start_date)
         self.end = OptionalDate(props.end_date)
