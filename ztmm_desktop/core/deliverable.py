@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from . import figures
 from .catalog import Catalog, Function, GuidancePack, Pillar
 from .progress_compare import Comparison, FunctionState, Movement
-from .register import ActionLine, DocumentControl, Sections, numbers, risk_rating, risk_score
+from .register import PRIORITIES, ActionLine, DocumentControl, Sections, numbers, risk_rating, risk_score
 from .scoring import FunctionAssessment, FunctionResult, RoadmapItem, Rollup
 from .stages import Rating, Stage
 
@@ -206,6 +206,31 @@ class Snapshot:
 
     def functions(self) -> list[FunctionSheet]:
         return [f for p in self.pillars for f in p.functions]
+
+    def largest_gaps(self) -> list[FunctionSheet]:
+        """The functions below target (``FunctionResult.below_target``), the largest gap first, then the
+        higher priority, then the function code: the executive summary's "largest gaps" in every report."""
+        return sorted(
+            (f for f in self.functions() if f.result.below_target),
+            key=lambda f: (-(f.result.gap or 0), _priority_rank(f), _code_key(f.function.code)),
+        )
+
+    def gaps_by_priority(self) -> list[FunctionSheet]:
+        """The same functions, the higher priority first, then the larger gap (the overview's fallback
+        when the consultant wrote no roadmap actions)."""
+        return sorted(
+            (f for f in self.functions() if f.result.below_target),
+            key=lambda f: (_priority_rank(f), -(f.result.gap or 0), _code_key(f.function.code)),
+        )
+
+
+def _priority_rank(f: FunctionSheet) -> int:
+    priority = f.assessment.priority
+    return PRIORITIES.index(priority) if priority in PRIORITIES else len(PRIORITIES)
+
+
+def _code_key(code: str) -> list[int]:
+    return [int(part) for part in code.split(".") if part.isdigit()]
 
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}

@@ -53,6 +53,12 @@ def label(value: str) -> str:
     return value.replace("-", " ").capitalize() if value else NONE
 
 
+def first_line(text: str, width: int = 60) -> str:
+    """A text's first line, cut short with ``…`` beyond ``width`` characters (an action named in a list)."""
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+
+
 def stage_text(stage: Stage | None) -> str:
     return stage.label if stage is not None else NONE
 

@@ -116,7 +116,6 @@ from ..core.words import size_text as _size
 from ..core.words import stage_text as _stage_text
 from . import charts, fonts, layout, style, text
 
-PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "": 4}
 #: Functions listed under "the largest gaps" and findings under "the most severe findings".
 TOP_GAPS = 8
 TOP_FINDINGS = 5
@@ -539,16 +538,9 @@ class Report:
             note = f"{_plural(len(actions), 'action')} in all: see the roadmap."
             table = _table(rows, [w * 0.08, w * 0.42, w * 0.22, w * 0.13, w * 0.15], _grid(), splitInRow=1)
             return [table, Spacer(1, 3), _p(escape(note), style.NOTE)]
-        gaps = [f for f in self.s.functions() if f.result.assessed and f.result.applicable and (f.result.gap or 0) > 0]
+        gaps = self.s.gaps_by_priority()
         if not gaps:
             return []
-        gaps.sort(
-            key=lambda f: (
-                PRIORITY_ORDER.get(f.assessment.priority, 4),
-                -(f.result.gap or 0),
-                [int(p) for p in f.function.code.split(".") if p.isdigit()],
-            )
-        )
         rows = [_head("Function", "Current → target", "Gap", "Priority")]
         for f in gaps[:TOP_GAPS_WITHOUT_ACTIONS]:
             r = f.result
@@ -750,14 +742,7 @@ class Report:
         )
 
     def _largest_gaps(self) -> list[Flowable]:
-        gaps = [f for f in self.s.functions() if f.result.below_target]
-        gaps.sort(
-            key=lambda f: (
-                -(f.result.gap or 0),
-                PRIORITY_ORDER.get(f.assessment.priority, 4),
-                [int(p) for p in f.function.code.split(".") if p.isdigit()],
-            )
-        )
+        gaps = self.s.largest_gaps()
         story: list[Flowable] = [_p("The largest gaps", style.H2)]
         if not gaps:
             return [*story, _p("No assessed function is below its target.")]

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import BadInput
 from ..core.register import EFFORT_LABELS, EFFORTS, PHASE_LABELS, PHASES
 from ..core.stages import RATED_STAGES, Stage
+from ..core.words import first_line
 from ..services.actions import ActionDraft, check_after
 from ..services.engagement import MAX_NAME
 from .dialogs import error_label
@@ -54,9 +55,7 @@ class Dependency:
 
 def dependency_label(number: str, code: str, text: str, width: int = 60) -> str:
     """``A-03 1.2 – text…``: the number (if the action has one), the function code and the text's first line."""
-    line = text.strip().splitlines()[0].strip() if text.strip() else ""
-    if len(line) > width:
-        line = line[: width - 1].rstrip() + "…"
+    line = first_line(text, width)
     return f"{number} {code} – {line}" if number else f"{code} – {line}"
 
 

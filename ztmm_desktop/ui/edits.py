@@ -17,6 +17,7 @@ from PySide6.QtGui import QUndoCommand
 from ..core.errors import BadInput, ZtmmError
 from ..core.register import SECTION_KEYS
 from ..core.stages import Rating, Stage
+from ..core.words import first_line
 from ..services import actions, baselines, evidence, questionnaire, register, workshops
 from ..services.actions import ActionDraft
 from ..services.engagement import Changes, Engagement, FindingDraft
@@ -252,12 +253,6 @@ def _action(engagement: Engagement, action_id: str) -> actions.Action:
     raise BadInput(f"no action {action_id[:40]!r}")
 
 
-def _short(text: str, width: int = 60) -> str:
-    """An action's text as an undo step names it: its first line, cut short."""
-    line = text.strip().splitlines()[0].strip() if text.strip() else ""
-    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
-
-
 def _finding(engagement: Engagement, finding_id: str) -> tuple[str, FindingDraft, str]:
     for finding in engagement.findings():
         if finding.id == finding_id:
@@ -314,15 +309,15 @@ def plan(engagement: Engagement, request: AnyRequest) -> tuple[Operation, Operat
             function = catalog.function(function_id)
             action_id = uuid.uuid4().hex
             forward_action = _RestoreAction(function.id, draft, action_id)
-            return forward_action, RemoveAction(action_id), f"Add action to {function.code}: {_short(draft.text)}"
+            return forward_action, RemoveAction(action_id), f"Add action to {function.code}: {first_line(draft.text)}"
         case EditAction(action_id, _):
             old_action = _action(engagement, action_id)
-            return request, EditAction(old_action.id, old_action.draft()), f"Edit action: {_short(old_action.text)}"
+            return request, EditAction(old_action.id, old_action.draft()), f"Edit action: {first_line(old_action.text)}"
         case RemoveAction(action_id):
             old_action = _action(engagement, action_id)
             dependents = tuple(a.id for a in actions.list_actions(engagement) if a.after == old_action.id)
             undo_remove = _RestoreAction(old_action.function_id, old_action.draft(), old_action.id, dependents)
-            return request, undo_remove, f"Remove action: {_short(old_action.text)}"
+            return request, undo_remove, f"Remove action: {first_line(old_action.text)}"
         case SetProperties(_):
             return request, SetProperties(engagement.properties()), "Change engagement properties"
         case FreezeBaseline(name):

@@ -81,7 +81,6 @@ from ..core.words import stage_text as _stage_text
 from . import charts
 from .template import Template, fill_placeholders, open_document
 
-PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "": 4}
 TOP_GAPS = 8
 TOP_FINDINGS = 5
 EVIDENCE_BY_TITLE = 15
@@ -598,14 +597,7 @@ class WordReport:
         )
 
     def largest_gaps(self) -> None:
-        gaps = [f for f in self.s.functions() if f.result.below_target]
-        gaps.sort(
-            key=lambda f: (
-                -(f.result.gap or 0),
-                PRIORITY_ORDER.get(f.assessment.priority, 4),
-                [int(p) for p in f.function.code.split(".") if p.isdigit()],
-            )
-        )
+        gaps = self.s.largest_gaps()
         self.heading("The largest gaps", 2)
         if not gaps:
             self.para("No assessed function is below its target.")
