@@ -38,7 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 screenshots: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ztmm_desktop.ui.screenshots docs/screenshots
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ztmm_desktop.ui.shell.screenshots docs/screenshots
 
 # The one-folder application bundle (PyInstaller), then its smoke test: the self-test of the
 # window, `ztmm catalog --json`, the version, the size and the start time; then the Linux

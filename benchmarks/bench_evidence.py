@@ -259,7 +259,7 @@ def open_in_process(large: Path, small: Path, workdir: Path) -> list[Result]:
 
 def open_in_window(large: Path, small: Path, workdir: Path) -> list[Result]:
     from benchmarks.bench_ui import PaintWatch, _application, _dispose, _spin_until
-    from ztmm_desktop.ui.main_window import MainWindow
+    from ztmm_desktop.ui.shell.main_window import MainWindow
 
     _application()
     window = MainWindow()

@@ -43,8 +43,8 @@ from PySide6.QtWidgets import QApplication, QTreeView
 
 from benchmarks.common import Result, large_engagement, median, ms, percentile
 from ztmm_desktop.core.stages import Rating, Stage
-from ztmm_desktop.ui.main_window import MainWindow
-from ztmm_desktop.ui.requests import SetRating
+from ztmm_desktop.ui.editing.requests import SetRating
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 OFFSCREEN = {"QT_QPA_PLATFORM": "offscreen"}
 START_RUNS = 5  # per side, after one warm-up each
@@ -69,7 +69,7 @@ APP_CHILD = textwrap.dedent(
     app = QApplication([sys.argv[0]])
     app.setApplicationName("ZTMM Workbench")
     app.setOrganizationName("ZTMM Workbench")
-    from ztmm_desktop.ui.main_window import start
+    from ztmm_desktop.ui.shell.main_window import start
 
 
     class FirstPaint(QObject):

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from ztmm_desktop.services.demo import open_demo
 from ztmm_desktop.services.engagement import Engagement
-from ztmm_desktop.ui.main_window import MainWindow
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 
 class DialogAnswerer:

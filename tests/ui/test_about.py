@@ -11,7 +11,7 @@ from tests.ui.conftest import DialogAnswerer
 from ztmm_desktop import __version__
 from ztmm_desktop.paths import data_dir
 from ztmm_desktop.services.catalogs import default_library
-from ztmm_desktop.ui.main_window import MainWindow
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 

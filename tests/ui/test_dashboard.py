@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services.demo import open_demo
 from ztmm_desktop.services.engagement import Properties, create_engagement
-from ztmm_desktop.ui.dashboard import Dashboard
+from ztmm_desktop.ui.dashboard.view import Dashboard
 
 pytestmark = pytest.mark.gui
 

@@ -12,8 +12,8 @@ from ztmm_desktop.core.errors import BadInput, ZtmmError
 from ztmm_desktop.core.stages import RATED_STAGES, Rating, Stage
 from ztmm_desktop.services.actions import ActionDraft, list_actions
 from ztmm_desktop.services.engagement import Changes, Engagement, FindingDraft, Properties, create_engagement
-from ztmm_desktop.ui.edits import make_command
-from ztmm_desktop.ui.requests import (
+from ztmm_desktop.ui.editing.edits import make_command
+from ztmm_desktop.ui.editing.requests import (
     AddAction,
     AddFinding,
     EditAction,
@@ -156,8 +156,8 @@ def test_evidence_edits_and_attachments_undo_and_redo(engagement: Engagement, qt
     import io
 
     from ztmm_desktop.services import evidence as ev
-    from ztmm_desktop.ui.edits import attached_command
-    from ztmm_desktop.ui.requests import EditEvidence, LinkEvidence, RemoveEvidence
+    from ztmm_desktop.ui.editing.edits import attached_command
+    from ztmm_desktop.ui.editing.requests import EditEvidence, LinkEvidence, RemoveEvidence
 
     stack = QUndoStack()
     seen: list[Changes] = []

@@ -18,9 +18,9 @@ from ztmm_desktop.core.stages import Stage
 from ztmm_desktop.services import evidence as ev
 from ztmm_desktop.services.engagement import Engagement
 from ztmm_desktop.services.evidence import Evidence, EvidenceDetails, EvidenceLink
-from ztmm_desktop.ui import evidence_pane
-from ztmm_desktop.ui.evidence_dialogs import EvidenceDetailsDialog, EvidenceLinksDialog
-from ztmm_desktop.ui.evidence_pane import (
+from ztmm_desktop.ui.evidence import pane as evidence_pane
+from ztmm_desktop.ui.evidence.dialogs import EvidenceDetailsDialog, EvidenceLinksDialog
+from ztmm_desktop.ui.evidence.pane import (
     EVIDENCE_ID_ROLE,
     PROBLEM_ROLE,
     PROBLEM_TOOLTIP,

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from ztmm_desktop.services.engagement import Properties, create_engagement
 from ztmm_desktop.ui.app import FileOpenHandler
-from ztmm_desktop.ui.main_window import MainWindow
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 

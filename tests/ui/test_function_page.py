@@ -20,9 +20,7 @@ from ztmm_desktop.services.engagement import (
     create_engagement,
     open_engagement,
 )
-from ztmm_desktop.ui.finding_dialog import FindingDialog
-from ztmm_desktop.ui.function_page import FunctionPage, StageBox
-from ztmm_desktop.ui.requests import (
+from ztmm_desktop.ui.editing.requests import (
     AddFinding,
     EditFinding,
     EditRequest,
@@ -33,6 +31,8 @@ from ztmm_desktop.ui.requests import (
     SetRating,
     SetTarget,
 )
+from ztmm_desktop.ui.function.finding_dialog import FindingDialog
+from ztmm_desktop.ui.function.page import FunctionPage, StageBox
 
 pytestmark = pytest.mark.gui
 

@@ -15,7 +15,7 @@ from ztmm_desktop.core.stages import Stage
 from ztmm_desktop.services.catalogs import Library
 from ztmm_desktop.services.demo import open_demo
 from ztmm_desktop.services.engagement import Engagement
-from ztmm_desktop.ui.guidance_pane import GuidanceBrowser, GuidancePane
+from ztmm_desktop.ui.function.guidance import GuidanceBrowser, GuidancePane
 
 pytestmark = pytest.mark.gui
 

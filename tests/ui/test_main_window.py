@@ -15,7 +15,7 @@ from tests.support.processes import held_open
 from tests.ui.conftest import DialogAnswerer, no_file_dialog
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services.engagement import Properties, create_engagement, open_engagement
-from ztmm_desktop.ui.main_window import MainWindow
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 
@@ -156,7 +156,7 @@ def test_unsaved_changes_are_offered_for_saving_on_close(window: MainWindow, dia
     create_engagement(path, Properties(client="Close Ltd")).close()
     assert window.open_path(path)
     assert window.workbench is not None
-    window.workbench.page.editRequested.emit(__import__("ztmm_desktop.ui.requests", fromlist=["x"]).SetRating(
+    window.workbench.page.editRequested.emit(__import__("ztmm_desktop.ui.editing.requests", fromlist=["x"]).SetRating(
         AUTH, Stage.INITIAL, Rating.MET))  # fmt: skip
     dialogs.click("Cancel")
     assert not window.close_engagement()
@@ -241,7 +241,7 @@ def test_a_read_only_file_offers_read_only(window: MainWindow, dialogs: DialogAn
 
 
 def test_the_dashboard_follows_edits_made_while_it_was_hidden(window: MainWindow, tmp_path: Path) -> None:
-    from ztmm_desktop.ui.requests import SetRating
+    from ztmm_desktop.ui.editing.requests import SetRating
 
     path = tmp_path / "d.ztmm"
     create_engagement(path, Properties(client="Dash Ltd")).close()

@@ -12,8 +12,8 @@ from tests.test_merge import copies, workshop_copies  # noqa: F401  (two copies 
 from tests.ui.conftest import DialogAnswerer, no_file_dialog
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services import workshops
-from ztmm_desktop.ui.main_window import MainWindow
-from ztmm_desktop.ui.merge_dialog import MergeDialog
+from ztmm_desktop.ui.deliverables.merge import MergeDialog
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 
 def test_a_conflict_is_resolved_in_the_dialog_and_the_merge_undone_and_redone(

@@ -12,7 +12,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen import canvas
 
 from ztmm_desktop.core.errors import BadInput
-from ztmm_desktop.ui.printing import load_pdf, preview, print_pdf
+from ztmm_desktop.ui.common.printing import load_pdf, preview, print_pdf
 
 
 def numbered_pdf(path: Path, pages: int, size: tuple[float, float] = A4) -> Path:

@@ -14,8 +14,8 @@ from tests.ui.conftest import DialogAnswerer, no_file_dialog
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services.baselines import list_baselines
 from ztmm_desktop.services.engagement import Properties, create_engagement
-from ztmm_desktop.ui.main_window import MainWindow
-from ztmm_desktop.ui.progress_view import OTHER_FILE
+from ztmm_desktop.ui.dashboard.progress import OTHER_FILE
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from tests.ui.conftest import DialogAnswerer
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services.engagement import Properties, create_engagement, open_engagement
 from ztmm_desktop.services.recovery import unsaved_work
-from ztmm_desktop.ui.main_window import MainWindow
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 
@@ -29,8 +29,8 @@ APP_SESSION = textwrap.dedent(
     from PySide6.QtWidgets import QApplication
     app = QApplication([])
     from ztmm_desktop.core.stages import Rating, Stage
-    from ztmm_desktop.ui.main_window import MainWindow
-    from ztmm_desktop.ui.requests import SetComment, SetRating
+    from ztmm_desktop.ui.shell.main_window import MainWindow
+    from ztmm_desktop.ui.editing.requests import SetComment, SetRating
     window = MainWindow()
     window.show()
     assert window.open_path(Path(sys.argv[1]))

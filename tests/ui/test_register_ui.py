@@ -21,11 +21,11 @@ from tests.ui.conftest import DialogAnswerer
 from ztmm_desktop.core.stages import Stage
 from ztmm_desktop.services.actions import Action, ActionDraft, add_action, list_actions
 from ztmm_desktop.services.engagement import Engagement, Properties, create_engagement, open_engagement
-from ztmm_desktop.ui.action_dialog import ActionDialog
-from ztmm_desktop.ui.finding_dialog import FindingDialog
-from ztmm_desktop.ui.function_page import FunctionPage
-from ztmm_desktop.ui.main_window import MainWindow
-from ztmm_desktop.ui.requests import EditAction
+from ztmm_desktop.ui.editing.requests import EditAction
+from ztmm_desktop.ui.function.action_dialog import ActionDialog
+from ztmm_desktop.ui.function.finding_dialog import FindingDialog
+from ztmm_desktop.ui.function.page import FunctionPage
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 

@@ -27,7 +27,7 @@ from ztmm_desktop.services import register
 from ztmm_desktop.services.engagement import Properties, create_engagement
 from ztmm_desktop.services.identity import read_preference
 from ztmm_desktop.services.logo import read_consultancy_logo
-from ztmm_desktop.ui.main_window import MainWindow, start
+from ztmm_desktop.ui.shell.main_window import MainWindow, start
 
 
 def _ok(dialog: QWidget) -> None:

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from ztmm_desktop.ui.screenshots import NAMES, SIZE, render
+from ztmm_desktop.ui.shell.screenshots import NAMES, SIZE, render
 
 pytestmark = pytest.mark.gui
 

@@ -11,9 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import DialogAnswerer
 from ztmm_desktop.services.engagement import Properties, create_engagement
-from ztmm_desktop.ui.main_window import MainWindow
-from ztmm_desktop.ui.settings import Settings
-from ztmm_desktop.ui.theme import apply_workshop_mode
+from ztmm_desktop.ui.common.settings import Settings
+from ztmm_desktop.ui.common.theme import apply_workshop_mode
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 
@@ -167,7 +167,7 @@ def test_tab_in_the_assessors_field_moves_on_instead_of_typing_a_tab(qtbot: QtBo
     from PySide6.QtWidgets import QPlainTextEdit
 
     from ztmm_desktop.services.catalogs import default_library
-    from ztmm_desktop.ui.dialogs import PropertiesDialog
+    from ztmm_desktop.ui.common.dialogs import PropertiesDialog
 
     dialog = PropertiesDialog(default_library().catalog, None)
     qtbot.addWidget(dialog)

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from ztmm_desktop.core.errors import Cancelled
 from ztmm_desktop.core.progress import CancelToken
-from ztmm_desktop.ui.tasks import TaskRunner
+from ztmm_desktop.ui.common.tasks import TaskRunner
 
 pytestmark = pytest.mark.gui
 

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services.engagement import Changes, Engagement, Properties, create_engagement
-from ztmm_desktop.ui.tree_model import (
+from ztmm_desktop.ui.tree.model import (
     BELOW_TARGET,
     BELOW_TARGET_COLOUR,
     FLAGS_ROLE,
@@ -36,7 +36,7 @@ from ztmm_desktop.ui.tree_model import (
     EngagementTreeModel,
     TreeFilterProxy,
 )
-from ztmm_desktop.ui.tree_view import EngagementTreeView
+from ztmm_desktop.ui.tree.view import EngagementTreeView
 
 pytestmark = pytest.mark.gui
 

@@ -18,8 +18,8 @@ from ztmm_desktop.core.responses import Answer
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services import questionnaire as qs
 from ztmm_desktop.services.engagement import Properties, create_engagement
-from ztmm_desktop.ui.main_window import MainWindow
-from ztmm_desktop.ui.responses import ImportDialog, QuestionnaireDialog
+from ztmm_desktop.ui.deliverables.responses import ImportDialog, QuestionnaireDialog
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 AUTH = "identity.authentication"
 

@@ -14,8 +14,8 @@ from tests.ui.test_evidence_pane import drag_and_drop
 from ztmm_desktop.core.stages import Stage
 from ztmm_desktop.services import evidence as ev
 from ztmm_desktop.services.engagement import Properties, create_engagement, open_engagement
-from ztmm_desktop.ui.evidence_pane import EVIDENCE_ID_ROLE, PROBLEM_ROLE
-from ztmm_desktop.ui.main_window import MainWindow
+from ztmm_desktop.ui.evidence.pane import EVIDENCE_ID_ROLE, PROBLEM_ROLE
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 

@@ -13,8 +13,8 @@ from tests.ui.conftest import DialogAnswerer
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services import workshops
 from ztmm_desktop.services.engagement import Properties, create_engagement
-from ztmm_desktop.ui.main_window import MainWindow
-from ztmm_desktop.ui.workshops import WorkshopEditor, WorkshopsDialog
+from ztmm_desktop.ui.shell.main_window import MainWindow
+from ztmm_desktop.ui.workshops.dialogs import WorkshopEditor, WorkshopsDialog
 
 pytestmark = pytest.mark.gui
 

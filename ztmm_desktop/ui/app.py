@@ -8,30 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QFileOpenEvent, QGuiApplication, QIcon
+from PySide6.QtGui import QFileOpenEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
-from ..paths import resources_dir
+from .common.appinfo import APP_NAME, ICON_NAME, app_icon
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
-
-APP_NAME = "ZTMM Workbench"
-#: The icon name and desktop file id (``ztmm-workbench.desktop``) on Linux.
-ICON_NAME = "ztmm-workbench"
-
-
-def app_icon() -> QIcon:
-    """The application icon from ``resources/icons`` (each PNG size, then the SVG); empty when none is shipped."""
-    folder = resources_dir() / "icons"
-    icon = QIcon()
-    for png in sorted((folder / "hicolor").glob(f"*/apps/{ICON_NAME}.png")):
-        icon.addFile(str(png))
-    svg = folder / f"{ICON_NAME}.svg"
-    if svg.is_file():
-        icon.addFile(str(svg))
-    return icon
+    from .shell.main_window import MainWindow
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--self-test-output needs --self-test")
     scratch: Path | None = None
     if args.self_test:
-        from .selftest import prepare
+        from .shell.selftest import prepare
 
         scratch = prepare()  # offscreen and a private data folder, before Qt starts
     existing = QApplication.instance()
@@ -74,10 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     if not icon.isNull():
         app.setWindowIcon(icon)
     if scratch is not None:
-        from .selftest import run_self_test
+        from .shell.selftest import run_self_test
 
         return run_self_test(scratch, output=args.self_test_output)
-    from .main_window import start
+    from .shell.main_window import start
 
     opener = FileOpenHandler(app)  # macOS: Finder hands a double-clicked .ztmm over as an event
     window = start([args.file] if args.file else [], demo=args.demo)

@@ -1,0 +1,1066 @@
+"""The main window: start page, or the workbench of one open engagement.
+
+The workbench shows the model's tree (left), the function page and the
+dashboard (centre) and the guidance pane (right). The window owns the
+document life cycle (new, open, save, save as, revert, recent, close,
+recovery of unsaved work) and the undo stack: views emit edit requests, the
+window turns them into undoable commands, and refreshes the views from the
+``Changes`` each command reports. The window never touches tables; it calls
+the services.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.errors import BadInput, DocumentLocked, EngagementFileError, ReadOnlyLocation, ZtmmError
+from ...core.progress import CancelToken
+from ...core.stages import RATED_STAGES, Stage
+from ...services import evidence
+from ...services.demo import open_demo
+from ...services.engagement import Changes, Engagement, create_engagement, open_engagement
+from ...services.evidence import Attached, EvidenceLink
+from ...services.identity import given_assessor
+from ...services.logo import read_consultancy_logo, read_logo
+from ...services.recovery import discard_unsaved, unsaved_work
+from ..common.dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
+from ..common.settings import Settings
+from ..common.tasks import TaskRunner, show_failure
+from ..common.theme import apply_workshop_mode
+from ..dashboard.progress import ProgressBanner, ProgressView
+from ..dashboard.view import Dashboard
+from ..deliverables.controller import Deliverables
+from ..deliverables.report_contents import ReportContentsDialog
+from ..editing.edits import RATING_KEYS, attached_command, make_command, report_contents_of
+from ..editing.requests import (
+    AnyRequest,
+    EditEvidence,
+    FreezeBaseline,
+    LinkEvidence,
+    RemoveEvidence,
+    SetConsultancyLogo,
+    SetLogo,
+    SetProperties,
+    SetRating,
+    SetReportContents,
+)
+from ..evidence.dialogs import ask_to_open
+from ..evidence.pane import EvidencePane, cleanup_opened_copies, open_externally
+from ..function.guidance import GuidancePane
+from ..function.page import FunctionPage
+from ..tree.model import (
+    FUNCTION_ID_ROLE,
+    QUICK_FILTERS,
+    STAGE_ROLE,
+    EngagementTreeModel,
+    TreeFilterProxy,
+)
+from ..workshops.dialogs import WorkshopsDialog, running_text
+from .assessor import AssessorDialog
+from .start_page import StartPage
+
+FILE_FILTER = "ZTMM engagements (*.ztmm);;All files (*)"
+DOCUMENT_SUFFIX = ".ztmm"
+
+
+class TreePanel(QWidget):
+    """The filter box, the quick filters and the tree."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        from ..tree.view import EngagementTreeView
+
+        super().__init__(parent)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName("filterEdit")
+        self.filter_edit.setPlaceholderText("Filter: names and stage texts (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.quick = QComboBox()
+        self.quick.setObjectName("quickFilter")
+        self.quick.addItem("All functions", None)
+        for key in QUICK_FILTERS:
+            self.quick.addItem(key.capitalize(), key)
+        self.tree = EngagementTreeView()
+        self.tree.setObjectName("tree")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.filter_edit, 3)
+        row.addWidget(self.quick, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 0, 6)
+        layout.addLayout(row)
+        layout.addWidget(self.tree, 1)
+
+
+class Workbench(QWidget):
+    """The views of one open engagement, wired together."""
+
+    def __init__(self, engagement: Engagement, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engagement = engagement
+        self.banner = QLabel()
+        self.banner.setObjectName("readOnlyBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "QLabel#readOnlyBanner { background: #fff4ce; color: #3b2f00; border: 1px solid #e0c060;"
+            " padding: 6px 10px; }"
+        )
+        self.banner.setVisible(False)
+        self.panel = TreePanel()
+        self.model = EngagementTreeModel(engagement, self)
+        self.proxy = TreeFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.panel.tree.setModel(self.proxy)
+        self.panel.tree.expandToDepth(0)
+        self.page = FunctionPage(engagement)
+        self.page.setObjectName("functionPage")
+        self.dashboard = Dashboard(engagement)
+        self.dashboard.setObjectName("dashboard")
+        self.dashboard_scroll = QScrollArea()
+        self.dashboard_scroll.setWidgetResizable(True)
+        self.dashboard_scroll.setWidget(self.dashboard)
+        self.progress_banner = ProgressBanner(engagement)
+        self.dashboard_tab = QWidget()  # the progress line, then the painted dashboard
+        dashboard_layout = QVBoxLayout(self.dashboard_tab)
+        dashboard_layout.setContentsMargins(0, 0, 0, 0)
+        dashboard_layout.addWidget(self.progress_banner)
+        dashboard_layout.addWidget(self.dashboard_scroll, 1)
+        self.evidence = EvidencePane(engagement)
+        self.evidence.setObjectName("evidencePane")
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("centreTabs")
+        self.tabs.addTab(self.page, "Function")
+        self.tabs.addTab(self.evidence, "Evidence")
+        self.tabs.addTab(self.dashboard_tab, "Dashboard")
+        self.progress = ProgressView(engagement)
+        self.progress.setObjectName("progressView")
+        self.tabs.addTab(self.progress, "Progress")
+        self.progress_banner.showRequested.connect(lambda: self.tabs.setCurrentWidget(self.progress))
+        self.guidance = GuidancePane(engagement)
+        self.guidance.setObjectName("guidancePane")
+        self.splitter = QSplitter()
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.panel)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.guidance)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 5)
+        self.splitter.setStretchFactor(2, 3)
+        self.splitter.setSizes([450, 680, 310])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.panel.filter_edit.textChanged.connect(self._filter_changed)
+        self.panel.quick.currentIndexChanged.connect(self._filter_changed)
+        self.panel.tree.selectionModel().currentChanged.connect(self._selected)
+        self._dashboard_stale = self._evidence_stale = self._progress_stale = False
+        self._banner_stale = True  # compared with the newest baseline when the dashboard is first shown
+        self._selection: tuple[str, Stage | None] | None = None
+        self.tabs.currentChanged.connect(self._refresh_shown_tab)
+        self.set_read_only(engagement.readonly, "")
+
+    @property
+    def tree(self) -> QWidget:
+        return self.panel.tree
+
+    def set_read_only(self, read_only: bool, reason: str) -> None:
+        self.page.set_read_only(read_only)
+        self.evidence.set_read_only(read_only)
+        self.progress.set_read_only(read_only)
+        if read_only:
+            why = f" {reason}" if reason else ""
+            self.banner.setText(
+                f"Read-only.{why} You can look and export; to make changes, save a copy with File → Save As."
+            )
+        self.banner.setVisible(read_only)
+
+    def _filter_changed(self) -> None:
+        self.proxy.set_text(self.panel.filter_edit.text())
+        self.proxy.set_quick_filter(self.panel.quick.currentData())
+        if self.panel.filter_edit.text() or self.panel.quick.currentData():
+            self.panel.tree.expandAll()
+
+    def _selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        function_id = current.data(FUNCTION_ID_ROLE)
+        if not function_id:
+            return
+        stage_value = current.data(STAGE_ROLE)
+        stage = Stage(stage_value) if stage_value is not None else None
+        self.page.show_function(function_id, stage, take_focus=False)  # arrows keep moving in the tree
+        self.guidance.show_function(function_id, stage)
+        self._selection = (function_id, stage)
+        self._evidence_stale = True
+        if self.tabs.currentWidget() is self.dashboard_tab:
+            self.tabs.setCurrentWidget(self.page)
+        self._refresh_evidence_if_shown()
+
+    def select_function(self, function_id: str, stage: Stage | None = None) -> None:
+        source = (
+            self.model.index_for_stage(function_id, stage)
+            if stage is not None
+            else self.model.index_for_function(function_id)
+        )
+        index = self.proxy.mapFromSource(source)
+        if not index.isValid():  # filtered out: show everything again
+            self.panel.filter_edit.clear()
+            self.panel.quick.setCurrentIndex(0)
+            index = self.proxy.mapFromSource(source)
+        self.panel.tree.setCurrentIndex(index)
+        self.panel.tree.scrollTo(index)
+
+    def refresh(self, changes: Changes) -> None:
+        self.model.refresh(changes)
+        self.page.refresh()
+        self.guidance.refresh()
+        # The dashboard, progress and the evidence list re-read the file: only when they are on screen.
+        self._dashboard_stale = self._evidence_stale = self._progress_stale = self._banner_stale = True
+        self._refresh_shown_tab()
+
+    def _refresh_shown_tab(self) -> None:
+        self._refresh_dashboard_if_shown()
+        self._refresh_evidence_if_shown()
+        if self._progress_stale and self.tabs.currentWidget() is self.progress:
+            self.progress.refresh()
+            self._progress_stale = False
+
+    def _refresh_dashboard_if_shown(self) -> None:
+        if self._dashboard_stale and self.tabs.currentWidget() is self.dashboard_tab:
+            self.dashboard.refresh()
+            self._dashboard_stale = False
+        if self._banner_stale and self.tabs.currentWidget() is self.dashboard_tab:
+            self.progress_banner.refresh()
+            self._banner_stale = False
+
+    def _refresh_evidence_if_shown(self) -> None:
+        if self._evidence_stale and self.tabs.currentWidget() is self.evidence and self._selection is not None:
+            function_id, stage = self._selection
+            if self.evidence.function_id == function_id and self.evidence.stage == stage:
+                self.evidence.refresh()
+            else:
+                self.evidence.show_function(function_id, stage)
+            self._evidence_stale = False
+
+    def focused_stage(self) -> tuple[str, Stage] | None:
+        """The stage row selected in the tree, if it is one that is rated."""
+        index = self.panel.tree.currentIndex()
+        stage_value = index.data(STAGE_ROLE)
+        function_id = index.data(FUNCTION_ID_ROLE)
+        if function_id and stage_value is not None and Stage(stage_value) in RATED_STAGES:
+            return function_id, Stage(stage_value)
+        return None
+
+
+class MainWindow(QMainWindow):
+    """The application window."""
+
+    engagementChanged = Signal()
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.engagement: Engagement | None = None
+        self.workbench: Workbench | None = None
+        self.recovered = False
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.undo_stack.indexChanged.connect(self._update_title)
+        self.tasks = TaskRunner(self)
+        self.start_page = StartPage()
+        self.start_page.newRequested.connect(self.new_engagement)
+        self.start_page.openRequested.connect(self.open_dialog)
+        self.start_page.demoRequested.connect(self.open_demo)
+        self.start_page.recentActivated.connect(self.open_recent)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.start_page)
+        self.setCentralWidget(self.stack)
+        # The roll-up summary is the status bar's own widget, not a message: a passing message (a menu's
+        # hint, "Saved") covers it for a moment and it comes back by itself, never cleared until the next edit.
+        self.summary = QLabel()
+        self.summary.setObjectName("rollupSummary")
+        self.statusBar().addWidget(self.summary, 1)
+        self.marking = QLabel()
+        self.marking.setObjectName("marking")
+        self.statusBar().addPermanentWidget(self.marking)
+        self.workshop_indicator = QLabel()
+        self.workshop_indicator.setObjectName("workshopIndicator")
+        self.workshop_indicator.setStyleSheet("font-weight: 600; color: #b3261e")
+        self.workshop_indicator.hide()
+        self.statusBar().addPermanentWidget(self.workshop_indicator)
+        self._build_menus()
+        self._refresh_recent()
+        self._update_title()
+        self.resize(1440, 900)
+        geometry = self.settings.bytes_value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        workshop = self.settings.workshop_mode()
+        self.workshop_action.setChecked(workshop)
+        apply_workshop_mode(workshop)
+
+    # -- menus -------------------------------------------------------------------
+
+    def _action(self, text: str, slot: object, shortcut: QKeySequence | str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    # -- the narrow interface the deliverables see (common.host.WindowHost) --------
+
+    def add_action(self, text: str, slot: object, shortcut: QKeySequence | str | None = None) -> QAction:
+        return self._action(text, slot, shortcut)
+
+    def show_changes(self, changes: Changes) -> None:
+        self._changed(changes)
+
+    def show_edit_failure(self, err: ZtmmError) -> None:
+        self._edit_failed(err)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.new_action = self._action("&New engagement…", self.new_engagement, QKeySequence.StandardKey.New)
+        self.open_action = self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.demo_action = self._action("Open &demo engagement", self.open_demo)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.save_action = self._action("&Save", self.save, QKeySequence.StandardKey.Save)
+        self.save_as_action = self._action("Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self.revert_action = self._action("Re&vert to saved", self.revert)
+        self.properties_action = self._action("Engagement &properties…", self.edit_properties)
+        self.report_contents_action = self._action("Report &contents…", lambda: self.edit_report_contents())
+        self.close_action = self._action("&Close engagement", self.close_engagement, QKeySequence.StandardKey.Close)
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.new_action)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.open_action)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.demo_action)
+        file_menu.addSeparator()
+        for action in (self.save_action, self.save_as_action, self.revert_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.properties_action)
+        file_menu.addAction(self.report_contents_action)
+        file_menu.addSeparator()
+        self.deliverables = Deliverables(self)
+        file_menu.addAction(self.close_action)
+        self.deliverables.add_to(file_menu, self.close_action)
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        self.find_action = self._action("&Filter the tree", self.focus_filter, QKeySequence.StandardKey.Find)
+        edit_menu.addAction(self.find_action)
+        edit_menu.addSeparator()
+        self.assessor_action = self._action("Your &name and organization…", lambda: self.edit_assessor())
+        self.assessor_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        edit_menu.addAction(self.assessor_action)
+
+        tools_menu = bar.addMenu("&Tools")
+        self.verify_action = self._action("&Verify evidence", self.verify_evidence)
+        self.pack_action = self.deliverables.pack_action
+        self.freeze_action = self._action("&Freeze baseline…", self.freeze_baseline)
+        tools_menu.addAction(self.freeze_action)
+        self.workshops_action = self._action("&Workshops…", self.manage_workshops)
+        tools_menu.addAction(self.workshops_action)
+        tools_menu.addSeparator()
+        tools_menu.addAction(self.verify_action)
+        tools_menu.addAction(self.pack_action)
+
+        view_menu = bar.addMenu("&View")
+        self.function_view_action = self._action("&Function page", lambda: self.show_tab(0), "Ctrl+1")
+        self.evidence_view_action = self._action("&Evidence", lambda: self.show_tab(1), "Ctrl+2")
+        self.dashboard_action = self._action("&Dashboard", lambda: self.show_tab(2), "Ctrl+3")
+        self.progress_action = self._action("&Progress since a baseline", lambda: self.show_tab(3), "Ctrl+4")
+        self.workshop_action = self._action("&Workshop mode (large, high contrast)", self.toggle_workshop, "F11")
+        self.workshop_action.setCheckable(True)
+        view_menu.addAction(self.function_view_action)
+        view_menu.addAction(self.evidence_view_action)
+        view_menu.addAction(self.dashboard_action)
+        view_menu.addAction(self.progress_action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.workshop_action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&About ZTMM Workbench", self.about))
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        has = self.engagement is not None
+        for action in (
+            self.save_action,
+            self.save_as_action,
+            self.revert_action,
+            self.properties_action,
+            self.report_contents_action,
+            self.close_action,
+            self.function_view_action,
+            self.evidence_view_action,
+            self.dashboard_action,
+            self.progress_action,
+            self.freeze_action,
+            self.workshops_action,
+            self.verify_action,
+            self.find_action,
+        ):
+            action.setEnabled(has)
+        self.deliverables.update(has, has and self.engagement is not None and self.engagement.readonly)
+        if has:
+            assert self.engagement is not None
+            self.save_action.setEnabled(not self.engagement.readonly)
+            self.revert_action.setEnabled(not self.engagement.readonly)
+            self.properties_action.setEnabled(not self.engagement.readonly)
+            self.freeze_action.setEnabled(not self.engagement.readonly)
+
+    def _refresh_recent(self) -> None:
+        paths = self.settings.recent_files()
+        self.start_page.set_recent(paths)
+        self.recent_menu.clear()
+        for path in paths:
+            action = self.recent_menu.addAction(path.name)
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.open_recent(p))
+        self.recent_menu.setEnabled(bool(paths))
+
+    # -- state -------------------------------------------------------------------
+
+    @property
+    def modified(self) -> bool:
+        return self.engagement is not None and (self.recovered or not self.undo_stack.isClean())
+
+    def _update_title(self) -> None:
+        if self.engagement is None:
+            self.setWindowTitle("ZTMM Workbench")
+            self.setWindowModified(False)
+            return
+        meta = self.engagement.meta()
+        suffix = " (read-only)" if self.engagement.readonly else ""
+        self.setWindowTitle(f"{self.engagement.path.name}[*]{suffix} — {meta.client} — ZTMM Workbench")
+        self.setWindowModified(self.modified)
+
+    def _show_rollup(self) -> None:
+        if self.engagement is None:
+            self.summary.clear()
+            self.marking.clear()
+            return
+        overall = self.workbench.model.overall() if self.workbench is not None else self.engagement.rollups()[1]
+        self.summary.setText(
+            f"Overall {overall.score_text} — {overall.assessed} of {overall.functions} functions assessed"
+            f" — {overall.below_target} below target"
+        )
+        self.marking.setText(self.engagement.meta().marking)
+
+    def _set_engagement(self, engagement: Engagement | None, *, read_only_reason: str = "") -> None:
+        old = self.workbench
+        self.undo_stack.clear()
+        self.recovered = False
+        self.engagement = engagement
+        if engagement is None:
+            self.workbench = None
+            self.stack.setCurrentWidget(self.start_page)
+        else:
+            self.workbench = Workbench(engagement)
+            self.workbench.dashboard.functionActivated.connect(self.open_function)
+            self.workbench.progress.functionActivated.connect(self.open_function)
+            self.workbench.progress.freezeRequested.connect(lambda name: self.request(FreezeBaseline(name)))
+            self.workbench.page.editRequested.connect(self.request)
+            self.workbench.panel.tree.files_dropped.connect(self._files_dropped_on_tree)
+            pane = self.workbench.evidence
+            pane.attachRequested.connect(self.attach_files)
+            pane.pasteRequested.connect(self.attach_screenshot)
+            pane.detailsRequested.connect(lambda i, d: self.request(EditEvidence(i, d)))
+            pane.linksRequested.connect(lambda i, links: self.request(LinkEvidence(i, tuple(links))))
+            pane.removeRequested.connect(lambda i: self.request(RemoveEvidence(i)))
+            pane.openRequested.connect(self.open_evidence)
+            pane.extractRequested.connect(self.extract_evidence)
+            self.workbench.tree.installEventFilter(self)
+            state = self.settings.bytes_value("splitter")
+            if state is not None:
+                self.workbench.splitter.restoreState(state)
+            self.workbench.set_read_only(engagement.readonly, read_only_reason)
+            self.stack.addWidget(self.workbench)
+            self.stack.setCurrentWidget(self.workbench)
+            first = next(iter(engagement.functions_in_scope()), None)
+            if first is not None:
+                self.workbench.select_function(first.id)
+        if old is not None:
+            self.stack.removeWidget(old)
+            old.deleteLater()
+        self._refresh_recent()
+        self._update_actions()
+        self._update_title()
+        self._show_rollup()
+        self._show_workshop()
+        self.engagementChanged.emit()
+
+    # -- edits -------------------------------------------------------------------
+
+    def request(self, request: AnyRequest) -> None:
+        """Apply an edit request from a view as an undoable command."""
+        engagement = self.engagement
+        if engagement is None:
+            return
+        if engagement.readonly:
+            self.statusBar().showMessage("This engagement is open read-only; nothing was changed.", 5000)
+            return
+        if self.tasks.busy:
+            self.statusBar().showMessage("Wait until the current operation finishes; nothing was changed.", 5000)
+            if self.workbench is not None:
+                self.workbench.page.refresh()
+            return
+        try:
+            self.apply_request(request)
+        except ZtmmError as err:
+            QMessageBox.warning(self, "Not changed", str(err))
+            if self.workbench is not None:
+                self.workbench.page.refresh()
+
+    def apply_request(self, request: AnyRequest) -> None:
+        """Apply ``request`` as one undo step; raises ``ZtmmError`` (nothing changed) when refused."""
+        engagement = self.engagement
+        if engagement is None:
+            return
+        if engagement.readonly:
+            raise EngagementFileError(f"{engagement.path.name} is open read-only; nothing was changed")
+        if self.tasks.busy:
+            raise BadInput("wait until the current operation finishes; nothing was changed")
+        command = make_command(engagement, request, self._changed, self._edit_failed)
+        if command is not None:
+            self.undo_stack.push(command)
+
+    def _changed(self, changes: Changes) -> None:
+        if self.workbench is not None:
+            self.workbench.refresh(changes)  # the function page shows each change's workshop
+        self._update_title()
+        self._show_rollup()
+        if changes.workshops:
+            self._show_workshop()
+
+    def _edit_failed(self, err: ZtmmError) -> None:
+        QMessageBox.warning(self, "Not changed", str(err))
+
+    def eventFilter(self, watched: object, event: object) -> bool:
+        if (
+            self.workbench is not None
+            and watched is self.workbench.tree
+            and isinstance(event, QKeyEvent)
+            and event.type() == QKeyEvent.Type.KeyPress
+            and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        ):
+            number = event.key() - Qt.Key.Key_0
+            focused = self.workbench.focused_stage()
+            if number in RATING_KEYS and focused is not None:
+                self.request(SetRating(focused[0], focused[1], RATING_KEYS[number]))
+                return True
+        return super().eventFilter(watched, event)  # type: ignore[arg-type]
+
+    # -- evidence ----------------------------------------------------------------
+
+    def attach_files(self, paths: list[Path], link: EvidenceLink) -> None:
+        """Store files as evidence off the UI thread; one undo step for all of them."""
+        engagement = self.engagement
+        if engagement is None or engagement.readonly or not paths:
+            return
+        done_files: list[Attached] = []
+
+        def work(progress: Callable[[int, int, str], None], cancel: CancelToken) -> list[Attached]:
+            for path in paths:
+                done_files.append(evidence.attach(engagement, path, [link], progress=progress, cancel=cancel))
+            return done_files
+
+        def finished(_result: object) -> None:
+            self._attached(done_files)
+
+        def failed(err: BaseException) -> None:
+            self._attached(done_files)
+            show_failure(self, err, "Not attached", "Attaching cancelled; the file being stored was not kept.")
+
+        self.tasks.run(f"Attaching {len(paths)} file(s)…", work, finished, failed)
+
+    def _files_dropped_on_tree(self, paths: list[Path], function_id: str, stage: Stage | None) -> None:
+        folders = [p for p in paths if p.is_dir()]
+        if folders:
+            QMessageBox.warning(self, "Not attached", f"{folders[0].name} is a folder; drop the files in it.")
+            return
+        self.attach_files(paths, EvidenceLink(function_id=function_id, stage=stage))
+
+    def attach_screenshot(self, png: bytes, link: EvidenceLink) -> None:
+        engagement = self.engagement
+        if engagement is None or engagement.readonly:
+            return
+        name = time.strftime("Screenshot %Y-%m-%d %H.%M.%S.png")
+        try:
+            attached = evidence.attach_stream(
+                engagement, io.BytesIO(png), original_name=name, expected_size=len(png), links=[link],
+                kind="screenshot", media_type="image/png",
+            )  # fmt: skip
+        except ZtmmError as err:
+            QMessageBox.warning(self, "Not attached", str(err))
+            return
+        self._attached([attached])
+
+    def _attached(self, attached: list[Attached]) -> None:
+        if not attached or self.engagement is None:
+            return
+        self.undo_stack.push(attached_command(self.engagement, attached, self._changed, self._edit_failed))
+        for item in attached:
+            self._changed(evidence.describe_changes(item))
+
+    def open_evidence(self, evidence_id: str) -> None:
+        if self.engagement is None:
+            return
+        try:
+            open_externally(self.engagement, evidence_id, ask=ask_to_open(self))
+        except ZtmmError as err:
+            QMessageBox.warning(self, "Cannot open", str(err))
+
+    def extract_evidence(self, evidence_id: str) -> None:
+        if self.engagement is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Save a copy into", self.settings.last_folder())
+        if not folder:
+            return
+        try:
+            path = evidence.extract(self.engagement, evidence_id, Path(folder))
+        except ZtmmError as err:
+            QMessageBox.warning(self, "Not saved", str(err))
+            return
+        self.statusBar().showMessage(f"Saved {path}", 6000)
+
+    def verify_evidence(self) -> None:
+        engagement = self.engagement
+        if engagement is None:
+            return
+
+        def done(problems: list[evidence.EvidenceProblem]) -> None:
+            if self.workbench is not None:
+                self.workbench.evidence.set_problems({p.evidence.id for p in problems})
+            if problems:
+                listed = "\n".join(f"• {p.evidence.title}: {p.problem}" for p in problems[:20])
+                QMessageBox.warning(
+                    self, "Evidence changed", f"{len(problems)} evidence file(s) fail verification:\n{listed}"
+                )
+            else:
+                self.statusBar().showMessage("Every evidence file matches its SHA-256.", 6000)
+
+        def failed(err: BaseException) -> None:
+            if isinstance(err, ZtmmError):
+                self.statusBar().showMessage(str(err), 6000)
+            else:
+                raise err
+
+        self.tasks.run("Verifying evidence…", lambda p, c: evidence.verify(engagement, p, c), done, failed)
+
+    # -- opening -----------------------------------------------------------------
+
+    def maybe_close_engagement(self) -> bool:
+        """Ask to save unsaved changes; True when the engagement may be closed."""
+        if self.engagement is None:
+            return True
+        if self.modified and not self.engagement.readonly:
+            answer = QMessageBox.question(
+                self,
+                "Unsaved changes",
+                f"Save the changes to {self.engagement.path.name} before closing it?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                return False
+            if answer == QMessageBox.StandardButton.Save and not self.save_now():
+                return False
+        self.tasks.wait()
+        if self.workbench is not None:
+            self.settings.set_bytes("splitter", self.workbench.splitter.saveState())
+        self.engagement.close()
+        self._set_engagement(None)
+        return True
+
+    def close_engagement(self) -> bool:
+        return self.maybe_close_engagement()
+
+    def open_path(self, path: Path, *, read_only: bool = False, reason: str = "") -> bool:
+        """Open ``path``; on a held or unwritable document offer read-only. True when open."""
+        path = path.absolute()
+        if self.engagement is not None and self.engagement.path == path:
+            return True
+        if not self.maybe_close_engagement():
+            return False
+        try:
+            with self._busy(f"Opening {path.name}…"):  # a large engagement takes seconds to copy
+                engagement = open_engagement(path, readonly=read_only)
+        except DocumentLocked as err:
+            if not ask_open_read_only(self, f"{err}."):
+                return False
+            return self.open_path(path, read_only=True, reason=f"{path.name} is open by {err.holder}.")
+        except ReadOnlyLocation as err:
+            if not ask_open_read_only(self, f"{err}."):
+                return False
+            return self.open_path(path, read_only=True, reason="The file or its folder cannot be written.")
+        except ZtmmError as err:
+            QMessageBox.critical(self, "Cannot open engagement", str(err))
+            return False
+        self.settings.add_recent(path)
+        self.settings.set_last_folder(path.parent)
+        self._set_engagement(engagement, read_only_reason=reason or ("Opened read-only." if read_only else ""))
+        return True
+
+    @contextmanager
+    def _busy(self, message: str) -> Iterator[None]:
+        """A wait cursor and a status line for work that must finish before the window can go on."""
+        self.statusBar().showMessage(message)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            yield
+        finally:
+            QApplication.restoreOverrideCursor()
+            self.statusBar().clearMessage()
+
+    def open_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open engagement", self.settings.last_folder(), FILE_FILTER)
+        if name:
+            self.open_path(Path(name))
+
+    def open_recent(self, path: Path) -> None:
+        if not path.exists():
+            QMessageBox.warning(
+                self, "Engagement not found", f"{path} no longer exists; it was removed from the recent list."
+            )
+            self.settings.remove_recent(path)
+            self._refresh_recent()
+            return
+        self.open_path(path)
+
+    def open_demo(self) -> None:
+        if not self.maybe_close_engagement():
+            return
+        try:
+            engagement = open_demo()
+        except ZtmmError as err:
+            QMessageBox.critical(self, "Cannot open the demo", str(err))
+            return
+        self._set_engagement(engagement)
+
+    def new_engagement(self) -> None:
+        from ...services.catalogs import default_library
+
+        dialog = PropertiesDialog(default_library().catalog, None, self)
+        if dialog.exec() != PropertiesDialog.DialogCode.Accepted:
+            return
+        properties = dialog.properties()
+        suggested = str(Path(self.settings.last_folder()) / f"{properties.client.strip()}{DOCUMENT_SUFFIX}")
+        name, _ = QFileDialog.getSaveFileName(self, "Create engagement file", suggested, FILE_FILTER)
+        if not name:
+            return
+        path = Path(name)
+        if path.suffix.lower() != DOCUMENT_SUFFIX:
+            path = path.with_name(path.name + DOCUMENT_SUFFIX)
+        if not self.maybe_close_engagement():
+            return
+        try:
+            engagement = create_engagement(path, properties)
+        except ZtmmError as err:
+            QMessageBox.critical(self, "Cannot create engagement", str(err))
+            return
+        self.settings.add_recent(engagement.path)
+        self.settings.set_last_folder(engagement.path.parent)
+        self._set_engagement(engagement)
+
+    def edit_properties(self) -> None:
+        if self.engagement is None:
+            return
+        engagement = self.engagement
+        dialog = PropertiesDialog(
+            engagement.catalog,
+            engagement.properties(),
+            self,
+            logo=read_logo(engagement),
+            folder=self.settings.last_folder(),
+        )
+        if dialog.exec() != PropertiesDialog.DialogCode.Accepted:
+            return
+        requests: list[AnyRequest] = []
+        if dialog.properties() != engagement.properties():
+            requests.append(SetProperties(dialog.properties()))
+        if dialog.logo_field is not None and dialog.logo_field.changed:
+            requests.append(SetLogo(dialog.logo_field.logo))
+        if len(requests) > 1:  # one dialog, one undo step
+            self.undo_stack.beginMacro("Change engagement properties")
+        for request in requests:
+            self.request(request)
+        if len(requests) > 1:
+            self.undo_stack.endMacro()
+
+    def edit_report_contents(self, section: str | None = None) -> None:
+        """The consultant's sections, document control and layout, as one undo step."""
+        if self.engagement is None:
+            return
+        engagement = self.engagement
+        current = report_contents_of(engagement)
+        logo = read_consultancy_logo(engagement)
+        dialog = ReportContentsDialog(
+            current.sections,
+            current.control,
+            current.options,
+            self,
+            consultancy_logo=logo,
+            folder=self.settings.last_folder(),
+            read_only=engagement.readonly,
+        )
+        if section is not None:
+            dialog.show_section(section)
+        if dialog.exec() != ReportContentsDialog.DialogCode.Accepted or engagement.readonly:
+            return
+        contents = dialog.contents()
+        requests: list[AnyRequest] = []
+        wanted = SetReportContents(contents.sections, contents.control, contents.options)
+        if wanted != current:
+            requests.append(wanted)
+        if dialog.logo_field.changed:
+            requests.append(SetConsultancyLogo(dialog.logo_field.logo))
+        if len(requests) > 1:  # one dialog, one undo step
+            self.undo_stack.beginMacro("Change the report contents")
+        for request in requests:
+            self.request(request)
+        if len(requests) > 1:
+            self.undo_stack.endMacro()
+
+    def edit_assessor(self, *, first_start: bool = False) -> bool:
+        """Ask for the assessor's name and organization (stored for the window and the ``ztmm`` command)."""
+        dialog = AssessorDialog(self, first_start=first_start)
+        accepted = dialog.exec() == AssessorDialog.DialogCode.Accepted
+        if accepted:
+            self.statusBar().showMessage(f"Changes are now recorded as made by {dialog.name.text().strip()}.", 5000)
+        return accepted
+
+    def offer_recovery(self) -> None:
+        """Offer to recover unsaved work left by a session that ended unexpectedly."""
+        for orphan in unsaved_work():
+            choice = ask_recover(self, orphan)
+            if choice is RecoveryChoice.DISCARD:
+                discard_unsaved(orphan)
+            elif choice is RecoveryChoice.RECOVER:
+                if not self.maybe_close_engagement():
+                    return
+                try:
+                    engagement = open_engagement(orphan.document, recover=orphan)
+                except ZtmmError as err:
+                    QMessageBox.critical(self, "Cannot recover", str(err))
+                    continue
+                self._set_engagement(engagement)
+                self.recovered = True
+                self._update_title()
+                self.statusBar().showMessage("Recovered unsaved work. Save to keep it in the file.", 10000)
+                return
+
+    # -- saving ------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Save in the background (the window stays responsive); Save As when read-only."""
+        engagement = self.engagement
+        if engagement is None:
+            return
+        if engagement.readonly:
+            self.save_as()
+            return
+        index = self.undo_stack.index()
+
+        def done(_result: object) -> None:
+            self._saved(index)
+
+        self.tasks.run(
+            f"Saving {engagement.path.name}…",
+            lambda progress, cancel: engagement.save(),
+            done,
+            self._save_failed,
+            cancellable=False,
+        )
+
+    def save_now(self) -> bool:
+        """Save on the UI thread (closing, quitting): True when saved."""
+        if self.engagement is None:
+            return True
+        self.tasks.wait()
+        try:
+            self.engagement.save()
+        except ZtmmError as err:
+            self._save_failed(err)
+            return False
+        self._saved(self.undo_stack.index())
+        return True
+
+    def _saved(self, index: int) -> None:
+        if self.undo_stack.index() == index:
+            self.undo_stack.setClean()
+        self.recovered = False
+        self._update_title()
+        self.statusBar().showMessage("Saved.", 4000)
+
+    def _save_failed(self, err: BaseException) -> None:
+        if not isinstance(err, ZtmmError):
+            raise err
+        answer = QMessageBox.warning(
+            self,
+            "Not saved",
+            f"{err}\n\nSave under another name instead?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            self.save_as()
+
+    def save_as(self) -> None:
+        engagement = self.engagement
+        if engagement is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save engagement as", str(engagement.path), FILE_FILTER)
+        if not name:
+            return
+        target = Path(name)
+        if target.suffix.lower() != DOCUMENT_SUFFIX:
+            target = target.with_name(target.name + DOCUMENT_SUFFIX)
+        self.save_as_path(target)
+
+    def save_as_path(self, target: Path) -> bool:
+        engagement = self.engagement
+        if engagement is None:
+            return False
+        self.tasks.wait()
+        try:
+            engagement.save_as(target)
+        except ZtmmError as err:
+            QMessageBox.critical(self, "Not saved", str(err))
+            return False
+        self.settings.add_recent(engagement.path)
+        self.settings.set_last_folder(engagement.path.parent)
+        self.undo_stack.setClean()
+        self.recovered = False
+        if self.workbench is not None:
+            self.workbench.set_read_only(False, "")
+        self._refresh_recent()
+        self._update_actions()
+        self._update_title()
+        return True
+
+    def revert(self) -> None:
+        engagement = self.engagement
+        if engagement is None or engagement.readonly:
+            return
+        if self.modified:
+            answer = QMessageBox.question(
+                self,
+                "Revert to saved",
+                f"Discard every change since {engagement.path.name} was last saved?",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Discard:
+                return
+        path = engagement.path
+        self.tasks.wait()
+        engagement.close()
+        self._set_engagement(None)
+        self.open_path(path)
+
+    # -- view --------------------------------------------------------------------
+
+    def open_function(self, function_id: str) -> None:
+        if self.workbench is not None:
+            self.workbench.select_function(function_id)
+            self.workbench.tabs.setCurrentWidget(self.workbench.page)
+
+    def manage_workshops(self) -> None:
+        """Tools → Workshops…; each change made there is one undo step."""
+        if self.engagement is None:
+            return
+        dialog = WorkshopsDialog(self.engagement, self.apply_request, self)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def _show_workshop(self) -> None:
+        text = running_text(self.engagement)
+        self.workshop_indicator.setText(text)
+        self.workshop_indicator.setVisible(bool(text))
+
+    def freeze_baseline(self) -> None:
+        if self.workbench is not None:
+            self.workbench.progress.ask_freeze()
+
+    def show_tab(self, index: int) -> None:
+        if self.workbench is not None:
+            self.workbench.tabs.setCurrentIndex(index)
+
+    def focus_filter(self) -> None:
+        if self.workbench is not None:
+            self.workbench.panel.filter_edit.setFocus()
+            self.workbench.panel.filter_edit.selectAll()
+
+    def toggle_workshop(self, on: bool) -> None:
+        apply_workshop_mode(on)
+        self.settings.set_workshop_mode(on)
+
+    def about(self) -> None:
+        from .about import AboutDialog
+
+        AboutDialog(self).exec()
+
+    # -- closing -----------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_close_engagement():
+            event.ignore()
+            return
+        self.settings.set_bytes("geometry", self.saveGeometry())
+        self.settings.sync()
+        cleanup_opened_copies()
+        event.accept()
+
+
+def start(argv: list[str], *, demo: bool = False, ask_assessor: bool = True) -> MainWindow:
+    """Show the window, ask who the assessor is on first start, offer recovery of unsaved work,
+    then open what was asked for."""
+    window = MainWindow()
+    window.show()
+
+    def after_show() -> None:
+        if ask_assessor and not given_assessor() and not window.settings.flag("assessor_asked"):
+            window.settings.set_flag("assessor_asked", True)
+            window.edit_assessor(first_start=True)
+        window.offer_recovery()
+        if window.engagement is None:
+            if argv:
+                window.open_path(Path(argv[0]))
+            elif demo:
+                window.open_demo()
+
+    QTimer.singleShot(0, after_show)
+    return window
