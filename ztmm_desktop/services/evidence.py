@@ -10,8 +10,10 @@ evidence pack hands everything to a client or an auditor with a manifest.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import hashlib
 import io
 import mimetypes
 import os
@@ -20,6 +22,7 @@ import sqlite3
 import stat
 import uuid
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -522,3 +525,158 @@ def _functions(links: tuple[EvidenceLink, ...]) -> frozenset[str]:
 
 def _changes(item: Evidence) -> Changes:
     return Changes(functions=_functions(item.links))
+
+
+# -- before attaching: what kind of file it is, and whether its bytes are already here ---------
+
+_SCREENSHOT = ".png .jpg .jpeg .gif .bmp .webp .tif .tiff .heic"
+_DOCUMENT = ".pdf .doc .docx .odt .rtf .txt .md .ppt .pptx .odp .eml .msg .htm .html"
+_EXPORT = ".csv .tsv .xlsx .xls .ods .json .jsonl .xml .yaml .yml .toml .ini .conf .cfg .log .reg .pem .properties"
+_KIND_SUFFIXES: dict[str, frozenset[str]] = {
+    "screenshot": frozenset(_SCREENSHOT.split()),
+    "document": frozenset(_DOCUMENT.split()),
+    "configuration-export": frozenset(_EXPORT.split()),
+}
+
+
+def guess_kind(name: str, media_type: str = "") -> str:
+    """The kind a file most likely is, from its name (then its media type): a guess the consultant may change.
+
+    Pictures are screenshots; PDFs, Word files and notes are documents; spreadsheets,
+    CSV, JSON and other settings files are configuration exports; anything else is other.
+    """
+    suffix = Path(name.replace("\\", "/").rsplit("/", 1)[-1]).suffix.lower()
+    for kind, suffixes in _KIND_SUFFIXES.items():
+        if suffix in suffixes:
+            return kind
+    media_type = media_type or mimetypes.guess_type(name)[0] or ""
+    if media_type.startswith("image/"):
+        return "screenshot"
+    if media_type == "application/pdf" or media_type.startswith("text/"):
+        return "document"
+    return "other"
+
+
+def sha256_of(stream: BinaryIO, cancel: CancelToken | None = None) -> str:
+    """The SHA-256 of everything ``stream`` holds (read in chunks: bounded memory)."""
+    digest = hashlib.sha256()
+    while data := stream.read(1024 * 1024):
+        if cancel is not None:
+            cancel.check()
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def same_bytes(engagement: Engagement, sha256: str) -> list[Evidence]:
+    """The records over exactly these bytes, oldest first (empty: they are new to this engagement)."""
+    with reading(engagement) as conn:
+        rows = conn.execute(_COLUMNS + " WHERE sha256 = ? ORDER BY created_at, rowid", (sha256,)).fetchall()
+        links = _links(conn) if rows else {}
+    return _records(rows, links)
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """What is known about a file before it is attached."""
+
+    path: Path
+    #: Records of this engagement over the same bytes, oldest first.
+    existing: tuple[Evidence, ...] = ()
+    #: An earlier file of the same batch with the same bytes (attached once, not twice).
+    same_as: Path | None = None
+    #: Computed only when another file of the same size is in the engagement or the batch.
+    sha256: str | None = None
+
+
+def check_new_files(engagement: Engagement, paths: list[Path], cancel: CancelToken | None = None) -> list[FileCheck]:
+    """Which of ``paths`` hold bytes already attached to the engagement, or repeat a file of the batch.
+
+    A file is read (hashed) only when a record or another file of the batch has its
+    size, so checking new files costs one query. A file that cannot be read is passed
+    on unchanged: attaching it says why it cannot be.
+    """
+    with reading(engagement) as conn:
+        stored_sizes = {int(size) for (size,) in conn.execute("SELECT DISTINCT size FROM evidence")}
+    sizes: dict[Path, int] = {}
+    for path in paths:
+        with contextlib.suppress(OSError):
+            sizes[path] = path.stat().st_size
+    batch_sizes = Counter(sizes.values())
+    checks: list[FileCheck] = []
+    first_of: dict[str, Path] = {}
+    for path in paths:
+        size = sizes.get(path)
+        if size is None or (size not in stored_sizes and batch_sizes[size] < 2):
+            checks.append(FileCheck(path))
+            continue
+        try:
+            with path.open("rb") as handle:
+                sha = sha256_of(handle, cancel)
+        except OSError:
+            checks.append(FileCheck(path))
+            continue
+        earlier = first_of.setdefault(sha, path)
+        existing = tuple(same_bytes(engagement, sha)) if size in stored_sizes else ()
+        checks.append(FileCheck(path, existing, earlier if earlier != path else None, sha))
+    return checks
+
+
+def linked_to_function(engagement: Engagement, function_id: str) -> list[Evidence]:
+    """Evidence that supports a function: the function itself, one of its stages, or one of its findings."""
+    with reading(engagement) as conn:
+        ids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT DISTINCT evidence_id FROM evidence_link WHERE function_id = ?"
+                " OR finding_id IN (SELECT id FROM finding WHERE function_id = ?)",
+                (function_id, function_id),
+            )
+        ]
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        rows = conn.execute(_COLUMNS + f" WHERE id IN ({marks}) ORDER BY created_at, rowid", ids).fetchall()
+        links: dict[str, list[EvidenceLink]] = {}
+        for evidence_id, link_function, stage, finding_id in conn.execute(
+            f"SELECT evidence_id, function_id, stage, finding_id FROM evidence_link WHERE evidence_id IN ({marks})"
+            " ORDER BY id",
+            ids,
+        ):
+            links.setdefault(evidence_id, []).append(
+                EvidenceLink(link_function, Stage.parse(stage) if stage else None, finding_id)
+            )
+    return _records(rows, links)
+
+
+@dataclass(frozen=True)
+class EvidenceCounts:
+    """How many pieces of evidence support each function (directly, a stage, a finding) and each stage."""
+
+    functions: dict[str, int]
+    stages: dict[tuple[str, Stage], int]
+
+    def of(self, function_id: str, stage: Stage | None = None) -> int:
+        if stage is None:
+            return self.functions.get(function_id, 0)
+        return self.stages.get((function_id, stage), 0)
+
+
+def counts(engagement: Engagement) -> EvidenceCounts:
+    """Evidence per function and per stage, read in one query (the tree's marks and filter)."""
+    by_function: dict[str, set[str]] = {}
+    by_stage: dict[tuple[str, Stage], set[str]] = {}
+    with reading(engagement) as conn:
+        rows = conn.execute(
+            "SELECT l.evidence_id, COALESCE(l.function_id, f.function_id), l.stage"
+            " FROM evidence_link l LEFT JOIN finding f ON f.id = l.finding_id"
+        ).fetchall()
+    for evidence_id, function_id, stage in rows:
+        if function_id is None:
+            continue
+        by_function.setdefault(function_id, set()).add(evidence_id)
+        if stage:
+            with contextlib.suppress(BadInput):
+                by_stage.setdefault((function_id, Stage.parse(stage)), set()).add(evidence_id)
+    return EvidenceCounts(
+        {key: len(ids) for key, ids in by_function.items()}, {key: len(ids) for key, ids in by_stage.items()}
+    )

@@ -55,9 +55,13 @@ from ...core.scoring import FunctionAssessment, FunctionResult, evaluate
 from ...core.stages import RATED_STAGES, Rating, Stage
 from ...services.actions import Action, ActionDraft, action_lines, list_actions
 from ...services.engagement import CONFIDENCE, MAX_NAME, PRIORITY, STATUS, Engagement, Finding, FindingDraft
+from ...services.evidence import linked_to_function
 from ...services.questionnaire import agreements
 from ...services.workshops import WorkshopTag, tags
+from .action_dialog import ActionDialog, Dependency, dependency_label, next_stage
 from ..common.dialogs import confirm_remove
+from .finding_dialog import FindingDialog, risk_text, severity_label, status_label
+from .evidence import FunctionEvidence
 from ..editing.requests import (
     AddAction,
     AddFinding,
@@ -526,6 +530,8 @@ class FunctionPage(QWidget):
         self._build_header(column)
         self._build_plan(column)
         self._build_stages(column)
+        self.evidence_section = FunctionEvidence(lambda: self._highlighted)  # attaches to the stage in view
+        column.addWidget(self.evidence_section)
         self._build_findings(column)
         self._build_actions(column)
         column.addStretch(1)
@@ -782,6 +788,11 @@ class FunctionPage(QWidget):
     def read_only(self) -> bool:
         return self._read_only
 
+    @property
+    def stage_in_view(self) -> Stage | None:
+        """The stage the consultant is working on (selected in the tree, or focus in its box), if any."""
+        return self._highlighted
+
     def show_function(self, function_id: str, stage: Stage | None = None, *, take_focus: bool = True) -> None:
         """Show a function (slug id or code), and scroll to and highlight one of its stages when given."""
         function = self.engagement.catalog.function(function_id)
@@ -853,6 +864,7 @@ class FunctionPage(QWidget):
         self.add_action_button.setEnabled(editable)
         self.edit_action_button.setText("View…" if read_only else "Edit…")
         self._update_action_buttons()
+        self.evidence_section.set_read_only(read_only)
         self._update_hints()
 
     def set_engagement(self, engagement: Engagement) -> None:
@@ -908,6 +920,8 @@ class FunctionPage(QWidget):
             self._fill_stages(function, assessment, result, keep_typing=keep_typing)
         self._fill_findings(findings)
         self._fill_actions(self._actions)
+        titles = {f.id: f.title for f in findings}
+        self.evidence_section.show_items(function, linked_to_function(engagement, function.id), titles)
         self._settle_layout()
 
     def _settle_layout(self) -> None:

@@ -11,9 +11,7 @@ the services.
 
 from __future__ import annotations
 
-import io
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,7 +35,6 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import BadInput, DocumentLocked, EngagementFileError, ReadOnlyLocation, ZtmmError
-from ...core.progress import CancelToken
 from ...core.stages import RATED_STAGES, Stage
 from ...services import evidence
 from ...services.demo import open_demo
@@ -46,15 +43,18 @@ from ...services.evidence import Attached, EvidenceLink
 from ...services.identity import given_assessor
 from ...services.logo import read_consultancy_logo, read_logo
 from ...services.recovery import discard_unsaved, unsaved_work
-from ..common.dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
-from ..common.settings import Settings
-from ..common.tasks import TaskRunner, show_failure
-from ..common.theme import apply_workshop_mode
-from ..dashboard.progress import ProgressBanner, ProgressView
+from .assessor import AssessorDialog
 from ..dashboard.view import Dashboard
 from ..deliverables.controller import Deliverables
-from ..deliverables.report_contents import ReportContentsDialog
+from ..common.dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
 from ..editing.edits import RATING_KEYS, attached_command, make_command, report_contents_of
+from ..evidence.attach import AttachFlow
+from ..evidence.dialogs import ask_to_open
+from ..evidence.pane import EvidencePane, cleanup_opened_copies, clipboard_evidence, open_externally
+from ..function.page import FunctionPage
+from ..function.guidance import GuidancePane
+from ..dashboard.progress import ProgressBanner, ProgressView
+from ..deliverables.report_contents import ReportContentsDialog
 from ..editing.requests import (
     AnyRequest,
     EditEvidence,
@@ -67,10 +67,10 @@ from ..editing.requests import (
     SetRating,
     SetReportContents,
 )
-from ..evidence.dialogs import ask_to_open
-from ..evidence.pane import EvidencePane, cleanup_opened_copies, open_externally
-from ..function.guidance import GuidancePane
-from ..function.page import FunctionPage
+from ..common.settings import Settings
+from .start_page import StartPage
+from ..common.tasks import TaskRunner
+from ..common.theme import apply_workshop_mode
 from ..tree.model import (
     FUNCTION_ID_ROLE,
     QUICK_FILTERS,
@@ -273,6 +273,17 @@ class Workbench(QWidget):
             return function_id, Stage(stage_value)
         return None
 
+    def attach_target(self) -> EvidenceLink | None:
+        """Where pasted evidence goes: the selected function, at the stage in view (the evidence tab: its own)."""
+        if self.tabs.currentWidget() is self.evidence:
+            return self.evidence.current_target()
+        if self._selection is None:
+            return None
+        function_id, stage = self._selection
+        if self.page.current_function_id == function_id:
+            stage = self.page.stage_in_view
+        return EvidenceLink(function_id=function_id, stage=stage)
+
 
 class MainWindow(QMainWindow):
     """The application window."""
@@ -289,6 +300,13 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_title)
         self.tasks = TaskRunner(self)
+        self.attach_flow = AttachFlow(
+            self,
+            self.tasks,
+            lambda: self.engagement,
+            lambda i, links: self.request(LinkEvidence(i, links)),
+            self._attached,
+        )
         self.start_page = StartPage()
         self.start_page.newRequested.connect(self.new_engagement)
         self.start_page.openRequested.connect(self.open_dialog)
@@ -378,6 +396,12 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
+        # Ctrl+V from anywhere but a text box (which takes Ctrl+V first) attaches the clipboard's image.
+        self.paste_evidence_action = self._action(
+            "&Paste screenshot as evidence", self.paste_evidence, QKeySequence.StandardKey.Paste
+        )
+        edit_menu.addAction(self.paste_evidence_action)
+        edit_menu.addSeparator()
         self.find_action = self._action("&Filter the tree", self.focus_filter, QKeySequence.StandardKey.Find)
         edit_menu.addAction(self.find_action)
         edit_menu.addSeparator()
@@ -431,6 +455,7 @@ class MainWindow(QMainWindow):
             self.workshops_action,
             self.verify_action,
             self.find_action,
+            self.paste_evidence_action,
         ):
             action.setEnabled(has)
         self.deliverables.update(has, has and self.engagement is not None and self.engagement.readonly)
@@ -493,10 +518,12 @@ class MainWindow(QMainWindow):
             self.workbench.progress.functionActivated.connect(self.open_function)
             self.workbench.progress.freezeRequested.connect(lambda name: self.request(FreezeBaseline(name)))
             self.workbench.page.editRequested.connect(self.request)
+            self.workbench.page.evidence_section.attachRequested.connect(self.attach_flow.files)
+            self.workbench.page.evidence_section.openRequested.connect(self.open_evidence)
             self.workbench.panel.tree.files_dropped.connect(self._files_dropped_on_tree)
             pane = self.workbench.evidence
-            pane.attachRequested.connect(self.attach_files)
-            pane.pasteRequested.connect(self.attach_screenshot)
+            pane.attachRequested.connect(self.attach_flow.files)
+            pane.pasteRequested.connect(self.attach_flow.image)
             pane.detailsRequested.connect(lambda i, d: self.request(EditEvidence(i, d)))
             pane.linksRequested.connect(lambda i, links: self.request(LinkEvidence(i, tuple(links))))
             pane.removeRequested.connect(lambda i: self.request(RemoveEvidence(i)))
@@ -586,47 +613,33 @@ class MainWindow(QMainWindow):
     # -- evidence ----------------------------------------------------------------
 
     def attach_files(self, paths: list[Path], link: EvidenceLink) -> None:
-        """Store files as evidence off the UI thread; one undo step for all of them."""
-        engagement = self.engagement
-        if engagement is None or engagement.readonly or not paths:
-            return
-        done_files: list[Attached] = []
-
-        def work(progress: Callable[[int, int, str], None], cancel: CancelToken) -> list[Attached]:
-            for path in paths:
-                done_files.append(evidence.attach(engagement, path, [link], progress=progress, cancel=cancel))
-            return done_files
-
-        def finished(_result: object) -> None:
-            self._attached(done_files)
-
-        def failed(err: BaseException) -> None:
-            self._attached(done_files)
-            show_failure(self, err, "Not attached", "Attaching cancelled; the file being stored was not kept.")
-
-        self.tasks.run(f"Attaching {len(paths)} file(s)…", work, finished, failed)
+        """Store files as evidence off the UI thread without asking (kinds guessed); one undo step for all."""
+        self.attach_flow.store([(path, None, evidence.guess_kind(path.name)) for path in paths], link)
 
     def _files_dropped_on_tree(self, paths: list[Path], function_id: str, stage: Stage | None) -> None:
-        folders = [p for p in paths if p.is_dir()]
-        if folders:
-            QMessageBox.warning(self, "Not attached", f"{folders[0].name} is a folder; drop the files in it.")
-            return
-        self.attach_files(paths, EvidenceLink(function_id=function_id, stage=stage))
+        self.attach_flow.files(paths, EvidenceLink(function_id=function_id, stage=stage))
 
-    def attach_screenshot(self, png: bytes, link: EvidenceLink) -> None:
-        engagement = self.engagement
-        if engagement is None or engagement.readonly:
+    def paste_evidence(self) -> None:
+        """Ctrl+V outside text boxes: attach the clipboard's image (or copied files) to the function in view."""
+        bench = self.workbench
+        if bench is None:
             return
-        name = time.strftime("Screenshot %Y-%m-%d %H.%M.%S.png")
+        if bench.tabs.currentWidget() is bench.evidence:
+            bench.evidence.paste()  # the pane says there what is wrong
+            return
+        target = bench.attach_target()
+        if target is None:
+            self.statusBar().showMessage("Select a function in the tree, then paste to attach to it.", 8000)
+            return
         try:
-            attached = evidence.attach_stream(
-                engagement, io.BytesIO(png), original_name=name, expected_size=len(png), links=[link],
-                kind="screenshot", media_type="image/png",
-            )  # fmt: skip
+            paths, png = clipboard_evidence()
         except ZtmmError as err:
-            QMessageBox.warning(self, "Not attached", str(err))
+            self.statusBar().showMessage(str(err), 8000)
             return
-        self._attached([attached])
+        if paths:
+            self.attach_flow.files(paths, target)
+        else:
+            self.attach_flow.image(png, target)
 
     def _attached(self, attached: list[Attached]) -> None:
         if not attached or self.engagement is None:
