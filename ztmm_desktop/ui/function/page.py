@@ -58,10 +58,7 @@ from ...services.engagement import CONFIDENCE, MAX_NAME, PRIORITY, STATUS, Engag
 from ...services.evidence import linked_to_function
 from ...services.questionnaire import agreements
 from ...services.workshops import WorkshopTag, tags
-from .action_dialog import ActionDialog, Dependency, dependency_label, next_stage
 from ..common.dialogs import confirm_remove
-from .finding_dialog import FindingDialog, risk_text, severity_label, status_label
-from .evidence import FunctionEvidence
 from ..editing.requests import (
     AddAction,
     AddFinding,
@@ -78,6 +75,7 @@ from ..editing.requests import (
     SetTarget,
 )
 from .action_dialog import ActionDialog, Dependency, dependency_label, next_stage
+from .evidence import FunctionEvidence
 from .finding_dialog import FindingDialog, risk_text, severity_label, status_label
 from .responses import StageResponses
 
