@@ -21,6 +21,7 @@ from . import __version__
 from .core import figures
 from .core.errors import BadInput, ZtmmError
 from .core.scoring import FunctionResult, Rollup
+from .core.status import assessment_status
 from .core.stages import Rating, Stage
 from .core.wording import WORDINGS, apply_wording
 
@@ -540,7 +541,8 @@ def _info_json(engagement: Any) -> dict[str, Any]:
                 "confidence": a.confidence,
                 "priority": a.priority,
                 "owner": a.owner,
-                "status": a.status,
+                "status": a.status,  # as recorded ("" when not)
+                "assessment_status": assessment_status(a).key,  # as every view and deliverable shows it
                 "notes": a.notes,
             }
         )

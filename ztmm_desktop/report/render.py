@@ -1173,7 +1173,7 @@ class Report:
             ("GAP", gap),
             ("CONFIDENCE", escape(_label(a.confidence))),
             ("PRIORITY", escape(_label(a.priority))),
-            ("STATUS", escape(words.assessment_status(a.status))),
+            ("STATUS", escape(words.assessment_status(a))),
         ]
         story.append(self._facts(facts, markup=True))
         if a.owner.strip():

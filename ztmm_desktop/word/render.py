@@ -893,7 +893,7 @@ class WordReport:
                 ("GAP", self._gap(fs)),
                 ("CONFIDENCE", _label(a.confidence)),
                 ("PRIORITY", _label(a.priority)),
-                ("STATUS", _assessment_status(a.status)),
+                ("STATUS", _assessment_status(a)),
             ]
         )
         if a.owner.strip():

@@ -53,15 +53,13 @@ from ...core.errors import BadInput
 from ...core.register import EFFORT_LABELS, PHASE_LABELS, action_numbers, risk_rating
 from ...core.scoring import FunctionAssessment, FunctionResult, evaluate
 from ...core.stages import RATED_STAGES, Rating, Stage
+from ...core.status import derived_status
 from ...services.actions import Action, ActionDraft, action_lines, list_actions
 from ...services.engagement import CONFIDENCE, MAX_NAME, PRIORITY, STATUS, Engagement, Finding, FindingDraft
 from ...services.evidence import linked_to_function
 from ...services.questionnaire import agreements
 from ...services.workshops import WorkshopTag, tags
-from .action_dialog import ActionDialog, Dependency, dependency_label, next_stage
 from ..common.dialogs import confirm_remove
-from .finding_dialog import FindingDialog, risk_text, severity_label, status_label
-from .evidence import FunctionEvidence
 from ..editing.requests import (
     AddAction,
     AddFinding,
@@ -78,6 +76,7 @@ from ..editing.requests import (
     SetTarget,
 )
 from .action_dialog import ActionDialog, Dependency, dependency_label, next_stage
+from .evidence import FunctionEvidence
 from .finding_dialog import FindingDialog, risk_text, severity_label, status_label
 from .responses import StageResponses
 
@@ -983,6 +982,8 @@ class FunctionPage(QWidget):
             "notes": assessment.notes,
         }
         self._shown_fields = dict(values)
+        # Not recorded, the status is the one derived from the ratings, the same everywhere (core.status).
+        self.status_combo.setItemText(0, f"{derived_status(assessment).replace('-', ' ').capitalize()} (from the ratings)")
         for name, combo in self.field_combos.items():
             combo.set_value(values[name])
         typing_owner = keep_typing and self.owner_edit.hasFocus() and self.owner_edit.isModified()

@@ -33,6 +33,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 
+from ...core import status as status_rule
 from ...core.catalog import Function, Pillar
 from ...core.errors import BadInput
 from ...core.scoring import FunctionAssessment, FunctionResult, Rollup, evaluate, pillar_rollups, rollup
@@ -72,11 +73,11 @@ EVIDENCE_HEADER_TIP = "Evidence: how many items support the function (any stage)
 
 # -- status marks ------------------------------------------------------------------
 
-#: Status keys, as the engagement service stores them.
-STATUS_NOT_STARTED = "not-started"
-STATUS_IN_PROGRESS = "in-progress"
-STATUS_DONE = "done"
-STATUS_NOT_APPLICABLE = "not-applicable"
+#: Status keys, as the engagement service stores them (``core.status``).
+STATUS_NOT_STARTED = status_rule.NOT_STARTED
+STATUS_IN_PROGRESS = status_rule.IN_PROGRESS
+STATUS_DONE = status_rule.DONE
+STATUS_NOT_APPLICABLE = status_rule.NOT_APPLICABLE
 STATUS_LABELS: Mapping[str, str] = {
     STATUS_NOT_STARTED: "not started",
     STATUS_IN_PROGRESS: "in progress",
@@ -200,28 +201,14 @@ def function_state_text(result: FunctionResult) -> str:
 
 
 def derive_status(assessment: FunctionAssessment) -> str:
-    """The status derived from the ratings (used when the assessor has not recorded one).
-
-    All three rated stages not applicable (and no override) → not applicable;
-    all three rated (any rating but "not assessed") or overridden → done;
-    nothing rated → not started; anything else → in progress.
-    """
-    ratings = [assessment.rating(stage).rating for stage in RATED_STAGES]
-    overridden = assessment.override_stage is not None
-    if not overridden and all(r is Rating.NOT_APPLICABLE for r in ratings):
-        return STATUS_NOT_APPLICABLE
-    if overridden or all(r is not Rating.NOT_ASSESSED for r in ratings):
-        return STATUS_DONE
-    if all(r is Rating.NOT_ASSESSED for r in ratings):
-        return STATUS_NOT_STARTED
-    return STATUS_IN_PROGRESS
+    """The status derived from the ratings (``core.status``, the rule every view and deliverable shares)."""
+    return status_rule.derived_status(assessment)
 
 
 def function_status(assessment: FunctionAssessment) -> tuple[str, bool]:
-    """The status to show and whether the assessor recorded it (else it is derived)."""
-    if assessment.status in STATUS_LABELS:
-        return assessment.status, True
-    return derive_status(assessment), False
+    """The status to show and whether the assessor recorded it (else it is derived): ``core.status``."""
+    shown = status_rule.assessment_status(assessment)
+    return shown.key, shown.recorded
 
 
 def below_target(result: FunctionResult) -> bool:
