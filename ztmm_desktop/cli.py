@@ -21,8 +21,8 @@ from . import __version__
 from .core import figures
 from .core.errors import BadInput, ZtmmError
 from .core.scoring import FunctionResult, Rollup
-from .core.status import assessment_status
 from .core.stages import Rating, Stage
+from .core.status import assessment_status
 from .core.wording import WORDINGS, apply_wording
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from ztmm_desktop.ui.tree_model import STATUS_COLUMN, EngagementTreeModel
 
 pytestmark = pytest.mark.gui
 
-I, A, O = Stage.INITIAL, Stage.ADVANCED, Stage.OPTIMAL
+INI, ADV, OPT = Stage.INITIAL, Stage.ADVANCED, Stage.OPTIMAL
 MET, NA, NOT_MET = Rating.MET, Rating.NOT_APPLICABLE, Rating.NOT_MET
 
 #: Function code → the status every view must show for it.
@@ -41,20 +41,18 @@ EXPECTED = {
 def engagement(tmp_path: Path) -> Iterator[Engagement]:
     made = create_engagement(tmp_path / "states.ztmm", Properties(client="Status client", scope=("identity",)))
     made.assess("1.1", note="Workshop on Thursday.")
-    made.assess("1.2", ratings={I: MET})
-    made.assess("1.3", ratings={I: MET, A: NOT_MET, O: NOT_MET})
-    made.assess("1.4", ratings={I: NA, A: NA, O: NA})
-    made.assess("1.5", override=(A, "Seen in the workshop"))
-    made.assess("1.6", ratings={I: MET, A: MET, O: MET}, status="in-progress")
+    made.assess("1.2", ratings={INI: MET})
+    made.assess("1.3", ratings={INI: MET, ADV: NOT_MET, OPT: NOT_MET})
+    made.assess("1.4", ratings={INI: NA, ADV: NA, OPT: NA})
+    made.assess("1.5", override=(ADV, "Seen in the workshop"))
+    made.assess("1.6", ratings={INI: MET, ADV: MET, OPT: MET}, status="in-progress")
     try:
         yield made
     finally:
         made.close()
 
 
-def test_tree_page_info_and_report_show_the_same_status(
-    qtbot: QtBot, engagement: Engagement, tmp_path: Path
-) -> None:
+def test_tree_page_info_and_report_show_the_same_status(qtbot: QtBot, engagement: Engagement, tmp_path: Path) -> None:
     model = EngagementTreeModel(engagement)
     tree = {code: model.index_for_function(code).siblingAtColumn(STATUS_COLUMN).data() for code in EXPECTED}
 

@@ -983,7 +983,9 @@ class FunctionPage(QWidget):
         }
         self._shown_fields = dict(values)
         # Not recorded, the status is the one derived from the ratings, the same everywhere (core.status).
-        self.status_combo.setItemText(0, f"{derived_status(assessment).replace('-', ' ').capitalize()} (from the ratings)")
+        self.status_combo.setItemText(
+            0, f"{derived_status(assessment).replace('-', ' ').capitalize()} (from the ratings)"
+        )
         for name, combo in self.field_combos.items():
             combo.set_value(values[name])
         typing_owner = keep_typing and self.owner_edit.hasFocus() and self.owner_edit.isModified()
