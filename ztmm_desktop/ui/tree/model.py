@@ -35,9 +35,11 @@ from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QIcon, QPainte
 
 from ...core import status as status_rule
 from ...core.catalog import Function, Pillar
+from ...core.contradictions import override_warning
 from ...core.errors import BadInput
 from ...core.scoring import FunctionAssessment, FunctionResult, Rollup, evaluate, pillar_rollups, rollup
 from ...core.stages import RATED_STAGES, Rating, Stage
+from ...core.words import plural
 from ...services import evidence
 from ...services.engagement import Changes, Engagement
 
@@ -365,16 +367,20 @@ def _function_cells(
     name: dict[int, Any] = {_DISPLAY: function.label}
     tip = [function.label]
     if findings:
-        tip.append(f"{findings} finding" + ("s" if findings != 1 else ""))
-    name[_TOOLTIP] = "\n".join(tip)
+        tip.append(plural(findings, "finding"))
     state_cell: dict[int, Any] = {_DISPLAY: state}
     state_tip = [state]
     if result.overridden:
         state_tip.append(f"Overridden (derived {result.derived.label}): {result.override_reason}")
+    warning = override_warning(assessment)
+    if warning:  # the same mark as the function page's, on the name and the state
+        state_tip.append(f"⚠ {warning}")
+        tip.append(f"⚠ {warning}")
     short = below_target(result)
     if short:
-        state_tip.append(f"{result.gap} stage" + ("s" if result.gap != 1 else "") + " below target")
+        state_tip.append(f"{plural(result.gap or 0, 'stage')} below target")
     state_cell[_TOOLTIP] = "\n".join(state_tip)
+    name[_TOOLTIP] = "\n".join(tip)
     if result.overridden:
         name[_FONT] = state_cell[_FONT] = ITALIC
     if short:
