@@ -28,6 +28,7 @@ from ...core.progress import CancelToken
 from ...services import evidence as ev
 from ...services.engagement import Engagement
 from ...services.evidence import Attached, Evidence, EvidenceLink
+from ..common.tasks import TaskRunner, show_failure
 from .dialogs import (
     AttachAnswer,
     AttachDialog,
@@ -38,7 +39,6 @@ from .dialogs import (
     short_links,
 )
 from .pane import human_size
-from ..common.tasks import TaskRunner, show_failure
 
 #: A file to store: its path, title (None: its name) and kind.
 Planned = tuple[Path, str | None, str]

@@ -43,18 +43,15 @@ from ...services.evidence import Attached, EvidenceLink
 from ...services.identity import given_assessor
 from ...services.logo import read_consultancy_logo, read_logo
 from ...services.recovery import discard_unsaved, unsaved_work
-from .assessor import AssessorDialog
+from ..common.dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
+from ..common.settings import Settings
+from ..common.tasks import TaskRunner
+from ..common.theme import apply_workshop_mode
+from ..dashboard.progress import ProgressBanner, ProgressView
 from ..dashboard.view import Dashboard
 from ..deliverables.controller import Deliverables
-from ..common.dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
-from ..editing.edits import RATING_KEYS, attached_command, make_command, report_contents_of
-from ..evidence.attach import AttachFlow
-from ..evidence.dialogs import ask_to_open
-from ..evidence.pane import EvidencePane, cleanup_opened_copies, clipboard_evidence, open_externally
-from ..function.page import FunctionPage
-from ..function.guidance import GuidancePane
-from ..dashboard.progress import ProgressBanner, ProgressView
 from ..deliverables.report_contents import ReportContentsDialog
+from ..editing.edits import RATING_KEYS, attached_command, make_command, report_contents_of
 from ..editing.requests import (
     AnyRequest,
     EditEvidence,
@@ -67,10 +64,11 @@ from ..editing.requests import (
     SetRating,
     SetReportContents,
 )
-from ..common.settings import Settings
-from .start_page import StartPage
-from ..common.tasks import TaskRunner
-from ..common.theme import apply_workshop_mode
+from ..evidence.attach import AttachFlow
+from ..evidence.dialogs import ask_to_open
+from ..evidence.pane import EvidencePane, cleanup_opened_copies, clipboard_evidence, open_externally
+from ..function.guidance import GuidancePane
+from ..function.page import FunctionPage
 from ..tree.model import (
     FUNCTION_ID_ROLE,
     QUICK_FILTERS,
@@ -520,6 +518,7 @@ class MainWindow(QMainWindow):
             self.workbench.page.editRequested.connect(self.request)
             self.workbench.page.evidence_section.attachRequested.connect(self.attach_flow.files)
             self.workbench.page.evidence_section.openRequested.connect(self.open_evidence)
+            self.workbench.guidance.functionRequested.connect(self.open_function)
             self.workbench.panel.tree.files_dropped.connect(self._files_dropped_on_tree)
             pane = self.workbench.evidence
             pane.attachRequested.connect(self.attach_flow.files)
