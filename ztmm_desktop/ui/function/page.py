@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from html import escape
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFocusEvent, QFont, QKeyEvent, QPalette, QWheelEvent
+from PySide6.QtGui import QColor, QFocusEvent, QFont, QKeyEvent, QPalette, QTextCursor, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -478,6 +478,12 @@ class StageBox(QFrame):
         if rating is not None and plain and self.rated:
             event.accept()
             self.ratingKeyPressed.emit(rating)
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain and self.comment_edit is not None:
+            # Rate with 1–5, then Enter to write why: the comment is one key away, not eight Tabs.
+            event.accept()
+            self.comment_edit.setFocus(Qt.FocusReason.TabFocusReason)
+            self.comment_edit.moveCursor(QTextCursor.MoveOperation.End)
             return
         super().keyPressEvent(event)
 

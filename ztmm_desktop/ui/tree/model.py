@@ -463,6 +463,18 @@ class EngagementTreeModel(QAbstractItemModel):
     def overall(self) -> Rollup:
         return self._snapshot.overall
 
+    def function_ids(self) -> list[str]:
+        """The functions in scope, in tree order."""
+        return list(self._functions)
+
+    def function_label(self, function_id: str) -> str:
+        node = self._functions[function_id]
+        return node.function.label if node.function is not None else function_id
+
+    def not_assessed(self) -> list[str]:
+        """The functions in scope not assessed yet (the quick filter's), in tree order."""
+        return [fid for fid in self._functions if not self._snapshot.results[fid].assessed]
+
     # -- updating --------------------------------------------------------------
 
     def refresh(self, changes: Changes) -> None:
