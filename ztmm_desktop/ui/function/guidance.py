@@ -32,6 +32,7 @@ from ...core.errors import BadInput
 from ...core.references import text_references, title_reference
 from ...core.scoring import FunctionResult, RoadmapItem, roadmap_steps, stages_to_climb
 from ...core.stages import RATED_STAGES, Rating, Stage
+from ...core.words import plural
 from ...services.engagement import Engagement
 from ..opener import open_url as open_with_system
 
@@ -409,7 +410,7 @@ class GuidancePane(QWidget):
         count = len(item.steps)
         parts = [html.caption(f"{item.current.label} → {item.target.label}")]
         parts.append(
-            f'<p style="margin-top:0; margin-bottom:4px;"><b>{count} stage{"s" if count != 1 else ""} to climb</b>'
+            f'<p style="margin-top:0; margin-bottom:4px;"><b>{plural(count, "stage")} to climb</b>'
             f" to reach the target of {escape(item.target.label)}.</p>"
         )
         if not result.assessed:
@@ -445,7 +446,7 @@ class GuidancePane(QWidget):
         if not recs:
             return html.note(_no_recommendations(function, stage))
         show_publisher = len(packs) > 1
-        count = f"{len(recs)} recommendation{'s' if len(recs) != 1 else ''}"
+        count = plural(len(recs), "recommendation")
         return html.caption(count, top=8) + "".join(
             html.recommendation(rec, pack.publisher if show_publisher else None) for pack, rec in recs
         )

@@ -512,7 +512,7 @@ class MainWindow(QMainWindow):
             return
         overall = self.workbench.model.overall() if self.workbench is not None else self.engagement.rollups()[1]
         self.summary.setText(
-            f"Overall {overall.score_text} — {overall.assessed} of {overall.functions} functions assessed"
+            f"Overall {overall.score_text} — {overall.assessed:,} of {plural(overall.functions, 'function')} assessed"
             f" — {overall.below_target} below target"
         )
         self.marking.setText(self.engagement.meta().marking)
@@ -694,7 +694,10 @@ class MainWindow(QMainWindow):
             if problems:
                 listed = "\n".join(f"• {p.evidence.title}: {p.problem}" for p in problems[:20])
                 QMessageBox.warning(
-                    self, "Evidence changed", f"{len(problems)} evidence file(s) fail verification:\n{listed}"
+                    self,
+                    "Evidence changed",
+                    f"{plural(len(problems), 'evidence file')} {'fails' if len(problems) == 1 else 'fail'}"
+                    f" verification:\n{listed}",
                 )
             else:
                 self.statusBar().showMessage("Every evidence file matches its SHA-256.", 6000)

@@ -325,7 +325,7 @@ def _with_common(cells: list[dict[int, Any]], common: dict[int, Any]) -> Cells:
 
 
 def _pillar_cells(pillar: Pillar, total: Rollup) -> Cells:
-    tip = f"{total.assessed} of {total.functions} functions assessed"
+    tip = f"{total.assessed:,} of {plural(total.functions, 'function')} assessed"
     if total.lowest is not None:
         tip += f"; lowest {total.lowest.label}"
     if total.below_target:
