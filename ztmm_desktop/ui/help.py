@@ -68,7 +68,8 @@ def menu_shortcuts(bar: QMenuBar) -> list[Shortcut]:
             if action.menu() is not None:
                 walk(action.menu(), f"{where} → {_plain(action.text())}")  # type: ignore[arg-type]
             elif not action.isSeparator() and _keys(action):
-                found.append(Shortcut(where, _plain(action.text()), _keys(action)))
+                # An action whose text changes (Undo <the change>) says what it does in its What's This.
+                found.append(Shortcut(where, action.whatsThis() or _plain(action.text()), _keys(action)))
 
     for top in bar.actions():
         if top.menu() is not None:

@@ -392,6 +392,9 @@ class MainWindow(QMainWindow):
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        # Their text names the change at hand; Help → Keyboard shortcuts reads what they do from here.
+        self.undo_action.setWhatsThis("Undo the last change")
+        self.redo_action.setWhatsThis("Redo the change undone")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
