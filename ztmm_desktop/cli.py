@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .core import figures
+from .core.contradictions import override_warning
 from .core.errors import BadInput, ZtmmError
 from .core.scoring import FunctionResult, Rollup
 from .core.stages import Rating, Stage
@@ -735,6 +736,9 @@ def cmd_assess(args: argparse.Namespace) -> int:
         if changes:
             engagement.save()
         result = engagement.results()[function.id]
+        warning = override_warning(engagement.assessment(function.id))
+    if warning:  # a warning, not a refusal: the window asks, the command says so
+        print(f"warning: {function.code}: {warning}", file=sys.stderr)
     state = f"current {result.current.label}" + (" (overridden)" if result.overridden else "")
     if result.target is not None:
         state += f", target {result.target.label}, gap {result.gap}"

@@ -98,3 +98,18 @@ def test_the_report_notes_the_contradiction_beside_the_override(tmp_path: Path) 
     assert "Reason: Seen in the lab Note: Advanced is rated Not met." in pdf
     word = " ".join(p.text for p in Document(str(tmp_path / "report.docx")).paragraphs)
     assert "Reason: Seen in the lab Note: Advanced is rated Not met." in word
+
+
+def test_the_command_warns_too_and_still_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ztmm_desktop.cli import main
+    from ztmm_desktop.services.engagement import open_engagement
+
+    path = tmp_path / "cli.ztmm"
+    with create_engagement(path, Properties(client="Cli Ltd", scope=("identity",))) as made:
+        made.assess("1.1", ratings={Stage.INITIAL: Rating.NOT_MET})
+        made.save()
+    assert main(["assess", str(path), "1.1", "--current", "advanced", "--reason", "Seen in the lab"]) == 0
+    out = capsys.readouterr()
+    assert out.err == "warning: 1.1: Overridden to Advanced although Initial is rated Not met.\n"
+    with open_engagement(path, readonly=True) as engagement:
+        assert engagement.assessment("1.1").override_stage is Stage.ADVANCED
