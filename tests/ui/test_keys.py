@@ -17,7 +17,7 @@ from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.paths import resources_dir
 from ztmm_desktop.services.engagement import Properties, create_engagement
 from ztmm_desktop.ui.help import GUIDE, ShortcutsDialog, UserGuideDialog
-from ztmm_desktop.ui.main_window import MainWindow
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 

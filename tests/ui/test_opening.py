@@ -14,8 +14,8 @@ from pytestqt.qtbot import QtBot
 from tests.ui.conftest import DialogAnswerer, no_file_dialog
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services.engagement import Properties, create_engagement
-from ztmm_desktop.ui.guidance_pane import function_of_url
-from ztmm_desktop.ui.main_window import MainWindow
+from ztmm_desktop.ui.function.guidance import function_of_url
+from ztmm_desktop.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 

@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 from tests.ui.conftest import DialogAnswerer
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services.engagement import Properties, create_engagement
-from ztmm_desktop.ui.main_window import MainWindow
-from ztmm_desktop.ui.tree_model import NAME_COLUMN, STATE_COLUMN
+from ztmm_desktop.ui.shell.main_window import MainWindow
+from ztmm_desktop.ui.tree.model import NAME_COLUMN, STATE_COLUMN
 
 pytestmark = pytest.mark.gui
 

@@ -18,8 +18,8 @@ from ztmm_desktop.cli import _info_json
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services.engagement import Engagement, Properties, create_engagement
 from ztmm_desktop.services.report import export_report
-from ztmm_desktop.ui.function_page import FunctionPage
-from ztmm_desktop.ui.tree_model import STATUS_COLUMN, EngagementTreeModel
+from ztmm_desktop.ui.function.page import FunctionPage
+from ztmm_desktop.ui.tree.model import STATUS_COLUMN, EngagementTreeModel
 
 pytestmark = pytest.mark.gui
 

@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..paths import resources_dir
-from .function_page import RATING_ORDER
-from .guidance_pane import is_web_url
+from .function.guidance import is_web_url
+from .function.page import RATING_ORDER
 from .opener import open_url
 
 #: The user guide, inside ``resources/``.
