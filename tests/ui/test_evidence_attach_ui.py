@@ -21,8 +21,8 @@ from tests.ui.test_evidence_pane import drag_and_drop
 from ztmm_desktop.core.stages import Stage
 from ztmm_desktop.services import evidence as ev
 from ztmm_desktop.services.engagement import Properties, create_engagement, open_engagement
-from ztmm_desktop.ui.shell import main_window as main_window
 from ztmm_desktop.ui.evidence.dialogs import AttachDialog
+from ztmm_desktop.ui.shell import main_window as main_window
 from ztmm_desktop.ui.shell.main_window import MainWindow
 from ztmm_desktop.ui.tree.model import EVIDENCE_COLUMN, EVIDENCE_COUNT_ROLE
 
