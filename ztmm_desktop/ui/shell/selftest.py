@@ -38,7 +38,7 @@ from typing import TypeVar
 from PySide6.QtCore import QEventLoop, QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from ..core.words import plural
+from ...core.words import plural
 
 TIMEOUT_SECONDS = 120.0
 WINDOW_TIMEOUT_SECONDS = 60.0
