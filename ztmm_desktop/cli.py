@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .core import figures
+from .core.contradictions import override_warning
 from .core.errors import BadInput, ZtmmError
 from .core.scoring import FunctionResult, Rollup
 from .core.stages import Rating, Stage
+from .core.status import assessment_status
 from .core.wording import WORDINGS, apply_wording
 
 if TYPE_CHECKING:
@@ -540,7 +542,8 @@ def _info_json(engagement: Any) -> dict[str, Any]:
                 "confidence": a.confidence,
                 "priority": a.priority,
                 "owner": a.owner,
-                "status": a.status,
+                "status": a.status,  # as recorded ("" when not)
+                "assessment_status": assessment_status(a).key,  # as every view and deliverable shows it
                 "notes": a.notes,
             }
         )
@@ -733,6 +736,9 @@ def cmd_assess(args: argparse.Namespace) -> int:
         if changes:
             engagement.save()
         result = engagement.results()[function.id]
+        warning = override_warning(engagement.assessment(function.id))
+    if warning:  # a warning, not a refusal: the window asks, the command says so
+        print(f"warning: {function.code}: {warning}", file=sys.stderr)
     state = f"current {result.current.label}" + (" (overridden)" if result.overridden else "")
     if result.target is not None:
         state += f", target {result.target.label}, gap {result.gap}"

@@ -98,7 +98,7 @@ def test_verify_from_the_tools_menu_marks_altered_evidence(window: MainWindow, q
     dialogs.click("OK")
     window.verify_action.trigger()
     qtbot.waitUntil(lambda: bool(dialogs.seen), timeout=10_000)
-    assert "1 evidence file(s) fail verification" in dialogs.seen[0]
+    assert "1 evidence file fails verification" in dialogs.seen[0]
     assert "config.json" in dialogs.seen[0] and "bytes changed" in dialogs.seen[0]
     assert window.workbench is not None
     model = window.workbench.evidence.model

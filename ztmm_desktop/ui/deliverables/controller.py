@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QUrl
-from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from ...core.errors import ZtmmError
@@ -25,6 +25,7 @@ from ...core.progress import CancelToken
 from ...paths import data_dir
 from ...services import evidence
 from ..common.tasks import show_failure
+from ..opener import open_url
 
 if TYPE_CHECKING:
     from ...services.engagement import Engagement
@@ -264,7 +265,7 @@ class Deliverables(QObject):
             QMessageBox.StandardButton.Open,
         )
         if answer == QMessageBox.StandardButton.Open:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            open_url(self.window, QUrl.fromLocalFile(str(path)))  # says so when no application opens it
 
     # -- printing ----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from ...core.errors import BadInput, ZtmmError
 from ...core.progress import CancelToken
+from ...core.words import plural
 from ...services import evidence as ev
 from ...services.engagement import Engagement
 from ...services.evidence import Attached, Evidence, EvidenceLink
@@ -117,7 +118,10 @@ class AttachFlow(QObject):
             show_failure(self.window, err, "Not attached", "Attaching cancelled; nothing was attached.")
 
         self.tasks.run(
-            f"Checking {len(accepted)} file(s)…", check, lambda checks: self._checked(engagement, checks, link), failed
+            f"Checking {plural(len(accepted), 'file')}…",
+            check,
+            lambda checks: self._checked(engagement, checks, link),
+            failed,
         )
 
     def _checked(self, engagement: Engagement, checks: list[ev.FileCheck], link: EvidenceLink) -> None:
@@ -172,7 +176,7 @@ class AttachFlow(QObject):
             self.attached(done)
             show_failure(self.window, err, "Not attached", "Attaching cancelled; the file being stored was not kept.")
 
-        self.tasks.run(f"Attaching {len(planned)} file(s)…", work, lambda _result: self.attached(done), failed)
+        self.tasks.run(f"Attaching {plural(len(planned), 'file')}…", work, lambda _result: self.attached(done), failed)
 
     # -- a pasted image ----------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from ...core.errors import BadInput, DocumentLocked, EngagementFileError, ReadOnlyLocation, ZtmmError
 from ...core.stages import RATED_STAGES, Stage
+from ...core.words import plural
 from ...services import evidence
 from ...services.demo import open_demo
 from ...services.engagement import Changes, Engagement, create_engagement, open_engagement
@@ -391,6 +392,9 @@ class MainWindow(QMainWindow):
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        # Their text names the change at hand; Help → Keyboard shortcuts reads what they do from here.
+        self.undo_action.setWhatsThis("Undo the last change")
+        self.redo_action.setWhatsThis("Redo the change undone")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
@@ -430,9 +434,21 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.dashboard_action)
         view_menu.addAction(self.progress_action)
         view_menu.addSeparator()
+        self.next_unassessed_action = self._action("&Next function not assessed", self.next_not_assessed)
+        self.next_unassessed_action.setShortcuts([QKeySequence("F8"), QKeySequence("Ctrl+J")])
+        self.tree_focus_action = self._action("Go to the &tree", self.focus_tree)
+        self.tree_focus_action.setShortcuts([QKeySequence("F6"), QKeySequence("Ctrl+T")])
+        view_menu.addAction(self.next_unassessed_action)
+        view_menu.addAction(self.tree_focus_action)
+        view_menu.addSeparator()
         view_menu.addAction(self.workshop_action)
 
         help_menu = bar.addMenu("&Help")
+        self.guide_action = self._action("&User guide", self.show_user_guide, QKeySequence.StandardKey.HelpContents)
+        self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, "Ctrl+/")
+        help_menu.addAction(self.guide_action)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
         help_menu.addAction(self._action("&About ZTMM Workbench", self.about))
         self._update_actions()
 
@@ -449,6 +465,8 @@ class MainWindow(QMainWindow):
             self.evidence_view_action,
             self.dashboard_action,
             self.progress_action,
+            self.next_unassessed_action,
+            self.tree_focus_action,
             self.freeze_action,
             self.workshops_action,
             self.verify_action,
@@ -497,7 +515,7 @@ class MainWindow(QMainWindow):
             return
         overall = self.workbench.model.overall() if self.workbench is not None else self.engagement.rollups()[1]
         self.summary.setText(
-            f"Overall {overall.score_text} — {overall.assessed} of {overall.functions} functions assessed"
+            f"Overall {overall.score_text} — {overall.assessed:,} of {plural(overall.functions, 'function')} assessed"
             f" — {overall.below_target} below target"
         )
         self.marking.setText(self.engagement.meta().marking)
@@ -518,6 +536,7 @@ class MainWindow(QMainWindow):
             self.workbench.page.editRequested.connect(self.request)
             self.workbench.page.evidence_section.attachRequested.connect(self.attach_flow.files)
             self.workbench.page.evidence_section.openRequested.connect(self.open_evidence)
+            self.workbench.guidance.functionRequested.connect(self.open_function)
             self.workbench.panel.tree.files_dropped.connect(self._files_dropped_on_tree)
             pane = self.workbench.evidence
             pane.attachRequested.connect(self.attach_flow.files)
@@ -678,7 +697,10 @@ class MainWindow(QMainWindow):
             if problems:
                 listed = "\n".join(f"• {p.evidence.title}: {p.problem}" for p in problems[:20])
                 QMessageBox.warning(
-                    self, "Evidence changed", f"{len(problems)} evidence file(s) fail verification:\n{listed}"
+                    self,
+                    "Evidence changed",
+                    f"{plural(len(problems), 'evidence file')} {'fails' if len(problems) == 1 else 'fail'}"
+                    f" verification:\n{listed}",
                 )
             else:
                 self.statusBar().showMessage("Every evidence file matches its SHA-256.", 6000)
@@ -1008,6 +1030,54 @@ class MainWindow(QMainWindow):
         if self.workbench is not None:
             self.workbench.select_function(function_id)
             self.workbench.tabs.setCurrentWidget(self.workbench.page)
+
+    def next_not_assessed(self) -> None:
+        """View → Next function not assessed: the next one in tree order (wrapping round), ready to rate."""
+        workbench = self.workbench
+        if workbench is None:
+            return
+        current = workbench.page.current_function_id
+        left = workbench.model.not_assessed()
+        if not left:
+            self.statusBar().showMessage("Every function in scope is assessed.", 6000)
+            return
+        order = workbench.model.function_ids()
+        start = order.index(current) + 1 if current in order else 0
+        wanted = set(left)
+        function_id = next(f for f in order[start:] + order[:start] if f in wanted)
+        self.open_function(function_id)
+        workbench.page.focus_stage(RATED_STAGES[0])  # the keys 1–5 rate it at once
+        label = workbench.model.function_label(function_id)
+        self.statusBar().showMessage(f"{label} — {plural(len(left), 'function')} not assessed", 6000)
+
+    def focus_tree(self) -> None:
+        """View → Go to the tree: the keyboard focus in the tree, on the function shown (the tree shown if hidden)."""
+        workbench = self.workbench
+        if workbench is None:
+            return
+        sizes = workbench.splitter.sizes()
+        if sizes and sizes[0] == 0:  # collapsed by hand: give it room again
+            workbench.splitter.setSizes([max(260, sum(sizes) // 4), *sizes[1:]])
+        tree = workbench.panel.tree
+        if not tree.currentIndex().isValid():
+            first = workbench.proxy.index(0, 0)
+            if first.isValid():
+                tree.setCurrentIndex(first)
+        tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def show_shortcuts(self) -> None:
+        from ..help import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self.menuBar(), self, folder=self.settings.last_folder())
+        dialog.exec()
+        dialog.deleteLater()
+
+    def show_user_guide(self) -> None:
+        from ..help import UserGuideDialog
+
+        dialog = UserGuideDialog(self, folder=self.settings.last_folder())
+        dialog.exec()
+        dialog.deleteLater()
 
     def manage_workshops(self) -> None:
         """Tools → Workshops…; each change made there is one undo step."""

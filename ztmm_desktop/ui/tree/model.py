@@ -33,10 +33,13 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 
+from ...core import status as status_rule
 from ...core.catalog import Function, Pillar
+from ...core.contradictions import override_warning
 from ...core.errors import BadInput
 from ...core.scoring import FunctionAssessment, FunctionResult, Rollup, evaluate, pillar_rollups, rollup
 from ...core.stages import RATED_STAGES, Rating, Stage
+from ...core.words import plural
 from ...services import evidence
 from ...services.engagement import Changes, Engagement
 
@@ -72,11 +75,11 @@ EVIDENCE_HEADER_TIP = "Evidence: how many items support the function (any stage)
 
 # -- status marks ------------------------------------------------------------------
 
-#: Status keys, as the engagement service stores them.
-STATUS_NOT_STARTED = "not-started"
-STATUS_IN_PROGRESS = "in-progress"
-STATUS_DONE = "done"
-STATUS_NOT_APPLICABLE = "not-applicable"
+#: Status keys, as the engagement service stores them (``core.status``).
+STATUS_NOT_STARTED = status_rule.NOT_STARTED
+STATUS_IN_PROGRESS = status_rule.IN_PROGRESS
+STATUS_DONE = status_rule.DONE
+STATUS_NOT_APPLICABLE = status_rule.NOT_APPLICABLE
 STATUS_LABELS: Mapping[str, str] = {
     STATUS_NOT_STARTED: "not started",
     STATUS_IN_PROGRESS: "in progress",
@@ -200,28 +203,14 @@ def function_state_text(result: FunctionResult) -> str:
 
 
 def derive_status(assessment: FunctionAssessment) -> str:
-    """The status derived from the ratings (used when the assessor has not recorded one).
-
-    All three rated stages not applicable (and no override) → not applicable;
-    all three rated (any rating but "not assessed") or overridden → done;
-    nothing rated → not started; anything else → in progress.
-    """
-    ratings = [assessment.rating(stage).rating for stage in RATED_STAGES]
-    overridden = assessment.override_stage is not None
-    if not overridden and all(r is Rating.NOT_APPLICABLE for r in ratings):
-        return STATUS_NOT_APPLICABLE
-    if overridden or all(r is not Rating.NOT_ASSESSED for r in ratings):
-        return STATUS_DONE
-    if all(r is Rating.NOT_ASSESSED for r in ratings):
-        return STATUS_NOT_STARTED
-    return STATUS_IN_PROGRESS
+    """The status derived from the ratings (``core.status``, the rule every view and deliverable shares)."""
+    return status_rule.derived_status(assessment)
 
 
 def function_status(assessment: FunctionAssessment) -> tuple[str, bool]:
-    """The status to show and whether the assessor recorded it (else it is derived)."""
-    if assessment.status in STATUS_LABELS:
-        return assessment.status, True
-    return derive_status(assessment), False
+    """The status to show and whether the assessor recorded it (else it is derived): ``core.status``."""
+    shown = status_rule.assessment_status(assessment)
+    return shown.key, shown.recorded
 
 
 def below_target(result: FunctionResult) -> bool:
@@ -336,7 +325,7 @@ def _with_common(cells: list[dict[int, Any]], common: dict[int, Any]) -> Cells:
 
 
 def _pillar_cells(pillar: Pillar, total: Rollup) -> Cells:
-    tip = f"{total.assessed} of {total.functions} functions assessed"
+    tip = f"{total.assessed:,} of {plural(total.functions, 'function')} assessed"
     if total.lowest is not None:
         tip += f"; lowest {total.lowest.label}"
     if total.below_target:
@@ -378,16 +367,20 @@ def _function_cells(
     name: dict[int, Any] = {_DISPLAY: function.label}
     tip = [function.label]
     if findings:
-        tip.append(f"{findings} finding" + ("s" if findings != 1 else ""))
-    name[_TOOLTIP] = "\n".join(tip)
+        tip.append(plural(findings, "finding"))
     state_cell: dict[int, Any] = {_DISPLAY: state}
     state_tip = [state]
     if result.overridden:
         state_tip.append(f"Overridden (derived {result.derived.label}): {result.override_reason}")
+    warning = override_warning(assessment)
+    if warning:  # the same mark as the function page's, on the name and the state
+        state_tip.append(f"⚠ {warning}")
+        tip.append(f"⚠ {warning}")
     short = below_target(result)
     if short:
-        state_tip.append(f"{result.gap} stage" + ("s" if result.gap != 1 else "") + " below target")
+        state_tip.append(f"{plural(result.gap or 0, 'stage')} below target")
     state_cell[_TOOLTIP] = "\n".join(state_tip)
+    name[_TOOLTIP] = "\n".join(tip)
     if result.overridden:
         name[_FONT] = state_cell[_FONT] = ITALIC
     if short:
@@ -469,6 +462,18 @@ class EngagementTreeModel(QAbstractItemModel):
 
     def overall(self) -> Rollup:
         return self._snapshot.overall
+
+    def function_ids(self) -> list[str]:
+        """The functions in scope, in tree order."""
+        return list(self._functions)
+
+    def function_label(self, function_id: str) -> str:
+        node = self._functions[function_id]
+        return node.function.label if node.function is not None else function_id
+
+    def not_assessed(self) -> list[str]:
+        """The functions in scope not assessed yet (the quick filter's), in tree order."""
+        return [fid for fid in self._functions if not self._snapshot.results[fid].assessed]
 
     # -- updating --------------------------------------------------------------
 
