@@ -16,7 +16,7 @@ from tests.ui.conftest import DialogAnswerer, no_file_dialog
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.paths import resources_dir
 from ztmm_desktop.services.engagement import Properties, create_engagement
-from ztmm_desktop.ui.help import GUIDE, ShortcutsDialog, UserGuideDialog
+from ztmm_desktop.ui.shell.help import GUIDE, ShortcutsDialog, UserGuideDialog
 from ztmm_desktop.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui

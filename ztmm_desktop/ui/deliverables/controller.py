@@ -24,8 +24,8 @@ from ...core.errors import ZtmmError
 from ...core.progress import CancelToken
 from ...paths import data_dir
 from ...services import evidence
+from ..common.opener import open_url
 from ..common.tasks import show_failure
-from ..opener import open_url
 
 if TYPE_CHECKING:
     from ...services.engagement import Engagement

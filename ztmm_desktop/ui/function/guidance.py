@@ -34,7 +34,7 @@ from ...core.scoring import FunctionResult, RoadmapItem, roadmap_steps, stages_t
 from ...core.stages import RATED_STAGES, Rating, Stage
 from ...core.words import plural
 from ...services.engagement import Engagement
-from ..opener import open_url as open_with_system
+from ..common.opener import open_url as open_with_system
 
 #: Schemes a reference may have to be shown as a link and opened in the browser.
 WEB_SCHEMES = ("http", "https")

@@ -31,7 +31,7 @@ from ...core.catalog import GuidancePack
 from ...paths import data_dir
 from ...services.catalogs import Library, default_library
 from ..common.appinfo import APP_NAME, app_icon
-from ..opener import open_url
+from ..common.opener import open_url
 
 _SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
 CATALOG_SOURCE = "https://www.cisa.gov/zero-trust-maturity-model"

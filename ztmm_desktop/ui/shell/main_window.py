@@ -1066,14 +1066,14 @@ class MainWindow(QMainWindow):
         tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def show_shortcuts(self) -> None:
-        from ..help import ShortcutsDialog
+        from .help import ShortcutsDialog
 
         dialog = ShortcutsDialog(self.menuBar(), self, folder=self.settings.last_folder())
         dialog.exec()
         dialog.deleteLater()
 
     def show_user_guide(self) -> None:
-        from ..help import UserGuideDialog
+        from .help import UserGuideDialog
 
         dialog = UserGuideDialog(self, folder=self.settings.last_folder())
         dialog.exec()

@@ -30,10 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..paths import resources_dir
-from .function.guidance import is_web_url
-from .function.page import RATING_ORDER
-from .opener import open_url
+from ...paths import resources_dir
+from ..common.opener import open_url
+from ..function.guidance import is_web_url
+from ..function.page import RATING_ORDER
 
 #: The user guide, inside ``resources/``.
 GUIDE = Path("guide") / "user-guide.html"
