@@ -366,7 +366,7 @@ def evidence_pack(
     writer.writerow(["id", "title", "original_name", "file_in_pack", "size", "sha256", "links"])
     done = 0
     with (
-        written(out) as temp,
+        written(out, inputs=(("the engagement file", engagement.path),)) as temp,
         zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
         reading(engagement) as conn,
     ):
