@@ -188,7 +188,9 @@ def test_each_value_out_of_its_domain_is_named(kind: str, change: dict[str, Any]
 def test_a_workshop_running_in_another_copy_may_be_refused_as_running() -> None:
     _, row = SOUND["workshop"]
     assert v.workshop_problem({**row, "status": "running"}) is None
-    assert "status 'running' is not one of: planned, held" in str(v.workshop_problem({**row, "status": "running"}, running=False))
+    assert "status 'running' is not one of: planned, held" in str(
+        v.workshop_problem({**row, "status": "running"}, running=False)
+    )
 
 
 def test_attendees_as_a_merge_carries_them() -> None:
