@@ -358,7 +358,7 @@ def _verified(conn: sqlite3.Connection, evidence: Evidence, step: blobs.Step | N
             raise blobs.BlobDamaged(f"bytes changed ({done:,} stored, {evidence.size:,} recorded)")
     except blobs.BlobDamaged as err:
         raise EvidenceDamaged(
-            f"evidence {evidence.id[:8]} {_shown(evidence.title)}: {err}; nothing was written (see 'ztmm verify')"
+            f"evidence {evidence.id[:8]} {_shown(evidence.title)}: {err}; nothing was written; verify the evidence to find every changed file"
         ) from None
 
 
