@@ -39,7 +39,7 @@ from ..core.scoring import (
 )
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..core.wording import CISA, WORDINGS, apply_wording
-from ..store.document import WRITE_OPTION, EngagementDocument, Orphan
+from ..store.document import WRITE_OPTION, EngagementDocument, Orphan, storage_error
 from ..store.migrations import create_baseline
 from ..store.schema import AuditRow, EngagementRow, FindingRow, FunctionRow, StageRatingRow, WorkshopRow
 from .catalogs import Library, default_library
@@ -260,6 +260,11 @@ class Engagement:
                 for row in audit.rows:
                     session.add(row)
                 session.commit()
+        except Exception as err:  # the write rolled back: a full disk is one line, not a crash
+            failure = storage_error(err, f"{self.path.name}: nothing was changed")
+            if failure is not None:
+                raise failure from None
+            raise
         finally:
             self._forget()
 
