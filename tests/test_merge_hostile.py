@@ -98,6 +98,7 @@ POISON: list[tuple[str, tuple[str, ...], str]] = [
     ("logo text", ("UPDATE engagement_logo SET data = 'text'",), "logo data is a str"),
     ("workshop title", ("UPDATE workshop SET title = 'a' || char(10) || 'b'",), "title is not one line"),
     ("workshop date", ("UPDATE workshop SET date = 'tomorrow'",), "date 'tomorrow'"),
+    ("workshop start", ("UPDATE workshop SET started_at = X'00'",), "started at is binary data"),
     ("response answer", ("UPDATE response SET answer = 'maybe'",), "answer 'maybe'"),
     ("action effort", ("UPDATE action SET effort = 'XL'",), "effort 'XL'"),
     ("function confidence", ("UPDATE function_assessment SET confidence = 'extreme'",), "confidence 'extreme'"),

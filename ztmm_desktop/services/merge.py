@@ -732,8 +732,14 @@ def _problem(engagement: Engagement, ref: Ref, value: Mapping[str, Any]) -> str 
             )
         )
     if kind == "workshop":
+        started, ended = value["times"]
         return validate.first(
-            (validate.workshop_problem(value, running=False), validate.attendees_problem(value["attendees"]))
+            (
+                validate.workshop_problem(value, running=False),
+                validate.attendees_problem(value["attendees"]),
+                validate.optional_text_problem(started, "started at"),
+                validate.optional_text_problem(ended, "ended at"),
+            )
         )
     return f"records of kind {kind!r} are not merged"
 
