@@ -561,7 +561,8 @@ def orphaned_working_copies() -> list[Orphan]:
     session's, one whose process was killed while making it (``state`` opening),
     one the ``ztmm`` command made (``disposable``), and a copy with no (readable)
     sidecar older than ``STRAY_COPY_GRACE_SECONDS``. Copies of live processes on
-    this host are left alone.
+    this host are left alone, and so are another host's (a shared data folder)
+    until they are that old.
     """
     folder = data_dir() / "working"
     if not folder.is_dir():
@@ -589,7 +590,9 @@ def orphaned_working_copies() -> list[Orphan]:
         if pid != os.getpid() and host == socket.gethostname() and lockmod.pid_alive(pid):
             continue
         if readonly or disposable or state != "open" or not working.exists():
-            _remove_working(working)  # nothing a user would recover
+            # nothing a user would recover; another host's process may still be running: only when old
+            if host == socket.gethostname() or _age(sidecar) > STRAY_COPY_GRACE_SECONDS:
+                _remove_working(working)
             continue
         found.append(Orphan(document=document, working=working, modified=working.stat().st_mtime))
     for working in folder.glob("*.ztmm"):
