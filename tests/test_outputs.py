@@ -69,7 +69,7 @@ def test_the_engagement_itself_is_never_an_output(
 
 
 @pytest.mark.parametrize("kind", sorted(WRITERS))
-def test_another_engagement_is_never_replaced_even_when_someone_holds_it(
+def test_another_engagement_is_never_an_output(
     kind: str, engagement_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     other = tmp_path / f"fabrikam{SUFFIX[kind]}"  # named like the output, but an engagement
