@@ -8,6 +8,7 @@ set ZTMM_DEBUG=1 for the traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -1300,12 +1301,25 @@ def _check_arguments(argv: Sequence[str]) -> None:
             raise BadInput(f"argument {index} is not valid UTF-8 text")
 
 
+def _clean_up() -> None:
+    """Delete the working copies earlier killed runs left behind (a command's copies hold nothing to
+    recover: a run that did not finish acknowledged nothing; see ``disposable_working_copies``)."""
+    from .store.document import clean_up_disposable_copies
+
+    with contextlib.suppress(OSError):  # tidying up must never stop the command
+        clean_up_disposable_copies()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         _check_arguments(args_list)
         args = build_parser().parse_args(args_list)
-        return COMMANDS[args.command](args)
+        from .store.document import disposable_working_copies
+
+        _clean_up()
+        with disposable_working_copies():
+            return COMMANDS[args.command](args)
     except ZtmmError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -23,18 +23,20 @@ import stat
 import uuid
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..core.errors import BadInput, ZtmmError
+from ..core.errors import BadInput
 from ..core.progress import CancelToken, Progress, no_progress
 from ..core.stages import Stage
+from ..core.validate import EVIDENCE_KINDS
 from ..store import blobs
 from .engagement import MAX_NAME, MAX_TEXT, Changes, Engagement, check_text, raw_connection, reading
 from .output import written
 
-KINDS = ("document", "screenshot", "configuration-export", "interview-note", "other")
+KINDS = EVIDENCE_KINDS
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 
 
@@ -133,11 +135,17 @@ def attach(
     if not stat.S_ISREG(info.st_mode):
         raise BadInput(f"{path}: is not a regular file")
     try:
-        handle = path.open("rb")
+        # what is opened is checked, not only what was looked at: the name may have been swapped
+        # for a link or a FIFO in between (which must neither be followed nor block the app)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as err:
         raise BadInput(f"{path}: cannot be read ({err.strerror or err})") from None
+    handle = os.fdopen(fd, "rb")
     with handle:
-        size = os.fstat(handle.fileno()).st_size
+        opened = os.fstat(handle.fileno())
+        if not stat.S_ISREG(opened.st_mode):
+            raise BadInput(f"{path}: is not a regular file (it was replaced while being attached)")
+        size = opened.st_size
         media_type = mimetypes.guess_type(name)[0] or DEFAULT_MEDIA_TYPE
         return attach_stream(
             engagement,
@@ -272,8 +280,18 @@ def get(engagement: Engagement, evidence_id: str) -> Evidence:
 # -- writing files out ---------------------------------------------------------------
 
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+#: Characters no file name gets: path and shell specials, controls (C0 and C1), lone surrogates
+#: (not text; no filesystem stores them) and bidirectional overrides (they disguise an extension).
+_UNSAFE = re.compile('[<>:"/\\\\|?*\x00-\x1f\x7f-\x9f\ud800-\udfff\u200e\u200f\u202a-\u202e\u2066-\u2069]')
 MAX_FILENAME = 180
+#: Longest name in UTF-8 bytes: filesystems take 255, and " (2)" or a temp suffix must still fit.
+MAX_FILENAME_BYTES = 200
+
+
+def _fit(text: str, limit: int) -> str:
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text
 
 
 def safe_filename(name: str) -> str:
@@ -283,11 +301,13 @@ def safe_filename(name: str) -> str:
     base = base.lstrip(".") or "evidence"
     if _RESERVED.match(base):
         base = "_" + base
-    if len(base) > MAX_FILENAME:
+    if len(base) > MAX_FILENAME or len(base.encode("utf-8")) > MAX_FILENAME_BYTES:
         stem, dot, suffix = base.rpartition(".")
-        base = (
-            (stem[: MAX_FILENAME - len(suffix) - 1] + dot + suffix) if dot and len(suffix) < 12 else base[:MAX_FILENAME]
-        )
+        if dot and len(suffix) < 12:
+            keep = min(MAX_FILENAME - len(suffix) - 1, len(stem))
+            base = _fit(stem[:keep], MAX_FILENAME_BYTES - len(suffix.encode("utf-8")) - 1) + dot + suffix
+        else:
+            base = _fit(base[:MAX_FILENAME], MAX_FILENAME_BYTES)
     return base
 
 
@@ -297,48 +317,69 @@ def _free_path(folder: Path, name: str) -> Path:
     if not dot:
         stem, suffix = name, ""
     number = 2
-    while candidate.exists():
+    while os.path.lexists(candidate):  # a dangling link counts: it is not ours to replace
         candidate = folder / (f"{stem} ({number}).{suffix}" if suffix else f"{stem} ({number})")
         number += 1
     return candidate
 
 
 def extract(engagement: Engagement, evidence_id: str, out_dir: Path) -> Path:
-    """Write one evidence file into ``out_dir`` under a safe name; returns its path."""
+    """Write one evidence file into ``out_dir`` under a safe name; returns its path.
+
+    The bytes are checked against their SHA-256 while they are written to a temp
+    file (``output.written``); altered bytes are refused and never reach the target.
+    """
     evidence = get(engagement, evidence_id)
     if not out_dir.is_dir():
         raise BadInput(f"{out_dir}: no such folder")
     target = _free_path(out_dir, safe_filename(evidence.original_name))
-    if target.resolve().parent != out_dir.resolve():
-        raise BadInput(f"{evidence.original_name!r} would be written outside {out_dir}")
-    temp = out_dir / f".{uuid.uuid4().hex}.part"
-    try:
-        with reading(engagement) as conn, temp.open("xb") as handle:
-            written = 0
-            for data in blobs.chunks(conn, evidence.sha256):
-                handle.write(data)
-                written += len(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if written != evidence.size:
-            raise ZtmmError(f"evidence {evidence.id}: its stored bytes are incomplete; run 'ztmm verify'")
-        os.replace(temp, target)
-    except OSError as err:
-        raise BadInput(f"cannot write into {out_dir} ({err.strerror or err})") from None
-    finally:
-        temp.unlink(missing_ok=True)
+    if Path(os.path.realpath(target)).parent != Path(os.path.realpath(out_dir)):
+        raise BadInput(f"{_shown(evidence.original_name)} would be written outside {out_dir}")
+    with (
+        written(target, inputs=(("the engagement file", engagement.path),)) as temp,
+        reading(engagement) as conn,
+        temp.open("wb") as handle,
+    ):
+        for data in _verified(conn, evidence):
+            handle.write(data)
     return target
+
+
+def _shown(name: str) -> str:
+    """A name from a file as a message quotes it: short, escaped, one line."""
+    return repr(name if len(name) <= 60 else name[:59] + "…")
+
+
+def _verified(conn: sqlite3.Connection, evidence: Evidence, step: blobs.Step | None = None) -> Iterator[bytes]:
+    """The evidence's bytes, checked against its SHA-256 and size as they stream (SECURITY.md item 23)."""
+    try:
+        done = 0
+        for data in blobs.verified_chunks(conn, evidence.sha256, step):
+            done += len(data)
+            yield data
+        if done != evidence.size:
+            raise blobs.BlobDamaged(f"bytes changed ({done:,} stored, {evidence.size:,} recorded)")
+    except blobs.BlobDamaged as err:
+        raise EvidenceDamaged(
+            f"evidence {evidence.id[:8]} {_shown(evidence.title)}: {err}; nothing was written; verify the evidence to find every changed file"
+        ) from None
+
+
+class EvidenceDamaged(BadInput):
+    """Stored evidence bytes are not the ones recorded; nothing was handed out."""
 
 
 def verify(
     engagement: Engagement, progress: Progress = no_progress, cancel: CancelToken | None = None
 ) -> list[EvidenceProblem]:
-    """Recompute every stored hash; the evidence whose bytes changed or are missing."""
+    """Recompute every stored hash; the evidence whose bytes changed or are missing, or whose
+    hash is not the one the audit trail recorded when it was attached."""
     items = list_evidence(engagement)
     total = sum(e.size for e in {e.sha256: e for e in items}.values())
     done = 0
     results: dict[str, blobs.BlobCheck] = {}
     with reading(engagement) as conn:
+        recorded = _attached_hashes(conn)
         for evidence in items:
             if evidence.sha256 in results:
                 continue
@@ -350,7 +391,32 @@ def verify(
 
             results[evidence.sha256] = blobs.check(conn, evidence.sha256, step)
             done += evidence.size
-    return [EvidenceProblem(e, results[e.sha256].problem) for e in items if not results[e.sha256].ok]
+    problems = []
+    for e in items:
+        if not results[e.sha256].ok:
+            problems.append(EvidenceProblem(e, results[e.sha256].problem))
+        elif recorded.get(e.id, e.sha256) != e.sha256:
+            problems.append(
+                EvidenceProblem(
+                    e, f"bytes replaced (attached as sha256:{recorded[e.id][:16]}…, now sha256:{e.sha256[:16]}…)"
+                )
+            )
+    return problems
+
+
+_ATTACHED_SHA = re.compile(r"sha256:([0-9a-f]{64})$")
+
+
+def _attached_hashes(conn: sqlite3.Connection) -> dict[str, str]:
+    """The SHA-256 the audit trail recorded for each evidence record when it was attached (or merged in)."""
+    out: dict[str, str] = {}
+    for key, new in conn.execute(
+        "SELECT key, new FROM audit WHERE entity = 'evidence' AND field = 'attached' ORDER BY id"
+    ):
+        found = _ATTACHED_SHA.search(new) if isinstance(new, str) else None
+        if found is not None and isinstance(key, str):
+            out.setdefault(key, found.group(1))
+    return out
 
 
 def _cell(value: str) -> str:
@@ -369,7 +435,7 @@ def evidence_pack(
     writer.writerow(["id", "title", "original_name", "file_in_pack", "size", "sha256", "links"])
     done = 0
     with (
-        written(out) as temp,
+        written(out, inputs=(("the engagement file", engagement.path),)) as temp,
         zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
         reading(engagement) as conn,
     ):
@@ -382,7 +448,7 @@ def evidence_pack(
             entry = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
             with archive.open(entry, "w", force_zip64=True) as member:
-                for data in blobs.chunks(conn, evidence.sha256):
+                for data in _verified(conn, evidence):
                     if cancel is not None:
                         cancel.check()
                     member.write(data)
@@ -491,10 +557,19 @@ def compact(engagement: Engagement, *, by: str | None = None) -> int:
 
 
 def read_bytes(engagement: Engagement, evidence_id: str, limit: int) -> bytes:
-    """At most ``limit`` bytes from the start of an evidence file (previews, thumbnails)."""
+    """At most ``limit`` bytes from the start of an evidence file (previews, thumbnails).
+
+    A file that fits within ``limit`` is read whole and checked against its SHA-256
+    (``EvidenceDamaged`` when it differs); the head of a larger one is shown unchecked
+    (a preview, never handed out: opening or saving it checks it all).
+    """
     item = get(engagement, evidence_id)
     out = bytearray()
     with reading(engagement) as conn:
+        if item.size <= limit:
+            for data in _verified(conn, item):
+                out += data
+            return bytes(out[:limit])
         for data in blobs.chunks(conn, item.sha256):
             out += data[: limit - len(out)]
             if len(out) >= limit:
