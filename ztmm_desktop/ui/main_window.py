@@ -84,6 +84,10 @@ from .workshops import WorkshopsDialog, running_text
 
 FILE_FILTER = "ZTMM engagements (*.ztmm);;All files (*)"
 DOCUMENT_SUFFIX = ".ztmm"
+#: The splitter's panes that give way to the centre: shown or hidden from the View menu.
+TREE_PANE, CENTRE_PANE, GUIDANCE_PANE = 0, 1, 2
+#: The share of the window's width each pane gets at first (tree, centre, guidance).
+PANE_SHARES = (0.3, 0.5, 0.2)
 
 
 class TreePanel(QWidget):
@@ -116,6 +120,9 @@ class TreePanel(QWidget):
 
 class Workbench(QWidget):
     """The views of one open engagement, wired together."""
+
+    #: A side pane was shown, hidden or resized.
+    panesChanged = Signal()
 
     def __init__(self, engagement: Engagement, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -165,10 +172,15 @@ class Workbench(QWidget):
         self.splitter.addWidget(self.panel)
         self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(self.guidance)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 5)
-        self.splitter.setStretchFactor(2, 3)
-        self.splitter.setSizes([450, 680, 310])
+        # The centre takes most of a change of the window's width; the tree and the guidance give way
+        # (drag them shut, or View → Model tree / Guidance), the centre never closes.
+        self.splitter.setStretchFactor(TREE_PANE, 1)
+        self.splitter.setStretchFactor(CENTRE_PANE, 3)
+        self.splitter.setStretchFactor(GUIDANCE_PANE, 1)
+        self.splitter.setCollapsible(CENTRE_PANE, False)
+        self.fit_panes(1440)
+        self._pane_widths: dict[int, int] = {}  # a hidden pane's width, for when it is shown again
+        self.splitter.splitterMoved.connect(lambda _pos, _index: self.panesChanged.emit())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -186,6 +198,38 @@ class Workbench(QWidget):
     @property
     def tree(self) -> QWidget:
         return self.panel.tree
+
+    # -- the panes beside the centre -------------------------------------------------
+
+    def fit_panes(self, width: int) -> None:
+        """Share ``width`` between the panes as on a first start (hidden panes stay hidden)."""
+        sizes = [round(width * share) for share in PANE_SHARES]
+        shown = self.splitter.sizes()
+        if sum(shown) > 0:
+            sizes = [size if shown[i] > 0 or i == CENTRE_PANE else 0 for i, size in enumerate(sizes)]
+        self.splitter.setSizes(sizes)
+
+    def pane_shown(self, pane: int) -> bool:
+        return self.splitter.sizes()[pane] > 0
+
+    def show_pane(self, pane: int, shown: bool) -> None:
+        """Show or hide the tree or the guidance pane; the centre takes or gives the width."""
+        sizes = self.splitter.sizes()
+        if (sizes[pane] > 0) == shown:
+            return
+        if shown:
+            total = sum(sizes)
+            width = self._pane_widths.get(pane) or round(total * PANE_SHARES[pane])
+            width = min(width, max(0, sizes[CENTRE_PANE] - self.tabs.minimumSizeHint().width()))
+            width = max(width, self.splitter.widget(pane).minimumSizeHint().width())
+            sizes[CENTRE_PANE] -= width
+            sizes[pane] = width
+        else:
+            self._pane_widths[pane] = sizes[pane]
+            sizes[CENTRE_PANE] += sizes[pane]
+            sizes[pane] = 0
+        self.splitter.setSizes(sizes)
+        self.panesChanged.emit()
 
     def set_read_only(self, read_only: bool, reason: str) -> None:
         self.page.set_read_only(read_only)
@@ -392,10 +436,20 @@ class MainWindow(QMainWindow):
         self.progress_action = self._action("&Progress since a baseline", lambda: self.show_tab(3), "Ctrl+4")
         self.workshop_action = self._action("&Workshop mode (large, high contrast)", self.toggle_workshop, "F11")
         self.workshop_action.setCheckable(True)
+        self.tree_pane_action = self._action("Model &tree", lambda on: self._show_pane(TREE_PANE, on), "Ctrl+Shift+T")
+        self.guidance_pane_action = self._action(
+            "&Guidance", lambda on: self._show_pane(GUIDANCE_PANE, on), "Ctrl+Shift+G"
+        )
+        for action in (self.tree_pane_action, self.guidance_pane_action):
+            action.setCheckable(True)
+            action.setChecked(True)
         view_menu.addAction(self.function_view_action)
         view_menu.addAction(self.evidence_view_action)
         view_menu.addAction(self.dashboard_action)
         view_menu.addAction(self.progress_action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.tree_pane_action)
+        view_menu.addAction(self.guidance_pane_action)
         view_menu.addSeparator()
         view_menu.addAction(self.workshop_action)
 
@@ -416,6 +470,8 @@ class MainWindow(QMainWindow):
             self.evidence_view_action,
             self.dashboard_action,
             self.progress_action,
+            self.tree_pane_action,
+            self.guidance_pane_action,
             self.freeze_action,
             self.workshops_action,
             self.verify_action,
@@ -493,8 +549,10 @@ class MainWindow(QMainWindow):
             pane.extractRequested.connect(self.extract_evidence)
             self.workbench.tree.installEventFilter(self)
             state = self.settings.bytes_value("splitter")
-            if state is not None:
-                self.workbench.splitter.restoreState(state)
+            if state is None or not self.workbench.splitter.restoreState(state):
+                self.workbench.fit_panes(self.width())
+            self.workbench.panesChanged.connect(self._panes_changed)
+            self._update_pane_actions()
             self.workbench.set_read_only(engagement.readonly, read_only_reason)
             self.stack.addWidget(self.workbench)
             self.stack.setCurrentWidget(self.workbench)
@@ -1012,6 +1070,20 @@ class MainWindow(QMainWindow):
         if self.workbench is not None:
             self.workbench.panel.filter_edit.setFocus()
             self.workbench.panel.filter_edit.selectAll()
+
+    def _show_pane(self, pane: int, shown: bool) -> None:
+        if self.workbench is not None:
+            self.workbench.show_pane(pane, shown)
+
+    def _panes_changed(self) -> None:
+        """Tick the View menu's panes, and remember which are shown and how wide for the next start."""
+        self._update_pane_actions()
+        if self.workbench is not None:
+            self.settings.set_bytes("splitter", self.workbench.splitter.saveState())
+
+    def _update_pane_actions(self) -> None:
+        for action, pane in ((self.tree_pane_action, TREE_PANE), (self.guidance_pane_action, GUIDANCE_PANE)):
+            action.setChecked(self.workbench is None or self.workbench.pane_shown(pane))
 
     def toggle_workshop(self, on: bool) -> None:
         apply_workshop_mode(on)
