@@ -84,8 +84,9 @@ from .workshops import WorkshopsDialog, running_text
 
 FILE_FILTER = "ZTMM engagements (*.ztmm);;All files (*)"
 DOCUMENT_SUFFIX = ".ztmm"
-#: The splitter's panes that give way to the centre: shown or hidden from the View menu.
+#: The splitter's panes; the two beside the centre give way to it, shown or hidden from the View menu.
 TREE_PANE, CENTRE_PANE, GUIDANCE_PANE = 0, 1, 2
+SIDE_PANES = {TREE_PANE: "tree", GUIDANCE_PANE: "guidance"}
 #: The share of the window's width each pane gets at first (tree, centre, guidance).
 PANE_SHARES = (0.3, 0.5, 0.2)
 
@@ -180,7 +181,7 @@ class Workbench(QWidget):
         self.splitter.setCollapsible(CENTRE_PANE, False)
         self.fit_panes(1440)
         self._pane_widths: dict[int, int] = {}  # a hidden pane's width, for when it is shown again
-        self.splitter.splitterMoved.connect(lambda _pos, _index: self.panesChanged.emit())
+        self.splitter.splitterMoved.connect(lambda _pos, _index: self._panes_moved())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -202,33 +203,47 @@ class Workbench(QWidget):
     # -- the panes beside the centre -------------------------------------------------
 
     def fit_panes(self, width: int) -> None:
-        """Share ``width`` between the panes as on a first start (hidden panes stay hidden)."""
-        sizes = [round(width * share) for share in PANE_SHARES]
-        shown = self.splitter.sizes()
-        if sum(shown) > 0:
-            sizes = [size if shown[i] > 0 or i == CENTRE_PANE else 0 for i, size in enumerate(sizes)]
-        self.splitter.setSizes(sizes)
+        """Share ``width`` between the panes as on a first start."""
+        self.splitter.setSizes([round(width * share) for share in PANE_SHARES])
 
     def pane_shown(self, pane: int) -> bool:
-        return self.splitter.sizes()[pane] > 0
+        return not self.splitter.widget(pane).isHidden()
+
+    def hidden_panes(self) -> list[str]:
+        return [name for pane, name in SIDE_PANES.items() if not self.pane_shown(pane)]
 
     def show_pane(self, pane: int, shown: bool) -> None:
-        """Show or hide the tree or the guidance pane; the centre takes or gives the width."""
-        sizes = self.splitter.sizes()
-        if (sizes[pane] > 0) == shown:
+        """Show or hide the tree or the guidance pane; the centre takes or gives the width.
+
+        A hidden pane is hidden, not only shut to no width: the keyboard's focus never goes into it.
+        """
+        widget = self.splitter.widget(pane)
+        if self.pane_shown(pane) == shown:
             return
+        sizes = self.splitter.sizes()
         if shown:
-            total = sum(sizes)
-            width = self._pane_widths.get(pane) or round(total * PANE_SHARES[pane])
-            width = min(width, max(0, sizes[CENTRE_PANE] - self.tabs.minimumSizeHint().width()))
-            width = max(width, self.splitter.widget(pane).minimumSizeHint().width())
-            sizes[CENTRE_PANE] -= width
+            width = self._pane_widths.get(pane) or round(sum(sizes) * PANE_SHARES[pane])
+            sizes[CENTRE_PANE] = max(0, sizes[CENTRE_PANE] - width)
             sizes[pane] = width
+            widget.show()
+            self.splitter.refresh()  # the splitter takes the shown pane in now, not after these sizes
         else:
-            self._pane_widths[pane] = sizes[pane]
+            focused = QApplication.focusWidget()
+            if focused is not None and (focused is widget or widget.isAncestorOf(focused)):
+                self.tabs.currentWidget().setFocus()
+            if sizes[pane] > 0:
+                self._pane_widths[pane] = sizes[pane]
             sizes[CENTRE_PANE] += sizes[pane]
             sizes[pane] = 0
+            widget.hide()
         self.splitter.setSizes(sizes)
+        self.panesChanged.emit()
+
+    def _panes_moved(self) -> None:
+        """A pane dragged shut is hidden, as from the View menu."""
+        for pane, size in enumerate(self.splitter.sizes()):
+            if pane in SIDE_PANES and size == 0 and self.pane_shown(pane):
+                self.show_pane(pane, False)
         self.panesChanged.emit()
 
     def set_read_only(self, read_only: bool, reason: str) -> None:
@@ -551,6 +566,9 @@ class MainWindow(QMainWindow):
             state = self.settings.bytes_value("splitter")
             if state is None or not self.workbench.splitter.restoreState(state):
                 self.workbench.fit_panes(self.width())
+            hidden = self.settings.hidden_panes()
+            for pane, name in SIDE_PANES.items():
+                self.workbench.show_pane(pane, name not in hidden)
             self.workbench.panesChanged.connect(self._panes_changed)
             self._update_pane_actions()
             self.workbench.set_read_only(engagement.readonly, read_only_reason)
@@ -1080,6 +1098,7 @@ class MainWindow(QMainWindow):
         self._update_pane_actions()
         if self.workbench is not None:
             self.settings.set_bytes("splitter", self.workbench.splitter.saveState())
+            self.settings.set_hidden_panes(self.workbench.hidden_panes())
 
     def _update_pane_actions(self) -> None:
         for action, pane in ((self.tree_pane_action, TREE_PANE), (self.guidance_pane_action, GUIDANCE_PANE)):
