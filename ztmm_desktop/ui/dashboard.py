@@ -333,6 +333,7 @@ class _Geometry:
     distribution_bar: QRect
     distribution_legend: _Legend
     bars_card: QRect
+    bars_key: QRect  # where the Current/Target key ends (right-aligned): the title's line, or one below it
     bars_axis: QRect  # where the 0–3 scale runs (x) and the stage labels sit (y)
     bar_rows: tuple[tuple[QRect, QRect], ...]  # per pillar: name area, bar area
     bar_labels_left: bool  # names in a column left of the bars (else on a line above them)
@@ -340,6 +341,10 @@ class _Geometry:
     heat_labels: tuple[QRect, ...]
     cells: dict[str, QRect]
     heat_legend: _Legend
+
+
+BARS_TITLE = "Current and target by pillar"
+BARS_KEY = (("current", "Current"), ("target", "Target"))
 
 
 @dataclass(frozen=True)
@@ -701,6 +706,11 @@ class Dashboard(QWidget):
         columns = self._max_columns()
         return 2 * pad + self._heat_label_widths()[1] + h + columns * cell.width() + (columns - 1) * gap
 
+    def _bars_key_width(self) -> int:
+        h, small = self._units()[0], self._metrics()["small"]
+        sw = round(0.9 * small.height())
+        return sum(sw + round(0.35 * h) + small.horizontalAdvance(label) for _kind, label in BARS_KEY) + round(1.0 * h)
+
     def _heat_label_widths(self) -> tuple[int, int]:
         """The pillar names' column: (every name on one line, the least that shows each whole on two lines)."""
         m = self._metrics()
@@ -884,7 +894,11 @@ class Dashboard(QWidget):
             if one_line > bars_width - 2 * pad:
                 name_h += m["small"].height()
             row_min, row_max = name_h + round(0.25 * h) + bars_h + round(0.8 * h), round(4.6 * h) + name_h - h
-        bars_fixed = 2 * pad + title_h + round(0.7 * h) + axis_h + round(0.4 * h)
+        # the Current/Target key beside the title, or on a line below it when both do not fit
+        key_w = self._bars_key_width()
+        key_below = m["title"].horizontalAdvance(BARS_TITLE) + h + key_w > bars_width - 2 * pad
+        key_h = m["small"].height() + round(0.3 * h) if key_below else 0
+        bars_fixed = 2 * pad + title_h + key_h + round(0.7 * h) + axis_h + round(0.4 * h)
         bars_min = bars_fixed + rows * row_min
         heat_content_w = heat_width - 2 * pad
         heat_legend_probe = self._legend(self._heat_legend_entries(), 0, 0, heat_content_w, m["small"])
@@ -910,7 +924,13 @@ class Dashboard(QWidget):
 
         # bar chart rows
         content = bars_card.adjusted(pad, pad, -pad, -pad)
-        axis_top = content.top() + title_h + round(0.7 * h)
+        if key_below:
+            bars_key = QRect(
+                content.left(), content.top() + title_h + round(0.3 * h), content.width(), m["small"].height()
+            )
+        else:
+            bars_key = QRect(content.left(), content.top(), content.width(), title_h)
+        axis_top = content.top() + title_h + key_h + round(0.7 * h)
         label_w = min(label_natural, content.width() - h - scale_min - value_w) if label_left else 0
         scale_left = content.left() + (label_w + h if label_left else 1)
         scale_right = content.right() - value_w
@@ -979,6 +999,7 @@ class Dashboard(QWidget):
             distribution_bar=dist_bar,
             distribution_legend=dist_legend,
             bars_card=bars_card,
+            bars_key=bars_key,
             bars_axis=axis,
             bar_rows=tuple(bar_rows),
             bar_labels_left=label_left,
@@ -1256,26 +1277,26 @@ class Dashboard(QWidget):
         m = self._metrics()
         h = m["base"].height()
         self._paint_card(painter, geo.bars_card, colours)
-        title = self._paint_card_title(painter, geo.bars_card, "Current and target by pillar", colours)
+        self._paint_card_title(painter, geo.bars_card, BARS_TITLE, colours)
 
-        # mini legend, right-aligned on the title line
+        # the key, right-aligned on the title's line (or the line below it)
         small = m["small"]
         sw = round(0.9 * small.height())
-        entries = [("current", "Current"), ("target", "Target")]
-        x = title.right()
-        for kind, label in reversed(entries):
+        key = geo.bars_key
+        x = key.right()
+        for kind, label in reversed(BARS_KEY):
             text_w = small.horizontalAdvance(label)
             x -= text_w
             self._text(
                 painter,
-                QRect(x, title.top(), text_w + 2, title.height()),
+                QRect(x, key.top(), text_w + 2, key.height()),
                 label,
                 f["small"],
                 colours.muted,
                 elide=False,
             )
             x -= round(0.35 * h) + sw
-            self._swatch(painter, kind, QRect(x, title.center().y() - sw // 2, sw, sw), colours)
+            self._swatch(painter, kind, QRect(x, key.center().y() - sw // 2, sw, sw), colours)
             x -= round(1.0 * h)
 
         # the scale: stage names above, a grid line per stage behind each pillar's bars
