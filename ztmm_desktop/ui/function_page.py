@@ -126,6 +126,7 @@ QFrame#readOnlyBanner {{
     border-radius: 6px;
     background: rgba(127, 127, 127, 0.12);
 }}
+QCheckBox::indicator {{ width: 0.85em; height: 0.85em; }}
 QLabel#stageBadge {{ border-radius: 9px; padding: 2px 10px; }}
 QTreeWidget#findingsList::item, QTreeWidget#actionsList::item {{ padding: 4px 2px; }}
 QLabel#stageBadge[kind="derived"] {{ background: rgba(60, 154, 95, 0.20); }}

@@ -10,6 +10,7 @@ the page has become.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QSpacerItem, QWidget, QWidgetItem
@@ -25,16 +26,25 @@ def _wanted_width(item: QLayoutItem) -> int:
     return item.sizeHint().width()
 
 
-def _item_width(item: QLayoutItem, room: int) -> int:
-    """The width an item takes on a line with ``room`` left: what it wants, less if it may shrink."""
-    least = item.minimumSize().width()
-    return max(least, min(_wanted_width(item), room))
+@dataclass(frozen=True)
+class _Measure:
+    """What placing needs of one item, read once until the layout is invalidated."""
 
+    item: QLayoutItem
+    stretch: bool
+    wanted: int
+    least: int
+    height: int  # the height when the item does not depend on its width
+    height_for_width: bool
+    align: Qt.AlignmentFlag
 
-def _item_height(item: QLayoutItem, width: int) -> int:
-    if item.hasHeightForWidth():
-        return max(item.heightForWidth(width), item.minimumSize().height())
-    return item.sizeHint().height()
+    def width(self, room: int) -> int:
+        return max(self.least, min(self.wanted, room))
+
+    def height_at(self, width: int) -> int:
+        if self.height_for_width:
+            return max(self.item.heightForWidth(width), self.item.minimumSize().height())
+        return self.height
 
 
 class FlowLayout(QLayout):
@@ -48,6 +58,8 @@ class FlowLayout(QLayout):
 
     def __init__(self, parent: QWidget | None = None, *, spacing: int = 8, line_spacing: int | None = None) -> None:
         super().__init__(parent)
+        self._heights: dict[int, int] = {}  # height for width, until the layout is invalidated
+        self._measures: list[_Measure] | None = None
         self._items: list[QLayoutItem] = []
         self._align: dict[int, Qt.AlignmentFlag] = {}
         self.setContentsMargins(0, 0, 0, 0)
@@ -58,6 +70,7 @@ class FlowLayout(QLayout):
 
     def addItem(self, item: QLayoutItem) -> None:
         self._items.append(item)
+        self.invalidate()
 
     def add(self, widget: QWidget, alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignVCenter) -> None:
         """Add ``widget``; ``alignment`` (top, centre, bottom) places it within its line."""
@@ -79,6 +92,7 @@ class FlowLayout(QLayout):
         if 0 <= index < len(self._items):
             item = self._items.pop(index)
             self._align.pop(id(item), None)
+            self.invalidate()
             return item
         return None
 
@@ -89,7 +103,15 @@ class FlowLayout(QLayout):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        return self._place(QRect(0, 0, width, 0), move=False)
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = self._place(QRect(0, 0, width, 0), move=False)
+        return height
+
+    def invalidate(self) -> None:
+        self._heights.clear()
+        self._measures = None
+        super().invalidate()
 
     def setGeometry(self, rect: QRect) -> None:
         super().setGeometry(rect)
@@ -97,47 +119,57 @@ class FlowLayout(QLayout):
 
     def sizeHint(self) -> QSize:
         """Everything on one line."""
-        width = height = 0
-        shown = self._shown()
-        for item in shown:
-            width += _wanted_width(item) if item.spacerItem() is None else 0
-            height = max(height, item.sizeHint().height())
-        width += self.spacing() * max(0, len(shown) - 1)
+        shown = self._measured()
+        widgets = [m for m in shown if not m.stretch]
+        width = sum(m.wanted for m in widgets) + self.spacing() * max(0, len(shown) - 1)
+        height = max((m.height for m in widgets), default=0)
         margins = self.contentsMargins()
         return QSize(width + margins.left() + margins.right(), height + margins.top() + margins.bottom())
 
     def minimumSize(self) -> QSize:
         """As narrow as the widest item that cannot shrink."""
         size = QSize()
-        for item in self._shown():
-            size = size.expandedTo(item.minimumSize())
+        for measure in self._measured():
+            size = size.expandedTo(QSize(measure.least, measure.height))
         margins = self.contentsMargins()
         return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
 
     # -- placing --------------------------------------------------------------------------
 
-    def _shown(self) -> list[QLayoutItem]:
-        return [item for item in self._items if not item.isEmpty() or item.spacerItem() is not None]
+    def _measured(self) -> list[_Measure]:
+        if self._measures is None:
+            self._measures = [
+                _Measure(
+                    item,
+                    item.spacerItem() is not None,
+                    _wanted_width(item),
+                    item.minimumSize().width(),
+                    item.sizeHint().height(),
+                    item.hasHeightForWidth(),
+                    self._align.get(id(item), Qt.AlignmentFlag.AlignVCenter),
+                )
+                for item in self._items
+                if not item.isEmpty() or item.spacerItem() is not None
+            ]
+        return self._measures
 
-    def _lines(self, width: int) -> list[list[tuple[QLayoutItem, int]]]:
+    def _lines(self, width: int) -> list[list[tuple[_Measure, int]]]:
         """The items of each line with their widths (stretches with 0)."""
-        lines: list[list[tuple[QLayoutItem, int]]] = [[]]
+        lines: list[list[tuple[_Measure, int]]] = [[]]
         used = 0
         gap = self.spacing()
-        for item in self._shown():
-            if item.spacerItem() is not None:
-                lines[-1].append((item, 0))
+        for measure in self._measured():
+            if measure.stretch:
+                lines[-1].append((measure, 0))
                 continue
-            placed = [entry for entry in lines[-1] if entry[0].spacerItem() is None]
-            room = width - used - (gap if placed else 0)
-            if placed and _wanted_width(item) > room:
+            room = width - used - (gap if used else 0)
+            if used and measure.wanted > room:
                 lines.append([])
-                used = 0
-                room = width
-            item_width = _item_width(item, room)
+                used, room = 0, width
+            item_width = measure.width(room)
             used += item_width + (gap if used else 0)
-            lines[-1].append((item, item_width))
-        return [line for line in lines if any(entry[0].spacerItem() is None for entry in line)]
+            lines[-1].append((measure, item_width))
+        return [line for line in lines if any(not m.stretch for m, _w in line)]
 
     def _place(self, rect: QRect, *, move: bool) -> int:
         margins: QMargins = self.contentsMargins()
@@ -147,31 +179,74 @@ class FlowLayout(QLayout):
         gap = self.spacing()
         lines = self._lines(width)
         for number, line in enumerate(lines):
-            widgets = [(item, w) for item, w in line if item.spacerItem() is None]
-            heights = [_item_height(item, w) for item, w in widgets]
+            widgets = [(m, w) for m, w in line if not m.stretch]
+            heights = [m.height_at(w) for m, w in widgets]
             line_height = max(heights, default=0)
             if move:
-                used = sum(w for _item, w in widgets) + gap * max(0, len(widgets) - 1)
-                stretches = sum(1 for item, _w in line if item.spacerItem() is not None)
+                used = sum(w for _m, w in widgets) + gap * max(0, len(widgets) - 1)
+                stretches = sum(1 for m, _w in line if m.stretch)
                 spare = max(0, width - used)
                 x = area.x()
                 seen = 0
-                for item, item_width in line:
-                    if item.spacerItem() is not None:
-                        x += spare // stretches if stretches else 0
+                for measure, item_width in line:
+                    if measure.stretch:
+                        x += spare // stretches
                         continue
                     height = heights[seen]
-                    align = self._align.get(id(item), Qt.AlignmentFlag.AlignVCenter)
                     top = y
-                    if align & Qt.AlignmentFlag.AlignBottom:
+                    if measure.align & Qt.AlignmentFlag.AlignBottom:
                         top = y + line_height - height
-                    elif not align & Qt.AlignmentFlag.AlignTop:
+                    elif not measure.align & Qt.AlignmentFlag.AlignTop:
                         top = y + (line_height - height) // 2
-                    item.setGeometry(QRect(QPoint(x, top), QSize(item_width, height)))
+                    measure.item.setGeometry(QRect(QPoint(x, top), QSize(item_width, height)))
                     x += item_width + gap
                     seen += 1
             y += line_height + (self._line_spacing if number < len(lines) - 1 else 0)
         return y - area.y() + margins.top() + margins.bottom()
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """A label and its field, measured once until the layout is invalidated."""
+
+    label: QLayoutItem
+    field: QLayoutItem
+    label_width: int
+    label_height: int
+    field_width: int
+    field_least: int
+    field_height: int
+    grows: bool  # the field takes all the room it gets (a line edit)
+    height_for_width: bool
+
+    @classmethod
+    def of(cls, label: QLayoutItem, field: QLayoutItem) -> _Pair:
+        hint = label.sizeHint()
+        return cls(
+            label,
+            field,
+            hint.width(),
+            hint.height(),
+            field.sizeHint().width(),
+            field.minimumSize().width(),
+            field.sizeHint().height(),
+            bool(field.expandingDirections() & Qt.Orientation.Horizontal),
+            field.hasHeightForWidth(),
+        )
+
+    def field_size(self, room: int) -> QSize:
+        width = room if self.grows else min(self.field_width, room)
+        width = max(1, width, min(self.field_least, room))
+        height = self.field.heightForWidth(width) if self.height_for_width else self.field_height
+        return QSize(width, height)
+
+    def height(self, room: int) -> int:
+        return max(self.label_height, self.field_size(room).height())
+
+    def put(self, x: int, y: int, width: int, label_width: int, height: int, spacing: int) -> None:
+        field = self.field_size(width - label_width - spacing)
+        self.label.setGeometry(QRect(x, y + (height - self.label_height) // 2, label_width, self.label_height))
+        self.field.setGeometry(QRect(QPoint(x + label_width + spacing, y + (height - field.height()) // 2), field))
 
 
 class FormColumns(QLayout):
@@ -192,6 +267,8 @@ class FormColumns(QLayout):
         column_gap: int = 24,
     ) -> None:
         super().__init__(parent)
+        self._heights: dict[int, int] = {}  # height for width, until the layout is invalidated
+        self._measures: tuple[list[_Pair], list[_Pair]] | None = None
         self.setContentsMargins(0, 0, 0, 0)
         self._h, self._v, self._gap = spacing, row_spacing, column_gap
         self._items: list[QLayoutItem] = []
@@ -231,7 +308,15 @@ class FormColumns(QLayout):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        return self._place(QRect(0, 0, width, 0), move=False)
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = self._place(QRect(0, 0, width, 0), move=False)
+        return height
+
+    def invalidate(self) -> None:
+        self._heights.clear()
+        self._measures = None
+        super().invalidate()
 
     def setGeometry(self, rect: QRect) -> None:
         super().setGeometry(rect)
@@ -242,27 +327,32 @@ class FormColumns(QLayout):
         return QSize(width, self.heightForWidth(width))
 
     def minimumSize(self) -> QSize:
-        pairs = self._left + self._right
-        labels = max((label.minimumSize().width() for label, _f in pairs), default=0)
-        fields = max((field.minimumSize().width() for _l, field in pairs), default=0)
+        pairs = [*self._measured()[0], *self._measured()[1]]
+        labels = max((pair.label.minimumSize().width() for pair in pairs), default=0)
+        fields = max((pair.field_least for pair in pairs), default=0)
         width = labels + self._h + fields
         return QSize(width, self.heightForWidth(width))
 
     # -- placing --------------------------------------------------------------------------
 
-    @staticmethod
-    def _label_width(pairs: Sequence[tuple[QLayoutItem, QLayoutItem]]) -> int:
-        return max((label.sizeHint().width() for label, _f in pairs), default=0)
+    def _measured(self) -> tuple[list[_Pair], list[_Pair]]:
+        if self._measures is None:
+            self._measures = (
+                [_Pair.of(label, field) for label, field in self._left],
+                [_Pair.of(label, field) for label, field in self._right],
+            )
+        return self._measures
 
     @staticmethod
-    def _field_width(pairs: Sequence[tuple[QLayoutItem, QLayoutItem]]) -> int:
-        return max((field.sizeHint().width() for _l, field in pairs), default=0)
+    def _label_width(pairs: Sequence[_Pair]) -> int:
+        return max((pair.label_width for pair in pairs), default=0)
 
-    def _column_width(self, pairs: Sequence[tuple[QLayoutItem, QLayoutItem]]) -> int:
-        return self._label_width(pairs) + self._h + self._field_width(pairs)
+    def _column_width(self, pairs: Sequence[_Pair]) -> int:
+        return self._label_width(pairs) + self._h + max((pair.field_width for pair in pairs), default=0)
 
     def _wide_width(self) -> int:
-        return self._column_width(self._left) + self._gap + self._column_width(self._right)
+        left, right = self._measured()
+        return self._column_width(left) + self._gap + self._column_width(right)
 
     def wide(self, width: int) -> bool:
         """Whether ``width`` holds the two columns side by side."""
@@ -271,50 +361,29 @@ class FormColumns(QLayout):
     def _place(self, rect: QRect, *, move: bool) -> int:
         area = rect.marginsRemoved(self.contentsMargins())
         width = area.width()
+        left, right = self._measured()
+        y = area.y()
         if self.wide(width):
-            right_width = self._column_width(self._right)
+            right_width = self._column_width(right)
             left_width = width - self._gap - right_width
-            rows = max(len(self._left), len(self._right))
             columns = [
-                (self._left, area.x(), left_width),
-                (self._right, area.x() + left_width + self._gap, right_width),
+                (left, area.x(), left_width, self._label_width(left)),
+                (right, area.x() + left_width + self._gap, right_width, self._label_width(right)),
             ]
-            y = area.y()
+            rows = max(len(left), len(right))
             for row in range(rows):
-                cells = [(pairs[row], x, w, self._label_width(pairs)) for pairs, x, w in columns if row < len(pairs)]
-                height = max(self._pair_height(pair, w - lw - self._h) for pair, _x, w, lw in cells)
-                for pair, x, w, lw in cells:
-                    if move:
-                        self._put(pair, x, y, w, lw, height)
+                cells = [(pairs[row], x, w, lw) for pairs, x, w, lw in columns if row < len(pairs)]
+                height = max(pair.height(w - lw - self._h) for pair, _x, w, lw in cells)
+                if move:
+                    for pair, x, w, lw in cells:
+                        pair.put(x, y, w, lw, height, self._h)
                 y += height + (self._v if row < rows - 1 else 0)
             return y - area.y()
-        pairs = self._left + self._right
+        pairs = [*left, *right]
         label_width = self._label_width(pairs)
-        y = area.y()
         for number, pair in enumerate(pairs):
-            height = self._pair_height(pair, width - label_width - self._h)
+            height = pair.height(width - label_width - self._h)
             if move:
-                self._put(pair, area.x(), y, width, label_width, height)
+                pair.put(area.x(), y, width, label_width, height, self._h)
             y += height + (self._v if number < len(pairs) - 1 else 0)
         return y - area.y()
-
-    @staticmethod
-    def _field_size(field: QLayoutItem, room: int) -> QSize:
-        grows = bool(field.expandingDirections() & Qt.Orientation.Horizontal)
-        width = max(1, room) if grows else max(1, min(field.sizeHint().width(), room))
-        width = max(width, min(field.minimumSize().width(), room) if room > 0 else width)
-        height = field.heightForWidth(width) if field.hasHeightForWidth() else field.sizeHint().height()
-        return QSize(width, height)
-
-    def _pair_height(self, pair: tuple[QLayoutItem, QLayoutItem], room: int) -> int:
-        label, field = pair
-        return max(label.sizeHint().height(), self._field_size(field, room).height())
-
-    def _put(
-        self, pair: tuple[QLayoutItem, QLayoutItem], x: int, y: int, width: int, label_width: int, height: int
-    ) -> None:
-        label, field = pair
-        label_height = label.sizeHint().height()
-        field_size = self._field_size(field, width - label_width - self._h)
-        label.setGeometry(QRect(x, y + (height - label_height) // 2, label_width, label_height))
-        field.setGeometry(QRect(QPoint(x + label_width + self._h, y + (height - field_size.height()) // 2), field_size))

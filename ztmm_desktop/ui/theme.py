@@ -68,18 +68,6 @@ class ControlsStyle(QProxyStyle):
 
     CHECKS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox, QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
 
-    def pixelMetric(
-        self, metric: QStyle.PixelMetric, option: QStyleOption | None = None, widget: QWidget | None = None
-    ) -> int:
-        size = super().pixelMetric(metric, option, widget)
-        if metric in (QStyle.PixelMetric.PM_IndicatorWidth, QStyle.PixelMetric.PM_IndicatorHeight):
-            metrics = (
-                widget.fontMetrics() if widget is not None else (option.fontMetrics if option is not None else None)
-            )
-            if metrics is not None:  # as large as the type: workshop mode's box grows with its text
-                size = max(size, round(metrics.height() * 0.85))
-        return size
-
     def drawPrimitive(
         self,
         element: QStyle.PrimitiveElement,
