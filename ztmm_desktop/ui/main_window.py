@@ -88,7 +88,7 @@ DOCUMENT_SUFFIX = ".ztmm"
 TREE_PANE, CENTRE_PANE, GUIDANCE_PANE = 0, 1, 2
 SIDE_PANES = {TREE_PANE: "tree", GUIDANCE_PANE: "guidance"}
 #: The share of the window's width each pane gets at first (tree, centre, guidance).
-PANE_SHARES = (0.3, 0.5, 0.2)
+PANE_SHARES = (0.29, 0.49, 0.22)
 
 
 class TreePanel(QWidget):
