@@ -127,7 +127,12 @@ class EngagementTreeView(QTreeView):
         mark = max(self.iconSize().width(), fm.height()) + pad
         words = mark + max(fm.horizontalAdvance(label) for label in STATUS_LABELS.values()) + 4
         names = 2 * self.indentation() + fm.averageCharWidth() * 16
-        room = self.viewport().width() - names
+        others = sum(  # columns after these three keep their widths
+            header.sectionSize(column)
+            for column in range(STATUS_COLUMN + 1, header.count())
+            if not header.isSectionHidden(column)
+        )
+        room = self.viewport().width() - names - others
         status = words if room >= state + words else mark
         header.setSectionHidden(STATE_COLUMN, room < state + status)
         if header.sectionSize(STATE_COLUMN) != state:
