@@ -47,6 +47,14 @@ class Settings:
     def set_workshop_mode(self, on: bool) -> None:
         self.q.setValue("workshop_mode", "true" if on else "false")
 
+    def hidden_panes(self) -> list[str]:
+        """The panes beside the centre ("tree", "guidance") the consultant hid (View menu)."""
+        value = self.q.value("hidden_panes", [])
+        return [value] if isinstance(value, str) and value else [str(v) for v in (value or []) if v]
+
+    def set_hidden_panes(self, names: list[str]) -> None:
+        self.q.setValue("hidden_panes", names)
+
     def word_template(self) -> Path | None:
         """The firm's Word report template chosen in the window; None: the default one."""
         value = str(self.q.value("word_template", "") or "")

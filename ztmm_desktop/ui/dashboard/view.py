@@ -334,6 +334,7 @@ class _Geometry:
     distribution_bar: QRect
     distribution_legend: _Legend
     bars_card: QRect
+    bars_key: QRect  # where the Current/Target key ends (right-aligned): the title's line, or one below it
     bars_axis: QRect  # where the 0–3 scale runs (x) and the stage labels sit (y)
     bar_rows: tuple[tuple[QRect, QRect], ...]  # per pillar: name area, bar area
     bar_labels_left: bool  # names in a column left of the bars (else on a line above them)
@@ -341,6 +342,27 @@ class _Geometry:
     heat_labels: tuple[QRect, ...]
     cells: dict[str, QRect]
     heat_legend: _Legend
+
+
+BARS_TITLE = "Current and target by pillar"
+BARS_KEY = (("current", "Current"), ("target", "Target"))
+
+
+@dataclass(frozen=True)
+class _HeatPlan:
+    labels_left: bool  # the names in a column left of the cells (else each on a line above its cells)
+    label_width: int
+    per_line: int  # cells on one line
+    row_heights: tuple[int, ...]  # the least height of each pillar's row (name and cells)
+
+
+def _two_line_width(name: str, fm: QFontMetrics) -> int:
+    """The least width that shows ``name`` whole on two lines, broken between words."""
+    words = name.split()
+    best = fm.horizontalAdvance(name)
+    for i in range(1, len(words)):
+        best = min(best, max(fm.horizontalAdvance(" ".join(words[:i])), fm.horizontalAdvance(" ".join(words[i:]))))
+    return best
 
 
 class Dashboard(QWidget):
@@ -369,6 +391,8 @@ class Dashboard(QWidget):
         self._hover: str | None = None
         self._pressed: str | None = None
         self._focus_cell: str | None = None
+        #: The texts the last drawing had to shorten with "…" to fit (the layout aims for none).
+        self.cut_texts: list[str] = []
         self.set_engagement(engagement)
 
     # -- public API ---------------------------------------------------------------
@@ -563,6 +587,7 @@ class Dashboard(QWidget):
         picture.setDevicePixelRatio(ratio)
         colours = _colours(self.palette())
         picture.fill(colours.window)
+        self.cut_texts = []
         painter = QPainter(picture)
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -663,11 +688,6 @@ class Dashboard(QWidget):
     def _max_columns(self) -> int:
         return max((len(row) for row in self._grid), default=1) or 1
 
-    def _label_width(self, fm: QFontMetrics, limit: int) -> int:
-        names = [p.name for p in self._data.pillars] if self._data is not None else []
-        natural = max((fm.horizontalAdvance(n) for n in names), default=0)
-        return min(natural, limit)
-
     def _cell_min(self) -> QSize:
         fm = QFontMetrics(self._fonts()["cell"])
         h = fm.height()
@@ -680,18 +700,32 @@ class Dashboard(QWidget):
         return 2 * pad + round(scale * 1.25) + fm.horizontalAdvance(" 0.0 ") + h
 
     def _heat_min_width(self) -> int:
+        """The least width of the heat map with the pillar names in a column left of the cells."""
         h, _, _, pad = self._units()
-        fm = QFontMetrics(self.font())
         cell = self._cell_min()
         gap = max(3, round(0.25 * h))
         columns = self._max_columns()
-        return 2 * pad + 9 * fm.averageCharWidth() + h + columns * cell.width() + (columns - 1) * gap
+        return 2 * pad + self._heat_label_widths()[1] + h + columns * cell.width() + (columns - 1) * gap
+
+    def _bars_key_width(self) -> int:
+        h, small = self._units()[0], self._metrics()["small"]
+        sw = round(0.9 * small.height())
+        return sum(sw + round(0.35 * h) + small.horizontalAdvance(label) for _kind, label in BARS_KEY) + round(1.0 * h)
+
+    def _heat_label_widths(self) -> tuple[int, int]:
+        """The pillar names' column: (every name on one line, the least that shows each whole on two lines)."""
+        m = self._metrics()
+        names = [p.name for p in self._data.pillars] if self._data is not None else []
+        one = max((m["base"].horizontalAdvance(n) for n in names), default=0)
+        two = max((_two_line_width(n, m["small"]) for n in names), default=0)
+        return one + 2, min(one, two) + 2
 
     def _headline_min_width(self) -> int:
-        h, margin, _, pad = self._units()
+        """The headline's figures wrap onto more lines when narrow: as wide as its widest block."""
+        _, margin, _, pad = self._units()
         m = self._metrics()
-        blocks = self._headline_block_widths(m)
-        return 2 * margin + 2 * pad + sum(blocks) + 3 * round(1.6 * h) + 22 * m["base"].averageCharWidth()
+        widest = max([*self._headline_block_widths(m), 22 * m["base"].averageCharWidth()])
+        return 2 * margin + 2 * pad + widest
 
     def _headline_block_widths(self, m: dict[str, QFontMetrics]) -> list[int]:
         overall = max(
@@ -719,8 +753,11 @@ class Dashboard(QWidget):
         return max(self._headline_min_width(), 2 * margin + gap + self._bars_min_width() + self._heat_min_width())
 
     def _stacked_min_width(self) -> int:
-        _, margin, _, _ = self._units()
-        return max(self._headline_min_width(), 2 * margin + max(self._bars_min_width(), self._heat_min_width()))
+        """Stacked cards: the heat map can put the names above the cells and wrap them, so the bars decide."""
+        _, margin, _, pad = self._units()
+        return max(
+            self._headline_min_width(), 2 * margin + max(self._bars_min_width(), 2 * pad + self._cell_min().width())
+        )
 
     def _legend(self, entries: Sequence[tuple[str, str]], left: int, top: int, width: int, fm: QFontMetrics) -> _Legend:
         h = fm.height()
@@ -785,17 +822,20 @@ class Dashboard(QWidget):
         block_gap = round(1.6 * h)
         head_left = margin + pad
         head_top = margin + pad
-        x = head_left
+        head_right = margin + inner - pad
+        x, y = head_left, head_top
         block_rects = []
         left_height = m["caption"].height() + round(0.3 * h) + m["big"].height() + m["small"].height()
-        for block_width in blocks:
-            block_rects.append(QRect(x, head_top, block_width, left_height))
+        for block_width in blocks:  # side by side, wrapped onto another line when narrow
+            if x > head_left and x + block_width > head_right:
+                x, y = head_left, y + left_height + round(1.4 * h)
+            block_rects.append(QRect(x, y, block_width, left_height))
             x += block_width + block_gap
-        dist_width = margin + inner - pad - x
-        dist_top = head_top
+        dist_width = head_right - x
+        dist_top = y
         wrapped = dist_width < 30 * m["base"].averageCharWidth()  # too narrow: a row of its own
         if wrapped:
-            x, dist_top = head_left, head_top + left_height + round(1.4 * h)
+            x, dist_top = head_left, y + left_height + round(1.4 * h)
             dist_width = inner - 2 * pad
         bar_top = dist_top + m["caption"].height() + round(0.45 * h)
         dist_bar = QRect(x, bar_top, dist_width, round(1.15 * h))
@@ -807,8 +847,11 @@ class Dashboard(QWidget):
         if wrapped:
             head_height = 2 * pad + (dist_top - head_top) + dist_height
         else:
-            head_height = 2 * pad + max(left_height, dist_height)
-            block_rects = [QRect(r.left(), r.top(), r.width(), head_height - 2 * pad) for r in block_rects]
+            line_height = max(left_height, dist_height)
+            head_height = 2 * pad + (dist_top - head_top) + line_height
+            block_rects = [
+                QRect(r.left(), r.top(), r.width(), line_height) if r.top() == dist_top else r for r in block_rects
+            ]
         headline = QRect(margin, margin, inner, head_height)
         body_top = headline.bottom() + 1 + gap
 
@@ -836,17 +879,33 @@ class Dashboard(QWidget):
             [m["name"].horizontalAdvance(n) for n in names] + [m["small"].horizontalAdvance(c) for c in coverage] + [0]
         )
         label_left = bars_width - 2 * pad >= label_natural + h + scale_min + value_w
+        name_h = h
         if label_left:
             two_lines = fm.height() + m["small"].height()
             row_min, row_max = max(two_lines, bars_h) + round(0.8 * h), round(3.4 * h)
         else:
-            row_min, row_max = h + round(0.25 * h) + bars_h + round(0.8 * h), round(4.6 * h)
-        bars_fixed = 2 * pad + title_h + round(0.7 * h) + axis_h + round(0.4 * h)
+            # name and coverage on a line above the bars; the coverage on a line of its own when both do not fit
+            one_line = max(
+                (
+                    m["name"].horizontalAdvance(n) + h + m["small"].horizontalAdvance(c) + 2
+                    for n, c in zip(names, coverage, strict=True)
+                ),
+                default=0,
+            )
+            if one_line > bars_width - 2 * pad:
+                name_h += m["small"].height()
+            row_min, row_max = name_h + round(0.25 * h) + bars_h + round(0.8 * h), round(4.6 * h) + name_h - h
+        # the Current/Target key beside the title, or on a line below it when both do not fit
+        key_w = self._bars_key_width()
+        key_below = m["title"].horizontalAdvance(BARS_TITLE) + h + key_w > bars_width - 2 * pad
+        key_h = m["small"].height() + round(0.3 * h) if key_below else 0
+        bars_fixed = 2 * pad + title_h + key_h + round(0.7 * h) + axis_h + round(0.4 * h)
         bars_min = bars_fixed + rows * row_min
         heat_content_w = heat_width - 2 * pad
         heat_legend_probe = self._legend(self._heat_legend_entries(), 0, 0, heat_content_w, m["small"])
         heat_fixed = 2 * pad + title_h + round(0.7 * h) + round(0.9 * h) + heat_legend_probe.height
-        heat_min = heat_fixed + rows * (cell_min.height() + cell_gap)
+        heat_plan = self._heat_plan(heat_content_w)
+        heat_min = heat_fixed + sum(heat_plan.row_heights) + rows * cell_gap
 
         if side_by_side:
             body_min = max(bars_min, heat_min)
@@ -866,7 +925,13 @@ class Dashboard(QWidget):
 
         # bar chart rows
         content = bars_card.adjusted(pad, pad, -pad, -pad)
-        axis_top = content.top() + title_h + round(0.7 * h)
+        if key_below:
+            bars_key = QRect(
+                content.left(), content.top() + title_h + round(0.3 * h), content.width(), m["small"].height()
+            )
+        else:
+            bars_key = QRect(content.left(), content.top(), content.width(), title_h)
+        axis_top = content.top() + title_h + key_h + round(0.7 * h)
         label_w = min(label_natural, content.width() - h - scale_min - value_w) if label_left else 0
         scale_left = content.left() + (label_w + h if label_left else 1)
         scale_right = content.right() - value_w
@@ -881,36 +946,50 @@ class Dashboard(QWidget):
                 bars_zone = QRect(scale_left, label.center().y() - bars_h // 2, scale_right - scale_left, bars_h)
                 bar_rows.append((label, bars_zone))
             else:
-                name_line = QRect(content.left(), top, content.width(), h)
-                bars_top = top + h + round(0.25 * h)
+                name_line = QRect(content.left(), top, content.width(), name_h)
+                bars_top = top + name_h + round(0.25 * h)
                 bars_zone = QRect(scale_left, bars_top, scale_right - scale_left, bars_h)
                 bar_rows.append((name_line, bars_zone))
 
-        # heat map
+        # heat map: the pillar names in a column left of the cells when they fit, else each above its cells,
+        # which then wrap onto more lines; never a name cut short
         content = heat_card.adjusted(pad, pad, -pad, -pad)
-        legend = self._legend(
-            self._heat_legend_entries(), content.left(), 0, content.width(), m["small"]
-        )  # placed below; the top is fixed up after the grid is sized
-        columns = self._max_columns()
-        grid_min_w = columns * cell_min.width() + (columns - 1) * cell_gap
-        label_room = max(5 * fm.averageCharWidth(), content.width() - h - grid_min_w)
-        heat_label_w = self._label_width(fm, min(label_room, round(content.width() * 0.27)))
-        grid_left = content.left() + heat_label_w + h
+        plan = self._heat_plan(content.width())
         grid_top = content.top() + title_h + round(0.7 * h)
-        room_w = content.right() + 1 - grid_left
-        cell_w = max(cell_min.width(), min(round(4.2 * h), (room_w - (columns - 1) * cell_gap) // columns))
-        room_h = content.bottom() + 1 - grid_top - round(0.9 * h) - legend.height
-        cell_h = cell_min.height()
-        if rows:
-            cell_h = max(cell_min.height(), min(cell_max_h, round(cell_w * 1.2), room_h // rows - cell_gap))
         labels = []
         cells: dict[str, QRect] = {}
-        for i, ids in enumerate(self._grid):
-            top = grid_top + i * (cell_h + cell_gap)
-            labels.append(QRect(content.left(), top, heat_label_w, cell_h))
-            for j, function_id in enumerate(ids):
-                cells[function_id] = QRect(grid_left + j * (cell_w + cell_gap), top, cell_w, cell_h)
-        legend_top = grid_top + rows * (cell_h + cell_gap) - cell_gap + round(0.9 * h)
+        if plan.labels_left:
+            grid_left = content.left() + plan.label_width + h
+            room_w = content.right() + 1 - grid_left
+            columns = plan.per_line
+            cell_w = max(cell_min.width(), min(round(4.2 * h), (room_w - (columns - 1) * cell_gap) // columns))
+            room_h = content.bottom() + 1 - grid_top - round(0.9 * h) - heat_legend_probe.height
+            cell_h = plan.row_heights[0] if rows else cell_min.height()
+            if rows:
+                cell_h = max(cell_h, min(cell_max_h, round(cell_w * 1.2), room_h // rows - cell_gap))
+            for i, ids in enumerate(self._grid):
+                top = grid_top + i * (cell_h + cell_gap)
+                labels.append(QRect(content.left(), top, plan.label_width, cell_h))
+                for j, function_id in enumerate(ids):
+                    cells[function_id] = QRect(grid_left + j * (cell_w + cell_gap), top, cell_w, cell_h)
+            grid_bottom = grid_top + rows * (cell_h + cell_gap) - cell_gap
+        else:
+            per_line = plan.per_line
+            cell_w = max(
+                cell_min.width(), min(round(4.2 * h), (content.width() - (per_line - 1) * cell_gap) // per_line)
+            )
+            cell_h = cell_min.height()
+            top = grid_top
+            for ids in self._grid:
+                labels.append(QRect(content.left(), top, content.width(), h))
+                top += h + round(0.25 * h)
+                for j, function_id in enumerate(ids):
+                    line, column = divmod(j, per_line)
+                    x = content.left() + column * (cell_w + cell_gap)
+                    cells[function_id] = QRect(x, top + line * (cell_h + cell_gap), cell_w, cell_h)
+                top += max(1, -(-len(ids) // per_line)) * (cell_h + cell_gap)
+            grid_bottom = top - cell_gap
+        legend_top = grid_bottom + round(0.9 * h)
         legend = self._legend(self._heat_legend_entries(), content.left(), legend_top, content.width(), m["small"])
 
         return _Geometry(
@@ -921,6 +1000,7 @@ class Dashboard(QWidget):
             distribution_bar=dist_bar,
             distribution_legend=dist_legend,
             bars_card=bars_card,
+            bars_key=bars_key,
             bars_axis=axis,
             bar_rows=tuple(bar_rows),
             bar_labels_left=label_left,
@@ -929,6 +1009,29 @@ class Dashboard(QWidget):
             cells=cells,
             heat_legend=legend,
         )
+
+    def _heat_plan(self, width: int) -> _HeatPlan:
+        """How the heat map uses a content ``width``: names left or above, cells per line, least row heights."""
+        h = self._units()[0]
+        m = self._metrics()
+        cell_min = self._cell_min()
+        cell_gap = max(3, round(0.25 * h))
+        columns = self._max_columns()
+        one, two = self._heat_label_widths()
+        grid_min_w = columns * cell_min.width() + (columns - 1) * cell_gap
+        label_room = width - h - grid_min_w
+        if label_room >= two:
+            label_width = min(one, max(two, min(label_room, round(width * 0.27))))
+            row_h = cell_min.height()
+            if label_width < one:  # a name on two smaller lines
+                row_h = max(row_h, 2 * m["small"].height() + 2)
+            return _HeatPlan(True, label_width, columns, tuple(row_h for _ in self._grid))
+        per_line = max(1, min(columns, (width + cell_gap) // (cell_min.width() + cell_gap)))
+        heights = tuple(
+            h + round(0.25 * h) + max(1, -(-len(ids) // per_line)) * (cell_min.height() + cell_gap) - cell_gap
+            for ids in self._grid
+        )
+        return _HeatPlan(False, width, per_line, heights)
 
     # painting -------------------------------------------------------------------------
 
@@ -954,6 +1057,8 @@ class Dashboard(QWidget):
         painter.setFont(font)
         painter.setPen(colour)
         shown = QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, rect.width()) if elide else text
+        if shown != text:
+            self.cut_texts.append(text)
         painter.drawText(rect, int(align), shown)
 
     def _swatch(self, painter: QPainter, kind: str, rect: QRect, colours: _Colours) -> None:
@@ -1028,7 +1133,6 @@ class Dashboard(QWidget):
         self._paint_card(painter, geo.headline, colours)
         overall, assessed, below, dist = geo.headline_blocks
         cap_h = m["caption"].height()
-        value_top = overall.top() + cap_h + round(0.3 * h)
         big_h = m["big"].height()
 
         def caption(rect: QRect, text: str) -> None:
@@ -1037,13 +1141,14 @@ class Dashboard(QWidget):
         def foot(rect: QRect, text: str) -> None:
             self._text(
                 painter,
-                QRect(rect.left(), value_top + big_h, rect.width(), m["small"].height()),
+                QRect(rect.left(), rect.top() + cap_h + round(0.3 * h) + big_h, rect.width(), m["small"].height()),
                 text,
                 f["small"],
                 colours.muted,
             )
 
         # overall roll-up
+        value_top = overall.top() + cap_h + round(0.3 * h)
         caption(overall, "Overall maturity")
         if data.score is not None and data.level is not None:
             number = figures.mean_text(data.score)
@@ -1070,6 +1175,7 @@ class Dashboard(QWidget):
             foot(overall, "nothing rated yet")
 
         # functions assessed
+        value_top = assessed.top() + cap_h + round(0.3 * h)
         caption(assessed, "Assessed")
         count = str(data.assessed)
         count_w = m["stat"].horizontalAdvance(count)
@@ -1096,6 +1202,7 @@ class Dashboard(QWidget):
         foot(assessed, f"{share}% of functions")
 
         # below target
+        value_top = below.top() + cap_h + round(0.3 * h)
         caption(below, "Below target")
         self._text(
             painter,
@@ -1108,15 +1215,16 @@ class Dashboard(QWidget):
         with_target = sum(1 for c in self._cells.values() if c.target is not None and c.current is not None)
         foot(below, f"of {with_target} with a target")
 
-        # dividers between the blocks
+        # dividers between the blocks: upright beside a block on the same line, across above a new line
         painter.setPen(QPen(colours.grid, 1))
-        wrapped = dist.top() > overall.top()
-        for block in (assessed, below) if wrapped else (assessed, below, dist):
-            x = block.left() - round(0.8 * h) + 0.5
-            painter.drawLine(QPointF(x, block.top() - 0.1 * h), QPointF(x, block.bottom() + 0.1 * h))
-        if wrapped:
-            y = dist.top() - round(0.7 * h) + 0.5
-            painter.drawLine(QPointF(dist.left(), y), QPointF(dist.right(), y))
+        for block in (assessed, below, dist):
+            if block.left() > overall.left():
+                x = block.left() - round(0.8 * h) + 0.5
+                painter.drawLine(QPointF(x, block.top() - 0.1 * h), QPointF(x, block.bottom() + 0.1 * h))
+        right = geo.headline.right() - (overall.left() - geo.headline.left())
+        for top in sorted({block.top() for block in (assessed, below, dist)} - {overall.top()}):
+            y = top - round(0.7 * h) + 0.5
+            painter.drawLine(QPointF(overall.left(), y), QPointF(right, y))
 
         # distribution of functions per stage
         caption(dist, "Functions per stage")
@@ -1170,26 +1278,26 @@ class Dashboard(QWidget):
         m = self._metrics()
         h = m["base"].height()
         self._paint_card(painter, geo.bars_card, colours)
-        title = self._paint_card_title(painter, geo.bars_card, "Current and target by pillar", colours)
+        self._paint_card_title(painter, geo.bars_card, BARS_TITLE, colours)
 
-        # mini legend, right-aligned on the title line
+        # the key, right-aligned on the title's line (or the line below it)
         small = m["small"]
         sw = round(0.9 * small.height())
-        entries = [("current", "Current"), ("target", "Target")]
-        x = title.right()
-        for kind, label in reversed(entries):
+        key = geo.bars_key
+        x = key.right()
+        for kind, label in reversed(BARS_KEY):
             text_w = small.horizontalAdvance(label)
             x -= text_w
             self._text(
                 painter,
-                QRect(x, title.top(), text_w + 2, title.height()),
+                QRect(x, key.top(), text_w + 2, key.height()),
                 label,
                 f["small"],
                 colours.muted,
                 elide=False,
             )
             x -= round(0.35 * h) + sw
-            self._swatch(painter, kind, QRect(x, title.center().y() - sw // 2, sw, sw), colours)
+            self._swatch(painter, kind, QRect(x, key.center().y() - sw // 2, sw, sw), colours)
             x -= round(1.0 * h)
 
         # the scale: stage names above, a grid line per stage behind each pillar's bars
@@ -1228,6 +1336,16 @@ class Dashboard(QWidget):
                 painter, QRect(name_line.left(), top, name_line.width(), h), pillar.name, name_font, colours.text
             )
             small_rect = QRect(name_line.left(), top + h, name_line.width(), m["small"].height())
+            self._text(painter, small_rect, pillar.coverage_text, f["small"], colours.muted)
+        elif name_line.height() > h:  # name, then coverage, on lines above the bars
+            self._text(
+                painter,
+                QRect(name_line.left(), name_line.top(), name_line.width(), h),
+                pillar.name,
+                name_font,
+                colours.text,
+            )
+            small_rect = QRect(name_line.left(), name_line.top() + h, name_line.width(), m["small"].height())
             self._text(painter, small_rect, pillar.coverage_text, f["small"], colours.muted)
         else:  # name and coverage on one line above the bars
             coverage_w = m["small"].horizontalAdvance(pillar.coverage_text) + 2
@@ -1300,12 +1418,11 @@ class Dashboard(QWidget):
             self._paint_cell(painter, self._cells[function_id], rect, colours)
         self._paint_legend(painter, geo.heat_legend, colours)
 
-    def _paint_row_label(self, painter: QPainter, rect: QRect, name: str, colours: _Colours) -> None:
-        """A pillar name on one line, or on two smaller lines when one is too short."""
+    def _row_label_lines(self, rect: QRect, name: str) -> tuple[list[str], QFont]:
+        """A pillar name on one line, or on two smaller lines when one is too short; elided only past both."""
         f = self._fonts()
         if QFontMetrics(f["base"]).horizontalAdvance(name) <= rect.width():
-            self._text(painter, rect, name, f["base"], colours.text)
-            return
+            return [name], f["base"]
         small = QFontMetrics(f["small"])
         words = name.split()
         first, rest = name, ""
@@ -1314,18 +1431,19 @@ class Dashboard(QWidget):
             if small.horizontalAdvance(candidate) <= rect.width() or i == 1:
                 first, rest = candidate, " ".join(words[i:])
                 break
-        if not rest or 2 * small.height() > rect.height():
-            self._text(painter, rect, name, f["small"], colours.text)
+        return ([first, rest] if rest and 2 * small.height() <= rect.height() else [name]), f["small"]
+
+    def _paint_row_label(self, painter: QPainter, rect: QRect, name: str, colours: _Colours) -> None:
+        lines, font = self._row_label_lines(rect, name)
+        if len(lines) == 1:
+            self._text(painter, rect, lines[0], font, colours.text)
             return
-        top = rect.center().y() - small.height()
-        self._text(painter, QRect(rect.left(), top, rect.width(), small.height()), first, f["small"], colours.text)
-        self._text(
-            painter,
-            QRect(rect.left(), top + small.height(), rect.width(), small.height()),
-            rest,
-            f["small"],
-            colours.text,
-        )
+        line_h = QFontMetrics(font).height()
+        top = rect.center().y() - line_h
+        for number, line in enumerate(lines):
+            self._text(
+                painter, QRect(rect.left(), top + number * line_h, rect.width(), line_h), line, font, colours.text
+            )
 
     def _paint_cell(self, painter: QPainter, cell: CellData, rect: QRect, colours: _Colours) -> None:
         f = self._fonts()

@@ -906,11 +906,11 @@ class EvidencePane(QWidget):
     # -- building -------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.title_label = _plain_label("Evidence", wrap=False)
+        # Both wrap: on a narrow pane (a projector, workshop mode's large type) the header keeps every word.
+        self.title_label = _plain_label("Evidence")
         self.title_label.setObjectName("evidenceTitle")
         self._type(self.title_label, 1.3, QFont.Weight.DemiBold)
-        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.summary_label = _plain_label(wrap=False)
+        self.summary_label = _plain_label()
         self.summary_label.setObjectName("evidenceSummary")
         self.summary_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.attach_button = QPushButton("Attach…")

@@ -62,6 +62,7 @@ from ...services.evidence import linked_to_function
 from ...services.questionnaire import agreements
 from ...services.workshops import WorkshopTag, tags
 from ..common.dialogs import confirm_remove
+from ..common.reflow import FlowLayout, FormColumns
 from ..editing.requests import (
     AddAction,
     AddFinding,
@@ -130,6 +131,7 @@ QFrame#readOnlyBanner {{
     border-radius: 6px;
     background: rgba(127, 127, 127, 0.12);
 }}
+QCheckBox::indicator {{ width: 0.85em; height: 0.85em; }}
 QLabel#stageBadge {{ border-radius: 9px; padding: 2px 10px; }}
 QTreeWidget#findingsList::item, QTreeWidget#actionsList::item {{ padding: 4px 2px; }}
 QLabel#stageBadge[kind="derived"] {{ background: rgba(60, 154, 95, 0.20); }}
@@ -229,18 +231,15 @@ REGISTER_ROWS = 8
 
 def _register_heading(column: QVBoxLayout, title_text: str, thing: str) -> tuple[QPushButton, QPushButton, QPushButton]:
     """A register's title with its Add…, Edit… and Remove buttons (object names ``add<Thing>`` …)."""
-    heading = QHBoxLayout()
+    heading = FlowLayout()
     title = _plain_label(title_text, wrap=False)
     _type(title, 1.2, QFont.Weight.DemiBold)
-    heading.addWidget(title)
-    heading.addSpacing(12)
+    heading.add(title)
     add, edit, remove = QPushButton("Add…"), QPushButton("Edit…"), QPushButton("Remove")
     for button, verb in ((add, "add"), (edit, "edit"), (remove, "remove")):
         button.setObjectName(f"{verb}{thing}")
-        heading.addWidget(button)
-    # Beside the title, not at the far edge: on a small screen the page scrolls sideways, and the
-    # buttons must be in view without that.
-    heading.addStretch(1)
+        heading.add(button)
+    # Beside the title, not at the far edge, where the eye finds them; on a narrow page they wrap below it.
     column.addSpacing(8)
     column.addLayout(heading)
     return add, edit, remove
@@ -403,12 +402,11 @@ class StageBox(QFrame):
         self.badge_label.setSizePolicy(badge_policy)
         self.badge_label.hide()
 
-        head = QHBoxLayout()
-        head.setSpacing(10)
-        head.addWidget(self.title_label)
-        head.addWidget(self.caption_label)
-        head.addStretch(1)
-        head.addWidget(self.badge_label)
+        head = FlowLayout(spacing=10, line_spacing=4)
+        head.add(self.title_label, Qt.AlignmentFlag.AlignBottom)
+        head.add(self.caption_label, Qt.AlignmentFlag.AlignBottom)
+        head.addStretch()
+        head.add(self.badge_label)
 
         self.text_label = _plain_label(selectable=True)
         self.text_label.setObjectName("stageText")
@@ -430,8 +428,7 @@ class StageBox(QFrame):
         self.hint_label.setSizePolicy(policy)
         self.hint_label.hide()
         if self.rated:
-            row = QHBoxLayout()
-            row.setSpacing(6)
+            row = FlowLayout(spacing=6)
             for number, rating in enumerate(RATING_ORDER, start=1):
                 button = QToolButton()
                 button.setObjectName("ratingButton")
@@ -443,9 +440,9 @@ class StageBox(QFrame):
                 button.setAccessibleName(f"{stage.label}: {rating.label}")
                 self.group.addButton(button, RATING_ORDER.index(rating))
                 self.rating_buttons[rating] = button
-                row.addWidget(button)
-            row.addStretch(1)
-            row.addWidget(self.hint_label)
+                row.add(button)
+            row.addStretch()
+            row.add(self.hint_label)
             layout.addLayout(row)
             self.comment_edit = CommitTextEdit(
                 f"Comment on {stage.label}: what was seen or said. Kept when you leave the box or press Ctrl+Enter."
@@ -453,7 +450,7 @@ class StageBox(QFrame):
             self.comment_edit.setObjectName("stageComment")
             self.comment_edit.setAccessibleName(f"{stage.label} comment")
             layout.addWidget(self.comment_edit)
-            self.workshop_label = _plain_label(wrap=False)  # in which workshop the rating/comment was made
+            self.workshop_label = _plain_label()  # in which workshop the rating/comment was made
             self.workshop_label.setObjectName("workshopTag")
             _type(self.workshop_label, 0.85, dim=True)
             self.workshop_label.hide()
@@ -556,8 +553,8 @@ class FunctionPage(QWidget):
         self.scroll_area.setObjectName("functionScroll")
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        # Narrower than the page's least width (a small screen, a wide tree or guidance pane), the page
-        # scrolls sideways rather than cutting off its right edge.
+        # The page reflows to its width (rows wrap, columns stack, texts wrap); only narrower than its
+        # least width, the last resort, does it scroll sideways rather than cut off its right edge.
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.scroll_area.setWidget(holder)
 
@@ -602,13 +599,12 @@ class FunctionPage(QWidget):
         self.override_check.setObjectName("overrideCheck")
         self.override_check.setToolTip("Set the current stage by hand, with a reason, instead of deriving it")
         self.override_check.clicked.connect(self._override_check_clicked)
-        current_row = QHBoxLayout()
-        current_row.setSpacing(10)
-        current_row.addWidget(caption, 0, Qt.AlignmentFlag.AlignBaseline)
-        current_row.addWidget(self.current_label, 0, Qt.AlignmentFlag.AlignBaseline)
-        current_row.addWidget(self.current_note, 0, Qt.AlignmentFlag.AlignBaseline)
-        current_row.addStretch(1)
-        current_row.addWidget(self.override_check)
+        current_row = FlowLayout(spacing=10, line_spacing=6)
+        current_row.add(caption, Qt.AlignmentFlag.AlignBottom)
+        current_row.add(self.current_label, Qt.AlignmentFlag.AlignBottom)
+        current_row.add(self.current_note, Qt.AlignmentFlag.AlignBottom)
+        current_row.addStretch()
+        current_row.add(self.override_check)
         column.addLayout(current_row)
 
         # The override, shown as such.
@@ -707,45 +703,37 @@ class FunctionPage(QWidget):
         self.notes_edit.setObjectName("notesEdit")
         self.notes_edit.committed.connect(lambda text: self._emit_field("notes", text))
 
-        target_cell = QHBoxLayout()
-        target_cell.setSpacing(12)
-        target_cell.addWidget(self.target_combo)
-        target_cell.addWidget(self.gap_label)
-        target_cell.addStretch(1)
+        target_cell = FlowLayout(spacing=12, line_spacing=4)
+        target_cell.add(self.target_combo)
+        target_cell.add(self.gap_label)
 
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(8)
-        grid.addWidget(_plain_label("Target", wrap=False), 0, 0)
-        grid.addLayout(target_cell, 0, 1)
-        grid.addWidget(_plain_label("Confidence", wrap=False), 0, 2)
-        grid.addWidget(self.confidence_combo, 0, 3, Qt.AlignmentFlag.AlignLeft)
-        grid.addWidget(_plain_label("Owner", wrap=False), 1, 0)
-        grid.addWidget(self.owner_edit, 1, 1)
-        grid.addWidget(_plain_label("Priority", wrap=False), 1, 2)
-        grid.addWidget(self.priority_combo, 1, 3, Qt.AlignmentFlag.AlignLeft)
-        grid.addWidget(_plain_label("Assessment", wrap=False), 2, 2)
-        grid.addWidget(self.status_combo, 2, 3, Qt.AlignmentFlag.AlignLeft)
-        notes_label = _plain_label("Notes", wrap=False)
-        grid.addWidget(notes_label, 2, 0, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(self.notes_edit, 3, 0, 1, 4)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnMinimumWidth(2, 70)
+        # Target and owner left, the three choices right; one column under each other when the page is narrow.
+        self.plan_form = FormColumns(
+            [(_plain_label("Target", wrap=False), target_cell), (_plain_label("Owner", wrap=False), self.owner_edit)],
+            [
+                (_plain_label("Confidence", wrap=False), self.confidence_combo),
+                (_plain_label("Priority", wrap=False), self.priority_combo),
+                (_plain_label("Assessment", wrap=False), self.status_combo),
+            ],
+        )
         column.addSpacing(2)
-        column.addLayout(grid)
+        column.addLayout(self.plan_form)
+        notes = QVBoxLayout()
+        notes.setSpacing(4)
+        notes.addWidget(_plain_label("Notes", wrap=False))
+        notes.addWidget(self.notes_edit)
+        column.addLayout(notes)
 
     def _build_stages(self, column: QVBoxLayout) -> None:
-        heading = QHBoxLayout()
+        heading = FlowLayout(spacing=12, line_spacing=2)
         title = _plain_label("Stages", wrap=False)
         _type(title, 1.2, QFont.Weight.DemiBold)
-        hint = _plain_label(
-            "Rate each stage: 1 Met · 2 Partially met · 3 Not met · 4 Not applicable · 5 Not assessed", wrap=False
-        )
+        hint = _plain_label("Rate each stage: 1 Met · 2 Partially met · 3 Not met · 4 Not applicable · 5 Not assessed")
         hint.setObjectName("ratingHint")
         _type(hint, 0.88, dim=True)
-        heading.addWidget(title, 0, Qt.AlignmentFlag.AlignBaseline)
-        heading.addStretch(1)
-        heading.addWidget(hint, 0, Qt.AlignmentFlag.AlignBaseline)
+        heading.add(title, Qt.AlignmentFlag.AlignBottom)
+        heading.addStretch()
+        heading.add(hint, Qt.AlignmentFlag.AlignBottom)
         column.addSpacing(8)
         column.addLayout(heading)
         self.stage_boxes: dict[Stage, StageBox] = {}

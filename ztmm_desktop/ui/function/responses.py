@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...core.responses import Agreement, StageAgreement
@@ -29,6 +30,7 @@ class StageResponses(QFrame):
         self.setAccessibleName(f"{stage.label}: client responses")
         self.state_label = QLabel()
         self.state_label.setObjectName("agreement")
+        self.state_label.setWordWrap(True)
         # One row widget per respondent in a box layout: box layouts pass the wrapped
         # answer's height for its width up to the page (a grid did not, and clipped it).
         self.rows = QVBoxLayout()
@@ -40,8 +42,20 @@ class StageResponses(QFrame):
         layout.addLayout(self.rows)
         self.adopt_buttons: dict[str, QPushButton] = {}
         self.answer_labels: dict[str, QLabel] = {}
+        self._name_labels: list[QLabel] = []
         self._shown: tuple[StageAgreement, bool] | None = None
         self.hide()
+
+    def _name_width(self) -> int:
+        """The respondents' column: 230 px, narrower on a narrow page so the answers keep room."""
+        return max(90, min(NAME_WIDTH, self.width() // 3))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        width = self._name_width()
+        for name in self._name_labels:
+            if name.width() != width:
+                name.setFixedWidth(width)
 
     def show_agreement(self, agreement: StageAgreement, *, read_only: bool) -> None:
         shown = (agreement, read_only)
@@ -57,6 +71,7 @@ class StageResponses(QFrame):
                 widget.deleteLater()
         self.adopt_buttons.clear()
         self.answer_labels.clear()
+        self._name_labels.clear()
         if not agreement.responses:
             self.hide()
             return
@@ -78,7 +93,8 @@ class StageResponses(QFrame):
             name = QLabel(who)
             name.setTextFormat(Qt.TextFormat.PlainText)
             name.setWordWrap(True)
-            name.setFixedWidth(230)
+            name.setFixedWidth(self._name_width())
+            self._name_labels.append(name)
             row = QWidget()
             line = QHBoxLayout(row)
             line.setContentsMargins(0, 0, 0, 0)
@@ -98,6 +114,9 @@ class StageResponses(QFrame):
             row.show()  # now: a layout shows new children only at the next turn of the event loop
         self.show()
 
+
+#: The widest the respondents' names column gets.
+NAME_WIDTH = 230
 
 STYLE = """
 QFrame#stageResponses {

@@ -83,6 +83,11 @@ from .start_page import StartPage
 
 FILE_FILTER = "ZTMM engagements (*.ztmm);;All files (*)"
 DOCUMENT_SUFFIX = ".ztmm"
+#: The splitter's panes; the two beside the centre give way to it, shown or hidden from the View menu.
+TREE_PANE, CENTRE_PANE, GUIDANCE_PANE = 0, 1, 2
+SIDE_PANES = {TREE_PANE: "tree", GUIDANCE_PANE: "guidance"}
+#: The share of the window's width each pane gets at first (tree, centre, guidance).
+PANE_SHARES = (0.29, 0.49, 0.22)
 
 
 class TreePanel(QWidget):
@@ -115,6 +120,9 @@ class TreePanel(QWidget):
 
 class Workbench(QWidget):
     """The views of one open engagement, wired together."""
+
+    #: A side pane was shown, hidden or resized.
+    panesChanged = Signal()
 
     def __init__(self, engagement: Engagement, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -164,10 +172,15 @@ class Workbench(QWidget):
         self.splitter.addWidget(self.panel)
         self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(self.guidance)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 5)
-        self.splitter.setStretchFactor(2, 3)
-        self.splitter.setSizes([450, 680, 310])
+        # The centre takes most of a change of the window's width; the tree and the guidance give way
+        # (drag them shut, or View → Model tree / Guidance), the centre never closes.
+        self.splitter.setStretchFactor(TREE_PANE, 1)
+        self.splitter.setStretchFactor(CENTRE_PANE, 3)
+        self.splitter.setStretchFactor(GUIDANCE_PANE, 1)
+        self.splitter.setCollapsible(CENTRE_PANE, False)
+        self.fit_panes(1440)
+        self._pane_widths: dict[int, int] = {}  # a hidden pane's width, for when it is shown again
+        self.splitter.splitterMoved.connect(lambda _pos, _index: self._panes_moved())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -185,6 +198,52 @@ class Workbench(QWidget):
     @property
     def tree(self) -> QWidget:
         return self.panel.tree
+
+    # -- the panes beside the centre -------------------------------------------------
+
+    def fit_panes(self, width: int) -> None:
+        """Share ``width`` between the panes as on a first start."""
+        self.splitter.setSizes([round(width * share) for share in PANE_SHARES])
+
+    def pane_shown(self, pane: int) -> bool:
+        return not self.splitter.widget(pane).isHidden()
+
+    def hidden_panes(self) -> list[str]:
+        return [name for pane, name in SIDE_PANES.items() if not self.pane_shown(pane)]
+
+    def show_pane(self, pane: int, shown: bool) -> None:
+        """Show or hide the tree or the guidance pane; the centre takes or gives the width.
+
+        A hidden pane is hidden, not only shut to no width: the keyboard's focus never goes into it.
+        """
+        widget = self.splitter.widget(pane)
+        if self.pane_shown(pane) == shown:
+            return
+        sizes = self.splitter.sizes()
+        if shown:
+            width = self._pane_widths.get(pane) or round(sum(sizes) * PANE_SHARES[pane])
+            sizes[CENTRE_PANE] = max(0, sizes[CENTRE_PANE] - width)
+            sizes[pane] = width
+            widget.show()
+            self.splitter.refresh()  # the splitter takes the shown pane in now, not after these sizes
+        else:
+            focused = QApplication.focusWidget()
+            if focused is not None and (focused is widget or widget.isAncestorOf(focused)):
+                self.tabs.currentWidget().setFocus()
+            if sizes[pane] > 0:
+                self._pane_widths[pane] = sizes[pane]
+            sizes[CENTRE_PANE] += sizes[pane]
+            sizes[pane] = 0
+            widget.hide()
+        self.splitter.setSizes(sizes)
+        self.panesChanged.emit()
+
+    def _panes_moved(self) -> None:
+        """A pane dragged shut is hidden, as from the View menu."""
+        for pane, size in enumerate(self.splitter.sizes()):
+            if pane in SIDE_PANES and size == 0 and self.pane_shown(pane):
+                self.show_pane(pane, False)
+        self.panesChanged.emit()
 
     def set_read_only(self, read_only: bool, reason: str) -> None:
         self.page.set_read_only(read_only)
@@ -429,6 +488,13 @@ class MainWindow(QMainWindow):
         self.progress_action = self._action("&Progress since a baseline", lambda: self.show_tab(3), "Ctrl+4")
         self.workshop_action = self._action("&Workshop mode (large, high contrast)", self.toggle_workshop, "F11")
         self.workshop_action.setCheckable(True)
+        self.tree_pane_action = self._action("Model &tree", lambda on: self._show_pane(TREE_PANE, on), "Ctrl+Shift+T")
+        self.guidance_pane_action = self._action(
+            "&Guidance", lambda on: self._show_pane(GUIDANCE_PANE, on), "Ctrl+Shift+G"
+        )
+        for action in (self.tree_pane_action, self.guidance_pane_action):
+            action.setCheckable(True)
+            action.setChecked(True)
         view_menu.addAction(self.function_view_action)
         view_menu.addAction(self.evidence_view_action)
         view_menu.addAction(self.dashboard_action)
@@ -440,6 +506,8 @@ class MainWindow(QMainWindow):
         self.tree_focus_action.setShortcuts([QKeySequence("F6"), QKeySequence("Ctrl+T")])
         view_menu.addAction(self.next_unassessed_action)
         view_menu.addAction(self.tree_focus_action)
+        view_menu.addAction(self.tree_pane_action)
+        view_menu.addAction(self.guidance_pane_action)
         view_menu.addSeparator()
         view_menu.addAction(self.workshop_action)
 
@@ -467,6 +535,8 @@ class MainWindow(QMainWindow):
             self.progress_action,
             self.next_unassessed_action,
             self.tree_focus_action,
+            self.tree_pane_action,
+            self.guidance_pane_action,
             self.freeze_action,
             self.workshops_action,
             self.verify_action,
@@ -548,8 +618,13 @@ class MainWindow(QMainWindow):
             pane.extractRequested.connect(self.extract_evidence)
             self.workbench.tree.installEventFilter(self)
             state = self.settings.bytes_value("splitter")
-            if state is not None:
-                self.workbench.splitter.restoreState(state)
+            if state is None or not self.workbench.splitter.restoreState(state):
+                self.workbench.fit_panes(self.width())
+            hidden = self.settings.hidden_panes()
+            for pane, name in SIDE_PANES.items():
+                self.workbench.show_pane(pane, name not in hidden)
+            self.workbench.panesChanged.connect(self._panes_changed)
+            self._update_pane_actions()
             self.workbench.set_read_only(engagement.readonly, read_only_reason)
             self.stack.addWidget(self.workbench)
             self.stack.setCurrentWidget(self.workbench)
@@ -1055,9 +1130,8 @@ class MainWindow(QMainWindow):
         workbench = self.workbench
         if workbench is None:
             return
-        sizes = workbench.splitter.sizes()
-        if sizes and sizes[0] == 0:  # collapsed by hand: give it room again
-            workbench.splitter.setSizes([max(260, sum(sizes) // 4), *sizes[1:]])
+        if not workbench.pane_shown(TREE_PANE):  # hidden from the View menu: shown again, remembered
+            self._show_pane(TREE_PANE, True)
         tree = workbench.panel.tree
         if not tree.currentIndex().isValid():
             first = workbench.proxy.index(0, 0)
@@ -1104,6 +1178,21 @@ class MainWindow(QMainWindow):
         if self.workbench is not None:
             self.workbench.panel.filter_edit.setFocus()
             self.workbench.panel.filter_edit.selectAll()
+
+    def _show_pane(self, pane: int, shown: bool) -> None:
+        if self.workbench is not None:
+            self.workbench.show_pane(pane, shown)
+
+    def _panes_changed(self) -> None:
+        """Tick the View menu's panes, and remember which are shown and how wide for the next start."""
+        self._update_pane_actions()
+        if self.workbench is not None:
+            self.settings.set_bytes("splitter", self.workbench.splitter.saveState())
+            self.settings.set_hidden_panes(self.workbench.hidden_panes())
+
+    def _update_pane_actions(self) -> None:
+        for action, pane in ((self.tree_pane_action, TREE_PANE), (self.guidance_pane_action, GUIDANCE_PANE)):
+            action.setChecked(self.workbench is None or self.workbench.pane_shown(pane))
 
     def toggle_workshop(self, on: bool) -> None:
         apply_workshop_mode(on)

@@ -10,37 +10,66 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QEvent, QSize
 from PySide6.QtWidgets import QApplication
 
 SIZE = QSize(1440, 900)
-NAMES = ("start-page.png", "function-page.png", "dashboard.png", "progress.png")
+#: A projector's sizes: the smallest the window is made for, and a common one for workshop mode.
+SMALL_SIZE = QSize(1024, 768)
+WORKSHOP_SIZE = QSize(1280, 720)
+NAMES = (
+    "start-page.png",
+    "function-page.png",
+    "dashboard.png",
+    "progress.png",
+    "function-page-1024x768.png",
+    "workshop-mode.png",
+)
+SIZES = (SIZE, SIZE, SIZE, SIZE, SMALL_SIZE, WORKSHOP_SIZE)
+
+
+def _settle() -> None:
+    """Let every pending layout run (a resize or a font change reaches nested layouts a level per turn)."""
+    for _ in range(3):
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        QApplication.processEvents()
 
 
 def render(folder: Path) -> list[Path]:
-    """Write the start page, a function page (2.4 on the demo), the dashboard and the progress tab into ``folder``."""
+    """Write the start page, a function page (2.4 on the demo), the dashboard and the progress tab into ``folder``,
+    then the function page at 1024×768 and in workshop mode (F11) at 1280×720."""
+    from ..common.theme import apply_workshop_mode
     from .main_window import MainWindow
 
     folder.mkdir(parents=True, exist_ok=True)
     window = MainWindow()
     window.resize(SIZE)
     window.show()
-    QApplication.processEvents()
+    _settle()
     written = [folder / name for name in NAMES]
     try:
         window.grab().save(str(written[0]))
         window.open_demo()
         assert window.workbench is not None
         window.workbench.select_function("devices.device_threat_protection")
-        QApplication.processEvents()
+        _settle()
         window.grab().save(str(written[1]))
         window.show_tab(2)
-        QApplication.processEvents()
+        _settle()
         window.grab().save(str(written[2]))
         window.show_tab(3)
-        QApplication.processEvents()
+        _settle()
         window.grab().save(str(written[3]))
+        window.show_tab(0)
+        window.resize(SMALL_SIZE)
+        _settle()
+        window.grab().save(str(written[4]))
+        window.resize(WORKSHOP_SIZE)
+        window.workshop_action.trigger()  # F11
+        _settle()
+        window.grab().save(str(written[5]))
     finally:
+        apply_workshop_mode(False)
         if window.engagement is not None:
             window.engagement.close()
             window.engagement = None

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractProxyModel, QModelIndex, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
+from PySide6.QtCore import QAbstractProxyModel, QEvent, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QResizeEvent
+from PySide6.QtWidgets import QHeaderView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeView, QWidget
 
 from ...core.stages import Stage
 from .model import (
@@ -23,8 +23,26 @@ from .model import (
     STAGE_ROLE,
     STATE_COLUMN,
     STATUS_COLUMN,
+    STATUS_LABELS,
     EngagementTreeModel,
 )
+
+#: The longest "current → target" without an override: the state column is as wide as this.
+WIDEST_STATE = "Traditional → Advanced"
+
+
+class _FittingDelegate(QStyledItemDelegate):
+    """Cut text where it still says the most: a state keeps both ends ("Advanced (ov…→ Optimal"), and a
+    status too long for its column shows only its mark (ring, half or full disc; the tooltip has the words)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        if index.column() == STATE_COLUMN:
+            option.textElideMode = Qt.TextElideMode.ElideMiddle
+        elif index.column() == STATUS_COLUMN and option.text and option.rect.width() > 0:
+            room = option.rect.width() - option.decorationSize.width() - 12
+            if option.fontMetrics.horizontalAdvance(option.text) > room:
+                option.text = ""
 
 
 class EngagementTreeView(QTreeView):
@@ -48,6 +66,7 @@ class EngagementTreeView(QTreeView):
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)
         self.setDropIndicatorShown(True)
+        self.setItemDelegate(_FittingDelegate(self))
 
     # -- dropping evidence files on a function or stage -------------------------------
 
@@ -88,11 +107,51 @@ class EngagementTreeView(QTreeView):
         if header.count() > STATUS_COLUMN:
             header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
             header.setSectionResizeMode(STATE_COLUMN, QHeaderView.ResizeMode.Interactive)
-            header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
-            header.resizeSection(STATE_COLUMN, 150)
-            header.resizeSection(STATUS_COLUMN, 92)
+            header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.Interactive)
         if header.count() > EVIDENCE_COLUMN:  # a paper clip and a count: as narrow as that
             header.setSectionResizeMode(EVIDENCE_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+        if header.count() > STATUS_COLUMN:
+            self._fit_columns()
+
+    # -- columns that fit the pane ------------------------------------------------------
+
+    def _fit_columns(self) -> None:
+        """Give the names room first (a code and a dozen letters), then the state, then the status in words.
+
+        The state column is as wide as a state without override; the status shrinks to its mark when
+        the pane is narrow, and the state column leaves when even then the names would have no room
+        (the function page and the guidance pane show the state; a wider pane brings the column back).
+        """
+        header = self.header()
+        if header.count() <= STATUS_COLUMN:
+            return
+        fm = self.fontMetrics()
+        pad = 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 10
+        state = fm.horizontalAdvance(WIDEST_STATE) + pad
+        mark = max(self.iconSize().width(), fm.height()) + pad
+        words = mark + max(fm.horizontalAdvance(label) for label in STATUS_LABELS.values()) + 4
+        names = 2 * self.indentation() + fm.averageCharWidth() * 16
+        others = sum(  # columns after these three keep their widths
+            header.sectionSize(column)
+            for column in range(STATUS_COLUMN + 1, header.count())
+            if not header.isSectionHidden(column)
+        )
+        room = self.viewport().width() - names - others
+        status = words if room >= state + words else mark
+        header.setSectionHidden(STATE_COLUMN, room < state + status)
+        if header.sectionSize(STATE_COLUMN) != state:
+            header.resizeSection(STATE_COLUMN, state)
+        if header.sectionSize(STATUS_COLUMN) != status:
+            header.resizeSection(STATUS_COLUMN, status)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_columns()
 
     def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:
         super().currentChanged(current, previous)
