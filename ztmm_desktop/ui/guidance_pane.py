@@ -25,7 +25,7 @@ from PySide6.QtGui import QColor, QDesktopServices, QFont, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from ..core.catalog import Function, GuidancePack, Recommendation
-from ..core.scoring import FunctionResult, RoadmapItem, roadmap_steps, stages_to_climb
+from ..core.scoring import FunctionResult, RoadmapItem, roadmap, roadmap_steps, stages_to_climb
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..services.engagement import Engagement
 
@@ -284,7 +284,11 @@ class GuidancePane(QWidget):
         self.title_label.setText(function.label)
         self.subtitle_label.setText(f"{pillar.name} · {_state_text(result)}")
         self._set_html(self.guidance_view, self.guidance_html(engagement, function, result, html))
-        item = next((i for i in engagement.roadmap() if i.function.id == function.id), None)
+        # This function's item of the engagement's roadmap, without building the whole roadmap.
+        in_scope = function.pillar_id in engagement.meta().scope
+        item = (
+            next(iter(roadmap([function], {function.id: result}, engagement.library.packs)), None) if in_scope else None
+        )
         if item is None and not result.assessed and result.target is not None:
             # Not on the roadmap (not assessed, so not below target), but the pane still shows the climb from
             # Traditional, for the workshop that assesses it.
@@ -403,7 +407,11 @@ class GuidancePane(QWidget):
         return {id(rec): pack.publisher for pack in packs for rec in pack.recommendations}
 
     def _set_html(self, view: QTextBrowser, body: str) -> None:
-        view.setHtml(f'<html><body style="color:{_Html(self.palette()).text};">{body}</body></html>')
+        page = f'<html><body style="color:{_Html(self.palette()).text};">{body}</body></html>'
+        # Unchanged (an edit elsewhere, a pause in typing a comment): laying it out again would only cost time.
+        if view.property("shownHtml") != page:
+            view.setProperty("shownHtml", page)
+            view.setHtml(page)
 
     def _style_labels(self) -> None:
         title_font = QFont(self.font())

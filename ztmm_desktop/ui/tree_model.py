@@ -405,6 +405,10 @@ class EngagementTreeModel(QAbstractItemModel):
     def overall(self) -> Rollup:
         return self._snapshot.overall
 
+    def statuses(self) -> frozenset[str]:
+        """The statuses the functions show (``STATUS_*``), e.g. to size the status column."""
+        return frozenset(node.status for node in self._functions.values())
+
     # -- updating --------------------------------------------------------------
 
     def refresh(self, changes: Changes) -> None:
@@ -423,21 +427,26 @@ class EngagementTreeModel(QAbstractItemModel):
         }
         nodes = [self._functions[fid] for fid in sorted(touched) if fid in self._functions]
         pillars = {id(n.parent): n.parent for n in nodes if isinstance(n.parent, PillarNode)}
+        # Only rows whose cells differ are announced: notes or an owner typed on the page show nowhere in
+        # the tree, and every announced row costs the filter proxy and the view a pass over it.
+        before = {row.uid: row.cells for node in nodes for row in (node, *node.children)}
+        before.update({pillar.uid: pillar.cells for pillar in pillars.values()})
         for node in nodes:
             self._fill_function(node)
         for pillar in pillars.values():
             self._fill_pillar(pillar)
-        last = len(HEADERS) - 1
         for node in nodes:
-            here = self.createIndex(node.row, 0, node.uid)
-            self.dataChanged.emit(here, self.createIndex(node.row, last, node.uid))
-            first, final = node.children[0], node.children[-1]
+            self._announce([node], before)
+            self._announce(node.children, before)
+        self._announce(list(pillars.values()), before)
+
+    def _announce(self, siblings: list[TreeNode], before: Mapping[int, Cells]) -> None:
+        """One ``dataChanged`` over the rows among ``siblings`` whose cells are not as ``before``."""
+        changed = sorted((node for node in siblings if node.cells != before.get(node.uid)), key=lambda n: n.row)
+        if changed:
+            first, final = changed[0], changed[-1]
             self.dataChanged.emit(
-                self.createIndex(first.row, 0, first.uid), self.createIndex(final.row, last, final.uid)
-            )
-        for pillar in pillars.values():
-            self.dataChanged.emit(
-                self.createIndex(pillar.row, 0, pillar.uid), self.createIndex(pillar.row, last, pillar.uid)
+                self.createIndex(first.row, 0, first.uid), self.createIndex(final.row, len(HEADERS) - 1, final.uid)
             )
 
     def reload(self) -> None:

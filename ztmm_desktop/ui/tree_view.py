@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractProxyModel, QModelIndex, Signal
+from PySide6.QtCore import QAbstractProxyModel, QEvent, QModelIndex, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
+from PySide6.QtWidgets import QHeaderView, QStyle, QTreeView, QWidget
 
 from ..core.stages import Stage
 from .tree_model import (
@@ -22,6 +22,7 @@ from .tree_model import (
     STAGE_ROLE,
     STATE_COLUMN,
     STATUS_COLUMN,
+    STATUS_LABELS,
     EngagementTreeModel,
 )
 
@@ -82,14 +83,55 @@ class EngagementTreeView(QTreeView):
         self.files_dropped.emit(paths, target[0], target[1])
 
     def setModel(self, model: object) -> None:  # type: ignore[override]
+        old = self.model()
+        if old is not None:
+            old.modelReset.disconnect(self._fit_status_column)
+            old.dataChanged.disconnect(self._data_changed)
+            old.layoutChanged.disconnect(self._fit_status_column)
         super().setModel(model)  # type: ignore[arg-type]
+        new = self.model()
+        if new is not None:
+            new.modelReset.connect(self._fit_status_column)
+            new.dataChanged.connect(self._data_changed)
+            new.layoutChanged.connect(self._fit_status_column)  # e.g. filtered
         header = self.header()
         if header.count() > STATUS_COLUMN:
             header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
             header.setSectionResizeMode(STATE_COLUMN, QHeaderView.ResizeMode.Interactive)
-            header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(STATE_COLUMN, 150)
-            header.resizeSection(STATUS_COLUMN, 92)
+            self._fit_status_column()
+
+    def _fit_status_column(self) -> None:
+        """As wide as the longest status shown with its mark, as ``ResizeToContents`` would make it.
+
+        Not ``ResizeToContents`` itself: that lays out every row again at each
+        edit's ``dataChanged`` (about 10 ms a time on a large tree, at every pause
+        in typing); this reads the statuses and measures their few labels.
+        """
+        header = self.header()
+        if self.model() is None or header.count() <= STATUS_COLUMN:
+            return
+        source = self._source()
+        shown = source.statuses() if source is not None else frozenset()
+        labels = [STATUS_LABELS[status] for status in shown if status in STATUS_LABELS] or list(STATUS_LABELS.values())
+        metrics = self.fontMetrics()
+        style = self.style()
+        icon = style.pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1  # the delegate's, each side
+        width = max(metrics.horizontalAdvance(label) for label in labels) + icon + 4 * margin + 1
+        width = max(width, header.sectionSizeHint(STATUS_COLUMN))
+        if header.sectionSize(STATUS_COLUMN) != width:
+            header.resizeSection(STATUS_COLUMN, width)
+
+    def _data_changed(self, _first: QModelIndex, last: QModelIndex) -> None:
+        if last.column() >= STATUS_COLUMN:
+            self._fit_status_column()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_status_column()
 
     def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:
         super().currentChanged(current, previous)
@@ -101,6 +143,13 @@ class EngagementTreeView(QTreeView):
             self.function_selected.emit(function_id, Stage(stage) if stage is not None else None)
         elif current.data(NODE_KIND_ROLE) == PILLAR:
             self.pillar_selected.emit(current.data(PILLAR_ID_ROLE))
+
+    def _source(self) -> EngagementTreeModel | None:
+        """The engagement's model under the proxies, if that is what the view shows."""
+        model = self.model()
+        while isinstance(model, QAbstractProxyModel):
+            model = model.sourceModel()
+        return model if isinstance(model, EngagementTreeModel) else None
 
     def select_function(self, function_id: str, stage: Stage | None = None) -> bool:
         """Make a function's (or stage's) row current; False when it is unknown or filtered out."""
