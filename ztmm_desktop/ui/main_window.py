@@ -210,6 +210,8 @@ class Workbench(QWidget):
             return
         stage_value = current.data(STAGE_ROLE)
         stage = Stage(stage_value) if stage_value is not None else None
+        if (function_id, stage) == self._selection and self.page.current_function_id == function_id:
+            return  # the same row again (the tree was rebuilt and put it back): the page stays as it is
         self.page.show_function(function_id, stage, take_focus=False)  # arrows keep moving in the tree
         self.guidance.show_function(function_id, stage)
         self._selection = (function_id, stage)

@@ -1,11 +1,15 @@
 """The left pane's tree view: says which function (and stage) is current, and selects one by id.
 
 It works on an ``EngagementTreeModel`` directly or through proxies (such as
-``TreeFilterProxy``); ids go in and out, never the view's own indexes.
+``TreeFilterProxy``); ids go in and out, never the view's own indexes. When the
+model is rebuilt (a baseline frozen, the scope or wording changed), the view
+keeps the rows that were open, the current row and where it was scrolled to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractProxyModel, QEvent, QModelIndex, Signal
@@ -25,6 +29,16 @@ from .tree_model import (
     STATUS_LABELS,
     EngagementTreeModel,
 )
+
+
+@dataclass(frozen=True)
+class _Place:
+    """What the view showed before its model was rebuilt."""
+
+    expanded: set[tuple[str, str]]
+    current: tuple[str, str] | None
+    stage: int | None
+    scroll: int
 
 
 class EngagementTreeView(QTreeView):
@@ -48,6 +62,7 @@ class EngagementTreeView(QTreeView):
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)
         self.setDropIndicatorShown(True)
+        self._kept: _Place | None = None
 
     # -- dropping evidence files on a function or stage -------------------------------
 
@@ -85,13 +100,15 @@ class EngagementTreeView(QTreeView):
     def setModel(self, model: object) -> None:  # type: ignore[override]
         old = self.model()
         if old is not None:
-            old.modelReset.disconnect(self._fit_status_column)
+            old.modelAboutToBeReset.disconnect(self._remember_place)
+            old.modelReset.disconnect(self._restore_place)
             old.dataChanged.disconnect(self._data_changed)
             old.layoutChanged.disconnect(self._fit_status_column)
         super().setModel(model)  # type: ignore[arg-type]
         new = self.model()
         if new is not None:
-            new.modelReset.connect(self._fit_status_column)
+            new.modelAboutToBeReset.connect(self._remember_place)
+            new.modelReset.connect(self._restore_place)  # after the view's own reset, which closes every row
             new.dataChanged.connect(self._data_changed)
             new.layoutChanged.connect(self._fit_status_column)  # e.g. filtered
         header = self.header()
@@ -132,6 +149,53 @@ class EngagementTreeView(QTreeView):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._fit_status_column()
+
+    # -- keeping the place when the model is rebuilt ---------------------------------
+
+    def _rows(self, parent: QModelIndex | None = None) -> Iterator[QModelIndex]:
+        """Every row that can have children (pillars, functions), depth first."""
+        model = self.model()
+        parent = parent if parent is not None else QModelIndex()
+        for row in range(model.rowCount(parent)):
+            index = model.index(row, 0, parent)
+            if model.hasChildren(index):
+                yield index
+                yield from self._rows(index)
+
+    @staticmethod
+    def _key(index: QModelIndex) -> tuple[str, str]:
+        if index.data(NODE_KIND_ROLE) == PILLAR:
+            return PILLAR, str(index.data(PILLAR_ID_ROLE))
+        return "function", str(index.data(FUNCTION_ID_ROLE))
+
+    def _remember_place(self) -> None:
+        current = self.currentIndex()
+        self._kept = _Place(
+            expanded={self._key(index) for index in self._rows() if self.isExpanded(index)},
+            current=self._key(current) if current.isValid() else None,
+            stage=current.data(STAGE_ROLE) if current.isValid() else None,
+            scroll=self.verticalScrollBar().value(),
+        )
+
+    def _restore_place(self) -> None:
+        kept, self._kept = self._kept, None
+        if kept is None:
+            self._fit_status_column()
+            return
+        for index in self._rows():
+            if self._key(index) in kept.expanded:
+                self.setExpanded(index, True)
+        if kept.current is not None:
+            kind, key = kept.current
+            if kind == PILLAR:
+                pillar = next((i for i in self._rows() if self._key(i) == kept.current), None)
+                if pillar is not None:
+                    self.setCurrentIndex(pillar)
+            else:
+                self.select_function(key, Stage(kept.stage) if kept.stage is not None else None)
+        self._fit_status_column()
+        self.executeDelayedItemsLayout()
+        self.verticalScrollBar().setValue(kept.scroll)
 
     def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:
         super().currentChanged(current, previous)
