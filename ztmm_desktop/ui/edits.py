@@ -4,6 +4,9 @@ A command knows its request and the request that undoes it, computed from the
 engagement's state when the command is made. The first application happens
 before the command is pushed (so a refused edit never reaches the stack and the
 user sees why); QUndoStack's own first redo() then only reports the changes.
+
+The commits of one burst of typing in a text box (``SetComment``/``SetField``
+with the same ``typing``) merge into one command: one undo step per burst.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ..services.evidence import Attached, Evidence
 from ..services.logo import read_consultancy_logo, read_logo, set_consultancy_logo, set_logo
 from .requests import (
     FUNCTION_FIELDS,
+    NOT_TYPING,
     AddAction,
     AddFinding,
     AddWorkshop,
@@ -52,6 +56,9 @@ from .requests import (
     StartWorkshop,
     StopWorkshop,
 )
+
+#: The ``SetField`` names that are typed text (the others are chosen from a list).
+TEXT_FIELDS = ("owner", "notes")
 
 
 @dataclass(frozen=True)
@@ -370,6 +377,20 @@ def _plan_workshop(engagement: Engagement, request: AnyRequest) -> tuple[Operati
     raise BadInput(f"cannot plan {request!r}")
 
 
+#: ``QUndoCommand.id`` of the text edits that come from typing (the only commands that merge).
+TYPING_ID = 1
+
+
+def _typing_key(op: Operation) -> tuple[object, ...] | None:
+    """What a text edit from typing changes, with its burst; None for anything else."""
+    match op:
+        case SetComment(function_id, stage, _, typing) if typing != NOT_TYPING:
+            return ("comment", function_id, stage, typing)
+        case SetField(function_id, name, _, typing) if typing != NOT_TYPING and name in TEXT_FIELDS:
+            return ("field", function_id, name, typing)
+    return None
+
+
 class EditCommand(QUndoCommand):
     """One undoable edit of the engagement."""
 
@@ -387,6 +408,21 @@ class EditCommand(QUndoCommand):
         self.forward, self.backward = forward, backward
         self._changed, self._failed = changed, failed
         self._applied_once = True  # make_command already applied it
+
+    def id(self) -> int:
+        return TYPING_ID if _typing_key(self.forward) is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        """Take in the next commit of the same burst of typing: one undo step for the whole burst."""
+        if not isinstance(other, EditCommand) or other.engagement is not self.engagement:
+            return False
+        key = _typing_key(self.forward)
+        if key is None or key != _typing_key(other.forward):
+            return False
+        self.forward = other.forward
+        # Typed back to what it was: the burst changed nothing, and leaves no step.
+        self.setObsolete(self.forward == self.backward)
+        return True
 
     def _run(self, op: Operation) -> None:
         try:
@@ -411,17 +447,26 @@ def make_command(
     request: AnyRequest,
     changed: Callable[[Changes], None],
     failed: Callable[[ZtmmError], None],
+    *,
+    applied: Callable[[Changes], None] | None = None,
 ) -> EditCommand | None:
     """Apply ``request`` now; return the command to push, or None when nothing changed.
 
+    ``changed`` is told what each application changed; ``applied``, when given,
+    instead of it for this first one (text just typed is already on screen).
     Raises ``ZtmmError`` (nothing changed, nothing to push) when the request is refused.
     """
     forward, backward, text = plan(engagement, request)
     changes = apply_operation(engagement, forward)
     if not changes:
         return None
-    changed(changes)
+    (applied or changed)(changes)
     return EditCommand(engagement, forward, backward, text, changed, failed)
+
+
+def is_typing(request: AnyRequest) -> bool:
+    """True for a text edit committed while the consultant types (see ``SetComment.typing``)."""
+    return _typing_key(request) is not None
 
 
 RATING_KEYS: dict[int, Rating] = {

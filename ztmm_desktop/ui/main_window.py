@@ -50,7 +50,7 @@ from .assessor import AssessorDialog
 from .dashboard import Dashboard
 from .deliverables import Deliverables
 from .dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
-from .edits import RATING_KEYS, attached_command, make_command, report_contents_of
+from .edits import RATING_KEYS, attached_command, is_typing, make_command, report_contents_of
 from .evidence_dialogs import ask_to_open
 from .evidence_pane import EvidencePane, cleanup_opened_copies, open_externally
 from .function_page import FunctionPage
@@ -63,6 +63,7 @@ from .requests import (
     FreezeBaseline,
     LinkEvidence,
     RemoveEvidence,
+    SetComment,
     SetConsultancyLogo,
     SetLogo,
     SetProperties,
@@ -234,10 +235,16 @@ class Workbench(QWidget):
         self.panel.tree.setCurrentIndex(index)
         self.panel.tree.scrollTo(index)
 
-    def refresh(self, changes: Changes) -> None:
+    def refresh(self, changes: Changes, *, typed: AnyRequest | None = None) -> None:
+        """Show ``changes``; ``typed``: they are text kept at a pause in typing, already on the page."""
         self.model.refresh(changes)
-        self.page.refresh()
-        self.guidance.refresh()
+        if typed is None:
+            self.page.refresh()
+            self.guidance.refresh()
+        else:
+            self.page.refresh_typed()
+            if isinstance(typed, SetComment):
+                self.guidance.refresh()  # its next steps quote the stages' comments
         # The dashboard, progress and the evidence list re-read the file: only when they are on screen.
         self._dashboard_stale = self._evidence_stale = self._progress_stale = self._banner_stale = True
         self._refresh_shown_tab()
@@ -536,7 +543,11 @@ class MainWindow(QMainWindow):
                 self.workbench.page.refresh()
 
     def apply_request(self, request: AnyRequest) -> None:
-        """Apply ``request`` as one undo step; raises ``ZtmmError`` (nothing changed) when refused."""
+        """Apply ``request`` as one undo step; raises ``ZtmmError`` (nothing changed) when refused.
+
+        Text kept at a pause in typing refreshes only what it can change (the
+        consultant is still typing), and merges with the burst's earlier commits.
+        """
         engagement = self.engagement
         if engagement is None:
             return
@@ -544,13 +555,14 @@ class MainWindow(QMainWindow):
             raise EngagementFileError(f"{engagement.path.name} is open read-only; nothing was changed")
         if self.tasks.busy:
             raise BadInput("wait until the current operation finishes; nothing was changed")
-        command = make_command(engagement, request, self._changed, self._edit_failed)
+        applied = (lambda changes: self._changed(changes, typed=request)) if is_typing(request) else None
+        command = make_command(engagement, request, self._changed, self._edit_failed, applied=applied)
         if command is not None:
             self.undo_stack.push(command)
 
-    def _changed(self, changes: Changes) -> None:
+    def _changed(self, changes: Changes, *, typed: AnyRequest | None = None) -> None:
         if self.workbench is not None:
-            self.workbench.refresh(changes)  # the function page shows each change's workshop
+            self.workbench.refresh(changes, typed=typed)  # the function page shows each change's workshop
         self._update_title()
         self._show_rollup()
         if changes.workshops:
