@@ -161,6 +161,7 @@ def test_a_pause_in_typing_keeps_the_text_as_one_undo_step(
     window.undo_action.trigger()
     assert stored(window).assessment(AUTH).notes == ""
     assert notes.toPlainText() == ""
+    assert window.statusBar().currentMessage() == "Undid: Set notes of 1.1"
     window.redo_action.trigger()
     assert stored(window).assessment(AUTH).notes == "Passkeys for admins, MFA for staff"
     assert notes.toPlainText() == "Passkeys for admins, MFA for staff"

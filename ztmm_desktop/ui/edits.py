@@ -5,8 +5,10 @@ engagement's state when the command is made. The first application happens
 before the command is pushed (so a refused edit never reaches the stack and the
 user sees why); QUndoStack's own first redo() then only reports the changes.
 
-The commits of one burst of typing in a text box (``SetComment``/``SetField``
-with the same ``typing``) merge into one command: one undo step per burst.
+A command also knows where it shows (``Place``: a function, and on its page a
+stage or field, or a tab), so the window can go there after undo and redo. The
+commits of one burst of typing in a text box (``SetComment``/``SetField`` with
+the same ``typing``) merge into one command: one undo step per burst.
 """
 
 from __future__ import annotations
@@ -57,8 +59,24 @@ from .requests import (
     StopWorkshop,
 )
 
+#: The tabs a ``Place`` can name.
+FUNCTION_TAB, EVIDENCE_TAB, PROGRESS_TAB = "function", "evidence", "progress"
 #: The ``SetField`` names that are typed text (the others are chosen from a list).
 TEXT_FIELDS = ("owner", "notes")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an edit shows: a function and, on its page, a stage and a field; or a tab of its own.
+
+    ``field`` is ``"rating"``, ``"comment"``, ``"target"``, ``"override"``,
+    ``"findings"``, ``"actions"`` or one of ``FUNCTION_FIELDS``.
+    """
+
+    function_id: str | None = None
+    stage: Stage | None = None
+    field: str | None = None
+    tab: str = FUNCTION_TAB
 
 
 @dataclass(frozen=True)
@@ -377,6 +395,42 @@ def _plan_workshop(engagement: Engagement, request: AnyRequest) -> tuple[Operati
     raise BadInput(f"cannot plan {request!r}")
 
 
+def place_of(engagement: Engagement, request: AnyRequest) -> Place | None:
+    """Where ``request`` shows (read before it is applied: a removed finding's function is still known)."""
+    catalog = engagement.catalog
+    match request:
+        case SetRating(function_id, stage, _) | AdoptResponse(function_id, stage, _):
+            return Place(catalog.function(function_id).id, stage, "rating")
+        case SetComment(function_id, stage, _):
+            return Place(catalog.function(function_id).id, stage, "comment")
+        case SetOverride(function_id, _, _):
+            return Place(catalog.function(function_id).id, field="override")
+        case SetTarget(function_id, _):
+            return Place(catalog.function(function_id).id, field="target")
+        case SetField(function_id, name, _):
+            return Place(catalog.function(function_id).id, field=name)
+        case AddFinding(function_id, _):
+            return Place(catalog.function(function_id).id, field="findings")
+        case EditFinding(finding_id, _) | RemoveFinding(finding_id):
+            return Place(_finding(engagement, finding_id)[0], field="findings")
+        case AddAction(function_id, _):
+            return Place(catalog.function(function_id).id, field="actions")
+        case EditAction(action_id, _) | RemoveAction(action_id):
+            return Place(_action(engagement, action_id).function_id, field="actions")
+        case FreezeBaseline():
+            return Place(tab=PROGRESS_TAB)
+        case EditEvidence(evidence_id, _) | LinkEvidence(evidence_id, _) | RemoveEvidence(evidence_id):
+            return _evidence_place(evidence.get(engagement, evidence_id).links)
+    return None
+
+
+def _evidence_place(links: tuple[evidence.EvidenceLink, ...]) -> Place:
+    function = next((link for link in links if link.function_id is not None), None)
+    if function is None:
+        return Place(tab=EVIDENCE_TAB)
+    return Place(function.function_id, function.stage, tab=EVIDENCE_TAB)
+
+
 #: ``QUndoCommand.id`` of the text edits that come from typing (the only commands that merge).
 TYPING_ID = 1
 
@@ -402,10 +456,12 @@ class EditCommand(QUndoCommand):
         text: str,
         changed: Callable[[Changes], None],
         failed: Callable[[ZtmmError], None],
+        place: Place | None = None,
     ) -> None:
         super().__init__(text)
         self.engagement = engagement
         self.forward, self.backward = forward, backward
+        self.place = place
         self._changed, self._failed = changed, failed
         self._applied_once = True  # make_command already applied it
 
@@ -457,11 +513,12 @@ def make_command(
     Raises ``ZtmmError`` (nothing changed, nothing to push) when the request is refused.
     """
     forward, backward, text = plan(engagement, request)
+    place = place_of(engagement, request)
     changes = apply_operation(engagement, forward)
     if not changes:
         return None
     (applied or changed)(changes)
-    return EditCommand(engagement, forward, backward, text, changed, failed)
+    return EditCommand(engagement, forward, backward, text, changed, failed, place)
 
 
 def is_typing(request: AnyRequest) -> bool:
@@ -504,6 +561,7 @@ class _AttachCommand(QUndoCommand):
     ) -> None:
         super().__init__(text)
         self.engagement, self.items = engagement, items
+        self.place = _evidence_place(items[0].links) if items else Place(tab=EVIDENCE_TAB)
         self._changed, self._failed = changed, failed
         self._applied_once = True
 
@@ -522,3 +580,23 @@ class _AttachCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._run([RemoveEvidence(item.id) for item in reversed(self.items)])
+
+
+def command_place(command: QUndoCommand) -> Place | None:
+    """Where a command on the stack shows (a macro: where its first step does that knows)."""
+    place = getattr(command, "place", None)
+    if isinstance(place, Place):
+        return place
+    for index in range(command.childCount()):
+        child = command.child(index)
+        found = command_place(child) if child is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def frozen_baseline(command: QUndoCommand) -> str | None:
+    """The name of the baseline a command froze, or None when it froze none."""
+    if isinstance(command, EditCommand) and isinstance(command.forward, FreezeBaseline):
+        return command.forward.name
+    return None

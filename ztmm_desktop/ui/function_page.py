@@ -61,6 +61,7 @@ from ..services.workshops import WorkshopTag, tags
 from .action_dialog import ActionDialog, Dependency, dependency_label, next_stage
 from .dialogs import confirm_remove
 from .finding_dialog import FindingDialog, risk_text, severity_label, status_label
+from .flash import Flash
 from .keystrokes import TypingPause
 from .requests import (
     NOT_TYPING,
@@ -528,6 +529,7 @@ class FunctionPage(QWidget):
         self._shown_ratings: dict[Stage, Rating] = {}
         self._shown_fields: dict[str, str] = {}
         self._shown_target: Stage | None = None
+        self._flash: Flash | None = None  # the mark an undo or redo leaves on what it changed
 
         self._build()
         self._restyle()
@@ -856,6 +858,41 @@ class FunctionPage(QWidget):
         for box in self.stage_boxes.values():
             if box.rated:
                 self._fill_workshop_tag(box)
+
+    def reveal(self, field: str | None, stage: Stage | None = None) -> QWidget:
+        """Scroll to the control that shows ``field`` (of ``stage``) and mark it for a moment; the control."""
+        widget = self._control_for(field, stage)
+        if stage is not None:
+            self._set_highlight(stage)
+        self._scroll_to(widget)
+        QTimer.singleShot(0, self, lambda: self._scroll_to(widget))  # once pending layout requests have run
+        if self._flash is None:
+            self._flash = Flash()
+        self._flash.show_on(widget)
+        return widget
+
+    def _control_for(self, field: str | None, stage: Stage | None) -> QWidget:
+        if stage is not None:
+            box = self.stage_boxes[stage]
+            if field == "comment" and box.comment_edit is not None:
+                return box.comment_edit
+            return box
+        lists = {
+            "findings": (self.findings_list, self.no_findings_label),
+            "actions": (self.actions_list, self.no_actions_label),
+        }
+        if field in lists:
+            listing, empty = lists[field]
+            return listing if listing.isVisibleTo(self) else empty
+        if field == "override":
+            return self.override_banner if self.override_banner.isVisibleTo(self) else self.current_label
+        controls: dict[str, QWidget] = {
+            "target": self.target_combo,
+            "owner": self.owner_edit,
+            "notes": self.notes_edit,
+            **self.field_combos,
+        }
+        return controls.get(field or "", self.title_label)
 
     def focus_stage(self, stage: Stage, *, take_focus: bool = True) -> None:
         """Scroll to a stage box and highlight it; with ``take_focus`` also give it the keyboard focus.

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -49,8 +49,20 @@ from ..services.recovery import discard_unsaved, unsaved_work
 from .assessor import AssessorDialog
 from .dashboard import Dashboard
 from .deliverables import Deliverables
-from .dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
-from .edits import RATING_KEYS, attached_command, is_typing, make_command, report_contents_of
+from .dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover, ask_remove_baseline
+from .edits import (
+    EVIDENCE_TAB,
+    FUNCTION_TAB,
+    PROGRESS_TAB,
+    RATING_KEYS,
+    Place,
+    attached_command,
+    command_place,
+    frozen_baseline,
+    is_typing,
+    make_command,
+    report_contents_of,
+)
 from .evidence_dialogs import ask_to_open
 from .evidence_pane import EvidencePane, cleanup_opened_copies, open_externally
 from .function_page import FunctionPage
@@ -235,6 +247,17 @@ class Workbench(QWidget):
         self.panel.tree.setCurrentIndex(index)
         self.panel.tree.scrollTo(index)
 
+    def show_place(self, place: Place) -> None:
+        """Show where an edit landed: its tab, its function in the tree and on the page, its control marked."""
+        if place.tab == PROGRESS_TAB:
+            self.tabs.setCurrentWidget(self.progress)
+            return
+        if place.function_id is not None and self.page.current_function_id != place.function_id:
+            self.select_function(place.function_id)
+        self.tabs.setCurrentWidget(self.evidence if place.tab == EVIDENCE_TAB else self.page)
+        if place.tab == FUNCTION_TAB and self.page.current_function_id == place.function_id:
+            self.page.reveal(place.field, place.stage)
+
     def refresh(self, changes: Changes, *, typed: AnyRequest | None = None) -> None:
         """Show ``changes``; ``typed``: they are text kept at a pause in typing, already on the page."""
         self.model.refresh(changes)
@@ -369,10 +392,12 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
 
         edit_menu = bar.addMenu("&Edit")
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        # Not the stack's own actions: undo and redo first keep the text being typed, and then show what they did.
+        self.undo_action = self._action("&Undo", self.undo, QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action("&Redo", self.redo)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self._follow_stack(self.undo_action, "&Undo", self.undo_stack.canUndoChanged, self.undo_stack.undoTextChanged)
+        self._follow_stack(self.redo_action, "&Redo", self.undo_stack.canRedoChanged, self.undo_stack.redoTextChanged)
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
@@ -411,6 +436,12 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About ZTMM Workbench", self.about))
         self._update_actions()
+
+    def _follow_stack(self, action: QAction, verb: str, can: SignalInstance, text: SignalInstance) -> None:
+        """Enable and name ``action`` as the undo stack says ("Undo Rate 1.1 Initial: met")."""
+        action.setEnabled(False)
+        can.connect(action.setEnabled)
+        text.connect(lambda what: action.setText(f"{verb} {what}" if what else verb))
 
     def _update_actions(self) -> None:
         has = self.engagement is not None
@@ -567,6 +598,47 @@ class MainWindow(QMainWindow):
         self._show_rollup()
         if changes.workshops:
             self._show_workshop()
+
+    # -- undo and redo -------------------------------------------------------------
+
+    def undo(self) -> None:
+        """Undo the last step (text being typed is kept first, so it is that step) and show what it changed."""
+        self._keep_typing()
+        index = self.undo_stack.index()
+        if index == 0:
+            return
+        command = self.undo_stack.command(index - 1)
+        name = frozen_baseline(command)
+        if name is not None and not ask_remove_baseline(self, name):
+            self.statusBar().showMessage(f"Nothing undone: the baseline “{name}” is kept.", 8000)
+            return
+        text = command.text()
+        self.undo_stack.undo()
+        if self.undo_stack.index() == index:  # refused (e.g. a task is running): nothing to show
+            return
+        suffix = " — the baseline was removed; Redo freezes it again" if name is not None else ""
+        self._show_step(command_place(command), f"Undid: {text}{suffix}")
+
+    def redo(self) -> None:
+        self._keep_typing()
+        index = self.undo_stack.index()
+        if index >= self.undo_stack.count():
+            return
+        command = self.undo_stack.command(index)
+        text = command.text()
+        self.undo_stack.redo()
+        if self.undo_stack.index() != index:
+            self._show_step(command_place(command), f"Redid: {text}")
+
+    def _keep_typing(self) -> None:
+        if self.workbench is not None and not self.tasks.busy:
+            self.workbench.page.commit_typing()
+
+    def _show_step(self, place: Place | None, message: str) -> None:
+        """Go to the function, tab and control an undo or redo changed, mark the control, and say what it did."""
+        self.statusBar().showMessage(message, 10000)
+        if self.workbench is not None and place is not None:
+            self.workbench.show_place(place)
 
     def _edit_failed(self, err: ZtmmError) -> None:
         QMessageBox.warning(self, "Not changed", str(err))
