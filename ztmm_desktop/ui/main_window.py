@@ -259,15 +259,20 @@ class Workbench(QWidget):
             self.page.reveal(place.field, place.stage)
 
     def refresh(self, changes: Changes, *, typed: AnyRequest | None = None) -> None:
-        """Show ``changes``; ``typed``: they are text kept at a pause in typing, already on the page."""
-        self.model.refresh(changes)
+        """Show ``changes``; ``typed``: they are text kept at a pause in typing, already on the page.
+
+        Typed notes and owner show nowhere but on the page; a typed comment also
+        in the tree (its stage row's tip and search text) and the guidance's next steps.
+        """
         if typed is None:
+            self.model.refresh(changes)
             self.page.refresh()
             self.guidance.refresh()
         else:
             self.page.refresh_typed()
             if isinstance(typed, SetComment):
-                self.guidance.refresh()  # its next steps quote the stages' comments
+                self.model.refresh(changes)
+                self.guidance.refresh()
         # The dashboard, progress and the evidence list re-read the file: only when they are on screen.
         self._dashboard_stale = self._evidence_stale = self._progress_stale = self._banner_stale = True
         self._refresh_shown_tab()
