@@ -126,7 +126,7 @@ def test_undoing_a_frozen_baseline_asks_first_and_says_so(
     dialogs.click("Keep baseline")
     back_to(qtbot, window)
     qtbot.keyClick(bench.panel.tree, Qt.Key.Key_Z, CTRL)
-    assert "removes the baseline “End of phase 1”" in dialogs.seen[-1]
+    assert "Undo would remove the baseline “End of phase 1”." in dialogs.seen[-1]
     assert [b.name for b in list_baselines(engagement)] == [*earlier, "End of phase 1"]
     assert window.statusBar().currentMessage() == "Nothing undone: the baseline “End of phase 1” is kept."
 

@@ -315,10 +315,10 @@ def ask_remove_baseline(parent: QWidget | None, name: str) -> bool:
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Undo freezing a baseline")
     box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(f"Undoing this removes the baseline “{name}”.")
+    box.setText(f"Undo would remove the baseline “{name}”.")
     box.setInformativeText(
-        "The assessment itself does not change. Redo freezes the baseline again. Keep it to leave it and "
-        "everything before it as it is."
+        "The assessment does not change, and Redo freezes the baseline again. "
+        "Keep the baseline to leave it, and the edits before it, as they are."
     )
     remove = box.addButton("Remove baseline", QMessageBox.ButtonRole.DestructiveRole)
     keep = box.addButton("Keep baseline", QMessageBox.ButtonRole.RejectRole)
