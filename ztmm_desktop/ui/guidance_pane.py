@@ -174,6 +174,8 @@ class GuidancePane(QWidget):
         self._engagement: Engagement | None = None
         self._function_id: str | None = None
         self._stage: Stage | None = None
+        #: HTML for the view whose tab is not shown, laid out when it is (a click in the tree lays out one, not two).
+        self._pending: dict[QTextBrowser, str] = {}
 
         self.title_label = QLabel()
         self.title_label.setObjectName("guidanceTitle")
@@ -195,6 +197,7 @@ class GuidancePane(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.guidance_view, "Guidance")
         self.tabs.addTab(self.next_view, "Next stage")
+        self.tabs.currentChanged.connect(self._tab_shown)
 
         self.attribution_label = QLabel()
         self.attribution_label.setObjectName("guidanceAttribution")
@@ -408,10 +411,23 @@ class GuidancePane(QWidget):
 
     def _set_html(self, view: QTextBrowser, body: str) -> None:
         page = f'<html><body style="color:{_Html(self.palette()).text};">{body}</body></html>'
+        if view is self.tabs.currentWidget():
+            self._show_html(view, page)
+        else:
+            self._pending[view] = page
+
+    def _show_html(self, view: QTextBrowser, page: str) -> None:
+        self._pending.pop(view, None)
         # Unchanged (an edit elsewhere, a pause in typing a comment): laying it out again would only cost time.
         if view.property("shownHtml") != page:
             view.setProperty("shownHtml", page)
             view.setHtml(page)
+
+    def _tab_shown(self, _index: int) -> None:
+        view = self.tabs.currentWidget()
+        page = self._pending.get(view) if isinstance(view, QTextBrowser) else None
+        if isinstance(view, QTextBrowser) and page is not None:
+            self._show_html(view, page)
 
     def _style_labels(self) -> None:
         title_font = QFont(self.font())
