@@ -227,3 +227,20 @@ def test_keeping_the_text_moves_neither_the_cursor_the_selection_nor_the_scroll(
     cursor = notes.textCursor()
     assert (cursor.position(), cursor.anchor(), notes.verticalScrollBar().value(), page_bar.value()) == before
     assert notes.hasFocus() and notes.toPlainText() == "\n".join(lines)
+
+
+def test_a_comment_kept_at_a_pause_is_in_the_tree_too(window: MainWindow, qtbot: QtBot, opened: FunctionPage) -> None:
+    comment = opened.stage_boxes[Stage.ADVANCED].comment_edit
+    assert comment is not None and window.workbench is not None
+    click_into(qtbot, comment)
+    qtbot.keyClicks(comment, "Conditional access on every app")
+    qtbot.waitUntil(
+        lambda: stored(window).assessment(AUTH).rating(Stage.ADVANCED).comment == "Conditional access on every app",
+        timeout=COMMIT_TIMEOUT,
+    )
+    bench = window.workbench
+    row = bench.model.index_for_stage(AUTH, Stage.ADVANCED)
+    assert "Conditional access on every app" in row.siblingAtColumn(1).data(Qt.ItemDataRole.ToolTipRole)
+    bench.panel.filter_edit.setText("every app")  # the tree's filter finds it, with the cursor still in the box
+    assert bench.proxy.mapFromSource(row).isValid()
+    assert not bench.proxy.mapFromSource(bench.model.index_for_function("identity.identity_stores")).isValid()

@@ -284,9 +284,13 @@ class Engagement:
         Typing in a comment or the notes commits every pause: re-reading every
         function and finding each time would stall the window.
         """
-        if self._assessments is not None:
-            self._assessments.update(self._read_assessments(function_ids))
-        self._results = None
+        if self._assessments is None:
+            self._results = None
+            return
+        fresh = self._read_assessments(function_ids)
+        self._assessments.update(fresh)
+        if self._results is not None:
+            self._results.update({fid: evaluate(assessment) for fid, assessment in fresh.items()})
 
     # -- reading -------------------------------------------------------------
 

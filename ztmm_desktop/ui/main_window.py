@@ -271,7 +271,7 @@ class Workbench(QWidget):
         else:
             self.page.refresh_typed()
             if isinstance(typed, SetComment):
-                self.model.refresh(changes)
+                self.model.refresh_comments(typed.function_id)
                 self.guidance.refresh()
         # The dashboard, progress and the evidence list re-read the file: only when they are on screen.
         self._dashboard_stale = self._evidence_stale = self._progress_stale = self._banner_stale = True

@@ -17,7 +17,7 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from PySide6.QtCore import (
@@ -448,6 +448,21 @@ class EngagementTreeModel(QAbstractItemModel):
             self.dataChanged.emit(
                 self.createIndex(first.row, 0, first.uid), self.createIndex(final.row, len(HEADERS) - 1, final.uid)
             )
+
+    def refresh_comments(self, function_id: str) -> None:
+        """Only the comments of one function changed (typed): re-fill its rows alone, nothing else is read.
+
+        A comment shows in its stage row's tip and search text; it changes no result or roll-up.
+        """
+        node = self._functions.get(function_id)
+        if node is None:
+            return
+        assessments = {**self._snapshot.assessments, function_id: self._engagement.assessment(function_id)}
+        self._snapshot = replace(self._snapshot, assessments=assessments)
+        before = {row.uid: row.cells for row in (node, *node.children)}
+        self._fill_function(node)
+        self._announce([node], before)
+        self._announce(node.children, before)
 
     def reload(self) -> None:
         """Re-read everything and rebuild the tree (scope or wording changed)."""

@@ -63,6 +63,7 @@ class EngagementTreeView(QTreeView):
         self.viewport().setAcceptDrops(True)
         self.setDropIndicatorShown(True)
         self._kept: _Place | None = None
+        self._fitted: tuple[frozenset[str], str] | None = None  # what the status column was last fitted to
 
     # -- dropping evidence files on a function or stage -------------------------------
 
@@ -115,7 +116,7 @@ class EngagementTreeView(QTreeView):
         if header.count() > STATUS_COLUMN:
             header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
             header.setSectionResizeMode(STATE_COLUMN, QHeaderView.ResizeMode.Interactive)
-            header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.Interactive)
+            header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.Fixed)  # as wide as its statuses
             header.resizeSection(STATE_COLUMN, 150)
             self._fit_status_column()
 
@@ -131,6 +132,9 @@ class EngagementTreeView(QTreeView):
             return
         source = self._source()
         shown = source.statuses() if source is not None else frozenset()
+        fitted = (shown, self.font().key())
+        if fitted == self._fitted:
+            return  # the same statuses in the same type: the same width (most edits)
         labels = [STATUS_LABELS[status] for status in shown if status in STATUS_LABELS] or list(STATUS_LABELS.values())
         metrics = self.fontMetrics()
         style = self.style()
@@ -140,6 +144,7 @@ class EngagementTreeView(QTreeView):
         width = max(width, header.sectionSizeHint(STATUS_COLUMN))
         if header.sectionSize(STATUS_COLUMN) != width:
             header.resizeSection(STATUS_COLUMN, width)
+        self._fitted = fitted
 
     def _data_changed(self, _first: QModelIndex, last: QModelIndex) -> None:
         if last.column() >= STATUS_COLUMN:
@@ -148,6 +153,7 @@ class EngagementTreeView(QTreeView):
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fitted = None
             self._fit_status_column()
 
     # -- keeping the place when the model is rebuilt ---------------------------------
