@@ -164,6 +164,7 @@ def test_next_stage_lists_what_it_takes_to_reach_the_target(qtbot: QtBot) -> Non
     engagement = open_demo()
     try:
         pane = pane_for(qtbot, engagement, [])
+        pane.tabs.setCurrentWidget(pane.next_view)  # the consultant opens the Next stage tab
         pane.show_function("1.1")  # Advanced → Optimal in the demo
         assert pane.subtitle_label.text() == "Identity · Advanced → Optimal"
         text = pane.next_view.toPlainText()
@@ -188,10 +189,24 @@ def test_next_stage_lists_what_it_takes_to_reach_the_target(qtbot: QtBot) -> Non
         engagement.close()
 
 
+def test_the_next_stage_tab_shows_the_function_shown_last_when_opened(qtbot: QtBot) -> None:
+    engagement = open_demo()
+    try:
+        pane = pane_for(qtbot, engagement, [])
+        pane.show_function("1.1")
+        pane.show_function("1.2")  # Advanced, target Advanced
+        qtbot.mouseClick(pane.tabs.tabBar(), Qt.MouseButton.LeftButton, pos=pane.tabs.tabBar().tabRect(1).center())
+        assert pane.tabs.currentWidget() is pane.next_view
+        assert "already at its target (Advanced)" in pane.next_view.toPlainText()
+    finally:
+        engagement.close()
+
+
 def test_refresh_follows_edits(qtbot: QtBot) -> None:
     engagement = open_demo()
     try:
         pane = pane_for(qtbot, engagement, [])
+        pane.tabs.setCurrentWidget(pane.next_view)
         pane.show_function("3.2")
         engagement.assess("3.2", target=Stage.INITIAL)
         assert "No target stage" in pane.next_view.toPlainText()  # not re-read yet

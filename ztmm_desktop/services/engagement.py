@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .. import __version__
 from ..core import validate
@@ -248,11 +248,17 @@ class Engagement:
             yield session
 
     @contextmanager
-    def edit(self, by: str | None) -> Iterator[tuple[Session, _Audit]]:
-        """One write transaction with its audit rows; every change to the file goes through here."""
+    def edit(self, by: str | None, *, only: frozenset[str] | None = None) -> Iterator[tuple[Session, _Audit]]:
+        """One write transaction with its audit rows; every change to the file goes through here.
+
+        ``only``: the edit changes nothing but the assessments of these functions
+        (ratings, comments, fields), so the other cached reads stay exact and only
+        those functions are read again; otherwise every cached read is dropped.
+        """
         if self.readonly:
             raise EngagementFileError(f"{self.path.name}: opened read-only; nothing was changed")
         audit = _Audit(by=check_text(resolve_assessor(by), "--by", MAX_NAME))
+        committed = False
         try:
             with self.session(write=True) as session:
                 audit.workshop_id = session.exec(select(WorkshopRow.id).where(WorkshopRow.status == "running")).first()
@@ -260,13 +266,17 @@ class Engagement:
                 for row in audit.rows:
                     session.add(row)
                 session.commit()
+                committed = True
         except Exception as err:  # the write rolled back: a full disk is one line, not a crash
             failure = storage_error(err, f"{self.path.name}: nothing was changed")
             if failure is not None:
                 raise failure from None
             raise
         finally:
-            self._forget()
+            if committed and only is not None:
+                self._forget_assessments(only)
+            else:
+                self._forget()
 
     def _forget(self) -> None:
         """Drop what was read: the working copy is private to this process and every
@@ -275,6 +285,20 @@ class Engagement:
         self._assessments: dict[str, FunctionAssessment] | None = None
         self._results: dict[str, FunctionResult] | None = None
         self._findings: list[Finding] | None = None
+
+    def _forget_assessments(self, function_ids: frozenset[str]) -> None:
+        """Read these functions' assessments again; keep every other cached read.
+
+        Typing in a comment or the notes commits every pause: re-reading every
+        function and finding each time would stall the window.
+        """
+        if self._assessments is None:
+            self._results = None
+            return
+        fresh = self._read_assessments(function_ids)
+        self._assessments.update(fresh)
+        if self._results is not None:
+            self._results.update({fid: evaluate(assessment) for fid, assessment in fresh.items()})
 
     # -- reading -------------------------------------------------------------
 
@@ -317,14 +341,22 @@ class Engagement:
             self._assessments = self._read_assessments()
         return dict(self._assessments)
 
-    def _read_assessments(self) -> dict[str, FunctionAssessment]:
+    def _read_assessments(self, only: frozenset[str] | None = None) -> dict[str, FunctionAssessment]:
+        """Every function's assessment, or ``only`` those functions'."""
+        functions = select(FunctionRow)
+        stages = select(StageRatingRow)
+        if only is not None:
+            functions = functions.where(col(FunctionRow.function_id).in_(only))
+            stages = stages.where(col(StageRatingRow.function_id).in_(only))
         with self.session() as session:
-            function_rows = {r.function_id: r for r in session.exec(select(FunctionRow))}
+            function_rows = {r.function_id: r for r in session.exec(functions)}
             ratings: dict[str, dict[Stage, StageRating]] = {}
-            for r in session.exec(select(StageRatingRow)):
+            for r in session.exec(stages):
                 ratings.setdefault(r.function_id, {})[Stage.parse(r.stage)] = StageRating(Rating(r.rating), r.comment)
         out = {}
         for function in self.catalog.functions():
+            if only is not None and function.id not in only:
+                continue
             row = function_rows.get(function.id)
             out[function.id] = FunctionAssessment(
                 function_id=function.id,
@@ -467,7 +499,7 @@ class Engagement:
             "owner": None if owner is None else check_text(owner.strip(), "owner", MAX_NAME),
         }
         changed = False
-        with self.edit(by) as (session, audit):
+        with self.edit(by, only=frozenset({function.id})) as (session, audit):
             row = session.get(FunctionRow, function.id)
             if row is None:
                 row = FunctionRow(function_id=function.id)

@@ -309,6 +309,28 @@ def confirm_remove(parent: QWidget | None, what: str, title: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes.value
 
 
+def ask_remove_baseline(parent: QWidget | None, name: str) -> bool:
+    """Undo reached the freezing of a baseline: ask before removing it. True when the user chose Remove."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Undo freezing a baseline")
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(f"Undo would remove the baseline “{name}”.")
+    box.setInformativeText(
+        "The assessment does not change, and Redo freezes the baseline again. "
+        "Keep the baseline to leave it, and the edits before it, as they are."
+    )
+    remove = box.addButton("Remove baseline", QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton("Keep baseline", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    try:
+        box.exec()
+        return box.clickedButton() is remove
+    finally:
+        box.deleteLater()
+
+
 def ask_other_engagement(parent: QWidget | None, message: str) -> bool:
     """A file of another engagement was given where a copy of this one was expected: go on anyway?
     No is the default; True when the user chose Yes."""

@@ -4,6 +4,11 @@ A command knows its request and the request that undoes it, computed from the
 engagement's state when the command is made. The first application happens
 before the command is pushed (so a refused edit never reaches the stack and the
 user sees why); QUndoStack's own first redo() then only reports the changes.
+
+A command also knows where it shows (``Place``: a function, and on its page a
+stage or field, or a tab), so the window can go there after undo and redo. The
+commits of one burst of typing in a text box (``SetComment``/``SetField`` with
+the same ``typing``) merge into one command: one undo step per burst.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from ...services.evidence import Attached, Evidence
 from ...services.logo import read_consultancy_logo, read_logo, set_consultancy_logo, set_logo
 from .requests import (
     FUNCTION_FIELDS,
+    NOT_TYPING,
     AddAction,
     AddFinding,
     AddWorkshop,
@@ -52,6 +58,25 @@ from .requests import (
     StartWorkshop,
     StopWorkshop,
 )
+
+#: The tabs a ``Place`` can name.
+FUNCTION_TAB, EVIDENCE_TAB, PROGRESS_TAB = "function", "evidence", "progress"
+#: The ``SetField`` names that are typed text (the others are chosen from a list).
+TEXT_FIELDS = ("owner", "notes")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an edit shows: a function and, on its page, a stage and a field; or a tab of its own.
+
+    ``field`` is ``"rating"``, ``"comment"``, ``"target"``, ``"override"``,
+    ``"findings"``, ``"actions"`` or one of ``FUNCTION_FIELDS``.
+    """
+
+    function_id: str | None = None
+    stage: Stage | None = None
+    field: str | None = None
+    tab: str = FUNCTION_TAB
 
 
 @dataclass(frozen=True)
@@ -370,6 +395,56 @@ def _plan_workshop(engagement: Engagement, request: AnyRequest) -> tuple[Operati
     raise BadInput(f"cannot plan {request!r}")
 
 
+def place_of(engagement: Engagement, request: AnyRequest) -> Place | None:
+    """Where ``request`` shows (read before it is applied: a removed finding's function is still known)."""
+    catalog = engagement.catalog
+    match request:
+        case SetRating(function_id, stage, _) | AdoptResponse(function_id, stage, _):
+            return Place(catalog.function(function_id).id, stage, "rating")
+        case SetComment(function_id, stage, _):
+            return Place(catalog.function(function_id).id, stage, "comment")
+        case SetOverride(function_id, _, _):
+            return Place(catalog.function(function_id).id, field="override")
+        case SetTarget(function_id, _):
+            return Place(catalog.function(function_id).id, field="target")
+        case SetField(function_id, name, _):
+            return Place(catalog.function(function_id).id, field=name)
+        case AddFinding(function_id, _):
+            return Place(catalog.function(function_id).id, field="findings")
+        case EditFinding(finding_id, _) | RemoveFinding(finding_id):
+            return Place(_finding(engagement, finding_id)[0], field="findings")
+        case AddAction(function_id, _):
+            return Place(catalog.function(function_id).id, field="actions")
+        case EditAction(action_id, _) | RemoveAction(action_id):
+            return Place(_action(engagement, action_id).function_id, field="actions")
+        case FreezeBaseline():
+            return Place(tab=PROGRESS_TAB)
+        case EditEvidence(evidence_id, _) | LinkEvidence(evidence_id, _) | RemoveEvidence(evidence_id):
+            return _evidence_place(evidence.get(engagement, evidence_id).links)
+    return None
+
+
+def _evidence_place(links: tuple[evidence.EvidenceLink, ...]) -> Place:
+    function = next((link for link in links if link.function_id is not None), None)
+    if function is None:
+        return Place(tab=EVIDENCE_TAB)
+    return Place(function.function_id, function.stage, tab=EVIDENCE_TAB)
+
+
+#: ``QUndoCommand.id`` of the text edits that come from typing (the only commands that merge).
+TYPING_ID = 1
+
+
+def _typing_key(op: Operation) -> tuple[object, ...] | None:
+    """What a text edit from typing changes, with its burst; None for anything else."""
+    match op:
+        case SetComment(function_id, stage, _, typing) if typing != NOT_TYPING:
+            return ("comment", function_id, stage, typing)
+        case SetField(function_id, name, _, typing) if typing != NOT_TYPING and name in TEXT_FIELDS:
+            return ("field", function_id, name, typing)
+    return None
+
+
 class EditCommand(QUndoCommand):
     """One undoable edit of the engagement."""
 
@@ -381,12 +456,29 @@ class EditCommand(QUndoCommand):
         text: str,
         changed: Callable[[Changes], None],
         failed: Callable[[ZtmmError], None],
+        place: Place | None = None,
     ) -> None:
         super().__init__(text)
         self.engagement = engagement
         self.forward, self.backward = forward, backward
+        self.place = place
         self._changed, self._failed = changed, failed
         self._applied_once = True  # make_command already applied it
+
+    def id(self) -> int:
+        return TYPING_ID if _typing_key(self.forward) is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        """Take in the next commit of the same burst of typing: one undo step for the whole burst."""
+        if not isinstance(other, EditCommand) or other.engagement is not self.engagement:
+            return False
+        key = _typing_key(self.forward)
+        if key is None or key != _typing_key(other.forward):
+            return False
+        self.forward = other.forward
+        # Typed back to what it was: the burst changed nothing, and leaves no step.
+        self.setObsolete(self.forward == self.backward)
+        return True
 
     def _run(self, op: Operation) -> None:
         try:
@@ -411,17 +503,27 @@ def make_command(
     request: AnyRequest,
     changed: Callable[[Changes], None],
     failed: Callable[[ZtmmError], None],
+    *,
+    applied: Callable[[Changes], None] | None = None,
 ) -> EditCommand | None:
     """Apply ``request`` now; return the command to push, or None when nothing changed.
 
+    ``changed`` is told what each application changed; ``applied``, when given,
+    instead of it for this first one (text just typed is already on screen).
     Raises ``ZtmmError`` (nothing changed, nothing to push) when the request is refused.
     """
     forward, backward, text = plan(engagement, request)
+    place = place_of(engagement, request)
     changes = apply_operation(engagement, forward)
     if not changes:
         return None
-    changed(changes)
-    return EditCommand(engagement, forward, backward, text, changed, failed)
+    (applied or changed)(changes)
+    return EditCommand(engagement, forward, backward, text, changed, failed, place)
+
+
+def is_typing(request: AnyRequest) -> bool:
+    """True for a text edit committed while the consultant types (see ``SetComment.typing``)."""
+    return _typing_key(request) is not None
 
 
 RATING_KEYS: dict[int, Rating] = {
@@ -459,6 +561,7 @@ class _AttachCommand(QUndoCommand):
     ) -> None:
         super().__init__(text)
         self.engagement, self.items = engagement, items
+        self.place = _evidence_place(items[0].links) if items else Place(tab=EVIDENCE_TAB)
         self._changed, self._failed = changed, failed
         self._applied_once = True
 
@@ -477,3 +580,23 @@ class _AttachCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._run([RemoveEvidence(item.id) for item in reversed(self.items)])
+
+
+def command_place(command: QUndoCommand) -> Place | None:
+    """Where a command on the stack shows (a macro: where its first step does that knows)."""
+    place = getattr(command, "place", None)
+    if isinstance(place, Place):
+        return place
+    for index in range(command.childCount()):
+        child = command.child(index)
+        found = command_place(child) if child is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def frozen_baseline(command: QUndoCommand) -> str | None:
+    """The name of the baseline a command froze, or None when it froze none."""
+    if isinstance(command, EditCommand) and isinstance(command.forward, FreezeBaseline):
+        return command.forward.name
+    return None

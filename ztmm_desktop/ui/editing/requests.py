@@ -7,7 +7,7 @@ command (``edits.py``) on the document's undo stack.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ...core.register import DocumentControl, Sections
 from ...core.stages import Rating, Stage
@@ -29,11 +29,18 @@ class SetRating:
     rating: Rating
 
 
+#: ``typing`` of a text edit that is not part of a burst of typing (it never merges with another).
+NOT_TYPING = 0
+
+
 @dataclass(frozen=True)
 class SetComment:
     function_id: str
     stage: Stage
     comment: str
+    #: The burst of typing this text comes from (``NOT_TYPING``: none). The commits of one burst (the
+    #: pauses while the cursor stays in the box) merge into one undo step. Not part of equality.
+    typing: int = field(default=NOT_TYPING, compare=False)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class SetField:
     function_id: str
     name: str  # one of FUNCTION_FIELDS
     value: str
+    typing: int = field(default=NOT_TYPING, compare=False)  # as SetComment.typing (owner, notes)
 
 
 @dataclass(frozen=True)

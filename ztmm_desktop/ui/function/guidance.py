@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QTabWidget, QTextBrow
 from ...core.catalog import Function, GuidancePack, Recommendation
 from ...core.errors import BadInput
 from ...core.references import text_references, title_reference
-from ...core.scoring import FunctionResult, RoadmapItem, roadmap_steps, stages_to_climb
+from ...core.scoring import FunctionResult, RoadmapItem, roadmap, roadmap_steps, stages_to_climb
 from ...core.stages import RATED_STAGES, Rating, Stage
 from ...core.words import plural
 from ...services.engagement import Engagement
@@ -222,6 +222,8 @@ class GuidancePane(QWidget):
         self._engagement: Engagement | None = None
         self._function_id: str | None = None
         self._stage: Stage | None = None
+        #: HTML for the view whose tab is not shown, laid out when it is (a click in the tree lays out one, not two).
+        self._pending: dict[QTextBrowser, str] = {}
 
         self.title_label = QLabel()
         self.title_label.setObjectName("guidanceTitle")
@@ -243,6 +245,7 @@ class GuidancePane(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.guidance_view, "Guidance")
         self.tabs.addTab(self.next_view, "Next stage")
+        self.tabs.currentChanged.connect(self._tab_shown)
 
         self.attribution_label = QLabel()
         self.attribution_label.setObjectName("guidanceAttribution")
@@ -332,7 +335,11 @@ class GuidancePane(QWidget):
         self.title_label.setText(function.label)
         self.subtitle_label.setText(f"{pillar.name} · {_state_text(result)}")
         self._set_html(self.guidance_view, self.guidance_html(engagement, function, result, html))
-        item = next((i for i in engagement.roadmap() if i.function.id == function.id), None)
+        # This function's item of the engagement's roadmap, without building the whole roadmap.
+        in_scope = function.pillar_id in engagement.meta().scope
+        item = (
+            next(iter(roadmap([function], {function.id: result}, engagement.library.packs)), None) if in_scope else None
+        )
         if item is None and not result.assessed and result.target is not None:
             # Not on the roadmap (not assessed, so not below target), but the pane still shows the climb from
             # Traditional, for the workshop that assesses it.
@@ -463,7 +470,24 @@ class GuidancePane(QWidget):
         return _Html(self.palette(), functions)
 
     def _set_html(self, view: QTextBrowser, body: str) -> None:
-        view.setHtml(f'<html><body style="color:{_Html(self.palette()).text};">{body}</body></html>')
+        page = f'<html><body style="color:{_Html(self.palette()).text};">{body}</body></html>'
+        if view is self.tabs.currentWidget():
+            self._show_html(view, page)
+        else:
+            self._pending[view] = page
+
+    def _show_html(self, view: QTextBrowser, page: str) -> None:
+        self._pending.pop(view, None)
+        # Unchanged (an edit elsewhere, a pause in typing a comment): laying it out again would only cost time.
+        if view.property("shownHtml") != page:
+            view.setProperty("shownHtml", page)
+            view.setHtml(page)
+
+    def _tab_shown(self, _index: int) -> None:
+        view = self.tabs.currentWidget()
+        page = self._pending.get(view) if isinstance(view, QTextBrowser) else None
+        if isinstance(view, QTextBrowser) and page is not None:
+            self._show_html(view, page)
 
     def _style_labels(self) -> None:
         title_font = QFont(self.font())

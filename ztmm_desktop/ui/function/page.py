@@ -11,8 +11,9 @@ main window applies it as an undoable command and calls ``refresh()``. The
 widgets are built once and refilled from the engagement's state by
 ``show_function`` and ``refresh``, with signals blocked, so filling never emits
 a request. Text edits (comments, notes, owner) are emitted when the consultant
-finishes editing (focus leaves the box, or Ctrl+Enter), and only when the text
-changed: each request is one undo step.
+pauses typing for about a second (``keystrokes.PAUSE_MS``) and when they finish
+editing (focus leaves the box, or Ctrl+Enter), and only when the text changed;
+the requests of one burst of typing carry its number and make one undo step.
 
 User and catalog text is only ever shown as plain text.
 """
@@ -62,8 +63,11 @@ from ...services.evidence import linked_to_function
 from ...services.questionnaire import agreements
 from ...services.workshops import WorkshopTag, tags
 from ..common.dialogs import confirm_remove
+from ..common.flash import Flash
+from ..common.keystrokes import TypingPause
 from ..common.reflow import FlowLayout, FormColumns
 from ..editing.requests import (
+    NOT_TYPING,
     AddAction,
     AddFinding,
     AdoptResponse,
@@ -305,10 +309,12 @@ class ChoiceCombo(QComboBox):
 
 
 class CommitTextEdit(QPlainTextEdit):
-    """A multi-line text box that says when an edit is finished: focus out or Ctrl+Enter.
+    """A multi-line text box that says when its text should be kept: a pause in typing, focus out or Ctrl+Enter.
 
     ``saved`` is the text as stored; ``committed`` is emitted with the text when
-    an edit finishes, and only when it differs from ``saved``.
+    typing pauses or an edit finishes, and only when it differs from ``saved``.
+    ``burst`` numbers the burst of typing the text belongs to. A box with
+    ``commit_on_focus_out=False`` (a form with its own Apply) only emits on Ctrl+Enter.
     """
 
     committed = Signal(str)
@@ -317,6 +323,9 @@ class CommitTextEdit(QPlainTextEdit):
         super().__init__()
         self.saved = ""
         self.commit_on_focus_out = commit_on_focus_out
+        self.pause = TypingPause(self, self.commit)
+        if commit_on_focus_out:
+            self.textChanged.connect(self._text_changed)
         self.setPlaceholderText(placeholder)
         self.setTabChangesFocus(True)
         self.lines = lines
@@ -337,11 +346,25 @@ class CommitTextEdit(QPlainTextEdit):
     def modified(self) -> bool:
         return self.toPlainText() != self.saved
 
+    @property
+    def burst(self) -> int:
+        return self.pause.burst
+
+    def _text_changed(self) -> None:
+        if self.modified() and not self.isReadOnly():
+            self.pause.typed()
+        else:
+            self.pause.stop()
+
     def load(self, text: str, *, keep_typing: bool) -> None:
         """Show the stored ``text``; with ``keep_typing``, leave the text of an edit in progress alone."""
         if keep_typing and self.hasFocus() and self.modified():
-            self.saved = text  # the consultant's text wins; it is emitted when they finish
+            self.saved = text  # the consultant's text wins; it is emitted at the next pause or when they finish
+            if self.commit_on_focus_out and not self.pause.waiting:
+                self.pause.typed()  # e.g. a commit refused while a save ran: try again after a pause
             return
+        if self.toPlainText() != text or self.saved != text:
+            self.pause.end_burst()
         self.saved = text
         if self.toPlainText() == text:
             return
@@ -353,8 +376,15 @@ class CommitTextEdit(QPlainTextEdit):
             self.setTextCursor(cursor)
 
     def commit(self) -> None:
+        """Emit the text if it changed (the burst goes on: the cursor may still be here)."""
+        self.pause.stop()
         if self.modified() and not self.isReadOnly():
             self.committed.emit(self.toPlainText())
+
+    def finish(self) -> None:
+        """Emit the text if it changed; what is typed next is a new undo step."""
+        self.commit()
+        self.pause.end_burst()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
@@ -362,7 +392,7 @@ class CommitTextEdit(QPlainTextEdit):
         ):
             event.accept()
             if self.commit_on_focus_out:
-                self.commit()
+                self.finish()
             else:
                 self.committed.emit(self.toPlainText())
             return
@@ -372,7 +402,7 @@ class CommitTextEdit(QPlainTextEdit):
         super().focusOutEvent(event)
         # A context menu takes focus for a moment; the edit is not finished then.
         if self.commit_on_focus_out and event.reason() != Qt.FocusReason.PopupFocusReason:
-            self.commit()
+            self.finish()
 
 
 class StageBox(QFrame):
@@ -444,9 +474,7 @@ class StageBox(QFrame):
             row.addStretch()
             row.add(self.hint_label)
             layout.addLayout(row)
-            self.comment_edit = CommitTextEdit(
-                f"Comment on {stage.label}: what was seen or said. Kept when you leave the box or press Ctrl+Enter."
-            )
+            self.comment_edit = CommitTextEdit(f"Comment on {stage.label}: what was seen or said. Kept as you type.")
             self.comment_edit.setObjectName("stageComment")
             self.comment_edit.setAccessibleName(f"{stage.label} comment")
             layout.addWidget(self.comment_edit)
@@ -510,6 +538,7 @@ class FunctionPage(QWidget):
         self._shown_ratings: dict[Stage, Rating] = {}
         self._shown_fields: dict[str, str] = {}
         self._shown_target: Stage | None = None
+        self._flash: Flash | None = None  # the mark an undo or redo leaves on what it changed
 
         self._build()
         self._restyle()
@@ -699,9 +728,11 @@ class FunctionPage(QWidget):
         self.owner_edit.setMaxLength(MAX_NAME)
         self.owner_edit.setPlaceholderText("Who on the client side owns this")
         self.owner_edit.editingFinished.connect(self._owner_finished)
-        self.notes_edit = CommitTextEdit("Notes on this function from the workshop. Kept when you leave the box.")
+        self.owner_pause = TypingPause(self.owner_edit, self._owner_paused)
+        self.owner_edit.textEdited.connect(lambda _text: self.owner_pause.typed())
+        self.notes_edit = CommitTextEdit("Notes on this function from the workshop. Kept as you type.")
         self.notes_edit.setObjectName("notesEdit")
-        self.notes_edit.committed.connect(lambda text: self._emit_field("notes", text))
+        self.notes_edit.committed.connect(lambda text: self._emit_field("notes", text, typing=self.notes_edit.burst))
 
         target_cell = FlowLayout(spacing=12, line_spacing=4)
         target_cell.add(self.target_combo)
@@ -828,6 +859,55 @@ class FunctionPage(QWidget):
         self._fill(keep_typing=True)
         after = anchor.mapTo(self.content, QPoint(0, 0)).y() if anchor is not None else 0
         bar.setValue(value + after - before)
+
+    def refresh_typed(self) -> None:
+        """After text typed here was kept: bring what the page knows up to date, refill nothing.
+
+        The boxes already show the text; only the workshop marks under the
+        comments can change. Cheap, so a pause in typing never stalls the window.
+        """
+        if self._function is None:
+            return
+        self._assessment = self.engagement.assessments()[self._function.id]
+        self._tags = tags(self.engagement, self._function.id)
+        for box in self.stage_boxes.values():
+            if box.rated:
+                self._fill_workshop_tag(box)
+
+    def reveal(self, field: str | None, stage: Stage | None = None) -> QWidget:
+        """Scroll to the control that shows ``field`` (of ``stage``) and mark it for a moment; the control."""
+        widget = self._control_for(field, stage)
+        if stage is not None:
+            self._set_highlight(stage)
+        self._scroll_to(widget)
+        QTimer.singleShot(0, self, lambda: self._scroll_to(widget))  # once pending layout requests have run
+        if self._flash is None:
+            self._flash = Flash()
+        self._flash.show_on(widget)
+        return widget
+
+    def _control_for(self, field: str | None, stage: Stage | None) -> QWidget:
+        if stage is not None:
+            box = self.stage_boxes[stage]
+            if field == "comment" and box.comment_edit is not None:
+                return box.comment_edit
+            return box
+        lists = {
+            "findings": (self.findings_list, self.no_findings_label),
+            "actions": (self.actions_list, self.no_actions_label),
+        }
+        if field in lists:
+            listing, empty = lists[field]
+            return listing if listing.isVisibleTo(self) else empty
+        if field == "override":
+            return self.override_banner if self.override_banner.isVisibleTo(self) else self.current_label
+        controls: dict[str, QWidget] = {
+            "target": self.target_combo,
+            "owner": self.owner_edit,
+            "notes": self.notes_edit,
+            **self.field_combos,
+        }
+        return controls.get(field or "", self.title_label)
 
     def focus_stage(self, stage: Stage, *, take_focus: bool = True) -> None:
         """Scroll to a stage box and highlight it; with ``take_focus`` also give it the keyboard focus.
@@ -996,7 +1076,13 @@ class FunctionPage(QWidget):
         )
         for name, combo in self.field_combos.items():
             combo.set_value(values[name])
-        typing_owner = keep_typing and self.owner_edit.hasFocus() and self.owner_edit.isModified()
+        # What is being typed stays, and so does text kept at a pause that differs only by the spaces trimmed.
+        owner_text = self.owner_edit.text()
+        typing_owner = (
+            keep_typing
+            and self.owner_edit.hasFocus()
+            and (self.owner_edit.isModified() or owner_text.strip() == assessment.owner)
+        )
         if not typing_owner and self.owner_edit.text() != assessment.owner:
             self.owner_edit.setText(assessment.owner)
             self.owner_edit.setCursorPosition(0)
@@ -1150,7 +1236,7 @@ class FunctionPage(QWidget):
         if self._function is None or editor is None:
             return
         editor.saved = text
-        self._emit(SetComment(self._function.id, stage, text))
+        self._emit(SetComment(self._function.id, stage, text, typing=editor.burst))
 
     def _target_chosen(self, _index: int) -> None:
         if self._function is None:
@@ -1166,24 +1252,35 @@ class FunctionPage(QWidget):
         value = self.field_combos[name].value()
         self._emit_field(name, str(value))
 
-    def _owner_finished(self) -> None:
-        self._emit_field("owner", self.owner_edit.text().strip())
-        self.owner_edit.setModified(False)
+    def _owner_paused(self) -> None:
+        if self.owner_edit.isModified() and not self.owner_edit.isReadOnly():
+            self._emit_field("owner", self.owner_edit.text().strip(), typing=self.owner_pause.burst)
+            self.owner_edit.setModified(False)
 
-    def _emit_field(self, name: str, value: str) -> None:
+    def _owner_finished(self) -> None:
+        self._owner_paused()
+        self.owner_pause.end_burst()
+
+    def _emit_field(self, name: str, value: str, *, typing: int = NOT_TYPING) -> None:
         if self._function is None or self._shown_fields.get(name) == value:
             return
         self._shown_fields[name] = value
         if name == "notes":
             self.notes_edit.saved = value
-        self._emit(SetField(self._function.id, name, value))
+        self._emit(SetField(self._function.id, name, value, typing=typing))
 
     def _commit_pending(self) -> None:
         """Emit text edits not yet finished, before the page shows another function."""
         for editor in self._text_editors():
-            editor.commit()
+            editor.finish()
         if self.owner_edit.isModified():
             self._owner_finished()
+
+    def commit_typing(self) -> None:
+        """Keep the text being typed now, without waiting for a pause (e.g. before an undo)."""
+        for editor in self._text_editors():
+            editor.commit()
+        self._owner_paused()
 
     # -- override -----------------------------------------------------------------
 

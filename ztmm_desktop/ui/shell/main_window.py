@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -44,7 +44,7 @@ from ...services.evidence import Attached, EvidenceLink
 from ...services.identity import given_assessor
 from ...services.logo import read_consultancy_logo, read_logo
 from ...services.recovery import discard_unsaved, unsaved_work
-from ..common.dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
+from ..common.dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover, ask_remove_baseline
 from ..common.settings import Settings
 from ..common.tasks import TaskRunner
 from ..common.theme import apply_workshop_mode
@@ -52,13 +52,26 @@ from ..dashboard.progress import ProgressBanner, ProgressView
 from ..dashboard.view import Dashboard
 from ..deliverables.controller import Deliverables
 from ..deliverables.report_contents import ReportContentsDialog
-from ..editing.edits import RATING_KEYS, attached_command, make_command, report_contents_of
+from ..editing.edits import (
+    EVIDENCE_TAB,
+    FUNCTION_TAB,
+    PROGRESS_TAB,
+    RATING_KEYS,
+    Place,
+    attached_command,
+    command_place,
+    frozen_baseline,
+    is_typing,
+    make_command,
+    report_contents_of,
+)
 from ..editing.requests import (
     AnyRequest,
     EditEvidence,
     FreezeBaseline,
     LinkEvidence,
     RemoveEvidence,
+    SetComment,
     SetConsultancyLogo,
     SetLogo,
     SetProperties,
@@ -268,6 +281,8 @@ class Workbench(QWidget):
             return
         stage_value = current.data(STAGE_ROLE)
         stage = Stage(stage_value) if stage_value is not None else None
+        if (function_id, stage) == self._selection and self.page.current_function_id == function_id:
+            return  # the same row again (the tree was rebuilt and put it back): the page stays as it is
         self.page.show_function(function_id, stage, take_focus=False)  # arrows keep moving in the tree
         self.guidance.show_function(function_id, stage)
         self._selection = (function_id, stage)
@@ -290,10 +305,32 @@ class Workbench(QWidget):
         self.panel.tree.setCurrentIndex(index)
         self.panel.tree.scrollTo(index)
 
-    def refresh(self, changes: Changes) -> None:
-        self.model.refresh(changes)
-        self.page.refresh()
-        self.guidance.refresh()
+    def show_place(self, place: Place) -> None:
+        """Show where an edit landed: its tab, its function in the tree and on the page, its control marked."""
+        if place.tab == PROGRESS_TAB:
+            self.tabs.setCurrentWidget(self.progress)
+            return
+        if place.function_id is not None and self.page.current_function_id != place.function_id:
+            self.select_function(place.function_id)
+        self.tabs.setCurrentWidget(self.evidence if place.tab == EVIDENCE_TAB else self.page)
+        if place.tab == FUNCTION_TAB and self.page.current_function_id == place.function_id:
+            self.page.reveal(place.field, place.stage)
+
+    def refresh(self, changes: Changes, *, typed: AnyRequest | None = None) -> None:
+        """Show ``changes``; ``typed``: they are text kept at a pause in typing, already on the page.
+
+        Typed notes and owner show nowhere but on the page; a typed comment also
+        in the tree (its stage row's tip and search text) and the guidance's next steps.
+        """
+        if typed is None:
+            self.model.refresh(changes)
+            self.page.refresh()
+            self.guidance.refresh()
+        else:
+            self.page.refresh_typed()
+            if isinstance(typed, SetComment):
+                self.model.refresh_comments(typed.function_id)
+                self.guidance.refresh()
         # The dashboard, progress and the evidence list re-read the file: only when they are on screen.
         self._dashboard_stale = self._evidence_stale = self._progress_stale = self._banner_stale = True
         self._refresh_shown_tab()
@@ -447,13 +484,15 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
 
         edit_menu = bar.addMenu("&Edit")
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        # Not the stack's own actions: undo and redo first keep the text being typed, and then show what they did.
+        self.undo_action = self._action("&Undo", self.undo, QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action("&Redo", self.redo)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         # Their text names the change at hand; Help → Keyboard shortcuts reads what they do from here.
         self.undo_action.setWhatsThis("Undo the last change")
         self.redo_action.setWhatsThis("Redo the change undone")
+        self._follow_stack(self.undo_action, "&Undo", self.undo_stack.canUndoChanged, self.undo_stack.undoTextChanged)
+        self._follow_stack(self.redo_action, "&Redo", self.undo_stack.canRedoChanged, self.undo_stack.redoTextChanged)
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
@@ -519,6 +558,12 @@ class MainWindow(QMainWindow):
         help_menu.addSeparator()
         help_menu.addAction(self._action("&About ZTMM Workbench", self.about))
         self._update_actions()
+
+    def _follow_stack(self, action: QAction, verb: str, can: SignalInstance, text: SignalInstance) -> None:
+        """Enable and name ``action`` as the undo stack says ("Undo Rate 1.1 Initial: met")."""
+        action.setEnabled(False)
+        can.connect(action.setEnabled)
+        text.connect(lambda what: action.setText(f"{verb} {what}" if what else verb))
 
     def _update_actions(self) -> None:
         has = self.engagement is not None
@@ -664,7 +709,11 @@ class MainWindow(QMainWindow):
                 self.workbench.page.refresh()
 
     def apply_request(self, request: AnyRequest) -> None:
-        """Apply ``request`` as one undo step; raises ``ZtmmError`` (nothing changed) when refused."""
+        """Apply ``request`` as one undo step; raises ``ZtmmError`` (nothing changed) when refused.
+
+        Text kept at a pause in typing refreshes only what it can change (the
+        consultant is still typing), and merges with the burst's earlier commits.
+        """
         engagement = self.engagement
         if engagement is None:
             return
@@ -672,17 +721,59 @@ class MainWindow(QMainWindow):
             raise EngagementFileError(f"{engagement.path.name} is open read-only; nothing was changed")
         if self.tasks.busy:
             raise BadInput("wait until the current operation finishes; nothing was changed")
-        command = make_command(engagement, request, self._changed, self._edit_failed)
+        applied = (lambda changes: self._changed(changes, typed=request)) if is_typing(request) else None
+        command = make_command(engagement, request, self._changed, self._edit_failed, applied=applied)
         if command is not None:
             self.undo_stack.push(command)
 
-    def _changed(self, changes: Changes) -> None:
+    def _changed(self, changes: Changes, *, typed: AnyRequest | None = None) -> None:
         if self.workbench is not None:
-            self.workbench.refresh(changes)  # the function page shows each change's workshop
+            self.workbench.refresh(changes, typed=typed)  # the function page shows each change's workshop
         self._update_title()
         self._show_rollup()
         if changes.workshops:
             self._show_workshop()
+
+    # -- undo and redo -------------------------------------------------------------
+
+    def undo(self) -> None:
+        """Undo the last step (text being typed is kept first, so it is that step) and show what it changed."""
+        self._keep_typing()
+        index = self.undo_stack.index()
+        if index == 0:
+            return
+        command = self.undo_stack.command(index - 1)
+        name = frozen_baseline(command)
+        if name is not None and not ask_remove_baseline(self, name):
+            self.statusBar().showMessage(f"Nothing undone: the baseline “{name}” is kept.", 8000)
+            return
+        text = command.text()
+        self.undo_stack.undo()
+        if self.undo_stack.index() == index:  # refused (e.g. a task is running): nothing to show
+            return
+        suffix = " — the baseline was removed; Redo freezes it again" if name is not None else ""
+        self._show_step(command_place(command), f"Undid: {text}{suffix}")
+
+    def redo(self) -> None:
+        self._keep_typing()
+        index = self.undo_stack.index()
+        if index >= self.undo_stack.count():
+            return
+        command = self.undo_stack.command(index)
+        text = command.text()
+        self.undo_stack.redo()
+        if self.undo_stack.index() != index:
+            self._show_step(command_place(command), f"Redid: {text}")
+
+    def _keep_typing(self) -> None:
+        if self.workbench is not None and not self.tasks.busy:
+            self.workbench.page.commit_typing()
+
+    def _show_step(self, place: Place | None, message: str) -> None:
+        """Go to the function, tab and control an undo or redo changed, mark the control, and say what it did."""
+        self.statusBar().showMessage(message, 10000)
+        if self.workbench is not None and place is not None:
+            self.workbench.show_place(place)
 
     def _edit_failed(self, err: ZtmmError) -> None:
         QMessageBox.warning(self, "Not changed", str(err))

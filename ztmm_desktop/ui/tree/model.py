@@ -17,7 +17,7 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from PySide6.QtCore import (
@@ -496,22 +496,42 @@ class EngagementTreeModel(QAbstractItemModel):
         }
         nodes = [self._functions[fid] for fid in sorted(touched) if fid in self._functions]
         pillars = {id(n.parent): n.parent for n in nodes if isinstance(n.parent, PillarNode)}
+        # Only rows whose cells differ are announced: notes or an owner typed on the page show nowhere in
+        # the tree, and every announced row costs the filter proxy and the view a pass over it.
+        before = {row.uid: row.cells for node in nodes for row in (node, *node.children)}
+        before.update({pillar.uid: pillar.cells for pillar in pillars.values()})
         for node in nodes:
             self._fill_function(node)
         for pillar in pillars.values():
             self._fill_pillar(pillar)
-        last = len(HEADERS) - 1
         for node in nodes:
-            here = self.createIndex(node.row, 0, node.uid)
-            self.dataChanged.emit(here, self.createIndex(node.row, last, node.uid))
-            first, final = node.children[0], node.children[-1]
+            self._announce([node], before)
+            self._announce(node.children, before)
+        self._announce(list(pillars.values()), before)
+
+    def _announce(self, siblings: list[TreeNode], before: Mapping[int, Cells]) -> None:
+        """One ``dataChanged`` over the rows among ``siblings`` whose cells are not as ``before``."""
+        changed = sorted((node for node in siblings if node.cells != before.get(node.uid)), key=lambda n: n.row)
+        if changed:
+            first, final = changed[0], changed[-1]
             self.dataChanged.emit(
-                self.createIndex(first.row, 0, first.uid), self.createIndex(final.row, last, final.uid)
+                self.createIndex(first.row, 0, first.uid), self.createIndex(final.row, len(HEADERS) - 1, final.uid)
             )
-        for pillar in pillars.values():
-            self.dataChanged.emit(
-                self.createIndex(pillar.row, 0, pillar.uid), self.createIndex(pillar.row, last, pillar.uid)
-            )
+
+    def refresh_comments(self, function_id: str) -> None:
+        """Only the comments of one function changed (typed): re-fill its rows alone, nothing else is read.
+
+        A comment shows in its stage row's tip and search text; it changes no result or roll-up.
+        """
+        node = self._functions.get(function_id)
+        if node is None:
+            return
+        assessments = {**self._snapshot.assessments, function_id: self._engagement.assessment(function_id)}
+        self._snapshot = replace(self._snapshot, assessments=assessments)
+        before = {row.uid: row.cells for row in (node, *node.children)}
+        self._fill_function(node)
+        self._announce([node], before)
+        self._announce(node.children, before)
 
     def reload(self) -> None:
         """Re-read everything and rebuild the tree (scope or wording changed)."""

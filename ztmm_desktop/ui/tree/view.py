@@ -1,11 +1,15 @@
 """The left pane's tree view: says which function (and stage) is current, and selects one by id.
 
 It works on an ``EngagementTreeModel`` directly or through proxies (such as
-``TreeFilterProxy``); ids go in and out, never the view's own indexes.
+``TreeFilterProxy``); ids go in and out, never the view's own indexes. When the
+model is rebuilt (a baseline frozen, the scope or wording changed), the view
+keeps the rows that were open, the current row and where it was scrolled to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractProxyModel, QEvent, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -45,6 +49,16 @@ class _FittingDelegate(QStyledItemDelegate):
                 option.text = ""
 
 
+@dataclass(frozen=True)
+class _Place:
+    """What the view showed before its model was rebuilt."""
+
+    expanded: set[tuple[str, str]]
+    current: tuple[str, str] | None
+    stage: int | None
+    scroll: int
+
+
 class EngagementTreeView(QTreeView):
     """A tree of pillars → functions → stages."""
 
@@ -67,6 +81,7 @@ class EngagementTreeView(QTreeView):
         self.viewport().setAcceptDrops(True)
         self.setDropIndicatorShown(True)
         self.setItemDelegate(_FittingDelegate(self))
+        self._kept: _Place | None = None
 
     # -- dropping evidence files on a function or stage -------------------------------
 
@@ -102,14 +117,23 @@ class EngagementTreeView(QTreeView):
         self.files_dropped.emit(paths, target[0], target[1])
 
     def setModel(self, model: object) -> None:  # type: ignore[override]
+        old = self.model()
+        if old is not None:
+            old.modelAboutToBeReset.disconnect(self._remember_place)
+            old.modelReset.disconnect(self._restore_place)
         super().setModel(model)  # type: ignore[arg-type]
+        new = self.model()
+        if new is not None:
+            new.modelAboutToBeReset.connect(self._remember_place)
+            new.modelReset.connect(self._restore_place)  # after the view's own reset, which closes every row
         header = self.header()
         if header.count() > STATUS_COLUMN:
             header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
             header.setSectionResizeMode(STATE_COLUMN, QHeaderView.ResizeMode.Interactive)
             header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.Interactive)
-        if header.count() > EVIDENCE_COLUMN:  # a paper clip and a count: as narrow as that
-            header.setSectionResizeMode(EVIDENCE_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+        if header.count() > EVIDENCE_COLUMN:  # a paper clip and a count: as narrow as that, measured here
+            # (ResizeToContents would lay out every row again at each edit: about 10 ms at every typing pause)
+            header.setSectionResizeMode(EVIDENCE_COLUMN, QHeaderView.ResizeMode.Interactive)
         if header.count() > STATUS_COLUMN:
             self._fit_columns()
 
@@ -126,6 +150,10 @@ class EngagementTreeView(QTreeView):
         if header.count() <= STATUS_COLUMN:
             return
         fm = self.fontMetrics()
+        if header.count() > EVIDENCE_COLUMN:
+            clip = max(self.iconSize().width(), fm.height()) + fm.horizontalAdvance("999") + 12
+            if header.sectionSize(EVIDENCE_COLUMN) != clip:
+                header.resizeSection(EVIDENCE_COLUMN, clip)
         pad = 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 10
         state = fm.horizontalAdvance(WIDEST_STATE) + pad
         mark = max(self.iconSize().width(), fm.height()) + pad
@@ -163,6 +191,53 @@ class EngagementTreeView(QTreeView):
             self.function_selected.emit(function_id, Stage(stage) if stage is not None else None)
         elif current.data(NODE_KIND_ROLE) == PILLAR:
             self.pillar_selected.emit(current.data(PILLAR_ID_ROLE))
+
+    # -- keeping the place when the model is rebuilt ---------------------------------
+
+    def _rows(self, parent: QModelIndex | None = None) -> Iterator[QModelIndex]:
+        """Every row that can have children (pillars, functions), depth first."""
+        model = self.model()
+        parent = parent if parent is not None else QModelIndex()
+        for row in range(model.rowCount(parent)):
+            index = model.index(row, 0, parent)
+            if model.hasChildren(index):
+                yield index
+                yield from self._rows(index)
+
+    @staticmethod
+    def _key(index: QModelIndex) -> tuple[str, str]:
+        if index.data(NODE_KIND_ROLE) == PILLAR:
+            return PILLAR, str(index.data(PILLAR_ID_ROLE))
+        return "function", str(index.data(FUNCTION_ID_ROLE))
+
+    def _remember_place(self) -> None:
+        current = self.currentIndex()
+        self._kept = _Place(
+            expanded={self._key(index) for index in self._rows() if self.isExpanded(index)},
+            current=self._key(current) if current.isValid() else None,
+            stage=current.data(STAGE_ROLE) if current.isValid() else None,
+            scroll=self.verticalScrollBar().value(),
+        )
+
+    def _restore_place(self) -> None:
+        kept, self._kept = self._kept, None
+        if kept is None:
+            self._fit_columns()
+            return
+        for index in self._rows():
+            if self._key(index) in kept.expanded:
+                self.setExpanded(index, True)
+        if kept.current is not None:
+            kind, key = kept.current
+            if kind == PILLAR:
+                pillar = next((i for i in self._rows() if self._key(i) == kept.current), None)
+                if pillar is not None:
+                    self.setCurrentIndex(pillar)
+            else:
+                self.select_function(key, Stage(kept.stage) if kept.stage is not None else None)
+        self._fit_columns()
+        self.executeDelayedItemsLayout()
+        self.verticalScrollBar().setValue(kept.scroll)
 
     def select_function(self, function_id: str, stage: Stage | None = None) -> bool:
         """Make a function's (or stage's) row current; False when it is unknown or filtered out."""
