@@ -3,10 +3,11 @@
 Consultants keep engagements in synced and network folders and copy them
 while open, so the document is never edited in place:
 
-* opening checks the file (SQLite magic, ``application_id``, ``user_version``,
-  ``quick_check``) without writing to it, takes the lock beside it, and copies
-  it with SQLite's backup API into a private working copy in the app's data
-  folder;
+* opening checks the file's header (SQLite magic, ``application_id``,
+  ``user_version``) without writing to it, takes the lock beside it, copies it
+  with SQLite's backup API into a private working copy in the app's data folder
+  and passes the copy through the file gate (``store.gate``: schema, structure,
+  every value) before anything else reads it;
 * every edit commits to the working copy at once (WAL, ``synchronous=FULL``),
   so a crash loses nothing acknowledged; a sidecar file names the document so
   the next start can offer recovery;
@@ -33,6 +34,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..core.errors import EngagementFileError, ReadOnlyLocation
 from ..paths import data_dir
+from . import gate
 from . import lock as lockmod
 from .migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 
@@ -42,7 +44,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 _OPEN_WORKING: set[Path] = set()
 SIDECAR_SUFFIX = ".json"
 
-#: PRAGMAs set on every connection to a working copy (SECURITY.md items 2 and 3).
+#: PRAGMAs set on every connection to a working copy (SECURITY.md items 2 and 3), after
+#: ``gate.harden`` (docs/SECURITY.md: trusted_schema, cell_size_check, the watchdog).
 CONNECTION_PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = FULL",
@@ -50,6 +53,8 @@ CONNECTION_PRAGMAS = (
     "PRAGMA trusted_schema = OFF",
     "PRAGMA busy_timeout = 10000",
 )
+#: Where the engine keeps each connection's ``gate.Watchdog`` (the pool entry's ``info``).
+WATCHDOG_KEY = "ztmm_watchdog"
 
 
 def _describe_foreign(head: bytes) -> str | None:
@@ -63,9 +68,11 @@ def _describe_foreign(head: bytes) -> str | None:
 
 
 def check_document(path: Path) -> int:
-    """Refuse anything that is not a readable engagement file; return its schema version.
+    """Refuse anything whose header is not an engagement file's; return its schema version.
 
-    Reads the file only: nothing is written to it, whatever it holds.
+    Reads the first 100 bytes only: nothing is written to it, whatever it holds. The
+    rest is checked on the private copy (``gate.check_contents``), not on the original,
+    which another program may change in between.
     """
     name = path.name
     if not path.exists():
@@ -96,18 +103,6 @@ def check_document(path: Path) -> int:
         )
     if user_version < 1:
         raise EngagementFileError(f"{name}: the engagement file has no schema (damaged?)")
-    try:
-        conn = sqlite3.connect(_readonly_uri(path), uri=True)
-        try:
-            conn.execute("PRAGMA trusted_schema = OFF")
-            rows = conn.execute("PRAGMA quick_check").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as err:
-        raise EngagementFileError(f"{name}: the engagement file is damaged ({err})") from None
-    if rows != [("ok",)]:
-        first = rows[0][0] if rows else "no answer"
-        raise EngagementFileError(f"{name}: the engagement file is damaged ({first})")
     return user_version
 
 
@@ -136,8 +131,10 @@ def backup_file(source: Path, target: Path, *, source_readonly: bool = False) ->
     """
     src = sqlite3.connect(_readonly_uri(source) if source_readonly else str(source), uri=source_readonly)
     try:
+        gate.harden(src)
         dst = sqlite3.connect(str(target))
         try:
+            gate.harden(dst)
             # The target is a fresh temp file that is fsynced and then renamed into
             # place (or discarded): journaling and syncing each page would only cost time.
             dst.execute("PRAGMA journal_mode = OFF")
@@ -155,6 +152,7 @@ def _configure_engine(engine: Engine, readonly: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        record.info[WATCHDOG_KEY] = gate.harden(dbapi_connection)
         cursor = dbapi_connection.cursor()
         for pragma in CONNECTION_PRAGMAS:
             cursor.execute(pragma)
@@ -168,6 +166,14 @@ def _configure_engine(engine: Engine, readonly: bool) -> None:
         # at a time); readers use a deferred WAL snapshot and never block a writer.
         immediate = not readonly and conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_statement(conn: Connection, *args: object) -> None:
+        # The watchdog counts from the start of each statement (and each transaction:
+        # BEGIN is one), so raw statements in a session share the budget since then.
+        watchdog = conn.info.get(WATCHDOG_KEY)
+        if watchdog is not None:
+            watchdog.reset()
 
 
 #: Execution option that makes a transaction a writer (``BEGIN IMMEDIATE``).
@@ -208,6 +214,8 @@ class EngagementDocument:
         self.engine = make_engine(working, readonly=readonly)
         self.migrated_from: int | None = None
         self.backup_path: Path | None = None
+        #: Damaged records the gate left out of a read-only copy (``open(leave_out_damaged=True)``).
+        self.left_out: list[gate.Problem] = []
         self._disk_stamp = _stamp(document)
         self._write_sidecar()
         _OPEN_WORKING.add(working)
@@ -234,6 +242,7 @@ class EngagementDocument:
         try:
             conn = sqlite3.connect(str(working), isolation_level=None)
             try:
+                gate.harden(conn)
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("BEGIN IMMEDIATE")
@@ -251,10 +260,26 @@ class EngagementDocument:
             raise
 
     @classmethod
-    def open(cls, path: Path, *, readonly: bool = False, recover: Orphan | None = None) -> EngagementDocument:
-        """Open ``path``; for editing unless ``readonly``. ``recover`` reuses a crashed session's copy."""
+    def open(
+        cls,
+        path: Path,
+        *,
+        readonly: bool = False,
+        recover: Orphan | None = None,
+        vocabulary: gate.Vocabulary | None = None,
+        leave_out_damaged: bool = False,
+    ) -> EngagementDocument:
+        """Open ``path``; for editing unless ``readonly``. ``recover`` reuses a crashed session's copy.
+
+        The copy passes the file gate first (``vocabulary``: the catalog's ids); a file
+        that fails is refused with ``gate.GateError`` and nothing is left behind. With
+        ``leave_out_damaged`` (read-only only) records out of their domain are left out
+        of the working copy instead (``left_out`` lists them).
+        """
         path = path.absolute()
         lock: lockmod.DocumentLock | None = None
+        if leave_out_damaged and not readonly:
+            raise EngagementFileError(f"{path.name}: damaged records can be left out only when opening read-only")
         if not path.exists():
             raise EngagementFileError(f"{path}: no such file")
         if not readonly:
@@ -264,7 +289,7 @@ class EngagementDocument:
             lock.acquire()
         working = cls._new_working_path()
         try:
-            version = check_document(path)
+            check_document(path)
             if recover is not None:
                 shutil.move(str(recover.working), working)
                 for suffix in ("-wal", "-shm"):
@@ -273,19 +298,23 @@ class EngagementDocument:
                         shutil.move(str(extra), working.with_name(working.name + suffix))
                 with contextlib.suppress(FileNotFoundError):
                     recover.working.with_name(recover.working.name + SIDECAR_SUFFIX).unlink()
-                version = _check_working_copy(working)
+                version, left_out = _check_working_copy(working, f"the unsaved work of {path.name}", vocabulary)
             else:
-                backup_file(path, working, source_readonly=True)
+                _copy_document(path, working)
+                version, left_out = _check_working_copy(working, path.name, vocabulary, leave_out_damaged)
             backup_path = None
             if version < SCHEMA_VERSION:
-                backup_path = _backup_before_migration(path, version)
+                if not readonly:  # a read-only open never replaces the document: nothing to back up
+                    backup_path = _backup_before_migration(path, version)
                 conn = sqlite3.connect(str(working), isolation_level=None)
                 try:
+                    gate.harden(conn)
                     migrate(conn, version, SCHEMA_VERSION)
                 finally:
                     conn.close()
             doc = cls(path, working, lock, readonly=readonly)
-            if backup_path is not None:
+            doc.left_out = left_out
+            if version < SCHEMA_VERSION:
                 doc.migrated_from, doc.backup_path = version, backup_path
             return doc
         except BaseException:
@@ -372,21 +401,31 @@ class EngagementDocument:
         sidecar.write_text(json.dumps(info), encoding="utf-8")
 
 
-def _check_working_copy(path: Path) -> int:
-    """Replay a recovered working copy's WAL, check it, and return its schema version."""
+def _copy_document(document: Path, working: Path) -> None:
     try:
-        conn = sqlite3.connect(str(path))
+        backup_file(document, working, source_readonly=True)
+    except sqlite3.DatabaseError as err:
+        raise EngagementFileError(f"{document.name}: the engagement file is damaged ({err})") from None
+
+
+def _check_working_copy(
+    path: Path, name: str, vocabulary: gate.Vocabulary | None, leave_out_damaged: bool = False
+) -> tuple[int, list[gate.Problem]]:
+    """Pass a working copy through the file gate (a recovered one replays its WAL first).
+
+    Returns its schema version and the damaged records left out (``leave_out_damaged``).
+    """
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None)
         try:
-            rows = conn.execute("PRAGMA quick_check").fetchall()
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            watchdog = gate.harden(conn)
+            if leave_out_damaged:
+                return gate.salvage(conn, watchdog, name, vocabulary=vocabulary)
+            return gate.check_contents(conn, watchdog, name, vocabulary=vocabulary), []
         finally:
             conn.close()
     except sqlite3.DatabaseError as err:
-        raise EngagementFileError(f"the unsaved work cannot be recovered: it is damaged ({err})") from None
-    if rows != [("ok",)] or application_id != APPLICATION_ID or not 1 <= version <= SCHEMA_VERSION:
-        raise EngagementFileError("the unsaved work cannot be recovered: it is damaged")
-    return version
+        raise gate.GateError(f"{name}: the engagement file is damaged ({err})") from None
 
 
 def _backup_before_migration(document: Path, version: int) -> Path:
