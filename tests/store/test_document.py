@@ -19,7 +19,7 @@ from ztmm_desktop.core.errors import DocumentLocked, EngagementFileError
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services.engagement import Properties, create_engagement, open_engagement
 from ztmm_desktop.store import migrations
-from ztmm_desktop.store.document import EngagementDocument, check_document, orphaned_working_copies
+from ztmm_desktop.store.document import EngagementDocument, orphaned_working_copies
 from ztmm_desktop.store.lock import lock_path_for
 from ztmm_desktop.store.schema import SQLModel
 
