@@ -39,6 +39,8 @@ from ..core.scoring import (
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..core.wording import CISA, WORDINGS, apply_wording
 from ..store.document import WRITE_OPTION, EngagementDocument, Orphan
+from ..store.gate import DamagedRecords as DamagedRecords  # the window offers to leave them out
+from ..store.gate import Problem as Problem
 from ..store.gate import Vocabulary
 from ..store.migrations import create_baseline
 from ..store.schema import AuditRow, EngagementRow, FindingRow, FunctionRow, StageRatingRow, WorkshopRow

@@ -67,9 +67,9 @@ class Watchdog:
 
     __slots__ = ("fired", "limit", "ticks")
 
-    def __init__(self, steps: int = STATEMENT_STEPS) -> None:
+    def __init__(self, steps: int | None = None) -> None:
         self.ticks = 0
-        self.limit = max(1, steps // WATCHDOG_TICK)
+        self.limit = max(1, (STATEMENT_STEPS if steps is None else steps) // WATCHDOG_TICK)
         self.fired = False
 
     def __call__(self) -> int:
@@ -89,7 +89,7 @@ class Watchdog:
 DEFENSIVE_AVAILABLE = hasattr(sqlite3.Connection, "setconfig") and hasattr(sqlite3, "SQLITE_DBCONFIG_DEFENSIVE")
 
 
-def harden(conn: sqlite3.Connection, steps: int = STATEMENT_STEPS) -> Watchdog:
+def harden(conn: sqlite3.Connection, steps: int | None = None) -> Watchdog:
     """Set up a connection to an engagement file so that its contents cannot run code or hang us.
 
     ``trusted_schema=OFF`` (no unsafe function from a schema object),
@@ -137,9 +137,7 @@ class DamagedRecords(GateError):
     def __init__(self, name: str, problems: Sequence[Problem], more: bool) -> None:
         self.problems = tuple(problems)
         self.more = more
-        count = f"{len(problems)}{' or more' if more else ''}"
-        records = "record" if len(problems) == 1 and not more else "records"
-        super().__init__(f"{name}: {count} damaged {records}; the first: {problems[0].describe()}")
+        super().__init__(f"{name}: damaged record: {problems[0].describe()}")
 
 
 # -- the schema ------------------------------------------------------------------------------
