@@ -71,9 +71,8 @@ def test_released_fixtures_and_a_full_engagement_pass(base: Path) -> None:
 def test_a_foreign_trigger_never_runs(base: Path, data_dir: Path) -> None:
     path = hostile("trigger-forging-ratings", base)
     before = path.read_bytes()
-    with pytest.raises(gate.GateError) as refused:
-        with open_engagement(path) as opened:
-            opened.assess("1.1", ratings={Stage.INITIAL: Rating.NOT_MET})
+    with pytest.raises(gate.GateError) as refused, open_engagement(path) as opened:
+        opened.assess("1.1", ratings={Stage.INITIAL: Rating.NOT_MET})
     assert str(refused.value) == (
         "trigger-forging-ratings.ztmm: refused: it holds a trigger 'forge' on stage_rating "
         "that ZTMM Workbench did not create"
