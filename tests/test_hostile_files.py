@@ -121,3 +121,20 @@ def test_hang_prone_files_are_refused_by_a_real_process_within_seconds(
     assert len(done.stderr.splitlines()) == 1
     assert digest(path) == before
     assert files_under(data_dir) == []
+
+
+@pytest.mark.parametrize("kind", list(hostile_files.EVIDENCE_BYTES_KINDS))
+def test_damaged_evidence_bytes_leave_the_file_readable_and_verify_names_the_evidence(
+    kind: str, hostile: Callable[[str], Path], data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = hostile(kind)
+    before = digest(path)
+    assert cli.main(["info", str(path)]) == cli.EXIT_OK
+    capsys.readouterr()
+
+    assert cli.main(["verify", str(path)]) == cli.EXIT_PROBLEMS
+
+    report = capsys.readouterr().out.splitlines()
+    assert any("export-" in line and "bytes" in line for line in report), report
+    assert report[-1].endswith("evidence files match their SHA-256")
+    assert digest(path) == before and files_under(data_dir) == []

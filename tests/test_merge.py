@@ -559,7 +559,9 @@ def test_a_merged_action_is_checked_like_one_written_here(tmp_path: Path) -> Non
     conn.commit()
     conn.close()
     with open_engagement(mine) as engagement:
-        plan = plan_merge(engagement, theirs)
-        with pytest.raises(BadInput, match="unknown phase or effort"):
-            apply_merge(engagement, plan, by="Lead assessor")
+        # the colleague's file is refused by the file gate before anything is planned
+        with pytest.raises(
+            EngagementFileError, match=r"contoso-colleague\.ztmm: damaged record: action record .*phase"
+        ):
+            plan_merge(engagement, theirs)
         assert actions.list_actions(engagement) == []

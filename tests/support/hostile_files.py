@@ -292,7 +292,13 @@ KINDS: dict[str, Callable[[Path], None]] = {
     "date-not-a-date": _sql("UPDATE engagement SET start_date = '2026-02-30'"),
     "logo-not-an-image": _sql("UPDATE engagement_logo SET data = x'4d5a900003'"),
     "huge-text-value": _huge_text,
+}
+
+#: Damaged evidence bytes: the file itself is sound (it opens); ``verify`` names the evidence
+#: (exit 1) and every read of the bytes checks their hash.
+EVIDENCE_BYTES_KINDS: dict[str, Callable[[Path], None]] = {
     "chunks-of-another-blob": _chunks_of_another_blob,
+    "chunk-missing": _sql("DELETE FROM blob_chunk WHERE rowid = (SELECT max(rowid) FROM blob_chunk)"),
 }
 
 #: Kinds whose schema and structure are sound and whose damage is in records other than
@@ -319,7 +325,6 @@ DAMAGED_RECORDS = frozenset(
         "likelihood-out-of-range",
         "logo-not-an-image",
         "huge-text-value",
-        "chunks-of-another-blob",
     }
 )
 
@@ -327,5 +332,5 @@ DAMAGED_RECORDS = frozenset(
 def make(kind: str, base: Path, target: Path) -> Path:
     """A hostile file of ``kind`` at ``target``, made from a copy of ``base``."""
     shutil.copyfile(base, target)
-    KINDS[kind](target)
+    {**KINDS, **EVIDENCE_BYTES_KINDS}[kind](target)
     return target

@@ -501,20 +501,9 @@ TABLES: dict[str, TableRule] = {
             "chunk_key": IDENT,
             "created_at": TIMESTAMP,
         },
-        checks=(
-            (
-                "chunks",
-                "{t}.chunks = (SELECT count(*) FROM blob_chunk AS k WHERE k.chunk_key = {t}.chunk_key)"
-                " AND {t}.chunks = ifnull((SELECT max(k.seq) + 1 FROM blob_chunk AS k"
-                " WHERE k.chunk_key = {t}.chunk_key), 0)",
-                "the stored chunks do not match the chunk count",
-            ),
-            (
-                "size",
-                "{t}.size = ifnull((SELECT sum(length(k.data)) FROM blob_chunk AS k WHERE k.chunk_key = {t}.chunk_key), 0)",
-                "the stored chunks do not add up to the size",
-            ),
-        ),
+        # (whether the chunks hold the bytes the hash names is ``verify``'s to say, evidence by
+        # evidence, and every read of the bytes checks it: damaged bytes are no reason to refuse
+        # the file)
     ),
     "blob_chunk": TableRule(
         ("chunk_key", "seq"),
