@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -39,6 +40,7 @@ from . import lock as lockmod
 from .migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+_T = TypeVar("_T")
 
 #: Working copies this process has open (never reported as orphans).
 _OPEN_WORKING: set[Path] = set()
@@ -124,28 +126,40 @@ def _fsync_path(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
-def backup_file(source: Path, target: Path, *, source_readonly: bool = False) -> None:
+def backup_file(
+    source: Path,
+    target: Path,
+    *,
+    source_readonly: bool = False,
+    check: Callable[[sqlite3.Connection, gate.Watchdog], _T] | None = None,
+) -> _T | None:
     """Copy an SQLite database page by page with the online backup API.
 
     The copy uses the rollback journal (one self-contained file) and is fsynced.
+    ``check`` runs on the copy's own connection once it is complete (while its pages
+    are still in that connection's cache), before the sync; what it returns is returned.
     """
+    result = None
     src = sqlite3.connect(_readonly_uri(source) if source_readonly else str(source), uri=source_readonly)
     try:
         gate.harden(src)
-        dst = sqlite3.connect(str(target))
+        dst = sqlite3.connect(str(target), isolation_level=None)
         try:
-            gate.harden(dst)
+            watchdog = gate.harden(dst)
             # The target is a fresh temp file that is fsynced and then renamed into
             # place (or discarded): journaling and syncing each page would only cost time.
             dst.execute("PRAGMA journal_mode = OFF")
             dst.execute("PRAGMA synchronous = OFF")
             src.backup(dst)
             dst.execute("PRAGMA journal_mode = DELETE")
+            if check is not None:
+                result = check(dst, watchdog)
         finally:
             dst.close()
     finally:
         src.close()
     _fsync_path(target)
+    return result
 
 
 def _configure_engine(engine: Engine, readonly: bool) -> None:
@@ -300,8 +314,7 @@ class EngagementDocument:
                     recover.working.with_name(recover.working.name + SIDECAR_SUFFIX).unlink()
                 version, left_out = _check_working_copy(working, f"the unsaved work of {path.name}", vocabulary)
             else:
-                _copy_document(path, working)
-                version, left_out = _check_working_copy(working, path.name, vocabulary, leave_out_damaged)
+                version, left_out = _copy_document(path, working, vocabulary, leave_out_damaged)
             backup_path = None
             if version < SCHEMA_VERSION:
                 if not readonly:  # a read-only open never replaces the document: nothing to back up
@@ -401,27 +414,41 @@ class EngagementDocument:
         sidecar.write_text(json.dumps(info), encoding="utf-8")
 
 
-def _copy_document(document: Path, working: Path) -> None:
+def _copy_document(
+    document: Path, working: Path, vocabulary: gate.Vocabulary | None, leave_out_damaged: bool
+) -> tuple[int, list[gate.Problem]]:
+    """Copy the document into its working copy and pass the copy through the file gate."""
+
+    def check(conn: sqlite3.Connection, watchdog: gate.Watchdog) -> tuple[int, list[gate.Problem]]:
+        return _pass_gate(conn, watchdog, document.name, vocabulary, leave_out_damaged)
+
     try:
-        backup_file(document, working, source_readonly=True)
+        checked = backup_file(document, working, source_readonly=True, check=check)
     except sqlite3.DatabaseError as err:
         raise EngagementFileError(f"{document.name}: the engagement file is damaged ({err})") from None
+    assert checked is not None
+    return checked
 
 
-def _check_working_copy(
-    path: Path, name: str, vocabulary: gate.Vocabulary | None, leave_out_damaged: bool = False
+def _pass_gate(
+    conn: sqlite3.Connection,
+    watchdog: gate.Watchdog,
+    name: str,
+    vocabulary: gate.Vocabulary | None,
+    leave_out_damaged: bool,
 ) -> tuple[int, list[gate.Problem]]:
-    """Pass a working copy through the file gate (a recovered one replays its WAL first).
+    """The schema version of a working copy that passed the gate, and the damaged records left out."""
+    if leave_out_damaged:
+        return gate.salvage(conn, watchdog, name, vocabulary=vocabulary)
+    return gate.check_contents(conn, watchdog, name, vocabulary=vocabulary), []
 
-    Returns its schema version and the damaged records left out (``leave_out_damaged``).
-    """
+
+def _check_working_copy(path: Path, name: str, vocabulary: gate.Vocabulary | None) -> tuple[int, list[gate.Problem]]:
+    """Pass a recovered working copy through the file gate (its WAL is replayed first)."""
     try:
         conn = sqlite3.connect(str(path), isolation_level=None)
         try:
-            watchdog = gate.harden(conn)
-            if leave_out_damaged:
-                return gate.salvage(conn, watchdog, name, vocabulary=vocabulary)
-            return gate.check_contents(conn, watchdog, name, vocabulary=vocabulary), []
+            return _pass_gate(conn, gate.harden(conn), name, vocabulary, False)
         finally:
             conn.close()
     except sqlite3.DatabaseError as err:

@@ -146,18 +146,25 @@ _SPACE = re.compile(r"\s+")
 _AROUND = re.compile(r"\s*([(),=])\s*")
 
 
-def _normalise(sql: str | None) -> str | None:
-    if sql is None:
-        return None
+def _normalise(sql: object) -> object:
+    if not isinstance(sql, str):
+        return sql
     return _AROUND.sub(r"\1", _SPACE.sub(" ", sql.strip()))
 
 
-SchemaEntry = tuple[str, str, str, str | None]  # type, name, table, normalised SQL
+SchemaEntry = tuple[str, str, str, object]  # type, name, table, SQL as stored
 
 
 def _schema_of(conn: sqlite3.Connection) -> dict[str, SchemaEntry]:
     rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
-    return {str(name): (str(kind), str(name), str(table), _normalise(sql)) for kind, name, table, sql in rows}
+    return {str(name): (str(kind), str(name), str(table), sql) for kind, name, table, sql in rows}
+
+
+def _same(found: SchemaEntry, expected: SchemaEntry) -> bool:
+    """The same object; its SQL as stored, or differing in white space only."""
+    if found == expected:
+        return True
+    return found[:3] == expected[:3] and _normalise(found[3]) == _normalise(expected[3])
 
 
 @dataclass(frozen=True)
@@ -195,7 +202,7 @@ def _compare_schema(found: dict[str, SchemaEntry], version: int) -> str | None:
             on = f" on {table}" if kind in ("trigger", "index") and table != name else ""
             return f"it holds {_article(kind)} {kind} {name!r}{on} that ZTMM Workbench did not create"
     for name, entry in expected.items():
-        if name in found and found[name] != entry:
+        if name in found and not _same(found[name], entry):
             kind, theirs = entry[0], found[name][0]
             if theirs != kind:
                 return f"{name!r} is {_article(theirs)} {theirs} where schema {version} has a {kind}"
@@ -241,7 +248,7 @@ WORKSHOP_STATUSES = ("planned", "running", "held")
 class Domain:
     sql: str
     says: str
-    text: bool = False  # the value is text a reader decodes (checked as UTF-8)
+    text: bool = False  # the value is free text a reader decodes (read back to check it is UTF-8)
     json: bool = False  # the value is JSON whose strings are checked as UTF-8 too
 
 
@@ -272,10 +279,9 @@ def text(limit: int = SHORT, *, null: bool = False) -> Domain:
 def choice(values: Iterable[str], *, null: bool = False, what: str = "") -> Domain:
     values = tuple(values)
     names = ", ".join(v or "''" for v in values)
-    domain = Domain(
+    domain = Domain(  # (a word of the list is plain ASCII: no need to read it back)
         f"CASE WHEN typeof({{c}}) = 'text' THEN {{c}} IN {_in(values)} ELSE 0 END",
         f"{what or 'one of'} {names}".strip(),
-        text=True,
     )
     return _nullable(domain) if null else domain
 
@@ -301,7 +307,6 @@ DATE = Domain(
     " THEN {c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND {c} >= '0001'"
     " AND date({c}, '+0 days') IS {c} ELSE 0 END",
     "a date like 2026-11-30",
-    text=True,
 )
 #: (Readers show a timestamp that is no date as it is; its date part they parse.)
 _TIMESTAMP_SQL = (
@@ -316,9 +321,8 @@ TIMESTAMP_OR_EMPTY = Domain(
 SHA256 = Domain(
     "CASE WHEN typeof({c}) = 'text' AND length({c}) = 64 THEN {c} NOT GLOB '*[^0-9a-f]*' ELSE 0 END",
     "a SHA-256 (64 lowercase hex digits)",
-    text=True,
 )
-SHA256_OR_EMPTY = Domain(f"CASE WHEN {{c}} IS '' THEN 1 ELSE ({SHA256.sql}) END", SHA256.says + " or ''", True)
+SHA256_OR_EMPTY = Domain(f"CASE WHEN {{c}} IS '' THEN 1 ELSE ({SHA256.sql}) END", SHA256.says + " or ''")
 #: Record ids: uuids (with or without dashes) and the like.
 IDENT = Domain(
     "CASE WHEN typeof({c}) = 'text' THEN length({c}) BETWEEN 1 AND 100 ELSE 0 END",
@@ -329,27 +333,30 @@ IDENT = Domain(
 SLUG = Domain(
     "CASE WHEN typeof({c}) = 'text' AND length({c}) BETWEEN 1 AND 100 THEN {c} NOT GLOB '*[^a-z0-9_.]*' ELSE 0 END",
     "an id of lowercase letters, digits, '_' or '.'",
-    text=True,
 )
 #: Catalog and guidance pack ids (cisa-ztmm).
 CATALOG_ID = Domain(
     "CASE WHEN typeof({c}) = 'text' AND length({c}) BETWEEN 1 AND 100 THEN {c} NOT GLOB '*[^a-z0-9_.-]*' ELSE 0 END",
     "an id of lowercase letters, digits, '-', '_' or '.'",
-    text=True,
 )
 ANY_STAGE = choice((s.key for s in Stage), what="a stage:")
 RATED_STAGE = choice((s.key for s in RATED_STAGES), what="a rated stage:")
 RATING = choice((r.value for r in Rating), what="a rating:")
 
 
-def _json_sql(shape: str, limit: int) -> str:
-    # The nesting is shallow (Python's json module recurses); the strings inside are
-    # read back as UTF-8 with the rest of the text (``_texts``).
-    return (
-        f"CASE WHEN typeof({{c}}) = 'text' AND length({{c}}) <= {limit} AND json_valid({{c}}) THEN ({shape})"
+def _json_sql(shape: str, limit: int, *, nested: bool = False) -> str:
+    """Valid JSON of ``shape``; ``nested``: of any shape, so its depth is bounded (Python's
+    json module recurses). The strings inside are read back as UTF-8 with the rest of the
+    text (``_texts``)."""
+    depth = (
         " AND NOT EXISTS (SELECT 1 FROM json_tree({c}) AS t"
         " WHERE length(t.fullkey) - length(replace(replace(t.fullkey, '.', ''), '[', '')) > 8)"
-        " ELSE 0 END"
+        if nested
+        else ""
+    )
+    return (
+        f"CASE WHEN typeof({{c}}) = 'text' AND length({{c}}) <= {limit} AND json_valid({{c}})"
+        f" THEN ({shape}){depth} ELSE 0 END"
     )
 
 
@@ -367,9 +374,8 @@ BASELINE_RATINGS = Domain(
     _json_sql(
         "json_type({c}) = 'object' AND NOT EXISTS (SELECT 1 FROM json_each({c}) AS e"
         f" WHERE e.key NOT IN {_in(s.key for s in RATED_STAGES)} OR e.type <> 'object'"
-        " OR EXISTS (SELECT 1 FROM json_each(e.value) AS f WHERE"
-        f" (f.key = 'rating' AND (f.type <> 'text' OR f.value NOT IN {_in(r.value for r in Rating)}))"
-        " OR (f.key = 'comment' AND f.type <> 'text')))",
+        " OR EXISTS (SELECT 1 FROM json_each(e.value) AS f WHERE f.type <> 'text'"
+        f" OR f.key NOT IN ('rating', 'comment') OR (f.key = 'rating' AND f.value NOT IN {_in(r.value for r in Rating)})))",
         4 * LONG,
     ),
     "a JSON object of stage ratings",
@@ -377,7 +383,9 @@ BASELINE_RATINGS = Domain(
     json=True,
 )
 #: A baseline's roll-ups ({"pillars": [...], "overall": {...}}); readers take what they can use.
-ROLLUPS = Domain(_json_sql("json_type({c}) = 'object'", LONG), "a JSON object of roll-ups", text=True, json=True)
+ROLLUPS = Domain(
+    _json_sql("json_type({c}) = 'object'", LONG, nested=True), "a JSON object of roll-ups", text=True, json=True
+)
 
 
 @dataclass(frozen=True)
@@ -724,7 +732,7 @@ def _domains(table: str, rule: TableRule, columns: Sequence[str], vocabulary: Vo
         domain = rule.columns[column]
         if vocabulary is not None and (table, column) in FUNCTION_COLUMNS:
             member = f"CASE WHEN typeof({{c}}) = 'text' THEN {{c}} IN {_in(sorted(vocabulary.function_ids))} ELSE 0 END"
-            domain = Domain(member, "a function of the catalog", text=True)
+            domain = Domain(member, "a function of the catalog")  # (ids are ASCII: not read back)
             if FUNCTION_COLUMNS[(table, column)]:
                 domain = _nullable(domain)
         out[column] = domain
@@ -752,36 +760,63 @@ def _key_of(check: _Check, table: str, rule: TableRule, rowid: int) -> str:
     return shown
 
 
-def _check_table(check: _Check, table: str, columns: Sequence[str]) -> None:
-    """One scan of ``table``: every domain's predicate, and its text read back as UTF-8.
+@dataclass(frozen=True)
+class _Plan:
+    """How one table of one schema version is checked (built once per process)."""
 
-    SQLite evaluates the predicates (``min`` of each over the table); the text comes
-    back as one string per column, which Python's strict decoder refuses when a
-    value is not UTF-8, and a search finds NUL characters. Only when something is
-    wrong does ``_locate`` look for the rows.
-    """
+    domains: dict[str, Domain]
+    tests: list[tuple[str, str, str]]  # (column, predicate, what it should be)
+    first_bad: str  # the first record out of its domains (no aggregates: SQLite stops at a failing test)
+    text: str  # every text column's text, one string a column
+    locate: str  # the failing records, with each test's outcome
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(table: str, columns: tuple[str, ...], vocabulary: Vocabulary | None) -> _Plan:
     rule = TABLES[table]
-    domains = _domains(table, rule, columns, check.vocabulary)
+    domains = _domains(table, rule, columns, vocabulary)
     tests = [
         (column, domain.sql.replace("{c}", f'"{table}"."{column}"'), domain.says) for column, domain in domains.items()
     ]
     tests += [(column, sql.replace("{t}", f'"{table}"'), reason) for column, sql, reason in rule.checks]
-    parts = [f"min(ifnull(({sql}), 0))" for _, sql, _ in tests]
-    parts += [f"group_concat({sql}, ' ')" for _, sql in _texts(table, domains)]
+    every = " AND ".join(f"ifnull(({sql}), 0)" for _, sql, _ in tests)
+    flags = ", ".join(f"ifnull(({sql}), 0)" for _, sql, _ in tests)
+    texts = ", ".join(f"group_concat({sql}, ' ')" for _, sql in _texts(table, domains))
+    return _Plan(
+        domains,
+        tests,
+        first_bad=f'SELECT rowid FROM "{table}" WHERE NOT ({every}) LIMIT 1',
+        text=f'SELECT {texts} FROM "{table}"' if texts else "",
+        locate=f'SELECT rowid, {flags} FROM "{table}" WHERE NOT ({every}) LIMIT ?',
+    )
+
+
+def _check_table(check: _Check, table: str, columns: tuple[str, ...]) -> None:
+    """Two scans of ``table``: every domain's predicate, then its text read back as UTF-8.
+
+    SQLite evaluates the predicates and stops at the first record that fails one; the
+    text comes back as one string per column, which Python's strict decoder refuses
+    when a value is not UTF-8, and a search finds NUL characters. Only when something
+    is wrong does ``_locate`` look for the records.
+    """
+    plan = _plan(table, columns, check.vocabulary)
     try:
-        row = check.run(f'SELECT {", ".join(parts)} FROM "{table}"')[0]
-    except sqlite3.OperationalError as err:  # text that is not UTF-8 (Python's decoder refused it)
-        if "decode" not in str(err):
-            raise
-    except sqlite3.DataError:  # a value, or all of a column's text, too large to read at once
-        pass
-    else:
-        flags, texts = row[: len(tests)], row[len(tests) :]
-        if all(flag is None or flag for flag in flags) and not any(
-            isinstance(value, str) and "\x00" in value for value in texts
-        ):
-            return
-    _locate(check, table, rule, domains, tests)
+        clean = not check.run(plan.first_bad)
+    except sqlite3.DataError:  # a value too large to read at once
+        clean = False
+    if clean and plan.text:
+        try:
+            texts = check.run(plan.text)[0]
+        except sqlite3.OperationalError as err:  # text that is not UTF-8 (Python's decoder refused it)
+            if "decode" not in str(err):
+                raise
+            clean = False
+        except sqlite3.DataError:  # more text in a column than one string may hold
+            clean = False
+        else:
+            clean = not any(isinstance(value, str) and "\x00" in value for value in texts)
+    if not clean:
+        _locate(check, table, TABLES[table], plan)
 
 
 def _texts(table: str, domains: dict[str, Domain]) -> list[tuple[str, str]]:
@@ -801,22 +836,18 @@ def _texts(table: str, domains: dict[str, Domain]) -> list[tuple[str, str]]:
     return out
 
 
-def _locate(
-    check: _Check, table: str, rule: TableRule, domains: dict[str, Domain], tests: list[tuple[str, str, str]]
-) -> None:
+def _locate(check: _Check, table: str, rule: TableRule, plan: _Plan) -> None:
     """Find the records of ``table`` that the scan found wrong, and say what is wrong with each."""
-    flags = ", ".join(f"ifnull(({sql}), 0)" for _, sql, _ in tests)
-    every = " AND ".join(f"ifnull(({sql}), 0)" for _, sql, _ in tests)
     try:
-        bad = check.run(f'SELECT rowid, {flags} FROM "{table}" WHERE NOT ({every}) LIMIT {check.limit + 1}')
+        bad = check.run(plan.locate, (check.limit + 1,))
     except sqlite3.DataError:
-        bad = _one_by_one(check, table, tests)
+        bad = _one_by_one(check, table, plan.tests)
     for row in bad:
         rowid = int(row[0])
         failed = next(i for i, ok in enumerate(row[1:]) if not ok)
-        column, _, says = tests[failed]
+        column, _, says = plan.tests[failed]
         reason = says
-        if failed < len(domains):
+        if failed < len(plan.domains):
             reason = f"{_value(check, table, column, rowid)}; expected {says}"
         check.add(Problem(table, rowid, _key_of(check, table, rule, rowid), column, reason))
         if check.full():
@@ -824,7 +855,7 @@ def _locate(
             return
     if bad:
         return  # the text is read once the values are in their domains (``salvage`` checks again)
-    _locate_text(check, table, rule, domains)
+    _locate_text(check, table, rule, plan.domains)
 
 
 def _one_by_one(check: _Check, table: str, tests: list[tuple[str, str, str]]) -> list[tuple[object, ...]]:
@@ -928,8 +959,10 @@ def check_contents(
 
 def _check(check: _Check) -> int:
     name, conn = check.name, check.conn
-    application_id = int(check.run("PRAGMA application_id")[0][0])
-    version = int(check.run("PRAGMA user_version")[0][0])
+    application_id, version, encoding = check.run(  # (one statement)
+        "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version),"
+        " (SELECT encoding FROM pragma_encoding)"
+    )[0]
     newest = migrations.SCHEMA_VERSION
     if application_id != migrations.APPLICATION_ID:
         raise GateError(f"{name}: an SQLite database, but not a ZTMM engagement file")
@@ -940,7 +973,6 @@ def _check(check: _Check) -> int:
         )
     if version < 1:
         raise GateError(f"{name}: the engagement file has no schema (damaged?)")
-    encoding = str(check.run("PRAGMA encoding")[0][0])
     if encoding != "UTF-8":
         raise GateError(f"{name}: refused: the file's text is {encoding}, not UTF-8 as ZTMM Workbench writes it")
     # 1. the schema, before any statement reads a table
@@ -963,7 +995,7 @@ def _check(check: _Check) -> int:
         raise DamagedRecords(name, check.problems, check.more)
     if damage is not None:
         raise GateError(f"{name}: the engagement file is damaged ({damage})")
-    return version
+    return int(version)
 
 
 _UNIQUE = re.compile(r"non-unique entry in index sqlite_autoindex_(?P<table>\w+?)_\d+")
