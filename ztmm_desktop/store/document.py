@@ -425,7 +425,7 @@ def _copy_document(
     try:
         checked = backup_file(document, working, source_readonly=True, check=check)
     except sqlite3.DatabaseError as err:
-        raise EngagementFileError(f"{document.name}: the engagement file is damaged ({err})") from None
+        raise EngagementFileError(f"{document.name}: the engagement file is damaged ({gate.error_text(err)})") from None
     assert checked is not None
     return checked
 
@@ -452,7 +452,7 @@ def _check_working_copy(path: Path, name: str, vocabulary: gate.Vocabulary | Non
         finally:
             conn.close()
     except sqlite3.DatabaseError as err:
-        raise gate.GateError(f"{name}: the engagement file is damaged ({err})") from None
+        raise gate.GateError(f"{name}: the engagement file is damaged ({gate.error_text(err)})") from None
 
 
 def _backup_before_migration(document: Path, version: int) -> Path:

@@ -199,13 +199,13 @@ def _compare_schema(found: dict[str, SchemaEntry], version: int) -> str | None:
     expected = expected_schema(version).entries
     for name, (kind, _, table, _sql) in sorted(found.items()):
         if name not in expected:
-            on = f" on {table}" if kind in ("trigger", "index") and table != name else ""
-            return f"it holds {_article(kind)} {kind} {name!r}{on} that ZTMM Workbench did not create"
+            on = f" on {_plain(table)}" if kind in ("trigger", "index") and table != name else ""
+            return f"it holds {_article(kind)} {_plain(kind)} {_show(name)}{on} that ZTMM Workbench did not create"
     for name, entry in expected.items():
         if name in found and not _same(found[name], entry):
             kind, theirs = entry[0], found[name][0]
             if theirs != kind:
-                return f"{name!r} is {_article(theirs)} {theirs} where schema {version} has a {kind}"
+                return f"{_show(name)} is {_article(theirs)} {_plain(theirs)} where schema {version} has a {kind}"
             return f"the {kind} {name!r} is not as schema {version} defines it"
     for name, (kind, _, _, _) in expected.items():
         if name not in found:
@@ -215,6 +215,14 @@ def _compare_schema(found: dict[str, SchemaEntry], version: int) -> str | None:
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
+
+
+def _plain(name: str) -> str:
+    """A name from the file as it is when it is a plain identifier, else quoted and escaped."""
+    return name if _IDENTIFIER.fullmatch(name) else _show(name)
 
 
 # -- value domains ----------------------------------------------------------------------------
@@ -697,9 +705,14 @@ def _show(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     shown = str(value)
-    short = shown[:40]
-    printable = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else "?" for ch in short)
-    return repr(printable) + ("…" if len(shown) > 40 else "")
+    return repr(shown[:40]) + ("…" if len(shown) > 40 else "")  # (repr escapes control characters)
+
+
+def error_text(err: BaseException) -> str:
+    """SQLite's words for an error, as one short printable line (they may quote the file's bytes)."""
+    text = " ".join(str(err).split())
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= 160 else text[:160] + "…"
 
 
 @dataclass
@@ -937,7 +950,6 @@ def check_contents(
     *,
     vocabulary: Vocabulary | None = None,
     limit: int = 1,
-    skip_known_good: bool = False,
 ) -> int:
     """Check an open engagement database; return its schema version or raise ``GateError``.
 
@@ -952,7 +964,7 @@ def check_contents(
     except sqlite3.DatabaseError as err:
         if watchdog.fired:
             raise GateError(f"{name}: refused: checking it took too long (is it an engagement file?)") from None
-        raise GateError(f"{name}: the engagement file is damaged ({err})") from None
+        raise GateError(f"{name}: the engagement file is damaged ({error_text(err)})") from None
     finally:
         watchdog.reset(STATEMENT_STEPS)
 
@@ -1002,7 +1014,7 @@ _UNIQUE = re.compile(r"non-unique entry in index sqlite_autoindex_(?P<table>\w+?
 
 
 def _damage(message: str) -> str:
-    message = " ".join(message.split())
+    message = error_text(Exception(message))
     found = _UNIQUE.search(message)
     if found:
         return f"two {found['table']} records have the same id"
