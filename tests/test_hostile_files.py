@@ -77,6 +77,7 @@ def test_every_command_refuses_every_hostile_file_with_one_line_and_changes_noth
     assert code == cli.EXIT_BAD_INPUT, captured.err
     assert len(lines) == 1 and lines[0].startswith(f"error: {path.name}: "), lines
     assert "unexpected failure" not in lines[0]
+    assert all(ch.isprintable() for ch in lines[0]), lines[0]  # nothing from the file reaches the terminal raw
     assert (digest(path), digest(good), sorted(os.listdir(path.parent))) == before
     assert not lock_path_for(path).exists() and not lock_path_for(good).exists()
     assert list(out.iterdir()) == []

@@ -265,6 +265,9 @@ KINDS: dict[str, Callable[[Path], None]] = {
         "CREATE TRIGGER redirect INSTEAD OF INSERT ON ratings BEGIN DELETE FROM stage_rating; END",
     ),
     "index-we-did-not-create": _sql("CREATE INDEX spy ON finding (title)"),
+    "trigger-named-with-terminal-escapes": _sql(
+        'CREATE TRIGGER "x\x1b[2J\x1b]0;pwned\x07\nerror: all fine" AFTER INSERT ON audit BEGIN SELECT 1; END'
+    ),
     # values out of their domain
     "null-where-the-code-assumes-a-value": _forced("finding", "title", "NULL"),
     "assessors-null": _forced("engagement", "assessors", "NULL"),
