@@ -136,6 +136,8 @@ def test_a_recovered_working_copy_passes_the_gate_too(tmp_path: Path) -> None:
     with pytest.raises(gate.GateError, match=r"the unsaved work of client\.ztmm: refused: it holds a trigger"):
         open_engagement(path, recover=orphan)
     assert not lock_path_for(path).exists()
+    # still there to look at or discard: nothing lost
+    assert [(o.document, o.working) for o in orphaned_working_copies()] == [(orphan.document, orphan.working)]
 
 
 # -- leaving damaged records out --------------------------------------------------------------

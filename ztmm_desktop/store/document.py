@@ -305,6 +305,8 @@ class EngagementDocument:
         try:
             check_document(path)
             if recover is not None:
+                # checked where it is, so that a refused copy stays on offer (nothing lost)
+                version, left_out = _check_working_copy(recover.working, f"the unsaved work of {path.name}", vocabulary)
                 shutil.move(str(recover.working), working)
                 for suffix in ("-wal", "-shm"):
                     extra = recover.working.with_name(recover.working.name + suffix)
@@ -312,7 +314,6 @@ class EngagementDocument:
                         shutil.move(str(extra), working.with_name(working.name + suffix))
                 with contextlib.suppress(FileNotFoundError):
                     recover.working.with_name(recover.working.name + SIDECAR_SUFFIX).unlink()
-                version, left_out = _check_working_copy(working, f"the unsaved work of {path.name}", vocabulary)
             else:
                 version, left_out = _copy_document(path, working, vocabulary, leave_out_damaged)
             backup_path = None
