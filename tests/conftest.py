@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,3 +41,26 @@ def run_cli(
         timeout=120,
         **kwargs,
     )
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Path]]:
+    """``hostile(kind)``: a hostile engagement file (``tests/support/hostile_files.py``), alone in a
+    folder of its own, made once per session; ``hostile.base`` is the sound file they are made from."""
+    from tests.support import hostile_files
+
+    root = tmp_path_factory.mktemp("hostile")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZTMM_DATA_DIR", str(root / "appdata"))
+        base = hostile_files.base_file(root / "base.ztmm")
+    made: dict[str, Path] = {}
+
+    def make(kind: str) -> Path:
+        if kind not in made:
+            folder = root / kind
+            folder.mkdir()
+            made[kind] = hostile_files.make(kind, base, folder / f"{kind}.ztmm")
+        return made[kind]
+
+    make.base = base  # type: ignore[attr-defined]
+    yield make

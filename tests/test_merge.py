@@ -559,6 +559,9 @@ def test_a_merged_action_is_checked_like_one_written_here(tmp_path: Path) -> Non
     conn.commit()
     conn.close()
     with open_engagement(mine) as engagement:
-        with pytest.raises(BadInput, match=r"the other copy's action \w{8}: phase 'someday' is not one of"):
-            plan_merge(engagement, theirs)  # refused when planned: a dry run says so too
+        # the colleague's file is refused by the file gate before anything is planned
+        with pytest.raises(
+            EngagementFileError, match=r"contoso-colleague\.ztmm: damaged record: action record .*phase"
+        ):
+            plan_merge(engagement, theirs)
         assert actions.list_actions(engagement) == []

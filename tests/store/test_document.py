@@ -19,7 +19,7 @@ from ztmm_desktop.core.errors import DocumentLocked, EngagementFileError
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.services.engagement import Properties, create_engagement, open_engagement
 from ztmm_desktop.store import migrations
-from ztmm_desktop.store.document import EngagementDocument, check_document, orphaned_working_copies
+from ztmm_desktop.store.document import EngagementDocument, orphaned_working_copies
 from ztmm_desktop.store.lock import lock_path_for
 from ztmm_desktop.store.schema import SQLModel
 
@@ -130,8 +130,9 @@ def test_damaged_file_is_refused_unchanged(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     before = path.read_bytes()
     with pytest.raises(EngagementFileError, match="damaged"):
-        check_document(path)
+        open_engagement(path)  # the private copy is checked, not the original (which may change meanwhile)
     assert path.read_bytes() == before
+    assert not lock_path_for(path).exists()
 
 
 def test_truncated_file_is_refused(tmp_path: Path) -> None:

@@ -40,6 +40,9 @@ from ..core.scoring import (
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..core.wording import CISA, WORDINGS, apply_wording
 from ..store.document import WRITE_OPTION, EngagementDocument, Orphan, storage_error
+from ..store.gate import DamagedRecords as DamagedRecords  # the window offers to leave them out
+from ..store.gate import Problem as Problem
+from ..store.gate import Vocabulary
 from ..store.migrations import create_baseline
 from ..store.schema import AuditRow, EngagementRow, FindingRow, FunctionRow, StageRatingRow, WorkshopRow
 from .catalogs import Library, default_library
@@ -780,9 +783,34 @@ def create_engagement(path: Path, properties: Properties, *, library: Library | 
     return Engagement(document, library)
 
 
+def vocabulary(catalog: Catalog) -> Vocabulary:
+    """What the file gate lets a file name: the catalog's own id, functions and pillars."""
+    return Vocabulary(
+        catalog_id=catalog.id,
+        function_ids=frozenset(f.id for f in catalog.functions()),
+        pillar_ids=frozenset(p.id for p in catalog.pillars),
+    )
+
+
 def open_engagement(
-    path: Path, *, readonly: bool = False, recover: Orphan | None = None, library: Library | None = None
+    path: Path,
+    *,
+    readonly: bool = False,
+    recover: Orphan | None = None,
+    library: Library | None = None,
+    leave_out_damaged: bool = False,
 ) -> Engagement:
-    """Open an engagement file (for editing unless ``readonly``)."""
-    document = EngagementDocument.open(path, readonly=readonly, recover=recover)
-    return Engagement(document, library or default_library())
+    """Open an engagement file (for editing unless ``readonly``) once it has passed the file gate.
+
+    A file that fails is refused (``GateError``; ``DamagedRecords`` when only some
+    records are damaged, which ``leave_out_damaged`` -- read-only -- leaves out).
+    """
+    library = library or default_library()
+    document = EngagementDocument.open(
+        path,
+        readonly=readonly,
+        recover=recover,
+        vocabulary=vocabulary(library.catalog),
+        leave_out_damaged=leave_out_damaged,
+    )
+    return Engagement(document, library)

@@ -3,10 +3,11 @@
 Consultants keep engagements in synced and network folders and copy them
 while open, so the document is never edited in place:
 
-* opening checks the file (SQLite magic, ``application_id``, ``user_version``,
-  ``quick_check``) without writing to it, takes the lock beside it, and copies
-  it with SQLite's backup API into a private working copy in the app's data
-  folder;
+* opening checks the file's header (SQLite magic, ``application_id``,
+  ``user_version``) without writing to it, takes the lock beside it, copies it
+  with SQLite's backup API into a private working copy in the app's data folder
+  and passes the copy through the file gate (``store.gate``: schema, structure,
+  every value) before anything else reads it;
 * every edit commits to the working copy at once (WAL, ``synchronous=FULL``),
   so a crash loses nothing acknowledged; a sidecar file names the document so
   the next start can offer recovery;
@@ -36,17 +37,20 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..core.errors import EngagementFileError, ReadOnlyLocation
 from ..paths import data_dir
+from . import gate
 from . import lock as lockmod
 from .files import fsync_file, fsync_folder, special_kind
 from .migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+_T = TypeVar("_T")
 
 #: Working copies this process has open (never reported as orphans).
 _OPEN_WORKING: set[Path] = set()
@@ -91,7 +95,8 @@ def storage_error(err: BaseException, what: str) -> EngagementFileError | None:
     return None
 
 
-#: PRAGMAs set on every connection to a working copy (SECURITY.md items 2 and 3).
+#: PRAGMAs set on every connection to a working copy (SECURITY.md items 2 and 3), after
+#: ``gate.harden`` (docs/SECURITY.md: trusted_schema, cell_size_check, the watchdog).
 CONNECTION_PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = FULL",
@@ -99,6 +104,8 @@ CONNECTION_PRAGMAS = (
     "PRAGMA trusted_schema = OFF",
     "PRAGMA busy_timeout = 10000",
 )
+#: Where the engine keeps each connection's ``gate.Watchdog`` (the pool entry's ``info``).
+WATCHDOG_KEY = "ztmm_watchdog"
 
 
 def _describe_foreign(head: bytes) -> str | None:
@@ -112,9 +119,11 @@ def _describe_foreign(head: bytes) -> str | None:
 
 
 def check_document(path: Path) -> int:
-    """Refuse anything that is not a readable engagement file; return its schema version.
+    """Refuse anything whose header is not an engagement file's; return its schema version.
 
-    Reads the file only: nothing is written to it, whatever it holds.
+    Reads the first 100 bytes only: nothing is written to it, whatever it holds. The
+    rest is checked on the private copy (``gate.check_contents``), not on the original,
+    which another program may change in between.
     """
     name = path.name
     if not path.exists():
@@ -145,18 +154,6 @@ def check_document(path: Path) -> int:
         )
     if user_version < 1:
         raise EngagementFileError(f"{name}: the engagement file has no schema (damaged?)")
-    try:
-        conn = sqlite3.connect(_readonly_uri(path), uri=True)
-        try:
-            conn.execute("PRAGMA trusted_schema = OFF")
-            rows = conn.execute("PRAGMA quick_check").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as err:
-        raise EngagementFileError(f"{name}: the engagement file is damaged ({err})") from None
-    if rows != [("ok",)]:
-        first = rows[0][0] if rows else "no answer"
-        raise EngagementFileError(f"{name}: the engagement file is damaged ({first})")
     return user_version
 
 
@@ -164,32 +161,47 @@ def _readonly_uri(path: Path) -> str:
     return path.resolve().as_uri() + "?mode=ro&immutable=1"
 
 
-def backup_file(source: Path, target: Path, *, source_readonly: bool = False) -> None:
+def backup_file(
+    source: Path,
+    target: Path,
+    *,
+    source_readonly: bool = False,
+    check: Callable[[sqlite3.Connection, gate.Watchdog], _T] | None = None,
+) -> _T | None:
     """Copy an SQLite database page by page with the online backup API.
 
     The copy uses the rollback journal (one self-contained file) and is fsynced.
+    ``check`` runs on the copy's own connection once it is complete (while its pages
+    are still in that connection's cache), before the sync; what it returns is returned.
     """
+    result = None
     src = sqlite3.connect(_readonly_uri(source) if source_readonly else str(source), uri=source_readonly)
     try:
-        dst = sqlite3.connect(str(target))
+        gate.harden(src)
+        dst = sqlite3.connect(str(target), isolation_level=None)
         try:
+            watchdog = gate.harden(dst)
             # The target is a fresh temp file that is fsynced and then renamed into
             # place (or discarded): journaling and syncing each page would only cost time.
             dst.execute("PRAGMA journal_mode = OFF")
             dst.execute("PRAGMA synchronous = OFF")
             src.backup(dst)
             dst.execute("PRAGMA journal_mode = DELETE")
+            if check is not None:
+                result = check(dst, watchdog)
         finally:
             dst.close()
     finally:
         src.close()
     fsync_file(target)  # an error here (disk full, I/O) is raised: the copy is not trusted
+    return result
 
 
 def _configure_engine(engine: Engine, readonly: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        record.info[WATCHDOG_KEY] = gate.harden(dbapi_connection)
         cursor = dbapi_connection.cursor()
         for pragma in CONNECTION_PRAGMAS:
             cursor.execute(pragma)
@@ -203,6 +215,14 @@ def _configure_engine(engine: Engine, readonly: bool) -> None:
         # at a time); readers use a deferred WAL snapshot and never block a writer.
         immediate = not readonly and conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_statement(conn: Connection, *args: object) -> None:
+        # The watchdog counts from the start of each statement (and each transaction:
+        # BEGIN is one), so raw statements in a session share the budget since then.
+        watchdog = conn.info.get(WATCHDOG_KEY)
+        if watchdog is not None:
+            watchdog.reset()
 
 
 #: Execution option that makes a transaction a writer (``BEGIN IMMEDIATE``).
@@ -243,6 +263,8 @@ class EngagementDocument:
         self.engine = make_engine(working, readonly=readonly)
         self.migrated_from: int | None = None
         self.backup_path: Path | None = None
+        #: Damaged records the gate left out of a read-only copy (``open(leave_out_damaged=True)``).
+        self.left_out: list[gate.Problem] = []
         self._disk_stamp = _stamp(document)
         self._write_sidecar()
         _OPEN_WORKING.add(working)
@@ -284,6 +306,7 @@ class EngagementDocument:
         try:
             conn = sqlite3.connect(str(working), isolation_level=None)
             try:
+                gate.harden(conn)
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("BEGIN IMMEDIATE")
@@ -305,10 +328,26 @@ class EngagementDocument:
             raise
 
     @classmethod
-    def open(cls, path: Path, *, readonly: bool = False, recover: Orphan | None = None) -> EngagementDocument:
-        """Open ``path``; for editing unless ``readonly``. ``recover`` reuses a crashed session's copy."""
+    def open(
+        cls,
+        path: Path,
+        *,
+        readonly: bool = False,
+        recover: Orphan | None = None,
+        vocabulary: gate.Vocabulary | None = None,
+        leave_out_damaged: bool = False,
+    ) -> EngagementDocument:
+        """Open ``path``; for editing unless ``readonly``. ``recover`` reuses a crashed session's copy.
+
+        The copy passes the file gate first (``vocabulary``: the catalog's ids); a file
+        that fails is refused with ``gate.GateError`` and nothing is left behind. With
+        ``leave_out_damaged`` (read-only only) records out of their domain are left out
+        of the working copy instead (``left_out`` lists them).
+        """
         path = real_path(path)
         lock: lockmod.DocumentLock | None = None
+        if leave_out_damaged and not readonly:
+            raise EngagementFileError(f"{path.name}: damaged records can be left out only when opening read-only")
         if not path.exists():
             raise EngagementFileError(f"{path}: no such file")
         kind = special_kind(path.stat().st_mode)
@@ -326,8 +365,10 @@ class EngagementDocument:
                 lock.release()
             raise
         try:
-            check_document(path)  # refuses early with a precise reason; the copy is what is checked below
+            check_document(path)  # refuses early with a precise reason; the copy is what the gate checks
             if recover is not None:
+                # checked where it is, so that a refused copy stays on offer (nothing lost)
+                version, left_out = _check_working_copy(recover.working, f"the unsaved work of {path.name}", vocabulary)
                 shutil.move(str(recover.working), working)
                 for suffix in ("-wal", "-shm"):
                     extra = recover.working.with_name(recover.working.name + suffix)
@@ -335,19 +376,20 @@ class EngagementDocument:
                         shutil.move(str(extra), working.with_name(working.name + suffix))
                 with contextlib.suppress(FileNotFoundError):
                     recover.working.with_name(recover.working.name + SIDECAR_SUFFIX).unlink()
-                version = _check_working_copy(working)
             else:
-                version = _copy_and_check(path, working)
+                version, left_out = _copy_document(path, working, vocabulary, leave_out_damaged)
             backup_path = None
             if version < SCHEMA_VERSION:
-                if not readonly:  # a read-only open never writes the document: nothing to back up
+                if not readonly:  # a read-only open never replaces the document: nothing to back up
                     backup_path = _backup_before_migration(path, version)
                 conn = sqlite3.connect(str(working), isolation_level=None)
                 try:
+                    gate.harden(conn)
                     migrate(conn, version, SCHEMA_VERSION)
                 finally:
                     conn.close()
             doc = cls(path, working, lock, readonly=readonly)
+            doc.left_out = left_out
             if version < SCHEMA_VERSION:
                 doc.migrated_from, doc.backup_path = version, backup_path
             return doc
@@ -477,59 +519,50 @@ def _refuse_special(target: Path) -> None:
         raise EngagementFileError(f"cannot save over {target}: it is {kind}, not an engagement file")
 
 
-def _copy_and_check(document: Path, working: Path) -> int:
-    """Copy the document into the working copy and check the copy: a file swapped after it was
-    checked is refused, never used. Returns the copy's schema version."""
-    name = document.name
+def _copy_document(
+    document: Path, working: Path, vocabulary: gate.Vocabulary | None, leave_out_damaged: bool
+) -> tuple[int, list[gate.Problem]]:
+    """Copy the document into its working copy and pass the copy through the file gate."""
+
+    def check(conn: sqlite3.Connection, watchdog: gate.Watchdog) -> tuple[int, list[gate.Problem]]:
+        return _pass_gate(conn, watchdog, document.name, vocabulary, leave_out_damaged)
+
     try:
-        backup_file(document, working, source_readonly=True)
-    except sqlite3.Error as err:
-        failure = storage_error(err, f"cannot open {name}")
-        if failure is not None:
+        checked = backup_file(document, working, source_readonly=True, check=check)
+    except sqlite3.DatabaseError as err:
+        failure = storage_error(err, f"cannot open {document.name}")
+        if failure is not None:  # our disk, not their file
             raise failure from None
-        raise EngagementFileError(
-            f"{name}: the engagement file is damaged or was replaced while opening ({err})"
-        ) from None
+        raise EngagementFileError(f"{document.name}: the engagement file is damaged ({gate.error_text(err)})") from None
     except OSError as err:
-        raise EngagementFileError(f"cannot open {name}: {err.strerror or err}") from None
-    with working.open("rb") as handle:
-        head = handle.read(100)
-    version = int.from_bytes(head[60:64], "big") if len(head) == 100 else 0
-    if (
-        not head.startswith(SQLITE_MAGIC)
-        or int.from_bytes(head[68:72], "big") != APPLICATION_ID
-        or not 1 <= version <= SCHEMA_VERSION
-    ):
-        raise EngagementFileError(f"{name}: not a ZTMM engagement file any more (it was replaced while opening)")
+        raise EngagementFileError(f"cannot open {document.name}: {err.strerror or err}") from None
+    assert checked is not None
+    return checked
+
+
+def _pass_gate(
+    conn: sqlite3.Connection,
+    watchdog: gate.Watchdog,
+    name: str,
+    vocabulary: gate.Vocabulary | None,
+    leave_out_damaged: bool,
+) -> tuple[int, list[gate.Problem]]:
+    """The schema version of a working copy that passed the gate, and the damaged records left out."""
+    if leave_out_damaged:
+        return gate.salvage(conn, watchdog, name, vocabulary=vocabulary)
+    return gate.check_contents(conn, watchdog, name, vocabulary=vocabulary), []
+
+
+def _check_working_copy(path: Path, name: str, vocabulary: gate.Vocabulary | None) -> tuple[int, list[gate.Problem]]:
+    """Pass a recovered working copy through the file gate (its WAL is replayed first)."""
     try:
-        conn = sqlite3.connect(str(working))
+        conn = sqlite3.connect(str(path), isolation_level=None)
         try:
-            conn.execute("PRAGMA trusted_schema = OFF")
-            rows = conn.execute("PRAGMA quick_check").fetchall()
+            return _pass_gate(conn, gate.harden(conn), name, vocabulary, False)
         finally:
             conn.close()
     except sqlite3.DatabaseError as err:
-        raise EngagementFileError(f"{name}: the engagement file is damaged ({err})") from None
-    if rows != [("ok",)]:
-        raise EngagementFileError(f"{name}: the engagement file is damaged ({rows[0][0] if rows else 'no answer'})")
-    return version
-
-
-def _check_working_copy(path: Path) -> int:
-    """Replay a recovered working copy's WAL, check it, and return its schema version."""
-    try:
-        conn = sqlite3.connect(str(path))
-        try:
-            rows = conn.execute("PRAGMA quick_check").fetchall()
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as err:
-        raise EngagementFileError(f"the unsaved work cannot be recovered: it is damaged ({err})") from None
-    if rows != [("ok",)] or application_id != APPLICATION_ID or not 1 <= version <= SCHEMA_VERSION:
-        raise EngagementFileError("the unsaved work cannot be recovered: it is damaged")
-    return version
+        raise gate.GateError(f"{name}: the engagement file is damaged ({gate.error_text(err)})") from None
 
 
 def _backup_before_migration(document: Path, version: int) -> Path:

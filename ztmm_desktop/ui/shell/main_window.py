@@ -39,7 +39,7 @@ from ...core.stages import RATED_STAGES, Stage
 from ...core.words import plural
 from ...services import evidence
 from ...services.demo import open_demo
-from ...services.engagement import Changes, Engagement, create_engagement, open_engagement
+from ...services.engagement import Changes, DamagedRecords, Engagement, create_engagement, open_engagement
 from ...services.evidence import Attached, EvidenceLink
 from ...services.identity import given_assessor
 from ...services.logo import read_consultancy_logo, read_logo
@@ -92,6 +92,7 @@ from ..tree.model import (
 )
 from ..workshops.dialogs import WorkshopsDialog, running_text
 from .assessor import AssessorDialog
+from .damaged import ask_open_without_damaged, left_out_text
 from .start_page import StartPage
 
 FILE_FILTER = "ZTMM engagements (*.ztmm);;All files (*)"
@@ -927,12 +928,28 @@ class MainWindow(QMainWindow):
             if not ask_open_read_only(self, f"{err}."):
                 return False
             return self.open_path(path, read_only=True, reason="The file or its folder cannot be written.")
+        except DamagedRecords as err:
+            if not ask_open_without_damaged(self, err):
+                return False
+            return self._open_without_damaged(path)
         except ZtmmError as err:
             QMessageBox.critical(self, "Cannot open engagement", str(err))
             return False
         self.settings.add_recent(path)
         self.settings.set_last_folder(path.parent)
         self._set_engagement(engagement, read_only_reason=reason or ("Opened read-only." if read_only else ""))
+        return True
+
+    def _open_without_damaged(self, path: Path) -> bool:
+        """Open a read-only copy of ``path`` that leaves its damaged records out (the file stays as it is)."""
+        try:
+            with self._busy(f"Opening {path.name} without its damaged records…"):
+                engagement = open_engagement(path, readonly=True, leave_out_damaged=True)
+        except ZtmmError as err:
+            QMessageBox.critical(self, "Cannot open engagement", str(err))
+            return False
+        self.settings.set_last_folder(path.parent)
+        self._set_engagement(engagement, read_only_reason=left_out_text(engagement.document.left_out))
         return True
 
     @contextmanager
