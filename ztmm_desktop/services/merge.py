@@ -311,7 +311,7 @@ def _refuse_foreign_objects(path: Path) -> None:
         conn.close()
     if found is not None:
         raise BadInput(
-            f"{Path(path).name} holds a {found[0]} {validate.shown(found[1])} that ZTMM Workbench does not make;"
+            f"{Path(path).name}: holds a {found[0]} {validate.shown(found[1])} that ZTMM Workbench does not make;"
             " not merged"
         )
 
