@@ -259,6 +259,26 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--by", metavar="NAME", help="who merged (default: login name)")
     _finding_parser(sub)
     _action_parser(sub)
+
+    batch = sub.add_parser(
+        "batch",
+        help="run commands one per line on FILE, opened once (from stdin, or --from SCRIPT)",
+        description="Run ztmm commands one per line on FILE, opened once. A line is a command without 'ztmm' and"
+        " without the file, e.g. 'assess 1.2 --rate initial=met'; blank lines and lines starting with # are"
+        " skipped. Every line is checked before any runs. Each line is saved as it succeeds; the batch stops at"
+        " the first line that fails and exits with its code.",
+    )
+    batch.add_argument("file", type=Path)
+    batch.add_argument(
+        "--from",
+        dest="script",
+        type=Path,
+        metavar="SCRIPT",
+        help="read the lines from SCRIPT ('-': stdin, the default)",
+    )
+    batch.add_argument(
+        "--atomic", action="store_true", help="all or nothing: one save at the end, nothing saved when a line fails"
+    )
     return parser
 
 
@@ -1272,6 +1292,12 @@ def cmd_action(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .cli_batch import run_batch
+
+    return run_batch(args)
+
+
 COMMANDS = {
     "new": cmd_new,
     "set": cmd_set,
@@ -1292,6 +1318,7 @@ COMMANDS = {
     "merge": cmd_merge,
     "finding": cmd_finding,
     "action": cmd_action,
+    "batch": cmd_batch,
 }
 
 
