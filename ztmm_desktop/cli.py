@@ -833,7 +833,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     with open_engagement(args.file, readonly=True) as engagement:
         items = evidence.list_evidence(engagement)
-        problems = evidence.verify(engagement)
+        problems = evidence.verify(engagement, items=items)  # the evidence is listed once
     for problem in problems:
         e = problem.evidence
         print(f"{e.id}  {e.title}: {problem.problem}")
@@ -846,8 +846,9 @@ def cmd_evidence_pack(args: argparse.Namespace) -> int:
     from .services.engagement import open_engagement
 
     with open_engagement(args.file, readonly=True) as engagement:
-        count = len(evidence.list_evidence(engagement))
-        out = evidence.evidence_pack(engagement, args.out)
+        items = evidence.list_evidence(engagement)
+        out = evidence.evidence_pack(engagement, args.out, items=items)  # the evidence is listed once
+        count = len(items)
     print(f"{out}  ({count} files and manifest.csv)")
     return EXIT_OK
 

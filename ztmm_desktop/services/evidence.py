@@ -370,11 +370,19 @@ class EvidenceDamaged(BadInput):
 
 
 def verify(
-    engagement: Engagement, progress: Progress = no_progress, cancel: CancelToken | None = None
+    engagement: Engagement,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+    *,
+    items: list[Evidence] | None = None,
 ) -> list[EvidenceProblem]:
     """Recompute every stored hash; the evidence whose bytes changed or are missing, or whose
-    hash is not the one the audit trail recorded when it was attached."""
-    items = list_evidence(engagement)
+    hash is not the one the audit trail recorded when it was attached.
+
+    ``items``: the evidence as ``list_evidence`` returned it, when the caller has it already (it is not
+    read again).
+    """
+    items = list_evidence(engagement) if items is None else items
     total = sum(e.size for e in {e.sha256: e for e in items}.values())
     done = 0
     results: dict[str, blobs.BlobCheck] = {}
@@ -425,10 +433,18 @@ def _cell(value: str) -> str:
 
 
 def evidence_pack(
-    engagement: Engagement, out: Path, progress: Progress = no_progress, cancel: CancelToken | None = None
+    engagement: Engagement,
+    out: Path,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+    *,
+    items: list[Evidence] | None = None,
 ) -> Path:
-    """A zip of every evidence file plus manifest.csv; written to a temp file, then renamed."""
-    items = list_evidence(engagement)
+    """A zip of every evidence file plus manifest.csv; written to a temp file, then renamed.
+
+    ``items``: the evidence as ``list_evidence`` returned it, when the caller has it already.
+    """
+    items = list_evidence(engagement) if items is None else items
     total = sum(e.size for e in items)
     manifest = io.StringIO()
     writer = csv.writer(manifest)
