@@ -217,9 +217,11 @@ def top_priorities(actions: Sequence[ActionLine], limit: int = TOP_PRIORITIES) -
     and the first action of every critical-priority function not among them, so that a critical function
     always reaches the summary. In roadmap order; the same in the PDF, the Word report and the workbook."""
     chosen = set(range(min(limit, len(actions))))
+    functions = {actions[i].function_id for i in chosen}  # that have an action among the chosen
     for index, action in enumerate(actions):
-        if action.priority == "critical" and not any(actions[i].function_id == action.function_id for i in chosen):
+        if action.priority == "critical" and action.function_id not in functions:
             chosen.add(index)
+            functions.add(action.function_id)
     return [actions[i] for i in sorted(chosen)]
 
 

@@ -56,6 +56,9 @@ def build_snapshot(
     rollup_by_pillar = {r.key: r for r in pillar_rollups}
 
     findings = [_finding_line(engagement, f) for f in engagement.findings()]
+    findings_by_function: dict[str, list[FindingLine]] = {}
+    for finding in findings:
+        findings_by_function.setdefault(finding.function_id, []).append(finding)
     finding_titles = {f.id: f.title for f in findings}
     finding_function = {f.id: f.function_id for f in findings}
     records = list_evidence(engagement)
@@ -98,7 +101,7 @@ def build_snapshot(
                     stages=stages,
                     assessment=assessment,
                     result=results[function.id],
-                    findings=tuple(f for f in findings if f.function_id == function.id),
+                    findings=tuple(findings_by_function.get(function.id, ())),
                     evidence=tuple(evidence_by_function.get(function.id, ())),
                     answers=tuple(
                         _client_answer(

@@ -41,6 +41,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Mm, Pt
+from docx.text.paragraph import Paragraph
 from PIL import Image
 
 from ..core import figures, words
@@ -287,6 +288,8 @@ class WordReport:
         self.evidence_numbers = snapshot.evidence_numbers()
         self.action_numbers = action_numbers(snapshot.actions)
         self.link_refs = self._link_refs()
+        #: The body's own section properties, its last child: everything the report adds goes before it.
+        self._end = document.element.body.find(qn("w:sectPr"))
         section = document.sections[-1]
         self.width = Emu((section.page_width or Mm(210)) - (section.left_margin or 0) - (section.right_margin or 0))
         self.height = Emu((section.page_height or Mm(297)) - (section.top_margin or 0) - (section.bottom_margin or 0))
@@ -301,8 +304,28 @@ class WordReport:
 
     # -- building blocks --------------------------------------------------------------------------
 
+    def _append(self, element: Any) -> None:
+        """``element`` at the end of the body, before its section properties.
+
+        ``document.add_paragraph`` looks for those among all the body's children at every call, which
+        made a report of 4,000 findings spend most of its time searching (quadratic in its length).
+        """
+        if self._end is not None:
+            self._end.addprevious(element)
+        else:
+            self.doc.element.body.append(element)
+
+    def _paragraph(self, style: str | None) -> Any:
+        """A new paragraph at the end of the body, as ``document.add_paragraph(style=style)`` makes it."""
+        p = OxmlElement("w:p")
+        self._append(p)
+        paragraph = Paragraph(p, self.doc._body)
+        if style is not None:
+            paragraph.style = style
+        return paragraph
+
     def heading(self, text: str, level: int) -> Any:
-        paragraph = self.doc.add_paragraph(style=f"Heading {level}")
+        paragraph = self._paragraph(f"Heading {level}")
         paragraph._p.append(_run(Span(text)))
         paragraph.paragraph_format.keep_with_next = True
         if level == 1:
@@ -310,7 +333,7 @@ class WordReport:
         return paragraph
 
     def para(self, *spans: Span | str, style: str | None = None, keep: bool = False) -> Any:
-        paragraph = self.doc.add_paragraph(style=style if style in self.styles else None)
+        paragraph = self._paragraph(style if style in self.styles else None)
         for span in spans:
             paragraph._p.append(_run(Span(span) if isinstance(span, str) else span))
         if keep:
@@ -368,12 +391,7 @@ class WordReport:
             if first_bold and cells and cells[0]:
                 cells[0] = [Span(s.text, True, s.italic, s.size, s.colour, s.mono) for s in cells[0]]
             self._row(tbl, cells, twips, size, header=False, keep=keep)
-        body = self.doc.element.body
-        sect = body.find(qn("w:sectPr"))
-        if sect is not None:
-            sect.addprevious(tbl)
-        else:
-            body.append(tbl)
+        self._append(tbl)
         spacer = self.para(keep=keep)  # Word needs a paragraph between two tables
         spacer.paragraph_format.space_after = Pt(2)
         return tbl
