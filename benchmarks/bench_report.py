@@ -11,6 +11,11 @@ repeated header, on the same landscape page, with the same column widths, fonts
 registers its own) and table style, in a process of its own. Runs alternate;
 medians are compared. Peak RSS of each process is reported beside it.
 
+Growth with the findings: the PDF and the Word report of the large engagement
+without evidence (400 findings) and of a copy grown to 4,000 findings
+(``make_large.grow_findings``), each in a child process; the 4,000-finding
+report against the 400-finding one scaled by the pages it prints (target ≤ 2×).
+
 Word report: ``export_report`` of the same engagement to ``.docx`` (every
 section on the default template, the 5,000-row evidence index as a real table,
 the charts drawn with Pillow), in a process of its own, alternating with the
@@ -35,11 +40,13 @@ if __name__ == "__main__":  # run as a script (--pictures): make ``benchmarks`` 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import Result, large_engagement, median
+from benchmarks.make_large import grow_findings
 
 #: ``run.py`` builds the large engagement with its evidence for this module.
 LARGE_EVIDENCE = True
 
 RUNS = 2
+MANY_FINDINGS = 4_000  # against the large engagement's 400
 CHILD_TIMEOUT = 300
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -138,6 +145,48 @@ def demo_build(workdir: Path) -> tuple[float, int]:
     return seconds, pages
 
 
+def findings_growth(workdir: Path, report_script: Path) -> list[Result]:
+    """The report of the large engagement (400 findings) against the same with 4,000 findings.
+
+    Each child builds the PDF (and the Word report) of one of the two, alternating. The floor of the
+    4,000-finding PDF is the 400-finding PDF plus the pages it adds, each at the 400-finding report's own
+    cost per page (its time × pages(4,000) / pages(400)): what the report would cost if it grew with what
+    it prints and nothing else. The Word report has no pages; its floor is scaled by the PDF's pages too.
+    """
+    small = large_engagement(workdir)
+    big = grow_findings(small, workdir / f"large-{MANY_FINDINGS}-findings.ztmm", MANY_FINDINGS)
+    outs = {name: workdir / name for name in ("few.pdf", "many.pdf", "few.docx", "many.docx")}
+    times: dict[str, list[float]] = {name: [] for name in outs}
+    try:
+        for _ in range(RUNS):
+            for name, out in outs.items():
+                times[name].append(_child(report_script, small if name.startswith("few") else big, out)["seconds"])
+        few_pages, many_pages = _pages(outs["few.pdf"]), _pages(outs["many.pdf"])
+    finally:
+        for path in (*outs.values(), big):
+            path.unlink(missing_ok=True)
+    few, many = median(times["few.pdf"]), median(times["many.pdf"])
+    few_word, many_word = median(times["few.docx"]), median(times["many.docx"])
+    scale = many_pages / few_pages
+    return [
+        Result(
+            f"report: {MANY_FINDINGS:,} findings ({many_pages} pages) vs 400 ({few_pages}) scaled by pages, build",
+            many,
+            few * scale,
+            "s",
+            "≤ 2×",
+        ),
+        Result(f"report: {MANY_FINDINGS:,} findings vs 400 findings, build (unscaled)", many, few, "s"),
+        Result(
+            f"Word report: {MANY_FINDINGS:,} findings vs 400 findings scaled by the PDF's pages, build",
+            many_word,
+            few_word * scale,
+            "s",
+            "≤ 2×",
+        ),
+    ]
+
+
 def run(workdir: Path) -> list[Result]:
     large = large_engagement(workdir, evidence=True)
     report_script, floor_script = workdir / "child_report.py", workdir / "child_floor.py"
@@ -160,7 +209,9 @@ def run(workdir: Path) -> list[Result]:
     finally:
         for path in (out, floor_out, word_out, rows_file, large):
             path.unlink(missing_ok=True)
+    growth = findings_growth(workdir, report_script)
     return [
+        *growth,
         Result(
             "report: large engagement (5,000 evidence rows), build, median",
             median([r["seconds"] for r in reports]),

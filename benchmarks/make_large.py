@@ -25,6 +25,7 @@ import datetime as dt
 import io
 import math
 import random
+import shutil
 import statistics
 import sys
 import time
@@ -34,7 +35,7 @@ from pathlib import Path
 
 from ztmm_desktop.core.catalog import Function
 from ztmm_desktop.core.stages import RATED_STAGES, Rating, Stage
-from ztmm_desktop.services.engagement import Engagement, Properties, create_engagement
+from ztmm_desktop.services.engagement import Engagement, Properties, create_engagement, open_engagement
 from ztmm_desktop.services.evidence import EvidenceLink, attach_stream
 
 SEED = 20_251_130
@@ -195,8 +196,12 @@ def step_overrides(engagement: Engagement, rng: random.Random, plan: Plan) -> No
 
 def step_findings(engagement: Engagement, rng: random.Random, plan: Plan) -> None:
     """``FINDINGS`` findings, more of them on the less mature functions."""
+    _add_findings(engagement, rng, plan, range(1, FINDINGS + 1))
+
+
+def _add_findings(engagement: Engagement, rng: random.Random, plan: Plan, numbers: range) -> None:
     weights = [4 - int(plan.levels[f.id]) for f in plan.functions]
-    for number in range(1, FINDINGS + 1):
+    for number in numbers:
         function = rng.choices(plan.functions, weights=weights)[0]
         level = plan.levels[function.id]
         stage = Stage(level + 1) if level < Stage.OPTIMAL and rng.random() < 0.7 else None
@@ -211,6 +216,23 @@ def step_findings(engagement: Engagement, rng: random.Random, plan: Plan) -> Non
             by=rng.choice(ASSESSORS),
         )
         plan.findings.append(finding_id)
+
+
+def grow_findings(source: Path, target: Path, total: int, *, seed: int = SEED) -> Path:
+    """A copy of the large engagement ``source`` at ``target`` with ``total`` findings in all (seeded).
+
+    The findings added are made as ``step_findings`` makes them (through ``Engagement.add_finding``, one
+    committed transaction each), on the functions' current stages, numbered on from the existing ones.
+    """
+    shutil.copyfile(source, target)
+    with open_engagement(target) as engagement:
+        functions = engagement.functions_in_scope()
+        results = engagement.results()
+        plan = Plan(functions=functions, seed=seed, levels={f.id: results[f.id].current for f in functions})
+        have = len(engagement.findings())
+        _add_findings(engagement, random.Random(seed + total), plan, range(have + 1, total + 1))
+        engagement.save()
+    return target
 
 
 # -- evidence ------------------------------------------------------------------------
