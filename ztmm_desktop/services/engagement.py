@@ -38,9 +38,11 @@ from ..core.scoring import (
 )
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..core.wording import CISA, WORDINGS, apply_wording
+from ..store.connect import Key
 from ..store.document import WRITE_OPTION, EngagementDocument, Orphan
 from ..store.migrations import create_baseline
 from ..store.schema import AuditRow, EngagementRow, FindingRow, FunctionRow, StageRatingRow, WorkshopRow
+from . import passphrase
 from .catalogs import Library, default_library
 from .identity import resolve_assessor
 
@@ -669,8 +671,8 @@ def _initialiser(row: EngagementRow) -> object:
 def raw_connection(session: Session) -> sqlite3.Connection:
     """The sqlite3 connection under a session, for services that stream blobs or read many rows at once."""
     raw = session.connection().connection.driver_connection
-    assert isinstance(raw, sqlite3.Connection)
-    return raw
+    assert raw is not None  # sqlite3's, or sqlcipher3's twin of it for an encrypted engagement
+    return raw  # type: ignore[no-any-return]
 
 
 @contextmanager
@@ -725,8 +727,10 @@ def _property_columns(props: Properties, catalog: Catalog) -> dict[str, str | No
     }
 
 
-def create_engagement(path: Path, properties: Properties, *, library: Library | None = None) -> Engagement:
-    """Make a new engagement file at ``path`` and open it for editing."""
+def create_engagement(
+    path: Path, properties: Properties, *, library: Library | None = None, key: Key | None = None
+) -> Engagement:
+    """Make a new engagement file at ``path`` and open it for editing; encrypted when ``key`` is given."""
     library = library or default_library()
     catalog = library.catalog
     values: dict[str, Any] = {
@@ -739,13 +743,25 @@ def create_engagement(path: Path, properties: Properties, *, library: Library | 
         "created_with": f"ZTMM Workbench {__version__}",
     }
     row = EngagementRow(**values)
-    document = EngagementDocument.create(path, _initialiser(row))  # type: ignore[arg-type]
+    document = EngagementDocument.create(path, _initialiser(row), key=key)  # type: ignore[arg-type]
+    if key is not None:
+        passphrase.learn(key)
     return Engagement(document, library)
 
 
 def open_engagement(
-    path: Path, *, readonly: bool = False, recover: Orphan | None = None, library: Library | None = None
+    path: Path,
+    *,
+    readonly: bool = False,
+    recover: Orphan | None = None,
+    library: Library | None = None,
+    key: Key | None = None,
 ) -> Engagement:
-    """Open an engagement file (for editing unless ``readonly``)."""
-    document = EngagementDocument.open(path, readonly=readonly, recover=recover)
+    """Open an engagement file (for editing unless ``readonly``).
+
+    An encrypted one is opened with ``key``, else with the passphrase ``services/passphrase`` finds.
+    """
+    if key is None and path.exists() and not path.is_dir():
+        key = passphrase.key_for(path)
+    document = EngagementDocument.open(path, readonly=readonly, recover=recover, key=key)
     return Engagement(document, library or default_library())

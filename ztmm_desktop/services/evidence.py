@@ -20,6 +20,8 @@ import sqlite3
 import stat
 import uuid
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -356,9 +358,21 @@ def _cell(value: str) -> str:
 
 
 def evidence_pack(
-    engagement: Engagement, out: Path, progress: Progress = no_progress, cancel: CancelToken | None = None
+    engagement: Engagement,
+    out: Path,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+    *,
+    passphrase: str | None = None,
 ) -> Path:
-    """A zip of every evidence file plus manifest.csv; written to a temp file, then renamed."""
+    """A zip of every evidence file plus manifest.csv; written to a temp file, then renamed.
+
+    With a ``passphrase`` it is an AES-256 zip whose files are named by evidence id (a zip
+    does not hide names); their original names are in the encrypted manifest.
+    """
+
+    if passphrase is not None and out.suffix.lower() != ".zip":
+        raise BadInput(f"{out.name}: an encrypted evidence pack is a zip; name it {out.name}.zip")
     items = list_evidence(engagement)
     total = sum(e.size for e in items)
     manifest = io.StringIO()
@@ -366,19 +380,20 @@ def evidence_pack(
     writer.writerow(["id", "title", "original_name", "file_in_pack", "size", "sha256", "links"])
     done = 0
     with (
-        written(out) as temp,
-        zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
+        _pack_archive(out, passphrase) as archive,
         reading(engagement) as conn,
     ):
         used: set[str] = set()
         for evidence in items:
             name = f"files/{evidence.id[:8]}-{safe_filename(evidence.original_name)}"
+            if passphrase is not None:
+                name = f"files/{evidence.id}{Path(safe_filename(evidence.original_name)).suffix[:16]}"
             while name in used:
                 name = f"files/{uuid.uuid4().hex[:8]}-{safe_filename(evidence.original_name)}"
             used.add(name)
             entry = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
-            with archive.open(entry, "w", force_zip64=True) as member:
+            with archive.open(entry if passphrase is None else name, "w", force_zip64=True) as member:
                 for data in blobs.chunks(conn, evidence.sha256):
                     if cancel is not None:
                         cancel.check()
@@ -390,6 +405,18 @@ def evidence_pack(
                                                  str(evidence.size), evidence.sha256, links)])  # fmt: skip
         archive.writestr("manifest.csv", manifest.getvalue())
     return out
+
+
+@contextmanager
+def _pack_archive(out: Path, passphrase: str | None) -> Iterator[Any]:
+    if passphrase is not None:
+        from . import sealed
+
+        with sealed.archive(out, passphrase) as zipped:
+            yield zipped
+        return
+    with written(out) as temp, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        yield archive
 
 
 def describe_changes(attached: Attached) -> Changes:

@@ -24,10 +24,10 @@ from ..core.errors import BadInput
 from ..core.progress import CancelToken, Progress, no_progress
 from ..paths import fonts_dir, resources_dir
 from ..report.render import Logo, render_report
+from . import sealed
 from .deliverables import build_snapshot
 from .engagement import Engagement
 from .logo import load_logo, read_consultancy_logo, read_logo
-from .output import written
 
 
 def export_report(
@@ -39,14 +39,21 @@ def export_report(
     template: Path | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
+    passphrase: str | None = None,
 ) -> Path:
-    """Write the report of ``engagement`` to ``out`` (PDF, or Word for ``.docx``); all of it or nothing."""
-    if is_word(out):
+    """Write the report of ``engagement`` to ``out`` (PDF, or Word for ``.docx``); all of it or nothing.
+
+    With a ``passphrase`` the report goes into an AES-256 zip (``report.pdf.zip`` holds ``report.pdf``).
+    """
+    member = sealed.member_name(out, ".pdf") if passphrase is not None else out.name
+    if is_word(Path(member)):
         if logo is not None:
             raise BadInput(
                 "--logo is for the PDF report; the Word report takes its logo from the template (--template)"
             )
-        return export_word_report(engagement, out, draft=draft, template=template, progress=progress, cancel=cancel)
+        return export_word_report(
+            engagement, out, draft=draft, template=template, progress=progress, cancel=cancel, passphrase=passphrase
+        )
     if template is not None:
         raise BadInput(f"--template is for the Word report; name the output .docx, not {out.name}")
     chosen = load_logo(logo) if logo is not None else read_logo(engagement)  # the engagement's own, if any
@@ -59,7 +66,7 @@ def export_report(
         cancel.check()
     progress(0, 1, "Reading the engagement")
     snapshot = build_snapshot(engagement)
-    with written(out) as temp:
+    with sealed.target(out, passphrase, member) as temp:
         pages = render_report(
             snapshot,
             temp,
@@ -91,8 +98,10 @@ def export_word_report(
     template: Path | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
+    passphrase: str | None = None,
 ) -> Path:
     """Write the Word report of ``engagement`` to ``out`` on ``template`` (else the default); all of it or nothing."""
+    member = sealed.member_name(out, ".docx") if passphrase is not None else out.name
     from ..word.render import render_word
     from ..word.template import load_template
 
@@ -105,7 +114,7 @@ def export_word_report(
         cancel.check()
     progress(0, 1, "Reading the engagement")
     snapshot = build_snapshot(engagement)
-    with written(out) as temp:
+    with sealed.target(out, passphrase, member) as temp:
         render_word(snapshot, temp, checked, fonts_dir=fonts_dir(), draft=draft, progress=progress, cancel=cancel)
     progress(1, 1, "Word report written")
     return out

@@ -12,6 +12,10 @@ while open, so the document is never edited in place:
   the next start can offer recovery;
 * saving copies the working copy with the backup API to a temp file beside the
   document, fsyncs it and atomically replaces the document.
+
+An encrypted engagement (SQLCipher, ``connect.py``) goes the same way with its
+key: the working copy, its WAL and every save are encrypted with the
+document's key, so nothing of it is written in plaintext.
 """
 
 from __future__ import annotations
@@ -34,6 +38,16 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from ..core.errors import EngagementFileError, ReadOnlyLocation
 from ..paths import data_dir
 from . import lock as lockmod
+from .connect import (
+    Key,
+    PassphraseNeeded,
+    connect,
+    database_errors,
+    encrypted_salt,
+    is_encrypted_head,
+    module_for,
+    readonly_uri,
+)
 from .migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -62,10 +76,11 @@ def _describe_foreign(head: bytes) -> str | None:
     return None
 
 
-def check_document(path: Path) -> int:
+def check_document(path: Path, key: Key | None = None) -> int:
     """Refuse anything that is not a readable engagement file; return its schema version.
 
-    Reads the file only: nothing is written to it, whatever it holds.
+    Reads the file only: nothing is written to it, whatever it holds. An encrypted
+    engagement needs its ``key`` (``PassphraseNeeded`` without one, ``WrongKey`` with a wrong one).
     """
     name = path.name
     if not path.exists():
@@ -79,14 +94,25 @@ def check_document(path: Path) -> int:
         raise EngagementFileError(f"{name}: cannot be read ({err.strerror or err})") from None
     if not head:
         raise EngagementFileError(f"{name}: the file is empty, not an engagement file")
+    encrypted = False
     if not head.startswith(SQLITE_MAGIC):
         kind = _describe_foreign(head)
-        what = f"it is {kind}" if kind else "it is not an SQLite database"
-        raise EngagementFileError(f"{name}: not a ZTMM engagement file ({what})")
-    if len(head) < 100:
+        if kind is None and _looks_encrypted(path):
+            if key is None:
+                raise PassphraseNeeded(f"{name}: an encrypted engagement file; its passphrase is needed")
+            encrypted = True
+        else:
+            what = f"it is {kind}" if kind else "it is not an SQLite database"
+            raise EngagementFileError(f"{name}: not a ZTMM engagement file ({what})")
+    elif key is not None:
+        key = None  # a plain file: nothing to decrypt
+    if encrypted:
+        user_version, application_id = _encrypted_header(path, key)
+    elif len(head) < 100:
         raise EngagementFileError(f"{name}: the file is truncated")
-    user_version = int.from_bytes(head[60:64], "big")
-    application_id = int.from_bytes(head[68:72], "big")
+    else:
+        user_version = int.from_bytes(head[60:64], "big")
+        application_id = int.from_bytes(head[68:72], "big")
     if application_id != APPLICATION_ID:
         raise EngagementFileError(f"{name}: an SQLite database, but not a ZTMM engagement file")
     if user_version > SCHEMA_VERSION:
@@ -97,13 +123,13 @@ def check_document(path: Path) -> int:
     if user_version < 1:
         raise EngagementFileError(f"{name}: the engagement file has no schema (damaged?)")
     try:
-        conn = sqlite3.connect(_readonly_uri(path), uri=True)
+        conn = connect(path, key=key, readonly=True)
         try:
             conn.execute("PRAGMA trusted_schema = OFF")
             rows = conn.execute("PRAGMA quick_check").fetchall()
         finally:
             conn.close()
-    except sqlite3.DatabaseError as err:
+    except database_errors() as err:
         raise EngagementFileError(f"{name}: the engagement file is damaged ({err})") from None
     if rows != [("ok",)]:
         first = rows[0][0] if rows else "no answer"
@@ -111,8 +137,31 @@ def check_document(path: Path) -> int:
     return user_version
 
 
+def _looks_encrypted(path: Path) -> bool:
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            return is_encrypted_head(handle.read(1024), size)
+    except OSError:
+        return False
+
+
+def _encrypted_header(path: Path, key: Key | None) -> tuple[int, int]:
+    """``user_version`` and ``application_id`` of an encrypted file (read with its key, read-only)."""
+    try:
+        conn = connect(path, key=key, readonly=True)
+        try:
+            user_version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        finally:
+            conn.close()
+    except database_errors() as err:
+        raise EngagementFileError(f"{path.name}: the engagement file is damaged ({err})") from None
+    return user_version, application_id
+
+
 def _readonly_uri(path: Path) -> str:
-    return path.resolve().as_uri() + "?mode=ro&immutable=1"
+    return readonly_uri(path)
 
 
 def _fsync_path(path: Path, directory: bool = False) -> None:
@@ -129,14 +178,18 @@ def _fsync_path(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
-def backup_file(source: Path, target: Path, *, source_readonly: bool = False) -> None:
+def backup_file(
+    source: Path, target: Path, *, source_readonly: bool = False, key: Key | None = None, target_key: Key | None = None
+) -> None:
     """Copy an SQLite database page by page with the online backup API.
 
-    The copy uses the rollback journal (one self-contained file) and is fsynced.
+    The copy uses the rollback journal (one self-contained file) and is fsynced. With a
+    ``key`` both are encrypted, the copy with ``target_key`` when given (a new passphrase),
+    else with ``key``. Encrypting or decrypting a file is ``convert_file``.
     """
-    src = sqlite3.connect(_readonly_uri(source) if source_readonly else str(source), uri=source_readonly)
+    src = connect(source, key=key, readonly=source_readonly)
     try:
-        dst = sqlite3.connect(str(target))
+        dst = connect(target, key=target_key or key)
         try:
             # The target is a fresh temp file that is fsynced and then renamed into
             # place (or discarded): journaling and syncing each page would only cost time.
@@ -146,6 +199,36 @@ def backup_file(source: Path, target: Path, *, source_readonly: bool = False) ->
             dst.execute("PRAGMA journal_mode = DELETE")
         finally:
             dst.close()
+    finally:
+        src.close()
+    _fsync_path(target)
+
+
+def convert_file(source: Path, target: Path, *, key: Key | None, target_key: Key | None) -> None:
+    """Copy a database between plain and encrypted (``sqlcipher_export``: the backup API cannot).
+
+    ``target`` is a new file; its schema, rows, ``user_version`` and ``application_id``
+    are the source's. Used by Encrypt and Remove encryption.
+    """
+    from .connect import cipher_module
+
+    module = cipher_module()
+    src = module.connect(str(source), isolation_level=None)
+    try:
+        src.execute("PRAGMA cipher_log_level = NONE")
+        if key is not None:
+            src.execute(key.pragma())
+        src.execute("PRAGMA temp_store = MEMORY")
+        user_version = int(src.execute("PRAGMA user_version").fetchone()[0])
+        application_id = int(src.execute("PRAGMA application_id").fetchone()[0])
+        secret = f"x'{target_key.raw.hex()}{target_key.salt.hex()}'" if target_key is not None else ""
+        src.execute("ATTACH DATABASE ? AS converted KEY ?", (str(target), secret))
+        try:
+            src.execute("SELECT sqlcipher_export('converted')")
+            src.execute(f"PRAGMA converted.user_version = {user_version}")
+            src.execute(f"PRAGMA converted.application_id = {application_id}")
+        finally:
+            src.execute("DETACH DATABASE converted")
     finally:
         src.close()
     _fsync_path(target)
@@ -174,8 +257,15 @@ def _configure_engine(engine: Engine, readonly: bool) -> None:
 WRITE_OPTION = "ztmm_write"
 
 
-def make_engine(path: Path, *, readonly: bool = False) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", pool_size=2, max_overflow=2)
+def make_engine(path: Path, *, readonly: bool = False, key: Key | None = None) -> Engine:
+    """The SQLAlchemy engine on a working copy; every connection comes from ``connect`` (with ``key``)."""
+    engine = create_engine(
+        f"sqlite:///{path}",
+        module=module_for(key),
+        creator=lambda: connect(path, key=key, check_same_thread=False),
+        pool_size=2,
+        max_overflow=2,
+    )
     _configure_engine(engine, readonly)
     return engine
 
@@ -200,12 +290,21 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 class EngagementDocument:
     """An open engagement: the document, its lock and its private working copy."""
 
-    def __init__(self, document: Path, working: Path, lock: lockmod.DocumentLock | None, readonly: bool) -> None:
+    def __init__(
+        self,
+        document: Path,
+        working: Path,
+        lock: lockmod.DocumentLock | None,
+        readonly: bool,
+        key: Key | None = None,
+    ) -> None:
         self.document = document
         self.working = working
         self.lock = lock
         self.readonly = readonly
-        self.engine = make_engine(working, readonly=readonly)
+        #: The document's SQLCipher key (None: a plain file); the working copy has the same.
+        self.key = key
+        self.engine = make_engine(working, readonly=readonly, key=key)
         self.migrated_from: int | None = None
         self.backup_path: Path | None = None
         self._disk_stamp = _stamp(document)
@@ -221,8 +320,10 @@ class EngagementDocument:
         return folder / f"{uuid.uuid4().hex}.ztmm"
 
     @classmethod
-    def create(cls, path: Path, initialise: Callable[[sqlite3.Connection], None]) -> EngagementDocument:
-        """Make a new document at ``path`` (which must not exist) and open it for editing."""
+    def create(
+        cls, path: Path, initialise: Callable[[sqlite3.Connection], None], *, key: Key | None = None
+    ) -> EngagementDocument:
+        """Make a new document at ``path`` (which must not exist) and open it for editing; encrypted with ``key``."""
         path = path.absolute()
         if path.exists():
             raise EngagementFileError(f"{path}: already exists; choose another name")
@@ -232,7 +333,7 @@ class EngagementDocument:
         lock.acquire()
         working = cls._new_working_path()
         try:
-            conn = sqlite3.connect(str(working), isolation_level=None)
+            conn = connect(working, key=key, autocommit=True)
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
@@ -241,7 +342,7 @@ class EngagementDocument:
                 conn.execute("COMMIT")
             finally:
                 conn.close()
-            doc = cls(path, working, lock, readonly=False)
+            doc = cls(path, working, lock, readonly=False, key=key)
             doc._disk_stamp = None
             doc.save(new_document=True)
             return doc
@@ -251,8 +352,13 @@ class EngagementDocument:
             raise
 
     @classmethod
-    def open(cls, path: Path, *, readonly: bool = False, recover: Orphan | None = None) -> EngagementDocument:
-        """Open ``path``; for editing unless ``readonly``. ``recover`` reuses a crashed session's copy."""
+    def open(
+        cls, path: Path, *, readonly: bool = False, recover: Orphan | None = None, key: Key | None = None
+    ) -> EngagementDocument:
+        """Open ``path``; for editing unless ``readonly``. ``recover`` reuses a crashed session's copy.
+
+        An encrypted document needs its ``key``; its working copy is encrypted with it too.
+        """
         path = path.absolute()
         lock: lockmod.DocumentLock | None = None
         if not path.exists():
@@ -264,7 +370,9 @@ class EngagementDocument:
             lock.acquire()
         working = cls._new_working_path()
         try:
-            version = check_document(path)
+            if encrypted_salt(path) is None:
+                key = None  # a plain file (a passphrase given for it is not needed)
+            version = check_document(path, key)
             if recover is not None:
                 shutil.move(str(recover.working), working)
                 for suffix in ("-wal", "-shm"):
@@ -273,18 +381,18 @@ class EngagementDocument:
                         shutil.move(str(extra), working.with_name(working.name + suffix))
                 with contextlib.suppress(FileNotFoundError):
                     recover.working.with_name(recover.working.name + SIDECAR_SUFFIX).unlink()
-                version = _check_working_copy(working)
+                version = _check_working_copy(working, key)
             else:
-                backup_file(path, working, source_readonly=True)
+                backup_file(path, working, source_readonly=True, key=key)
             backup_path = None
             if version < SCHEMA_VERSION:
                 backup_path = _backup_before_migration(path, version)
-                conn = sqlite3.connect(str(working), isolation_level=None)
+                conn = connect(working, key=key, autocommit=True)
                 try:
                     migrate(conn, version, SCHEMA_VERSION)
                 finally:
                     conn.close()
-            doc = cls(path, working, lock, readonly=readonly)
+            doc = cls(path, working, lock, readonly=readonly, key=key)
             if backup_path is not None:
                 doc.migrated_from, doc.backup_path = version, backup_path
             return doc
@@ -326,13 +434,51 @@ class EngagementDocument:
         self.lock, self.document, self.readonly = new_lock, target, False
         self._disk_stamp = _stamp(target)
         self.engine.dispose()
-        self.engine = make_engine(self.working, readonly=False)
+        self.engine = make_engine(self.working, readonly=False, key=self.key)
         self._write_sidecar()
+
+    def change_key(self, key: Key | None) -> None:
+        """Encrypt the engagement with ``key`` (None: remove the encryption) and save it at once.
+
+        The working copy is rewritten with the new key first (so a crash leaves nothing
+        under the old key or in plaintext that the document no longer matches), then the
+        document is saved; the saved file holds the unsaved edits too.
+        """
+        if self.readonly:
+            raise EngagementFileError(f"{self.document.name}: opened read-only; nothing was changed")
+        if _stamp(self.document) != self._disk_stamp:
+            raise EngagementFileError(
+                f"{self.document.name}: changed on disk since it was opened; save it under another name first"
+            )
+        fresh = self._new_working_path()
+        try:
+            self.engine.dispose()
+            if self.key is not None and key is not None:
+                backup_file(self.working, fresh, key=self.key, target_key=key)
+            else:
+                convert_file(self.working, fresh, key=self.key, target_key=key)
+            conn = connect(fresh, key=key, autocommit=True)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+            finally:
+                conn.close()
+        except BaseException:
+            _remove_working(fresh)
+            self.engine = make_engine(self.working, readonly=False, key=self.key)
+            raise
+        old = self.working
+        _OPEN_WORKING.discard(old)
+        self.working, self.key = fresh, key
+        _OPEN_WORKING.add(fresh)
+        self.engine = make_engine(fresh, readonly=False, key=key)
+        self._write_sidecar()
+        _remove_working(old)
+        self.save(force=True)
 
     def _write_to(self, target: Path, *, replace_existing: bool) -> None:
         temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.saving")
         try:
-            backup_file(self.working, temp)
+            backup_file(self.working, temp, key=self.key)
             if not replace_existing and target.exists():
                 raise EngagementFileError(f"{target}: already exists; choose another name")
             os.replace(temp, target)
@@ -368,21 +514,22 @@ class EngagementDocument:
             "host": socket.gethostname(),
             "opened": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "readonly": self.readonly,
+            "encrypted": self.key is not None,
         }
         sidecar.write_text(json.dumps(info), encoding="utf-8")
 
 
-def _check_working_copy(path: Path) -> int:
+def _check_working_copy(path: Path, key: Key | None = None) -> int:
     """Replay a recovered working copy's WAL, check it, and return its schema version."""
     try:
-        conn = sqlite3.connect(str(path))
+        conn = connect(path, key=key)
         try:
             rows = conn.execute("PRAGMA quick_check").fetchall()
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
         finally:
             conn.close()
-    except sqlite3.DatabaseError as err:
+    except database_errors() as err:
         raise EngagementFileError(f"the unsaved work cannot be recovered: it is damaged ({err})") from None
     if rows != [("ok",)] or application_id != APPLICATION_ID or not 1 <= version <= SCHEMA_VERSION:
         raise EngagementFileError("the unsaved work cannot be recovered: it is damaged")
