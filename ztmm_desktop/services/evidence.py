@@ -391,9 +391,10 @@ def evidence_pack(
             while name in used:
                 name = f"files/{uuid.uuid4().hex[:8]}-{safe_filename(evidence.original_name)}"
             used.add(name)
-            entry = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
+            info = getattr(archive, "zipinfo_cls", zipfile.ZipInfo)  # pyzipper's own for an AES zip
+            entry = info(name, date_time=dt.datetime.now().timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
-            with archive.open(entry if passphrase is None else name, "w", force_zip64=True) as member:
+            with archive.open(entry, "w", force_zip64=True) as member:
                 for data in blobs.chunks(conn, evidence.sha256):
                     if cancel is not None:
                         cancel.check()
