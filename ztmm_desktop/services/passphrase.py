@@ -28,6 +28,20 @@ ENV = "ZTMM_PASSPHRASE"
 KEYRING_SERVICE = "ZTMM Workbench engagement"
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
+#: Wrong tries answered at once; after these, each try waits (``wait_after``).
+FREE_TRIES = 5
+LONGEST_WAIT = 30.0
+
+
+class NoPassphrase(PassphraseNeeded):
+    """The user cancelled the passphrase prompt: nothing was opened."""
+
+
+def wait_after(wrong: int) -> float:
+    """Seconds to wait before the next try after ``wrong`` wrong ones: none for five, then 1, 2, 4 … 30."""
+    if wrong < FREE_TRIES:
+        return 0.0
+    return min(LONGEST_WAIT, float(2 ** (wrong - FREE_TRIES)))
 
 
 @dataclass(frozen=True, repr=False)
@@ -121,7 +135,7 @@ def key_for(path: Path) -> Key | None:
     while True:
         answer = asker(path, wrong)
         if answer is None:
-            raise PassphraseNeeded(f"{path.name}: an encrypted engagement file; no passphrase given, nothing opened")
+            raise NoPassphrase(f"{path.name}: an encrypted engagement file; no passphrase given, nothing opened")
         try:
             key = try_passphrase(path, answer.passphrase, salt)
         except WrongKey:

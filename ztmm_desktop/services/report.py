@@ -18,7 +18,9 @@ before anything is written.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import IO, Any
 
 from ..core.errors import BadInput
 from ..core.progress import CancelToken, Progress, no_progress
@@ -57,28 +59,49 @@ def export_report(
     if template is not None:
         raise BadInput(f"--template is for the Word report; name the output .docx, not {out.name}")
     chosen = load_logo(logo) if logo is not None else read_logo(engagement)  # the engagement's own, if any
+    if out.exists() and out.resolve() == engagement.path.resolve():
+        raise BadInput(f"{out} is the engagement file itself; choose another name for the report")
+    with sealed.target(out, passphrase, member) as temp:
+        _render_pdf(engagement, temp, chosen, draft=draft, progress=progress, cancel=cancel)
+    return out
+
+
+def report_pdf_bytes(
+    engagement: Engagement, *, draft: bool = False, progress: Progress = no_progress, cancel: CancelToken | None = None
+) -> bytes:
+    """The PDF report in memory (the print preview of an encrypted engagement writes no plaintext file)."""
+    buffer = io.BytesIO()
+    _render_pdf(engagement, buffer, read_logo(engagement), draft=draft, progress=progress, cancel=cancel)
+    return buffer.getvalue()
+
+
+def _render_pdf(
+    engagement: Engagement,
+    target: Path | IO[bytes],
+    chosen: Any,
+    *,
+    draft: bool,
+    progress: Progress,
+    cancel: CancelToken | None,
+) -> None:
     image = Logo(chosen.data, chosen.width, chosen.height) if chosen is not None else None
     firm = read_consultancy_logo(engagement)
     firm_image = Logo(firm.data, firm.width, firm.height) if firm is not None else None
-    if out.exists() and out.resolve() == engagement.path.resolve():
-        raise BadInput(f"{out} is the engagement file itself; choose another name for the report")
     if cancel is not None:
         cancel.check()
     progress(0, 1, "Reading the engagement")
     snapshot = build_snapshot(engagement)
-    with sealed.target(out, passphrase, member) as temp:
-        pages = render_report(
-            snapshot,
-            temp,
-            fonts_dir=fonts_dir(),
-            draft=draft,
-            logo=image,
-            consultancy_logo=firm_image,
-            progress=progress,
-            cancel=cancel,
-        )
+    pages = render_report(
+        snapshot,
+        target,
+        fonts_dir=fonts_dir(),
+        draft=draft,
+        logo=image,
+        consultancy_logo=firm_image,
+        progress=progress,
+        cancel=cancel,
+    )
     progress(1, 1, f"Report written ({pages} pages)")
-    return out
 
 
 def is_word(out: Path) -> bool:
