@@ -110,6 +110,7 @@ def test_encrypted_engagement_has_no_sqlite_header_and_no_readable_client_data(
     result = run_cli("info", path, "--json", env=env)
     assert result.returncode == 0, result.stderr
     assert markers[0].decode() in result.stdout
+    assert '"encrypted": true' in result.stdout
     out = tmp_path / "extracted"
     out.mkdir()
     listing = run_cli("evidence", path, env=env)

@@ -671,6 +671,7 @@ def _info_json(engagement: Any) -> dict[str, Any]:
     return {
         "engagement": data,
         "file": str(engagement.path),
+        "encrypted": engagement.document.key is not None,
         "functions": functions,
         "pillars": [_rollup_json(p) for p in pillars],
         "overall": _rollup_json(overall),
@@ -691,7 +692,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         return EXIT_OK
     m = data["engagement"]
     print(f"{m['client']}" + (f" — {m['title']}" if m["title"] else ""))
-    print(f"  file:       {data['file']}")
+    print(f"  file:       {data['file']}" + ("  (encrypted)" if data["encrypted"] else ""))
     print(f"  engagement: {m['id']}")
     print(f"  assessors:  {', '.join(m['assessors']) or '-'}")
     print(f"  dates:      {m['start_date'] or '-'} to {m['end_date'] or '-'}")

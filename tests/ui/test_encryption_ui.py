@@ -169,3 +169,38 @@ def test_encrypt_and_remove_encryption_from_the_file_menu(
     assert "unencrypted" in dialogs.seen[-1]
     assert path.read_bytes().startswith(SQLITE_MAGIC)
     assert actions.encrypt_action.isEnabled()
+
+
+def test_merging_a_colleagues_encrypted_copy_into_a_plain_one(
+    window: MainWindow, dialogs: DialogAnswerer, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ztmm_desktop.services import encryption
+    from ztmm_desktop.ui.merge_dialog import MergeDialog
+
+    mine = tmp_path / "mine.ztmm"
+    create_engagement(mine, Properties(client="Contoso")).close()
+    theirs = tmp_path / "theirs.ztmm"
+    theirs.write_bytes(mine.read_bytes())
+    with open_engagement(theirs) as copy:
+        encryption.encrypt(copy, PASS)
+        copy.assess(AUTH, ratings={Stage.INITIAL: Rating.MET}, comments={Stage.INITIAL: "seen in the workshop"})
+        copy.save()
+    passphrase.forget_all()
+    assert window.open_path(mine)
+    engagement = window.engagement
+    assert engagement is not None
+
+    def merge(dialog: QWidget) -> None:
+        assert isinstance(dialog, MergeDialog)
+        assert dialog.applied.topLevelItemCount() == 2
+        dialog.buttons.accepted.emit()
+
+    no_file_dialog(monkeypatch, theirs)
+    dialogs.then(unlock_with(qtbot, PASS)).then(merge)
+    window.deliverables.merge_action.trigger()
+    qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=20_000)
+    assert engagement.assessment(AUTH).rating(Stage.INITIAL).comment == "seen in the workshop"
+    # undo and redo open their copy again without asking: it was unlocked in this session
+    window.undo_stack.undo()
+    window.undo_stack.redo()
+    assert engagement.assessment(AUTH).rating(Stage.INITIAL).rating is Rating.MET

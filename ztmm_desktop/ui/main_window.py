@@ -1049,6 +1049,8 @@ class MainWindow(QMainWindow):
         self.settings.set_bytes("geometry", self.saveGeometry())
         self.settings.sync()
         cleanup_opened_copies()
+        passphrase.set_asker(None)  # no dialog is asked for once the window is gone
+        passphrase.forget_all()
         event.accept()
 
 
