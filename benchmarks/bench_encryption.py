@@ -25,7 +25,7 @@ from ztmm_desktop.store.document import convert_file
 
 SMALL = bool(os.environ.get("ZTMM_BENCH_ENCRYPTION_SMALL"))
 LARGE_EVIDENCE = not SMALL
-ROUNDS = 3 if LARGE_EVIDENCE else 9
+ROUNDS = 5 if LARGE_EVIDENCE else 9
 EDITS = 30
 SECRET = "benchmark passphrase"
 

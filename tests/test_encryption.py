@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -434,3 +435,58 @@ def test_wrong_key_in_process_is_refused_without_writing(tmp_path: Path) -> None
     with pytest.raises(WrongKey):
         passphrase.try_passphrase(path, "not it at all")
     assert path.read_bytes() == before
+
+
+def _comments(path: Path, key: object) -> set[str]:
+    from ztmm_desktop.store.connect import connect
+
+    conn = connect(path, key=key, readonly=True)  # type: ignore[arg-type]
+    try:
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        return {row[0] for row in conn.execute("SELECT new FROM audit WHERE field = 'comment'")}
+    finally:
+        conn.close()
+
+
+def test_a_save_copies_the_encrypted_pages_as_they_are_and_the_copy_is_whole(tmp_path: Path) -> None:
+    from ztmm_desktop.store.document import snapshot_copy
+
+    key = passphrase.new_key(PASS)
+    with create_engagement(tmp_path / "e.ztmm", Properties(client="Contoso"), key=key) as engagement:
+        engagement.assess(engagement.functions_in_scope()[0].id, comments={Stage.INITIAL: "committed"})
+        target = tmp_path / "copy.ztmm"
+        assert snapshot_copy(engagement.document.working, target, key)  # the fast path, nothing re-encrypted
+    assert "committed" in _comments(target, key)
+
+
+def test_saving_while_edits_go_on_gives_whole_files_with_every_edit_made_before(tmp_path: Path) -> None:
+    from ztmm_desktop.store.document import snapshot_copy
+
+    key = passphrase.new_key(PASS)
+    engagement = create_engagement(tmp_path / "busy.ztmm", Properties(client="Contoso"), key=key)
+    functions = [f.id for f in engagement.functions_in_scope()]
+    stop = threading.Event()
+    acked: list[int] = []
+
+    def edit() -> None:
+        n = 0
+        while not stop.is_set():
+            engagement.assess(functions[n % len(functions)], comments={Stage.ADVANCED: f"edit {n}"})
+            acked.append(n)
+            n += 1
+
+    editor = threading.Thread(target=edit)
+    editor.start()
+    try:
+        for attempt in range(6):
+            while len(acked) < 5 * (attempt + 1):
+                stop.wait(0.01)
+            done_before = len(acked)
+            target = tmp_path / f"save{attempt}.ztmm"
+            snapshot_copy(engagement.document.working, target, key)
+            assert f"edit {done_before - 1}" in _comments(target, key)
+    finally:
+        stop.set()
+        editor.join()
+        engagement.close()
