@@ -204,3 +204,27 @@ def test_merging_a_colleagues_encrypted_copy_into_a_plain_one(
     window.undo_stack.undo()
     window.undo_stack.redo()
     assert engagement.assessment(AUTH).rating(Stage.INITIAL).rating is Rating.MET
+
+
+def test_unsaved_work_of_a_killed_window_on_an_encrypted_engagement_is_recovered_with_its_passphrase(
+    window: MainWindow, dialogs: DialogAnswerer, qtbot: QtBot, tmp_path: Path, data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from tests.ui.test_recovery import crash_after_editing
+
+    path = tmp_path / "workshop.ztmm"
+    create_engagement(path, Properties(client="Crash Ltd"), key=passphrase.new_key(PASS)).close()
+    passphrase.forget_all()
+    monkeypatch.setenv("ZTMM_PASSPHRASE", PASS)  # the killed window's session opened it with this
+    crash_after_editing(path)
+    monkeypatch.delenv("ZTMM_PASSPHRASE")
+    marker = b"Depots are flat; typed before the crash"
+    assert holding([tmp_path, data_dir], marker) == []  # the working copy left behind is encrypted
+    dialogs.click("Recover").then(unlock_with(qtbot, PASS))
+    window.offer_recovery()
+    engagement = window.engagement
+    assert engagement is not None and engagement.path == path
+    assert engagement.assessment("3.1").rating(Stage.INITIAL).comment == marker.decode()
+    assert window.save_now()
+    assert holding([tmp_path, data_dir], marker) == []
+    assert not path.read_bytes().startswith(SQLITE_MAGIC)

@@ -46,7 +46,6 @@ from .connect import (
     encrypted_salt,
     is_encrypted_head,
     module_for,
-    readonly_uri,
 )
 from .migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 
@@ -164,10 +163,6 @@ def _encrypted_header(path: Path, key: Key | None) -> tuple[int, int]:
     except database_errors() as err:
         raise EngagementFileError(f"{path.name}: the engagement file is damaged ({err})") from None
     return user_version, application_id
-
-
-def _readonly_uri(path: Path) -> str:
-    return readonly_uri(path)
 
 
 def _fsync_path(path: Path, directory: bool = False) -> None:
