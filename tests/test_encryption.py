@@ -161,6 +161,23 @@ def test_new_encrypted_without_the_binding_says_so_and_writes_nothing(tmp_path: 
     )
     assert_refused(result, "encryption is not available on this computer")
     assert not path.exists()
+    plain = tmp_path / "plain.ztmm"
+    assert run_cli("new", plain, "--client", "Contoso").returncode == 0
+    before = plain.read_bytes()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code.replace(f"'new', {str(path)!r}, '--client', 'Contoso', '--encrypt'", f"'encrypt', {str(plain)!r}"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "ZTMM_PASSPHRASE": PASS},
+        timeout=60,
+    )
+    assert_refused(result, "encryption is not available on this computer")
+    assert plain.read_bytes() == before
 
 
 def test_passphrase_too_short_is_refused(tmp_path: Path) -> None:

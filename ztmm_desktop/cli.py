@@ -504,7 +504,11 @@ def cmd_new(args: argparse.Namespace) -> int:
     key = None
     if args.encrypt:
         from .services import passphrase
+        from .store.connect import cipher_module
 
+        cipher_module()  # say so before asking anything when encryption is not available here
+        if args.file.exists():
+            raise BadInput(f"{args.file}: already exists; choose another name")
         secret = _new_passphrase(PASSPHRASE_ENV, args.file.name)
         key = passphrase.new_key(secret)
     elif args.remember:
@@ -520,7 +524,9 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_encrypt(args: argparse.Namespace) -> int:
     from .services import encryption
     from .services.engagement import open_engagement
+    from .store.connect import cipher_module
 
+    cipher_module()  # say so before anything is opened when encryption is not available here
     with open_engagement(args.file) as engagement:
         if encryption.is_encrypted(engagement):
             raise BadInput(f"{args.file.name} is already encrypted; change its passphrase with 'ztmm rekey'")

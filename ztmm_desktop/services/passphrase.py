@@ -200,7 +200,7 @@ def remember(key: Key, passphrase: str) -> bool:
     try:
         module.set_password(KEYRING_SERVICE, key.id, passphrase)  # type: ignore[attr-defined]
     except Exception as err:
-        reason = " ".join(str(err).split())[:120] or type(err).__name__
+        reason = " ".join(str(err).split()).split(". ")[0].rstrip(".")[:120] or type(err).__name__
         _notify(f"the passphrase was not remembered: no usable system keyring here ({reason}); it will be asked again")
         return False
     return True

@@ -29,6 +29,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -433,8 +434,12 @@ class EngagementDocument:
                 # Its pages are encrypted with the key the working copy uses: copied as they are, then the
                 # copy (what will be read) is checked, rather than decrypting and re-encrypting every page.
                 shutil.copyfile(path, working)
-                _fsync_path(working)
-                _quick_check(working, path.name, key)
+                with ThreadPoolExecutor(1) as pool:  # the disk syncs the copy while the CPU checks it
+                    synced = pool.submit(_fsync_path, working)
+                    try:
+                        _quick_check(working, path.name, key)
+                    finally:
+                        synced.result()
             backup_path = None
             if version < SCHEMA_VERSION:
                 backup_path = _backup_before_migration(path, version)
