@@ -4,10 +4,11 @@
 set -euo pipefail
 # Qt even offscreen; then the real clients the deliverable tests read our files with:
 # LibreOffice Calc (workbooks) and Writer (the Word report), poppler-utils (pdftotext, pdftoppm, pdffonts), qpdf and
-# desktop-file-utils (desktop-file-validate checks the Linux menu entry). The two xcb libraries
+# desktop-file-utils (desktop-file-validate checks the Linux menu entry), p7zip-full (7z opens our AES-encrypted zips). The two xcb libraries
 # are linked by Qt's X11 plugin: make package copies them into the bundle for desktops that lack them.
 packages=(libegl1 libgl1 libglib2.0-0 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-dejavu-core
-          libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils qpdf desktop-file-utils libxcb-icccm4 libxcb-keysyms1)
+          libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils qpdf desktop-file-utils libxcb-icccm4 libxcb-keysyms1
+          p7zip-full)
 command -v dpkg-query >/dev/null 2>&1 || exit 0   # not Debian-like: nothing we can check
 missing=()
 for p in "${packages[@]}"; do

@@ -109,6 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("file", type=Path)
     new.add_argument("--client", required=True)
     _property_arguments(new)
+    new.add_argument(
+        "--encrypt", action="store_true", help=f"encrypt the file with a passphrase (asked, or {PASSPHRASE_ENV})"
+    )
+    new.add_argument("--remember", action="store_true", help="with --encrypt: keep the passphrase in the OS keyring")
+
+    encrypt = sub.add_parser("encrypt", help="encrypt an engagement file with a passphrase (SQLCipher, AES-256)")
+    encrypt.add_argument("file", type=Path)
+    encrypt.add_argument("--remember", action="store_true", help="keep the passphrase in the OS keyring")
+    decrypt = sub.add_parser("decrypt", help="remove an engagement file's encryption")
+    decrypt.add_argument("file", type=Path)
+    rekey = sub.add_parser("rekey", help=f"change an encrypted engagement's passphrase (new one: {NEW_PASSPHRASE_ENV})")
+    rekey.add_argument("file", type=Path)
+    rekey.add_argument("--remember", action="store_true", help="keep the new passphrase in the OS keyring")
 
     props = sub.add_parser(
         "set",
@@ -171,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     pack = sub.add_parser("evidence-pack", help="zip every evidence file with manifest.csv")
     pack.add_argument("file", type=Path)
     pack.add_argument("out", type=Path, metavar="OUT.zip")
+    _encrypt_argument(pack)
 
     report = sub.add_parser("report", help="write the report: PDF, or Word when OUT ends in .docx")
     report.add_argument("file", type=Path)
@@ -183,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TEMPLATE.docx",
         help="the firm's Word template for a .docx report (placeholders: docs/word-template.md)",
     )
+    _encrypt_argument(report)
 
     export = sub.add_parser("export", help="write the client workbook (or, with --questionnaire, a questionnaire)")
     export.add_argument("file", type=Path)
@@ -194,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--scope", metavar="PILLAR,...", help="pillars the questionnaire asks about (with --questionnaire)"
     )
+    _encrypt_argument(export)
 
     imp = sub.add_parser(
         "import", help="read a filled questionnaire (or a deliverable workbook) back: show and apply its differences"
@@ -280,6 +296,64 @@ def build_parser() -> argparse.ArgumentParser:
         "--atomic", action="store_true", help="all or nothing: one save at the end, nothing saved when a line fails"
     )
     return parser
+
+
+# -- passphrases ---------------------------------------------------------------------------
+
+PASSPHRASE_ENV = "ZTMM_PASSPHRASE"
+NEW_PASSPHRASE_ENV = "ZTMM_NEW_PASSPHRASE"
+EXPORT_PASSPHRASE_ENV = "ZTMM_EXPORT_PASSPHRASE"
+
+
+def _encrypt_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--encrypt",
+        action="store_true",
+        help=f"write an AES-256 zip (OUT ends in .zip; passphrase asked, or {EXPORT_PASSPHRASE_ENV})",
+    )
+
+
+def _new_passphrase(env: str, what: str) -> str:
+    """A new passphrase: from ``env``, else typed twice at the terminal."""
+    import getpass
+
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise BadInput(f"{what} needs a passphrase: set {env} or run in a terminal to type it")
+    first = getpass.getpass(f"New passphrase for {what}: ")
+    if getpass.getpass("Type it again: ") != first:
+        raise BadInput("the two passphrases differ; nothing changed")
+    return first
+
+
+def _export_passphrase(args: argparse.Namespace, out: Path) -> str | None:
+    if not getattr(args, "encrypt", False):
+        return None
+    from .services.sealed import check_passphrase
+
+    return check_passphrase(_new_passphrase(EXPORT_PASSPHRASE_ENV, out.name))
+
+
+def _ask_passphrase(path: Path, wrong: int) -> Any:
+    """The ``ztmm`` command's asker: one try at the terminal (a script sets ZTMM_PASSPHRASE)."""
+    import getpass
+
+    from .services.passphrase import Answer
+    from .store.connect import PassphraseNeeded, WrongKey
+
+    if wrong:
+        raise WrongKey(f"{path.name}: wrong passphrase")
+    if not sys.stdin.isatty():
+        raise PassphraseNeeded(
+            f"{path.name}: an encrypted engagement file; set {PASSPHRASE_ENV} or run in a terminal to type its passphrase"
+        )
+    return Answer(getpass.getpass(f"Passphrase for {path.name}: "))
+
+
+def _note(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
 
 
 # -- the consultant's registers: sections, document control, findings, actions -------------
@@ -450,8 +524,61 @@ def cmd_new(args: argparse.Namespace) -> int:
     from .services.engagement import Properties, create_engagement
 
     properties = _properties(args, Properties(client=args.client))
-    with create_engagement(args.file, properties) as engagement:
-        print(f"created {engagement.path} (engagement {engagement.meta().id})")
+    key = None
+    if args.encrypt:
+        from .services import passphrase
+        from .store.connect import cipher_module
+
+        cipher_module()  # say so before asking anything when encryption is not available here
+        if args.file.exists():
+            raise BadInput(f"{args.file}: already exists; choose another name")
+        secret = _new_passphrase(PASSPHRASE_ENV, args.file.name)
+        key = passphrase.new_key(secret)
+    elif args.remember:
+        raise BadInput("--remember goes with --encrypt")
+    with create_engagement(args.file, properties, key=key) as engagement:
+        if key is not None and args.remember:
+            passphrase.remember(key, secret)
+        what = "encrypted engagement" if key is not None else "engagement"
+        print(f"created {engagement.path} ({what} {engagement.meta().id})")
+    return EXIT_OK
+
+
+def cmd_encrypt(args: argparse.Namespace) -> int:
+    from .services import encryption
+    from .services.engagement import open_engagement
+    from .store.connect import cipher_module
+
+    cipher_module()  # say so before anything is opened when encryption is not available here
+    with open_engagement(args.file) as engagement:
+        if encryption.is_encrypted(engagement):
+            raise BadInput(f"{args.file.name} is already encrypted; change its passphrase with 'ztmm rekey'")
+        secret = _new_passphrase(PASSPHRASE_ENV, args.file.name)
+        encryption.encrypt(engagement, secret, remember=args.remember)
+    print(f"encrypted {args.file}")
+    return EXIT_OK
+
+
+def cmd_decrypt(args: argparse.Namespace) -> int:
+    from .services import encryption
+    from .services.engagement import open_engagement
+
+    with open_engagement(args.file) as engagement:
+        encryption.decrypt(engagement)
+    print(f"removed the encryption of {args.file}; it is now stored in plaintext")
+    return EXIT_OK
+
+
+def cmd_rekey(args: argparse.Namespace) -> int:
+    from .services import encryption
+    from .services.engagement import open_engagement
+
+    with open_engagement(args.file) as engagement:
+        if not encryption.is_encrypted(engagement):
+            raise BadInput(f"{args.file.name} is not encrypted; encrypt it with 'ztmm encrypt'")
+        secret = _new_passphrase(NEW_PASSPHRASE_ENV, args.file.name)
+        encryption.rekey(engagement, secret, remember=args.remember)
+    print(f"changed the passphrase of {args.file}")
     return EXIT_OK
 
 
@@ -574,6 +701,7 @@ def _info_json(engagement: Any) -> dict[str, Any]:
     return {
         "engagement": data,
         "file": str(engagement.path),
+        "encrypted": engagement.document.key is not None,
         "functions": functions,
         "pillars": [_rollup_json(p) for p in pillars],
         "overall": _rollup_json(overall),
@@ -594,7 +722,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         return EXIT_OK
     m = data["engagement"]
     print(f"{m['client']}" + (f" — {m['title']}" if m["title"] else ""))
-    print(f"  file:       {data['file']}")
+    print(f"  file:       {data['file']}" + ("  (encrypted)" if data["encrypted"] else ""))
     print(f"  engagement: {m['id']}")
     print(f"  assessors:  {', '.join(m['assessors']) or '-'}")
     print(f"  dates:      {m['start_date'] or '-'} to {m['end_date'] or '-'}")
@@ -845,11 +973,13 @@ def cmd_evidence_pack(args: argparse.Namespace) -> int:
     from .services import evidence
     from .services.engagement import open_engagement
 
+    secret = _export_passphrase(args, args.out)
     with open_engagement(args.file, readonly=True) as engagement:
         items = evidence.list_evidence(engagement)
-        out = evidence.evidence_pack(engagement, args.out, items=items)  # the evidence is listed once
+        out = evidence.evidence_pack(engagement, args.out, items=items, passphrase=secret)  # listed once
         count = len(items)
-    print(f"{out}  ({count} files and manifest.csv)")
+    sealed = ", AES-256 encrypted" if secret is not None else ""
+    print(f"{out}  ({count} files and manifest.csv{sealed})")
     return EXIT_OK
 
 
@@ -857,8 +987,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .services.engagement import open_engagement
     from .services.report import export_report
 
+    secret = _export_passphrase(args, args.out)
     with open_engagement(args.file, readonly=True) as engagement:
-        out = export_report(engagement, args.out, draft=args.draft, logo=args.logo, template=args.template)
+        out = export_report(
+            engagement, args.out, draft=args.draft, logo=args.logo, template=args.template, passphrase=secret
+        )
     print(out)
     return EXIT_OK
 
@@ -873,6 +1006,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             export_questionnaire,
         )
 
+        secret = _export_passphrase(args, args.out)
         with open_engagement(args.file, readonly=True) as engagement:
             out = export_questionnaire(
                 engagement,
@@ -881,6 +1015,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 scope=args.scope_list,
                 progress=no_progress,
                 cancel=None,
+                passphrase=secret,
             )
         print(f"{out}  (questionnaire)")
         return EXIT_OK
@@ -888,9 +1023,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise BadInput("--respondent and --scope go with --questionnaire")
     from .services.workbook import check_workbook_path, export_workbook
 
-    check_workbook_path(args.out)
+    if args.encrypt:
+        from .services.sealed import member_name
+
+        check_workbook_path(Path(member_name(args.out, ".xlsx")))
+    else:
+        check_workbook_path(args.out)
+    secret = _export_passphrase(args, args.out)
     with open_engagement(args.file, readonly=True) as engagement:
-        out = export_workbook(engagement, args.out)
+        out = export_workbook(engagement, args.out, passphrase=secret)
     print(f"{out}  (deliverable workbook)")
     return EXIT_OK
 
@@ -1301,6 +1442,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "new": cmd_new,
+    "encrypt": cmd_encrypt,
+    "decrypt": cmd_decrypt,
+    "rekey": cmd_rekey,
     "set": cmd_set,
     "info": cmd_info,
     "catalog": cmd_catalog,
@@ -1343,8 +1487,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _check_arguments(args_list)
         args = build_parser().parse_args(args_list)
+        from .services import passphrase
         from .store.document import disposable_working_copies
 
+        passphrase.set_asker(_ask_passphrase, _note)
         _clean_up()
         with disposable_working_copies():
             return COMMANDS[args.command](args)

@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side  # type: ignore[import-untyped]
@@ -375,7 +375,7 @@ def _meta(sheet: Any, q: Questionnaire) -> None:
 
 
 def write_questionnaire(
-    q: Questionnaire, path: Path, *, progress: Progress = no_progress, cancel: CancelToken | None = None
+    q: Questionnaire, path: Path | IO[bytes], *, progress: Progress = no_progress, cancel: CancelToken | None = None
 ) -> None:
     """Write ``q`` as an .xlsx workbook at ``path`` (the caller makes it all-or-nothing)."""
     total = len(q.pillars) + 2

@@ -40,7 +40,7 @@ import re
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.cell.cell import Cell  # type: ignore[import-untyped]
@@ -484,7 +484,7 @@ class _Progress:
 
 
 def write_workbook(
-    snapshot: Snapshot, out: Path, *, progress: Progress = no_progress, cancel: CancelToken | None = None
+    snapshot: Snapshot, out: Path | IO[bytes], *, progress: Progress = no_progress, cancel: CancelToken | None = None
 ) -> None:
     """Write the deliverable workbook of ``snapshot`` to ``out`` (the caller makes it atomic)."""
     roadmap_rows = sum(max(1, len(s.recommendations)) for item in snapshot.roadmap for s in item.steps)

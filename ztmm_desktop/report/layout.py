@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -274,7 +274,7 @@ class ReportDocument(BaseDocTemplate):
 
     def __init__(
         self,
-        target: Path,
+        target: Path | IO[bytes],
         running: Running,
         book: Book,
         metadata: dict[str, str],
@@ -287,7 +287,7 @@ class ReportDocument(BaseDocTemplate):
         wide = (portrait[1], portrait[0])
         side = style.frame_left(portrait[0])
         super().__init__(
-            str(target),
+            str(target) if isinstance(target, Path) else target,
             pagesize=portrait,
             leftMargin=side,
             rightMargin=side,

@@ -61,7 +61,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import Color, HexColor
@@ -1891,7 +1891,7 @@ def _paddings() -> list[tuple[Any, ...]]:
 
 def render_report(
     snapshot: Snapshot,
-    target: Path,
+    target: Path | IO[bytes],
     *,
     fonts_dir: Path,
     draft: bool = False,

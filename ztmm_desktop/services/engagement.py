@@ -39,12 +39,14 @@ from ..core.scoring import (
 )
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..core.wording import CISA, WORDINGS, apply_wording
+from ..store.connect import Key
 from ..store.document import WRITE_OPTION, EngagementDocument, Orphan, storage_error
 from ..store.gate import DamagedRecords as DamagedRecords  # the window offers to leave them out
 from ..store.gate import Problem as Problem
 from ..store.gate import Vocabulary
 from ..store.migrations import create_baseline
 from ..store.schema import AuditRow, EngagementRow, FindingRow, FunctionRow, StageRatingRow, WorkshopRow
+from . import passphrase
 from .catalogs import Library, default_library
 from .identity import resolve_assessor
 
@@ -712,8 +714,8 @@ def _initialiser(row: EngagementRow) -> object:
 def raw_connection(session: Session) -> sqlite3.Connection:
     """The sqlite3 connection under a session, for services that stream blobs or read many rows at once."""
     raw = session.connection().connection.driver_connection
-    assert isinstance(raw, sqlite3.Connection)
-    return raw
+    assert raw is not None  # sqlite3's, or sqlcipher3's twin of it for an encrypted engagement
+    return raw  # type: ignore[no-any-return]
 
 
 @contextmanager
@@ -765,8 +767,10 @@ def _property_columns(props: Properties, catalog: Catalog) -> dict[str, str | No
     }
 
 
-def create_engagement(path: Path, properties: Properties, *, library: Library | None = None) -> Engagement:
-    """Make a new engagement file at ``path`` and open it for editing."""
+def create_engagement(
+    path: Path, properties: Properties, *, library: Library | None = None, key: Key | None = None
+) -> Engagement:
+    """Make a new engagement file at ``path`` and open it for editing; encrypted when ``key`` is given."""
     library = library or default_library()
     catalog = library.catalog
     values: dict[str, Any] = {
@@ -779,7 +783,9 @@ def create_engagement(path: Path, properties: Properties, *, library: Library | 
         "created_with": f"ZTMM Workbench {__version__}",
     }
     row = EngagementRow(**values)
-    document = EngagementDocument.create(path, _initialiser(row))  # type: ignore[arg-type]
+    document = EngagementDocument.create(path, _initialiser(row), key=key)  # type: ignore[arg-type]
+    if key is not None:
+        passphrase.learn(key)
     return Engagement(document, library)
 
 
@@ -799,18 +805,24 @@ def open_engagement(
     recover: Orphan | None = None,
     library: Library | None = None,
     leave_out_damaged: bool = False,
+    key: Key | None = None,
 ) -> Engagement:
     """Open an engagement file (for editing unless ``readonly``) once it has passed the file gate.
 
     A file that fails is refused (``GateError``; ``DamagedRecords`` when only some
     records are damaged, which ``leave_out_damaged`` -- read-only -- leaves out).
+    An encrypted one is opened with ``key``, else with the passphrase ``services/passphrase``
+    finds; its copy passes the same gate.
     """
     library = library or default_library()
+    if key is None:
+        key = passphrase.key_for(path)  # None for a plain file (or none at all: opening says so)
     document = EngagementDocument.open(
         path,
         readonly=readonly,
         recover=recover,
         vocabulary=vocabulary(library.catalog),
         leave_out_damaged=leave_out_damaged,
+        key=key,
     )
     return Engagement(document, library)

@@ -24,6 +24,7 @@ import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,7 +35,7 @@ from ..core.stages import Stage
 from ..core.validate import EVIDENCE_KINDS
 from ..store import blobs
 from .engagement import MAX_NAME, MAX_TEXT, Changes, Engagement, check_text, raw_connection, reading
-from .output import written
+from .output import Inputs, written
 
 KINDS = EVIDENCE_KINDS
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
@@ -439,11 +440,17 @@ def evidence_pack(
     cancel: CancelToken | None = None,
     *,
     items: list[Evidence] | None = None,
+    passphrase: str | None = None,
 ) -> Path:
     """A zip of every evidence file plus manifest.csv; written to a temp file, then renamed.
 
     ``items``: the evidence as ``list_evidence`` returned it, when the caller has it already.
+    With a ``passphrase`` it is an AES-256 zip whose files are named by evidence id (a zip
+    does not hide names); their original names are in the encrypted manifest.
     """
+
+    if passphrase is not None and out.suffix.lower() != ".zip":
+        raise BadInput(f"{out.name}: an encrypted evidence pack is a zip; name it {out.name}.zip")
     items = list_evidence(engagement) if items is None else items
     total = sum(e.size for e in items)
     manifest = io.StringIO()
@@ -451,17 +458,19 @@ def evidence_pack(
     writer.writerow(["id", "title", "original_name", "file_in_pack", "size", "sha256", "links"])
     done = 0
     with (
-        written(out, inputs=(("the engagement file", engagement.path),)) as temp,
-        zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
+        _pack_archive(out, passphrase, inputs=(("the engagement file", engagement.path),)) as archive,
         reading(engagement) as conn,
     ):
         used: set[str] = set()
         for evidence in items:
             name = f"files/{evidence.id[:8]}-{safe_filename(evidence.original_name)}"
+            if passphrase is not None:
+                name = f"files/{evidence.id}{Path(safe_filename(evidence.original_name)).suffix[:16]}"
             while name in used:
                 name = f"files/{uuid.uuid4().hex[:8]}-{safe_filename(evidence.original_name)}"
             used.add(name)
-            entry = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
+            info = getattr(archive, "zipinfo_cls", zipfile.ZipInfo)  # pyzipper's own for an AES zip
+            entry = info(name, date_time=dt.datetime.now().timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
             with archive.open(entry, "w", force_zip64=True) as member:
                 for data in _verified(conn, evidence):
@@ -475,6 +484,22 @@ def evidence_pack(
                                                  str(evidence.size), evidence.sha256, links)])  # fmt: skip
         archive.writestr("manifest.csv", manifest.getvalue())
     return out
+
+
+@contextmanager
+def _pack_archive(out: Path, passphrase: str | None, *, inputs: Inputs) -> Iterator[Any]:
+    """The pack's zip, written through ``output.written(out, inputs=…)``: plain, or AES-256 sealed."""
+    if passphrase is not None:
+        from . import sealed
+
+        with sealed.archive(out, passphrase, inputs=inputs) as zipped:
+            yield zipped
+        return
+    with (
+        written(out, inputs=inputs) as temp,
+        zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
+    ):
+        yield archive
 
 
 def describe_changes(attached: Attached) -> Changes:

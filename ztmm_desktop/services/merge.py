@@ -61,6 +61,7 @@ from ..core.register import SECTION_KEYS
 from ..core.stages import Rating, Stage
 from ..core.validate import CONTROL_COLUMNS as _CONTROL_COLUMNS
 from ..store import blobs
+from ..store.connect import connect
 from ..store.schema import AuditRow
 from .engagement import (
     PROPERTY_COLUMNS,
@@ -297,11 +298,10 @@ def _refuse_foreign_objects(path: Path) -> None:
     """Refuse a copy holding a view or a trigger: the app creates none, and one in place of a table
     can run forever or fill the temp folder while the copy is read (SECURITY.md item 19)."""
     try:
-        conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+        conn = connect(Path(path), readonly=True)  # hardened (an encrypted copy is checked by the gate)
     except (sqlite3.Error, OSError, ValueError):
         return  # opening it says what is wrong
     try:
-        conn.execute("PRAGMA trusted_schema = OFF")
         found = conn.execute(
             "SELECT type, name FROM sqlite_schema WHERE type IN ('view', 'trigger') ORDER BY type, name LIMIT 1"
         ).fetchone()
@@ -311,7 +311,8 @@ def _refuse_foreign_objects(path: Path) -> None:
         conn.close()
     if found is not None:
         raise BadInput(
-            f"{Path(path).name}: holds a {found[0]} {validate.shown(found[1])} that ZTMM Workbench does not make;"
+            f"{Path(path).name}: refused: it holds a {found[0]} {validate.shown(found[1])} that ZTMM Workbench"
+            " does not make;"
             " not merged"
         )
 

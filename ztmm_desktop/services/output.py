@@ -8,8 +8,8 @@ through :func:`written` (SECURITY.md item 21):
   file it names, which is replaced while the link stays a link;
 * refused with one line, before any work: a name over 255 bytes, a missing or
   unwritable folder, a target that is a folder, a device, a FIFO or a socket,
-  an engagement file (SQLite magic and our application id, or a lock file
-  beside it: whoever holds it), or one of the files the output is made from;
+  an engagement file (SQLite magic and our application id, an encrypted one's
+  random-looking pages, or a lock file beside it: whoever holds it), or one of the files the output is made from;
 * the bytes go to a hidden temp file beside the target (same filesystem, so the
   rename is atomic), which is fsynced (an error there, e.g. a full disk, is
   reported and the target left alone) and renamed over the target only after
@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..core.errors import BadInput
+from ..store.connect import encrypted_salt
 from ..store.files import fsync_file, fsync_folder, is_engagement_file, name_problem, special_kind
 from ..store.lock import lock_path_for
 
@@ -64,9 +65,17 @@ def check_output(out: Path, inputs: Inputs = ()) -> Path:
     for what, path in inputs:
         if path is not None and _same(info, path):
             raise BadInput(f"{out} is {what} itself; choose another name")
-    if is_engagement_file(real) or os.path.lexists(lock_path_for(real)):
+    if is_engagement_file(real) or _is_encrypted_engagement(real) or os.path.lexists(lock_path_for(real)):
         raise BadInput(f"{out} is an engagement file; choose another name")
     return real
+
+
+def _is_encrypted_engagement(path: Path) -> bool:
+    """Whether ``path`` looks like an encrypted engagement (SQLCipher: whole pages of random-looking
+    bytes, no header). The deliverables this app writes (zip, docx, xlsx, pdf) start with their own
+    signature, so one of them is never taken for an engagement and can be written over."""
+    salt = encrypted_salt(path)
+    return salt is not None and not salt.startswith((b"PK", b"%PDF"))
 
 
 def _same(info: os.stat_result, path: Path) -> bool:

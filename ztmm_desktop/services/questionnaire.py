@@ -35,9 +35,9 @@ from ..core.stages import RATED_STAGES, Stage
 from ..excel import layout
 from ..excel.reader import Cell, MarkedRow, WorkbookContents, header_key, read_workbook
 from ..store.schema import ResponseRow
+from . import sealed
 from .engagement import MAX_NAME, Changes, Engagement, check_text, now
 from .identity import resolve_assessor
-from .output import written
 
 #: Problems listed in one error line before "and N more".
 SHOWN_PROBLEMS = 5
@@ -147,8 +147,9 @@ def export_questionnaire(
     scope: list[str] | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
+    passphrase: str | None = None,
 ) -> Path:
-    """Write a questionnaire for client staff to ``out`` (.xlsx), all or nothing.
+    """Write a questionnaire for client staff to ``out`` (.xlsx; in an AES-256 zip with a ``passphrase``), all or nothing.
 
     ``respondent`` fills in the name (and their earlier answers, when they gave
     some); ``scope`` picks pillars of the engagement's scope (default: all of it).
@@ -208,7 +209,8 @@ def export_questionnaire(
         generated_with=f"ZTMM Workbench {__version__}",
         pillars=tuple(pillars),
     )
-    with written(out, inputs=(("the engagement file", engagement.path),)) as temp:
+    member = sealed.member_name(out, ".xlsx") if passphrase is not None else out.name
+    with sealed.target(out, passphrase, member, inputs=(("the engagement file", engagement.path),)) as temp:
         write_questionnaire(questionnaire, temp, progress=progress, cancel=cancel)
     return out
 

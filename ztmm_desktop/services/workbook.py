@@ -7,9 +7,9 @@ from pathlib import Path
 from ..core.errors import BadInput
 from ..core.progress import CancelToken, Progress, no_progress
 from ..excel.workbook import write_workbook
+from . import sealed
 from .deliverables import build_snapshot
 from .engagement import Engagement
-from .output import written
 
 
 def check_workbook_path(out: Path) -> None:
@@ -25,15 +25,18 @@ def export_workbook(
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
     generated_at: str | None = None,
+    passphrase: str | None = None,
 ) -> Path:
     """Write the deliverable workbook of ``engagement`` to ``out``: all of it, or nothing.
 
     The workbook is written to a temp file beside ``out`` and renamed into place
     when complete, so a bad folder, a cancel or a crash leaves no partial file and
-    never harms a file already at ``out``. The engagement is only read.
+    never harms a file already at ``out``. The engagement is only read. With a
+    ``passphrase`` the workbook goes into an AES-256 zip (``client.xlsx.zip``).
     """
-    check_workbook_path(out)
-    with written(out, inputs=(("the engagement file", engagement.path),)) as temp:
+    member = sealed.member_name(out, ".xlsx") if passphrase is not None else out.name
+    check_workbook_path(Path(member))
+    with sealed.target(out, passphrase, member, inputs=(("the engagement file", engagement.path),)) as temp:
         snapshot = build_snapshot(engagement, generated_at=generated_at)
         write_workbook(snapshot, temp, progress=progress, cancel=cancel)
     return out

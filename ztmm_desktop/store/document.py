@@ -22,6 +22,14 @@ refused. The sidecar is written before the copy is made, so a process killed
 while copying leaves nothing that the next start cannot clean up; copies made by
 the ``ztmm`` command carry a ``disposable`` mark (a command that did not finish
 acknowledged nothing) and are deleted at the next start without asking.
+
+An encrypted engagement (SQLCipher, ``connect.py``) goes the same way with its
+key: the working copy, its WAL and every save are encrypted with the
+document's key, so nothing of it is written in plaintext. Its pages are copied
+as they are (the working copy shares the document's key and salt), and the
+copy is opened with the key and passes the same gate before anything reads it.
+Every connection, plain or encrypted, comes from ``connect.connect`` and is
+hardened there (``gate.harden``).
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -46,6 +55,13 @@ from ..core.errors import EngagementFileError, ReadOnlyLocation
 from ..paths import data_dir
 from . import gate
 from . import lock as lockmod
+from .connect import (
+    Key,
+    PassphraseNeeded,
+    connect,
+    encrypted_salt,
+    module_for,
+)
 from .files import fsync_file, fsync_folder, special_kind
 from .migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 
@@ -81,8 +97,9 @@ def real_path(path: Path) -> Path:
 
 def storage_error(err: BaseException, what: str) -> EngagementFileError | None:
     """A one-line error for SQLite failing to write (disk full, I/O error); None for other errors."""
-    cause = err if isinstance(err, sqlite3.Error) else getattr(err, "orig", None)  # SQLAlchemy wraps it
-    if not isinstance(cause, sqlite3.Error):
+    errors = gate.errors("Error")  # sqlite3's, and sqlcipher3's for an encrypted engagement
+    cause = err if isinstance(err, errors) else getattr(err, "orig", None)  # SQLAlchemy wraps it
+    if not isinstance(cause, errors):
         return None
     code = getattr(cause, "sqlite_errorcode", None)
     text = str(cause)
@@ -118,12 +135,14 @@ def _describe_foreign(head: bytes) -> str | None:
     return None
 
 
-def check_document(path: Path) -> int:
+def check_document(path: Path, key: Key | None = None) -> int:
     """Refuse anything whose header is not an engagement file's; return its schema version.
 
     Reads the first 100 bytes only: nothing is written to it, whatever it holds. The
     rest is checked on the private copy (``gate.check_contents``), not on the original,
-    which another program may change in between.
+    which another program may change in between. An encrypted engagement needs its
+    ``key`` (``PassphraseNeeded`` without one, ``WrongKey`` with a wrong one); its header
+    is read with the key, read-only.
     """
     name = path.name
     if not path.exists():
@@ -137,14 +156,23 @@ def check_document(path: Path) -> int:
         raise EngagementFileError(f"{name}: cannot be read ({err.strerror or err})") from None
     if not head:
         raise EngagementFileError(f"{name}: the file is empty, not an engagement file")
+    encrypted = False
     if not head.startswith(SQLITE_MAGIC):
         kind = _describe_foreign(head)
-        what = f"it is {kind}" if kind else "it is not an SQLite database"
-        raise EngagementFileError(f"{name}: not a ZTMM engagement file ({what})")
-    if len(head) < 100:
+        if kind is None and _looks_encrypted(path):
+            if key is None:
+                raise PassphraseNeeded(f"{name}: an encrypted engagement file; its passphrase is needed")
+            encrypted = True
+        else:
+            what = f"it is {kind}" if kind else "it is not an SQLite database"
+            raise EngagementFileError(f"{name}: not a ZTMM engagement file ({what})")
+    if encrypted:
+        user_version, application_id = _encrypted_header(path, key)
+    elif len(head) < 100:
         raise EngagementFileError(f"{name}: the file is truncated")
-    user_version = int.from_bytes(head[60:64], "big")
-    application_id = int.from_bytes(head[68:72], "big")
+    else:
+        user_version = int.from_bytes(head[60:64], "big")
+        application_id = int.from_bytes(head[68:72], "big")
     if application_id != APPLICATION_ID:
         raise EngagementFileError(f"{name}: an SQLite database, but not a ZTMM engagement file")
     if user_version > SCHEMA_VERSION:
@@ -157,8 +185,22 @@ def check_document(path: Path) -> int:
     return user_version
 
 
-def _readonly_uri(path: Path) -> str:
-    return path.resolve().as_uri() + "?mode=ro&immutable=1"
+def _looks_encrypted(path: Path) -> bool:
+    return encrypted_salt(path) is not None
+
+
+def _encrypted_header(path: Path, key: Key | None) -> tuple[int, int]:
+    """``user_version`` and ``application_id`` of an encrypted file (read with its key, read-only)."""
+    try:
+        conn = connect(path, key=key, readonly=True)
+        try:
+            user_version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        finally:
+            conn.close()
+    except gate.errors("DatabaseError") as err:
+        raise EngagementFileError(f"{path.name}: the engagement file is damaged ({gate.error_text(err)})") from None
+    return user_version, application_id
 
 
 def backup_file(
@@ -166,6 +208,8 @@ def backup_file(
     target: Path,
     *,
     source_readonly: bool = False,
+    key: Key | None = None,
+    target_key: Key | None = None,
     check: Callable[[sqlite3.Connection, gate.Watchdog], _T] | None = None,
 ) -> _T | None:
     """Copy an SQLite database page by page with the online backup API.
@@ -173,14 +217,15 @@ def backup_file(
     The copy uses the rollback journal (one self-contained file) and is fsynced.
     ``check`` runs on the copy's own connection once it is complete (while its pages
     are still in that connection's cache), before the sync; what it returns is returned.
+    With a ``key`` both are encrypted, the copy with ``target_key`` when given (a new
+    passphrase), else with ``key``. Encrypting or decrypting a file is ``convert_file``.
     """
     result = None
-    src = sqlite3.connect(_readonly_uri(source) if source_readonly else str(source), uri=source_readonly)
+    src = connect(source, key=key, readonly=source_readonly)
     try:
-        gate.harden(src)
-        dst = sqlite3.connect(str(target), isolation_level=None)
+        watchdog = gate.Watchdog()
+        dst = connect(target, key=target_key or key, autocommit=True, watchdog=watchdog)
         try:
-            watchdog = gate.harden(dst)
             # The target is a fresh temp file that is fsynced and then renamed into
             # place (or discarded): journaling and syncing each page would only cost time.
             dst.execute("PRAGMA journal_mode = OFF")
@@ -197,10 +242,88 @@ def backup_file(
     return result
 
 
+def snapshot_copy(working: Path, target: Path, key: Key) -> bool:
+    """Copy an encrypted working copy's last committed state to ``target``, its pages as they are on disk.
+
+    The backup API would decrypt and re-encrypt every page (about four times the cost of the copy on
+    1 GiB); the working copy's pages are already encrypted with the document's key and salt. A read
+    transaction pins a snapshot, then a passive checkpoint writes every committed page into the file:
+    when it has written all of the WAL, the file holds exactly that snapshot, and while the snapshot is
+    held SQLite writes no later page into the file (WAL readers' guarantee), so writers may go on
+    committing while the bytes are copied. When they keep the checkpoint from catching up, the backup
+    API is used instead. The copy is then switched out of WAL mode and fsynced, as ``backup_file`` does.
+    True when the pages were copied as they are, False when the backup API made the copy.
+    """
+    reader = connect(working, key=key, autocommit=True)
+    try:
+        checkpointer = connect(working, key=key, autocommit=True)
+        try:
+            pinned = False
+            for _attempt in range(5):
+                reader.execute("BEGIN")
+                reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                _busy, log, done = checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if log == done:
+                    pinned = True
+                    break
+                reader.execute("COMMIT")
+        finally:
+            checkpointer.close()
+        if pinned:
+            shutil.copyfile(working, target)
+            reader.execute("COMMIT")
+    finally:
+        reader.close()
+    if not pinned:
+        backup_file(working, target, key=key)
+        return False
+    conn = connect(target, key=key)
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")  # the document is one self-contained file
+    finally:
+        conn.close()
+    fsync_file(target)  # an error here (disk full, I/O) is raised: the copy is not trusted
+    return True
+
+
+def convert_file(source: Path, target: Path, *, key: Key | None, target_key: Key | None) -> None:
+    """Copy a database between plain and encrypted (``sqlcipher_export``: the backup API cannot).
+
+    ``target`` is a new file; its schema, rows, ``user_version`` and ``application_id``
+    are the source's. Used by Encrypt and Remove encryption. The source is a working
+    copy (it passed the gate); its connection is hardened like every other, with the
+    gate's budget (the export of a large engagement is one long statement).
+    """
+    from .connect import cipher_module
+
+    module = cipher_module()
+    src = module.connect(str(source), isolation_level=None)
+    try:
+        src.execute("PRAGMA cipher_log_level = NONE")
+        if key is not None:
+            src.execute(key.pragma())
+        gate.harden(src, steps=gate.GATE_STEPS)
+        src.execute("PRAGMA temp_store = MEMORY")
+        user_version = int(src.execute("PRAGMA user_version").fetchone()[0])
+        application_id = int(src.execute("PRAGMA application_id").fetchone()[0])
+        secret = f"x'{target_key.raw.hex()}{target_key.salt.hex()}'" if target_key is not None else ""
+        src.execute("ATTACH DATABASE ? AS converted KEY ?", (str(target), secret))
+        try:
+            src.execute("SELECT sqlcipher_export('converted')")
+            src.execute(f"PRAGMA converted.user_version = {user_version}")
+            src.execute(f"PRAGMA converted.application_id = {application_id}")
+        finally:
+            src.execute("DETACH DATABASE converted")
+    finally:
+        src.close()
+    fsync_file(target)
+
+
 def _configure_engine(engine: Engine, readonly: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        # ``connect`` hardened it already; this watchdog is the engine's, reset before every statement
         record.info[WATCHDOG_KEY] = gate.harden(dbapi_connection)
         cursor = dbapi_connection.cursor()
         for pragma in CONNECTION_PRAGMAS:
@@ -229,8 +352,15 @@ def _configure_engine(engine: Engine, readonly: bool) -> None:
 WRITE_OPTION = "ztmm_write"
 
 
-def make_engine(path: Path, *, readonly: bool = False) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", pool_size=2, max_overflow=2)
+def make_engine(path: Path, *, readonly: bool = False, key: Key | None = None) -> Engine:
+    """The SQLAlchemy engine on a working copy; every connection comes from ``connect`` (with ``key``)."""
+    engine = create_engine(
+        f"sqlite:///{path}",
+        module=module_for(key),
+        creator=lambda: connect(path, key=key, check_same_thread=False),
+        pool_size=2,
+        max_overflow=2,
+    )
     _configure_engine(engine, readonly)
     return engine
 
@@ -255,12 +385,21 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 class EngagementDocument:
     """An open engagement: the document, its lock and its private working copy."""
 
-    def __init__(self, document: Path, working: Path, lock: lockmod.DocumentLock | None, readonly: bool) -> None:
+    def __init__(
+        self,
+        document: Path,
+        working: Path,
+        lock: lockmod.DocumentLock | None,
+        readonly: bool,
+        key: Key | None = None,
+    ) -> None:
         self.document = document
         self.working = working
         self.lock = lock
         self.readonly = readonly
-        self.engine = make_engine(working, readonly=readonly)
+        #: The document's SQLCipher key (None: a plain file); the working copy has the same.
+        self.key = key
+        self.engine = make_engine(working, readonly=readonly, key=key)
         self.migrated_from: int | None = None
         self.backup_path: Path | None = None
         #: Damaged records the gate left out of a read-only copy (``open(leave_out_damaged=True)``).
@@ -272,14 +411,14 @@ class EngagementDocument:
     # -- opening -----------------------------------------------------------
 
     @staticmethod
-    def _new_working_path(document: Path, readonly: bool) -> Path:
+    def _new_working_path(document: Path, readonly: bool, encrypted: bool = False) -> Path:
         """A fresh working copy's name, with its sidecar written first (``state``: opening), so that a
         process killed while copying leaves a copy the next start knows is nobody's."""
         folder = data_dir() / "working"
         working = folder / f"{uuid.uuid4().hex}.ztmm"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            _write_sidecar_file(working, document, readonly, state="opening")
+            _write_sidecar_file(working, document, readonly, state="opening", encrypted=encrypted)
         except OSError as err:
             _remove_working(working)
             raise EngagementFileError(
@@ -289,8 +428,10 @@ class EngagementDocument:
         return working
 
     @classmethod
-    def create(cls, path: Path, initialise: Callable[[sqlite3.Connection], None]) -> EngagementDocument:
-        """Make a new document at ``path`` (which must not exist) and open it for editing."""
+    def create(
+        cls, path: Path, initialise: Callable[[sqlite3.Connection], None], *, key: Key | None = None
+    ) -> EngagementDocument:
+        """Make a new document at ``path`` (which must not exist) and open it for editing; encrypted with ``key``."""
         path = real_path(path)
         if os.path.lexists(path):
             raise EngagementFileError(f"{path}: already exists; choose another name")
@@ -299,14 +440,13 @@ class EngagementDocument:
         lock = lockmod.DocumentLock(path)
         lock.acquire()
         try:
-            working = cls._new_working_path(path, readonly=False)
+            working = cls._new_working_path(path, readonly=False, encrypted=key is not None)
         except BaseException:
             lock.release()
             raise
         try:
-            conn = sqlite3.connect(str(working), isolation_level=None)
+            conn = connect(working, key=key, autocommit=True)
             try:
-                gate.harden(conn)
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("BEGIN IMMEDIATE")
@@ -314,7 +454,7 @@ class EngagementDocument:
                 conn.execute("COMMIT")
             finally:
                 conn.close()
-            doc = cls(path, working, lock, readonly=False)
+            doc = cls(path, working, lock, readonly=False, key=key)
             doc._disk_stamp = None
             doc.save(new_document=True)
             return doc
@@ -336,13 +476,15 @@ class EngagementDocument:
         recover: Orphan | None = None,
         vocabulary: gate.Vocabulary | None = None,
         leave_out_damaged: bool = False,
+        key: Key | None = None,
     ) -> EngagementDocument:
         """Open ``path``; for editing unless ``readonly``. ``recover`` reuses a crashed session's copy.
 
         The copy passes the file gate first (``vocabulary``: the catalog's ids); a file
         that fails is refused with ``gate.GateError`` and nothing is left behind. With
         ``leave_out_damaged`` (read-only only) records out of their domain are left out
-        of the working copy instead (``left_out`` lists them).
+        of the working copy instead (``left_out`` lists them). An encrypted document
+        needs its ``key``; its working copy is encrypted with it too.
         """
         path = real_path(path)
         lock: lockmod.DocumentLock | None = None
@@ -353,22 +495,30 @@ class EngagementDocument:
         kind = special_kind(path.stat().st_mode)
         if kind is not None and kind != "a folder":  # a FIFO would block the first read
             raise EngagementFileError(f"{path}: is {kind}, not an engagement file")
+        if encrypted_salt(path) is None:
+            key = None  # a plain file (a passphrase given for it is not needed)
         if not readonly:
             if not os.access(path, os.W_OK):
                 raise ReadOnlyLocation(f"{path.name}: the file is read-only; open it read-only")
             lock = lockmod.DocumentLock(path)
             lock.acquire()
         try:
-            working = cls._new_working_path(path, readonly)
+            working = cls._new_working_path(path, readonly, encrypted=key is not None)
         except BaseException:
             if lock is not None:
                 lock.release()
             raise
         try:
-            check_document(path)  # refuses early with a precise reason; the copy is what the gate checks
+            # refuses early with a precise reason; the copy is what the gate checks
+            if key is None:
+                check_document(path)
+            else:
+                check_document(path, key)
             if recover is not None:
                 # checked where it is, so that a refused copy stays on offer (nothing lost)
-                version, left_out = _check_working_copy(recover.working, f"the unsaved work of {path.name}", vocabulary)
+                version, left_out = _check_working_copy(
+                    recover.working, f"the unsaved work of {path.name}", vocabulary, key
+                )
                 shutil.move(str(recover.working), working)
                 for suffix in ("-wal", "-shm"):
                     extra = recover.working.with_name(recover.working.name + suffix)
@@ -376,19 +526,20 @@ class EngagementDocument:
                         shutil.move(str(extra), working.with_name(working.name + suffix))
                 with contextlib.suppress(FileNotFoundError):
                     recover.working.with_name(recover.working.name + SIDECAR_SUFFIX).unlink()
-            else:
+            elif key is None:
                 version, left_out = _copy_document(path, working, vocabulary, leave_out_damaged)
+            else:
+                version, left_out = _copy_encrypted(path, working, key, vocabulary, leave_out_damaged)
             backup_path = None
             if version < SCHEMA_VERSION:
                 if not readonly:  # a read-only open never replaces the document: nothing to back up
                     backup_path = _backup_before_migration(path, version)
-                conn = sqlite3.connect(str(working), isolation_level=None)
+                conn = connect(working, key=key, autocommit=True)
                 try:
-                    gate.harden(conn)
                     migrate(conn, version, SCHEMA_VERSION)
                 finally:
                     conn.close()
-            doc = cls(path, working, lock, readonly=readonly)
+            doc = cls(path, working, lock, readonly=readonly, key=key)
             doc.left_out = left_out
             if version < SCHEMA_VERSION:
                 doc.migrated_from, doc.backup_path = version, backup_path
@@ -435,14 +586,60 @@ class EngagementDocument:
         self.lock, self.document, self.readonly = new_lock, target, False
         self._disk_stamp = _stamp(target)
         self.engine.dispose()
-        self.engine = make_engine(self.working, readonly=False)
+        self.engine = make_engine(self.working, readonly=False, key=self.key)
         self._write_sidecar()
+
+    def change_key(self, key: Key | None) -> None:
+        """Encrypt the engagement with ``key`` (None: remove the encryption) and save it at once.
+
+        The working copy is rewritten with the new key first (so a crash leaves nothing
+        under the old key or in plaintext that the document no longer matches), then the
+        document is saved; the saved file holds the unsaved edits too.
+        """
+        name = self.document.name
+        if self.readonly:
+            raise EngagementFileError(f"{name}: opened read-only; nothing was changed")
+        if _stamp(self.document) != self._disk_stamp:
+            raise EngagementFileError(f"{name}: changed on disk since it was opened; save it under another name first")
+        fresh = self._new_working_path(self.document, readonly=False, encrypted=key is not None)
+        try:
+            self.engine.dispose()
+            if self.key is not None and key is not None:
+                backup_file(self.working, fresh, key=self.key, target_key=key)
+            else:
+                convert_file(self.working, fresh, key=self.key, target_key=key)
+            conn = connect(fresh, key=key, autocommit=True)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+            finally:
+                conn.close()
+        except BaseException as err:
+            _OPEN_WORKING.discard(fresh)
+            _remove_working(fresh)
+            self.engine = make_engine(self.working, readonly=False, key=self.key)
+            failure = storage_error(err, f"cannot change the encryption of {name}")
+            if failure is not None:
+                raise failure from None
+            if isinstance(err, OSError):
+                raise EngagementFileError(f"cannot change the encryption of {name}: {err.strerror or err}") from None
+            raise
+        old = self.working
+        _OPEN_WORKING.discard(old)
+        self.working, self.key = fresh, key
+        self.engine = make_engine(fresh, readonly=False, key=key)
+        self._write_sidecar()
+        _remove_working(old)
+        self.save(force=True)
 
     def _write_to(self, target: Path, *, replace_existing: bool) -> None:
         _refuse_special(target)
         temp = target.with_name(f".{uuid.uuid4().hex[:12]}.saving")
         try:
-            backup_file(self.working, temp)  # fsynced; an error is raised before anything is replaced
+            # fsynced; an error is raised before anything is replaced
+            if self.key is None:
+                backup_file(self.working, temp)
+            else:
+                snapshot_copy(self.working, temp, self.key)
             if not replace_existing and os.path.lexists(target):
                 raise EngagementFileError(f"{target}: already exists; choose another name")
             _refuse_special(target)
@@ -451,13 +648,14 @@ class EngagementDocument:
                 fsync_folder(target.parent)
         except OSError as err:
             raise EngagementFileError(f"cannot save {target.name}: {err.strerror or err}") from None
-        except sqlite3.Error as err:
+        except gate.errors("Error") as err:
             raise storage_error(err, f"cannot save {target.name}") or EngagementFileError(
                 f"cannot save {target.name}: {err}"
             ) from None
         finally:
-            with contextlib.suppress(OSError):
-                temp.unlink()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(OSError):
+                    temp.with_name(temp.name + suffix).unlink()
 
     # -- closing -----------------------------------------------------------
 
@@ -478,14 +676,16 @@ class EngagementDocument:
 
     def _write_sidecar(self) -> None:
         try:
-            _write_sidecar_file(self.working, self.document, self.readonly, state="open")
+            _write_sidecar_file(
+                self.working, self.document, self.readonly, state="open", encrypted=self.key is not None
+            )
         except OSError as err:
             raise EngagementFileError(
                 f"{self.document.name}: the app's data folder cannot be written ({err.strerror or err})"
             ) from None
 
 
-def _write_sidecar_file(working: Path, document: Path, readonly: bool, *, state: str) -> None:
+def _write_sidecar_file(working: Path, document: Path, readonly: bool, *, state: str, encrypted: bool = False) -> None:
     """Name the document a working copy belongs to, and who has it (written whole or not at all)."""
     sidecar = working.with_name(working.name + SIDECAR_SUFFIX)
     info = {
@@ -496,6 +696,7 @@ def _write_sidecar_file(working: Path, document: Path, readonly: bool, *, state:
         "readonly": readonly,
         "state": state,
         "disposable": _DISPOSABLE,
+        "encrypted": encrypted,
     }
     temp = sidecar.with_name(sidecar.name + ".tmp")
     try:
@@ -529,7 +730,7 @@ def _copy_document(
 
     try:
         checked = backup_file(document, working, source_readonly=True, check=check)
-    except sqlite3.DatabaseError as err:
+    except gate.errors("DatabaseError") as err:
         failure = storage_error(err, f"cannot open {document.name}")
         if failure is not None:  # our disk, not their file
             raise failure from None
@@ -538,6 +739,38 @@ def _copy_document(
         raise EngagementFileError(f"cannot open {document.name}: {err.strerror or err}") from None
     assert checked is not None
     return checked
+
+
+def _copy_encrypted(
+    document: Path, working: Path, key: Key, vocabulary: gate.Vocabulary | None, leave_out_damaged: bool
+) -> tuple[int, list[gate.Problem]]:
+    """Copy an encrypted document's bytes as they are into its working copy, then gate the copy.
+
+    Its pages are encrypted with the key the working copy uses, so they are copied rather than
+    decrypted and re-encrypted one by one through the backup API; the copy (what will be read) is
+    opened with the key and passes the same file gate as a plain copy before anything reads it.
+    The disk syncs the copy while the CPU checks it.
+    """
+    try:
+        shutil.copyfile(document, working)
+        with ThreadPoolExecutor(1) as pool:
+            synced = pool.submit(fsync_file, working)
+            try:
+                watchdog = gate.Watchdog()
+                conn = connect(working, key=key, autocommit=True, watchdog=watchdog)
+                try:
+                    return _pass_gate(conn, watchdog, document.name, vocabulary, leave_out_damaged)
+                finally:
+                    conn.close()
+            finally:
+                synced.result()  # an error here (disk full, I/O) is raised: the copy is not trusted
+    except gate.errors("DatabaseError") as err:
+        failure = storage_error(err, f"cannot open {document.name}")
+        if failure is not None:  # our disk, not their file
+            raise failure from None
+        raise EngagementFileError(f"{document.name}: the engagement file is damaged ({gate.error_text(err)})") from None
+    except OSError as err:
+        raise EngagementFileError(f"cannot open {document.name}: {err.strerror or err}") from None
 
 
 def _pass_gate(
@@ -553,15 +786,19 @@ def _pass_gate(
     return gate.check_contents(conn, watchdog, name, vocabulary=vocabulary), []
 
 
-def _check_working_copy(path: Path, name: str, vocabulary: gate.Vocabulary | None) -> tuple[int, list[gate.Problem]]:
-    """Pass a recovered working copy through the file gate (its WAL is replayed first)."""
+def _check_working_copy(
+    path: Path, name: str, vocabulary: gate.Vocabulary | None, key: Key | None = None
+) -> tuple[int, list[gate.Problem]]:
+    """Pass a recovered working copy through the file gate (its WAL is replayed first); an
+    encrypted engagement's copy is encrypted with its ``key``."""
     try:
-        conn = sqlite3.connect(str(path), isolation_level=None)
+        watchdog = gate.Watchdog()
+        conn = connect(path, key=key, autocommit=True, watchdog=watchdog)
         try:
-            return _pass_gate(conn, gate.harden(conn), name, vocabulary, False)
+            return _pass_gate(conn, watchdog, name, vocabulary, False)
         finally:
             conn.close()
-    except sqlite3.DatabaseError as err:
+    except gate.errors("DatabaseError") as err:
         raise gate.GateError(f"{name}: the engagement file is damaged ({gate.error_text(err)})") from None
 
 

@@ -33,6 +33,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from ..core import register
@@ -88,23 +89,42 @@ class Watchdog:
 #: True when this Python can switch SQLite's defensive mode on (3.12+).
 DEFENSIVE_AVAILABLE = hasattr(sqlite3.Connection, "setconfig") and hasattr(sqlite3, "SQLITE_DBCONFIG_DEFENSIVE")
 
+#: The DB-API modules whose connections reach the gate: ``sqlite3``, and ``sqlcipher3`` (its twin for
+#: encrypted engagements) once ``store.connect`` has loaded it. Their exception classes are unrelated.
+_BINDINGS: list[ModuleType] = [sqlite3]
 
-def harden(conn: sqlite3.Connection, steps: int | None = None) -> Watchdog:
+
+def add_binding(module: ModuleType) -> None:
+    """Let the gate (and ``errors``) know a second SQLite binding (``store.connect`` adds ``sqlcipher3``)."""
+    if module not in _BINDINGS:
+        _BINDINGS.append(module)
+
+
+def errors(name: str = "DatabaseError") -> tuple[type[Exception], ...]:
+    """The exception class ``name`` (``Error``, ``DatabaseError``, ``DataError``, …) of every loaded binding."""
+    return tuple(getattr(module, name) for module in _BINDINGS)
+
+
+def harden(conn: sqlite3.Connection, steps: int | None = None, *, watchdog: Watchdog | None = None) -> Watchdog:
     """Set up a connection to an engagement file so that its contents cannot run code or hang us.
 
     ``trusted_schema=OFF`` (no unsafe function from a schema object),
     ``cell_size_check=ON`` (a corrupt cell is an error, not a crash), defensive mode
     where the Python build exposes it (no writes to the schema or shadow tables),
-    a bound on the size of a value, and a watchdog on every statement.
+    a bound on the size of a value (where the binding exposes ``setlimit``: not
+    sqlcipher3's), and a watchdog on every statement (``watchdog``: the caller's own).
     """
     conn.execute("PRAGMA trusted_schema = OFF")
     conn.execute("PRAGMA cell_size_check = ON")
-    if DEFENSIVE_AVAILABLE:  # pragma: no cover - Python 3.12+
-        conn.setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)  # type: ignore[attr-defined]
+    setconfig = getattr(conn, "setconfig", None)  # (sqlcipher3's connections have neither method)
+    if DEFENSIVE_AVAILABLE and setconfig is not None:  # pragma: no cover - Python 3.12+
+        setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)  # type: ignore[attr-defined]
     setlimit = getattr(conn, "setlimit", None)
     if setlimit is not None:
         setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
-    watchdog = Watchdog(steps)
+    watchdog = Watchdog(steps) if watchdog is None else watchdog
+    if steps is not None:
+        watchdog.reset(steps)
     conn.set_progress_handler(watchdog, WATCHDOG_TICK)
     return watchdog
 
@@ -815,16 +835,16 @@ def _check_table(check: _Check, table: str, columns: tuple[str, ...]) -> None:
     plan = _plan(table, columns, check.vocabulary)
     try:
         clean = not check.run(plan.first_bad)
-    except sqlite3.DataError:  # a value too large to read at once
+    except errors("DataError"):  # a value too large to read at once
         clean = False
     if clean and plan.text:
         try:
             texts = check.run(plan.text)[0]
-        except sqlite3.OperationalError as err:  # text that is not UTF-8 (Python's decoder refused it)
+        except errors("OperationalError") as err:  # text that is not UTF-8 (Python's decoder refused it)
             if "decode" not in str(err):
                 raise
             clean = False
-        except sqlite3.DataError:  # more text in a column than one string may hold
+        except errors("DataError"):  # more text in a column than one string may hold
             clean = False
         else:
             clean = not any(isinstance(value, str) and "\x00" in value for value in texts)
@@ -853,7 +873,7 @@ def _locate(check: _Check, table: str, rule: TableRule, plan: _Plan) -> None:
     """Find the records of ``table`` that the scan found wrong, and say what is wrong with each."""
     try:
         bad = check.run(plan.locate, (check.limit + 1,))
-    except sqlite3.DataError:
+    except errors("DataError"):
         bad = _one_by_one(check, table, plan.tests)
     for row in bad:
         rowid = int(row[0])
@@ -880,7 +900,7 @@ def _one_by_one(check: _Check, table: str, tests: list[tuple[str, str, str]]) ->
         for _, sql, _ in tests:
             try:
                 flags.append(check.run(f'SELECT ifnull(({sql}), 0) FROM "{table}" WHERE rowid = ?', (rowid,))[0][0])
-            except sqlite3.DataError:
+            except errors("DataError"):
                 flags.append(0)
         if not all(flags):
             bad.append((rowid, *flags))
@@ -898,7 +918,7 @@ def _value(check: _Check, table: str, column: str, rowid: int) -> str:
             f' THEN NULL ELSE "{column}" END, typeof("{column}"), length("{column}") FROM "{table}" WHERE rowid = ?',
             (rowid,),
         )
-    except sqlite3.DataError:
+    except errors("DataError"):
         return f"a value larger than {MAX_VALUE_BYTES // (1024 * 1024)} MiB"
     finally:
         check.conn.text_factory = previous
@@ -961,7 +981,7 @@ def check_contents(
         return _check(check)
     except GateError:
         raise
-    except sqlite3.DatabaseError as err:
+    except errors("DatabaseError") as err:
         if watchdog.fired:
             raise GateError(f"{name}: refused: checking it took too long (is it an engagement file?)") from None
         raise GateError(f"{name}: the engagement file is damaged ({error_text(err)})") from None
@@ -998,7 +1018,7 @@ def _check(check: _Check) -> int:
     # 3. the values, table by table
     try:
         _check_values(check, version)
-    except sqlite3.DatabaseError:
+    except errors("DatabaseError"):
         if damage is None:
             raise
     if check.problems:

@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from docx.enum.section import WD_ORIENT
 from docx.opc.constants import RELATIONSHIP_TYPE
@@ -1407,7 +1407,7 @@ def _ensure_marking(document: Any, marking: str, have: set[str]) -> None:
 
 def render_word(
     snapshot: Snapshot,
-    target: Path,
+    target: Path | IO[bytes],
     template: Template,
     *,
     fonts_dir: Path,
@@ -1438,4 +1438,4 @@ def render_word(
     if cancel is not None:
         cancel.check()
     progress(1, 1, "Saving the Word report")
-    document.save(str(target))
+    document.save(str(target) if isinstance(target, Path) else target)

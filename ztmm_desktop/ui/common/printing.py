@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
@@ -84,13 +84,26 @@ def print_pdf(document: QPdfDocument, printer: QPrinter) -> int:
     return len(pages)
 
 
-def preview(parent: QWidget, pdf: Path) -> QPrintPreviewDialog:
-    """A print preview of ``pdf``; its Print button goes to the system print dialog."""
-    document = load_pdf(pdf)
+def load_pdf_bytes(data: bytes, name: str) -> QPdfDocument:
+    """A PDF from memory (an encrypted engagement's report is never written out to be previewed)."""
+    document = QPdfDocument()
+    buffer = QBuffer(document)  # lives as long as the document
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    document.load(buffer)
+    if document.status() != QPdfDocument.Status.Ready or document.pageCount() < 1:
+        raise BadInput(f"{name}: cannot read this PDF")
+    return document
+
+
+def preview(parent: QWidget, pdf: Path | bytes, name: str = "report") -> QPrintPreviewDialog:
+    """A print preview of ``pdf`` (a file, or its bytes); its Print button goes to the system print dialog."""
+    stem = pdf.stem if isinstance(pdf, Path) else name
+    document = load_pdf(pdf) if isinstance(pdf, Path) else load_pdf_bytes(pdf, name)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setDocName(pdf.stem)
+    printer.setDocName(stem)
     dialog = QPrintPreviewDialog(printer, parent)
-    dialog.setWindowTitle(f"Print preview – {pdf.stem}")
+    dialog.setWindowTitle(f"Print preview – {stem}")
     dialog.paintRequested.connect(lambda p: print_pdf(document, p))
     dialog.resize(1000, 800)
     document.setParent(dialog)  # lives as long as the preview does

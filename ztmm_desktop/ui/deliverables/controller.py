@@ -276,6 +276,9 @@ class Deliverables(QObject):
         engagement = self.window.engagement
         if engagement is None:
             return
+        if engagement.document.key is not None:
+            self._print_in_memory(engagement)
+            return
         # The pages exist only while the preview is open, in the app's private folder.
         folder = Path(tempfile.mkdtemp(prefix="print-", dir=data_dir()))
         pdf = folder / "report.pdf"
@@ -300,6 +303,24 @@ class Deliverables(QObject):
         )
 
     # -- merging --------------------------------------------------------------------------------
+
+    def _print_in_memory(self, engagement: Engagement) -> None:
+        """An encrypted engagement's report is previewed from memory: no readable PDF is written."""
+        from ...services.report import report_pdf_bytes
+        from ..common.printing import preview
+
+        def show(data: object) -> None:
+            try:
+                dialog = preview(self.window, data, engagement.path.stem)  # type: ignore[arg-type]
+                dialog.exec()
+            except ZtmmError as err:
+                QMessageBox.warning(self.window, "Cannot print", str(err))
+
+        self._run(
+            "Preparing the report for printing…",
+            lambda p, c: report_pdf_bytes(engagement, progress=p, cancel=c),
+            show,
+        )
 
     def merge_from_colleague(self) -> None:
         from .merge import merge_from

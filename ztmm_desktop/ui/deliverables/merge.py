@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from ...core.errors import OtherEngagement, ZtmmError
 from ...core.words import plural
+from ...services import passphrase
 from ...services.engagement import Changes, Engagement
 from ...services.merge import MergePlan, MergeResult, apply_merge, plan_merge, undo_merge
 from ..common.dialogs import ask_other_engagement
@@ -192,6 +193,13 @@ def merge_from(window: WindowHost, path: Path | None = None, *, force: bool = Fa
         else:
             show_failure(window, err, "Not merged", "Merge cancelled; nothing changed.")
 
+    try:
+        passphrase.key_for(other)  # an encrypted copy asks for its passphrase here, on the UI thread
+    except passphrase.NoPassphrase:
+        return
+    except ZtmmError as err:
+        QMessageBox.warning(window, "Not merged", str(err))
+        return
     window.tasks.run(
         f"Comparing with {other.name}…", lambda p, c: plan_merge(engagement, other, force=force), done, failed
     )

@@ -498,6 +498,13 @@ def open_externally(
         )
         if not ask(message):
             return None
+    if engagement.document.key is not None:
+        message = (
+            f"This engagement is encrypted. To open “{item.original_name}”, another application needs a readable "
+            "copy: it is written to this computer's temp folder and removed when you quit.\n\nOpen it anyway?"
+        )
+        if not ask(message):
+            return None
     folder = Path(tempfile.mkdtemp(prefix="ztmm-evidence-"))
     _opened_folders.append(folder)
     path = ev.extract(engagement, item.id, folder)
@@ -1776,16 +1783,19 @@ class EvidencePane(QWidget):
         self._show_image(page, f"Page 1 of {pages}." if pages > 1 else "")
 
     def _render_pdf(self, item: Evidence) -> tuple[QImage | None, int]:
-        """The first page of a PDF, rendered from a copy in a private temp folder removed afterwards."""
+        """The first page of a PDF, rendered from its bytes in memory (no copy on disk: an encrypted
+        engagement's evidence is never written out in plaintext for a preview)."""
+        from PySide6.QtCore import QBuffer, QByteArray, QIODevice
         from PySide6.QtPdf import QPdfDocument  # not in PySide6-Essentials: only when present
 
         from ..common.printing import render_page
 
-        folder = Path(tempfile.mkdtemp(prefix="ztmm-preview-"))
+        buffer = QBuffer()
+        buffer.setData(QByteArray(ev.read_bytes(self.engagement, item.id, PDF_PREVIEW_LIMIT)))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         document = QPdfDocument(None)
         try:
-            path = ev.extract(self.engagement, item.id, folder)
-            document.load(str(path))
+            document.load(buffer)
             if document.status() != QPdfDocument.Status.Ready or document.pageCount() < 1:
                 return None, 0
             points = document.pagePointSize(0)
@@ -1797,4 +1807,4 @@ class EvidencePane(QWidget):
         finally:
             document.close()
             document.deleteLater()
-            shutil.rmtree(folder, ignore_errors=True)
+            buffer.close()

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from ...core.errors import BadInput, DocumentLocked, EngagementFileError, ReadOnlyLocation, ZtmmError
 from ...core.stages import RATED_STAGES, Stage
 from ...core.words import plural
-from ...services import evidence
+from ...services import evidence, passphrase
 from ...services.demo import open_demo
 from ...services.engagement import Changes, DamagedRecords, Engagement, create_engagement, open_engagement
 from ...services.evidence import Attached, EvidenceLink
@@ -93,6 +93,7 @@ from ..tree.model import (
 from ..workshops.dialogs import WorkshopsDialog, running_text
 from .assessor import AssessorDialog
 from .damaged import ask_open_without_damaged, left_out_text
+from .encryption import EncryptionActions, ask_passphrase
 from .start_page import StartPage
 
 FILE_FILTER = "ZTMM engagements (*.ztmm);;All files (*)"
@@ -427,6 +428,11 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._refresh_recent()
         self._update_title()
+        # An encrypted file's passphrase is asked here; a keyring that cannot keep it is one passing line.
+        passphrase.set_asker(
+            lambda path, wrong: ask_passphrase(self, path, wrong),
+            lambda message: self.statusBar().showMessage(message[:1].upper() + message[1:] + ".", 10000),
+        )
         self.resize(1440, 900)
         geometry = self.settings.bytes_value("geometry")
         if geometry is not None:
@@ -478,6 +484,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.properties_action)
         file_menu.addAction(self.report_contents_action)
+        file_menu.addSeparator()
+        self.encryption = EncryptionActions(self)
+        self.encryption.add_to(file_menu)
         file_menu.addSeparator()
         self.deliverables = Deliverables(self)
         file_menu.addAction(self.close_action)
@@ -597,6 +606,7 @@ class MainWindow(QMainWindow):
             self.revert_action.setEnabled(not self.engagement.readonly)
             self.properties_action.setEnabled(not self.engagement.readonly)
             self.freeze_action.setEnabled(not self.engagement.readonly)
+        self.encryption.update()
 
     def _refresh_recent(self) -> None:
         paths = self.settings.recent_files()
@@ -904,14 +914,20 @@ class MainWindow(QMainWindow):
         if self.workbench is not None:
             self.settings.set_bytes("splitter", self.workbench.splitter.saveState())
         self.engagement.close()
+        passphrase.forget_all()  # the next open of an encrypted file asks again
         self._set_engagement(None)
         return True
 
     def close_engagement(self) -> bool:
         return self.maybe_close_engagement()
 
-    def open_path(self, path: Path, *, read_only: bool = False, reason: str = "") -> bool:
-        """Open ``path``; on a held or unwritable document offer read-only. True when open."""
+    def open_path(
+        self, path: Path, *, read_only: bool = False, reason: str = "", key: passphrase.Key | None = None
+    ) -> bool:
+        """Open ``path``; on a held or unwritable document offer read-only. True when open.
+
+        An encrypted one asks for its passphrase (``ui/encryption.py``) unless its ``key`` is given.
+        """
         path = path.absolute()
         if self.engagement is not None and self.engagement.path == path:
             return True
@@ -919,19 +935,21 @@ class MainWindow(QMainWindow):
             return False
         try:
             with self._busy(f"Opening {path.name}…"):  # a large engagement takes seconds to copy
-                engagement = open_engagement(path, readonly=read_only)
+                engagement = open_engagement(path, readonly=read_only, key=key)
         except DocumentLocked as err:
             if not ask_open_read_only(self, f"{err}."):
                 return False
-            return self.open_path(path, read_only=True, reason=f"{path.name} is open by {err.holder}.")
+            return self.open_path(path, read_only=True, reason=f"{path.name} is open by {err.holder}.", key=key)
         except ReadOnlyLocation as err:
             if not ask_open_read_only(self, f"{err}."):
                 return False
-            return self.open_path(path, read_only=True, reason="The file or its folder cannot be written.")
+            return self.open_path(path, read_only=True, reason="The file or its folder cannot be written.", key=key)
+        except passphrase.NoPassphrase:
+            return False  # the user cancelled the passphrase dialog
         except DamagedRecords as err:
             if not ask_open_without_damaged(self, err):
                 return False
-            return self._open_without_damaged(path)
+            return self._open_without_damaged(path, key=key)
         except ZtmmError as err:
             QMessageBox.critical(self, "Cannot open engagement", str(err))
             return False
@@ -940,11 +958,13 @@ class MainWindow(QMainWindow):
         self._set_engagement(engagement, read_only_reason=reason or ("Opened read-only." if read_only else ""))
         return True
 
-    def _open_without_damaged(self, path: Path) -> bool:
+    def _open_without_damaged(self, path: Path, *, key: passphrase.Key | None = None) -> bool:
         """Open a read-only copy of ``path`` that leaves its damaged records out (the file stays as it is)."""
         try:
             with self._busy(f"Opening {path.name} without its damaged records…"):
-                engagement = open_engagement(path, readonly=True, leave_out_damaged=True)
+                engagement = open_engagement(path, readonly=True, leave_out_damaged=True, key=key)
+        except passphrase.NoPassphrase:
+            return False  # the user cancelled the passphrase dialog
         except ZtmmError as err:
             QMessageBox.critical(self, "Cannot open engagement", str(err))
             return False
@@ -1201,11 +1221,11 @@ class MainWindow(QMainWindow):
             )
             if answer != QMessageBox.StandardButton.Discard:
                 return
-        path = engagement.path
+        path, key = engagement.path, engagement.document.key
         self.tasks.wait()
         engagement.close()
         self._set_engagement(None)
-        self.open_path(path)
+        self.open_path(path, key=key)
 
     # -- view --------------------------------------------------------------------
 
@@ -1320,6 +1340,8 @@ class MainWindow(QMainWindow):
         self.settings.set_bytes("geometry", self.saveGeometry())
         self.settings.sync()
         cleanup_opened_copies()
+        passphrase.set_asker(None)  # no dialog is asked for once the window is gone
+        passphrase.forget_all()
         event.accept()
 
 
