@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -39,29 +38,10 @@ from .dialogs import (
     proposed_title,
     short_links,
 )
-from .pane import human_size
+from .pane import human_size, refused_paths
 
 #: A file to store: its path, title (None: its name) and kind.
 Planned = tuple[Path, str | None, str]
-
-
-def refused_paths(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
-    """The regular files among ``paths``, and why each other one cannot be attached."""
-    accepted: list[Path] = []
-    refused: list[str] = []
-    for path in dict.fromkeys(Path(os.path.abspath(p)) for p in paths):
-        name = path.name or str(path)
-        if path.is_symlink():
-            refused.append(f"“{name}” is a shortcut (symbolic link); attach the file it points to")
-        elif path.is_dir():
-            refused.append(f"“{name}” is a folder; attach the files in it")
-        elif not path.exists():
-            refused.append(f"“{name}” no longer exists")
-        elif not path.is_file():
-            refused.append(f"“{name}” is not a regular file")
-        else:
-            accepted.append(path)
-    return accepted, refused
 
 
 class AttachFlow(QObject):

@@ -526,6 +526,25 @@ def cleanup_opened_copies() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def refused_paths(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """The regular files among ``paths``, and why each other one cannot be attached."""
+    accepted: list[Path] = []
+    refused: list[str] = []
+    for path in dict.fromkeys(Path(os.path.abspath(p)) for p in paths):
+        name = path.name or str(path)
+        if path.is_symlink():
+            refused.append(f"“{name}” is a shortcut (symbolic link); attach the file it points to")
+        elif path.is_dir():
+            refused.append(f"“{name}” is a folder; attach the files in it")
+        elif not path.exists():
+            refused.append(f"“{name}” no longer exists")
+        elif not path.is_file():
+            refused.append(f"“{name}” is not a regular file")
+        else:
+            accepted.append(path)
+    return accepted, refused
+
+
 # -- the list model ------------------------------------------------------------------------------
 
 
@@ -1351,25 +1370,8 @@ class EvidencePane(QWidget):
         target = self.current_target()
         if target is None or self._read_only:
             return []
-        accepted: list[Path] = []
-        refused = [f"“{address}” is not a file on this computer" for address in not_files]
-        seen: set[Path] = set()
-        for path in paths:
-            path = Path(os.path.abspath(path))
-            if path in seen:
-                continue
-            seen.add(path)
-            name = path.name or str(path)
-            if path.is_symlink():
-                refused.append(f"“{name}” is a shortcut (symbolic link); attach the file it points to")
-            elif path.is_dir():
-                refused.append(f"“{name}” is a folder; attach the files in it")
-            elif not path.exists():
-                refused.append(f"“{name}” no longer exists")
-            elif not path.is_file():
-                refused.append(f"“{name}” is not a regular file")
-            else:
-                accepted.append(path)
+        accepted, refused = refused_paths(list(paths))
+        refused = [f"“{address}” is not a file on this computer" for address in not_files] + refused
         if refused:
             shown = refused[:3] + ([f"and {len(refused) - 3} more"] if len(refused) > 3 else [])
             self.show_notice("Not attached: " + "; ".join(shown) + ".")
