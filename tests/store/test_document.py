@@ -17,6 +17,7 @@ from tests.conftest import ROOT
 from tests.support.processes import held_open
 from ztmm_desktop.core.errors import DocumentLocked, EngagementFileError
 from ztmm_desktop.core.stages import Rating, Stage
+from ztmm_desktop.paths import data_dir
 from ztmm_desktop.services.engagement import Properties, create_engagement, open_engagement
 from ztmm_desktop.store import migrations
 from ztmm_desktop.store.document import EngagementDocument, check_document, orphaned_working_copies
@@ -275,7 +276,8 @@ def test_a_crashed_read_only_session_leaves_nothing_to_recover(tmp_path: Path) -
     viewer = open_engagement(path, readonly=True)
     viewer.document.abandon()
     assert orphaned_working_copies() == []
-    assert not viewer.document.working.exists()
+    assert viewer.document.working is None  # read in place: there never was a copy
+    assert not any((data_dir() / "working").glob("*"))
 
 
 def test_a_schema_1_file_gains_evidence_after_migration(tmp_path: Path) -> None:

@@ -1,22 +1,32 @@
 """The engagement document on disk and the private working copy the app edits.
 
 Consultants keep engagements in synced and network folders and copy them
-while open, so the document is never edited in place:
+while open, so the document is never edited in place, and what a command
+costs must not grow with the evidence it holds (docs/storage.md):
 
 * opening checks the file (SQLite magic, ``application_id``, ``user_version``,
-  ``quick_check``) without writing to it, takes the lock beside it, and copies
-  it with SQLite's backup API into a private working copy in the app's data
-  folder;
-* every edit commits to the working copy at once (WAL, ``synchronous=FULL``),
-  so a crash loses nothing acknowledged; a sidecar file names the document so
-  the next start can offer recovery;
-* saving copies the working copy with the backup API to a temp file beside the
-  document, fsyncs it and atomically replaces the document.
+  ``quick_check`` of every table but the evidence chunks) without writing to it;
+* a read-only open (every reading command, a colleague's copy to merge or
+  compare, a document someone else holds) reads the document in place:
+  nothing is copied;
+* opening for editing takes the lock beside the document and builds a private
+  working copy in the app's data folder holding everything *except* the
+  evidence bytes already in the document; those are read from the document,
+  attached read-only to every connection. Every edit commits to the working
+  copy at once (WAL, ``synchronous=FULL``), so a crash loses nothing
+  acknowledged; a sidecar file names the document so the next start can offer
+  recovery;
+* saving clones the document beside itself (``copy_file_range``: a reflink on
+  copy-on-write file systems, a kernel copy elsewhere), applies the working
+  copy's records and the evidence added since in one transaction, fsyncs the
+  clone and atomically replaces the document. A copy a sync client takes at
+  any moment is the old document or the new one, never a mix.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -29,18 +39,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from ..core.errors import EngagementFileError, ReadOnlyLocation
 from ..paths import data_dir
 from . import lock as lockmod
-from .migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
+from .blobs import DOCUMENT_SCHEMA
+from .migrations import APPLICATION_ID, SCHEMA_VERSION, create_baseline, migrate
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 #: Working copies this process has open (never reported as orphans).
 _OPEN_WORKING: set[Path] = set()
 SIDECAR_SUFFIX = ".json"
+
+#: The table of evidence bytes: left in the document (never copied into a working copy) and
+#: checked by SHA-256 whenever it is read, instead of by ``quick_check`` at every open.
+BYTES_TABLE = "blob_chunk"
 
 #: PRAGMAs set on every connection to a working copy (SECURITY.md items 2 and 3).
 CONNECTION_PRAGMAS = (
@@ -100,7 +115,7 @@ def check_document(path: Path) -> int:
         conn = sqlite3.connect(_readonly_uri(path), uri=True)
         try:
             conn.execute("PRAGMA trusted_schema = OFF")
-            rows = conn.execute("PRAGMA quick_check").fetchall()
+            rows = _quick_check(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as err:
@@ -109,6 +124,26 @@ def check_document(path: Path) -> int:
         first = rows[0][0] if rows else "no answer"
         raise EngagementFileError(f"{name}: the engagement file is damaged ({first})")
     return user_version
+
+
+def _quick_check(conn: sqlite3.Connection) -> list[tuple[str]]:
+    """``quick_check`` of every table and index but the evidence bytes, which grow with the evidence.
+
+    The bytes are verified against their SHA-256 when they are read, so a damaged chunk is
+    still found, by the command that needs it, instead of making every open read every byte.
+    """
+    tables = [
+        str(row[0])
+        for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    ]
+    for table in tables:
+        if table == BYTES_TABLE:
+            continue
+        quoted = table.replace('"', '""')
+        rows = conn.execute(f'PRAGMA quick_check("{quoted}")').fetchall()
+        if rows != [("ok",)]:
+            return rows
+    return [("ok",)]
 
 
 def _readonly_uri(path: Path) -> str:
@@ -151,15 +186,22 @@ def backup_file(source: Path, target: Path, *, source_readonly: bool = False) ->
     _fsync_path(target)
 
 
-def _configure_engine(engine: Engine, readonly: bool) -> None:
+def _configure_engine(engine: Engine, readonly: bool, *, in_place: bool = False, attach: Path | None = None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
+        if in_place:  # the document itself: read, never written (not even its journal mode)
+            cursor.execute("PRAGMA trusted_schema = OFF")
+            cursor.execute("PRAGMA query_only = ON")
+            cursor.close()
+            return
         for pragma in CONNECTION_PRAGMAS:
             cursor.execute(pragma)
         if readonly:
             cursor.execute("PRAGMA query_only = ON")
+        if attach is not None:  # the evidence bytes the working copy does not hold
+            cursor.execute(f"ATTACH DATABASE ? AS {DOCUMENT_SCHEMA}", (_readonly_uri(attach),))
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -174,10 +216,123 @@ def _configure_engine(engine: Engine, readonly: bool) -> None:
 WRITE_OPTION = "ztmm_write"
 
 
-def make_engine(path: Path, *, readonly: bool = False) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", pool_size=2, max_overflow=2)
-    _configure_engine(engine, readonly)
+def make_engine(path: Path, *, readonly: bool = False, in_place: bool = False, attach: Path | None = None) -> Engine:
+    """An engine on a working copy (``attach``: the document holding its older evidence bytes),
+    or ``in_place`` on a document itself, read-only."""
+    target = _readonly_uri(path) if in_place else path.absolute().as_uri()
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(target, uri=True, check_same_thread=False)
+
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=2, max_overflow=2)
+    _configure_engine(engine, readonly or in_place, in_place=in_place, attach=attach)
     return engine
+
+
+def copy_records(document: Path, working: Path) -> None:
+    """Make ``working`` the document without its evidence bytes: the schema by the frozen
+    steps, then every row of every other table. The cost follows the records, not the evidence."""
+    conn = sqlite3.connect(working.absolute().as_uri(), uri=True, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA trusted_schema = OFF")
+        conn.execute("BEGIN IMMEDIATE")
+        create_baseline(conn)
+        conn.execute("COMMIT")
+        conn.execute("ATTACH DATABASE ? AS source", (_readonly_uri(document),))
+        conn.execute("BEGIN IMMEDIATE")
+        for table in _tables(conn):
+            if table != BYTES_TABLE:
+                columns = _columns(conn, table)
+                conn.execute(f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM source."{table}"')
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE source")
+    finally:
+        conn.close()
+    _fsync_path(working)
+
+
+def _tables(conn: sqlite3.Connection, schema: str = "main") -> list[str]:
+    return [
+        str(row[0])
+        for row in conn.execute(
+            f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> str:
+    return ", ".join(f'"{row[1]}"' for row in conn.execute(f'PRAGMA main.table_info("{table}")'))
+
+
+def clone_file(source: Path, target: Path) -> None:
+    """Copy ``source`` to a new file ``target`` inside the kernel (``copy_file_range``: a reflink
+    that shares the blocks on btrfs, XFS and other copy-on-write file systems); a plain copy
+    where the platform has no such call."""
+    with source.open("rb") as src, target.open("xb") as dst:
+        remaining = os.fstat(src.fileno()).st_size
+        copy_range = getattr(os, "copy_file_range", None)
+        if copy_range is not None:
+            try:
+                while remaining > 0:
+                    done = copy_range(src.fileno(), dst.fileno(), min(remaining, 1 << 30))
+                    if done == 0:
+                        break
+                    remaining -= done
+            except OSError as err:
+                if err.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                    raise
+        if remaining > 0:  # no kernel copy (or not for these two files): the rest by hand
+            src.seek(os.fstat(src.fileno()).st_size - remaining)
+            dst.seek(os.fstat(src.fileno()).st_size - remaining)
+            shutil.copyfileobj(src, dst, 8 << 20)
+
+
+def apply_working_copy(working: Path, target: Path) -> None:
+    """Make ``target`` (a clone of the document) hold what ``working`` holds, in one transaction.
+
+    Every table but the evidence bytes is replaced by the working copy's rows; bytes the
+    document has that no blob refers to any more are dropped; bytes only the working copy has
+    (attached in this session) are added. Then every blob must have its bytes and every
+    reference must resolve, or nothing is written.
+    """
+    conn = sqlite3.connect(target.absolute().as_uri(), uri=True, isolation_level=None)
+    try:
+        conn.execute("PRAGMA trusted_schema = OFF")
+        conn.execute("PRAGMA journal_mode = MEMORY")  # a private temp file: discarded if anything fails
+        conn.execute("PRAGMA synchronous = OFF")  # fsynced as a whole before it replaces the document
+        conn.execute("PRAGMA foreign_keys = OFF")  # checked once at the end instead of row by row
+        conn.execute("ATTACH DATABASE ? AS work", (working.absolute().as_uri(),))
+        conn.execute("BEGIN IMMEDIATE")
+        for table in _tables(conn):
+            if table == BYTES_TABLE:
+                continue
+            columns = _columns(conn, table)
+            conn.execute(f'DELETE FROM main."{table}"')
+            conn.execute(f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM work."{table}"')
+        conn.execute(f"DELETE FROM main.{BYTES_TABLE} WHERE chunk_key NOT IN (SELECT chunk_key FROM main.blob)")
+        conn.execute(
+            f"INSERT INTO main.{BYTES_TABLE} (chunk_key, seq, data) SELECT w.chunk_key, w.seq, w.data "
+            f"FROM work.{BYTES_TABLE} AS w WHERE NOT EXISTS (SELECT 1 FROM main.{BYTES_TABLE} AS m "
+            "WHERE m.chunk_key = w.chunk_key AND m.seq = w.seq)"
+        )
+        missing = conn.execute(
+            f"SELECT count(*) FROM main.blob AS b WHERE b.chunks > 0 AND NOT EXISTS "
+            f"(SELECT 1 FROM main.{BYTES_TABLE} AS c WHERE c.chunk_key = b.chunk_key AND c.seq = b.chunks - 1)"
+        ).fetchone()[0]
+        if missing:
+            raise EngagementFileError(
+                f"the bytes of {missing} evidence item(s) are no longer in the document on disk "
+                "(it was replaced since it was opened); nothing was saved"
+            )
+        if conn.execute("PRAGMA main.foreign_key_check").fetchone() is not None:
+            raise EngagementFileError("the working copy refers to records it does not hold; nothing was saved")
+        version = int(conn.execute("PRAGMA work.user_version").fetchone()[0])
+        conn.execute(f"PRAGMA main.user_version = {version}")
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE work")
+    finally:
+        conn.close()
 
 
 @dataclass(frozen=True)
@@ -187,6 +342,8 @@ class Orphan:
     document: Path
     working: Path
     modified: float
+    #: The working copy holds the records and the bytes attached since; the older bytes are in the document.
+    partial: bool = False
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -200,17 +357,39 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 class EngagementDocument:
     """An open engagement: the document, its lock and its private working copy."""
 
-    def __init__(self, document: Path, working: Path, lock: lockmod.DocumentLock | None, readonly: bool) -> None:
+    def __init__(
+        self,
+        document: Path,
+        working: Path | None,
+        lock: lockmod.DocumentLock | None,
+        readonly: bool,
+        *,
+        partial: bool = False,
+    ) -> None:
+        """``working`` None: the document is read in place (read-only). ``partial``: the working
+        copy holds the records and new bytes, the document the bytes it had when opened."""
         self.document = document
         self.working = working
         self.lock = lock
         self.readonly = readonly
-        self.engine = make_engine(working, readonly=readonly)
+        self.partial = partial
+        self.engine = self._make_engine()
         self.migrated_from: int | None = None
         self.backup_path: Path | None = None
         self._disk_stamp = _stamp(document)
-        self._write_sidecar()
-        _OPEN_WORKING.add(working)
+        if working is not None:
+            self._write_sidecar()
+            _OPEN_WORKING.add(working)
+
+    @property
+    def in_place(self) -> bool:
+        """Read in place: nothing was copied, nothing can be written."""
+        return self.working is None
+
+    def _make_engine(self) -> Engine:
+        if self.working is None:
+            return make_engine(self.document, in_place=True)
+        return make_engine(self.working, readonly=self.readonly, attach=self.document if self.partial else None)
 
     # -- opening -----------------------------------------------------------
 
@@ -262,7 +441,12 @@ class EngagementDocument:
                 raise ReadOnlyLocation(f"{path.name}: the file is read-only; open it read-only")
             lock = lockmod.DocumentLock(path)
             lock.acquire()
+        if readonly and recover is None:
+            version = check_document(path)
+            if version == SCHEMA_VERSION:  # read where it is: no copy, whatever the evidence weighs
+                return cls(path, None, None, readonly=True)
         working = cls._new_working_path()
+        partial = False
         try:
             version = check_document(path)
             if recover is not None:
@@ -274,17 +458,22 @@ class EngagementDocument:
                 with contextlib.suppress(FileNotFoundError):
                     recover.working.with_name(recover.working.name + SIDECAR_SUFFIX).unlink()
                 version = _check_working_copy(working)
-            else:
+                partial = recover.partial
+            elif version == SCHEMA_VERSION:
+                copy_records(path, working)  # the records only; the bytes stay in the document
+                partial = True
+            else:  # an older schema is migrated in a whole copy, then saved whole once
                 backup_file(path, working, source_readonly=True)
             backup_path = None
             if version < SCHEMA_VERSION:
-                backup_path = _backup_before_migration(path, version)
+                if not readonly:  # a read-only look at an old file changes nothing: nothing to back up
+                    backup_path = _backup_before_migration(path, version)
                 conn = sqlite3.connect(str(working), isolation_level=None)
                 try:
                     migrate(conn, version, SCHEMA_VERSION)
                 finally:
                     conn.close()
-            doc = cls(path, working, lock, readonly=readonly)
+            doc = cls(path, working, lock, readonly=readonly, partial=partial)
             if backup_path is not None:
                 doc.migrated_from, doc.backup_path = version, backup_path
             return doc
@@ -326,41 +515,67 @@ class EngagementDocument:
         self.lock, self.document, self.readonly = new_lock, target, False
         self._disk_stamp = _stamp(target)
         self.engine.dispose()
-        self.engine = make_engine(self.working, readonly=False)
+        self.engine = self._make_engine()
         self._write_sidecar()
 
     def _write_to(self, target: Path, *, replace_existing: bool) -> None:
+        if self.working is None:
+            raise EngagementFileError(f"{self.document.name}: opened read-only; use a copy to change it")
         temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.saving")
         try:
-            backup_file(self.working, temp)
+            if self._can_apply_changes():
+                # The document as it is, cloned, plus what changed: the evidence is not rewritten.
+                clone_file(self.document, temp)
+                apply_working_copy(self.working, temp)
+                _fsync_path(temp)
+            else:  # a new document, or one migrated from an older schema: the whole working copy
+                backup_file(self.working, temp)
             if not replace_existing and target.exists():
                 raise EngagementFileError(f"{target}: already exists; choose another name")
             os.replace(temp, target)
             _fsync_path(target.parent, directory=True)
+            if self.partial:  # drop the connections (and their hold on the replaced document)
+                self.engine.dispose()
         except OSError as err:
             raise EngagementFileError(f"cannot save {target.name}: {err.strerror or err}") from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
 
+    def _can_apply_changes(self) -> bool:
+        """Whether saving may clone the document and apply the changes (same schema on both sides)."""
+        if not self.document.is_file():
+            return False
+        if self.partial:
+            return True  # the working copy lacks the older bytes: only this way keeps them
+        try:
+            with self.document.open("rb") as handle:
+                head = handle.read(100)
+        except OSError:
+            return False
+        return head.startswith(SQLITE_MAGIC) and int.from_bytes(head[60:64], "big") == SCHEMA_VERSION
+
     # -- closing -----------------------------------------------------------
 
     def close(self) -> None:
         """Drop the working copy and release the lock (unsaved edits are discarded)."""
         self.engine.dispose()
-        _OPEN_WORKING.discard(self.working)
-        _remove_working(self.working)
+        if self.working is not None:
+            _OPEN_WORKING.discard(self.working)
+            _remove_working(self.working)
         if self.lock is not None:
             self.lock.release()
 
     def abandon(self) -> None:
         """Release the engine and lock but keep the working copy, as a crash would."""
         self.engine.dispose()
-        _OPEN_WORKING.discard(self.working)
+        if self.working is not None:
+            _OPEN_WORKING.discard(self.working)
         if self.lock is not None:
             self.lock.release()
 
     def _write_sidecar(self) -> None:
+        assert self.working is not None
         sidecar = self.working.with_name(self.working.name + SIDECAR_SUFFIX)
         info = {
             "document": str(self.document),
@@ -368,6 +583,7 @@ class EngagementDocument:
             "host": socket.gethostname(),
             "opened": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "readonly": self.readonly,
+            "partial": self.partial,
         }
         sidecar.write_text(json.dumps(info), encoding="utf-8")
 
@@ -419,6 +635,7 @@ def orphaned_working_copies() -> list[Orphan]:
                 Path(info["document"]),
                 bool(info["readonly"]),
             )
+            partial = bool(info.get("partial", False))
         except (OSError, ValueError, KeyError, TypeError):
             continue
         working = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
@@ -429,7 +646,7 @@ def orphaned_working_copies() -> list[Orphan]:
         if readonly or not working.exists():
             _remove_working(working)  # a read-only session's copy holds no unsaved work
             continue
-        found.append(Orphan(document=document, working=working, modified=working.stat().st_mtime))
+        found.append(Orphan(document=document, working=working, modified=working.stat().st_mtime, partial=partial))
     return found
 
 
