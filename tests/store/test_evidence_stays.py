@@ -16,6 +16,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+
+from ztmm_desktop.core.errors import EngagementFileError
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.paths import data_dir
 from ztmm_desktop.services import evidence as ev
@@ -182,3 +185,43 @@ def test_a_copy_taken_during_saves_is_the_old_or_the_new_engagement(tmp_path: Pa
         finally:
             conn.close()
         assert (row[0] if row else "") in saved_states, copy.name
+
+
+def test_a_session_that_saves_often_saves_onto_a_ready_clone(tmp_path: Path) -> None:
+    path, blobs = with_evidence(tmp_path)
+    spare_folder = data_dir() / "spare"
+    with open_engagement(path, frequent_saves=True) as engagement:
+        for number in range(3):
+            spare = engagement.document.spare
+            assert spare is not None and spare.take() is not None  # ready before the save
+            engagement.assess("4.1", ratings={Stage.INITIAL: Rating.MET}, comments={Stage.INITIAL: f"save {number}"})
+            if number == 1:
+                attach(engagement, b"added between saves", "b.txt")
+            engagement.save()
+            assert not spare.path.exists()  # it became the document
+        assert engagement.document.spare is not None  # the next one, already on its way
+        assert engagement.document.spare.take() is not None
+    assert list(spare_folder.iterdir()) == []  # closing drops it
+    with open_engagement(path, readonly=True) as again:
+        assert again.assessment("4.1").rating(Stage.INITIAL).comment == "save 2"
+        assert ev.verify(again) == []
+        assert len(hashes(again)) == len(blobs) + 1
+
+
+def test_work_is_saved_whole_after_a_sync_client_replaced_the_document(tmp_path: Path) -> None:
+    """The session's evidence is still there after another version was dropped in place."""
+    path, blobs = with_evidence(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    other, _ = with_evidence(tmp_path / "elsewhere", sizes=(MIB,))
+    for frequent in (True, False):
+        with open_engagement(path, frequent_saves=frequent) as engagement:
+            os.replace(shutil.copy(other, tmp_path / "synced.tmp"), path)  # another version, in place
+            engagement.assess("4.2", ratings={Stage.INITIAL: Rating.MET}, comments={Stage.INITIAL: "mine"})
+            with pytest.raises(EngagementFileError, match="changed on disk"):
+                engagement.save()
+            engagement.save_as(tmp_path / "mine.ztmm")  # what the message asks for
+        with open_engagement(tmp_path / "mine.ztmm", readonly=True) as mine:
+            assert mine.assessment("4.2").rating(Stage.INITIAL).comment == "mine"
+            assert hashes(mine) == {hashlib.sha256(b).hexdigest() for b in blobs}
+            assert ev.verify(mine) == []
+        path = tmp_path / "mine.ztmm"

@@ -744,8 +744,20 @@ def create_engagement(path: Path, properties: Properties, *, library: Library | 
 
 
 def open_engagement(
-    path: Path, *, readonly: bool = False, recover: Orphan | None = None, library: Library | None = None
+    path: Path,
+    *,
+    readonly: bool = False,
+    recover: Orphan | None = None,
+    library: Library | None = None,
+    frequent_saves: bool = False,
 ) -> Engagement:
-    """Open an engagement file (for editing unless ``readonly``)."""
+    """Open an engagement file (for editing unless ``readonly``).
+
+    ``frequent_saves``: a long session that saves often (the window) keeps a clone of the
+    document ready in the background, so a save writes only what changed.
+    """
     document = EngagementDocument.open(path, readonly=readonly, recover=recover)
-    return Engagement(document, library or default_library())
+    engagement = Engagement(document, library or default_library())
+    if frequent_saves:
+        document.prepare_saves()
+    return engagement

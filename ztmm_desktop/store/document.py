@@ -32,6 +32,7 @@ import os
 import shutil
 import socket
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -265,27 +266,42 @@ def _columns(conn: sqlite3.Connection, table: str) -> str:
     return ", ".join(f'"{row[1]}"' for row in conn.execute(f'PRAGMA main.table_info("{table}")'))
 
 
-def clone_file(source: Path, target: Path) -> None:
+def clone_file(source: Path | int, target: Path, stop: threading.Event | None = None) -> None:
     """Copy ``source`` to a new file ``target`` inside the kernel (``copy_file_range``: a reflink
     that shares the blocks on btrfs, XFS and other copy-on-write file systems); a plain copy
-    where the platform has no such call."""
-    with source.open("rb") as src, target.open("xb") as dst:
-        remaining = os.fstat(src.fileno()).st_size
-        copy_range = getattr(os, "copy_file_range", None)
-        if copy_range is not None:
-            try:
-                while remaining > 0:
-                    done = copy_range(src.fileno(), dst.fileno(), min(remaining, 1 << 30))
-                    if done == 0:
-                        break
-                    remaining -= done
-            except OSError as err:
-                if err.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-                    raise
-        if remaining > 0:  # no kernel copy (or not for these two files): the rest by hand
-            src.seek(os.fstat(src.fileno()).st_size - remaining)
-            dst.seek(os.fstat(src.fileno()).st_size - remaining)
-            shutil.copyfileobj(src, dst, 8 << 20)
+    where the platform has no such call. ``source`` may be an open file descriptor (of a document
+    that has since been replaced on disk); it is read at explicit offsets, so two clones of one
+    descriptor never disturb each other. ``stop`` set: give up between two pieces."""
+    fd = source if isinstance(source, int) else os.open(source, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        size = os.fstat(fd).st_size
+        with target.open("xb") as dst:
+            offset = 0
+            copy_range = getattr(os, "copy_file_range", None)
+            if copy_range is not None:
+                try:
+                    while offset < size:
+                        if stop is not None and stop.is_set():
+                            raise InterruptedError("stopped")
+                        done = copy_range(fd, dst.fileno(), min(size - offset, 64 << 20), offset, offset)
+                        if done == 0:
+                            break
+                        offset += done
+                except OSError as err:
+                    if err.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                        raise
+            while offset < size:  # no kernel copy (or not for these two files): the rest by hand
+                if stop is not None and stop.is_set():
+                    raise InterruptedError("stopped")
+                data = os.pread(fd, min(size - offset, 8 << 20), offset)
+                if not data:
+                    break
+                dst.seek(offset)
+                dst.write(data)
+                offset += len(data)
+    finally:
+        if not isinstance(source, int):
+            os.close(fd)
 
 
 def apply_working_copy(working: Path, target: Path) -> None:
@@ -335,6 +351,77 @@ def apply_working_copy(working: Path, target: Path) -> None:
         conn.close()
 
 
+class Spare:
+    """A clone of the document, made in the background after an open or a save, so that the next
+    save applies its changes to it (milliseconds) instead of cloning while the consultant waits.
+
+    It lives in the data folder (never in a synced folder, where a sync client would upload it)
+    on the document's file system, so that the save can still replace the document by ``rename``.
+    A spare is used only if the document on disk is still the one it was cloned from.
+    """
+
+    def __init__(self, document: Path, source: int, folder: Path) -> None:
+        self.document = document
+        self.path = folder / f"{os.getpid()}-{uuid.uuid4().hex}{SPARE_SUFFIX}"
+        self._source = os.dup(source)  # the document as this session knows it, even if replaced since
+        self._stop = threading.Event()
+        self._ok = False
+        self._thread = threading.Thread(target=self._make, name="ztmm-spare", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def for_document(cls, document: Path, source: int) -> Spare | None:
+        """A spare for ``document``, or None where it could not be renamed over it (another file system)."""
+        folder = data_dir() / "spare"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.stat(folder).st_dev != os.stat(document.parent).st_dev:
+                return None
+        except OSError:
+            return None
+        return cls(document, source, folder)
+
+    def _make(self) -> None:
+        try:
+            clone_file(self._source, self.path, self._stop)
+            _fsync_path(self.path)
+            self._ok = True
+        except (OSError, InterruptedError):
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+        finally:
+            os.close(self._source)
+
+    def take(self) -> Path | None:
+        """The ready clone (waiting for it if need be), or None when it cannot stand for the document."""
+        self._thread.join()
+        if self._ok and self.path.is_file():
+            return self.path
+        self.discard()
+        return None
+
+    def discard(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+SPARE_SUFFIX = ".spare"
+
+
+def remove_stale_spares() -> None:
+    """Spares of processes that are gone (a crash during a session leaves its clone behind)."""
+    folder = data_dir() / "spare"
+    if not folder.is_dir():
+        return
+    for spare in folder.glob("*" + SPARE_SUFFIX):
+        pid = spare.name.split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not lockmod.pid_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                spare.unlink()
+
+
 @dataclass(frozen=True)
 class Orphan:
     """A working copy left behind by a process that ended without closing it."""
@@ -377,6 +464,13 @@ class EngagementDocument:
         self.migrated_from: int | None = None
         self.backup_path: Path | None = None
         self._disk_stamp = _stamp(document)
+        self.spare: Spare | None = None
+        self.keep_spare = False
+        # The document this session opened (or last saved), held open: its evidence bytes are the
+        # base of the next save even if a sync client replaces the file meanwhile.
+        self._source: int | None = None
+        if partial:
+            self._hold_source()
         if working is not None:
             self._write_sidecar()
             _OPEN_WORKING.add(working)
@@ -517,37 +611,87 @@ class EngagementDocument:
         self.engine.dispose()
         self.engine = self._make_engine()
         self._write_sidecar()
+        if self.partial:
+            self._hold_source()
+        self._renew_spare()
+
+    def _hold_source(self) -> None:
+        self._release_source()
+        try:
+            self._source = os.open(self.document, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except OSError:
+            self._source = None
+
+    def _hold_source_of(self, document: Path) -> None:
+        held, self.document = self.document, document
+        try:
+            self._hold_source()
+        finally:
+            self.document = held
+
+    def _release_source(self) -> None:
+        if self._source is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._source)
+            self._source = None
+
+    def prepare_saves(self) -> None:
+        """Keep a spare clone of the document ready, for sessions that save often (the window)."""
+        self.keep_spare = True
+        self._renew_spare()
+
+    def _renew_spare(self) -> None:
+        if self.spare is not None:
+            self.spare.discard()
+            self.spare = None
+        if self.keep_spare and not self.readonly and self.partial and self._source is not None:
+            self.spare = Spare.for_document(self.document, self._source)
 
     def _write_to(self, target: Path, *, replace_existing: bool) -> None:
         if self.working is None:
             raise EngagementFileError(f"{self.document.name}: opened read-only; use a copy to change it")
-        temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.saving")
+        spare = None
+        if self.spare is not None:
+            spare = self.spare.take() if self.spare.document == target else None
+            if spare is None:
+                self.spare.discard()
+        self.spare = None
+        temp = spare or target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.saving")
         try:
-            if self._can_apply_changes():
+            if spare is not None:  # the clone is ready: only the changes are written now
+                apply_working_copy(self.working, temp)
+                _fsync_path(temp)
+            elif self._can_apply_changes():
                 # The document as it is, cloned, plus what changed: the evidence is not rewritten.
-                clone_file(self.document, temp)
+                clone_file(self._source if self._source is not None else self.document, temp)
                 apply_working_copy(self.working, temp)
                 _fsync_path(temp)
             else:  # a new document, or one migrated from an older schema: the whole working copy
                 backup_file(self.working, temp)
             if not replace_existing and target.exists():
                 raise EngagementFileError(f"{target}: already exists; choose another name")
+            if self.partial:  # let go of the document being replaced (Windows refuses to replace an open file)
+                self.engine.dispose()
+                if target == self.document:
+                    self._release_source()
             os.replace(temp, target)
             _fsync_path(target.parent, directory=True)
-            if self.partial:  # drop the connections (and their hold on the replaced document)
-                self.engine.dispose()
         except OSError as err:
             raise EngagementFileError(f"cannot save {target.name}: {err.strerror or err}") from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
+            if self.partial and (target == self.document or self._source is None):
+                # the new document (or, after a failure, the one still there) is the next base
+                self._hold_source_of(target if target.is_file() else self.document)
+            self._renew_spare()
 
     def _can_apply_changes(self) -> bool:
         """Whether saving may clone the document and apply the changes (same schema on both sides)."""
-        if not self.document.is_file():
-            return False
         if self.partial:
             return True  # the working copy lacks the older bytes: only this way keeps them
+        if not self.document.is_file():
+            return False
         try:
             with self.document.open("rb") as handle:
                 head = handle.read(100)
@@ -559,6 +703,9 @@ class EngagementDocument:
 
     def close(self) -> None:
         """Drop the working copy and release the lock (unsaved edits are discarded)."""
+        self.keep_spare = False
+        self._renew_spare()
+        self._release_source()
         self.engine.dispose()
         if self.working is not None:
             _OPEN_WORKING.discard(self.working)
@@ -568,6 +715,9 @@ class EngagementDocument:
 
     def abandon(self) -> None:
         """Release the engine and lock but keep the working copy, as a crash would."""
+        self.keep_spare = False
+        self._renew_spare()
+        self._release_source()
         self.engine.dispose()
         if self.working is not None:
             _OPEN_WORKING.discard(self.working)
@@ -622,6 +772,7 @@ def _remove_working(working: Path) -> None:
 
 def orphaned_working_copies() -> list[Orphan]:
     """Working copies whose process ended without closing them (crash recovery)."""
+    remove_stale_spares()
     folder = data_dir() / "working"
     if not folder.is_dir():
         return []
