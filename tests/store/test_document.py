@@ -126,7 +126,8 @@ def test_newer_schema_is_refused_unchanged(tmp_path: Path) -> None:
 def test_damaged_file_is_refused_unchanged(tmp_path: Path) -> None:
     path = new_file(tmp_path)
     data = bytearray(path.read_bytes())
-    page_size = int.from_bytes(data[16:18], "big")
+    page_size = int.from_bytes(data[16:18], "big")  # (1 stands for 65536)
+    page_size = 65536 if page_size == 1 else page_size
     data[page_size * 2 : page_size * 2 + 64] = b"\xff" * 64  # scribble over a table page
     path.write_bytes(bytes(data))
     before = path.read_bytes()
