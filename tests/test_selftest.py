@@ -60,7 +60,9 @@ def test_a_failed_check_exits_1_with_a_one_line_reason(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stdout.splitlines()[0].startswith("ok  window opened: ")
     assert "self-test passed" not in done.stdout
-    assert done.stderr.splitlines() == [f"self-test FAILED: workbook: {out / WORKBOOK} is a folder"]
+    assert done.stderr.splitlines() == [
+        f"self-test FAILED: workbook: {out / WORKBOOK} is a folder, not a file; choose another name"
+    ]
 
 
 def test_version_and_usage() -> None:

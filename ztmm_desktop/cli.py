@@ -8,6 +8,7 @@ set ZTMM_DEBUG=1 for the traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -19,9 +20,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .core import figures
+from .core.contradictions import override_warning
 from .core.errors import BadInput, ZtmmError
 from .core.scoring import FunctionResult, Rollup
 from .core.stages import Rating, Stage
+from .core.status import assessment_status
 from .core.wording import WORDINGS, apply_wording
 
 if TYPE_CHECKING:
@@ -540,7 +543,8 @@ def _info_json(engagement: Any) -> dict[str, Any]:
                 "confidence": a.confidence,
                 "priority": a.priority,
                 "owner": a.owner,
-                "status": a.status,
+                "status": a.status,  # as recorded ("" when not)
+                "assessment_status": assessment_status(a).key,  # as every view and deliverable shows it
                 "notes": a.notes,
             }
         )
@@ -733,6 +737,9 @@ def cmd_assess(args: argparse.Namespace) -> int:
         if changes:
             engagement.save()
         result = engagement.results()[function.id]
+        warning = override_warning(engagement.assessment(function.id))
+    if warning:  # a warning, not a refusal: the window asks, the command says so
+        print(f"warning: {function.code}: {warning}", file=sys.stderr)
     state = f"current {result.current.label}" + (" (overridden)" if result.overridden else "")
     if result.target is not None:
         state += f", target {result.target.label}, gap {result.gap}"
@@ -1294,12 +1301,25 @@ def _check_arguments(argv: Sequence[str]) -> None:
             raise BadInput(f"argument {index} is not valid UTF-8 text")
 
 
+def _clean_up() -> None:
+    """Delete the working copies earlier killed runs left behind (a command's copies hold nothing to
+    recover: a run that did not finish acknowledged nothing; see ``disposable_working_copies``)."""
+    from .store.document import clean_up_disposable_copies
+
+    with contextlib.suppress(OSError):  # tidying up must never stop the command
+        clean_up_disposable_copies()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         _check_arguments(args_list)
         args = build_parser().parse_args(args_list)
-        return COMMANDS[args.command](args)
+        from .store.document import disposable_working_copies
+
+        _clean_up()
+        with disposable_working_copies():
+            return COMMANDS[args.command](args)
     except ZtmmError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

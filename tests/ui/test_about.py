@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDialog, QLabel, QTextBrowser, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -21,8 +22,12 @@ def help_action(window: MainWindow, text: str):  # type: ignore[no-untyped-def]
     return next(a for a in menu.actions() if a.text().replace("&", "") == text)
 
 
-def test_about_shows_version_model_and_attribution(window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer) -> None:
+def test_about_shows_version_model_and_attribution(
+    window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: dict[str, object] = {}
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: not opened.append(url.toString())))
 
     def read_and_close(dialog: QWidget) -> None:
         assert isinstance(dialog, QDialog)
@@ -33,7 +38,14 @@ def test_about_shows_version_model_and_attribution(window: MainWindow, qtbot: Qt
         seen["text"] = details.toPlainText()
         seen["html"] = details.toHtml()
         seen["selectable"] = bool(heading.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse)
-        seen["external"] = details.openExternalLinks()
+        # A link opens on a click: a web page in the browser, the data folder in the file manager; nothing else.
+        details.anchorClicked.emit(QUrl("https://creativecommons.org/licenses/by/4.0/"))
+        details.anchorClicked.emit(QUrl.fromLocalFile(str(data_dir())))
+        details.anchorClicked.emit(QUrl("javascript:alert(1)"))
+        seen["external"] = opened == [
+            "https://creativecommons.org/licenses/by/4.0/",
+            QUrl.fromLocalFile(str(data_dir())).toString(),
+        ]
         icon = dialog.findChild(QLabel, "aboutIcon")
         seen["icon"] = icon is not None and not icon.pixmap().isNull()
         dialog.reject()

@@ -344,7 +344,7 @@ def test_fields_target_and_notes(ui: Harness) -> None:
     ui.choose(page.confidence_combo, "High")
     ui.choose(page.priority_combo, "Critical")  # unchanged: nothing
     ui.choose(page.status_combo, "In progress")
-    ui.choose(page.status_combo, "—")
+    ui.choose(page.status_combo, "Done (from the ratings)")  # not recorded: derived, as the tree shows it
     ui.click(page.owner_edit)
     ui.qtbot.keyClicks(page.owner_edit, "Infrastructure team")
     ui.qtbot.keyClick(page.owner_edit, Qt.Key.Key_Return)

@@ -17,6 +17,7 @@ from ztmm_desktop.services.engagement import Changes, Engagement, Properties, cr
 from ztmm_desktop.ui.tree.model import (
     BELOW_TARGET,
     BELOW_TARGET_COLOUR,
+    EVIDENCE_COLUMN,
     FLAGS_ROLE,
     FUNCTION,
     FUNCTION_ID_ROLE,
@@ -33,6 +34,7 @@ from ztmm_desktop.ui.tree.model import (
     STATUS_DONE,
     STATUS_ROLE,
     WITH_FINDINGS,
+    WITHOUT_EVIDENCE,
     EngagementTreeModel,
     TreeFilterProxy,
 )
@@ -143,7 +145,14 @@ def test_headers(model: EngagementTreeModel) -> None:
         "Model",
         "Current → target",
         "Assessment",
+        "",  # the evidence column: a paper clip, named for screen readers
     ]
+    assert model.headerData(EVIDENCE_COLUMN, Qt.Orientation.Horizontal, Qt.ItemDataRole.AccessibleTextRole) == (
+        "Evidence"
+    )
+    assert isinstance(
+        model.headerData(EVIDENCE_COLUMN, Qt.Orientation.Horizontal, Qt.ItemDataRole.DecorationRole), QIcon
+    )
 
 
 def test_demo_pillars(model: EngagementTreeModel) -> None:
@@ -206,7 +215,7 @@ def test_custom_roles(model: EngagementTreeModel) -> None:
     assert function.data(PILLAR_ID_ROLE) == "identity"
     assert function.data(STAGE_ROLE) is None
     assert function.data(STATUS_ROLE) == STATUS_DONE
-    assert function.data(FLAGS_ROLE) == frozenset({BELOW_TARGET})
+    assert function.data(FLAGS_ROLE) == frozenset({BELOW_TARGET, WITHOUT_EVIDENCE})  # the demo has no evidence
     optimal = model.index_for_stage("identity.authentication", Stage.OPTIMAL)
     assert optimal.parent() == function
     assert optimal.data() == "Optimal"
@@ -390,7 +399,7 @@ def test_quick_filter_combines_with_text(proxy: TreeFilterProxy) -> None:
 def test_unknown_quick_filter_is_refused(proxy: TreeFilterProxy) -> None:
     with pytest.raises(ValueError, match="unknown quick filter"):
         proxy.set_quick_filter("broken")
-    assert QUICK_FILTERS == ("not assessed", "below target", "with findings", "overridden")
+    assert QUICK_FILTERS == ("not assessed", "below target", "with findings", "overridden", "without evidence")
 
 
 # -- refresh after edits ----------------------------------------------------------

@@ -36,8 +36,14 @@ def opened(window: MainWindow, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def opened_urls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A laptop with a viewer for everything: what was opened (openUrl says True, as when an application opens it)."""
     urls: list[str] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: urls.append(QUrl(url).toLocalFile())))
+
+    def open_url(url: QUrl) -> bool:
+        urls.append(QUrl(url).toLocalFile())
+        return True
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(open_url))
     return urls
 
 

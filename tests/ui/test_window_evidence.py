@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import DialogAnswerer
+from tests.ui.test_evidence_attach_ui import enter_accepts
 from tests.ui.test_evidence_pane import drag_and_drop
 from ztmm_desktop.core.stages import Stage
 from ztmm_desktop.services import evidence as ev
@@ -32,7 +33,7 @@ def opened(window: MainWindow, tmp_path: Path) -> Path:
 
 
 def test_dropped_files_are_attached_in_the_background_and_undo_as_one_step(
-    window: MainWindow, qtbot: QtBot, opened: Path, tmp_path: Path
+    window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer, opened: Path, tmp_path: Path
 ) -> None:
     files = []
     for name, data in (("pim-roles.csv", b"role,eligible\nGlobal admin,yes\n"), ("review.txt", b"quarterly")):
@@ -42,6 +43,7 @@ def test_dropped_files_are_attached_in_the_background_and_undo_as_one_step(
     bench = window.workbench
     assert bench is not None
     pane = bench.evidence
+    dialogs.then(enter_accepts(qtbot))  # title, kind and stage: as proposed
     assert drag_and_drop(pane.view.viewport(), files) == (True, True)
     qtbot.waitUntil(lambda: window.undo_stack.count() == 1, timeout=10_000)
     assert window.undo_stack.undoText() == "Attach pim-roles.csv, review.txt"
@@ -62,13 +64,16 @@ def test_dropped_files_are_attached_in_the_background_and_undo_as_one_step(
         assert ev.verify(saved) == [] and len(ev.list_evidence(saved)) == 2
 
 
-def test_a_pasted_screenshot_becomes_screenshot_evidence(window: MainWindow, opened: Path) -> None:
+def test_a_pasted_screenshot_becomes_screenshot_evidence(
+    window: MainWindow, qtbot: QtBot, dialogs: DialogAnswerer, opened: Path
+) -> None:
     from PySide6.QtGui import QColor, QImage
 
     image = QImage(40, 30, QImage.Format.Format_RGB32)
     image.fill(QColor("#2a6ebb"))
     QApplication.clipboard().setImage(image)
     assert window.workbench is not None
+    dialogs.then(enter_accepts(qtbot))
     assert window.workbench.evidence.paste()
     engagement = window.engagement
     assert engagement is not None
@@ -93,7 +98,7 @@ def test_verify_from_the_tools_menu_marks_altered_evidence(window: MainWindow, q
     dialogs.click("OK")
     window.verify_action.trigger()
     qtbot.waitUntil(lambda: bool(dialogs.seen), timeout=10_000)
-    assert "1 evidence file(s) fail verification" in dialogs.seen[0]
+    assert "1 evidence file fails verification" in dialogs.seen[0]
     assert "config.json" in dialogs.seen[0] and "bytes changed" in dialogs.seen[0]
     assert window.workbench is not None
     model = window.workbench.evidence.model
@@ -102,7 +107,7 @@ def test_verify_from_the_tools_menu_marks_altered_evidence(window: MainWindow, q
 
 
 def test_files_dropped_on_a_tree_stage_are_attached_to_that_stage(window: MainWindow, qtbot: QtBot, opened: Path,
-                                                                  tmp_path: Path) -> None:  # fmt: skip
+                                                                  dialogs: DialogAnswerer, tmp_path: Path) -> None:  # fmt: skip
     report = tmp_path / "segmentation-review.txt"
     report.write_text("VLAN map reviewed")
     bench = window.workbench
@@ -123,12 +128,15 @@ def test_files_dropped_on_a_tree_stage_are_attached_to_that_stage(window: MainWi
     move = QDragMoveEvent(point, Qt.DropAction.CopyAction, mime, buttons, modifiers)
     QApplication.sendEvent(viewport, move)
     assert move.isAccepted()
+    proposed: list[dict[str, object]] = []
+    dialogs.then(enter_accepts(qtbot, proposed))
     QApplication.sendEvent(viewport, QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, buttons, modifiers))
     qtbot.waitUntil(lambda: window.undo_stack.count() == 1, timeout=10_000)
     engagement = window.engagement
     assert engagement is not None
     (item,) = ev.list_evidence(engagement)
     assert (item.links[0].function_id, item.links[0].stage) == ("networks.network_segmentation", Stage.INITIAL)
+    assert proposed[0]["stage"] is Stage.INITIAL and item.kind == "document"  # a .txt: guessed, then accepted
 
 
 def test_evidence_pack_from_the_tools_menu(window: MainWindow, qtbot: QtBot, opened: Path, tmp_path: Path,

@@ -28,13 +28,17 @@ earlier merges:
   changes of the same unit (after "take theirs" the unit holds their value);
 * an undone merge (a ``merge``/``undone`` row naming the marker) counts as if
   it never happened: its rows and the undo's rows are ignored.
+
+A marker comes from a file that may be forged (``rows`` of 10^8): the rows it
+covers are kept as ranges (:class:`IdSpans`), never expanded one id at a time.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -106,11 +110,45 @@ def _marker(row: AuditRecord) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(row.new)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("rows"), int) or data["rows"] < 0:
         return None
     return data
+
+
+class IdSpans:
+    """A set of audit row ids held as sorted, disjoint ranges: membership costs a bisection and
+    memory grows with the number of ranges, never with the ids they cover."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(span for span in spans if span[0] < span[1]):  # [start, end)
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        self._spans = tuple(merged)
+        self._starts = [start for start, _ in merged]
+
+    def __contains__(self, item: object) -> bool:
+        if not isinstance(item, int):
+            return False
+        index = bisect.bisect_right(self._starts, item) - 1
+        return index >= 0 and item < self._spans[index][1]
+
+    def __iter__(self) -> Iterator[int]:
+        for start, end in self._spans:
+            yield from range(start, end)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IdSpans) and other._spans == self._spans
+
+    def __hash__(self) -> int:
+        return hash(self._spans)
+
+    def __repr__(self) -> str:
+        return f"IdSpans({list(self._spans)!r})"
 
 
 @dataclass(frozen=True)
@@ -119,8 +157,8 @@ class Trail:
 
     rows: tuple[AuditRecord, ...]
     merged: tuple[tuple[int, dict[str, Any]], ...]  # active merge markers: (row id, marker)
-    written: frozenset[int]  # rows active merges wrote (not own changes; they hide earlier ones)
-    ignored: frozenset[int]  # rows of undone merges and of their undos
+    written: IdSpans  # rows active merges wrote (not own changes; they hide earlier ones)
+    ignored: IdSpans  # rows of undone merges and of their undos
 
     @property
     def last_id(self) -> int:
@@ -139,16 +177,14 @@ def read_trail(rows: Iterable[AuditRecord]) -> Trail:
             markers[row.id] = data
         elif isinstance(data.get("marker"), int):
             undone[row.id] = data
-    ignored: set[int] = set()
+    ignored: list[tuple[int, int]] = []
     for undo_id, data in undone.items():
         target = markers.pop(data["marker"], None)
-        ignored.update(range(undo_id, undo_id + data["rows"] + 1))
+        ignored.append((undo_id, undo_id + data["rows"] + 1))
         if target is not None:
-            ignored.update(range(data["marker"], data["marker"] + target["rows"] + 1))
-    written: set[int] = set()
-    for marker_id, data in markers.items():
-        written.update(range(marker_id + 1, marker_id + data["rows"] + 1))
-    return Trail(ordered, tuple(sorted(markers.items())), frozenset(written), frozenset(ignored))
+            ignored.append((data["marker"], data["marker"] + target["rows"] + 1))
+    written = [(marker_id + 1, marker_id + data["rows"] + 1) for marker_id, data in markers.items()]
+    return Trail(ordered, tuple(sorted(markers.items())), IdSpans(written), IdSpans(ignored))
 
 
 def digest(rows: Iterable[AuditRecord]) -> str:

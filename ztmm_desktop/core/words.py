@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from . import figures
+from . import figures, status
 from .catalog import Pillar
-from .scoring import Rollup
+from .scoring import FunctionAssessment, Rollup
 from .stages import Stage
 
 NONE = "—"
@@ -63,9 +63,12 @@ def stage_text(stage: Stage | None) -> str:
     return stage.label if stage is not None else NONE
 
 
-def assessment_status(status: str, none: str = NONE) -> str:
-    """A function's assessment status, never to be read as remediation: ``Assessment: done``."""
-    return f"Assessment: {status.replace('-', ' ').lower()}" if status else none
+def assessment_status(assessment: FunctionAssessment) -> str:
+    """A function's assessment status, never to be read as remediation: ``Assessment: done``.
+
+    Recorded, else derived from the ratings, by the one rule of :mod:`.status` that the window shows too.
+    """
+    return f"Assessment: {status.assessment_status(assessment).words}"
 
 
 def short_pillar(pillar: Pillar) -> str:

@@ -1148,7 +1148,7 @@ def _write_suggestions(w: _Writer, snapshot: Snapshot, counter: _Progress) -> No
                         w.text(item.target.label),
                         w.text(_word(assessment.priority) if assessment else ""),
                         w.text(assessment.owner if assessment else "", "wrap"),
-                        w.text(words.assessment_status(assessment.status, none="") if assessment else "", "wrap"),
+                        w.text(words.assessment_status(assessment) if assessment else "", "wrap"),
                         w.text(step.stage.label),
                         w.text(rec.product if rec else "", "wrap"),
                         w.text(rec.action if rec else "The vendor guidance has no suggestion for this stage.", "wrap"),

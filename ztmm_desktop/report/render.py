@@ -80,6 +80,7 @@ from reportlab.platypus import (
 )
 
 from ..core import figures, words
+from ..core.contradictions import override_contradictions, rated_not_met
 from ..core.deliverable import (
     EvidenceLine,
     FindingLine,
@@ -1173,17 +1174,20 @@ class Report:
             ("GAP", gap),
             ("CONFIDENCE", escape(_label(a.confidence))),
             ("PRIORITY", escape(_label(a.priority))),
-            ("STATUS", escape(words.assessment_status(a.status))),
+            ("STATUS", escape(words.assessment_status(a))),
         ]
         story.append(self._facts(facts, markup=True))
         if a.owner.strip():
             story.append(_p(f"<b>Owner</b> {_user(a.owner)}", style.BODY_SMALL))
         story.append(Spacer(1, 5))
         if r.overridden:
+            against = override_contradictions(a)  # an override above a stage rated Not met is marked, as in the window
+            note = f" <b>Note:</b> {escape(rated_not_met(against))}" if against else ""
             story.append(
                 self._callout(
                     f"<b>Override.</b> The assessor set the current stage to <b>{escape(r.current.label)}</b>; "
-                    f"the ratings alone give {escape(r.derived.label)}. <b>Reason:</b> {_user(r.override_reason, room=REASON_ROOM)}",
+                    f"the ratings alone give {escape(r.derived.label)}. <b>Reason:</b> {_user(r.override_reason, room=REASON_ROOM)}"
+                    f"{note}",
                     style.OVERRIDE,
                     style.PANEL,
                 )

@@ -22,6 +22,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from .. import __version__
+from ..core import validate
 from ..core.catalog import Catalog, Function
 from ..core.errors import BadInput, EngagementFileError
 from ..core.register import FINDING_STATUSES
@@ -38,22 +39,24 @@ from ..core.scoring import (
 )
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..core.wording import CISA, WORDINGS, apply_wording
-from ..store.document import WRITE_OPTION, EngagementDocument, Orphan
+from ..store.document import WRITE_OPTION, EngagementDocument, Orphan, storage_error
 from ..store.migrations import create_baseline
 from ..store.schema import AuditRow, EngagementRow, FindingRow, FunctionRow, StageRatingRow, WorkshopRow
 from .catalogs import Library, default_library
 from .identity import resolve_assessor
 
 #: Longest comment, note or reason accepted (characters). Longer text is refused,
-#: not cut: evidence files are the place for logs and exports.
-MAX_TEXT = 100_000
+#: not cut: evidence files are the place for logs and exports. What a user may enter
+#: is what a file may hold (``core.validate``).
+MAX_TEXT = validate.MAX_TEXT
 #: Longest short field (client, title, owner, names, marking).
-MAX_NAME = 500
+MAX_NAME = validate.MAX_NAME
 
-CONFIDENCE = ("", "low", "medium", "high")
-PRIORITY = ("", "low", "medium", "high", "critical")
-STATUS = ("", "not-started", "in-progress", "done", "not-applicable")
-SEVERITY = ("low", "medium", "high", "critical")
+CONFIDENCE = validate.CONFIDENCE
+PRIORITY = validate.PRIORITY
+STATUS = validate.STATUS
+SEVERITY = validate.SEVERITY
+PROPERTY_COLUMNS = validate.PROPERTY_COLUMNS
 DEFAULT_MARKING = "CONFIDENTIAL – Client use only"
 
 
@@ -257,6 +260,11 @@ class Engagement:
                 for row in audit.rows:
                     session.add(row)
                 session.commit()
+        except Exception as err:  # the write rolled back: a full disk is one line, not a crash
+            failure = storage_error(err, f"{self.path.name}: nothing was changed")
+            if failure is not None:
+                raise failure from None
+            raise
         finally:
             self._forget()
 
@@ -692,9 +700,6 @@ class Properties:
     end_date: str | None = None
     marking: str = DEFAULT_MARKING
     wording: str = CISA
-
-
-PROPERTY_COLUMNS = ("client", "title", "assessors", "scope", "start_date", "end_date", "marking", "wording")
 
 
 def _property_columns(props: Properties, catalog: Catalog) -> dict[str, str | None]:

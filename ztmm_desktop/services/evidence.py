@@ -10,8 +10,10 @@ evidence pack hands everything to a client or an auditor with a manifest.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import hashlib
 import io
 import mimetypes
 import os
@@ -20,18 +22,21 @@ import sqlite3
 import stat
 import uuid
 import zipfile
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..core.errors import BadInput, ZtmmError
+from ..core.errors import BadInput
 from ..core.progress import CancelToken, Progress, no_progress
 from ..core.stages import Stage
+from ..core.validate import EVIDENCE_KINDS
 from ..store import blobs
 from .engagement import MAX_NAME, MAX_TEXT, Changes, Engagement, check_text, raw_connection, reading
 from .output import written
 
-KINDS = ("document", "screenshot", "configuration-export", "interview-note", "other")
+KINDS = EVIDENCE_KINDS
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 
 
@@ -130,11 +135,17 @@ def attach(
     if not stat.S_ISREG(info.st_mode):
         raise BadInput(f"{path}: is not a regular file")
     try:
-        handle = path.open("rb")
+        # what is opened is checked, not only what was looked at: the name may have been swapped
+        # for a link or a FIFO in between (which must neither be followed nor block the app)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as err:
         raise BadInput(f"{path}: cannot be read ({err.strerror or err})") from None
+    handle = os.fdopen(fd, "rb")
     with handle:
-        size = os.fstat(handle.fileno()).st_size
+        opened = os.fstat(handle.fileno())
+        if not stat.S_ISREG(opened.st_mode):
+            raise BadInput(f"{path}: is not a regular file (it was replaced while being attached)")
+        size = opened.st_size
         media_type = mimetypes.guess_type(name)[0] or DEFAULT_MEDIA_TYPE
         return attach_stream(
             engagement,
@@ -269,8 +280,18 @@ def get(engagement: Engagement, evidence_id: str) -> Evidence:
 # -- writing files out ---------------------------------------------------------------
 
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+#: Characters no file name gets: path and shell specials, controls (C0 and C1), lone surrogates
+#: (not text; no filesystem stores them) and bidirectional overrides (they disguise an extension).
+_UNSAFE = re.compile('[<>:"/\\\\|?*\x00-\x1f\x7f-\x9f\ud800-\udfff\u200e\u200f\u202a-\u202e\u2066-\u2069]')
 MAX_FILENAME = 180
+#: Longest name in UTF-8 bytes: filesystems take 255, and " (2)" or a temp suffix must still fit.
+MAX_FILENAME_BYTES = 200
+
+
+def _fit(text: str, limit: int) -> str:
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text
 
 
 def safe_filename(name: str) -> str:
@@ -280,11 +301,13 @@ def safe_filename(name: str) -> str:
     base = base.lstrip(".") or "evidence"
     if _RESERVED.match(base):
         base = "_" + base
-    if len(base) > MAX_FILENAME:
+    if len(base) > MAX_FILENAME or len(base.encode("utf-8")) > MAX_FILENAME_BYTES:
         stem, dot, suffix = base.rpartition(".")
-        base = (
-            (stem[: MAX_FILENAME - len(suffix) - 1] + dot + suffix) if dot and len(suffix) < 12 else base[:MAX_FILENAME]
-        )
+        if dot and len(suffix) < 12:
+            keep = min(MAX_FILENAME - len(suffix) - 1, len(stem))
+            base = _fit(stem[:keep], MAX_FILENAME_BYTES - len(suffix.encode("utf-8")) - 1) + dot + suffix
+        else:
+            base = _fit(base[:MAX_FILENAME], MAX_FILENAME_BYTES)
     return base
 
 
@@ -294,48 +317,69 @@ def _free_path(folder: Path, name: str) -> Path:
     if not dot:
         stem, suffix = name, ""
     number = 2
-    while candidate.exists():
+    while os.path.lexists(candidate):  # a dangling link counts: it is not ours to replace
         candidate = folder / (f"{stem} ({number}).{suffix}" if suffix else f"{stem} ({number})")
         number += 1
     return candidate
 
 
 def extract(engagement: Engagement, evidence_id: str, out_dir: Path) -> Path:
-    """Write one evidence file into ``out_dir`` under a safe name; returns its path."""
+    """Write one evidence file into ``out_dir`` under a safe name; returns its path.
+
+    The bytes are checked against their SHA-256 while they are written to a temp
+    file (``output.written``); altered bytes are refused and never reach the target.
+    """
     evidence = get(engagement, evidence_id)
     if not out_dir.is_dir():
         raise BadInput(f"{out_dir}: no such folder")
     target = _free_path(out_dir, safe_filename(evidence.original_name))
-    if target.resolve().parent != out_dir.resolve():
-        raise BadInput(f"{evidence.original_name!r} would be written outside {out_dir}")
-    temp = out_dir / f".{uuid.uuid4().hex}.part"
-    try:
-        with reading(engagement) as conn, temp.open("xb") as handle:
-            written = 0
-            for data in blobs.chunks(conn, evidence.sha256):
-                handle.write(data)
-                written += len(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if written != evidence.size:
-            raise ZtmmError(f"evidence {evidence.id}: its stored bytes are incomplete; run 'ztmm verify'")
-        os.replace(temp, target)
-    except OSError as err:
-        raise BadInput(f"cannot write into {out_dir} ({err.strerror or err})") from None
-    finally:
-        temp.unlink(missing_ok=True)
+    if Path(os.path.realpath(target)).parent != Path(os.path.realpath(out_dir)):
+        raise BadInput(f"{_shown(evidence.original_name)} would be written outside {out_dir}")
+    with (
+        written(target, inputs=(("the engagement file", engagement.path),)) as temp,
+        reading(engagement) as conn,
+        temp.open("wb") as handle,
+    ):
+        for data in _verified(conn, evidence):
+            handle.write(data)
     return target
+
+
+def _shown(name: str) -> str:
+    """A name from a file as a message quotes it: short, escaped, one line."""
+    return repr(name if len(name) <= 60 else name[:59] + "…")
+
+
+def _verified(conn: sqlite3.Connection, evidence: Evidence, step: blobs.Step | None = None) -> Iterator[bytes]:
+    """The evidence's bytes, checked against its SHA-256 and size as they stream (SECURITY.md item 23)."""
+    try:
+        done = 0
+        for data in blobs.verified_chunks(conn, evidence.sha256, step):
+            done += len(data)
+            yield data
+        if done != evidence.size:
+            raise blobs.BlobDamaged(f"bytes changed ({done:,} stored, {evidence.size:,} recorded)")
+    except blobs.BlobDamaged as err:
+        raise EvidenceDamaged(
+            f"evidence {evidence.id[:8]} {_shown(evidence.title)}: {err}; nothing was written; verify the evidence to find every changed file"
+        ) from None
+
+
+class EvidenceDamaged(BadInput):
+    """Stored evidence bytes are not the ones recorded; nothing was handed out."""
 
 
 def verify(
     engagement: Engagement, progress: Progress = no_progress, cancel: CancelToken | None = None
 ) -> list[EvidenceProblem]:
-    """Recompute every stored hash; the evidence whose bytes changed or are missing."""
+    """Recompute every stored hash; the evidence whose bytes changed or are missing, or whose
+    hash is not the one the audit trail recorded when it was attached."""
     items = list_evidence(engagement)
     total = sum(e.size for e in {e.sha256: e for e in items}.values())
     done = 0
     results: dict[str, blobs.BlobCheck] = {}
     with reading(engagement) as conn:
+        recorded = _attached_hashes(conn)
         for evidence in items:
             if evidence.sha256 in results:
                 continue
@@ -347,7 +391,32 @@ def verify(
 
             results[evidence.sha256] = blobs.check(conn, evidence.sha256, step)
             done += evidence.size
-    return [EvidenceProblem(e, results[e.sha256].problem) for e in items if not results[e.sha256].ok]
+    problems = []
+    for e in items:
+        if not results[e.sha256].ok:
+            problems.append(EvidenceProblem(e, results[e.sha256].problem))
+        elif recorded.get(e.id, e.sha256) != e.sha256:
+            problems.append(
+                EvidenceProblem(
+                    e, f"bytes replaced (attached as sha256:{recorded[e.id][:16]}…, now sha256:{e.sha256[:16]}…)"
+                )
+            )
+    return problems
+
+
+_ATTACHED_SHA = re.compile(r"sha256:([0-9a-f]{64})$")
+
+
+def _attached_hashes(conn: sqlite3.Connection) -> dict[str, str]:
+    """The SHA-256 the audit trail recorded for each evidence record when it was attached (or merged in)."""
+    out: dict[str, str] = {}
+    for key, new in conn.execute(
+        "SELECT key, new FROM audit WHERE entity = 'evidence' AND field = 'attached' ORDER BY id"
+    ):
+        found = _ATTACHED_SHA.search(new) if isinstance(new, str) else None
+        if found is not None and isinstance(key, str):
+            out.setdefault(key, found.group(1))
+    return out
 
 
 def _cell(value: str) -> str:
@@ -366,7 +435,7 @@ def evidence_pack(
     writer.writerow(["id", "title", "original_name", "file_in_pack", "size", "sha256", "links"])
     done = 0
     with (
-        written(out) as temp,
+        written(out, inputs=(("the engagement file", engagement.path),)) as temp,
         zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
         reading(engagement) as conn,
     ):
@@ -379,7 +448,7 @@ def evidence_pack(
             entry = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
             with archive.open(entry, "w", force_zip64=True) as member:
-                for data in blobs.chunks(conn, evidence.sha256):
+                for data in _verified(conn, evidence):
                     if cancel is not None:
                         cancel.check()
                     member.write(data)
@@ -488,10 +557,19 @@ def compact(engagement: Engagement, *, by: str | None = None) -> int:
 
 
 def read_bytes(engagement: Engagement, evidence_id: str, limit: int) -> bytes:
-    """At most ``limit`` bytes from the start of an evidence file (previews, thumbnails)."""
+    """At most ``limit`` bytes from the start of an evidence file (previews, thumbnails).
+
+    A file that fits within ``limit`` is read whole and checked against its SHA-256
+    (``EvidenceDamaged`` when it differs); the head of a larger one is shown unchecked
+    (a preview, never handed out: opening or saving it checks it all).
+    """
     item = get(engagement, evidence_id)
     out = bytearray()
     with reading(engagement) as conn:
+        if item.size <= limit:
+            for data in _verified(conn, item):
+                out += data
+            return bytes(out[:limit])
         for data in blobs.chunks(conn, item.sha256):
             out += data[: limit - len(out)]
             if len(out) >= limit:
@@ -522,3 +600,158 @@ def _functions(links: tuple[EvidenceLink, ...]) -> frozenset[str]:
 
 def _changes(item: Evidence) -> Changes:
     return Changes(functions=_functions(item.links))
+
+
+# -- before attaching: what kind of file it is, and whether its bytes are already here ---------
+
+_SCREENSHOT = ".png .jpg .jpeg .gif .bmp .webp .tif .tiff .heic"
+_DOCUMENT = ".pdf .doc .docx .odt .rtf .txt .md .ppt .pptx .odp .eml .msg .htm .html"
+_EXPORT = ".csv .tsv .xlsx .xls .ods .json .jsonl .xml .yaml .yml .toml .ini .conf .cfg .log .reg .pem .properties"
+_KIND_SUFFIXES: dict[str, frozenset[str]] = {
+    "screenshot": frozenset(_SCREENSHOT.split()),
+    "document": frozenset(_DOCUMENT.split()),
+    "configuration-export": frozenset(_EXPORT.split()),
+}
+
+
+def guess_kind(name: str, media_type: str = "") -> str:
+    """The kind a file most likely is, from its name (then its media type): a guess the consultant may change.
+
+    Pictures are screenshots; PDFs, Word files and notes are documents; spreadsheets,
+    CSV, JSON and other settings files are configuration exports; anything else is other.
+    """
+    suffix = Path(name.replace("\\", "/").rsplit("/", 1)[-1]).suffix.lower()
+    for kind, suffixes in _KIND_SUFFIXES.items():
+        if suffix in suffixes:
+            return kind
+    media_type = media_type or mimetypes.guess_type(name)[0] or ""
+    if media_type.startswith("image/"):
+        return "screenshot"
+    if media_type == "application/pdf" or media_type.startswith("text/"):
+        return "document"
+    return "other"
+
+
+def sha256_of(stream: BinaryIO, cancel: CancelToken | None = None) -> str:
+    """The SHA-256 of everything ``stream`` holds (read in chunks: bounded memory)."""
+    digest = hashlib.sha256()
+    while data := stream.read(1024 * 1024):
+        if cancel is not None:
+            cancel.check()
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def same_bytes(engagement: Engagement, sha256: str) -> list[Evidence]:
+    """The records over exactly these bytes, oldest first (empty: they are new to this engagement)."""
+    with reading(engagement) as conn:
+        rows = conn.execute(_COLUMNS + " WHERE sha256 = ? ORDER BY created_at, rowid", (sha256,)).fetchall()
+        links = _links(conn) if rows else {}
+    return _records(rows, links)
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """What is known about a file before it is attached."""
+
+    path: Path
+    #: Records of this engagement over the same bytes, oldest first.
+    existing: tuple[Evidence, ...] = ()
+    #: An earlier file of the same batch with the same bytes (attached once, not twice).
+    same_as: Path | None = None
+    #: Computed only when another file of the same size is in the engagement or the batch.
+    sha256: str | None = None
+
+
+def check_new_files(engagement: Engagement, paths: list[Path], cancel: CancelToken | None = None) -> list[FileCheck]:
+    """Which of ``paths`` hold bytes already attached to the engagement, or repeat a file of the batch.
+
+    A file is read (hashed) only when a record or another file of the batch has its
+    size, so checking new files costs one query. A file that cannot be read is passed
+    on unchanged: attaching it says why it cannot be.
+    """
+    with reading(engagement) as conn:
+        stored_sizes = {int(size) for (size,) in conn.execute("SELECT DISTINCT size FROM evidence")}
+    sizes: dict[Path, int] = {}
+    for path in paths:
+        with contextlib.suppress(OSError):
+            sizes[path] = path.stat().st_size
+    batch_sizes = Counter(sizes.values())
+    checks: list[FileCheck] = []
+    first_of: dict[str, Path] = {}
+    for path in paths:
+        size = sizes.get(path)
+        if size is None or (size not in stored_sizes and batch_sizes[size] < 2):
+            checks.append(FileCheck(path))
+            continue
+        try:
+            with path.open("rb") as handle:
+                sha = sha256_of(handle, cancel)
+        except OSError:
+            checks.append(FileCheck(path))
+            continue
+        earlier = first_of.setdefault(sha, path)
+        existing = tuple(same_bytes(engagement, sha)) if size in stored_sizes else ()
+        checks.append(FileCheck(path, existing, earlier if earlier != path else None, sha))
+    return checks
+
+
+def linked_to_function(engagement: Engagement, function_id: str) -> list[Evidence]:
+    """Evidence that supports a function: the function itself, one of its stages, or one of its findings."""
+    with reading(engagement) as conn:
+        ids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT DISTINCT evidence_id FROM evidence_link WHERE function_id = ?"
+                " OR finding_id IN (SELECT id FROM finding WHERE function_id = ?)",
+                (function_id, function_id),
+            )
+        ]
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        rows = conn.execute(_COLUMNS + f" WHERE id IN ({marks}) ORDER BY created_at, rowid", ids).fetchall()
+        links: dict[str, list[EvidenceLink]] = {}
+        for evidence_id, link_function, stage, finding_id in conn.execute(
+            f"SELECT evidence_id, function_id, stage, finding_id FROM evidence_link WHERE evidence_id IN ({marks})"
+            " ORDER BY id",
+            ids,
+        ):
+            links.setdefault(evidence_id, []).append(
+                EvidenceLink(link_function, Stage.parse(stage) if stage else None, finding_id)
+            )
+    return _records(rows, links)
+
+
+@dataclass(frozen=True)
+class EvidenceCounts:
+    """How many pieces of evidence support each function (directly, a stage, a finding) and each stage."""
+
+    functions: dict[str, int]
+    stages: dict[tuple[str, Stage], int]
+
+    def of(self, function_id: str, stage: Stage | None = None) -> int:
+        if stage is None:
+            return self.functions.get(function_id, 0)
+        return self.stages.get((function_id, stage), 0)
+
+
+def counts(engagement: Engagement) -> EvidenceCounts:
+    """Evidence per function and per stage, read in one query (the tree's marks and filter)."""
+    by_function: dict[str, set[str]] = {}
+    by_stage: dict[tuple[str, Stage], set[str]] = {}
+    with reading(engagement) as conn:
+        rows = conn.execute(
+            "SELECT l.evidence_id, COALESCE(l.function_id, f.function_id), l.stage"
+            " FROM evidence_link l LEFT JOIN finding f ON f.id = l.finding_id"
+        ).fetchall()
+    for evidence_id, function_id, stage in rows:
+        if function_id is None:
+            continue
+        by_function.setdefault(function_id, set()).add(evidence_id)
+        if stage:
+            with contextlib.suppress(BadInput):
+                by_stage.setdefault((function_id, Stage.parse(stage)), set()).add(evidence_id)
+    return EvidenceCounts(
+        {key: len(ids) for key, ids in by_function.items()}, {key: len(ids) for key, ids in by_stage.items()}
+    )

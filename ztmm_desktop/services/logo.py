@@ -18,11 +18,10 @@ from typing import TypeVar
 from PIL import Image, UnidentifiedImageError
 
 from ..core.errors import BadInput
+from ..core.validate import MAX_LOGO_BYTES, MAX_LOGO_SIDE
 from ..store.schema import ConsultancyLogoRow, LogoRow
 from .engagement import Changes, Engagement
 
-MAX_LOGO_BYTES = 5 * 1024 * 1024
-MAX_LOGO_SIDE = 4096
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 
 

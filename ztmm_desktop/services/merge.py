@@ -54,38 +54,26 @@ from pathlib import Path
 from typing import Any
 
 from ..core import merge as core
+from ..core import validate
 from ..core.errors import BadInput, OtherEngagement
 from ..core.merge import WHOLE, AuditRecord, Decision, Ref, Resolution, Value
-from ..core.register import (
-    EFFORTS,
-    FINDING_STATUSES,
-    MAX_SECTION,
-    PAPER_SIZES,
-    PHASES,
-    SECTION_KEYS,
-    Recipient,
-    VersionLine,
-)
+from ..core.register import SECTION_KEYS
 from ..core.stages import Rating, Stage
+from ..core.validate import CONTROL_COLUMNS as _CONTROL_COLUMNS
 from ..store import blobs
 from ..store.schema import AuditRow
 from .engagement import (
-    MAX_NAME,
-    MAX_TEXT,
     PROPERTY_COLUMNS,
     Changes,
     Engagement,
     _Audit,
-    _parse_date,
-    check_scale,
-    check_text,
     open_engagement,
     raw_connection,
     reading,
 )
 from .logo import check_logo
-from .register import SECTION_FIELD, check_distribution, check_history
-from .workshops import HELD, PLANNED, RUNNING, Attendee, _check_attendees, next_id
+from .register import SECTION_FIELD
+from .workshops import HELD, RUNNING, next_id
 
 _FUNCTION_DEFAULT: dict[str, Any] = {
     "target": None,
@@ -100,13 +88,12 @@ _FINDING_COLUMNS = (
     "function_id", "stage", "title", "observation", "risk", "recommendation", "severity", "created_at", "created_by",
     "owner", "due_date", "status", "likelihood", "impact",
 )  # fmt: skip
-#: Schema 7: document control on the engagement record, merged field by field like its properties.
-_CONTROL_COLUMNS = (
-    "consultancy", "report_version", "reviewer", "reviewed_on", "approver", "approved_on", "paper", "vendor_neutral",
-)  # fmt: skip
+#: Schema 7: document control on the engagement record (``_CONTROL_COLUMNS``) is merged field by field
+#: like its properties.
 _ACTION_COLUMNS = (
     "function_id", "stage", "text", "phase", "effort", "cost", "owner", "after_id", "created_at", "created_by",
 )  # fmt: skip
+_LINK_COLUMNS = ("function_id", "stage", "finding_id")
 _EVIDENCE_COLUMNS = (
     "sha256", "title", "description", "original_name", "media_type", "size", "kind", "captured_at", "captured_by",
     "created_at",
@@ -133,7 +120,7 @@ def _read(conn: sqlite3.Connection, ref: Ref) -> Value:
         row = conn.execute(f"SELECT {columns} FROM engagement").fetchone()
         out = dict(zip(PROPERTY_COLUMNS, row, strict=True))
         logo = conn.execute("SELECT name, media_type, data FROM engagement_logo WHERE id = 1").fetchone()
-        out["logo"] = (logo[0], logo[1], bytes(logo[2])) if logo else None
+        out["logo"] = tuple(logo) if logo else None  # its bytes as stored: checked, never converted
         out.update(_read_registers(conn))
         return out
     if kind == "function":
@@ -224,7 +211,7 @@ def _read_registers(conn: sqlite3.Connection) -> dict[str, Any]:
         tuple(r) for r in conn.execute("SELECT name, organisation, role FROM distribution ORDER BY position")
     )
     logo = conn.execute("SELECT name, media_type, data FROM consultancy_logo WHERE id = 1").fetchone()
-    out["consultancy_logo"] = (logo[0], logo[1], bytes(logo[2])) if logo else None
+    out["consultancy_logo"] = tuple(logo) if logo else None
     sections = dict(conn.execute("SELECT key, text FROM engagement_section").fetchall())
     for key in SECTION_KEYS:
         out[SECTION_FIELD + key] = sections.get(key, "")
@@ -292,6 +279,7 @@ def plan_merge(engagement: Engagement, other_path: Path, *, force: bool = False)
     other_path = Path(other_path)
     if _same_file(engagement.path, other_path):
         raise BadInput(f"{other_path.name} is the engagement itself; merge another consultant's copy")
+    _refuse_foreign_objects(other_path)
     meta = engagement.meta()
     with open_engagement(other_path, readonly=True, library=engagement.library) as other:
         other_meta = other.meta()
@@ -303,6 +291,29 @@ def plan_merge(engagement: Engagement, other_path: Path, *, force: bool = False)
             )
         with reading(engagement) as mine_conn, reading(other) as their_conn:
             return _plan(engagement, other_path, other_meta.id, same, mine_conn, their_conn)
+
+
+def _refuse_foreign_objects(path: Path) -> None:
+    """Refuse a copy holding a view or a trigger: the app creates none, and one in place of a table
+    can run forever or fill the temp folder while the copy is read (SECURITY.md item 19)."""
+    try:
+        conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+    except (sqlite3.Error, OSError, ValueError):
+        return  # opening it says what is wrong
+    try:
+        conn.execute("PRAGMA trusted_schema = OFF")
+        found = conn.execute(
+            "SELECT type, name FROM sqlite_schema WHERE type IN ('view', 'trigger') ORDER BY type, name LIMIT 1"
+        ).fetchone()
+    except sqlite3.Error:
+        return
+    finally:
+        conn.close()
+    if found is not None:
+        raise BadInput(
+            f"{Path(path).name} holds a {found[0]} {validate.shown(found[1])} that ZTMM Workbench does not make;"
+            " not merged"
+        )
 
 
 def _plan(
@@ -323,7 +334,10 @@ def _plan(
     duplicates: list[str] = []
     for ref in sorted(theirs_changed):
         mine, theirs = _read(mine_conn, ref), _read(their_conn, ref)
-        for decision in core.decide(ref, mine_changed.get(ref, set()), theirs_changed[ref], mine, theirs):
+        decisions = core.decide(ref, mine_changed.get(ref, set()), theirs_changed[ref], mine, theirs)
+        if decisions:  # checked before it is described, listed or written (a dry run refuses it too)
+            _check_value(engagement, ref, theirs)
+        for decision in decisions:
             item = _item(engagement, decision, mine, theirs)
             if decision.conflict:
                 conflicts.append(item)
@@ -523,7 +537,7 @@ def apply_merge(
         current = targets.get(item.ref, item.mine)
         targets[item.ref] = core.merged_value(current, item.theirs, item.field)
     for ref, value in targets.items():
-        _check_value(ref, value)
+        _check_value(engagement, ref, value)
     with _other_bytes(plan, needed=any(r[0] == "evidence" for r in targets)) as their_conn:
         with engagement.edit(by) as (session, audit):
             conn = raw_connection(session)
@@ -586,6 +600,7 @@ def _other_bytes(plan: MergePlan, *, needed: bool) -> Iterator[sqlite3.Connectio
     if not needed:
         yield None
         return
+    _refuse_foreign_objects(plan.other_path)
     with open_engagement(plan.other_path, readonly=True) as other, reading(other) as conn:
         if core.digest(_trail(conn).rows) != plan.other_digest:
             raise BadInput(f"{plan.other_name} changed since the merge was planned; plan it again")
@@ -638,66 +653,121 @@ def _changes(after: Any, before: Any) -> Changes:
     )
 
 
-def _check_value(ref: Ref, value: Value) -> None:
-    """The other copy is input from outside: text within limits, ratings and stages known."""
+def _check_value(engagement: Engagement, ref: Ref, value: Value) -> None:
+    """The other copy is input from outside: every record it brings passes the check of its kind
+    (``core.validate``, the file gate's own) before anything is written."""
     if value is None:
         return
-    for name, item in value.items():
-        if isinstance(item, str):
-            check_text(item, f"{ref[0]} {name} in the other copy", MAX_NAME if name == "title" else MAX_TEXT)
-    if ref[0] == "stage":
-        try:
-            Rating(value["rating"])
-        except ValueError:
-            raise BadInput(f"the other copy holds an unknown rating {value['rating']!r}") from None
-    if ref[0] == "function" and value["target"] is not None:
-        Stage.parse(value["target"])
-    if ref[0] == "function" and value["override"] is not None:
-        Stage.parse(value["override"][0])
-    if ref[0] == "workshop":
-        _check_workshop(value)
-    if ref[0] == "engagement":
-        _check_registers(value)
-    if ref[0] == "finding":
-        _check_finding(value)
-    if ref[0] == "action":
-        _check_action(value)
+    problem = _problem(engagement, ref, value)
+    if problem:
+        raise BadInput(f"the other copy's {_what(ref, value)}: {problem}; nothing merged")
+    for name in ("logo", "consultancy_logo") if ref[0] == "engagement" else ():
+        logo = value[name]
+        if logo is not None:  # decoded too, as the report will decode it
+            try:
+                check_logo(logo[2], str(logo[0]))
+            except BadInput as err:
+                raise BadInput(f"the other copy's engagement: {err}; nothing merged") from None
 
 
-def _check_registers(value: Mapping[str, Any]) -> None:
-    """Schema 7's engagement fields from the other copy, checked as the services check them."""
-    where = "in the other copy"
-    for key in SECTION_KEYS:
-        check_text(value[SECTION_FIELD + key], f"section {key.replace('_', '-')} {where}", MAX_SECTION)
-    for name in ("consultancy", "report_version", "reviewer", "approver"):
-        check_text(value[name], f"{name.replace('_', ' ')} {where}", MAX_NAME)
-    for name in ("reviewed_on", "approved_on"):
-        _parse_date(value[name], f"{name.replace('_', ' ')} {where}")
-    if value["paper"] not in PAPER_SIZES:
-        raise BadInput(f"the other copy holds an unknown paper size {str(value['paper'])[:20]!r}")
-    check_history(VersionLine(*map(str, line)) for line in value["history"])
-    check_distribution(Recipient(*map(str, person)) for person in value["distribution"])
-    if value["consultancy_logo"] is not None:
-        check_logo(value["consultancy_logo"][2], str(value["consultancy_logo"][0]))
+def _what(ref: Ref, value: Mapping[str, Any]) -> str:
+    kind, key = ref
+    if kind in ("engagement", "function", "stage", "response"):
+        return kind if kind == "engagement" else f"{kind} {key[:80]}"
+    if kind == "baseline":
+        return f"baseline {validate.shown(key, 60)}"
+    return f"{kind} {key[:8]}"
 
 
-def _check_finding(value: Mapping[str, Any]) -> None:
-    if value["status"] not in FINDING_STATUSES:
-        raise BadInput(f"the other copy holds an unknown finding status {str(value['status'])[:30]!r}")
-    _parse_date(value["due_date"], "a finding's due date in the other copy")
-    check_scale(value["likelihood"], "a finding's likelihood in the other copy")
-    check_scale(value["impact"], "a finding's impact in the other copy")
-
-
-def _check_action(value: Mapping[str, Any]) -> None:
-    if not str(value["text"]).strip():
-        raise BadInput("the other copy holds an action without a text")
-    if value["phase"] not in PHASES or value["effort"] not in EFFORTS:
-        raise BadInput(
-            f"the other copy holds an action of unknown phase or effort ({value['phase']}, {value['effort']})"
+def _problem(engagement: Engagement, ref: Ref, value: Mapping[str, Any]) -> str | None:
+    kind, key = ref
+    functions = {f.id for f in engagement.catalog.functions()}
+    if kind == "engagement":
+        return _engagement_problem(engagement, value)
+    if kind == "function":
+        override = value["override"]
+        if override is not None and (not isinstance(override, tuple) or len(override) != 2):
+            return "override is not a stage with a reason"
+        row = {name: value[name] for name in _FUNCTION_DEFAULT if name != "override"}
+        row.update(
+            function_id=key, override_stage=override and override[0], override_reason=override[1] if override else ""
         )
-    if value["stage"] is not None:
-        Stage.parse(value["stage"])
+        return validate.function_problem(row, functions)
+    if kind == "stage":
+        function_id, _, stage = key.partition("/")
+        return validate.stage_rating_problem({**value, "function_id": function_id, "stage": stage}, functions)
+    if kind == "finding":
+        return validate.finding_problem(value, functions)
+    if kind == "action":
+        return validate.action_problem(value, functions)
+    if kind == "evidence":
+        links = value["links"]
+        return validate.first(
+            (
+                validate.evidence_problem(value),
+                *(
+                    validate.evidence_link_problem(dict(zip(_LINK_COLUMNS, link, strict=True)), functions)
+                    if isinstance(link, tuple) and len(link) == len(_LINK_COLUMNS)
+                    else "a link is not a function, stage and finding"
+                    for link in links
+                ),
+            )
+        )
+    if kind == "response":
+        function_id, stage, respondent = [*key.split("/", 2), "", ""][:3]
+        row = {**value, "function_id": function_id, "stage": stage, "respondent": respondent}
+        return validate.response_problem(row, functions)
+    if kind == "baseline":
+        return validate.first(
+            (
+                validate.baseline_problem({**value, "name": key}),
+                *(
+                    validate.baseline_function_problem(
+                        dict(zip(_BASELINE_FUNCTION_COLUMNS, row, strict=True)), functions
+                    )
+                    if len(row) == len(_BASELINE_FUNCTION_COLUMNS)
+                    else "a frozen function is malformed"
+                    for row in value["functions"]
+                ),
+            )
+        )
+    if kind == "workshop":
+        started, ended = value["times"]
+        return validate.first(
+            (
+                validate.workshop_problem(value, running=False),
+                validate.attendees_problem(value["attendees"]),
+                validate.optional_text_problem(started, "started at"),
+                validate.optional_text_problem(ended, "ended at"),
+            )
+        )
+    return f"records of kind {kind!r} are not merged"
+
+
+def _engagement_problem(engagement: Engagement, value: Mapping[str, Any]) -> str | None:
+    """The engagement's properties, logos and (schema 7) document control, lists and sections."""
+    pillars = {p.id for p in engagement.catalog.pillars}
+    columns = {name: value[name] for name in (*PROPERTY_COLUMNS, *_CONTROL_COLUMNS) if name in value}
+    problems = [validate.engagement_problem(columns, pillars)]
+    for name in ("logo", "consultancy_logo"):
+        logo = value.get(name)
+        if logo is not None:
+            problems.append(validate.logo_problem(dict(zip(("name", "media_type", "data"), logo, strict=True))))
+    if "consultancy" in value:
+        problems.append(validate.list_length_problem(value["history"], "the version history"))
+        problems.extend(
+            validate.report_version_problem(dict(zip(("version", "date", "author", "change"), line, strict=True)))
+            for line in value["history"]
+        )
+        problems.append(validate.list_length_problem(value["distribution"], "the distribution list"))
+        problems.extend(
+            validate.distribution_problem(dict(zip(("name", "organisation", "role"), person, strict=True)))
+            for person in value["distribution"]
+        )
+        problems.extend(
+            validate.section_problem({"key": key, "text": value[SECTION_FIELD + key]}) for key in SECTION_KEYS
+        )
+    return validate.first(problems)
 
 
 def _json_list(text: object) -> list[Any]:
@@ -706,24 +776,6 @@ def _json_list(text: object) -> list[Any]:
     except ValueError:
         return []
     return value if isinstance(value, list) else []
-
-
-def _check_workshop(value: Mapping[str, Any]) -> None:
-    what = f"workshop {_short(str(value['title']), 40)!r} in the other copy"
-    if _parse_date(value["date"], f"the date of {what}") is None or not value["title"].strip():
-        raise BadInput(f"{what} has no date or no title")
-    if value["status"] not in (PLANNED, HELD):
-        raise BadInput(f"{what} has an unknown status {value['status']!r}")
-    for name in ("pillars", "functions"):
-        if not all(isinstance(item, str) for item in _json_list(value[name])):
-            raise BadInput(f"{what} lists its {name} wrongly")
-    people = _json_list(value["attendees"])
-    if not all(isinstance(p, list) and len(p) == 3 and all(isinstance(c, str) for c in p) for p in people):
-        raise BadInput(f"{what} lists its attendees wrongly")
-    try:
-        _check_attendees(Attendee(*p) for p in people)
-    except BadInput as err:
-        raise BadInput(f"{what}: {err}") from None
 
 
 class _ChunkStream(io.RawIOBase):
@@ -1042,12 +1094,21 @@ def _write_evidence(
         return
     sha = new["sha256"]
     if old is None:
-        if conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (sha,)).fetchone() is None:
+        here = conn.execute("SELECT size FROM blob WHERE sha256 = ?", (sha,)).fetchone()
+        if here is None:
             if their_conn is None:
                 raise BadInput(f"the bytes of evidence {new['title']!r} are not in this file")
-            stored = blobs.ingest(conn, _ChunkStream(blobs.chunks(their_conn, sha)), audit.at)  # type: ignore[arg-type]
+            try:
+                stream = _ChunkStream(blobs.verified_chunks(their_conn, sha))
+                stored = blobs.ingest(conn, stream, audit.at)  # type: ignore[arg-type]
+            except blobs.BlobDamaged as err:
+                raise BadInput(f"the other copy's evidence {key[:8]}: {err}; nothing merged") from None
             if stored.sha256 != sha or stored.size != new["size"]:
                 raise BadInput(f"the bytes of evidence {new['title']!r} are damaged in the other copy; nothing merged")
+        elif here[0] != new["size"]:
+            raise BadInput(
+                f"the other copy's evidence {key[:8]}: size {new['size']:,} does not match its bytes; nothing merged"
+            )
         conn.execute(
             f"INSERT INTO evidence (id, {', '.join(_EVIDENCE_COLUMNS)}) VALUES (?{', ?' * len(_EVIDENCE_COLUMNS)})",
             (key, *(new[c] for c in _EVIDENCE_COLUMNS)),

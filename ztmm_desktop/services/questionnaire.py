@@ -208,7 +208,7 @@ def export_questionnaire(
         generated_with=f"ZTMM Workbench {__version__}",
         pillars=tuple(pillars),
     )
-    with written(out) as temp:
+    with written(out, inputs=(("the engagement file", engagement.path),)) as temp:
         write_questionnaire(questionnaire, temp, progress=progress, cancel=cancel)
     return out
 

@@ -28,12 +28,11 @@ from ..core.register import (
     Sections,
     VersionLine,
 )
+from ..core.validate import MAX_LIST
 from ..store.schema import DistributionRow, EngagementRow, ReportVersionRow, SectionRow
 from .engagement import MAX_NAME, MAX_TEXT, Changes, Engagement, _parse_date, check_text
 
 SECTION_FIELD = "section:"
-#: Longest version history or distribution list (rows).
-MAX_LIST = 200
 
 
 def section_key(name: str) -> str:

@@ -27,7 +27,7 @@ from ..report.render import Logo, render_report
 from .deliverables import build_snapshot
 from .engagement import Engagement
 from .logo import load_logo, read_consultancy_logo, read_logo
-from .output import written
+from .output import check_output, written
 
 
 def export_report(
@@ -53,13 +53,13 @@ def export_report(
     image = Logo(chosen.data, chosen.width, chosen.height) if chosen is not None else None
     firm = read_consultancy_logo(engagement)
     firm_image = Logo(firm.data, firm.width, firm.height) if firm is not None else None
-    if out.exists() and out.resolve() == engagement.path.resolve():
-        raise BadInput(f"{out} is the engagement file itself; choose another name for the report")
+    inputs = (("the engagement file", engagement.path), ("the logo", logo))
+    check_output(out, inputs)
     if cancel is not None:
         cancel.check()
     progress(0, 1, "Reading the engagement")
     snapshot = build_snapshot(engagement)
-    with written(out) as temp:
+    with written(out, inputs=inputs) as temp:
         pages = render_report(
             snapshot,
             temp,
@@ -97,15 +97,13 @@ def export_word_report(
     from ..word.template import load_template
 
     checked = load_template(template if template is not None else default_template())
-    if out.exists() and out.resolve() == engagement.path.resolve():
-        raise BadInput(f"{out} is the engagement file itself; choose another name for the report")
-    if template is not None and out.exists() and out.resolve() == template.resolve():
-        raise BadInput(f"{out} is the template itself; choose another name for the report")
+    inputs = (("the engagement file", engagement.path), ("the template", template))
+    check_output(out, inputs)
     if cancel is not None:
         cancel.check()
     progress(0, 1, "Reading the engagement")
     snapshot = build_snapshot(engagement)
-    with written(out) as temp:
+    with written(out, inputs=inputs) as temp:
         render_word(snapshot, temp, checked, fonts_dir=fonts_dir(), draft=draft, progress=progress, cancel=cancel)
     progress(1, 1, "Word report written")
     return out

@@ -33,7 +33,7 @@ def export_workbook(
     never harms a file already at ``out``. The engagement is only read.
     """
     check_workbook_path(out)
-    with written(out) as temp:
+    with written(out, inputs=(("the engagement file", engagement.path),)) as temp:
         snapshot = build_snapshot(engagement, generated_at=generated_at)
         write_workbook(snapshot, temp, progress=progress, cancel=cancel)
     return out

@@ -32,12 +32,11 @@ from sqlmodel import Session, col, func, select
 
 from ..core.errors import BadInput
 from ..core.stages import RATED_STAGES
+from ..core.validate import MAX_ATTENDEES
 from ..store.schema import AuditRow, WorkshopAttendeeRow, WorkshopRow
 from .engagement import MAX_NAME, MAX_TEXT, Engagement, _Audit, _parse_date, check_text, now, raw_connection, reading
 
 PLANNED, RUNNING, HELD = "planned", "running", "held"
-#: Most attendees one workshop lists (a pasted sheet longer than this is a mistake).
-MAX_ATTENDEES = 500
 
 _NAME_WORDS = {"name", "names", "attendee", "attendees", "full name", "participant", "person"}
 _ROLE_WORDS = {"role", "roles", "job title", "title", "position", "function"}

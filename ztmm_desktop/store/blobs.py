@@ -8,6 +8,12 @@ the blob row maps the hash to that key, or the chunks are dropped when the
 bytes were already stored (rows are never rewritten: renaming 1 GiB of chunk
 rows to their hash cost as much as storing them). A rolled-back transaction
 (error, cancel) leaves nothing behind.
+
+Bytes handed out (extract, evidence pack, open, merge) come through
+:func:`verified_chunks`, which hashes them while they stream and raises
+:class:`BlobDamaged` instead of finishing when they are not the bytes their
+SHA-256 names: the consumer writes to a temp file and keeps it only when the
+stream ended cleanly, so altered bytes never reach the target.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
+
+from ..core.errors import ZtmmError
 
 CHUNK_SIZE = 1024 * 1024
 #: The document's bytes, as a working copy's connections see them (``store.document``).
@@ -91,6 +99,47 @@ def _schema_holding(conn: sqlite3.Connection, key: str) -> str:
     return DOCUMENT_SCHEMA if DOCUMENT_SCHEMA in attached else "main"
 
 
+class BlobDamaged(ZtmmError):
+    """Stored bytes are not the bytes their SHA-256 names (altered, missing, or borrowed)."""
+
+
+def verified_chunks(conn: sqlite3.Connection, sha256: str, step: Step | None = None) -> Iterator[bytes]:
+    """The bytes of one blob, chunk by chunk, hashed as they stream; raises :class:`BlobDamaged`
+    (at the first bad chunk, or after the last) when they are not the bytes ``sha256`` names."""
+    row = conn.execute("SELECT size, chunks, chunk_key FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
+    if row is None:
+        raise BlobDamaged("bytes missing")
+    size, count, key = row
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (size, count)) or not isinstance(
+        key, str
+    ):
+        raise BlobDamaged("bytes described wrongly in the file")
+    if conn.execute("SELECT count(*) FROM blob WHERE chunk_key = ?", (key,)).fetchone()[0] != 1:
+        raise BlobDamaged("bytes shared with other stored bytes (chunks point at another blob)")
+    digest = hashlib.sha256()
+    done = 0
+    for seq in range(count):
+        found = conn.execute(
+            "SELECT CASE WHEN typeof(data) = 'blob' AND length(data) <= ? THEN data END"
+            " FROM blob_chunk WHERE chunk_key = ? AND seq = ?",
+            (CHUNK_SIZE, key, seq),
+        ).fetchone()
+        if found is None:
+            raise BlobDamaged(f"bytes missing ({seq} of {count} chunks stored)")
+        data = found[0]
+        if not isinstance(data, bytes):
+            raise BlobDamaged(f"bytes damaged (chunk {seq + 1} of {count} is not stored bytes of at most 1 MiB)")
+        done += len(data)
+        if done > size:
+            raise BlobDamaged("bytes changed (more bytes stored than recorded)")
+        digest.update(data)
+        yield data
+        if step is not None:
+            step(done)
+    if done != size or digest.hexdigest() != sha256:
+        raise BlobDamaged("bytes changed (SHA-256 does not match)")
+
+
 @dataclass(frozen=True)
 class BlobCheck:
     sha256: str
@@ -99,23 +148,12 @@ class BlobCheck:
 
 
 def check(conn: sqlite3.Connection, sha256: str, step: Step | None = None) -> BlobCheck:
-    """Recompute a blob's hash from its stored chunks."""
-    row = conn.execute("SELECT size, chunks FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
-    if row is None:
-        return BlobCheck(sha256, False, "bytes missing")
-    size, count = int(row[0]), int(row[1])
-    digest = hashlib.sha256()
-    seen = done = 0
-    for data in chunks(conn, sha256):
-        digest.update(data)
-        seen += 1
-        done += len(data)
-        if step is not None:
-            step(done)
-    if seen != count:
-        return BlobCheck(sha256, False, f"bytes missing ({seen} of {count} chunks stored)")
-    if done != size or digest.hexdigest() != sha256:
-        return BlobCheck(sha256, False, "bytes changed (SHA-256 does not match)")
+    """Recompute a blob's hash from its stored chunks (the checks of :func:`verified_chunks`)."""
+    try:
+        for _data in verified_chunks(conn, sha256, step):
+            pass
+    except BlobDamaged as err:
+        return BlobCheck(sha256, False, str(err))
     return BlobCheck(sha256, True, "")
 
 

@@ -21,6 +21,13 @@ costs must not grow with the evidence it holds (docs/storage.md):
   copy's records and the evidence added since in one transaction, fsyncs the
   clone and atomically replaces the document. A copy a sync client takes at
   any moment is the old document or the new one, never a mix.
+
+The document is known by its real path (a symbolic link is resolved before the
+lock is taken), so a writer through a link and one through the real name
+exclude each other and the save lands in the real file. The sidecar is written before the copy is made, so a process killed
+while copying leaves nothing that the next start cannot clean up; copies made by
+the ``ztmm`` command carry a ``disposable`` mark (a command that did not finish
+acknowledged nothing) and are deleted at the next start without asking.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +53,7 @@ from ..core.errors import EngagementFileError, ReadOnlyLocation
 from ..paths import data_dir
 from . import lock as lockmod
 from .blobs import DOCUMENT_SCHEMA
+from .files import fsync_file, fsync_folder, special_kind
 from .migrations import APPLICATION_ID, SCHEMA_VERSION, create_baseline, migrate
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -53,6 +61,45 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Working copies this process has open (never reported as orphans).
 _OPEN_WORKING: set[Path] = set()
 SIDECAR_SUFFIX = ".json"
+#: A working copy with no sidecar (left by an older version killed while copying) older than
+#: this is removed by the next start.
+STRAY_COPY_GRACE_SECONDS = 3600.0
+#: Whether the working copies made now hold nothing a user would recover (the ``ztmm`` command:
+#: a run that did not finish acknowledged nothing); see :func:`disposable_working_copies`.
+_DISPOSABLE = False
+
+
+@contextlib.contextmanager
+def disposable_working_copies() -> Iterator[None]:
+    """Working copies made in this block are marked deletable without asking if the process dies."""
+    global _DISPOSABLE
+    before, _DISPOSABLE = _DISPOSABLE, True
+    try:
+        yield
+    finally:
+        _DISPOSABLE = before
+
+
+def real_path(path: Path) -> Path:
+    """The absolute path with every symbolic link resolved: one document has one name."""
+    return Path(os.path.realpath(path))
+
+
+def storage_error(err: BaseException, what: str) -> EngagementFileError | None:
+    """A one-line error for SQLite failing to write (disk full, I/O error); None for other errors."""
+    cause = err if isinstance(err, sqlite3.Error) else getattr(err, "orig", None)  # SQLAlchemy wraps it
+    if not isinstance(cause, sqlite3.Error):
+        return None
+    code = getattr(cause, "sqlite_errorcode", None)
+    text = str(cause)
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return EngagementFileError(f"{what}: the disk is full; free some space and try again")
+    if (code is not None and code & 0xFF == sqlite3.SQLITE_IOERR) or "disk I/O error" in text:
+        return EngagementFileError(f"{what}: the disk reported an error ({text})")
+    if (code is not None and code & 0xFF == sqlite3.SQLITE_READONLY) or "readonly database" in text:
+        return EngagementFileError(f"{what}: the app's data folder is read-only")
+    return None
+
 
 #: Page size of new documents and working copies. Evidence is stored in 1 MiB chunks: with
 #: 16 KiB pages a chunk is 64 overflow pages instead of 256, and writing 256 MiB of chunks
@@ -158,20 +205,6 @@ def _readonly_uri(path: Path) -> str:
     return path.resolve().as_uri() + "?mode=ro&immutable=1"
 
 
-def _fsync_path(path: Path, directory: bool = False) -> None:
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return  # e.g. directories on Windows cannot be opened; best effort
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def backup_file(source: Path, target: Path, *, source_readonly: bool = False) -> None:
     """Copy an SQLite database page by page with the online backup API.
 
@@ -191,7 +224,7 @@ def backup_file(source: Path, target: Path, *, source_readonly: bool = False) ->
             dst.close()
     finally:
         src.close()
-    _fsync_path(target)
+    fsync_file(target)  # an error here (disk full, I/O) is raised: the copy is not trusted
 
 
 def _configure_engine(engine: Engine, readonly: bool, *, in_place: bool = False, attach: Path | None = None) -> None:
@@ -258,7 +291,7 @@ def copy_records(document: Path, working: Path) -> None:
         conn.execute("DETACH DATABASE source")
     finally:
         conn.close()
-    _fsync_path(working)
+    fsync_file(working)
 
 
 def _tables(conn: sqlite3.Connection, schema: str = "main") -> list[str]:
@@ -398,7 +431,7 @@ class Spare:
     def _make(self) -> None:
         try:
             clone_file(self._source, self.path, self._stop)
-            _fsync_path(self.path)
+            fsync_file(self.path)
             self._ok = True
         except (OSError, InterruptedError):
             with contextlib.suppress(OSError):
@@ -502,22 +535,37 @@ class EngagementDocument:
     # -- opening -----------------------------------------------------------
 
     @staticmethod
-    def _new_working_path() -> Path:
+    def _new_working_path(document: Path, readonly: bool) -> Path:
+        """A fresh working copy's name, with its sidecar written first (``state``: opening), so that a
+        process killed while copying leaves a copy the next start knows is nobody's."""
         folder = data_dir() / "working"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{uuid.uuid4().hex}.ztmm"
+        working = folder / f"{uuid.uuid4().hex}.ztmm"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_sidecar_file(working, document, readonly, state="opening")
+        except OSError as err:
+            _remove_working(working)
+            raise EngagementFileError(
+                f"cannot open {document.name}: the app's data folder cannot be written ({err.strerror or err})"
+            ) from None
+        _OPEN_WORKING.add(working)
+        return working
 
     @classmethod
     def create(cls, path: Path, initialise: Callable[[sqlite3.Connection], None]) -> EngagementDocument:
         """Make a new document at ``path`` (which must not exist) and open it for editing."""
-        path = path.absolute()
-        if path.exists():
+        path = real_path(path)
+        if os.path.lexists(path):
             raise EngagementFileError(f"{path}: already exists; choose another name")
         if not path.parent.is_dir():
             raise EngagementFileError(f"{path.parent}: no such folder")
         lock = lockmod.DocumentLock(path)
         lock.acquire()
-        working = cls._new_working_path()
+        try:
+            working = cls._new_working_path(path, readonly=False)
+        except BaseException:
+            lock.release()
+            raise
         try:
             conn = sqlite3.connect(str(working), isolation_level=None)
             try:
@@ -533,18 +581,25 @@ class EngagementDocument:
             doc._disk_stamp = None
             doc.save(new_document=True)
             return doc
-        except BaseException:
+        except BaseException as err:
+            _OPEN_WORKING.discard(working)
             _remove_working(working)
             lock.release()
+            failure = storage_error(err, f"cannot create {path.name}")
+            if failure is not None:
+                raise failure from None
             raise
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False, recover: Orphan | None = None) -> EngagementDocument:
         """Open ``path``; for editing unless ``readonly``. ``recover`` reuses a crashed session's copy."""
-        path = path.absolute()
+        path = real_path(path)
         lock: lockmod.DocumentLock | None = None
         if not path.exists():
             raise EngagementFileError(f"{path}: no such file")
+        kind = special_kind(path.stat().st_mode)
+        if kind is not None and kind != "a folder":  # a FIFO would block the first read
+            raise EngagementFileError(f"{path}: is {kind}, not an engagement file")
         if not readonly:
             if not os.access(path, os.W_OK):
                 raise ReadOnlyLocation(f"{path.name}: the file is read-only; open it read-only")
@@ -554,10 +609,15 @@ class EngagementDocument:
             version = check_document(path)
             if version == SCHEMA_VERSION:  # read where it is: no copy, whatever the evidence weighs
                 return cls(path, None, None, readonly=True)
-        working = cls._new_working_path()
         partial = False
         try:
-            version = check_document(path)
+            working = cls._new_working_path(path, readonly)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        try:
+            version = check_document(path)  # refuses early with a precise reason; the copy is checked below
             if recover is not None:
                 shutil.move(str(recover.working), working)
                 for suffix in ("-wal", "-shm"):
@@ -570,12 +630,13 @@ class EngagementDocument:
                 partial = recover.partial
             elif version == SCHEMA_VERSION:
                 copy_records(path, working)  # the records only; the bytes stay in the document
+                _check_working_copy(working, name=path.name)  # what is used is checked, not what was
                 partial = True
             else:  # an older schema is migrated in a whole copy, then saved whole once
-                backup_file(path, working, source_readonly=True)
+                version = _copy_and_check(path, working)
             backup_path = None
             if version < SCHEMA_VERSION:
-                if not readonly:  # a read-only look at an old file changes nothing: nothing to back up
+                if not readonly:  # a read-only open never writes the document: nothing to back up
                     backup_path = _backup_before_migration(path, version)
                 conn = sqlite3.connect(str(working), isolation_level=None)
                 try:
@@ -583,13 +644,17 @@ class EngagementDocument:
                 finally:
                     conn.close()
             doc = cls(path, working, lock, readonly=readonly, partial=partial)
-            if backup_path is not None:
+            if version < SCHEMA_VERSION:
                 doc.migrated_from, doc.backup_path = version, backup_path
             return doc
-        except BaseException:
+        except BaseException as err:
+            _OPEN_WORKING.discard(working)
             _remove_working(working)
             if lock is not None:
                 lock.release()
+            failure = storage_error(err, f"cannot open {path.name}")
+            if failure is not None:
+                raise failure from None
             raise
 
     # -- saving ------------------------------------------------------------
@@ -608,7 +673,7 @@ class EngagementDocument:
 
     def save_as(self, target: Path) -> None:
         """Save to ``target``, lock it, and continue editing there."""
-        target = target.absolute()
+        target = real_path(target)
         if target == self.document:
             self.save(force=True)
             return
@@ -665,6 +730,7 @@ class EngagementDocument:
     def _write_to(self, target: Path, *, replace_existing: bool) -> None:
         if self.working is None:
             raise EngagementFileError(f"{self.document.name}: opened read-only; use a copy to change it")
+        _refuse_special(target)
         spare = None
         replaced: int | None = None
         if self.spare is not None:
@@ -672,20 +738,21 @@ class EngagementDocument:
             if spare is None:
                 self.spare.discard()
         self.spare = None
-        temp = spare or target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.saving")
+        temp = spare or target.with_name(f".{uuid.uuid4().hex[:12]}.saving")
         try:
             if spare is not None:  # the clone is ready: only the changes are written now
                 apply_working_copy(self.working, temp)
-                _fsync_path(temp)
+                fsync_file(temp)  # an error here (disk full, I/O) is raised before anything is replaced
             elif self._can_apply_changes():
                 # The document as it is, cloned, plus what changed: the evidence is not rewritten.
                 clone_file(self._source if self._source is not None else self.document, temp)
                 apply_working_copy(self.working, temp)
-                _fsync_path(temp)
+                fsync_file(temp)
             else:  # a new document, or one migrated from an older schema: the whole working copy
-                backup_file(self.working, temp)
-            if not replace_existing and target.exists():
+                backup_file(self.working, temp)  # fsynced; an error is raised before anything is replaced
+            if not replace_existing and os.path.lexists(target):
                 raise EngagementFileError(f"{target}: already exists; choose another name")
+            _refuse_special(target)
             if self.partial:  # let go of the document being replaced (Windows refuses to replace an open file)
                 self.engine.dispose()
                 if target == self.document:
@@ -697,13 +764,18 @@ class EngagementDocument:
             if replaced is not None:
                 threading.Thread(target=os.close, args=(replaced,), name="ztmm-release", daemon=True).start()
                 replaced = None
-            _fsync_path(target.parent, directory=True)
+            with contextlib.suppress(OSError):  # the file is complete and in place
+                fsync_folder(target.parent)
         except OSError as err:
             raise EngagementFileError(f"cannot save {target.name}: {err.strerror or err}") from None
+        except sqlite3.Error as err:
+            raise storage_error(err, f"cannot save {target.name}") or EngagementFileError(
+                f"cannot save {target.name}: {err}"
+            ) from None
         finally:
             if replaced is not None:  # the replace failed: the document is still the one held
                 self._source = replaced
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 temp.unlink()
             if self.partial and (target == self.document or self._source is None):
                 # the new document (or, after a failure, the one still there) is the next base
@@ -749,21 +821,92 @@ class EngagementDocument:
             self.lock.release()
 
     def _write_sidecar(self) -> None:
-        assert self.working is not None
-        sidecar = self.working.with_name(self.working.name + SIDECAR_SUFFIX)
-        info = {
-            "document": str(self.document),
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "opened": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "readonly": self.readonly,
-            "partial": self.partial,
-        }
-        sidecar.write_text(json.dumps(info), encoding="utf-8")
+        try:
+            assert self.working is not None
+            _write_sidecar_file(self.working, self.document, self.readonly, state="open", partial=self.partial)
+        except OSError as err:
+            raise EngagementFileError(
+                f"{self.document.name}: the app's data folder cannot be written ({err.strerror or err})"
+            ) from None
 
 
-def _check_working_copy(path: Path) -> int:
-    """Replay a recovered working copy's WAL, check it, and return its schema version."""
+def _write_sidecar_file(working: Path, document: Path, readonly: bool, *, state: str, partial: bool = False) -> None:
+    """Name the document a working copy belongs to, and who has it (written whole or not at all)."""
+    sidecar = working.with_name(working.name + SIDECAR_SUFFIX)
+    info = {
+        "document": str(document),
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "opened": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "readonly": readonly,
+        "state": state,
+        "disposable": _DISPOSABLE,
+        "partial": partial,
+    }
+    temp = sidecar.with_name(sidecar.name + ".tmp")
+    try:
+        temp.write_text(json.dumps(info), encoding="utf-8")
+        os.replace(temp, sidecar)
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def _refuse_special(target: Path) -> None:
+    """Only a regular file is ever replaced: not a folder, a device, a FIFO or a socket."""
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise EngagementFileError(f"cannot save {target.name}: {err.strerror or err}") from None
+    kind = special_kind(info.st_mode)
+    if kind is not None:
+        raise EngagementFileError(f"cannot save over {target}: it is {kind}, not an engagement file")
+
+
+def _copy_and_check(document: Path, working: Path) -> int:
+    """Copy the document into the working copy and check the copy: a file swapped after it was
+    checked is refused, never used. Returns the copy's schema version."""
+    name = document.name
+    try:
+        backup_file(document, working, source_readonly=True)
+    except sqlite3.Error as err:
+        failure = storage_error(err, f"cannot open {name}")
+        if failure is not None:
+            raise failure from None
+        raise EngagementFileError(
+            f"{name}: the engagement file is damaged or was replaced while opening ({err})"
+        ) from None
+    except OSError as err:
+        raise EngagementFileError(f"cannot open {name}: {err.strerror or err}") from None
+    with working.open("rb") as handle:
+        head = handle.read(100)
+    version = int.from_bytes(head[60:64], "big") if len(head) == 100 else 0
+    if (
+        not head.startswith(SQLITE_MAGIC)
+        or int.from_bytes(head[68:72], "big") != APPLICATION_ID
+        or not 1 <= version <= SCHEMA_VERSION
+    ):
+        raise EngagementFileError(f"{name}: not a ZTMM engagement file any more (it was replaced while opening)")
+    try:
+        conn = sqlite3.connect(str(working))
+        try:
+            conn.execute("PRAGMA trusted_schema = OFF")
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as err:
+        raise EngagementFileError(f"{name}: the engagement file is damaged ({err})") from None
+    if rows != [("ok",)]:
+        raise EngagementFileError(f"{name}: the engagement file is damaged ({rows[0][0] if rows else 'no answer'})")
+    return version
+
+
+def _check_working_copy(path: Path, *, name: str | None = None) -> int:
+    """Replay a recovered working copy's WAL, check it, and return its schema version.
+
+    ``name``: a copy just made from that document (which was replaced if the copy fails)."""
     try:
         conn = sqlite3.connect(str(path))
         try:
@@ -773,35 +916,59 @@ def _check_working_copy(path: Path) -> int:
         finally:
             conn.close()
     except sqlite3.DatabaseError as err:
+        if name is not None:
+            raise EngagementFileError(f"{name}: the engagement file is damaged ({err})") from None
         raise EngagementFileError(f"the unsaved work cannot be recovered: it is damaged ({err})") from None
     if rows != [("ok",)] or application_id != APPLICATION_ID or not 1 <= version <= SCHEMA_VERSION:
+        if name is not None:
+            raise EngagementFileError(f"{name}: not a ZTMM engagement file any more (it was replaced while opening)")
         raise EngagementFileError("the unsaved work cannot be recovered: it is damaged")
     return version
 
 
 def _backup_before_migration(document: Path, version: int) -> Path:
     folder = data_dir() / "backups"
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{document.stem}.schema{version}.{time.strftime('%Y%m%d-%H%M%S')}{document.suffix}"
-    shutil.copy2(document, target)
-    _fsync_path(target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(document, target)
+        fsync_file(target)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise EngagementFileError(
+            f"{document.name}: not opened; its backup before upgrading cannot be written ({err.strerror or err})"
+        ) from None
     return target
 
 
 def _remove_working(working: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal", SIDECAR_SUFFIX):
+    for suffix in ("", "-wal", "-shm", "-journal", SIDECAR_SUFFIX, SIDECAR_SUFFIX + ".tmp"):
         with contextlib.suppress(FileNotFoundError):
             working.with_name(working.name + suffix).unlink()
 
 
 def orphaned_working_copies() -> list[Orphan]:
-    """Working copies whose process ended without closing them (crash recovery)."""
+    """Working copies whose process ended without closing them (crash recovery).
+
+    Copies that hold nothing to recover are deleted on the way: a read-only
+    session's, one whose process was killed while making it (``state`` opening),
+    one the ``ztmm`` command made (``disposable``), and a copy with no (readable)
+    sidecar older than ``STRAY_COPY_GRACE_SECONDS``. Copies of live processes on
+    this host are left alone, and so are another host's (a shared data folder)
+    until they are that old.
+    """
     remove_stale_spares()
     folder = data_dir() / "working"
     if not folder.is_dir():
         return []
     found = []
+    named: set[Path] = set()
     for sidecar in sorted(folder.glob("*.ztmm" + SIDECAR_SUFFIX)):
+        working = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
+        named.add(working)
+        if working in _OPEN_WORKING:
+            continue
         try:
             info = json.loads(sidecar.read_text(encoding="utf-8"))
             pid, host, document, readonly = (
@@ -811,18 +978,36 @@ def orphaned_working_copies() -> list[Orphan]:
                 bool(info["readonly"]),
             )
             partial = bool(info.get("partial", False))
+            state, disposable = str(info.get("state", "open")), bool(info.get("disposable", False))
         except (OSError, ValueError, KeyError, TypeError):
-            continue
-        working = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
-        if working in _OPEN_WORKING:
+            if _age(sidecar) > STRAY_COPY_GRACE_SECONDS:
+                _remove_working(working)
             continue
         if pid != os.getpid() and host == socket.gethostname() and lockmod.pid_alive(pid):
             continue
-        if readonly or not working.exists():
-            _remove_working(working)  # a read-only session's copy holds no unsaved work
+        if readonly or disposable or state != "open" or not working.exists():
+            # nothing a user would recover; another host's process may still be running: only when old
+            if host == socket.gethostname() or _age(sidecar) > STRAY_COPY_GRACE_SECONDS:
+                _remove_working(working)
             continue
         found.append(Orphan(document=document, working=working, modified=working.stat().st_mtime, partial=partial))
+    for working in folder.glob("*.ztmm"):
+        if working not in named and working not in _OPEN_WORKING and _age(working) > STRAY_COPY_GRACE_SECONDS:
+            _remove_working(working)
     return found
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def clean_up_disposable_copies() -> None:
+    """Delete the working copies nobody will recover (see :func:`orphaned_working_copies`); the
+    ``ztmm`` command runs this at start. Copies a window may offer to recover are kept."""
+    orphaned_working_copies()
 
 
 def discard_orphan(orphan: Orphan) -> None:

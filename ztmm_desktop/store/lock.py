@@ -5,6 +5,11 @@ synced or network folder) from editing the same document, so an open-for-edit
 writes ``.<name>.lock`` next to it, created exclusively, holding pid, host,
 user and time as JSON. A lock left by a dead process on this host is reclaimed;
 a lock from another host is honoured until its holder releases it.
+
+The document's path is its real path (``document.real_path``), so a link and the
+file it names share one lock. Whatever sits at the lock's name is looked at
+without following it or waiting on it: a folder, a FIFO or a link there is
+refused in one line (never read, never removed).
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import getpass
 import json
 import os
 import socket
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import DocumentLocked, EngagementFileError, ReadOnlyLocation
+from .files import special_kind
 
 #: An empty or unreadable lock file older than this is taken to be a crash leftover.
 GARBLED_LOCK_GRACE_SECONDS = 10.0
@@ -61,12 +68,40 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+#: A lock file is a few hundred bytes of JSON; more is not a lock file of ours.
+MAX_LOCK_BYTES = 4096
+
+
 def read_holder(path: Path) -> LockHolder | None:
+    """Who a lock file names; None when it is missing, garbled, or not a regular file (never blocks)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return LockHolder(int(data["pid"]), str(data["host"]), str(data["user"]), str(data["since"]))
-    except (OSError, ValueError, KeyError, TypeError):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        raw = os.read(fd, MAX_LOCK_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        return LockHolder(int(data["pid"]), str(data["host"]), str(data["user"]), str(data["since"]))
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None
+
+
+def _odd_lock(path: Path, document: Path) -> EngagementFileError | None:
+    """An error when what sits at the lock's name is not a regular file (it is neither read nor removed)."""
+    try:
+        kind = special_kind(os.lstat(path).st_mode)
+    except OSError:
+        return None
+    if kind is None:
+        return None
+    return EngagementFileError(f"cannot lock {document.name}: its lock file {path.name} is {kind}; remove it")
 
 
 class DocumentLock:
@@ -82,6 +117,9 @@ class DocumentLock:
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
+                odd = _odd_lock(self.path, self.document)
+                if odd is not None:
+                    raise odd from None
                 if self._reclaim_if_stale():
                     continue
                 holder = read_holder(self.path)
@@ -119,7 +157,7 @@ class DocumentLock:
             stale = age > GARBLED_LOCK_GRACE_SECONDS
         else:
             stale = holder.host == socket.gethostname() and not pid_alive(holder.pid)
-        if stale:
+        if stale and _odd_lock(self.path, self.document) is None:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
         return stale

@@ -44,6 +44,7 @@ from docx.shared import Cm, Emu, Mm, Pt
 from PIL import Image
 
 from ..core import figures, words
+from ..core.contradictions import override_contradictions, rated_not_met
 from ..core.deliverable import (
     EvidenceLine,
     FindingLine,
@@ -893,17 +894,19 @@ class WordReport:
                 ("GAP", self._gap(fs)),
                 ("CONFIDENCE", _label(a.confidence)),
                 ("PRIORITY", _label(a.priority)),
-                ("STATUS", _assessment_status(a.status)),
+                ("STATUS", _assessment_status(a)),
             ]
         )
         if a.owner.strip():
             self.para(Span("Owner ", bold=True), a.owner)
+        against = override_contradictions(a)  # an override above a stage rated Not met is marked, as in the window
         if r.overridden:
             self.para(
                 Span("Override. ", bold=True),
                 f"The assessor set the current stage to {r.current.label}; the ratings alone give {r.derived.label}. ",
                 Span("Reason: ", bold=True),
                 r.override_reason,
+                *((" ", Span("Note: ", bold=True), rated_not_met(against)) if against else ()),
             )
         self._stage_table(fs)
         if a.notes.strip():

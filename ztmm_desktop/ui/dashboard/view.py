@@ -43,6 +43,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ...core import figures
 from ...core.stages import Stage
+from ...core.words import plural
 from ...services.engagement import Engagement
 
 #: The top of the maturity scale (Optimal).
@@ -171,7 +172,7 @@ class DashboardData:
     @property
     def headline_text(self) -> str:
         return (
-            f"Overall {self.score_text} · {self.assessed} of {self.functions} functions assessed · "
+            f"Overall {self.score_text} · {self.assessed:,} of {plural(self.functions, 'function')} assessed · "
             f"{self.below_target} below target · {self.distribution_text}"
         )
 

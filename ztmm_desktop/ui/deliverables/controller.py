@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QUrl
-from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from ...core.errors import ZtmmError
 from ...core.progress import CancelToken
 from ...paths import data_dir
 from ...services import evidence
+from ..common.opener import open_url
 from ..common.tasks import show_failure
 
 if TYPE_CHECKING:
@@ -264,7 +265,7 @@ class Deliverables(QObject):
             QMessageBox.StandardButton.Open,
         )
         if answer == QMessageBox.StandardButton.Open:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            open_url(self.window, QUrl.fromLocalFile(str(path)))  # says so when no application opens it
 
     # -- printing ----------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import OtherEngagement, ZtmmError
+from ...core.words import plural
 from ...services.engagement import Changes, Engagement
 from ...services.merge import MergePlan, MergeResult, apply_merge, plan_merge, undo_merge
 from ..common.dialogs import ask_other_engagement
@@ -49,10 +50,15 @@ class MergeDialog(QDialog):
         self.plan = plan
         self.setWindowTitle(f"Merge from {plan.other_name}")
         summary = QLabel(
-            f"{len(plan.one_sided)} change(s) made only in {plan.other_name} will be applied; "
-            f"{len(plan.conflicts)} conflict(s) — both copies changed the same thing differently — "
+            f"{plural(len(plan.one_sided), 'change')} made only in {plan.other_name} will be applied; "
+            f"{plural(len(plan.conflicts), 'conflict')} — both copies changed the same thing differently — "
             "keep your value unless you choose theirs."
-            + (f" {len(plan.duplicates)} evidence file(s) are already here." if plan.duplicates else "")
+            + (
+                f" {plural(len(plan.duplicates), 'evidence file')} {'is' if len(plan.duplicates) == 1 else 'are'}"
+                " already here."
+                if plan.duplicates
+                else ""
+            )
         )
         summary.setTextFormat(Qt.TextFormat.PlainText)
         summary.setWordWrap(True)
@@ -174,8 +180,8 @@ def merge_from(window: WindowHost, path: Path | None = None, *, force: bool = Fa
             MergeCommand(engagement, other, result, resolutions, force, window.show_changes, window.show_edit_failure)
         )
         window.statusBar().showMessage(
-            f"Merged {len(result.applied)} change(s) from {other.name}; {len(result.taken)} conflict(s) taken, "
-            f"{len(result.kept)} kept.",
+            f"Merged {plural(len(result.applied), 'change')} from {other.name}; "
+            f"{plural(len(result.taken), 'conflict')} taken, {len(result.kept):,} kept.",
             8000,
         )
 

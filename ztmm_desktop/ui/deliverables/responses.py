@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import NeedsRespondent, OtherEngagement, ZtmmError
+from ...core.words import plural
 from ...services.engagement import Changes, Engagement
 from ...services.questionnaire import (
     ImportPlan,
@@ -107,8 +108,9 @@ class ImportDialog(QDialog):
         who = plan.respondent + (f" ({plan.role})" if plan.role else "")
         kind = "questionnaire" if plan.kind == "questionnaire" else "deliverable workbook"
         summary = QLabel(
-            f"{len(plan.differences)} difference(s) from {who}'s {kind}; "
-            f"{plan.unchanged} answer(s) are already recorded. Your own ratings are not changed."
+            f"{plural(len(plan.differences), 'difference')} from {who}'s {kind}; "
+            f"{plural(plan.unchanged, 'answer')} {'is' if plan.unchanged == 1 else 'are'} already recorded. "
+            "Your own ratings are not changed."
         )
         summary.setTextFormat(Qt.TextFormat.PlainText)
         summary.setWordWrap(True)
@@ -249,9 +251,9 @@ def run_import(window: WindowHost, path: Path, *, respondent: str | None = None,
             QMessageBox.warning(window, "Not imported", str(err))
             return
         window.show_changes(applied)
-        text = f"Import {len(chosen)} answer(s) from {plan.respondent}"
+        text = f"Import {plural(len(chosen), 'answer')} from {plan.respondent}"
         window.undo_stack.push(ImportCommand(engagement, applied, text, window.show_changes, window.show_edit_failure))
-        window.statusBar().showMessage(f"Imported {len(chosen)} answer(s) from {plan.source_name}.", 8000)
+        window.statusBar().showMessage(f"Imported {plural(len(chosen), 'answer')} from {plan.source_name}.", 8000)
 
     def failed(err: BaseException) -> None:
         if isinstance(err, NeedsRespondent):

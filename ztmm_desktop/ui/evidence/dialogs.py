@@ -1,4 +1,4 @@
-"""Dialogs of the evidence pane: a record's details, what it supports, and opening a risky file.
+"""Dialogs of evidence: attaching, a record's details, what it supports, same bytes again, a risky file.
 
 The dialogs only collect values (``EvidenceDetails``, a list of ``EvidenceLink``);
 the evidence pane turns them into requests that the main window applies as
@@ -9,6 +9,8 @@ as plain text.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -18,6 +20,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,6 +30,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -340,3 +345,261 @@ def ask_to_open(parent: QWidget | None) -> Callable[[str], bool]:
             box.deleteLater()
 
     return ask
+
+
+# -- attaching: one small dialog for title, kind and stage; a question when the bytes are already here --
+
+WHOLE_FUNCTION = "Whole function"
+NEEDS_A_TITLE = "Each file needs a title."
+#: Rows the attach dialog shows before its list of files scrolls.
+ATTACH_ROWS = 6
+
+
+@dataclass(frozen=True)
+class AttachRow:
+    """A file about to be attached, as the attach dialog proposes it."""
+
+    name: str
+    size: str  # as the consultant reads it: "1.2 MB"
+    title: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class AttachAnswer:
+    """What the consultant accepted: a title and a kind per file, and one stage (None: the whole function)."""
+
+    titles: tuple[str, ...]
+    kinds: tuple[str, ...]
+    stage: Stage | None
+
+
+def proposed_title(name: str) -> str:
+    """A file's name without its type (``MFA policy.pdf`` → ``MFA policy``), as the title to start from."""
+    stem, dot, _suffix = name.rpartition(".")
+    return (stem if dot and stem.strip() else name).strip()[:MAX_NAME]
+
+
+class AttachDialog(QDialog):
+    """Title and kind of each file, and the stage they support, in one small dialog.
+
+    Everything is filled in (the title from the file name, the kind guessed from its
+    type, the stage the consultant is working on), so Enter alone attaches. Several
+    files get a row each (their types differ, so do their kinds) and share the stage:
+    they were dropped or chosen together, for one place.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[AttachRow],
+        *,
+        function_label: str,
+        stage: Stage | None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachDialog")
+        self.setWindowTitle("Attach evidence")
+        metrics = self.fontMetrics()  # sizes follow the type (workshop mode is large)
+        self.setMinimumWidth(max(560, metrics.horizontalAdvance("x" * 80)))
+        self.rows = tuple(rows)
+        self.title_edits: list[QLineEdit] = []
+        self.kind_combos: list[QComboBox] = []
+
+        many = len(self.rows) > 1
+        heading = _heading(
+            f"Attach {len(self.rows)} files to {function_label}" if many else f"Attach to {function_label}"
+        )
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(6)
+        if many:
+            for column, caption in enumerate(("File", "Title", "Kind")):
+                grid.addWidget(_caption(caption), 0, column)
+        for number, row in enumerate(self.rows):
+            title = QLineEdit(row.title)
+            title.setObjectName("attachTitle")
+            title.setMaxLength(MAX_NAME)
+            title.setPlaceholderText("What this shows, in a few words (required)")
+            title.setAccessibleName(f"Title of {row.name}")
+            title.textChanged.connect(self._update_ok)
+            kind = QComboBox()
+            kind.setObjectName("attachKind")
+            for value in KINDS:
+                kind.addItem(kind_label(value), value)
+            kind.setCurrentIndex(max(0, kind.findData(row.kind)))
+            kind.setAccessibleName(f"Kind of {row.name}")
+            self.title_edits.append(title)
+            self.kind_combos.append(kind)
+            title.setMinimumWidth(metrics.horizontalAdvance("x" * 24))
+            shown = metrics.elidedText(row.name, Qt.TextElideMode.ElideMiddle, metrics.horizontalAdvance("x" * 30))
+            name = _plain(f"{shown} · {row.size}", wrap=False)
+            name.setObjectName("attachFile")
+            name.setToolTip(row.name)
+            if many:
+                grid.addWidget(name, number + 1, 0)
+                grid.addWidget(title, number + 1, 1)
+                grid.addWidget(kind, number + 1, 2)
+            else:
+                for line, (caption, widget) in enumerate((("File", name), ("&Title", title), ("&Kind", kind))):
+                    label = _caption(caption)
+                    label.setBuddy(widget)
+                    grid.addWidget(label, line, 0)
+                    grid.addWidget(widget, line, 1)
+        grid.setColumnStretch(1, 1)
+
+        self.stage_combo = QComboBox()
+        self.stage_combo.setObjectName("attachStage")
+        for choice in STAGE_CHOICES:
+            self.stage_combo.addItem(WHOLE_FUNCTION if choice is None else choice.label, choice)
+        self.stage_combo.setCurrentIndex(STAGE_CHOICES.index(stage))
+        self.stage_combo.setAccessibleName("Stage the evidence supports")
+        stage_label = _caption("&Stage" if not many else "&Stage (all files)")
+        stage_label.setBuddy(self.stage_combo)
+        stage_row = QHBoxLayout()
+        stage_row.addWidget(stage_label)
+        stage_row.addWidget(self.stage_combo)
+        stage_row.addStretch(1)
+
+        files = QWidget()
+        files.setLayout(grid)
+        if len(self.rows) > ATTACH_ROWS:
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(files)
+            scroll.setMinimumHeight(ATTACH_ROWS * (self.title_edits[0].sizeHint().height() + 6))
+            body: QWidget = scroll
+        else:
+            body = files
+        grid.setContentsMargins(0, 0, 0, 0)
+
+        self.message = _plain(NEEDS_A_TITLE)
+        self.message.setObjectName("attachMessage")
+        self.message.setStyleSheet("color: #c8463d;")
+        self.message.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("Attach")
+        ok.setDefault(True)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(body)
+        layout.addLayout(stage_row)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        if self.title_edits:
+            self.title_edits[0].setFocus(Qt.FocusReason.OtherFocusReason)
+            self.title_edits[0].selectAll()
+
+    def _update_ok(self) -> None:
+        missing = any(not edit.text().strip() for edit in self.title_edits)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not missing)
+        self.message.setVisible(missing)
+
+    def accept(self) -> None:
+        if any(not edit.text().strip() for edit in self.title_edits):
+            return  # Enter with a blank title: the message says why nothing happens
+        super().accept()
+
+    def answer(self) -> AttachAnswer:
+        stage = self.stage_combo.currentData()
+        return AttachAnswer(
+            titles=tuple(edit.text().strip() for edit in self.title_edits),
+            kinds=tuple(str(combo.currentData()) for combo in self.kind_combos),
+            stage=stage if isinstance(stage, Stage) else None,
+        )
+
+    @classmethod
+    def ask(
+        cls, parent: QWidget | None, rows: Sequence[AttachRow], *, function_label: str, stage: Stage | None
+    ) -> AttachAnswer | None:
+        """The accepted titles, kinds and stage, or None when cancelled."""
+        dialog = cls(rows, function_label=function_label, stage=stage, parent=parent)
+        try:
+            return dialog.answer() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        finally:
+            dialog.deleteLater()
+
+
+def _caption(text: str) -> QLabel:
+    label = QLabel(text)  # mnemonics (&Title) need the label's own text format
+    label.setTextFormat(Qt.TextFormat.PlainText if "&" not in text else Qt.TextFormat.AutoText)
+    return label
+
+
+def short_links(
+    catalog: Catalog, links: Sequence[EvidenceLink], finding_titles: Mapping[str, str] | None = None
+) -> str:
+    """Where a record is attached, briefly: ``2.3 Advanced, 1.4`` or ``finding “Flat network”``."""
+    parts: list[str] = []
+    for link in links:
+        if link.finding_id is not None:
+            title = (finding_titles or {}).get(link.finding_id)
+            parts.append(f"finding “{title}”" if title else "a finding")
+            continue
+        try:
+            code = catalog.function(link.function_id or "").code
+        except BadInput:
+            code = str(link.function_id)
+        parts.append(f"{code} {link.stage.label}" if link.stage is not None else code)
+    return ", ".join(dict.fromkeys(parts)) or "nothing"
+
+
+class SameBytes(Enum):
+    """The answer to "these bytes are already attached"."""
+
+    ATTACH_AGAIN = "again"
+    LINK_EXISTING = "link"
+    CANCEL = "cancel"
+
+
+def ask_same_bytes(
+    parent: QWidget | None,
+    *,
+    what: str,
+    title: str,
+    where: str,
+    target: str,
+    can_link: bool,
+    others: int = 0,
+    in_batch: bool = False,
+) -> SameBytes:
+    """Ask before a second record of the same bytes: attach again, link the existing item, or cancel.
+
+    ``what``: "This image" or "“policy.pdf”"; ``title`` and ``where``: the existing
+    record; ``target``: where the new one would go; ``can_link``: the existing record
+    does not support ``target`` yet.
+    """
+    box = QMessageBox(parent)
+    box.setObjectName("sameBytesQuestion")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Already attached")
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    more = f" (and {others} more record{'s' if others != 1 else ''})" if others else ""
+    box.setText(f"{what} is already attached as “{title}” to {where}{more}.")
+    if can_link:
+        detail = f"Link the existing item to {target} as well, or attach the same bytes again as a second record."
+    else:
+        detail = f"The existing item already supports {target}. Attach the same bytes again as a second record?"
+    if in_batch:
+        detail += " Cancel leaves this file out; the other files are still attached."
+    box.setInformativeText(detail)
+    again = box.addButton("Attach again", QMessageBox.ButtonRole.AcceptRole)
+    link = box.addButton("Link the existing item", QMessageBox.ButtonRole.AcceptRole) if can_link else None
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(link if link is not None else cancel)
+    box.setEscapeButton(cancel)
+    try:
+        box.exec()
+        clicked = box.clickedButton()
+    finally:
+        box.deleteLater()
+    if clicked is again:
+        return SameBytes.ATTACH_AGAIN
+    if link is not None and clicked is link:
+        return SameBytes.LINK_EXISTING
+    return SameBytes.CANCEL

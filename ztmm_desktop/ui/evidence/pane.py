@@ -12,8 +12,8 @@ The pane never changes the engagement. It emits a request and the main window
 carries it out: ingest off the UI thread with progress, edits as undoable
 commands. Wiring, in the window::
 
-    pane.attachRequested.connect(attach_files)          # (list[Path], EvidenceLink)
-    pane.pasteRequested.connect(attach_png)             # (bytes, EvidenceLink)
+    pane.attachRequested.connect(flow.files)            # (list[Path], EvidenceLink); evidence_attach asks
+    pane.pasteRequested.connect(flow.image)             # (bytes, EvidenceLink) title, kind and stage
     pane.detailsRequested.connect(update_details)       # (evidence id, EvidenceDetails)
     pane.linksRequested.connect(set_links)              # (evidence id, list[EvidenceLink])
     pane.removeRequested.connect(remove)                # evidence id
@@ -846,6 +846,28 @@ def local_paths(mime: object) -> tuple[list[Path], list[str]]:
     return paths, other
 
 
+NOTHING_TO_PASTE = (
+    "The clipboard holds no image or file to attach. Copy a screenshot first "
+    "(Windows: Win+Shift+S; macOS: Cmd+Ctrl+Shift+4), then paste it."
+)
+
+
+def clipboard_evidence() -> tuple[list[Path], bytes]:
+    """What the clipboard offers as evidence: files copied in a file manager, else its image as PNG bytes.
+
+    Raises ``BadInput`` (the message says what to do) when it holds neither.
+    """
+    clipboard = QGuiApplication.clipboard()
+    mime = clipboard.mimeData()
+    paths, _other = local_paths(mime)
+    if paths:
+        return paths, b""
+    image = clipboard.image() if mime is not None and mime.hasImage() else QImage()
+    if image.isNull():
+        raise BadInput(NOTHING_TO_PASTE)
+    return [], image_to_png(image)
+
+
 # -- the pane ------------------------------------------------------------------------------------
 
 
@@ -984,9 +1006,8 @@ class EvidencePane(QWidget):
 
         self.overlay = DropOverlay(self)
 
-        paste = QShortcut(QKeySequence(QKeySequence.StandardKey.Paste), self)
-        paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        paste.activated.connect(self.paste)
+        # Ctrl+V is the window's (Edit → Paste as evidence): it pastes here when this pane is shown, and into the
+        # function in view from the tree or the function page; a second shortcut here would make it ambiguous.
         remove = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.view)
         remove.setContext(Qt.ShortcutContext.WidgetShortcut)
         remove.activated.connect(self.remove_selected)
@@ -1356,23 +1377,13 @@ class EvidencePane(QWidget):
         target = self.current_target()
         if target is None or self._read_only:
             return False
-        clipboard = QGuiApplication.clipboard()
-        mime = clipboard.mimeData()
-        paths, _other = local_paths(mime)
-        if paths:  # files copied in a file manager
-            return bool(self.attach_paths(paths))
-        image = clipboard.image() if mime is not None and mime.hasImage() else QImage()
-        if image.isNull():
-            self.show_notice(
-                "The clipboard holds no image or file to attach. Copy a screenshot first "
-                "(Windows: Win+Shift+S; macOS: Cmd+Ctrl+Shift+4), then paste it here."
-            )
-            return False
         try:
-            data = image_to_png(image)
+            paths, data = clipboard_evidence()
         except ZtmmError as err:
             self.show_notice(str(err))
             return False
+        if paths:  # files copied in a file manager
+            return bool(self.attach_paths(paths))
         self.hide_notice()
         self.pasteRequested.emit(data, target)
         return True

@@ -11,26 +11,49 @@ The HTML is written here: every string from a catalog, a pack or the engagement
 is escaped; only the pane's own markup is not. The browsers load no resource
 of any kind (no images, no style sheets, no prefetch), never follow a link
 themselves, and hand a clicked link to ``open_url`` only when it is an http(s)
-address, so the app makes no network connection on its own.
+address, so the app makes no network connection on its own. A reference to
+another function of the model ("section 2.1", "(5.1)") is an internal link
+(``ztmm:function/2.1``): clicking it shows that function in the workbench
+(``functionRequested``), not a web page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from ...core.catalog import Function, GuidancePack, Recommendation
+from ...core.errors import BadInput
+from ...core.references import text_references, title_reference
 from ...core.scoring import FunctionResult, RoadmapItem, roadmap_steps, stages_to_climb
 from ...core.stages import RATED_STAGES, Rating, Stage
+from ...core.words import plural
 from ...services.engagement import Engagement
+from ..common.opener import open_url as open_with_system
 
 #: Schemes a reference may have to be shown as a link and opened in the browser.
 WEB_SCHEMES = ("http", "https")
+#: The scheme of the pane's internal links: ``ztmm:function/2.1`` shows function 2.1 in the workbench.
+INTERNAL_SCHEME = "ztmm"
+_FUNCTION_PATH = "function/"
+
+
+def function_url(code: str) -> QUrl:
+    """The internal link to a function of the model (by its code)."""
+    return QUrl(f"{INTERNAL_SCHEME}:{_FUNCTION_PATH}{code}")
+
+
+def function_of_url(url: QUrl) -> str | None:
+    """The function code of an internal link, else None."""
+    if url.scheme().lower() != INTERNAL_SCHEME or not url.path().startswith(_FUNCTION_PATH):
+        return None
+    return url.path().removeprefix(_FUNCTION_PATH) or None
+
 
 UrlOpener = Callable[[QUrl], Any]
 
@@ -83,7 +106,9 @@ class GuidanceBrowser(QTextBrowser):
 class _Html:
     """The pane's HTML, styled from the palette; every value passed in is escaped here."""
 
-    def __init__(self, palette: QPalette) -> None:
+    def __init__(self, palette: QPalette, functions: Mapping[str, Function] | None = None) -> None:
+        #: The catalog's functions by code: the references a text may make to them become internal links.
+        self.functions: Mapping[str, Function] = functions or {}
         text = palette.color(QPalette.ColorRole.Text)
         base = palette.color(QPalette.ColorRole.Base)
         self.text = _hex(text)
@@ -131,11 +156,29 @@ class _Html:
         return f'<p style="margin-top:0; margin-bottom:8px;{colour}">{escape(text)}</p>'
 
     def link(self, title: str, url: str) -> str:
+        code = title_reference(title, self.functions)
+        if code is not None:  # another function of the model: shown in the app, the published page beside it
+            web = self._anchor("web", url, url) if is_web_url(QUrl(url)) else ""
+            return self.function_link(title, code) + (f' <span style="font-size:small;">({web})</span>' if web else "")
         if not is_web_url(QUrl(url)):  # never made a link: shown as text
             return f'<span style="color:{self.muted};">{escape(title)}</span>'
+        return self._anchor(title, url, url)
+
+    def function_link(self, text: str, code: str) -> str:
+        function = self.functions[code]
+        return self._anchor(text, function_url(code).toString(), f"Show {function.label} in the workbench")
+
+    def linked_text(self, text: str) -> str:
+        """``text`` escaped, with its references to other functions as internal links."""
+        return "".join(
+            self.function_link(piece.text, piece.code) if piece.code is not None else escape(piece.text)
+            for piece in text_references(text, self.functions)
+        )
+
+    def _anchor(self, text: str, href: str, tip: str) -> str:
         return (
-            f'<a href="{escape(url, quote=True)}" title="{escape(url, quote=True)}" '
-            f'style="text-decoration:none; color:{self.link_colour};">{escape(title)}</a>'
+            f'<a href="{escape(href, quote=True)}" title="{escape(tip, quote=True)}" '
+            f'style="text-decoration:none; color:{self.link_colour};">{escape(text)}</a>'
         )
 
     def recommendation(self, rec: Recommendation, publisher: str | None) -> str:
@@ -144,7 +187,9 @@ class _Html:
         if publisher:
             parts.append(f'<span style="color:{self.muted}; font-size:small;">{escape(publisher)}</span><br>')
         parts.append(f"<b>{escape(rec.product)}</b>")
-        parts.append(f'<p style="margin-top:3px; margin-bottom:4px; line-height:130%;">{escape(rec.action)}</p>')
+        parts.append(
+            f'<p style="margin-top:3px; margin-bottom:4px; line-height:130%;">{self.linked_text(rec.action)}</p>'
+        )
         if rec.references:
             links = f' <span style="color:{self.muted};">·</span> '.join(
                 self.link(r.title, r.url) for r in rec.references
@@ -159,6 +204,8 @@ class GuidancePane(QWidget):
 
     #: An http(s) link the user clicked, after it was handed to ``open_url``.
     linkOpened = Signal(QUrl)
+    #: The id of the function a reference inside the guidance points to, clicked: show it.
+    functionRequested = Signal(str)
 
     def __init__(
         self,
@@ -169,8 +216,9 @@ class GuidancePane(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("guidancePane")
-        #: Called with a clicked http(s) URL; tests inject their own so no browser starts.
-        self.open_url: UrlOpener = open_url if open_url is not None else QDesktopServices.openUrl
+        #: Called with a clicked http(s) URL; tests inject their own so no browser starts. The default says so
+        #: when no browser opens it, and offers to copy the link.
+        self.open_url: UrlOpener = open_url if open_url is not None else lambda url: open_with_system(self, url)
         self._engagement: Engagement | None = None
         self._function_id: str | None = None
         self._stage: Stage | None = None
@@ -265,7 +313,7 @@ class GuidancePane(QWidget):
             if packs
             else ""
         )
-        html = _Html(self.palette())
+        html = self._html()
         if engagement is None or self._function_id is None:
             self.title_label.setText("Guidance")
             self.subtitle_label.setText("No engagement open" if engagement is None else "No function selected")
@@ -297,7 +345,15 @@ class GuidancePane(QWidget):
         self._set_html(self.next_view, self.next_stage_html(engagement, function, result, item, html))
 
     def open_link(self, url: QUrl) -> bool:
-        """Open a clicked link in the system browser if it is an http(s) URL; anything else is ignored."""
+        """Show the function an internal link names; open an http(s) URL in the system browser; ignore the rest."""
+        code = function_of_url(url)
+        if code is not None and self._engagement is not None:
+            try:
+                function = self._engagement.catalog.function(code)
+            except BadInput:
+                return False
+            self.functionRequested.emit(function.id)
+            return True
         if not is_web_url(url):
             return False
         self.open_url(QUrl(url))
@@ -313,7 +369,7 @@ class GuidancePane(QWidget):
         self, engagement: Engagement, function: Function, result: FunctionResult, html: _Html | None = None
     ) -> str:
         """The Guidance tab: the chosen stage's recommendations, or every stage's."""
-        html = html or _Html(self.palette())
+        html = html or self._html()
         packs = engagement.library.packs
         stages = [self._stage] if self._stage is not None else list(Stage)
         parts = []
@@ -337,7 +393,7 @@ class GuidancePane(QWidget):
         html: _Html | None = None,
     ) -> str:
         """The Next stage tab: the stages to climb from the current stage to the target."""
-        html = html or _Html(self.palette())
+        html = html or self._html()
         if not result.applicable and result.assessed:
             return html.note(f"{function.code} is rated not applicable, so it has no next stage.")
         if result.target is None:
@@ -354,7 +410,7 @@ class GuidancePane(QWidget):
         count = len(item.steps)
         parts = [html.caption(f"{item.current.label} → {item.target.label}")]
         parts.append(
-            f'<p style="margin-top:0; margin-bottom:4px;"><b>{count} stage{"s" if count != 1 else ""} to climb</b>'
+            f'<p style="margin-top:0; margin-bottom:4px;"><b>{plural(count, "stage")} to climb</b>'
             f" to reach the target of {escape(item.target.label)}.</p>"
         )
         if not result.assessed:
@@ -390,7 +446,7 @@ class GuidancePane(QWidget):
         if not recs:
             return html.note(_no_recommendations(function, stage))
         show_publisher = len(packs) > 1
-        count = f"{len(recs)} recommendation{'s' if len(recs) != 1 else ''}"
+        count = plural(len(recs), "recommendation")
         return html.caption(count, top=8) + "".join(
             html.recommendation(rec, pack.publisher if show_publisher else None) for pack, rec in recs
         )
@@ -401,6 +457,10 @@ class GuidancePane(QWidget):
         if len(packs) < 2:
             return {}
         return {id(rec): pack.publisher for pack in packs for rec in pack.recommendations}
+
+    def _html(self) -> _Html:
+        functions = {f.code: f for f in self._engagement.catalog.functions()} if self._engagement is not None else {}
+        return _Html(self.palette(), functions)
 
     def _set_html(self, view: QTextBrowser, body: str) -> None:
         view.setHtml(f'<html><body style="color:{_Html(self.palette()).text};">{body}</body></html>')

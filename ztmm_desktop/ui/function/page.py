@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from html import escape
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFocusEvent, QFont, QKeyEvent, QPalette, QWheelEvent
+from PySide6.QtGui import QColor, QFocusEvent, QFont, QKeyEvent, QPalette, QTextCursor, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -49,12 +50,15 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.catalog import Function
+from ...core.contradictions import override_contradictions, override_warning, rated_not_met
 from ...core.errors import BadInput
 from ...core.register import EFFORT_LABELS, PHASE_LABELS, action_numbers, risk_rating
 from ...core.scoring import FunctionAssessment, FunctionResult, evaluate
 from ...core.stages import RATED_STAGES, Rating, Stage
+from ...core.status import derived_status
 from ...services.actions import Action, ActionDraft, action_lines, list_actions
 from ...services.engagement import CONFIDENCE, MAX_NAME, PRIORITY, STATUS, Engagement, Finding, FindingDraft
+from ...services.evidence import linked_to_function
 from ...services.questionnaire import agreements
 from ...services.workshops import WorkshopTag, tags
 from ..common.dialogs import confirm_remove
@@ -74,6 +78,7 @@ from ..editing.requests import (
     SetTarget,
 )
 from .action_dialog import ActionDialog, Dependency, dependency_label, next_stage
+from .evidence import FunctionEvidence
 from .finding_dialog import FindingDialog, risk_text, severity_label, status_label
 from .responses import StageResponses
 
@@ -131,6 +136,7 @@ QLabel#stageBadge[kind="derived"] {{ background: rgba(60, 154, 95, 0.20); }}
 QLabel#stageBadge[kind="override"] {{ background: rgba(245, 176, 0, 0.28); }}
 QLabel#stageBadge[kind="both"] {{ background: rgba(245, 176, 0, 0.28); }}
 QLabel#overrideMessage {{ color: {RED}; }}
+QLabel#overrideWarning {{ color: {RED}; font-weight: 600; }}
 QToolButton#ratingButton {{
     padding: 4px 11px;
     border: 1px solid rgba(127, 127, 127, 0.55);
@@ -473,6 +479,12 @@ class StageBox(QFrame):
             event.accept()
             self.ratingKeyPressed.emit(rating)
             return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain and self.comment_edit is not None:
+            # Rate with 1–5, then Enter to write why: the comment is one key away, not eight Tabs.
+            event.accept()
+            self.comment_edit.setFocus(Qt.FocusReason.TabFocusReason)
+            self.comment_edit.moveCursor(QTextCursor.MoveOperation.End)
+            return
         super().keyPressEvent(event)
 
 
@@ -526,6 +538,8 @@ class FunctionPage(QWidget):
         self._build_header(column)
         self._build_plan(column)
         self._build_stages(column)
+        self.evidence_section = FunctionEvidence(lambda: self._highlighted)  # attaches to the stage in view
+        column.addWidget(self.evidence_section)
         self._build_findings(column)
         self._build_actions(column)
         column.addStretch(1)
@@ -606,10 +620,18 @@ class FunctionPage(QWidget):
         self.override_change_button = QPushButton("Change…")
         self.override_change_button.setObjectName("overrideChange")
         self.override_change_button.clicked.connect(self._open_override_editor)
+        # An override above a stage rated Not met: allowed after a question, and marked for as long as it stands.
+        self.override_warning = _plain_label()
+        self.override_warning.setObjectName("overrideWarning")
+        self.override_warning.hide()
+        override_text = QVBoxLayout()
+        override_text.setSpacing(4)
+        override_text.addWidget(self.override_label)
+        override_text.addWidget(self.override_warning)
         banner = QHBoxLayout(self.override_banner)
         banner.setContentsMargins(14, 10, 10, 10)
         banner.setSpacing(12)
-        banner.addWidget(self.override_label, 1)
+        banner.addLayout(override_text, 1)
         banner.addWidget(self.override_change_button, 0, Qt.AlignmentFlag.AlignTop)
         self.override_banner.hide()
         column.addWidget(self.override_banner)
@@ -782,6 +804,11 @@ class FunctionPage(QWidget):
     def read_only(self) -> bool:
         return self._read_only
 
+    @property
+    def stage_in_view(self) -> Stage | None:
+        """The stage the consultant is working on (selected in the tree, or focus in its box), if any."""
+        return self._highlighted
+
     def show_function(self, function_id: str, stage: Stage | None = None, *, take_focus: bool = True) -> None:
         """Show a function (slug id or code), and scroll to and highlight one of its stages when given."""
         function = self.engagement.catalog.function(function_id)
@@ -853,6 +880,7 @@ class FunctionPage(QWidget):
         self.add_action_button.setEnabled(editable)
         self.edit_action_button.setText("View…" if read_only else "Edit…")
         self._update_action_buttons()
+        self.evidence_section.set_read_only(read_only)
         self._update_hints()
 
     def set_engagement(self, engagement: Engagement) -> None:
@@ -908,6 +936,8 @@ class FunctionPage(QWidget):
             self._fill_stages(function, assessment, result, keep_typing=keep_typing)
         self._fill_findings(findings)
         self._fill_actions(self._actions)
+        titles = {f.id: f.title for f in findings}
+        self.evidence_section.show_items(function, linked_to_function(engagement, function.id), titles)
         self._settle_layout()
 
     def _settle_layout(self) -> None:
@@ -941,6 +971,9 @@ class FunctionPage(QWidget):
             self.override_label.setText(
                 f"Overridden: {result.current.label} (derived: {result.derived.label}) — {result.override_reason}"
             )
+        warning = override_warning(assessment)
+        self.override_warning.setText(f"⚠ {warning}" if warning else "")
+        self.override_warning.setVisible(bool(warning))
         self.override_banner.setVisible(result.overridden)
         self.override_check.setChecked(result.overridden or self._override_editing)
         if not self._override_editing:
@@ -969,6 +1002,10 @@ class FunctionPage(QWidget):
             "notes": assessment.notes,
         }
         self._shown_fields = dict(values)
+        # Not recorded, the status is the one derived from the ratings, the same everywhere (core.status).
+        self.status_combo.setItemText(
+            0, f"{derived_status(assessment).replace('-', ' ').capitalize()} (from the ratings)"
+        )
         for name, combo in self.field_combos.items():
             combo.set_value(values[name])
         typing_owner = keep_typing and self.owner_edit.hasFocus() and self.owner_edit.isModified()
@@ -1209,11 +1246,31 @@ class FunctionPage(QWidget):
         stage = self.override_stage_combo.value()
         assert isinstance(stage, Stage)
         unchanged = stage is self._assessment.override_stage and reason == self._assessment.override_reason
+        contradicted = override_contradictions(self._assessment, stage)
+        if contradicted and not unchanged and not self._confirm_contradiction(contradicted):
+            self.override_stage_combo.setFocus(Qt.FocusReason.OtherFocusReason)  # the editor stays open
+            return
         function_id = self._function.id
         self._close_override_editor()
         if not unchanged:
             self.override_check.setChecked(True)
             self._emit(SetOverride(function_id, stage, reason))
+
+    def _confirm_contradiction(self, stages: tuple[Stage, ...]) -> bool:
+        """A warning, not a refusal: "Advanced is rated Not met. Override anyway?" (Cancel is the default)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Override")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(f"{rated_not_met(stages)} Override anyway?")
+        box.setInformativeText("The function will be marked until the ratings and the override agree.")
+        anyway = box.addButton("Override anyway", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+        try:
+            box.exec()
+            return box.clickedButton() is anyway
+        finally:
+            box.deleteLater()
 
     # -- findings -----------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from ...core.catalog import GuidancePack
 from ...paths import data_dir
 from ...services.catalogs import Library, default_library
 from ..common.appinfo import APP_NAME, app_icon
+from ..common.opener import open_url
 
 _SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
 CATALOG_SOURCE = "https://www.cisa.gov/zero-trust-maturity-model"
@@ -118,8 +119,9 @@ class AboutDialog(QDialog):
         top.addWidget(self.heading, 1)
         self.details = QTextBrowser()
         self.details.setObjectName("aboutText")
-        self.details.setOpenLinks(True)
-        self.details.setOpenExternalLinks(True)  # QDesktopServices.openUrl, on a click only
+        self.details.setOpenLinks(False)
+        self.details.setOpenExternalLinks(False)
+        self.details.anchorClicked.connect(self._open_link)  # on a click only; says so when no browser opens it
         self.details.setHtml(about_html(self.library))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -128,6 +130,10 @@ class AboutDialog(QDialog):
         layout.addWidget(self.details, 1)
         layout.addWidget(buttons)
         self.resize(620, 600)
+
+    def _open_link(self, url: QUrl) -> None:
+        if (url.scheme().lower() in ("http", "https") and url.host()) or url.isLocalFile():  # the web, the data folder
+            open_url(self, url)
 
     def plain_text(self) -> str:
         """Everything the dialog says, as plain text."""

@@ -11,9 +11,7 @@ the services.
 
 from __future__ import annotations
 
-import io
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,8 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import BadInput, DocumentLocked, EngagementFileError, ReadOnlyLocation, ZtmmError
-from ...core.progress import CancelToken
 from ...core.stages import RATED_STAGES, Stage
+from ...core.words import plural
 from ...services import evidence
 from ...services.demo import open_demo
 from ...services.engagement import Changes, Engagement, create_engagement, open_engagement
@@ -48,7 +46,7 @@ from ...services.logo import read_consultancy_logo, read_logo
 from ...services.recovery import discard_unsaved, unsaved_work
 from ..common.dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover
 from ..common.settings import Settings
-from ..common.tasks import TaskRunner, show_failure
+from ..common.tasks import TaskRunner
 from ..common.theme import apply_workshop_mode
 from ..dashboard.progress import ProgressBanner, ProgressView
 from ..dashboard.view import Dashboard
@@ -67,8 +65,9 @@ from ..editing.requests import (
     SetRating,
     SetReportContents,
 )
+from ..evidence.attach import AttachFlow
 from ..evidence.dialogs import ask_to_open
-from ..evidence.pane import EvidencePane, cleanup_opened_copies, open_externally
+from ..evidence.pane import EvidencePane, cleanup_opened_copies, clipboard_evidence, open_externally
 from ..function.guidance import GuidancePane
 from ..function.page import FunctionPage
 from ..tree.model import (
@@ -273,6 +272,17 @@ class Workbench(QWidget):
             return function_id, Stage(stage_value)
         return None
 
+    def attach_target(self) -> EvidenceLink | None:
+        """Where pasted evidence goes: the selected function, at the stage in view (the evidence tab: its own)."""
+        if self.tabs.currentWidget() is self.evidence:
+            return self.evidence.current_target()
+        if self._selection is None:
+            return None
+        function_id, stage = self._selection
+        if self.page.current_function_id == function_id:
+            stage = self.page.stage_in_view
+        return EvidenceLink(function_id=function_id, stage=stage)
+
 
 class MainWindow(QMainWindow):
     """The application window."""
@@ -289,6 +299,13 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_title)
         self.tasks = TaskRunner(self)
+        self.attach_flow = AttachFlow(
+            self,
+            self.tasks,
+            lambda: self.engagement,
+            lambda i, links: self.request(LinkEvidence(i, links)),
+            self._attached,
+        )
         self.start_page = StartPage()
         self.start_page.newRequested.connect(self.new_engagement)
         self.start_page.openRequested.connect(self.open_dialog)
@@ -375,8 +392,17 @@ class MainWindow(QMainWindow):
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        # Their text names the change at hand; Help → Keyboard shortcuts reads what they do from here.
+        self.undo_action.setWhatsThis("Undo the last change")
+        self.redo_action.setWhatsThis("Redo the change undone")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        # Ctrl+V from anywhere but a text box (which takes Ctrl+V first) attaches the clipboard's image.
+        self.paste_evidence_action = self._action(
+            "&Paste screenshot as evidence", self.paste_evidence, QKeySequence.StandardKey.Paste
+        )
+        edit_menu.addAction(self.paste_evidence_action)
         edit_menu.addSeparator()
         self.find_action = self._action("&Filter the tree", self.focus_filter, QKeySequence.StandardKey.Find)
         edit_menu.addAction(self.find_action)
@@ -408,9 +434,21 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.dashboard_action)
         view_menu.addAction(self.progress_action)
         view_menu.addSeparator()
+        self.next_unassessed_action = self._action("&Next function not assessed", self.next_not_assessed)
+        self.next_unassessed_action.setShortcuts([QKeySequence("F8"), QKeySequence("Ctrl+J")])
+        self.tree_focus_action = self._action("Go to the &tree", self.focus_tree)
+        self.tree_focus_action.setShortcuts([QKeySequence("F6"), QKeySequence("Ctrl+T")])
+        view_menu.addAction(self.next_unassessed_action)
+        view_menu.addAction(self.tree_focus_action)
+        view_menu.addSeparator()
         view_menu.addAction(self.workshop_action)
 
         help_menu = bar.addMenu("&Help")
+        self.guide_action = self._action("&User guide", self.show_user_guide, QKeySequence.StandardKey.HelpContents)
+        self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, "Ctrl+/")
+        help_menu.addAction(self.guide_action)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
         help_menu.addAction(self._action("&About ZTMM Workbench", self.about))
         self._update_actions()
 
@@ -427,10 +465,13 @@ class MainWindow(QMainWindow):
             self.evidence_view_action,
             self.dashboard_action,
             self.progress_action,
+            self.next_unassessed_action,
+            self.tree_focus_action,
             self.freeze_action,
             self.workshops_action,
             self.verify_action,
             self.find_action,
+            self.paste_evidence_action,
         ):
             action.setEnabled(has)
         self.deliverables.update(has, has and self.engagement is not None and self.engagement.readonly)
@@ -474,7 +515,7 @@ class MainWindow(QMainWindow):
             return
         overall = self.workbench.model.overall() if self.workbench is not None else self.engagement.rollups()[1]
         self.summary.setText(
-            f"Overall {overall.score_text} — {overall.assessed} of {overall.functions} functions assessed"
+            f"Overall {overall.score_text} — {overall.assessed:,} of {plural(overall.functions, 'function')} assessed"
             f" — {overall.below_target} below target"
         )
         self.marking.setText(self.engagement.meta().marking)
@@ -493,10 +534,13 @@ class MainWindow(QMainWindow):
             self.workbench.progress.functionActivated.connect(self.open_function)
             self.workbench.progress.freezeRequested.connect(lambda name: self.request(FreezeBaseline(name)))
             self.workbench.page.editRequested.connect(self.request)
+            self.workbench.page.evidence_section.attachRequested.connect(self.attach_flow.files)
+            self.workbench.page.evidence_section.openRequested.connect(self.open_evidence)
+            self.workbench.guidance.functionRequested.connect(self.open_function)
             self.workbench.panel.tree.files_dropped.connect(self._files_dropped_on_tree)
             pane = self.workbench.evidence
-            pane.attachRequested.connect(self.attach_files)
-            pane.pasteRequested.connect(self.attach_screenshot)
+            pane.attachRequested.connect(self.attach_flow.files)
+            pane.pasteRequested.connect(self.attach_flow.image)
             pane.detailsRequested.connect(lambda i, d: self.request(EditEvidence(i, d)))
             pane.linksRequested.connect(lambda i, links: self.request(LinkEvidence(i, tuple(links))))
             pane.removeRequested.connect(lambda i: self.request(RemoveEvidence(i)))
@@ -586,47 +630,33 @@ class MainWindow(QMainWindow):
     # -- evidence ----------------------------------------------------------------
 
     def attach_files(self, paths: list[Path], link: EvidenceLink) -> None:
-        """Store files as evidence off the UI thread; one undo step for all of them."""
-        engagement = self.engagement
-        if engagement is None or engagement.readonly or not paths:
-            return
-        done_files: list[Attached] = []
-
-        def work(progress: Callable[[int, int, str], None], cancel: CancelToken) -> list[Attached]:
-            for path in paths:
-                done_files.append(evidence.attach(engagement, path, [link], progress=progress, cancel=cancel))
-            return done_files
-
-        def finished(_result: object) -> None:
-            self._attached(done_files)
-
-        def failed(err: BaseException) -> None:
-            self._attached(done_files)
-            show_failure(self, err, "Not attached", "Attaching cancelled; the file being stored was not kept.")
-
-        self.tasks.run(f"Attaching {len(paths)} file(s)…", work, finished, failed)
+        """Store files as evidence off the UI thread without asking (kinds guessed); one undo step for all."""
+        self.attach_flow.store([(path, None, evidence.guess_kind(path.name)) for path in paths], link)
 
     def _files_dropped_on_tree(self, paths: list[Path], function_id: str, stage: Stage | None) -> None:
-        folders = [p for p in paths if p.is_dir()]
-        if folders:
-            QMessageBox.warning(self, "Not attached", f"{folders[0].name} is a folder; drop the files in it.")
-            return
-        self.attach_files(paths, EvidenceLink(function_id=function_id, stage=stage))
+        self.attach_flow.files(paths, EvidenceLink(function_id=function_id, stage=stage))
 
-    def attach_screenshot(self, png: bytes, link: EvidenceLink) -> None:
-        engagement = self.engagement
-        if engagement is None or engagement.readonly:
+    def paste_evidence(self) -> None:
+        """Ctrl+V outside text boxes: attach the clipboard's image (or copied files) to the function in view."""
+        bench = self.workbench
+        if bench is None:
             return
-        name = time.strftime("Screenshot %Y-%m-%d %H.%M.%S.png")
+        if bench.tabs.currentWidget() is bench.evidence:
+            bench.evidence.paste()  # the pane says there what is wrong
+            return
+        target = bench.attach_target()
+        if target is None:
+            self.statusBar().showMessage("Select a function in the tree, then paste to attach to it.", 8000)
+            return
         try:
-            attached = evidence.attach_stream(
-                engagement, io.BytesIO(png), original_name=name, expected_size=len(png), links=[link],
-                kind="screenshot", media_type="image/png",
-            )  # fmt: skip
+            paths, png = clipboard_evidence()
         except ZtmmError as err:
-            QMessageBox.warning(self, "Not attached", str(err))
+            self.statusBar().showMessage(str(err), 8000)
             return
-        self._attached([attached])
+        if paths:
+            self.attach_flow.files(paths, target)
+        else:
+            self.attach_flow.image(png, target)
 
     def _attached(self, attached: list[Attached]) -> None:
         if not attached or self.engagement is None:
@@ -667,7 +697,10 @@ class MainWindow(QMainWindow):
             if problems:
                 listed = "\n".join(f"• {p.evidence.title}: {p.problem}" for p in problems[:20])
                 QMessageBox.warning(
-                    self, "Evidence changed", f"{len(problems)} evidence file(s) fail verification:\n{listed}"
+                    self,
+                    "Evidence changed",
+                    f"{plural(len(problems), 'evidence file')} {'fails' if len(problems) == 1 else 'fail'}"
+                    f" verification:\n{listed}",
                 )
             else:
                 self.statusBar().showMessage("Every evidence file matches its SHA-256.", 6000)
@@ -997,6 +1030,54 @@ class MainWindow(QMainWindow):
         if self.workbench is not None:
             self.workbench.select_function(function_id)
             self.workbench.tabs.setCurrentWidget(self.workbench.page)
+
+    def next_not_assessed(self) -> None:
+        """View → Next function not assessed: the next one in tree order (wrapping round), ready to rate."""
+        workbench = self.workbench
+        if workbench is None:
+            return
+        current = workbench.page.current_function_id
+        left = workbench.model.not_assessed()
+        if not left:
+            self.statusBar().showMessage("Every function in scope is assessed.", 6000)
+            return
+        order = workbench.model.function_ids()
+        start = order.index(current) + 1 if current in order else 0
+        wanted = set(left)
+        function_id = next(f for f in order[start:] + order[:start] if f in wanted)
+        self.open_function(function_id)
+        workbench.page.focus_stage(RATED_STAGES[0])  # the keys 1–5 rate it at once
+        label = workbench.model.function_label(function_id)
+        self.statusBar().showMessage(f"{label} — {plural(len(left), 'function')} not assessed", 6000)
+
+    def focus_tree(self) -> None:
+        """View → Go to the tree: the keyboard focus in the tree, on the function shown (the tree shown if hidden)."""
+        workbench = self.workbench
+        if workbench is None:
+            return
+        sizes = workbench.splitter.sizes()
+        if sizes and sizes[0] == 0:  # collapsed by hand: give it room again
+            workbench.splitter.setSizes([max(260, sum(sizes) // 4), *sizes[1:]])
+        tree = workbench.panel.tree
+        if not tree.currentIndex().isValid():
+            first = workbench.proxy.index(0, 0)
+            if first.isValid():
+                tree.setCurrentIndex(first)
+        tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def show_shortcuts(self) -> None:
+        from .help import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self.menuBar(), self, folder=self.settings.last_folder())
+        dialog.exec()
+        dialog.deleteLater()
+
+    def show_user_guide(self) -> None:
+        from .help import UserGuideDialog
+
+        dialog = UserGuideDialog(self, folder=self.settings.last_folder())
+        dialog.exec()
+        dialog.deleteLater()
 
     def manage_workshops(self) -> None:
         """Tools → Workshops…; each change made there is one undo step."""

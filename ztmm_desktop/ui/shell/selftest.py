@@ -38,6 +38,8 @@ from typing import TypeVar
 from PySide6.QtCore import QEventLoop, QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
+from ...core.words import plural
+
 TIMEOUT_SECONDS = 120.0
 WINDOW_TIMEOUT_SECONDS = 60.0
 WORKBOOK_NAME = "ZTMM self-test workbook.xlsx"
@@ -189,7 +191,7 @@ class SelfTest:
                 raise CheckFailed(f"QtPdf cannot read {target.name}: {status.name}")
             pages = document.pageCount()
             if pages <= 1:
-                raise CheckFailed(f"{target.name} has {pages} page(s)")
+                raise CheckFailed(f"{target.name} has {plural(pages, 'page')}")
             text = " ".join(" ".join(document.getAllText(page).text().split()) for page in range(min(pages, 3)))
         finally:
             document.close()

@@ -9,7 +9,7 @@ reads the database. ``refresh(changes)`` re-reads the engagement and emits
 only a metadata change (scope, wording) resets the model.
 
 ``TreeFilterProxy`` filters the tree by text (over ``SEARCH_TEXT_ROLE``) and by
-one quick filter (not assessed, below target, with findings, overridden).
+one quick filter (not assessed, below target, with findings, overridden, without evidence).
 """
 
 from __future__ import annotations
@@ -31,12 +31,16 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 
+from ...core import status as status_rule
 from ...core.catalog import Function, Pillar
+from ...core.contradictions import override_warning
 from ...core.errors import BadInput
 from ...core.scoring import FunctionAssessment, FunctionResult, Rollup, evaluate, pillar_rollups, rollup
 from ...core.stages import RATED_STAGES, Rating, Stage
+from ...core.words import plural
+from ...services import evidence
 from ...services.engagement import Changes, Engagement
 
 Index = QModelIndex | QPersistentModelIndex
@@ -65,15 +69,17 @@ STAGE = "stage"
 NAME_COLUMN = 0
 STATE_COLUMN = 1
 STATUS_COLUMN = 2
-HEADERS = ("Model", "Current → target", "Assessment")
+EVIDENCE_COLUMN = 3
+HEADERS = ("Model", "Current → target", "Assessment", "")  # the evidence column's header is a paper clip
+EVIDENCE_HEADER_TIP = "Evidence: how many items support the function (any stage) or the stage"
 
 # -- status marks ------------------------------------------------------------------
 
-#: Status keys, as the engagement service stores them.
-STATUS_NOT_STARTED = "not-started"
-STATUS_IN_PROGRESS = "in-progress"
-STATUS_DONE = "done"
-STATUS_NOT_APPLICABLE = "not-applicable"
+#: Status keys, as the engagement service stores them (``core.status``).
+STATUS_NOT_STARTED = status_rule.NOT_STARTED
+STATUS_IN_PROGRESS = status_rule.IN_PROGRESS
+STATUS_DONE = status_rule.DONE
+STATUS_NOT_APPLICABLE = status_rule.NOT_APPLICABLE
 STATUS_LABELS: Mapping[str, str] = {
     STATUS_NOT_STARTED: "not started",
     STATUS_IN_PROGRESS: "in progress",
@@ -93,7 +99,8 @@ NOT_ASSESSED = "not assessed"
 BELOW_TARGET = "below target"
 WITH_FINDINGS = "with findings"
 OVERRIDDEN = "overridden"
-QUICK_FILTERS = (NOT_ASSESSED, BELOW_TARGET, WITH_FINDINGS, OVERRIDDEN)
+WITHOUT_EVIDENCE = "without evidence"
+QUICK_FILTERS = (NOT_ASSESSED, BELOW_TARGET, WITH_FINDINGS, OVERRIDDEN, WITHOUT_EVIDENCE)
 
 # -- looks -------------------------------------------------------------------------
 
@@ -150,6 +157,37 @@ def status_icon(status: str) -> QIcon:
     return QIcon(pixmap)
 
 
+def evidence_icon(colour: str = "#5a6270") -> QIcon:
+    """A paper clip (drawn here: the same on every platform; needs a QGuiApplication)."""
+    size, ratio = 16, 2
+    pixmap = QPixmap(size * ratio, size * ratio)
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = QPen(QColor(colour), 1.4)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    painter.setPen(pen)
+    clip = QPainterPath(QPointF(10.5, 5.5))
+    clip.lineTo(10.5, 11.5)
+    clip.arcTo(QRectF(6.5, 9.5, 4, 4), 0, -180)
+    clip.lineTo(6.5, 3.5)
+    clip.arcTo(QRectF(6.5, 1.5, 6, 4), 180, -180)
+    clip.lineTo(12.5, 12)
+    clip.arcTo(QRectF(4.5, 8, 8, 6.5), 0, -180)
+    clip.lineTo(4.5, 5.5)
+    painter.drawPath(clip)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def evidence_text(count: int) -> str:
+    """``3`` → "3 evidence items": the evidence column's tooltip and accessible text."""
+    if not count:
+        return "No evidence yet"
+    return f"{count} evidence item{'s' if count != 1 else ''}"
+
+
 # -- pure rules --------------------------------------------------------------------
 
 
@@ -165,28 +203,14 @@ def function_state_text(result: FunctionResult) -> str:
 
 
 def derive_status(assessment: FunctionAssessment) -> str:
-    """The status derived from the ratings (used when the assessor has not recorded one).
-
-    All three rated stages not applicable (and no override) → not applicable;
-    all three rated (any rating but "not assessed") or overridden → done;
-    nothing rated → not started; anything else → in progress.
-    """
-    ratings = [assessment.rating(stage).rating for stage in RATED_STAGES]
-    overridden = assessment.override_stage is not None
-    if not overridden and all(r is Rating.NOT_APPLICABLE for r in ratings):
-        return STATUS_NOT_APPLICABLE
-    if overridden or all(r is not Rating.NOT_ASSESSED for r in ratings):
-        return STATUS_DONE
-    if all(r is Rating.NOT_ASSESSED for r in ratings):
-        return STATUS_NOT_STARTED
-    return STATUS_IN_PROGRESS
+    """The status derived from the ratings (``core.status``, the rule every view and deliverable shares)."""
+    return status_rule.derived_status(assessment)
 
 
 def function_status(assessment: FunctionAssessment) -> tuple[str, bool]:
-    """The status to show and whether the assessor recorded it (else it is derived)."""
-    if assessment.status in STATUS_LABELS:
-        return assessment.status, True
-    return derive_status(assessment), False
+    """The status to show and whether the assessor recorded it (else it is derived): ``core.status``."""
+    shown = status_rule.assessment_status(assessment)
+    return shown.key, shown.recorded
 
 
 def below_target(result: FunctionResult) -> bool:
@@ -194,9 +218,11 @@ def below_target(result: FunctionResult) -> bool:
     return result.below_target
 
 
-def quick_flags(result: FunctionResult, findings: int) -> frozenset[str]:
-    """The quick filters a function passes."""
+def quick_flags(result: FunctionResult, findings: int, evidence: int = 0) -> frozenset[str]:
+    """The quick filters a function passes (``evidence``: how many items support it)."""
     flags = set()
+    if not evidence:
+        flags.add(WITHOUT_EVIDENCE)
     if not result.assessed:
         flags.add(NOT_ASSESSED)
     if below_target(result):
@@ -258,6 +284,7 @@ class _Snapshot:
     findings: Mapping[str, int]
     pillars: Mapping[str, Rollup]
     overall: Rollup
+    evidence: evidence.EvidenceCounts
 
 
 def _read(engagement: Engagement) -> _Snapshot:
@@ -268,7 +295,7 @@ def _read(engagement: Engagement) -> _Snapshot:
     pillars = {r.key: r for r in pillar_rollups(engagement.catalog, results, scope)}
     # As Engagement.rollups(), from the results already read (no second database read).
     overall = rollup("overall", "Overall", (results[f.id] for f in engagement.functions_in_scope()))
-    return _Snapshot(assessments, results, dict(findings), pillars, overall)
+    return _Snapshot(assessments, results, dict(findings), pillars, overall, evidence.counts(engagement))
 
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -276,6 +303,20 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+#: How many evidence items support the row (function: any stage or finding; stage: that stage), on those rows.
+EVIDENCE_COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 8
+
+
+def _evidence_cell(count: int) -> dict[int, Any]:
+    text = evidence_text(count)
+    return {
+        _DISPLAY: str(count) if count else "",
+        _TOOLTIP: text,
+        _ACCESSIBLE: text,
+        _ALIGNMENT: int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+    }
 
 
 def _with_common(cells: list[dict[int, Any]], common: dict[int, Any]) -> Cells:
@@ -284,7 +325,7 @@ def _with_common(cells: list[dict[int, Any]], common: dict[int, Any]) -> Cells:
 
 
 def _pillar_cells(pillar: Pillar, total: Rollup) -> Cells:
-    tip = f"{total.assessed} of {total.functions} functions assessed"
+    tip = f"{total.assessed:,} of {plural(total.functions, 'function')} assessed"
     if total.lowest is not None:
         tip += f"; lowest {total.lowest.label}"
     if total.below_target:
@@ -296,16 +337,22 @@ def _pillar_cells(pillar: Pillar, total: Rollup) -> Cells:
             {_DISPLAY: name, _TOOLTIP: name, _FONT: BOLD},
             {_DISPLAY: total.score_text, _TOOLTIP: tip, _FONT: BOLD},
             {},
+            {},
         ],
         common,
     )
 
 
 def _function_cells(
-    engagement: Engagement, function: Function, assessment: FunctionAssessment, result: FunctionResult, findings: int
+    engagement: Engagement,
+    function: Function,
+    assessment: FunctionAssessment,
+    result: FunctionResult,
+    findings: int,
+    evidence_count: int = 0,
 ) -> tuple[Cells, str]:
     status, recorded = function_status(assessment)
-    flags = quick_flags(result, findings)
+    flags = quick_flags(result, findings, evidence_count)
     state = function_state_text(result)
     search = "\n".join([function.label, *(engagement.stage_text(function, stage) for stage in Stage)])
     common = {
@@ -315,20 +362,25 @@ def _function_cells(
         SEARCH_TEXT_ROLE: search,
         STATUS_ROLE: status,
         FLAGS_ROLE: flags,
+        EVIDENCE_COUNT_ROLE: evidence_count,
     }
     name: dict[int, Any] = {_DISPLAY: function.label}
     tip = [function.label]
     if findings:
-        tip.append(f"{findings} finding" + ("s" if findings != 1 else ""))
-    name[_TOOLTIP] = "\n".join(tip)
+        tip.append(plural(findings, "finding"))
     state_cell: dict[int, Any] = {_DISPLAY: state}
     state_tip = [state]
     if result.overridden:
         state_tip.append(f"Overridden (derived {result.derived.label}): {result.override_reason}")
+    warning = override_warning(assessment)
+    if warning:  # the same mark as the function page's, on the name and the state
+        state_tip.append(f"⚠ {warning}")
+        tip.append(f"⚠ {warning}")
     short = below_target(result)
     if short:
-        state_tip.append(f"{result.gap} stage" + ("s" if result.gap != 1 else "") + " below target")
+        state_tip.append(f"{plural(result.gap or 0, 'stage')} below target")
     state_cell[_TOOLTIP] = "\n".join(state_tip)
+    name[_TOOLTIP] = "\n".join(tip)
     if result.overridden:
         name[_FONT] = state_cell[_FONT] = ITALIC
     if short:
@@ -340,11 +392,16 @@ def _function_cells(
         _DISPLAY: label,
         _TOOLTIP: f"Assessment: {label} ({'recorded' if recorded else 'derived from the ratings'})",
     }
-    return _with_common([name, state_cell, status_cell], common), status
+    return _with_common([name, state_cell, status_cell, _evidence_cell(evidence_count)], common), status
 
 
 def _stage_cells(
-    engagement: Engagement, function: Function, stage: Stage, assessment: FunctionAssessment, function_cells: Cells
+    engagement: Engagement,
+    function: Function,
+    stage: Stage,
+    assessment: FunctionAssessment,
+    function_cells: Cells,
+    evidence_count: int = 0,
 ) -> Cells:
     text = engagement.stage_text(function, stage)
     common = {
@@ -354,6 +411,7 @@ def _stage_cells(
         PILLAR_ID_ROLE: function.pillar_id,
         STATUS_ROLE: function_cells[0][STATUS_ROLE],
         FLAGS_ROLE: function_cells[0][FLAGS_ROLE],
+        EVIDENCE_COUNT_ROLE: evidence_count,
     }
     name: dict[int, Any] = {_DISPLAY: stage.label, _TOOLTIP: textwrap.fill(text, 80)}
     if stage in RATED_STAGES:
@@ -364,7 +422,7 @@ def _stage_cells(
     else:
         common[SEARCH_TEXT_ROLE] = f"{stage.label}\n{text}"
         rated = {_DISPLAY: "floor", _FOREGROUND: MUTED_COLOUR, _TOOLTIP: "Traditional is the floor and is not rated"}
-    return _with_common([name, rated, {}], common)
+    return _with_common([name, rated, {}, _evidence_cell(evidence_count)], common)
 
 
 # -- the Qt model ------------------------------------------------------------------
@@ -405,6 +463,18 @@ class EngagementTreeModel(QAbstractItemModel):
     def overall(self) -> Rollup:
         return self._snapshot.overall
 
+    def function_ids(self) -> list[str]:
+        """The functions in scope, in tree order."""
+        return list(self._functions)
+
+    def function_label(self, function_id: str) -> str:
+        node = self._functions[function_id]
+        return node.function.label if node.function is not None else function_id
+
+    def not_assessed(self) -> list[str]:
+        """The functions in scope not assessed yet (the quick filter's), in tree order."""
+        return [fid for fid in self._functions if not self._snapshot.results[fid].assessed]
+
     # -- updating --------------------------------------------------------------
 
     def refresh(self, changes: Changes) -> None:
@@ -419,7 +489,10 @@ class EngagementTreeModel(QAbstractItemModel):
         touched = set(changes.functions) | {
             fid
             for fid in self._functions
-            if old.assessments.get(fid) != new.assessments.get(fid) or old.findings.get(fid) != new.findings.get(fid)
+            if old.assessments.get(fid) != new.assessments.get(fid)
+            or old.findings.get(fid) != new.findings.get(fid)
+            or old.evidence.of(fid) != new.evidence.of(fid)
+            or any(old.evidence.of(fid, stage) != new.evidence.of(fid, stage) for stage in Stage)
         }
         nodes = [self._functions[fid] for fid in sorted(touched) if fid in self._functions]
         pillars = {id(n.parent): n.parent for n in nodes if isinstance(n.parent, PillarNode)}
@@ -481,11 +554,23 @@ class EngagementTreeModel(QAbstractItemModel):
         snap = self._snapshot
         assessment = snap.assessments[function.id]
         node.cells, node.status = _function_cells(
-            self._engagement, function, assessment, snap.results[function.id], snap.findings.get(function.id, 0)
+            self._engagement,
+            function,
+            assessment,
+            snap.results[function.id],
+            snap.findings.get(function.id, 0),
+            snap.evidence.of(function.id),
         )
         for child in node.children:
             assert isinstance(child, StageNode)
-            child.cells = _stage_cells(self._engagement, function, child.stage, assessment, node.cells)
+            child.cells = _stage_cells(
+                self._engagement,
+                function,
+                child.stage,
+                assessment,
+                node.cells,
+                snap.evidence.of(function.id, child.stage),
+            )
 
     # -- finding rows ----------------------------------------------------------
 
@@ -563,11 +648,33 @@ class EngagementTreeModel(QAbstractItemModel):
             if icon is None:
                 icon = self._icons[node.status] = status_icon(node.status)
             return icon
+        if role == _DECORATION and column == EVIDENCE_COLUMN and node.cells[column].get(_DISPLAY):
+            return self._clip()
         return node.cells[column].get(role)
 
+    def _clip(self) -> QIcon:
+        # In the text's colour, so that it reads on a light and on a workshop (dark, high contrast) palette.
+        colour = QGuiApplication.palette().color(QPalette.ColorRole.Text).name()
+        icon = self._icons.get(f"evidence {colour}")
+        if icon is None:
+            icon = self._icons[f"evidence {colour}"] = evidence_icon(colour)
+        return icon
+
+    def evidence_count(self, function_id: str, stage: Stage | None = None) -> int:
+        return self._snapshot.evidence.of(function_id, stage)
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY and 0 <= section < len(HEADERS):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == _DISPLAY:
             return HEADERS[section]
+        if section == EVIDENCE_COLUMN:
+            if role == _DECORATION:
+                return self._clip()
+            if role == _TOOLTIP:
+                return EVIDENCE_HEADER_TIP
+            if role == _ACCESSIBLE:
+                return "Evidence"
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

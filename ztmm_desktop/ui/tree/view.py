@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
 
 from ...core.stages import Stage
 from .model import (
+    EVIDENCE_COLUMN,
     FUNCTION_ID_ROLE,
     NAME_COLUMN,
     NODE_KIND_ROLE,
@@ -90,6 +91,8 @@ class EngagementTreeView(QTreeView):
             header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
             header.resizeSection(STATE_COLUMN, 150)
             header.resizeSection(STATUS_COLUMN, 92)
+        if header.count() > EVIDENCE_COLUMN:  # a paper clip and a count: as narrow as that
+            header.setSectionResizeMode(EVIDENCE_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
 
     def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:
         super().currentChanged(current, previous)
