@@ -116,12 +116,13 @@ def verified_chunks(conn: sqlite3.Connection, sha256: str, step: Step | None = N
         raise BlobDamaged("bytes described wrongly in the file")
     if conn.execute("SELECT count(*) FROM blob WHERE chunk_key = ?", (key,)).fetchone()[0] != 1:
         raise BlobDamaged("bytes shared with other stored bytes (chunks point at another blob)")
+    schema = _schema_holding(conn, key)  # a working copy reads older bytes from the document
     digest = hashlib.sha256()
     done = 0
     for seq in range(count):
         found = conn.execute(
             "SELECT CASE WHEN typeof(data) = 'blob' AND length(data) <= ? THEN data END"
-            " FROM blob_chunk WHERE chunk_key = ? AND seq = ?",
+            f" FROM {schema}.blob_chunk WHERE chunk_key = ? AND seq = ?",
             (CHUNK_SIZE, key, seq),
         ).fetchone()
         if found is None:

@@ -8,7 +8,9 @@ costs must not grow with the evidence it holds (docs/storage.md):
   ``quick_check`` of every table but the evidence chunks) without writing to it;
 * a read-only open (every reading command, a colleague's copy to merge or
   compare, a document someone else holds) reads the document in place:
-  nothing is copied;
+  nothing is copied; every connection must read the file that was checked
+  (its identity is recorded before the check), so a file swapped after the
+  check is refused, never read;
 * opening for editing takes the lock beside the document and builds a private
   working copy in the app's data folder holding everything *except* the
   evidence bytes already in the document; those are read from the document,
@@ -205,6 +207,50 @@ def _readonly_uri(path: Path) -> str:
     return path.resolve().as_uri() + "?mode=ro&immutable=1"
 
 
+#: Which file a path named when it was checked: device, inode, size and modification time.
+Identity = tuple[int, int, int, int]
+
+
+def file_identity(path: Path | int) -> Identity | None:
+    """The identity of the file at ``path`` (or open as descriptor ``path``), None if it is gone."""
+    try:
+        st = os.fstat(path) if isinstance(path, int) else os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _replaced(name: str, *, opening: bool = True) -> EngagementFileError:
+    if not opening:
+        return EngagementFileError(
+            f"{name}: changed on disk since it was opened (another copy was synced or saved); open it again"
+        )
+    return EngagementFileError(f"{name}: the file was replaced while it was being opened; open it again")
+
+
+def _connect_in_place(path: Path, identity: Identity | None, *, opening: bool = True) -> sqlite3.Connection:
+    """A read-only connection to the document itself, refused unless it reads the file that was
+    checked: the header is read through this connection, then the path must still name the
+    file recorded at the check (a file swapped in between is never read in place, and a session
+    never reads two different files through two connections)."""
+    name = path.name
+    conn = sqlite3.connect(_readonly_uri(path), uri=True, check_same_thread=False)
+    try:
+        try:
+            application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError:
+            raise _replaced(name, opening=opening) from None
+        if application_id != APPLICATION_ID or version != SCHEMA_VERSION:
+            raise _replaced(name, opening=opening)
+        if identity is None or file_identity(path) != identity:
+            raise _replaced(name, opening=opening)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def backup_file(source: Path, target: Path, *, source_readonly: bool = False) -> None:
     """Copy an SQLite database page by page with the online backup API.
 
@@ -257,12 +303,25 @@ def _configure_engine(engine: Engine, readonly: bool, *, in_place: bool = False,
 WRITE_OPTION = "ztmm_write"
 
 
-def make_engine(path: Path, *, readonly: bool = False, in_place: bool = False, attach: Path | None = None) -> Engine:
+def make_engine(
+    path: Path,
+    *,
+    readonly: bool = False,
+    in_place: bool = False,
+    attach: Path | None = None,
+    identity: Identity | None = None,
+) -> Engine:
     """An engine on a working copy (``attach``: the document holding its older evidence bytes),
-    or ``in_place`` on a document itself, read-only."""
+    or ``in_place`` on a document itself, read-only, whose every connection must read the file
+    of ``identity`` (recorded when it was checked; see :func:`_connect_in_place`)."""
     target = _readonly_uri(path) if in_place else path.absolute().as_uri()
+    connected = threading.Event()  # the first connection is made while opening
 
     def connect() -> sqlite3.Connection:
+        if in_place:
+            conn = _connect_in_place(path, identity, opening=not connected.is_set())
+            connected.set()
+            return conn
         return sqlite3.connect(target, uri=True, check_same_thread=False)
 
     engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=2, max_overflow=2)
@@ -283,6 +342,11 @@ def copy_records(document: Path, working: Path) -> None:
         conn.execute("COMMIT")
         conn.execute("ATTACH DATABASE ? AS source", (_readonly_uri(document),))
         conn.execute("BEGIN IMMEDIATE")
+        # What is copied is what was checked: the same engagement schema, read through this connection.
+        application_id = int(conn.execute("PRAGMA source.application_id").fetchone()[0])
+        version = int(conn.execute("PRAGMA source.user_version").fetchone()[0])
+        if application_id != APPLICATION_ID or version != SCHEMA_VERSION:
+            raise _replaced(document.name)
         for table in _tables(conn):
             if table != BYTES_TABLE:
                 columns = _columns(conn, table)
@@ -499,10 +563,13 @@ class EngagementDocument:
         readonly: bool,
         *,
         partial: bool = False,
+        identity: Identity | None = None,
     ) -> None:
-        """``working`` None: the document is read in place (read-only). ``partial``: the working
-        copy holds the records and new bytes, the document the bytes it had when opened."""
+        """``working`` None: the document is read in place (read-only), only while it is the file
+        of ``identity``. ``partial``: the working copy holds the records and new bytes, the
+        document the bytes it had when opened."""
         self.document = document
+        self._identity = identity
         self.working = working
         self.lock = lock
         self.readonly = readonly
@@ -529,7 +596,7 @@ class EngagementDocument:
 
     def _make_engine(self) -> Engine:
         if self.working is None:
-            return make_engine(self.document, in_place=True)
+            return make_engine(self.document, in_place=True, identity=self._identity)
         return make_engine(self.working, readonly=self.readonly, attach=self.document if self.partial else None)
 
     # -- opening -----------------------------------------------------------
@@ -605,10 +672,17 @@ class EngagementDocument:
                 raise ReadOnlyLocation(f"{path.name}: the file is read-only; open it read-only")
             lock = lockmod.DocumentLock(path)
             lock.acquire()
+        identity = file_identity(path)  # before the check: a file swapped after it is refused
         if readonly and recover is None:
             version = check_document(path)
             if version == SCHEMA_VERSION:  # read where it is: no copy, whatever the evidence weighs
-                return cls(path, None, None, readonly=True)
+                doc = cls(path, None, None, readonly=True, identity=identity)
+                try:  # the first connection is made (and the file it reads verified) now
+                    doc.engine.connect().close()
+                except BaseException:
+                    doc.engine.dispose()
+                    raise
+                return doc
         partial = False
         try:
             working = cls._new_working_path(path, readonly)
@@ -629,7 +703,15 @@ class EngagementDocument:
                 version = _check_working_copy(working)
                 partial = recover.partial
             elif version == SCHEMA_VERSION:
-                copy_records(path, working)  # the records only; the bytes stay in the document
+                try:  # the records only; the bytes stay in the document
+                    copy_records(path, working)
+                except sqlite3.Error as err:
+                    failure = storage_error(err, f"cannot open {path.name}")
+                    if failure is not None:
+                        raise failure from None
+                    raise EngagementFileError(
+                        f"{path.name}: the engagement file is damaged or was replaced while opening ({err})"
+                    ) from None
                 _check_working_copy(working, name=path.name)  # what is used is checked, not what was
                 partial = True
             else:  # an older schema is migrated in a whole copy, then saved whole once
@@ -644,6 +726,11 @@ class EngagementDocument:
                 finally:
                     conn.close()
             doc = cls(path, working, lock, readonly=readonly, partial=partial)
+            if partial and recover is None and (doc._source is None or file_identity(doc._source) != identity):
+                # the document held for its bytes is not the one checked and copied: never mixed
+                doc.engine.dispose()
+                doc._release_source()
+                raise _replaced(path.name)
             if version < SCHEMA_VERSION:
                 doc.migrated_from, doc.backup_path = version, backup_path
             return doc
