@@ -210,13 +210,13 @@ KILLED_WHILE = textwrap.dedent(
     if sys.argv[1] == "editing":  # killed in the middle of 'ztmm merge' (the working copy is open)
         merge.plan_merge = stall
         cli.main(["merge", sys.argv[2], sys.argv[2] + ".other"])
-    else:  # killed while the working copy is being made
-        copy = document.backup_file
+    else:  # killed while the working copy is being made (reading commands make none)
+        copy = document.copy_records
         def slow(source, target, **kwargs):
             copy(source, target, **kwargs)
             stall()
-        document.backup_file = slow
-        cli.main(["info", sys.argv[2]])
+        document.copy_records = slow
+        cli.main(["finding", "add", sys.argv[2], "1.1", "--title", "Killed"])
     """
 )
 
@@ -322,20 +322,33 @@ def test_a_full_disk_while_attaching_changes_nothing(
     big = tmp_path / "capture.pcap"
     big.write_bytes(os.urandom(3 * 1024 * 1024))
     before = real.read_bytes()
-    monkeypatch.setattr(document, "CONNECTION_PRAGMAS", (*document.CONNECTION_PRAGMAS, "PRAGMA max_page_count = 256"))
+    pages = 1024 * 1024 // document.PAGE_SIZE
+    monkeypatch.setattr(
+        document, "CONNECTION_PRAGMAS", (*document.CONNECTION_PRAGMAS, f"PRAGMA max_page_count = {pages}")
+    )
     result = ztmm(capsys, "attach", real, big, "--to", "1.1")
     assert_refused_in_process(result, "contoso.ztmm: nothing was changed: the disk is full")
     assert real.read_bytes() == before
 
 
 def test_a_full_disk_while_opening_is_one_line(
-    real: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    real: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Opening writes only when it makes a working copy: for editing (the records), or to read an
+    older schema (a whole copy, migrated); a read-only look at a current file writes nothing."""
+    old = tmp_path / "old.ztmm"
+    shutil.copy(FIXTURES / "schema-v1.ztmm", old)
+
     def no_room(source: Path, target: Path, **kwargs: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
+    monkeypatch.setattr(document, "copy_records", no_room)
     monkeypatch.setattr(document, "backup_file", no_room)
-    assert_refused_in_process(ztmm(capsys, "info", real), "cannot open contoso.ztmm: the disk is full")
+    edit = ("finding", "add", real, "1.1", "--title", "No room")
+    assert_refused_in_process(ztmm(capsys, *edit), "cannot open contoso.ztmm: the disk is full")
+    assert_refused_in_process(ztmm(capsys, "info", old), "cannot open old.ztmm: the disk is full")
     monkeypatch.setattr(document, "_write_sidecar_file", full)
-    assert_refused_in_process(ztmm(capsys, "info", real), "the app's data folder cannot be written (No space left")
+    assert_refused_in_process(ztmm(capsys, *edit), "the app's data folder cannot be written (No space left")
+    assert_refused_in_process(ztmm(capsys, "info", old), "the app's data folder cannot be written (No space left")
+    assert ztmm(capsys, "info", real).code == 0  # read in place: nothing to write
     assert orphaned_working_copies() == []

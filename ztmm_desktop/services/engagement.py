@@ -806,6 +806,7 @@ def open_engagement(
     library: Library | None = None,
     leave_out_damaged: bool = False,
     key: Key | None = None,
+    frequent_saves: bool = False,
 ) -> Engagement:
     """Open an engagement file (for editing unless ``readonly``) once it has passed the file gate.
 
@@ -813,6 +814,9 @@ def open_engagement(
     records are damaged, which ``leave_out_damaged`` -- read-only -- leaves out).
     An encrypted one is opened with ``key``, else with the passphrase ``services/passphrase``
     finds; its copy passes the same gate.
+
+    ``frequent_saves``: a long session that saves often (the window) keeps a clone of the
+    document ready in the background, so a save writes only what changed.
     """
     library = library or default_library()
     if key is None:
@@ -825,4 +829,7 @@ def open_engagement(
         leave_out_damaged=leave_out_damaged,
         key=key,
     )
-    return Engagement(document, library)
+    engagement = Engagement(document, library)
+    if frequent_saves:
+        document.prepare_saves()
+    return engagement

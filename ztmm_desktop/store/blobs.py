@@ -28,6 +28,8 @@ from typing import BinaryIO
 from ..core.errors import ZtmmError
 
 CHUNK_SIZE = 1024 * 1024
+#: The document's bytes, as a working copy's connections see them (``store.document``).
+DOCUMENT_SCHEMA = "doc"
 
 #: Called with bytes done so far; may raise to stop (cancel).
 Step = Callable[[int], None]
@@ -67,16 +69,34 @@ def ingest(conn: sqlite3.Connection, stream: BinaryIO, created_at: str, step: St
 
 
 def chunks(conn: sqlite3.Connection, sha256: str) -> Iterator[bytes]:
-    """The stored bytes of one blob, chunk by chunk, in order (one chunk in memory at a time)."""
+    """The stored bytes of one blob, chunk by chunk, in order (one chunk in memory at a time).
+
+    One statement reads the chunks in key order. A working copy holds only the bytes attached
+    since the document was opened; the others are read from the document, attached as ``doc``.
+    Stops early at a missing chunk (the caller compares the count and the hash).
+    """
     row = conn.execute("SELECT chunks, chunk_key FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
     if row is None:
         return
     count, key = int(row[0]), str(row[1])
-    for seq in range(count):
-        found = conn.execute("SELECT data FROM blob_chunk WHERE chunk_key = ? AND seq = ?", (key, seq)).fetchone()
-        if found is None:
-            return
-        yield bytes(found[0])
+    schema = _schema_holding(conn, key)
+    cursor = conn.execute(
+        f"SELECT seq, data FROM {schema}.blob_chunk WHERE chunk_key = ? AND seq < ? ORDER BY seq", (key, count)
+    )
+    try:
+        for expected, (seq, data) in enumerate(cursor):
+            if seq != expected:
+                return
+            yield bytes(data)
+    finally:
+        cursor.close()
+
+
+def _schema_holding(conn: sqlite3.Connection, key: str) -> str:
+    if conn.execute("SELECT 1 FROM main.blob_chunk WHERE chunk_key = ? LIMIT 1", (key,)).fetchone():
+        return "main"
+    attached = {str(row[1]) for row in conn.execute("PRAGMA database_list")}
+    return DOCUMENT_SCHEMA if DOCUMENT_SCHEMA in attached else "main"
 
 
 class BlobDamaged(ZtmmError):
@@ -96,12 +116,13 @@ def verified_chunks(conn: sqlite3.Connection, sha256: str, step: Step | None = N
         raise BlobDamaged("bytes described wrongly in the file")
     if conn.execute("SELECT count(*) FROM blob WHERE chunk_key = ?", (key,)).fetchone()[0] != 1:
         raise BlobDamaged("bytes shared with other stored bytes (chunks point at another blob)")
+    schema = _schema_holding(conn, key)  # a working copy reads older bytes from the document
     digest = hashlib.sha256()
     done = 0
     for seq in range(count):
         found = conn.execute(
             "SELECT CASE WHEN typeof(data) = 'blob' AND length(data) <= ? THEN data END"
-            " FROM blob_chunk WHERE chunk_key = ? AND seq = ?",
+            f" FROM {schema}.blob_chunk WHERE chunk_key = ? AND seq = ?",
             (CHUNK_SIZE, key, seq),
         ).fetchone()
         if found is None:

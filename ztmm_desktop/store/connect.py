@@ -122,6 +122,7 @@ def connect(
     autocommit: bool = False,
     check_same_thread: bool = True,
     watchdog: gate.Watchdog | None = None,
+    uri: bool = False,
 ) -> sqlite3.Connection:
     """A connection to the database at ``path``; encrypted with ``key`` when one is given.
 
@@ -129,10 +130,17 @@ def connect(
     a lock); ``autocommit`` sets ``isolation_level=None`` (the caller issues BEGIN). With a
     key that does not open the file, ``WrongKey`` is raised and nothing was written. The
     connection is hardened (``gate.harden``) with ``watchdog`` (a new one when None: the
-    caller that resets it per statement passes its own).
+    caller that resets it per statement passes its own). ``uri``: the file is opened by its
+    ``file:`` URI, so that ``ATTACH`` on this connection takes URIs too (a document attached
+    read-only, ``mode=ro&immutable=1``).
     """
-    target = readonly_uri(Path(path)) if readonly else str(path)
-    options: dict[str, Any] = {"uri": readonly, "check_same_thread": check_same_thread}
+    if readonly:
+        target = readonly_uri(Path(path))
+    elif uri:
+        target = Path(path).absolute().as_uri()
+    else:
+        target = str(path)
+    options: dict[str, Any] = {"uri": readonly or uri, "check_same_thread": check_same_thread}
     if autocommit:
         options["isolation_level"] = None
     if key is None:

@@ -3,8 +3,11 @@
 An engagement file travels (mail, USB sticks, synced folders) and comes back
 from colleagues and clients, so its contents are untrusted input. Opening one
 (in the window, by every ``ztmm`` command, as merge's other file, as
-``compare --with``, or a recovered working copy) copies it into a private
-working copy and checks *the copy* here, before any other statement runs on it:
+``compare --with``, or a recovered working copy) checks it here before any
+other statement runs on it: a plain document of the current schema where it
+lies, through a read-only connection bound to the file's identity; anything
+copied whole (older schema, encrypted, damaged records to leave out) as *the
+copy* (``store.document``):
 
 1. the schema -- every table, column, type and index, and no view or trigger
    we did not create -- is exactly the one the file's ``user_version``
@@ -744,6 +747,7 @@ class _Check:
     limit: int  # most problems to collect (1: the first only)
     problems: list[Problem] = field(default_factory=list)
     more: bool = False
+    bytes_unchecked: bool = False  # no structure check of the evidence bytes' pages
 
     def run(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         self.watchdog.reset(GATE_STEPS)
@@ -970,13 +974,18 @@ def check_contents(
     *,
     vocabulary: Vocabulary | None = None,
     limit: int = 1,
+    bytes_unchecked: bool = False,
 ) -> int:
     """Check an open engagement database; return its schema version or raise ``GateError``.
 
     ``name`` is the file name the user knows (messages start with it). With ``limit``
     above 1, up to that many damaged records are collected (``DamagedRecords.problems``).
+    ``bytes_unchecked``: the structure check (step 2) covers every table and index but the
+    evidence bytes (``blob_chunk``), whose pages grow with the evidence; a document read in
+    place or attached for its bytes (docs/storage.md), whose bytes are checked against their
+    SHA-256 whenever they are read. Their values' domains are still checked (step 3).
     """
-    check = _Check(conn, watchdog, name, vocabulary, limit)
+    check = _Check(conn, watchdog, name, vocabulary, limit, bytes_unchecked=bytes_unchecked)
     try:
         return _check(check)
     except GateError:
@@ -1013,7 +1022,7 @@ def _check(check: _Check) -> int:
         raise GateError(f"{name}: refused: {difference}")
     # 2. the structure (pages, indexes, unique keys, NOT NULL); a value out of its
     # domain is named by step 3 even when SQLite's own check found it first
-    rows = check.run("PRAGMA integrity_check(1)")
+    rows = _structure(check)
     damage = None if rows == [("ok",)] else _damage(str(rows[0][0]) if rows else "no answer")
     # 3. the values, table by table
     try:
@@ -1029,6 +1038,24 @@ def _check(check: _Check) -> int:
         raise GateError(f"{name}: the engagement file is damaged ({damage})")
     return int(version)
 
+
+def _structure(check: _Check) -> list[Any]:
+    """``integrity_check``: of the whole file, or table by table but the evidence bytes."""
+    if not check.bytes_unchecked:
+        return check.run("PRAGMA integrity_check(1)")
+    tables = check.run("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    for (table,) in tables:
+        if table == BYTES_TABLE:
+            continue
+        quoted = str(table).replace('"', '""')
+        rows = check.run(f'PRAGMA integrity_check("{quoted}")')
+        if rows != [("ok",)]:
+            return rows
+    return [("ok",)]
+
+
+#: The table of evidence bytes (see ``check_contents(bytes_unchecked=...)``).
+BYTES_TABLE = "blob_chunk"
 
 _UNIQUE = re.compile(r"non-unique entry in index sqlite_autoindex_(?P<table>\w+?)_\d+")
 

@@ -935,7 +935,7 @@ class MainWindow(QMainWindow):
             return False
         try:
             with self._busy(f"Opening {path.name}…"):  # a large engagement takes seconds to copy
-                engagement = open_engagement(path, readonly=read_only, key=key)
+                engagement = open_engagement(path, readonly=read_only, key=key, frequent_saves=True)
         except DocumentLocked as err:
             if not ask_open_read_only(self, f"{err}."):
                 return False
@@ -1110,7 +1110,7 @@ class MainWindow(QMainWindow):
                 if not self.maybe_close_engagement():
                     return
                 try:
-                    engagement = open_engagement(orphan.document, recover=orphan)
+                    engagement = open_engagement(orphan.document, recover=orphan, frequent_saves=True)
                 except ZtmmError as err:
                     QMessageBox.critical(self, "Cannot recover", str(err))
                     continue
