@@ -4,17 +4,20 @@ Everything runs on Qt's ``offscreen`` platform (``QT_QPA_PLATFORM=offscreen``
 in this process and in every process it starts), so a run opens no window and
 does not depend on a display.
 
-1. **Start to first paint with the demo.** Wall time from ``Popen`` to the
-   child printing a marker once the window has painted the workbench with the
-   demo engagement, against the same for a bare ``QMainWindow`` holding a
-   ``QTreeView`` over a small ``QStandardItemModel``. Both children mark the
-   first ``QEvent.Paint`` of the watched widget (the app: the ``Workbench``,
-   which only exists once the demo is open; the floor: the main window) with an
-   event filter, and print from a ``QTimer.singleShot(0)`` queued there: Qt
-   paints a whole frame (the widget and all its dirty children, then the flush
-   to the backing store) inside one ``UpdateRequest``, so the queued call runs
-   when that frame is complete. Fresh processes: interpreter start and imports
-   are part of what a user waits for.
+1. **Start to first paint.** Wall time from ``Popen`` to the child printing a
+   marker once the window has painted its first frame, against the same for a
+   bare ``QMainWindow`` holding a ``QTreeView`` over a small
+   ``QStandardItemModel``. The app is started as ``--demo`` starts it: its first
+   frame shows the model's tree from the catalog (the engagement loads after
+   it), and the child also marks the first frame of the ``Workbench`` with the
+   demo open (informational). Both children mark the first ``QEvent.Paint`` of
+   the main window with an event filter, and print from a
+   ``QTimer.singleShot(0)`` queued there: Qt paints a whole frame (the widget
+   and all its dirty children, then the flush to the backing store) inside one
+   ``UpdateRequest``, so the queued call runs when that frame is complete. The
+   child also says whether SQLAlchemy was imported by then (it must not be).
+   Fresh processes: interpreter start and imports are part of what a user
+   waits for.
 2. **Tree click to function page shown.** A real ``QTest.mouseClick`` on each
    function row of the tree, until the page shows that function and the frame
    holding it has been painted; against the same clicks on a bare ``QTreeView``
@@ -67,47 +70,68 @@ HEARTBEAT_MS = 5
 LEAD_MS = 150  # heartbeat before the save starts and after it ends
 CHILD_TIMEOUT = 60  # seconds
 SETTLE_TIMEOUT = 5.0  # seconds an awaited paint or save may take before the benchmark gives up
-MARKER = "painted"
+WINDOW_MARKER = "window"  # the window's first frame, with the model's tree
+DEMO_MARKER = "demo"  # the workbench's first frame, with the demo open
 
 # -- 1. start to first paint --------------------------------------------------------
 
-#: The app, as ``python -m ztmm_desktop.ui.app --demo`` builds it (``app.main``), watched.
+#: The app, as ``python -m ztmm_desktop.ui.app --demo`` builds it (``app.main``), watched twice: the first
+#: frame of the window with the model's tree (``OpeningPage``, shown before the engagement loads) and the
+#: first frame of the ``Workbench`` with the demo open (which exists only once the demo is open).
 APP_CHILD = textwrap.dedent(
     f"""
     import sys
 
     from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([sys.argv[0]])
-    app.setApplicationName("ZTMM Workbench")
-    app.setOrganizationName("ZTMM Workbench")
+    from ztmm_desktop import __version__
+    from ztmm_desktop.ui.common.appinfo import APP_NAME, ICON_NAME, app_icon
+
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(ICON_NAME)
+    app.setWindowIcon(app_icon())
     from ztmm_desktop.ui.shell.main_window import start
 
 
     class FirstPaint(QObject):
-        seen = False
+        def __init__(self, marker, then=None):
+            super().__init__()
+            self.marker, self.then, self.seen = marker, then, False
 
         def eventFilter(self, watched, event):
             if event.type() == QEvent.Type.Paint and not self.seen:
                 self.seen = True
-                QTimer.singleShot(0, done)  # runs when the frame being painted is complete
+                QTimer.singleShot(0, self.done)  # runs when the frame being painted is complete
             return False
 
+        def done(self):
+            print(self.marker, "sqlalchemy" in sys.modules, flush=True)
+            if self.then is not None:
+                self.then()
 
-    def done():
-        print({MARKER!r}, flush=True)
+
+    def finish():
         window.close()  # closes the demo engagement: no working copy is left
         app.quit()
 
 
     def opened():
         if window.workbench is not None:  # the demo is open; the start page never counts
-            window.workbench.installEventFilter(watch)
+            window.workbench.installEventFilter(demo_watch)
 
 
-    watch = FirstPaint()
+    window_watch = FirstPaint({WINDOW_MARKER!r})
+    demo_watch = FirstPaint({DEMO_MARKER!r}, finish)
     window = start([], demo=True)
+    if window.opening is None:
+        sys.exit("the window shows no opening page while the demo loads")
+    # Installed after start()'s own watch, so this filter sees the paint first and its call is queued first.
+    window.installEventFilter(window_watch)
     window.engagementChanged.connect(opened)
     code = app.exec()
     if window.engagement is not None:
@@ -140,7 +164,7 @@ FLOOR_CHILD = textwrap.dedent(
 
 
     def done():
-        print({MARKER!r}, flush=True)
+        print({WINDOW_MARKER!r}, False, flush=True)
         app.quit()
 
 
@@ -166,14 +190,25 @@ FLOOR_CHILD = textwrap.dedent(
 
 
 def _child_env() -> dict[str, str]:
+    """This environment on the offscreen platform, with bytecode caches on (an installed app runs from them;
+    the warm-up run writes them): the children time the app's start, not compiling its sources."""
+    env = dict(os.environ, **OFFSCREEN)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     # A fresh data folder is a first start, which asks the assessor's name in a modal dialog that nobody
     # answers here; a name in the environment skips the question, as for a consultant who gave it before.
-    return dict(os.environ, **OFFSCREEN, ZTMM_ASSESSOR=os.environ.get("ZTMM_ASSESSOR") or "Benchmark")
+    env["ZTMM_ASSESSOR"] = os.environ.get("ZTMM_ASSESSOR") or "Benchmark"
+    return env
 
 
-def _time_to_marker(script: Path, workdir: Path) -> float:
-    """Seconds from ``Popen`` until the child prints the marker; the child must then exit cleanly."""
+def _time_to_markers(script: Path, workdir: Path, markers: tuple[str, ...]) -> list[float]:
+    """Seconds from ``Popen`` until the child prints each marker, in order; the child must then exit cleanly.
+
+    A marker line is ``MARKER SQL`` where SQL says whether SQLAlchemy was imported when the frame was
+    complete; the window's first frame must come before it.
+    """
     errors = workdir / f"{script.stem}.stderr"
+    times: list[float] = []
+    lines: list[str] = []
     with errors.open("wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
@@ -183,8 +218,9 @@ def _time_to_marker(script: Path, workdir: Path) -> float:
         watchdog.start()
         try:
             assert proc.stdout is not None
-            line = proc.stdout.readline()
-            seconds = time.perf_counter() - start
+            for _ in markers:
+                lines.append(proc.stdout.readline().decode().strip())
+                times.append(time.perf_counter() - start)
             proc.stdout.read()
             code = proc.wait()
         finally:
@@ -192,26 +228,40 @@ def _time_to_marker(script: Path, workdir: Path) -> float:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    if line.decode().strip() != MARKER or code != 0:
+    seen = tuple(line.partition(" ")[0] for line in lines)
+    if seen != markers or code != 0:
         raise RuntimeError(
-            f"{script.name} exited {code} after printing {line!r}:\n{errors.read_text(errors='replace')[-2000:]}"
+            f"{script.name} exited {code} after printing {lines!r}:\n{errors.read_text(errors='replace')[-2000:]}"
         )
-    return seconds
+    if lines[0].endswith("True"):
+        raise RuntimeError(f"{script.name}: SQLAlchemy was imported before the window's first frame")
+    return times
 
 
 def start_to_first_paint(workdir: Path) -> list[Result]:
     app_script, floor_script = workdir / "child_app_demo.py", workdir / "child_bare_window.py"
     app_script.write_text(APP_CHILD, encoding="utf-8")
     floor_script.write_text(FLOOR_CHILD, encoding="utf-8")
-    _time_to_marker(app_script, workdir)  # warm-up: bytecode caches, page cache, the settings file
-    _time_to_marker(floor_script, workdir)
-    apps: list[float] = []
+    both = (WINDOW_MARKER, DEMO_MARKER)
+    _time_to_markers(app_script, workdir, both)  # warm-up: bytecode caches, page cache, the settings file
+    _time_to_markers(floor_script, workdir, (WINDOW_MARKER,))
+    windows: list[float] = []
+    demos: list[float] = []
     floors: list[float] = []
     for _ in range(START_RUNS):
-        apps.append(_time_to_marker(app_script, workdir))
-        floors.append(_time_to_marker(floor_script, workdir))
+        window, demo = _time_to_markers(app_script, workdir, both)
+        windows.append(window)
+        demos.append(demo)
+        floors.extend(_time_to_markers(floor_script, workdir, (WINDOW_MARKER,)))
     return [
-        Result("ui: start to first paint with the demo, median", ms(median(apps)), ms(median(floors)), "ms", "≤ 1.5×")
+        Result(
+            "ui: start to first paint (window and model tree), median",
+            ms(median(windows)),
+            ms(median(floors)),
+            "ms",
+            "≤ 2×",
+        ),
+        Result("ui: start to the demo's workbench painted, median", ms(median(demos)), ms(median(floors)), "ms"),
     ]
 
 

@@ -12,24 +12,22 @@ import contextlib
 import json
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
-from .core import figures
-from .core.contradictions import override_warning
 from .core.errors import BadInput, ZtmmError
-from .core.scoring import FunctionResult, Rollup
 from .core.stages import Rating, Stage
-from .core.status import assessment_status
 from .core.wording import WORDINGS, apply_wording
 
+# Each command imports what it needs when it runs (``ztmm --help`` and ``ztmm catalog`` need no figures,
+# no database layer, no services).
 if TYPE_CHECKING:
     from .core.deliverable import BaselineRef
     from .core.progress_compare import Comparison, RollupProgress
+    from .core.scoring import FunctionResult, Rollup
     from .services.engagement import Properties
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT, EXIT_FAILURE = 0, 1, 2, 3
@@ -612,6 +610,8 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 def _rollup_json(r: Rollup) -> dict[str, Any]:
     """A roll-up's figures as every deliverable shows them (``core.figures``: means rounded half up)."""
+    from .core import figures
+
     shown = figures.rollup_figures(r)
     return {
         "id": r.key,
@@ -633,6 +633,7 @@ def _rollup_json(r: Rollup) -> dict[str, Any]:
 
 def _progress_json(comparison: Comparison, baseline: BaselineRef | None) -> dict[str, Any]:
     """Progress since the latest baseline, with the figures the deliverables show."""
+    from .core import figures
 
     def change(r: RollupProgress) -> dict[str, Any]:
         shown = figures.rollup_change(r)
@@ -655,6 +656,8 @@ def _progress_json(comparison: Comparison, baseline: BaselineRef | None) -> dict
 
 
 def _info_json(engagement: Any) -> dict[str, Any]:
+    from .core import figures
+    from .core.status import assessment_status
     from .services.deliverables import progress_since
 
     meta = engagement.meta()
@@ -885,6 +888,8 @@ def cmd_assess(args: argparse.Namespace) -> int:
         if changes:
             engagement.save()
         result = engagement.results()[function.id]
+        from .core.contradictions import override_warning
+
         warning = override_warning(engagement.assessment(function.id))
     if warning:  # a warning, not a refusal: the window asks, the command says so
         print(f"warning: {function.code}: {warning}", file=sys.stderr)
@@ -1476,7 +1481,7 @@ def _check_arguments(argv: Sequence[str]) -> None:
 def _clean_up() -> None:
     """Delete the working copies earlier killed runs left behind (a command's copies hold nothing to
     recover: a run that did not finish acknowledged nothing; see ``disposable_working_copies``)."""
-    from .store.document import clean_up_disposable_copies
+    from .store.working import clean_up_disposable_copies  # no database layer: ``ztmm catalog`` opens no file
 
     with contextlib.suppress(OSError):  # tidying up must never stop the command
         clean_up_disposable_copies()
@@ -1488,7 +1493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_arguments(args_list)
         args = build_parser().parse_args(args_list)
         from .services import passphrase
-        from .store.document import disposable_working_copies
+        from .store.working import disposable_working_copies
 
         passphrase.set_asker(_ask_passphrase, _note)
         _clean_up()
@@ -1505,6 +1510,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except Exception as err:  # a bug, not bad input: say so in one line
         if os.environ.get("ZTMM_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         print(f"error: unexpected failure ({type(err).__name__}: {err}); set ZTMM_DEBUG=1 for details", file=sys.stderr)
         return EXIT_FAILURE

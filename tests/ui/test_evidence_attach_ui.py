@@ -21,8 +21,8 @@ from tests.ui.test_evidence_pane import drag_and_drop
 from ztmm_desktop.core.stages import Stage
 from ztmm_desktop.services import evidence as ev
 from ztmm_desktop.services.engagement import Properties, create_engagement, open_engagement
+from ztmm_desktop.ui.evidence import pane as evidence_pane
 from ztmm_desktop.ui.evidence.dialogs import AttachDialog
-from ztmm_desktop.ui.shell import main_window as main_window
 from ztmm_desktop.ui.shell.main_window import MainWindow
 from ztmm_desktop.ui.tree.model import EVIDENCE_COLUMN, EVIDENCE_COUNT_ROLE
 
@@ -106,10 +106,11 @@ def test_attach_from_the_function_page_asks_title_kind_and_stage_and_enter_accep
     assert [row.text(c) for c in range(4)] == ["conditional-access", "Screenshot", "Advanced", f"{item.size} bytes"]
     assert section.count_label.text() == "1 item"
 
-    # Double-click opens a copy through the window's open path (the system's opener is stubbed).
+    # Double-click opens a copy through the window's open path (the system's opener is stubbed where it
+    # lives: the window imports it when it opens something).
     opened_ids: list[str] = []
     monkeypatch.setattr(
-        main_window, "open_externally", lambda _engagement, evidence_id, ask: opened_ids.append(evidence_id)
+        evidence_pane, "open_externally", lambda _engagement, evidence_id, ask: opened_ids.append(evidence_id)
     )
     rect = section.list.visualItemRect(row)
     qtbot.mouseClick(section.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

@@ -8,8 +8,12 @@ override, and the function is marked wherever its override is shown until the tw
 
 from __future__ import annotations
 
-from .scoring import FunctionAssessment
+from typing import TYPE_CHECKING
+
 from .stages import RATED_STAGES, Rating, Stage
+
+if TYPE_CHECKING:  # a type only: the window's tree loads these rules before the scoring
+    from .scoring import FunctionAssessment
 
 
 def override_contradictions(assessment: FunctionAssessment, override: Stage | None = None) -> tuple[Stage, ...]:

@@ -11,9 +11,12 @@ The status says how far the *assessment* of a function has got, never how far th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .scoring import FunctionAssessment
 from .stages import RATED_STAGES, Rating
+
+if TYPE_CHECKING:  # a type only: the window's tree loads these rules before the scoring
+    from .scoring import FunctionAssessment
 
 NOT_STARTED = "not-started"
 IN_PROGRESS = "in-progress"

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from . import figures, status
-from .catalog import Pillar
-from .scoring import FunctionAssessment, Rollup
 from .stages import Stage
+
+# Only the summary and the status words need the figures and the rules (``plural`` and the dates are
+# on the window's first frame, before them).
+if TYPE_CHECKING:
+    from .catalog import Pillar
+    from .scoring import FunctionAssessment, Rollup
 
 NONE = "—"
 
@@ -68,6 +72,8 @@ def assessment_status(assessment: FunctionAssessment) -> str:
 
     Recorded, else derived from the ratings, by the one rule of :mod:`.status` that the window shows too.
     """
+    from . import status
+
     return f"Assessment: {status.assessment_status(assessment).words}"
 
 
@@ -92,6 +98,8 @@ class Summary:
 
 
 def summary(overall: Rollup, pillars: list[tuple[Pillar, Rollup]]) -> Summary:
+    from . import figures
+
     shown = figures.rollup_figures(overall)
     scores = {
         short_pillar(pillar): score

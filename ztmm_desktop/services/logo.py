@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from PIL import Image, UnidentifiedImageError
-
 from ..core.errors import BadInput
 from ..core.validate import MAX_LOGO_BYTES, MAX_LOGO_SIDE
 from ..store.schema import ConsultancyLogoRow, LogoRow
@@ -40,6 +38,8 @@ class Logo:
 
 def check_logo(data: bytes, name: str) -> Logo:
     """``data`` as a logo, or ``BadInput`` saying in one line why it cannot be one."""
+    from PIL import Image, UnidentifiedImageError  # only here: commands that never check a logo skip Pillow
+
     if len(data) > MAX_LOGO_BYTES:
         raise BadInput(f"logo {name} is {len(data):,} bytes; the limit is {MAX_LOGO_BYTES // (1024 * 1024)} MB")
     try:

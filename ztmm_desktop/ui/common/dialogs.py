@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QPixmap
@@ -30,9 +31,11 @@ from PySide6.QtWidgets import (
 from ...core.catalog import Catalog
 from ...core.errors import ZtmmError
 from ...core.wording import WORDINGS
-from ...services.engagement import DEFAULT_MARKING, Properties
-from ...services.logo import Logo, load_logo
-from ...services.recovery import Orphan
+
+if TYPE_CHECKING:  # the window's first frame (error_label, the start) loads before the services
+    from ...services.engagement import Properties
+    from ...services.logo import Logo
+    from ...services.recovery import Orphan
 
 
 def error_label(name: str = "error") -> QLabel:
@@ -121,6 +124,8 @@ class LogoField(QWidget):
         name, _ = QFileDialog.getOpenFileName(self, self.title, self.folder, "Images (*.png *.jpg *.jpeg)")
         if not name:
             return
+        from ...services.logo import load_logo
+
         try:
             self._set(load_logo(Path(name)))
         except ZtmmError as err:  # the dialog stays open, the previous logo stays
@@ -166,6 +171,8 @@ class PropertiesDialog(QDialog):
         logo: Logo | None = None,
         folder: str = "",
     ) -> None:
+        from ...services.engagement import DEFAULT_MARKING, Properties
+
         super().__init__(parent)
         self.setWindowTitle("Engagement properties" if current else "New engagement")
         props = current or Properties(client="")
@@ -231,6 +238,8 @@ class PropertiesDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
     def properties(self) -> Properties:
+        from ...services.engagement import Properties
+
         return Properties(
             client=self.client.text(),
             title=self.title_edit.text(),

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 from ...core.errors import ZtmmError
 from ...core.progress import CancelToken
 from ...paths import data_dir
-from ...services import evidence
 from ..common.opener import open_url
 from ..common.tasks import show_failure
 
@@ -88,6 +87,8 @@ class Deliverables(QObject):
     # -- the common path ----------------------------------------------------------
 
     def _suggested(self, what: str, suffix: str) -> str:
+        from ...services import evidence  # imported when needed: the window paints before the services load
+
         engagement = self.window.engagement
         assert engagement is not None
         meta = engagement.meta()
@@ -248,6 +249,8 @@ class Deliverables(QObject):
         return target
 
     def export_evidence_pack(self) -> None:
+        from ...services import evidence
+
         if self.window.engagement is None:
             return
         target = self._ask_target(

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import ZtmmError
-from ...services import encryption
 from ...services import passphrase as secrets
 from ..common.dialogs import error_label
 
@@ -193,7 +192,11 @@ class EncryptionActions:
     def update(self) -> None:
         engagement = self.window.engagement
         writable = engagement is not None and not engagement.readonly
-        encrypted = engagement is not None and encryption.is_encrypted(engagement)
+        encrypted = False
+        if engagement is not None:
+            from ...services import encryption  # once an engagement is open: the window paints before the services
+
+            encrypted = encryption.is_encrypted(engagement)
         self.encrypt_action.setEnabled(writable and not encrypted)
         self.rekey_action.setEnabled(writable and encrypted)
         self.decrypt_action.setEnabled(writable and encrypted)
@@ -207,6 +210,8 @@ class EncryptionActions:
         window.statusBar().showMessage(message, 8000)
 
     def encrypt(self) -> None:
+        from ...services import encryption
+
         engagement = self.window.engagement
         if engagement is None or engagement.readonly:
             return
@@ -228,6 +233,8 @@ class EncryptionActions:
         self._done(f"{engagement.path.name} is encrypted and saved.")
 
     def rekey(self) -> None:
+        from ...services import encryption
+
         engagement = self.window.engagement
         if engagement is None or engagement.readonly:
             return
@@ -248,6 +255,8 @@ class EncryptionActions:
         self._done(f"The passphrase of {engagement.path.name} is changed and the engagement saved.")
 
     def decrypt(self) -> None:
+        from ...services import encryption
+
         engagement = self.window.engagement
         if engagement is None or engagement.readonly:
             return

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -37,64 +38,24 @@ from PySide6.QtWidgets import (
 from ...core.errors import BadInput, DocumentLocked, EngagementFileError, ReadOnlyLocation, ZtmmError
 from ...core.stages import RATED_STAGES, Stage
 from ...core.words import plural
-from ...services import evidence, passphrase
-from ...services.demo import open_demo
-from ...services.engagement import Changes, DamagedRecords, Engagement, create_engagement, open_engagement
-from ...services.evidence import Attached, EvidenceLink
-from ...services.identity import given_assessor
-from ...services.logo import read_consultancy_logo, read_logo
-from ...services.recovery import discard_unsaved, unsaved_work
-from ..common.dialogs import PropertiesDialog, RecoveryChoice, ask_open_read_only, ask_recover, ask_remove_baseline
+from ...services import passphrase
 from ..common.settings import Settings
 from ..common.tasks import TaskRunner
-from ..common.theme import apply_workshop_mode
-from ..dashboard.progress import ProgressBanner, ProgressView
-from ..dashboard.view import Dashboard
+from ..common.theme import apply_workshop_mode, workshop_mode_on
 from ..deliverables.controller import Deliverables
-from ..deliverables.report_contents import ReportContentsDialog
-from ..editing.edits import (
-    EVIDENCE_TAB,
-    FUNCTION_TAB,
-    PROGRESS_TAB,
-    RATING_KEYS,
-    Place,
-    attached_command,
-    command_place,
-    frozen_baseline,
-    is_typing,
-    make_command,
-    report_contents_of,
-)
-from ..editing.requests import (
-    AnyRequest,
-    EditEvidence,
-    FreezeBaseline,
-    LinkEvidence,
-    RemoveEvidence,
-    SetComment,
-    SetConsultancyLogo,
-    SetLogo,
-    SetProperties,
-    SetRating,
-    SetReportContents,
-)
-from ..evidence.attach import AttachFlow
-from ..evidence.dialogs import ask_to_open
-from ..evidence.pane import EvidencePane, cleanup_opened_copies, clipboard_evidence, open_externally
-from ..function.guidance import GuidancePane
-from ..function.page import FunctionPage
-from ..tree.model import (
-    FUNCTION_ID_ROLE,
-    QUICK_FILTERS,
-    STAGE_ROLE,
-    EngagementTreeModel,
-    TreeFilterProxy,
-)
-from ..workshops.dialogs import WorkshopsDialog, running_text
-from .assessor import AssessorDialog
-from .damaged import ask_open_without_damaged, left_out_text
+from ..tree.model import FUNCTION_ID_ROLE, QUICK_FILTERS, STAGE_ROLE, EngagementTreeModel, TreeFilterProxy
 from .encryption import EncryptionActions, ask_passphrase
 from .start_page import StartPage
+
+# The window paints before the services (SQLAlchemy, SQLModel) and the views over an engagement are
+# imported: they load after the first frame, so each method imports what it uses.
+if TYPE_CHECKING:
+    from ...services.engagement import Changes, Engagement
+    from ...services.evidence import Attached, EvidenceLink
+    from ..editing.edits import Place
+    from ..editing.requests import AnyRequest
+    from ..evidence.attach import AttachFlow
+    from .opening import OpeningPage
 
 FILE_FILTER = "ZTMM engagements (*.ztmm);;All files (*)"
 DOCUMENT_SUFFIX = ".ztmm"
@@ -140,6 +101,12 @@ class Workbench(QWidget):
     panesChanged = Signal()
 
     def __init__(self, engagement: Engagement, parent: QWidget | None = None) -> None:
+        from ..dashboard.progress import ProgressBanner, ProgressView
+        from ..dashboard.view import Dashboard
+        from ..evidence.pane import EvidencePane
+        from ..function.guidance import GuidancePane
+        from ..function.page import FunctionPage
+
         super().__init__(parent)
         self.engagement = engagement
         self.banner = QLabel()
@@ -309,6 +276,8 @@ class Workbench(QWidget):
 
     def show_place(self, place: Place) -> None:
         """Show where an edit landed: its tab, its function in the tree and on the page, its control marked."""
+        from ..editing.edits import EVIDENCE_TAB, FUNCTION_TAB, PROGRESS_TAB
+
         if place.tab == PROGRESS_TAB:
             self.tabs.setCurrentWidget(self.progress)
             return
@@ -324,6 +293,8 @@ class Workbench(QWidget):
         Typed notes and owner show nowhere but on the page; a typed comment also
         in the tree (its stage row's tip and search text) and the guidance's next steps.
         """
+        from ..editing.requests import SetComment
+
         if typed is None:
             self.model.refresh(changes)
             self.page.refresh()
@@ -372,6 +343,8 @@ class Workbench(QWidget):
 
     def attach_target(self) -> EvidenceLink | None:
         """Where pasted evidence goes: the selected function, at the stage in view (the evidence tab: its own)."""
+        from ...services.evidence import EvidenceLink
+
         if self.tabs.currentWidget() is self.evidence:
             return self.evidence.current_target()
         if self._selection is None:
@@ -392,18 +365,13 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.engagement: Engagement | None = None
         self.workbench: Workbench | None = None
+        self.opening: OpeningPage | None = None  # at start, until the engagement asked for is open
         self.recovered = False
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_title)
         self.tasks = TaskRunner(self)
-        self.attach_flow = AttachFlow(
-            self,
-            self.tasks,
-            lambda: self.engagement,
-            lambda i, links: self.request(LinkEvidence(i, links)),
-            self._attached,
-        )
+        self._attach_flow: AttachFlow | None = None  # made when first used (it needs the services)
         self.start_page = StartPage()
         self.start_page.newRequested.connect(self.new_engagement)
         self.start_page.openRequested.connect(self.open_dialog)
@@ -439,7 +407,24 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         workshop = self.settings.workshop_mode()
         self.workshop_action.setChecked(workshop)
-        apply_workshop_mode(workshop)
+        if workshop or workshop_mode_on():  # the normal look needs nothing done (a tenth of the first frame)
+            apply_workshop_mode(workshop)
+
+    @property
+    def attach_flow(self) -> AttachFlow:
+        """Attaching evidence: files and images, asked about and stored off the UI thread."""
+        if self._attach_flow is None:
+            from ..editing.requests import LinkEvidence
+            from ..evidence.attach import AttachFlow
+
+            self._attach_flow = AttachFlow(
+                self,
+                self.tasks,
+                lambda: self.engagement,
+                lambda i, links: self.request(LinkEvidence(i, links)),
+                self._attached,
+            )
+        return self._attach_flow
 
     # -- menus -------------------------------------------------------------------
 
@@ -647,10 +632,13 @@ class MainWindow(QMainWindow):
         self.marking.setText(self.engagement.meta().marking)
 
     def _set_engagement(self, engagement: Engagement | None, *, read_only_reason: str = "") -> None:
+        from ..editing.requests import EditEvidence, FreezeBaseline, LinkEvidence, RemoveEvidence
+
         old = self.workbench
         self.undo_stack.clear()
         self.recovered = False
         self.engagement = engagement
+        self.hide_opening()
         if engagement is None:
             self.workbench = None
             self.stack.setCurrentWidget(self.start_page)
@@ -697,6 +685,25 @@ class MainWindow(QMainWindow):
         self._show_workshop()
         self.engagementChanged.emit()
 
+    def show_opening(self, message: str) -> None:
+        """Show the model's tree from the catalog and ``message`` until an engagement is open (at start)."""
+        from .opening import OpeningPage, shipped_catalog
+
+        self.hide_opening()
+        self.opening = OpeningPage(message, shipped_catalog())
+        self.stack.addWidget(self.opening)
+        self.stack.setCurrentWidget(self.opening)
+
+    def hide_opening(self) -> None:
+        """Back to what the window showed before ``show_opening`` (the workbench replaces it when one opens)."""
+        if self.opening is None:
+            return
+        if self.stack.currentWidget() is self.opening:
+            self.stack.setCurrentWidget(self.workbench if self.workbench is not None else self.start_page)
+        self.stack.removeWidget(self.opening)
+        self.opening.deleteLater()
+        self.opening = None
+
     # -- edits -------------------------------------------------------------------
 
     def request(self, request: AnyRequest) -> None:
@@ -725,6 +732,8 @@ class MainWindow(QMainWindow):
         Text kept at a pause in typing refreshes only what it can change (the
         consultant is still typing), and merges with the burst's earlier commits.
         """
+        from ..editing.edits import is_typing, make_command
+
         engagement = self.engagement
         if engagement is None:
             return
@@ -749,6 +758,9 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> None:
         """Undo the last step (text being typed is kept first, so it is that step) and show what it changed."""
+        from ..common.dialogs import ask_remove_baseline
+        from ..editing.edits import command_place, frozen_baseline
+
         self._keep_typing()
         index = self.undo_stack.index()
         if index == 0:
@@ -766,6 +778,8 @@ class MainWindow(QMainWindow):
         self._show_step(command_place(command), f"Undid: {text}{suffix}")
 
     def redo(self) -> None:
+        from ..editing.edits import command_place
+
         self._keep_typing()
         index = self.undo_stack.index()
         if index >= self.undo_stack.count():
@@ -797,6 +811,9 @@ class MainWindow(QMainWindow):
             and event.type() == QKeyEvent.Type.KeyPress
             and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
         ):
+            from ..editing.edits import RATING_KEYS  # a key press, not every event the tree gets
+            from ..editing.requests import SetRating
+
             number = event.key() - Qt.Key.Key_0
             focused = self.workbench.focused_stage()
             if number in RATING_KEYS and focused is not None:
@@ -808,13 +825,19 @@ class MainWindow(QMainWindow):
 
     def attach_files(self, paths: list[Path], link: EvidenceLink) -> None:
         """Store files as evidence off the UI thread without asking (kinds guessed); one undo step for all."""
+        from ...services import evidence
+
         self.attach_flow.store([(path, None, evidence.guess_kind(path.name)) for path in paths], link)
 
     def _files_dropped_on_tree(self, paths: list[Path], function_id: str, stage: Stage | None) -> None:
+        from ...services.evidence import EvidenceLink
+
         self.attach_flow.files(paths, EvidenceLink(function_id=function_id, stage=stage))
 
     def paste_evidence(self) -> None:
         """Ctrl+V outside text boxes: attach the clipboard's image (or copied files) to the function in view."""
+        from ..evidence.pane import clipboard_evidence
+
         bench = self.workbench
         if bench is None:
             return
@@ -836,6 +859,9 @@ class MainWindow(QMainWindow):
             self.attach_flow.image(png, target)
 
     def _attached(self, attached: list[Attached]) -> None:
+        from ...services import evidence
+        from ..editing.edits import attached_command
+
         if not attached or self.engagement is None:
             return
         self.undo_stack.push(attached_command(self.engagement, attached, self._changed, self._edit_failed))
@@ -843,6 +869,9 @@ class MainWindow(QMainWindow):
             self._changed(evidence.describe_changes(item))
 
     def open_evidence(self, evidence_id: str) -> None:
+        from ..evidence.dialogs import ask_to_open
+        from ..evidence.pane import open_externally
+
         if self.engagement is None:
             return
         try:
@@ -851,6 +880,8 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open", str(err))
 
     def extract_evidence(self, evidence_id: str) -> None:
+        from ...services import evidence
+
         if self.engagement is None:
             return
         folder = QFileDialog.getExistingDirectory(self, "Save a copy into", self.settings.last_folder())
@@ -864,6 +895,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved {path}", 6000)
 
     def verify_evidence(self) -> None:
+        from ...services import evidence
+
         engagement = self.engagement
         if engagement is None:
             return
@@ -928,6 +961,10 @@ class MainWindow(QMainWindow):
 
         An encrypted one asks for its passphrase (``ui/encryption.py``) unless its ``key`` is given.
         """
+        from ...services.engagement import DamagedRecords, open_engagement
+        from ..common.dialogs import ask_open_read_only
+        from .damaged import ask_open_without_damaged
+
         path = path.absolute()
         if self.engagement is not None and self.engagement.path == path:
             return True
@@ -960,6 +997,9 @@ class MainWindow(QMainWindow):
 
     def _open_without_damaged(self, path: Path, *, key: passphrase.Key | None = None) -> bool:
         """Open a read-only copy of ``path`` that leaves its damaged records out (the file stays as it is)."""
+        from ...services.engagement import open_engagement
+        from .damaged import left_out_text
+
         try:
             with self._busy(f"Opening {path.name} without its damaged records…"):
                 engagement = open_engagement(path, readonly=True, leave_out_damaged=True, key=key)
@@ -999,6 +1039,8 @@ class MainWindow(QMainWindow):
         self.open_path(path)
 
     def open_demo(self) -> None:
+        from ...services.demo import open_demo
+
         if not self.maybe_close_engagement():
             return
         try:
@@ -1010,6 +1052,8 @@ class MainWindow(QMainWindow):
 
     def new_engagement(self) -> None:
         from ...services.catalogs import default_library
+        from ...services.engagement import create_engagement
+        from ..common.dialogs import PropertiesDialog
 
         dialog = PropertiesDialog(default_library().catalog, None, self)
         if dialog.exec() != PropertiesDialog.DialogCode.Accepted:
@@ -1034,6 +1078,10 @@ class MainWindow(QMainWindow):
         self._set_engagement(engagement)
 
     def edit_properties(self) -> None:
+        from ...services.logo import read_logo
+        from ..common.dialogs import PropertiesDialog
+        from ..editing.requests import SetLogo, SetProperties
+
         if self.engagement is None:
             return
         engagement = self.engagement
@@ -1060,6 +1108,11 @@ class MainWindow(QMainWindow):
 
     def edit_report_contents(self, section: str | None = None) -> None:
         """The consultant's sections, document control and layout, as one undo step."""
+        from ...services.logo import read_consultancy_logo
+        from ..deliverables.report_contents import ReportContentsDialog
+        from ..editing.edits import report_contents_of
+        from ..editing.requests import SetConsultancyLogo, SetReportContents
+
         if self.engagement is None:
             return
         engagement = self.engagement
@@ -1094,6 +1147,8 @@ class MainWindow(QMainWindow):
 
     def edit_assessor(self, *, first_start: bool = False) -> bool:
         """Ask for the assessor's name and organization (stored for the window and the ``ztmm`` command)."""
+        from .assessor import AssessorDialog
+
         dialog = AssessorDialog(self, first_start=first_start)
         accepted = dialog.exec() == AssessorDialog.DialogCode.Accepted
         if accepted:
@@ -1102,6 +1157,10 @@ class MainWindow(QMainWindow):
 
     def offer_recovery(self) -> None:
         """Offer to recover unsaved work left by a session that ended unexpectedly."""
+        from ...services.engagement import open_engagement
+        from ...services.recovery import discard_unsaved, unsaved_work
+        from ..common.dialogs import RecoveryChoice, ask_recover
+
         for orphan in unsaved_work():
             choice = ask_recover(self, orphan)
             if choice is RecoveryChoice.DISCARD:
@@ -1283,6 +1342,8 @@ class MainWindow(QMainWindow):
 
     def manage_workshops(self) -> None:
         """Tools → Workshops…; each change made there is one undo step."""
+        from ..workshops.dialogs import WorkshopsDialog
+
         if self.engagement is None:
             return
         dialog = WorkshopsDialog(self.engagement, self.apply_request, self)
@@ -1290,6 +1351,8 @@ class MainWindow(QMainWindow):
         dialog.deleteLater()
 
     def _show_workshop(self) -> None:
+        from ..workshops.dialogs import running_text
+
         text = running_text(self.engagement)
         self.workshop_indicator.setText(text)
         self.workshop_indicator.setVisible(bool(text))
@@ -1334,6 +1397,8 @@ class MainWindow(QMainWindow):
     # -- closing -----------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        from ..evidence.pane import cleanup_opened_copies
+
         if not self.maybe_close_engagement():
             event.ignore()
             return
@@ -1347,11 +1412,23 @@ class MainWindow(QMainWindow):
 
 def start(argv: list[str], *, demo: bool = False, ask_assessor: bool = True) -> MainWindow:
     """Show the window, ask who the assessor is on first start, offer recovery of unsaved work,
-    then open what was asked for."""
+    then open what was asked for.
+
+    When a file or the demo is asked for, the window first shows the model's tree from the
+    catalog; the engagement (and the database layer it needs) loads once that frame is painted.
+    """
+    from .opening import after_first_paint
+
     window = MainWindow()
+    if argv:
+        window.show_opening(f"Opening {Path(argv[0]).name}…")
+    elif demo:
+        window.show_opening("Opening the demo engagement…")
     window.show()
 
     def after_show() -> None:
+        from ...services.identity import given_assessor
+
         if ask_assessor and not given_assessor() and not window.settings.flag("assessor_asked"):
             window.settings.set_flag("assessor_asked", True)
             window.edit_assessor(first_start=True)
@@ -1361,6 +1438,7 @@ def start(argv: list[str], *, demo: bool = False, ask_assessor: bool = True) -> 
                 window.open_path(Path(argv[0]))
             elif demo:
                 window.open_demo()
+        window.hide_opening()  # the start page when nothing could be opened
 
-    QTimer.singleShot(0, after_show)
+    after_first_paint(window, after_show)
     return window

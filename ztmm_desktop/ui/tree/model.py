@@ -18,7 +18,7 @@ import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -34,14 +34,16 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 
 from ...core import status as status_rule
-from ...core.catalog import Function, Pillar
 from ...core.contradictions import override_warning
 from ...core.errors import BadInput
-from ...core.scoring import FunctionAssessment, FunctionResult, Rollup, evaluate, pillar_rollups, rollup
 from ...core.stages import RATED_STAGES, Rating, Stage
 from ...core.words import plural
-from ...services import evidence
-from ...services.engagement import Changes, Engagement
+
+if TYPE_CHECKING:  # the tree's rows and roles load before the scoring and the services (the window paints first)
+    from ...core.catalog import Function, Pillar
+    from ...core.scoring import FunctionAssessment, FunctionResult, Rollup
+    from ...services import evidence
+    from ...services.engagement import Changes, Engagement
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -288,6 +290,9 @@ class _Snapshot:
 
 
 def _read(engagement: Engagement) -> _Snapshot:
+    from ...core.scoring import evaluate, pillar_rollups, rollup
+    from ...services import evidence
+
     assessments = engagement.assessments()
     results = {fid: evaluate(a) for fid, a in assessments.items()}
     findings = Counter(f.function_id for f in engagement.findings())
