@@ -47,7 +47,38 @@ class _Measure:
         return self.height
 
 
-class FlowLayout(QLayout):
+class _ReflowLayout(QLayout):
+    """What both layouts share: a height for each width, remembered until the layout is invalidated,
+    and placing the items (``_place``, which with ``move`` False only measures the height)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._heights: dict[int, int] = {}  # height for width, until the layout is invalidated
+        self._measures: object | None = None  # the subclass's measurements of its items
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = self._place(QRect(0, 0, width, 0), move=False)
+        return height
+
+    def invalidate(self) -> None:
+        self._heights.clear()
+        self._measures = None
+        super().invalidate()
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._place(rect, move=True)
+
+    def _place(self, rect: QRect, *, move: bool) -> int:
+        raise NotImplementedError
+
+
+class FlowLayout(_ReflowLayout):
     """Items left to right, wrapped onto more lines when they do not fit.
 
     ``addStretch()`` pushes what follows to the right end of its line when the line
@@ -58,7 +89,6 @@ class FlowLayout(QLayout):
 
     def __init__(self, parent: QWidget | None = None, *, spacing: int = 8, line_spacing: int | None = None) -> None:
         super().__init__(parent)
-        self._heights: dict[int, int] = {}  # height for width, until the layout is invalidated
         self._measures: list[_Measure] | None = None
         self._items: list[QLayoutItem] = []
         self._align: dict[int, Qt.AlignmentFlag] = {}
@@ -98,24 +128,6 @@ class FlowLayout(QLayout):
 
     def expandingDirections(self) -> Qt.Orientation:
         return Qt.Orientation(0)
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        height = self._heights.get(width)
-        if height is None:
-            height = self._heights[width] = self._place(QRect(0, 0, width, 0), move=False)
-        return height
-
-    def invalidate(self) -> None:
-        self._heights.clear()
-        self._measures = None
-        super().invalidate()
-
-    def setGeometry(self, rect: QRect) -> None:
-        super().setGeometry(rect)
-        self._place(rect, move=True)
 
     def sizeHint(self) -> QSize:
         """Everything on one line."""
@@ -249,7 +261,7 @@ class _Pair:
         self.field.setGeometry(QRect(QPoint(x + label_width + spacing, y + (height - field.height()) // 2), field))
 
 
-class FormColumns(QLayout):
+class FormColumns(_ReflowLayout):
     """Label/field pairs in two columns side by side when they fit, else one column (left pairs first).
 
     Fields keep their preferred width unless they expand horizontally (a line edit);
@@ -267,7 +279,6 @@ class FormColumns(QLayout):
         column_gap: int = 24,
     ) -> None:
         super().__init__(parent)
-        self._heights: dict[int, int] = {}  # height for width, until the layout is invalidated
         self._measures: tuple[list[_Pair], list[_Pair]] | None = None
         self.setContentsMargins(0, 0, 0, 0)
         self._h, self._v, self._gap = spacing, row_spacing, column_gap
@@ -303,24 +314,6 @@ class FormColumns(QLayout):
 
     def expandingDirections(self) -> Qt.Orientation:
         return Qt.Orientation.Horizontal
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        height = self._heights.get(width)
-        if height is None:
-            height = self._heights[width] = self._place(QRect(0, 0, width, 0), move=False)
-        return height
-
-    def invalidate(self) -> None:
-        self._heights.clear()
-        self._measures = None
-        super().invalidate()
-
-    def setGeometry(self, rect: QRect) -> None:
-        super().setGeometry(rect)
-        self._place(rect, move=True)
 
     def sizeHint(self) -> QSize:
         width = self._wide_width()
