@@ -1025,8 +1025,19 @@ class MainWindow(QMainWindow):
 
         if key is None:
             key = unlock(path)  # None: a plain file
+
+        def work() -> Engagement:
+            engagement = open_engagement(path, key=key, **options)
+            try:  # what the workbench reads first, read here (the engagement keeps it until an edit)
+                engagement.assessments()
+                engagement.findings()
+            except BaseException:
+                engagement.close()
+                raise
+            return engagement
+
         with self._busy(message):  # a large engagement takes a moment to check
-            return off_ui_thread(lambda: open_engagement(path, key=key, **options))
+            return off_ui_thread(work)
 
     @contextmanager
     def _busy(self, message: str) -> Iterator[None]:
