@@ -12,11 +12,10 @@ from functools import partial
 from pathlib import Path
 
 from ...services import passphrase
-from ...store.connect import Key, WrongKey
 from .tasks import off_ui_thread
 
 
-def unlock(path: Path) -> Key | None:
+def unlock(path: Path) -> passphrase.Key | None:
     """None for a plain file; the key of an encrypted one, from this process, ``ZTMM_PASSPHRASE``, the
     keyring or the user (asked again after a wrong one). ``NoPassphrase`` when the user cancels."""
     if not passphrase.is_encrypted(path):
@@ -29,7 +28,7 @@ def unlock(path: Path) -> Key | None:
             raise passphrase.cancelled(path)
         try:
             checked = off_ui_thread(partial(passphrase.try_passphrase, path, answer.passphrase))
-        except WrongKey:
+        except passphrase.WrongKey:
             wrong += 1
             continue
         key = passphrase.accept(checked, answer)  # here: a keyring notice goes to the status bar
