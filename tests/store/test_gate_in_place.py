@@ -2,7 +2,7 @@
 
 A plain document of the current schema is gated where it lies, read-only, before anything
 reads it: a read-only open then reads it in place, an editing open copies its records. An
-encrypted engagement keeps the whole-copy design: never read in place, attached or cloned,
+encrypted engagement takes the same paths with its key (tests/store/test_encrypted_storage.py),
 and nothing of it reaches the disk in plaintext.
 """
 
@@ -90,19 +90,21 @@ def test_encrypting_a_session_that_reads_its_evidence_from_the_document_keeps_ev
         encryption.encrypt(engagement, PASS)
         key = engagement.document.key
         assert key is not None and not engagement.document.partial
-        assert engagement.document.spare is None  # an encrypted engagement is never cloned-and-applied
+        assert engagement.document.spare is None  # this session's working copy is whole now: saved whole
         assert ev.verify(engagement) == []
     head = path.read_bytes()[:16]
     assert head != docmod.SQLITE_MAGIC
     for data in blobs:  # no evidence bytes in plaintext in the document
         assert data[:4096] not in path.read_bytes()
-    with open_engagement(path, key=key) as reopened:
-        assert reopened.document.working is not None and not reopened.document.partial
+    with open_engagement(path, key=key) as reopened:  # reopened: records only, the bytes read from the document
+        assert reopened.document.working is not None and reopened.document.partial
+        for data in blobs:
+            assert data[:4096] not in reopened.document.working.read_bytes()
         assert {item.sha256 for item in ev.list_evidence(reopened)} == {hashlib.sha256(b).hexdigest() for b in blobs}
         assert ev.verify(reopened) == []
 
 
-def test_an_encrypted_engagement_keeps_the_whole_copy_design(tmp_path: Path) -> None:
+def test_an_encrypted_engagement_takes_the_same_paths_with_its_key(tmp_path: Path) -> None:
     path = tmp_path / "sealed.ztmm"
     key = passphrase.new_key(PASS)
     secret = os.urandom(64 * 1024)
@@ -110,12 +112,12 @@ def test_an_encrypted_engagement_keeps_the_whole_copy_design(tmp_path: Path) -> 
         attach(engagement, secret, "secret.bin")
         engagement.save()
     with open_engagement(path, readonly=True, key=key) as engagement:
-        assert engagement.document.working is not None  # not read in place: a whole, encrypted copy
-        assert not engagement.document.partial
-        assert secret[:4096] not in engagement.document.working.read_bytes()
+        assert engagement.document.in_place  # read where it lies, with the key: nothing copied
         assert ev.verify(engagement) == []
     with open_engagement(path, key=key, frequent_saves=True) as engagement:
-        assert not engagement.document.partial and engagement.document.spare is None
+        assert engagement.document.partial and engagement.document.spare is not None
+        assert engagement.document.working is not None
+        assert secret[:4096] not in engagement.document.working.read_bytes()
         attach(engagement, os.urandom(1000), "more.bin")
         engagement.save()
         for leftover in leftovers():

@@ -228,3 +228,56 @@ def test_unsaved_work_of_a_killed_window_on_an_encrypted_engagement_is_recovered
     assert window.save_now()
     assert holding([tmp_path, data_dir], marker) == []
     assert not path.read_bytes().startswith(SQLITE_MAGIC)
+
+
+def test_opening_an_encrypted_engagement_derives_its_key_and_checks_it_off_the_ui_thread(
+    window: MainWindow, dialogs: DialogAnswerer, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    from ztmm_desktop.store import document as docmod
+    from ztmm_desktop.store.connect import Key
+
+    path = tmp_path / "secret.ztmm"
+    create_engagement(path, Properties(client="Contoso"), key=passphrase.new_key(PASS)).close()
+    passphrase.forget_all()
+    seen: dict[str, object] = {}
+    ui_thread = threading.current_thread()
+    alive = threading.Event()  # set by a timer on the UI thread, each time its event loop runs
+    heartbeat = QTimer()
+    heartbeat.setInterval(5)
+    heartbeat.timeout.connect(alive.set)
+    derive = Key.derive.__func__  # type: ignore[attr-defined]
+
+    def recording_derive(cls: type[Key], secret: str, salt: bytes | None = None) -> Key:
+        seen.setdefault("derived on", threading.current_thread())
+        return derive(cls, secret, salt)  # type: ignore[no-any-return]
+
+    gate_in_place = docmod._gate_in_place
+
+    def watched_gate(*args: object, **kwargs: object) -> int:
+        seen["gated on"] = threading.current_thread()
+        alive.clear()
+        seen["window went on meanwhile"] = alive.wait(20)  # only if the UI thread keeps running its loop
+        return gate_in_place(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Key, "derive", classmethod(recording_derive))
+    monkeypatch.setattr(docmod, "_gate_in_place", watched_gate)
+
+    def answer(dialog: QWidget) -> None:
+        seen["asked on"] = threading.current_thread()
+        unlock_with(qtbot, PASS)(dialog)
+
+    dialogs.then(answer)
+    heartbeat.start()
+    try:
+        assert window.open_path(path)
+    finally:
+        heartbeat.stop()
+    assert seen["asked on"] is ui_thread  # the dialog is the window's
+    assert seen["derived on"] is not ui_thread and seen["gated on"] is not ui_thread
+    assert seen["window went on meanwhile"] is True
+    engagement = window.engagement
+    assert engagement is not None and engagement.document.partial  # records only, the bytes stay in the document

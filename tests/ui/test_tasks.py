@@ -74,3 +74,32 @@ def test_errors_are_handed_back_not_lost(qtbot: QtBot) -> None:
     runner.run("Failing", work, pytest.fail, errors.append)
     qtbot.waitUntil(lambda: bool(errors), timeout=5000)
     assert str(errors[0]) == "disk full"
+
+
+def test_work_the_ui_waits_for_runs_off_its_thread_while_its_timers_run_and_errors_come_back(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QTimer
+
+    from ztmm_desktop.core.errors import EngagementFileError
+    from ztmm_desktop.ui.common.tasks import off_ui_thread
+
+    ticked = threading.Event()
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(ticked.set)
+    timer.start()
+
+    def work() -> int:
+        ticked.clear()
+        assert ticked.wait(10), "the UI thread's event loop did not run while the work ran"
+        return threading.get_ident()
+
+    try:
+        assert off_ui_thread(work) != threading.get_ident()
+
+        def refused() -> None:
+            raise EngagementFileError("client.ztmm: refused")
+
+        with pytest.raises(EngagementFileError, match=r"client\.ztmm: refused"):
+            off_ui_thread(refused)
+    finally:
+        timer.stop()

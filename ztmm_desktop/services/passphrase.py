@@ -114,6 +114,31 @@ def key_for(path: Path) -> Key | None:
     salt = encrypted_salt(path)
     if salt is None:
         return None
+    key = known_key(path, salt)
+    if key is not None:
+        return key
+    asker = _asker
+    if asker is None:
+        raise PassphraseNeeded(f"{path.name}: an encrypted engagement file; set {ENV} or run in a terminal to type it")
+    wrong = 0
+    while True:
+        answer = asker(path, wrong)
+        if answer is None:
+            raise cancelled(path)
+        try:
+            return unlock(path, answer, salt)
+        except WrongKey:
+            wrong += 1
+
+
+def known_key(path: Path, salt: bytes | None = None) -> Key | None:
+    """The key of an encrypted file without asking anyone: one this process unlocked it with,
+    ``ZTMM_PASSPHRASE`` (``WrongKey`` when it does not open the file), or the keyring; None when
+    the user has to be asked. Turning a passphrase into the key takes a fifth of a second (the
+    window calls this off its UI thread)."""
+    salt = salt if salt is not None else encrypted_salt(path)
+    if salt is None:
+        raise BadInput(f"{path.name}: not an encrypted engagement file")
     cipher_module()
     with _lock:
         known = _known.get(salt.hex())
@@ -128,22 +153,32 @@ def key_for(path: Path) -> Key | None:
             return _unlocked(try_passphrase(path, remembered, salt))
         except WrongKey:
             pass  # a stale entry (the passphrase was changed elsewhere): ask
+    return None
+
+
+def ask(path: Path, wrong: int) -> Answer | None:
+    """The installed asker's answer (the window's dialog, on its UI thread); None: cancelled or no asker."""
     asker = _asker
-    if asker is None:
-        raise PassphraseNeeded(f"{path.name}: an encrypted engagement file; set {ENV} or run in a terminal to type it")
-    wrong = 0
-    while True:
-        answer = asker(path, wrong)
-        if answer is None:
-            raise NoPassphrase(f"{path.name}: an encrypted engagement file; no passphrase given, nothing opened")
-        try:
-            key = try_passphrase(path, answer.passphrase, salt)
-        except WrongKey:
-            wrong += 1
-            continue
-        if answer.remember:
-            remember(key, answer.passphrase)
-        return _unlocked(key)
+    return None if asker is None else asker(path, wrong)
+
+
+def unlock(path: Path, answer: Answer, salt: bytes | None = None) -> Key:
+    """The key the user's ``answer`` gives for ``path`` (``WrongKey`` when it does not open it),
+    remembered in the keyring when they asked, and known to this process from now on."""
+    return accept(try_passphrase(path, answer.passphrase, salt), answer)
+
+
+def accept(key: Key, answer: Answer) -> Key:
+    """Keep a key the user's ``answer`` gave (checked by ``try_passphrase``): in the keyring when they
+    asked (its notice goes to the front end: call this on the window's UI thread), and in this process."""
+    if answer.remember:
+        remember(key, answer.passphrase)
+    return _unlocked(key)
+
+
+def cancelled(path: Path) -> NoPassphrase:
+    """What a cancelled passphrase prompt raises: nothing was opened."""
+    return NoPassphrase(f"{path.name}: an encrypted engagement file; no passphrase given, nothing opened")
 
 
 def _unlocked(key: Key) -> Key:

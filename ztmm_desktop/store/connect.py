@@ -69,8 +69,12 @@ class Key:
         """What names the file's key without revealing it (the salt; kept through saves, new on rekey)."""
         return self.salt.hex()
 
+    def secret(self) -> str:
+        """The raw key and salt as SQLCipher takes them (``PRAGMA key``, ``ATTACH … KEY ?``)."""
+        return f"x'{self.raw.hex()}{self.salt.hex()}'"
+
     def pragma(self) -> str:
-        return f"PRAGMA key = \"x'{self.raw.hex()}{self.salt.hex()}'\""
+        return f'PRAGMA key = "{self.secret()}"'
 
 
 _module: ModuleType | None = None

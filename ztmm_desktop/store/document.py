@@ -35,16 +35,21 @@ while copying leaves nothing that the next start cannot clean up; copies made by
 the ``ztmm`` command carry a ``disposable`` mark (a command that did not finish
 acknowledged nothing) and are deleted at the next start without asking.
 
-An older schema, a read-only copy with damaged records left out (``salvage``
-deletes them from a copy) and an **encrypted** engagement (SQLCipher,
-``connect.py``) still take the whole-copy path: the whole document is copied
-into the working copy and the copy passes the gate before anything reads it.
-For an encrypted engagement its pages are copied as they are (the working copy
-shares the document's key and salt), and a save copies the working copy's
-encrypted pages back (``snapshot_copy``), so nothing of it is ever written in
-plaintext; it is never read in place, attached or cloned-and-applied (those
-paths are plain SQLite only: ``key is None``). Every connection, plain or
-encrypted, comes from ``connect.connect`` and is hardened there (``gate.harden``).
+An older schema and a read-only copy with damaged records left out (``salvage``
+deletes them from a copy) still take the whole-copy path: the whole document is
+copied into the working copy and the copy passes the gate before anything reads it.
+
+An **encrypted** engagement (SQLCipher, ``connect.py``) takes the same paths with
+its key: gated and read in place with the key (read-only, immutable); its records
+copied into a working copy encrypted with the same key and salt, which attaches the
+document ``KEY …`` for the older bytes; saved by cloning the encrypted document and
+applying the working copy to the clone with the key. SQLCipher encrypts every page,
+WAL frame and journal page, and temp data stays in memory, so nothing of it is
+written in plaintext. Its whole-copy cases (older schema, damaged records left out)
+copy its encrypted pages as they are, and a whole encrypted working copy (a new
+file, an encryption just changed) is saved from its pages as they are (``snapshot_copy``).
+Every connection, plain or encrypted, comes from ``connect.connect`` and is hardened
+there (``gate.harden``).
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ from .blobs import DOCUMENT_SCHEMA
 from .connect import (
     Key,
     PassphraseNeeded,
+    WrongKey,
     connect,
     encrypted_salt,
     module_for,
@@ -246,19 +252,28 @@ def _replaced(name: str, *, opening: bool = True) -> EngagementFileError:
 
 
 def _connect_in_place(
-    path: Path, identity: Identity | None, *, opening: bool = True, watchdog: gate.Watchdog | None = None
+    path: Path,
+    identity: Identity | None,
+    *,
+    opening: bool = True,
+    watchdog: gate.Watchdog | None = None,
+    key: Key | None = None,
 ) -> sqlite3.Connection:
     """A read-only connection to the document itself, refused unless it reads the file that was
     checked: the header is read through this connection, then the path must still name the
     file recorded at the check (a file swapped in between is never read in place, and a session
-    never reads two different files through two connections)."""
+    never reads two different files through two connections). An encrypted document is read
+    with its ``key`` (a file the key does not open is one swapped in, too)."""
     name = path.name
-    conn = connect(path, readonly=True, check_same_thread=False, watchdog=watchdog)
+    try:
+        conn = connect(path, key=key, readonly=True, check_same_thread=False, watchdog=watchdog)
+    except WrongKey:
+        raise _replaced(name, opening=opening) from None
     try:
         try:
             application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        except sqlite3.DatabaseError:
+        except gate.errors("DatabaseError"):
             raise _replaced(name, opening=opening) from None
         if application_id != APPLICATION_ID or version != SCHEMA_VERSION:
             raise _replaced(name, opening=opening)
@@ -386,7 +401,9 @@ def convert_file(source: Path, target: Path, *, key: Key | None, target_key: Key
     fsync_file(target)
 
 
-def _configure_engine(engine: Engine, readonly: bool, *, in_place: bool = False, attach: Path | None = None) -> None:
+def _configure_engine(
+    engine: Engine, readonly: bool, *, in_place: bool = False, attach: Path | None = None, key: Key | None = None
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -401,8 +418,8 @@ def _configure_engine(engine: Engine, readonly: bool, *, in_place: bool = False,
             cursor.execute(pragma)
         if readonly:
             cursor.execute("PRAGMA query_only = ON")
-        if attach is not None:  # the evidence bytes the working copy does not hold (plain documents only)
-            cursor.execute(f"ATTACH DATABASE ? AS {DOCUMENT_SCHEMA}", (readonly_uri(attach),))
+        if attach is not None:  # the evidence bytes the working copy does not hold
+            _attach_document(cursor, attach, key)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -421,6 +438,17 @@ def _configure_engine(engine: Engine, readonly: bool, *, in_place: bool = False,
             watchdog.reset()
 
 
+def _attach_document(
+    cursor: sqlite3.Cursor | sqlite3.Connection, document: Path, key: Key | None, schema: str = DOCUMENT_SCHEMA
+) -> None:
+    """Attach ``document`` read-only and immutable as ``schema``; an encrypted one with its ``key``
+    (the connection's own key is the same, but SQLCipher is told explicitly: never as plain)."""
+    if key is None:
+        cursor.execute(f"ATTACH DATABASE ? AS {schema}", (readonly_uri(document),))
+    else:
+        cursor.execute(f"ATTACH DATABASE ? AS {schema} KEY ?", (readonly_uri(document), key.secret()))
+
+
 #: Execution option that makes a transaction a writer (``BEGIN IMMEDIATE``).
 WRITE_OPTION = "ztmm_write"
 
@@ -437,42 +465,42 @@ def make_engine(
     """An engine on a working copy (``attach``: the document holding its older evidence bytes),
     or ``in_place`` on a document itself, read-only, whose every connection must read the file
     of ``identity`` (recorded when it was checked; see :func:`_connect_in_place`). Every
-    connection comes from ``connect`` (with ``key``: an encrypted working copy, which is never
-    read in place nor attaches its document)."""
-    if key is not None and (in_place or attach is not None):
-        raise ValueError("an encrypted engagement is read from its whole working copy only")
+    connection comes from ``connect``; with ``key`` (an encrypted engagement) the working copy,
+    the attached document and the document read in place are all opened with it."""
     connected = threading.Event()  # the first connection is made while opening
 
     def creator() -> sqlite3.Connection:
         if in_place:
-            conn = _connect_in_place(path, identity, opening=not connected.is_set())
+            conn = _connect_in_place(path, identity, opening=not connected.is_set(), key=key)
             connected.set()
             return conn
         # by URI, so that the document can be attached read-only (``mode=ro&immutable=1``)
-        return connect(path, key=key, check_same_thread=False, uri=key is None)
+        return connect(path, key=key, check_same_thread=False, uri=True)
 
     engine = create_engine(
         "sqlite://", module=module_for(key), creator=creator, poolclass=QueuePool, pool_size=2, max_overflow=2
     )
-    _configure_engine(engine, readonly or in_place, in_place=in_place, attach=attach)
+    _configure_engine(engine, readonly or in_place, in_place=in_place, attach=attach, key=key)
     return engine
 
 
-def copy_records(document: Path, working: Path, *, identity: Identity | None = None) -> None:
+def copy_records(document: Path, working: Path, *, identity: Identity | None = None, key: Key | None = None) -> None:
     """Make ``working`` the document without its evidence bytes: the schema by the frozen
     steps, then every row of every other table. The cost follows the records, not the evidence.
 
-    A plain document only, one that passed the gate: ``identity`` is the file that was checked,
-    and the rows are copied only from it (read through this connection, then the path must
-    still name that file)."""
-    conn = connect(working, autocommit=True, uri=True, watchdog=gate.Watchdog(gate.GATE_STEPS))
+    A document that passed the gate: ``identity`` is the file that was checked, and the rows
+    are copied only from it (read through this connection, then the path must still name that
+    file). An encrypted document (``key``) gets a working copy encrypted with the same key; the
+    rows go from one to the other inside SQLCipher (temp data in memory), never in plaintext."""
+    conn = connect(working, key=key, autocommit=True, uri=True, watchdog=gate.Watchdog(gate.GATE_STEPS))
     try:
-        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        if key is None:  # (an encrypted copy keeps SQLCipher's page size: every connection to it must agree)
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("BEGIN IMMEDIATE")
         create_baseline(conn)
         conn.execute("COMMIT")
-        conn.execute("ATTACH DATABASE ? AS source", (readonly_uri(document),))
+        _attach_document(conn, document, key, "source")
         conn.execute("BEGIN IMMEDIATE")
         # What is copied is what was checked: the same engagement schema, read through this connection.
         application_id = int(conn.execute("PRAGMA source.application_id").fetchone()[0])
@@ -543,20 +571,24 @@ def clone_file(source: Path | int, target: Path, stop: threading.Event | None = 
             os.close(fd)
 
 
-def apply_working_copy(working: Path, target: Path) -> None:
+def apply_working_copy(working: Path, target: Path, key: Key | None = None) -> None:
     """Make ``target`` (a clone of the document) hold what ``working`` holds, in one transaction.
 
     Every table but the evidence bytes is replaced by the working copy's rows; bytes the
     document has that no blob refers to any more are dropped; bytes only the working copy has
     (attached in this session) are added. Then every blob must have its bytes and every
-    reference must resolve, or nothing is written.
+    reference must resolve, or nothing is written. An encrypted engagement's clone and working
+    copy are both opened with its ``key`` (the journal in memory, temp data in memory).
     """
-    conn = connect(target, autocommit=True, uri=True, watchdog=gate.Watchdog(gate.GATE_STEPS))
+    conn = connect(target, key=key, autocommit=True, uri=True, watchdog=gate.Watchdog(gate.GATE_STEPS))
     try:
         conn.execute("PRAGMA journal_mode = MEMORY")  # a private temp file: discarded if anything fails
         conn.execute("PRAGMA synchronous = OFF")  # fsynced as a whole before it replaces the document
         conn.execute("PRAGMA foreign_keys = OFF")  # checked once at the end instead of row by row
-        conn.execute("ATTACH DATABASE ? AS work", (working.absolute().as_uri(),))
+        if key is None:
+            conn.execute("ATTACH DATABASE ? AS work", (working.absolute().as_uri(),))
+        else:
+            conn.execute("ATTACH DATABASE ? AS work KEY ?", (working.absolute().as_uri(), key.secret()))
         conn.execute("BEGIN IMMEDIATE")
         for table in _tables(conn):
             if table == BYTES_TABLE:
@@ -567,14 +599,14 @@ def apply_working_copy(working: Path, target: Path) -> None:
         conn.execute(f"DELETE FROM main.{BYTES_TABLE} WHERE chunk_key NOT IN (SELECT chunk_key FROM main.blob)")
         # Key by key: an INSERT that reads its own target table in a subquery would first copy
         # every selected byte into a temp table (on disk, unencrypted) before inserting it.
-        keys = [str(row[0]) for row in conn.execute(f"SELECT DISTINCT chunk_key FROM work.{BYTES_TABLE}")]
-        for key in keys:
-            if conn.execute(f"SELECT 1 FROM main.{BYTES_TABLE} WHERE chunk_key = ? LIMIT 1", (key,)).fetchone():
+        chunk_keys = [str(row[0]) for row in conn.execute(f"SELECT DISTINCT chunk_key FROM work.{BYTES_TABLE}")]
+        for chunk_key in chunk_keys:
+            if conn.execute(f"SELECT 1 FROM main.{BYTES_TABLE} WHERE chunk_key = ? LIMIT 1", (chunk_key,)).fetchone():
                 continue  # saved before in this session
             conn.execute(
                 f"INSERT INTO main.{BYTES_TABLE} (chunk_key, seq, data) "
                 f"SELECT chunk_key, seq, data FROM work.{BYTES_TABLE} WHERE chunk_key = ? ORDER BY seq",
-                (key,),
+                (chunk_key,),
             )
         missing = conn.execute(
             f"SELECT count(*) FROM main.blob AS b WHERE b.chunks > 0 AND NOT EXISTS "
@@ -675,10 +707,8 @@ class EngagementDocument:
     ) -> None:
         """``working`` None: the document is read in place (read-only), only while it is the file
         of ``identity``. ``partial``: the working copy holds the records and new bytes, the
-        document the bytes it had when opened. ``key``: an encrypted engagement (always a whole
-        working copy, never in place or partial)."""
-        if key is not None and (working is None or partial):
-            raise ValueError("an encrypted engagement is opened in a whole working copy only")
+        document the bytes it had when opened. ``key``: an encrypted engagement (its document, working
+        copy and clones are all read and written with it)."""
         self.document = document
         self._identity = identity
         self.working = working
@@ -713,7 +743,7 @@ class EngagementDocument:
 
     def _make_engine(self) -> Engine:
         if self.working is None:
-            return make_engine(self.document, in_place=True, identity=self._identity)
+            return make_engine(self.document, in_place=True, identity=self._identity, key=self.key)
         return make_engine(
             self.working, readonly=self.readonly, attach=self.document if self.partial else None, key=self.key
         )
@@ -798,8 +828,9 @@ class EngagementDocument:
         is copied whole and the copy is gated. A file that fails is refused with
         ``gate.GateError`` and nothing is left behind. With ``leave_out_damaged`` (read-only
         only) records out of their domain are left out of a whole copy instead (``left_out``
-        lists them). An encrypted document needs its ``key``; it is always copied whole, and
-        its working copy is encrypted with the same key.
+        lists them). An encrypted document needs its ``key`` and takes the same paths, every
+        step with the key: gated and read in place, or its records copied into a working copy
+        encrypted with the same key that attaches the document with it.
         """
         path = real_path(path)
         lock: lockmod.DocumentLock | None = None
@@ -818,11 +849,11 @@ class EngagementDocument:
             lock = lockmod.DocumentLock(path)
             lock.acquire()
         identity = file_identity(path)  # before the check: a file swapped after it is refused
-        if readonly and recover is None and key is None and not leave_out_damaged:
-            version = check_document(path)
+        if readonly and recover is None and not leave_out_damaged:
+            version = check_document(path) if key is None else check_document(path, key)
             if version == SCHEMA_VERSION:  # read where it is: no copy, whatever the evidence weighs
-                _gate_in_place(path, identity, vocabulary)
-                doc = cls(path, None, None, readonly=True, identity=identity)
+                _gate_in_place(path, identity, vocabulary, key)
+                doc = cls(path, None, None, readonly=True, identity=identity, key=key)
                 try:  # the first connection is made (and the file it reads verified) now
                     doc.engine.connect().close()
                 except BaseException:
@@ -845,9 +876,9 @@ class EngagementDocument:
                 version, left_out = _check_working_copy(
                     recover.working, f"the unsaved work of {path.name}", vocabulary, key
                 )
-                partial = recover.partial and key is None
+                partial = recover.partial
                 if partial:  # its older evidence bytes are read from the document: that passes the gate too
-                    _gate_in_place(path, identity, vocabulary)
+                    _gate_in_place(path, identity, vocabulary, key)
                 shutil.move(str(recover.working), working)
                 for suffix in ("-wal", "-shm"):
                     extra = recover.working.with_name(recover.working.name + suffix)
@@ -855,14 +886,12 @@ class EngagementDocument:
                         shutil.move(str(extra), working.with_name(working.name + suffix))
                 with contextlib.suppress(FileNotFoundError):
                     recover.working.with_name(recover.working.name + SIDECAR_SUFFIX).unlink()
-            elif key is not None:  # encrypted: the whole-copy design, encrypted pages copied as they are
-                version, left_out = _copy_encrypted(path, working, key, vocabulary, leave_out_damaged)
             elif version == SCHEMA_VERSION and not leave_out_damaged:
                 # the document is gated where it lies (the records, without the evidence bytes'
                 # pages), then its records only are copied from that same file; the bytes stay there
-                _gate_in_place(path, identity, vocabulary)
+                _gate_in_place(path, identity, vocabulary, key)
                 try:
-                    copy_records(path, working, identity=identity)
+                    copy_records(path, working, identity=identity, key=key)
                 except gate.errors("Error") as err:
                     failure = storage_error(err, f"cannot open {path.name}")
                     if failure is not None:
@@ -872,6 +901,8 @@ class EngagementDocument:
                         f"({gate.error_text(err)})"
                     ) from None
                 partial = True
+            elif key is not None:  # the same, encrypted: its pages copied as they are, the copy gated
+                version, left_out = _copy_encrypted(path, working, key, vocabulary, leave_out_damaged)
             else:  # an older schema (migrated in a whole copy, then saved whole once), or records left out
                 version, left_out = _copy_document(path, working, vocabulary, leave_out_damaged)
             backup_path = None
@@ -965,7 +996,7 @@ class EngagementDocument:
             if self.partial:
                 whole = self._new_working_path(self.document, readonly=False)
                 clone_file(self._source if self._source is not None else self.document, whole)
-                apply_working_copy(self.working, whole)
+                apply_working_copy(self.working, whole, self.key)
                 source = whole
             if self.key is not None and key is not None:
                 backup_file(source, fresh, key=self.key, target_key=key)
@@ -1031,7 +1062,7 @@ class EngagementDocument:
         if self.spare is not None:
             self.spare.discard()
             self.spare = None
-        if self.keep_spare and not self.readonly and self.partial and self.key is None and self._source is not None:
+        if self.keep_spare and not self.readonly and self.partial and self._source is not None:
             self.spare = Spare.for_document(self.document, self._source)
 
     def _write_to(self, target: Path, *, replace_existing: bool) -> None:
@@ -1047,16 +1078,17 @@ class EngagementDocument:
         self.spare = None
         temp = spare or target.with_name(f".{uuid.uuid4().hex[:12]}.saving")
         try:
-            if self.key is not None:  # encrypted: its encrypted pages as they are (never partial)
-                snapshot_copy(self.working, temp, self.key)  # fsynced
-            elif spare is not None:  # the clone is ready: only the changes are written now
-                apply_working_copy(self.working, temp)
+            if spare is not None:  # the clone is ready: only the changes are written now
+                apply_working_copy(self.working, temp, self.key)
                 fsync_file(temp)  # an error here (disk full, I/O) is raised before anything is replaced
             elif self._can_apply_changes():
-                # The document as it is, cloned, plus what changed: the evidence is not rewritten.
+                # The document as it is, cloned, plus what changed: the evidence is not rewritten
+                # (an encrypted document's clone is its encrypted pages; the changes go in with its key).
                 clone_file(self._source if self._source is not None else self.document, temp)
-                apply_working_copy(self.working, temp)
+                apply_working_copy(self.working, temp, self.key)
                 fsync_file(temp)
+            elif self.key is not None:  # a whole encrypted working copy (new, migrated): its pages as they are
+                snapshot_copy(self.working, temp, self.key)  # fsynced
             else:  # a new document, or one migrated from an older schema: the whole working copy
                 backup_file(self.working, temp)  # fsynced; an error is raised before anything is replaced
             if not replace_existing and os.path.lexists(target):
@@ -1191,8 +1223,11 @@ def _refuse_special(target: Path) -> None:
         raise EngagementFileError(f"cannot save over {target}: it is {kind}, not an engagement file")
 
 
-def _gate_in_place(path: Path, identity: Identity | None, vocabulary: gate.Vocabulary | None) -> int:
-    """Pass a plain document of the current schema through the file gate where it lies.
+def _gate_in_place(
+    path: Path, identity: Identity | None, vocabulary: gate.Vocabulary | None, key: Key | None = None
+) -> int:
+    """Pass a document of the current schema through the file gate where it lies (an encrypted
+    one read with its ``key``: nothing of it is decrypted anywhere but in this process).
 
     The gate's checks only read, so they run on a read-only connection to the document itself
     (immutable: nothing is written, not even a lock), which must read the file of ``identity``
@@ -1202,7 +1237,7 @@ def _gate_in_place(path: Path, identity: Identity | None, vocabulary: gate.Vocab
     name = path.name
     try:
         watchdog = gate.Watchdog()
-        conn = _connect_in_place(path, identity, watchdog=watchdog)
+        conn = _connect_in_place(path, identity, watchdog=watchdog, key=key)
         try:
             return gate.check_contents(conn, watchdog, name, vocabulary=vocabulary, bytes_unchecked=True)
         finally:

@@ -10,10 +10,11 @@ widgets.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QProgressDialog, QWidget
 
 from ...core.errors import Cancelled, ZtmmError
@@ -23,6 +24,9 @@ from ...core.progress import CancelToken
 SHOW_PROGRESS_AFTER_MS = 400
 
 TaskFn = Callable[[Callable[[int, int, str], None], CancelToken], Any]
+_T = TypeVar("_T")
+#: How often the UI thread looks whether ``off_ui_thread``'s work has ended (ms).
+POLL_MS = 5
 
 
 class _Worker(QThread):
@@ -121,6 +125,38 @@ class TaskRunner(QObject):
         """Block until the running task ends (closing the window, tests)."""
         if self._worker is not None:
             self._worker.wait(timeout_ms)
+
+
+def off_ui_thread(fn: Callable[[], _T]) -> _T:
+    """``fn()`` on a worker thread, returned (or raised) here once it ends, while this thread goes on
+    painting: the window stays drawn and its timers run, but no click or key reaches it meanwhile
+    (they wait until this returns), so nothing can change what ``fn`` works on. For work the caller
+    needs before it can go on (opening an engagement: the key derivation, the file gate, the records
+    copy), where ``TaskRunner.run``'s callbacks would not do."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as err:  # handed back to the UI thread
+            outcome["error"] = err
+
+    worker = threading.Thread(target=work, name="ztmm-open", daemon=True)
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(POLL_MS)
+    poll.timeout.connect(lambda: None if worker.is_alive() else loop.quit())
+    worker.start()
+    poll.start()
+    try:
+        if worker.is_alive():
+            loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    finally:
+        poll.stop()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
 
 
 def show_failure(window: QMainWindow, err: BaseException, title: str, cancelled: str) -> None:

@@ -36,6 +36,7 @@ from ...services.engagement import Changes, Engagement
 from ...services.merge import MergePlan, MergeResult, apply_merge, plan_merge, undo_merge
 from ..common.dialogs import ask_other_engagement
 from ..common.tasks import show_failure
+from ..common.unlocking import unlock
 
 if TYPE_CHECKING:
     from ..common.host import WindowHost
@@ -194,7 +195,7 @@ def merge_from(window: WindowHost, path: Path | None = None, *, force: bool = Fa
             show_failure(window, err, "Not merged", "Merge cancelled; nothing changed.")
 
     try:
-        passphrase.key_for(other)  # an encrypted copy asks for its passphrase here, on the UI thread
+        unlock(other)  # an encrypted copy asks for its passphrase here, on the UI thread; derived off it
     except passphrase.NoPassphrase:
         return
     except ZtmmError as err:

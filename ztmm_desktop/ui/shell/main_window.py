@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QUndoStack
@@ -960,8 +960,10 @@ class MainWindow(QMainWindow):
         """Open ``path``; on a held or unwritable document offer read-only. True when open.
 
         An encrypted one asks for its passphrase (``ui/encryption.py``) unless its ``key`` is given.
+        The work (the key from the passphrase, the file gate, the records copy) runs off the UI
+        thread while the window keeps painting (``_open``); the dialogs are shown on it.
         """
-        from ...services.engagement import DamagedRecords, open_engagement
+        from ...services.engagement import DamagedRecords
         from ..common.dialogs import ask_open_read_only
         from .damaged import ask_open_without_damaged
 
@@ -971,8 +973,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_close_engagement():
             return False
         try:
-            with self._busy(f"Opening {path.name}…"):  # a large engagement takes seconds to copy
-                engagement = open_engagement(path, readonly=read_only, key=key, frequent_saves=True)
+            engagement = self._open(f"Opening {path.name}…", path, key, readonly=read_only, frequent_saves=True)
         except DocumentLocked as err:
             if not ask_open_read_only(self, f"{err}."):
                 return False
@@ -997,12 +998,12 @@ class MainWindow(QMainWindow):
 
     def _open_without_damaged(self, path: Path, *, key: passphrase.Key | None = None) -> bool:
         """Open a read-only copy of ``path`` that leaves its damaged records out (the file stays as it is)."""
-        from ...services.engagement import open_engagement
         from .damaged import left_out_text
 
         try:
-            with self._busy(f"Opening {path.name} without its damaged records…"):
-                engagement = open_engagement(path, readonly=True, leave_out_damaged=True, key=key)
+            engagement = self._open(
+                f"Opening {path.name} without its damaged records…", path, key, readonly=True, leave_out_damaged=True
+            )
         except passphrase.NoPassphrase:
             return False  # the user cancelled the passphrase dialog
         except ZtmmError as err:
@@ -1011,6 +1012,32 @@ class MainWindow(QMainWindow):
         self.settings.set_last_folder(path.parent)
         self._set_engagement(engagement, read_only_reason=left_out_text(engagement.document.left_out))
         return True
+
+    def _open(self, message: str, path: Path, key: passphrase.Key | None, **options: Any) -> Engagement:
+        """``open_engagement(path, key=…, **options)`` on a worker thread, the window painting meanwhile.
+
+        An encrypted file's passphrase is asked first, on this thread, and turned into its key off it
+        (``ui/common/unlocking.py``); then the gate and the copy of the records run off it too.
+        """
+        from ...services.engagement import open_engagement
+        from ..common.tasks import off_ui_thread
+        from ..common.unlocking import unlock
+
+        if key is None:
+            key = unlock(path)  # None: a plain file
+
+        def work() -> Engagement:
+            engagement = open_engagement(path, key=key, **options)
+            try:  # what the workbench reads first, read here (the engagement keeps it until an edit)
+                engagement.assessments()
+                engagement.findings()
+            except BaseException:
+                engagement.close()
+                raise
+            return engagement
+
+        with self._busy(message):  # a large engagement takes a moment to check
+            return off_ui_thread(work)
 
     @contextmanager
     def _busy(self, message: str) -> Iterator[None]:
@@ -1157,7 +1184,6 @@ class MainWindow(QMainWindow):
 
     def offer_recovery(self) -> None:
         """Offer to recover unsaved work left by a session that ended unexpectedly."""
-        from ...services.engagement import open_engagement
         from ...services.recovery import discard_unsaved, unsaved_work
         from ..common.dialogs import RecoveryChoice, ask_recover
 
@@ -1169,7 +1195,13 @@ class MainWindow(QMainWindow):
                 if not self.maybe_close_engagement():
                     return
                 try:
-                    engagement = open_engagement(orphan.document, recover=orphan, frequent_saves=True)
+                    engagement = self._open(
+                        f"Recovering {orphan.document.name}…",
+                        orphan.document,
+                        None,
+                        recover=orphan,
+                        frequent_saves=True,
+                    )
                 except ZtmmError as err:
                     QMessageBox.critical(self, "Cannot recover", str(err))
                     continue
