@@ -271,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--theirs", action="append", default=[], metavar="KEY", help="take their value for this conflict (repeat)"
     )
     merge.add_argument("--by", metavar="NAME", help="who merged (default: login name)")
+    _team_parsers(sub)
     _finding_parser(sub)
     _action_parser(sub)
 
@@ -1137,6 +1138,99 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _team_parsers(sub: Any) -> None:
+    url_help = "postgresql://USER@HOST:PORT/DB?engagement=ID (password: PGPASSWORD, .pgpass or a prompt)"
+    publish = sub.add_parser("publish", help="copy an engagement file to a new engagement on a PostgreSQL server")
+    publish.add_argument("file", type=Path)
+    publish.add_argument("url", metavar="URL", help=url_help)
+    checkout = sub.add_parser("checkout", help="copy an engagement from the server to a new file to take offline")
+    checkout.add_argument("url", metavar="URL", help=url_help)
+    checkout.add_argument("file", type=Path)
+    listing = sub.add_parser("engagements", help="list the engagements on a server that you may see")
+    listing.add_argument("url", metavar="URL", help=url_help)
+    listing.add_argument("--json", action="store_true")
+    server = sub.add_parser("server", help="set up a server (the DBA, once) or manage an engagement's members (a lead)")
+    verbs = server.add_subparsers(dest="verb", metavar="ACTION", parser_class=_Parser)
+    verbs.required = True
+    init = verbs.add_parser("init", help="create or upgrade the server's schema (run by the DBA; see docs/server.md)")
+    init.add_argument("url", metavar="URL", help=url_help)
+    members = verbs.add_parser("members", help="list, add or remove the members of an engagement")
+    members.add_argument("url", metavar="URL", help=url_help)
+    members.add_argument("action", nargs="?", choices=("add", "remove"), help="add (or change the role of) or remove")
+    members.add_argument("login", nargs="?", help="the member's login role on the server (the DBA creates it)")
+    members.add_argument("--as", dest="role", choices=("lead", "assessor", "reviewer"), default=None)
+
+
+def _server_url(text: str) -> Any:
+    from .server.url import parse
+
+    return parse(text)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .services import team
+
+    url = _server_url(args.url)
+    done = team.publish(args.file, url)
+    print(f"published {args.file} to {url.display} ({done.evidence_bytes:,} evidence bytes)")
+    return EXIT_OK
+
+
+def cmd_checkout(args: argparse.Namespace) -> int:
+    from .services import team
+
+    url = _server_url(args.url)
+    written = team.checkout(url, args.file)
+    print(f"checked out {url.display} to {args.file} ({written:,} evidence bytes)")
+    return EXIT_OK
+
+
+def cmd_engagements(args: argparse.Namespace) -> int:
+    from .services import team
+
+    listed = team.engagements(_server_url(args.url))
+    if args.json:
+        print(json.dumps([asdict(item) for item in listed], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not listed:
+        print("no engagements you may see on this server")
+    for item in listed:
+        dates = " to ".join(d for d in (item.start_date, item.end_date) if d) or "no dates"
+        title = f" — {item.title}" if item.title else ""
+        print(f"{item.id}  {item.client}{title}  ({dates}; {item.progress:.0%} rated; {item.role or 'member'})")
+    return EXIT_OK
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from .services import team
+
+    url = _server_url(args.url)
+    if args.verb == "init":
+        before, after = team.init(url)
+        if before == after:
+            print(f"{url.display}: the server's schema is up to date ({after})")
+        else:
+            print(f"{url.display}: the server's schema is now {after}" + (f" (was {before})" if before else ""))
+        return EXIT_OK
+    if args.action is None:
+        for login, role in team.members(url):
+            print(f"{login}  {role}")
+        return EXIT_OK
+    if args.login is None:
+        raise UsageError(f"server members {args.action} needs the member's login")
+    if args.action == "add":
+        if args.role is None:
+            raise UsageError("server members add needs --as lead, assessor or reviewer")
+        team.set_member(url, args.login, args.role)
+        print(f"{args.login} is now {args.role} of {url.engagement}")
+        return EXIT_OK
+    if args.role is not None:
+        raise UsageError("server members remove takes no --as")
+    team.set_member(url, args.login, None)
+    print(f"removed {args.login} from {url.engagement}")
+    return EXIT_OK
+
+
 def cmd_merge(args: argparse.Namespace) -> int:
     from .services.engagement import open_engagement
     from .services.merge import apply_merge, plan_merge
@@ -1466,6 +1560,10 @@ COMMANDS = {
     "compare": cmd_compare,
     "workshop": cmd_workshop,
     "merge": cmd_merge,
+    "publish": cmd_publish,
+    "checkout": cmd_checkout,
+    "engagements": cmd_engagements,
+    "server": cmd_server,
     "finding": cmd_finding,
     "action": cmd_action,
     "batch": cmd_batch,

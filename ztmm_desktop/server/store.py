@@ -1,0 +1,251 @@
+"""An engagement's records and evidence between a file (sqlite3) and its schema on the server (psycopg).
+
+The server keeps each engagement in a schema of its own, ``e_<id>``, with exactly the
+file's tables (``ztmm.create_engagement`` makes them from the frozen DDL), so copying is
+table by table, column by column, by the file's own column names. Rows stream (``COPY``
+to the server, a server-side cursor back), and evidence bytes go chunk by chunk, hashed
+while they stream: one chunk in memory at a time, and bytes that are not what their
+SHA-256 names stop the copy before anything is committed or written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import errors, sql
+from sqlmodel import SQLModel
+
+from ..store import blobs
+from ..store import schema as file_schema
+from .connect import ServerError, reason, use_engagement
+from .url import ServerUrl
+
+BLOB_TABLE = "blob"
+CHUNK_TABLE = "blob_chunk"
+#: The file's tables, parents before children; the evidence bytes are copied apart.
+TABLES = tuple(t.name for t in SQLModel.metadata.sorted_tables if t.name != CHUNK_TABLE)
+_ = file_schema  # the tables above are the ones store/schema.py declares
+#: Chunks fetched per round trip when reading evidence back (bounded memory: 4 MiB at most).
+CHUNKS_PER_FETCH = 4
+
+Step = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One engagement as ``ztmm engagements`` shows it."""
+
+    id: str
+    client: str
+    title: str
+    start_date: str | None
+    end_date: str | None
+    progress: float
+    role: str
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [str(row[1]) for row in conn.execute(f'PRAGMA main.table_info("{table}")')]
+
+
+def _file_table_names(conn: sqlite3.Connection) -> set[str]:
+    return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def progress(conn: sqlite3.Connection) -> float:
+    """The share of stages with a rating (not-applicable counts as rated): the registry's progress."""
+    done, total = conn.execute(
+        "SELECT count(*) FILTER (WHERE rating <> 'unassessed'), count(*) FROM stage_rating"
+    ).fetchone()
+    return float(done) / float(total) if total else 0.0
+
+
+def registry_fields(conn: sqlite3.Connection) -> tuple[str, str, str, str | None, str | None]:
+    """The file's id, client, title and dates, as the registry lists them."""
+    row = conn.execute("SELECT id, client, title, start_date, end_date FROM engagement").fetchone()
+    if row is None:
+        raise ServerError("the engagement file has no engagement record")
+    return str(row[0]), str(row[1]), str(row[2]), row[3], row[4]
+
+
+def create(pg: psycopg.Connection[Any], url: ServerUrl, src: sqlite3.Connection, format_version: int) -> None:
+    """Make the engagement ``url`` names on the server (its schema, roles, registry row); the caller becomes its lead."""
+    engagement = url.require_engagement("publishing")
+    file_id, client, title, start, end = registry_fields(src)
+    try:
+        with pg.transaction():
+            pg.execute(
+                "SELECT ztmm.create_engagement(%s, %s, %s, %s, %s, %s, %s)",
+                (engagement, file_id, client, title, start, end, format_version),
+            )
+    except errors.DuplicateObject:
+        raise ServerError(
+            f"{url.display}: engagement {engagement} already exists on the server "
+            "(bring a copy's work into it with ztmm merge URL FILE)"
+        ) from None
+    except errors.InsufficientPrivilege:
+        raise ServerError(
+            f"{url.display}: you may not create engagements here; ask the DBA to grant you ztmm_user"
+        ) from None
+    except errors.FeatureNotSupported:
+        raise ServerError(
+            f"{url.display}: the server does not know file format {format_version}; the DBA upgrades it with ztmm server init"
+        ) from None
+
+
+def copy_to_server(
+    src: sqlite3.Connection, pg: psycopg.Connection[Any], engagement: str, step: Step | None = None
+) -> None:
+    """Every row and every evidence byte of the file into the engagement's (empty) schema; the caller commits."""
+    use_engagement(pg, engagement)
+    tables = _file_table_names(src)
+    with pg.cursor() as cur:
+        _copy_blobs_to_server(src, cur, step)  # first: evidence rows refer to their bytes
+        for table in TABLES:
+            if table == BLOB_TABLE or table not in tables:
+                continue
+            columns = _columns(src, table)
+            names = ", ".join(f'"{c}"' for c in columns)
+            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+            )
+            with cur.copy(statement) as copy:
+                for row in src.execute(f'SELECT {names} FROM main."{table}"'):
+                    copy.write_row(row)
+        _reset_sequences(cur)
+    pg.execute(
+        "SELECT ztmm.update_registry(%s::text, e.client, e.title, e.start_date, e.end_date, %s::real) FROM engagement e",
+        (engagement, progress(src)),
+    )
+
+
+def _copy_blobs_to_server(src: sqlite3.Connection, cur: psycopg.Cursor[Any], step: Step | None) -> None:
+    listed = src.execute("SELECT sha256, size, chunks, chunk_key, created_at FROM blob ORDER BY sha256").fetchall()
+    done = 0
+    for sha256, size, count, key, created_at in listed:
+        cur.execute(
+            "INSERT INTO blob (sha256, size, chunks, chunk_key, created_at) VALUES (%s, %s, %s, %s, %s)",
+            (sha256, size, count, key, created_at),
+        )
+        with cur.copy("COPY blob_chunk (chunk_key, seq, data) FROM STDIN") as copy:
+            try:
+                for seq, data in enumerate(blobs.verified_chunks(src, sha256)):
+                    copy.write_row((key, seq, data))
+                    done += len(data)
+                    if step is not None:
+                        step(done)
+            except blobs.BlobDamaged as err:
+                raise ServerError(f"evidence {sha256[:12]}… cannot be published: {err}") from None
+
+
+def _reset_sequences(cur: psycopg.Cursor[Any]) -> None:
+    """Numbered tables go on from the highest number copied (what SQLite does by itself)."""
+    found = cur.execute(
+        "SELECT c.relname, a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
+        "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' "
+        "AND pg_get_serial_sequence(quote_ident(c.relname), a.attname) IS NOT NULL"
+    ).fetchall()
+    for table, column in found:
+        cur.execute(
+            sql.SQL(
+                "SELECT setval(pg_get_serial_sequence({t}, {c}), coalesce(max({col}), 0) + 1, false) FROM {tab}"
+            ).format(t=sql.Literal(table), c=sql.Literal(column), col=sql.Identifier(column), tab=sql.Identifier(table))
+        )
+
+
+def copy_from_server(pg: psycopg.Connection[Any], dst: sqlite3.Connection, step: Step | None = None) -> None:
+    """Every row and evidence byte of the engagement the connection points at into ``dst`` (its
+    tables made, empty, in the caller's transaction); evidence is checked against its SHA-256."""
+    listed = pg.execute("SELECT sha256, size, chunks, chunk_key, created_at FROM blob ORDER BY sha256").fetchall()
+    done = 0
+    for sha256, size, count, key, created_at in listed:
+        dst.execute(
+            "INSERT INTO blob (sha256, size, chunks, chunk_key, created_at) VALUES (?, ?, ?, ?, ?)",
+            (sha256, size, count, key, created_at),
+        )
+        for seq, data in enumerate(server_chunks(pg, sha256, size, count, key)):
+            dst.execute("INSERT INTO blob_chunk (chunk_key, seq, data) VALUES (?, ?, ?)", (key, seq, data))
+            done += len(data)
+            if step is not None:
+                step(done)
+    for table in TABLES:
+        if table == BLOB_TABLE:
+            continue
+        columns = _columns(dst, table)
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        with pg.cursor(name=f"ztmm_{table}") as cur:
+            cur.itersize = 2000
+            cur.execute(
+                sql.SQL("SELECT {} FROM {}").format(
+                    sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table)
+                )
+            )
+            insert = f'INSERT INTO main."{table}" ({names}) VALUES ({marks})'
+            while batch := cur.fetchmany(2000):
+                dst.executemany(insert, batch)
+
+
+def server_chunks(pg: psycopg.Connection[Any], sha256: str, size: int, count: int, key: str) -> Iterator[bytes]:
+    """One blob's bytes from the server, in order, hashed while they stream; ``ServerError`` when they
+    are not the bytes ``sha256`` names (missing, out of order, altered)."""
+    digest = hashlib.sha256()
+    done = 0
+    expected = 0
+    with pg.cursor(name="ztmm_chunks") as cur:
+        cur.itersize = CHUNKS_PER_FETCH
+        cur.execute("SELECT seq, data FROM blob_chunk WHERE chunk_key = %s ORDER BY seq", (key,))
+        for seq, data in cur:
+            if seq != expected or expected >= count or len(data) > blobs.CHUNK_SIZE:
+                raise ServerError(f"evidence {sha256[:12]}… on the server is damaged (chunk {seq})")
+            digest.update(data)
+            done += len(data)
+            expected += 1
+            yield bytes(data)
+    if expected != count or done != size or digest.hexdigest() != sha256:
+        raise ServerError(f"evidence {sha256[:12]}… on the server is damaged (SHA-256 does not match)")
+
+
+def find(pg: psycopg.Connection[Any], url: ServerUrl, what: str) -> int:
+    """Point the connection at the engagement ``url`` names, if the user may see it; its file format."""
+    engagement = url.require_engagement(what)
+    row = pg.execute("SELECT format_version FROM ztmm.engagement WHERE id = %s", (engagement,)).fetchone()
+    if row is None:  # absent or not visible: the same answer, so ids of others are not confirmed
+        raise ServerError(f"{url.display}: no engagement {engagement} that you may open on this server")
+    use_engagement(pg, engagement)
+    return int(row[0])
+
+
+def listing(pg: psycopg.Connection[Any]) -> list[Listed]:
+    """The engagements the user is a member of (row-level security hides the others)."""
+    rows = pg.execute(
+        "SELECT e.id, e.client, e.title, e.start_date, e.end_date, e.progress, m.role "
+        "FROM ztmm.engagement e LEFT JOIN ztmm.member m ON m.engagement = e.id AND m.role_name = session_user "
+        "ORDER BY e.client, e.title, e.id"
+    ).fetchall()
+    return [Listed(r[0], r[1], r[2], r[3], r[4], float(r[5]), r[6] or "") for r in rows]
+
+
+def members(pg: psycopg.Connection[Any], engagement: str) -> list[tuple[str, str]]:
+    rows = pg.execute(
+        "SELECT role_name, role FROM ztmm.member WHERE engagement = %s ORDER BY role, role_name", (engagement,)
+    ).fetchall()
+    return [(str(a), str(b)) for a, b in rows]
+
+
+def set_member(pg: psycopg.Connection[Any], url: ServerUrl, login: str, role: str | None) -> None:
+    """Add ``login`` as ``role`` or change its role (None: remove it); a lead's action, checked by the server."""
+    engagement = url.require_engagement("managing members")
+    try:
+        with pg.transaction():
+            if role is None:
+                pg.execute("SELECT ztmm.remove_member(%s, %s)", (engagement, login))
+            else:
+                pg.execute("SELECT ztmm.set_member(%s, %s, %s)", (engagement, login, role))
+    except (errors.InsufficientPrivilege, errors.UndefinedObject, errors.InvalidParameterValue) as err:
+        raise ServerError(f"{url.display}: {reason(err, url.password)}") from None
