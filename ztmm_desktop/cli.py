@@ -97,6 +97,32 @@ def _properties(args: argparse.Namespace, current: Properties) -> Properties:
     return replace(current, **changes)
 
 
+def _target(text: str) -> Any:
+    """An engagement FILE, or a server URL (``postgresql://…``, docs/server.md) for the commands that take one."""
+    from .server.url import is_server_url, parse
+
+    return parse(text) if is_server_url(text) else Path(text)
+
+
+def _is_url(target: object) -> bool:
+    return not isinstance(target, Path)
+
+
+@contextlib.contextmanager
+def _open(target: Any, *, readonly: bool = False) -> Any:
+    """The engagement in a file or on a server, for the ordinary services (``services.team.server_engagement``)."""
+    if _is_url(target):
+        from .services.team import server_engagement
+
+        with server_engagement(target, readonly=readonly) as engagement:
+            yield engagement
+        return
+    from .services.engagement import open_engagement
+
+    with open_engagement(target, readonly=readonly) as engagement:
+        yield engagement
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ztmm", description="CISA Zero Trust Maturity Model assessments, headless.")
     parser.add_argument("--version", action="version", version=f"ztmm {__version__}")
@@ -136,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     props.add_argument("--by", metavar="NAME", help="who made the change (default: login name)")
 
     info = sub.add_parser("info", help="show an engagement: metadata, ratings, stages, roll-ups")
-    info.add_argument("file", type=Path)
+    info.add_argument("file", type=_target, metavar="FILE|URL")
     info.add_argument("--json", action="store_true")
 
     catalog = sub.add_parser("catalog", help="show the maturity model and its guidance")
@@ -144,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.add_argument("--wording", choices=sorted(WORDINGS), default="cisa")
 
     assess = sub.add_parser("assess", help="rate stages, comment, override, set target or notes")
-    assess.add_argument("file", type=Path)
+    assess.add_argument("file", type=_target, metavar="FILE|URL")
     assess.add_argument("function", help="function id (identity.authentication) or code (1.1)")
     assess.add_argument("--rate", action="append", default=[], metavar="STAGE=RATING")
     assess.add_argument(
@@ -168,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     attach.add_argument("--by", metavar="NAME", help="who captured it (default: login name)")
 
     evidence = sub.add_parser("evidence", help="list the evidence with its links")
-    evidence.add_argument("file", type=Path)
+    evidence.add_argument("file", type=_target, metavar="FILE|URL")
     evidence.add_argument("--json", action="store_true")
 
     extract = sub.add_parser("extract", help="write one evidence file back under a safe name")
@@ -177,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("out_dir", type=Path, metavar="OUT_DIR")
 
     verify = sub.add_parser("verify", help="recompute every evidence hash (exit 1 when any differs)")
-    verify.add_argument("file", type=Path)
+    verify.add_argument("file", type=_target, metavar="FILE|URL")
 
     pack = sub.add_parser("evidence-pack", help="zip every evidence file with manifest.csv")
     pack.add_argument("file", type=Path)
@@ -185,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     _encrypt_argument(pack)
 
     report = sub.add_parser("report", help="write the report: PDF, or Word when OUT ends in .docx")
-    report.add_argument("file", type=Path)
+    report.add_argument("file", type=_target, metavar="FILE|URL")
     report.add_argument("out", type=Path, metavar="OUT.pdf|OUT.docx")
     report.add_argument("--draft", action="store_true", help="mark every page DRAFT")
     report.add_argument("--logo", type=Path, metavar="IMAGE", help="a PNG or JPEG for the cover (≤ 4096 px, ≤ 5 MB)")
@@ -198,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     _encrypt_argument(report)
 
     export = sub.add_parser("export", help="write the client workbook (or, with --questionnaire, a questionnaire)")
-    export.add_argument("file", type=Path)
+    export.add_argument("file", type=_target, metavar="FILE|URL")
     export.add_argument("out", type=Path, metavar="OUT.xlsx")
     export.add_argument(
         "--questionnaire", action="store_true", help="a questionnaire for client staff instead of the deliverable"
@@ -263,8 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
         "merge",
         help="bring a colleague's copy of the same engagement into this one (changes, evidence, findings, workshops)",
     )
-    merge.add_argument("file", type=Path)
-    merge.add_argument("other", type=Path, metavar="OTHER.ztmm")
+    merge.add_argument("file", type=_target, metavar="FILE|URL")
+    merge.add_argument("other", type=_target, metavar="OTHER.ztmm|URL")
     merge.add_argument("--dry-run", action="store_true", help="show what would be applied and every conflict")
     merge.add_argument("--force", action="store_true", help="merge a file of another engagement")
     merge.add_argument(
@@ -716,11 +742,12 @@ def _info_json(engagement: Any) -> dict[str, Any]:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .services.engagement import open_engagement
 
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         data = _info_json(engagement)
         data.update(_register_json(engagement))
+    if _is_url(args.file):
+        data["file"] = str(args.file)  # the address, not the disposable copy it was read from
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -848,7 +875,6 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_assess(args: argparse.Namespace) -> int:
-    from .services.engagement import open_engagement
 
     ratings = {}
     for item in args.rate:
@@ -870,7 +896,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     elif args.reason is not None:
         raise BadInput("--reason goes with --current")
     target = Stage.parse(args.target) if args.target is not None else None
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         function = engagement.catalog.function(args.function)
         changes = engagement.assess(
             function.id,
@@ -937,9 +963,8 @@ def _evidence_json(item: Any) -> dict[str, Any]:
 
 def cmd_evidence(args: argparse.Namespace) -> int:
     from .services import evidence
-    from .services.engagement import open_engagement
 
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         items = evidence.list_evidence(engagement)
     if args.json:
         print(json.dumps([_evidence_json(e) for e in items], indent=2, ensure_ascii=False))
@@ -963,9 +988,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from .services import evidence
-    from .services.engagement import open_engagement
 
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         items = evidence.list_evidence(engagement)
         problems = evidence.verify(engagement, items=items)  # the evidence is listed once
     for problem in problems:
@@ -990,11 +1014,10 @@ def cmd_evidence_pack(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .services.engagement import open_engagement
     from .services.report import export_report
 
     secret = _export_passphrase(args, args.out)
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         out = export_report(
             engagement, args.out, draft=args.draft, logo=args.logo, template=args.template, passphrase=secret
         )
@@ -1004,7 +1027,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .core.progress import no_progress
-    from .services.engagement import open_engagement
 
     args.scope_list = [p.strip() for p in args.scope.split(",") if p.strip()] if args.scope is not None else None
     if args.questionnaire:
@@ -1013,7 +1035,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
 
         secret = _export_passphrase(args, args.out)
-        with open_engagement(args.file, readonly=True) as engagement:
+        with _open(args.file, readonly=True) as engagement:
             out = export_questionnaire(
                 engagement,
                 args.out,
@@ -1036,7 +1058,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         check_workbook_path(args.out)
     secret = _export_passphrase(args, args.out)
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         out = export_workbook(engagement, args.out, passphrase=secret)
     print(f"{out}  (deliverable workbook)")
     return EXIT_OK
@@ -1232,18 +1254,25 @@ def cmd_server(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from .services.engagement import open_engagement
     from .services.merge import apply_merge, plan_merge
 
-    with open_engagement(args.file, readonly=args.dry_run) as engagement:
-        plan = plan_merge(engagement, args.other, force=args.force)
-        unknown = sorted(set(args.theirs) - {c.key for c in plan.conflicts})
-        if unknown:
-            raise BadInput(f"no conflict {unknown[0]!r} in this merge (see 'ztmm merge --dry-run')")
-        taken = set(args.theirs)
-        if plan and not args.dry_run:
-            apply_merge(engagement, plan, {key: "theirs" for key in taken}, by=args.by)
-            engagement.save()
+    taken = set(args.theirs)
+    if _is_url(args.file) or _is_url(args.other):
+        from .services import team
+
+        if _is_url(args.file) and _is_url(args.other):
+            raise BadInput("merge a file into a server's engagement or the other way round, not two servers")
+        merge = team.merge_into_server if _is_url(args.file) else team.merge_from_server
+        plan = merge(args.file, args.other, theirs=taken, dry_run=args.dry_run, force=args.force, by=args.by).plan
+    else:
+        with _open(args.file, readonly=args.dry_run) as engagement:
+            plan = plan_merge(engagement, args.other, force=args.force)
+            unknown = sorted(taken - {c.key for c in plan.conflicts})
+            if unknown:
+                raise BadInput(f"no conflict {unknown[0]!r} in this merge (see 'ztmm merge --dry-run')")
+            if plan and not args.dry_run:
+                apply_merge(engagement, plan, dict.fromkeys(taken, "theirs"), by=args.by)
+                engagement.save()
     verb = "would apply" if args.dry_run else "applied"
     for item in plan.one_sided:
         print(f"{verb} {item.describe()}")
@@ -1576,6 +1605,17 @@ def _check_arguments(argv: Sequence[str]) -> None:
             raise BadInput(f"argument {index} is not valid UTF-8 text")
 
 
+def _refuse_url_where_not_taken(args: argparse.Namespace) -> None:
+    """A server address given to a command that takes only a file: say so rather than 'no such file'."""
+    for name in ("file", "other"):
+        value = getattr(args, name, None)
+        if isinstance(value, Path) and str(value).lower().startswith(("postgresql:/", "postgres:/")):
+            raise BadInput(
+                f"'{args.command}' does not take a server address yet; "
+                "check out a copy with 'ztmm checkout URL FILE' and merge it back with 'ztmm merge URL FILE'"
+            )
+
+
 def _clean_up() -> None:
     """Delete the working copies earlier killed runs left behind (a command's copies hold nothing to
     recover: a run that did not finish acknowledged nothing; see ``disposable_working_copies``)."""
@@ -1595,6 +1635,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         passphrase.set_asker(_ask_passphrase, _note)
         _clean_up()
+        _refuse_url_where_not_taken(args)
         with disposable_working_copies():
             return COMMANDS[args.command](args)
     except ZtmmError as err:

@@ -118,16 +118,26 @@ def copy_to_server(
                 for row in src.execute(f'SELECT {names} FROM main."{table}"'):
                     copy.write_row(row)
         _reset_sequences(cur)
+    update_registry(pg, engagement, progress(src))
+
+
+def update_registry(pg: psycopg.Connection[Any], engagement: str, share: float) -> None:
+    """The registry's summary from the engagement's own row (the connection points at its schema)."""
     pg.execute(
         "SELECT ztmm.update_registry(%s::text, e.client, e.title, e.start_date, e.end_date, %s::real) FROM engagement e",
-        (engagement, progress(src)),
+        (engagement, share),
     )
 
 
-def _copy_blobs_to_server(src: sqlite3.Connection, cur: psycopg.Cursor[Any], step: Step | None) -> None:
+def _copy_blobs_to_server(
+    src: sqlite3.Connection, cur: psycopg.Cursor[Any], step: Step | None, only: set[str] | None = None
+) -> None:
+    """The blobs of the file (``only`` these hashes) with their bytes, each checked while it streams."""
     listed = src.execute("SELECT sha256, size, chunks, chunk_key, created_at FROM blob ORDER BY sha256").fetchall()
     done = 0
     for sha256, size, count, key, created_at in listed:
+        if only is not None and sha256 not in only:
+            continue
         cur.execute(
             "INSERT INTO blob (sha256, size, chunks, chunk_key, created_at) VALUES (%s, %s, %s, %s, %s)",
             (sha256, size, count, key, created_at),
@@ -140,7 +150,108 @@ def _copy_blobs_to_server(src: sqlite3.Connection, cur: psycopg.Cursor[Any], ste
                     if step is not None:
                         step(done)
             except blobs.BlobDamaged as err:
-                raise ServerError(f"evidence {sha256[:12]}… cannot be published: {err}") from None
+                raise ServerError(f"evidence {sha256[:12]}… cannot be sent to the server: {err}") from None
+
+
+# -- changes made in a copy, written back ------------------------------------------------
+
+#: Per table, each row's primary key and a digest of the whole row, as the copy was made.
+Snapshot = dict[str, dict[tuple[Any, ...], bytes]]
+
+
+def _primary_key(conn: sqlite3.Connection, table: str) -> list[str]:
+    found = [(int(r[5]), str(r[1])) for r in conn.execute(f'PRAGMA main.table_info("{table}")') if int(r[5]) > 0]
+    return [name for _, name in sorted(found)]
+
+
+def _rows(conn: sqlite3.Connection, table: str) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """(primary key, whole row) of every row of ``table``, in the file's column order."""
+    columns = _columns(conn, table)
+    at = [columns.index(name) for name in _primary_key(conn, table)]
+    names = ", ".join(f'"{c}"' for c in columns)
+    for row in conn.execute(f'SELECT {names} FROM main."{table}"'):
+        yield tuple(row[i] for i in at), tuple(row)
+
+
+def _digest(row: tuple[Any, ...]) -> bytes:
+    return hashlib.sha256(repr(row).encode("utf-8", "surrogatepass")).digest()
+
+
+def snapshot(conn: sqlite3.Connection) -> Snapshot:
+    """What a copy holds when it is made (the records; a blob's bytes are named by its hash)."""
+    return {table: {key: _digest(row) for key, row in _rows(conn, table)} for table in TABLES}
+
+
+def push_changes(conn: sqlite3.Connection, pg: psycopg.Connection[Any], engagement: str, base: Snapshot) -> int:
+    """Write to the server every row the copy changed, added or removed since ``base`` (the server's
+    state when the copy was made, in the caller's transaction); returns the rows written. New evidence
+    bytes go chunk by chunk, checked against their SHA-256; the audit trail is only appended to."""
+    use_engagement(pg, engagement)
+    written = 0
+    upserts: dict[str, list[tuple[Any, ...]]] = {}
+    for table in TABLES:
+        seen: set[tuple[Any, ...]] = set()
+        before = base.get(table, {})
+        changed: list[tuple[Any, ...]] = []
+        for key, row in _rows(conn, table):
+            seen.add(key)
+            if before.get(key) != _digest(row):
+                if table in ("audit", BLOB_TABLE) and key in before:  # appended to / named by their bytes only
+                    raise ServerError(f"the copy's {table} rows were rewritten; nothing was sent to the server")
+                changed.append(row)
+        upserts[table] = changed
+        gone = [key for key in before if key not in seen]
+        if gone and table == "audit":
+            raise ServerError("the copy's audit trail lost rows; nothing was sent to the server")
+        upserts[f"-{table}"] = gone
+    with pg.cursor() as cur:
+        for table in reversed(TABLES):  # children first
+            keys = _primary_key(conn, table)
+            for key in upserts[f"-{table}"]:
+                if table == BLOB_TABLE:
+                    cur.execute(
+                        "DELETE FROM blob_chunk WHERE chunk_key = (SELECT chunk_key FROM blob WHERE sha256 = %s)", key
+                    )
+                cur.execute(
+                    sql.SQL("DELETE FROM {} WHERE {}").format(
+                        sql.Identifier(table),
+                        sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in keys),
+                    ),
+                    key,
+                )
+                written += 1
+        for table in TABLES:  # parents first
+            rows = upserts[table]
+            if not rows:
+                continue
+            written += len(rows)
+            if table == BLOB_TABLE:  # content-addressed: a hash names its bytes, so only new ones go
+                _copy_blobs_to_server(conn, cur, None, only={str(r[0]) for r in rows})
+                continue
+            columns, keys = _columns(conn, table), _primary_key(conn, table)
+            rest = [c for c in columns if c not in keys]
+            insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                sql.Identifier(table),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+            )
+            if table != "audit":
+                update = (
+                    sql.SQL("DO UPDATE SET ")
+                    + sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in rest)
+                    if rest
+                    else sql.SQL("DO NOTHING")
+                )
+                insert = (
+                    insert
+                    + sql.SQL(" ON CONFLICT ({}) ").format(sql.SQL(", ").join(map(sql.Identifier, keys)))
+                    + update
+                )
+            cur.executemany(insert, rows)
+        if written:
+            _reset_sequences(cur)
+            update_registry(pg, engagement, progress(conn))
+    return written
 
 
 def _reset_sequences(cur: psycopg.Cursor[Any]) -> None:

@@ -4,6 +4,9 @@
   server in one transaction; the publisher becomes its lead.
 * :func:`checkout` writes the server's engagement to a new ``.ztmm`` file (one consistent
   snapshot of the server), which must pass the file gate before it is kept.
+* :func:`server_engagement` gives the ordinary services an engagement on the server (a
+  disposable copy read and written back in one serializable transaction);
+  :func:`merge_into_server` and :func:`merge_from_server` run the three-way merge either way.
 * :func:`engagements` lists what the user may see; :func:`set_member` is a lead's.
 
 Every failure is a ``ServerError`` (one line, never the password) and leaves local files as
@@ -13,20 +16,25 @@ they were: a file is only read, a new file is only kept once it is whole and gat
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from ..core.errors import BadInput
+from ..paths import data_dir
 from ..server import schema as server_schema
 from ..server import store as server_store
 from ..server.connect import Prompt, ServerError, reason, terminal_prompt
 from ..server.url import ServerUrl
 from ..store.document import EngagementDocument
 from ..store.migrations import SCHEMA_VERSION, create_baseline
-from .engagement import open_engagement, reading
+from .engagement import Engagement, open_engagement, reading
+from .merge import MergePlan, apply_merge, plan_merge
 
 
 @contextlib.contextmanager
@@ -79,6 +87,24 @@ def publish(path: Path, url: ServerUrl, *, prompt: Prompt | None = terminal_prom
     return Published(engagement_id, done[0])
 
 
+def _write_copy(pg: psycopg.Connection[Any], path: Path, step: server_store.Step | None = None) -> Path:
+    """The engagement the connection points at, written to a new file (kept only once it passes the gate)."""
+
+    def initialise(conn: Any) -> None:
+        create_baseline(conn)
+        server_store.copy_from_server(pg, conn, step)
+
+    document = EngagementDocument.create(path, initialise)
+    document.close()
+    try:  # kept only once it passes the gate like any file a user opens
+        open_engagement(document.document, readonly=True).close()
+    except BaseException:
+        with contextlib.suppress(OSError):
+            document.document.unlink()
+        raise
+    return document.document
+
+
 def checkout(url: ServerUrl, path: Path, *, prompt: Prompt | None = terminal_prompt) -> int:
     """Write the engagement ``url`` names to a new file at ``path``; the evidence bytes written."""
     done = [0]
@@ -92,20 +118,117 @@ def checkout(url: ServerUrl, path: Path, *, prompt: Prompt | None = terminal_pro
         pg.read_only = True
         with pg.transaction():
             _same_format(url, server_store.find(pg, url, "checkout"))
-
-            def initialise(conn: Any) -> None:
-                create_baseline(conn)
-                server_store.copy_from_server(pg, conn, step)
-
-            document = EngagementDocument.create(path, initialise)
-            document.close()
-    try:  # kept only once it passes the gate like any file a user opens
-        open_engagement(document.document, readonly=True).close()
-    except BaseException:
-        with contextlib.suppress(OSError):
-            document.document.unlink()
-        raise
+            _write_copy(pg, path, step)
     return done[0]
+
+
+@contextlib.contextmanager
+def _disposable_folder() -> Iterator[Path]:
+    folder = data_dir() / "server-copies" / uuid.uuid4().hex
+    try:
+        folder.mkdir(parents=True)
+    except OSError as err:
+        raise ServerError(f"the app's data folder cannot be written ({err.strerror or err})") from None
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def server_engagement(
+    url: ServerUrl, *, readonly: bool = False, prompt: Prompt | None = terminal_prompt
+) -> Iterator[Engagement]:
+    """The engagement ``url`` names, to use through the ordinary services.
+
+    It is read into a disposable copy in one server transaction; when the block ends without an
+    error and ``readonly`` is False, every row the services changed is written back in that same
+    transaction. The transaction is SERIALIZABLE: if anyone changed the engagement on the server
+    meanwhile, nothing is written and the user is told to run the command again. The copy is
+    deleted either way. (A first step towards working on the server directly: see docs/server.md.)
+    """
+    engagement_id = url.require_engagement("opening an engagement")
+    with _server(url, prompt) as pg, _disposable_folder() as folder:
+        pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ if readonly else psycopg.IsolationLevel.SERIALIZABLE
+        pg.read_only = readonly
+        try:
+            with pg.transaction():
+                _same_format(url, server_store.find(pg, url, "opening an engagement"))
+                copy = _write_copy(pg, folder / f"{engagement_id}.ztmm")
+                with open_engagement(copy, readonly=readonly) as engagement:
+                    if readonly:
+                        yield engagement
+                        return
+                    with reading(engagement) as conn:
+                        base = server_store.snapshot(conn)
+                    yield engagement
+                    with reading(engagement) as conn:
+                        server_store.push_changes(conn, pg, engagement_id, base)
+        except psycopg.errors.SerializationFailure:
+            raise ServerError(
+                f"{url.display}: the engagement changed on the server meanwhile; nothing was written, run it again"
+            ) from None
+        except psycopg.errors.InsufficientPrivilege:
+            raise ServerError(
+                f"{url.display}: you may not change this engagement (a reviewer reads and comments only)"
+            ) from None
+
+
+@dataclass(frozen=True)
+class ServerMerge:
+    plan: MergePlan
+    taken: frozenset[str]
+
+
+def merge_into_server(
+    url: ServerUrl,
+    path: Path,
+    *,
+    theirs: Iterable[str] = (),
+    dry_run: bool = False,
+    force: bool = False,
+    by: str | None = None,
+    prompt: Prompt | None = terminal_prompt,
+) -> ServerMerge:
+    """Bring the work in the file at ``path`` (a copy taken offline) into the server's engagement, through
+    the three-way merge of ``services.merge``: conflicts stay as the server has them unless their key is
+    in ``theirs``. The file is only read."""
+    taken = frozenset(theirs)
+    with server_engagement(url, readonly=dry_run, prompt=prompt) as engagement:
+        plan = plan_merge(engagement, path, force=force)
+        _check_resolutions(plan, taken)
+        if plan and not dry_run:
+            apply_merge(engagement, plan, dict.fromkeys(taken, "theirs"), by=by)
+    return ServerMerge(plan, taken)
+
+
+def merge_from_server(
+    path: Path,
+    url: ServerUrl,
+    *,
+    theirs: Iterable[str] = (),
+    dry_run: bool = False,
+    force: bool = False,
+    by: str | None = None,
+    prompt: Prompt | None = terminal_prompt,
+) -> ServerMerge:
+    """Bring the server's work into the file at ``path`` (the other direction), through the same merge."""
+    taken = frozenset(theirs)
+    with server_engagement(url, readonly=True, prompt=prompt) as server_copy:
+        other = server_copy.path
+        with open_engagement(path, readonly=dry_run) as engagement:
+            plan = plan_merge(engagement, other, force=force)
+            _check_resolutions(plan, taken)
+            if plan and not dry_run:
+                apply_merge(engagement, plan, dict.fromkeys(taken, "theirs"), by=by)
+                engagement.save()
+    return ServerMerge(plan, taken)
+
+
+def _check_resolutions(plan: MergePlan, taken: frozenset[str]) -> None:
+    unknown = sorted(taken - {c.key for c in plan.conflicts})
+    if unknown:
+        raise BadInput(f"no conflict {unknown[0]!r} in this merge (see 'ztmm merge --dry-run')")
 
 
 def engagements(url: ServerUrl, *, prompt: Prompt | None = terminal_prompt) -> list[server_store.Listed]:
