@@ -242,3 +242,29 @@ def test_the_password_is_in_no_stored_row_and_no_server_log(firm: Firm, tmp_path
     log = (server.cluster.folder / "log").read_bytes()
     assert b"password authentication failed" in log  # the log is the real one
     assert SECRET.encode() not in log
+
+
+def test_without_pgpassword_or_pgpass_the_password_is_asked_for(firm: Firm, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ztmm_desktop.server.connect import ServerError
+    from ztmm_desktop.server.url import ServerUrl
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", NO_PGPASS)
+    url = parse(firm.server.url(firm.lead))
+    asked: list[str] = []
+
+    def answer(password: str | None) -> object:
+        def prompt(where: ServerUrl) -> str | None:
+            asked.append(where.display)
+            return password
+
+        return prompt
+
+    listed = team.engagements(url, prompt=answer(SECRET))  # type: ignore[arg-type]
+    assert [e.id for e in listed] == [firm.a]
+    assert asked == [url.display] and SECRET not in asked[0]
+    with pytest.raises(ServerError, match="password authentication failed") as wrong:
+        team.engagements(url, prompt=answer("typo-" + SECRET))  # type: ignore[arg-type]
+    assert SECRET not in str(wrong.value) and "\n" not in str(wrong.value)
+    with pytest.raises(ServerError, match="no password supplied"):
+        team.engagements(url, prompt=answer(None))  # type: ignore[arg-type]
