@@ -115,6 +115,20 @@ def test_an_assessor_edits_but_never_rewrites_the_audit_trail(firm: Firm) -> Non
             conn.execute("SELECT ztmm.set_member(%s, %s, 'lead')", (firm.a, firm.assessor))
 
 
+def test_a_lead_manages_members_only_through_the_checked_functions(firm: Firm) -> None:
+    """The group roles are granted without ADMIN OPTION: a lead cannot hand them out with a bare GRANT
+    (which would bypass the membership list) nor take another engagement's."""
+    with firm.conn(firm.lead) as conn:
+        for statement in (
+            f'GRANT "ztmm_{firm.a}_lead" TO "{firm.outsider}"',
+            f'GRANT "ztmm_{firm.b}_reviewer" TO "{firm.lead}"',
+            f'REVOKE "ztmm_{firm.a}_reviewer" FROM "{firm.reviewer}"',
+        ):
+            with pytest.raises(errors.InsufficientPrivilege):
+                conn.execute(statement)
+            conn.rollback()
+
+
 def test_a_member_of_a_cannot_read_b_nor_see_it_listed(firm: Firm) -> None:
     with firm.conn(firm.lead) as conn:
         with pytest.raises(errors.InsufficientPrivilege):
