@@ -6,8 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 from tests.support.team import Server, table_rows
+from ztmm_desktop.core.stages import Rating, Stage
+from ztmm_desktop.server.connect import ServerError
+from ztmm_desktop.server.url import parse
+from ztmm_desktop.services import team
 
 
 def _rating(path: Path, code: str, stage: str) -> str:
@@ -148,3 +154,26 @@ def test_a_command_that_takes_only_a_file_says_so_for_a_url(server: Server) -> N
     done = run_cli("baseline", server.url(lead, f"acme_{server.db}"), "--list", env=server.env(lead))
     assert done.returncode == 2
     assert "does not take a server address yet" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_an_edit_racing_another_writer_is_refused_whole(
+    server: Server, realistic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers read the same state; the second to commit writes nothing and is told to run again."""
+    lead = server.login("lead")
+    engagement = f"acme_{server.db}"
+    url = server.url(lead, engagement)
+    assert run_cli("publish", realistic, url, env=server.env(lead)).returncode == 0
+    monkeypatch.setenv("PGPASSWORD", server.passwords[lead])
+    with (
+        pytest.raises(ServerError, match="changed on the server meanwhile; nothing was written"),
+        team.server_engagement(parse(url), prompt=None) as engagement_copy,
+    ):
+        first = run_cli("assess", url, "1.1", "--rate", "optimal=met", "--by", "First", env=server.env(lead))
+        assert first.returncode == 0, first.stderr
+        engagement_copy.assess("1.2", ratings={Stage.OPTIMAL: Rating.MET}, by="Second")
+    after = tmp_path / "after.ztmm"
+    assert run_cli("checkout", url, after, env=server.env(lead)).returncode == 0
+    assert _rating(after, "1.1", "optimal") == "met"  # the first writer's edit is there
+    assert _rating(after, "1.2", "optimal") != "met"  # the second's is not, not even in part
+    assert not [r for r in table_rows(after)["audit"] if r[2] == "Second"]

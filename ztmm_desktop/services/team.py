@@ -164,7 +164,8 @@ def server_engagement(
                     yield engagement
                     with reading(engagement) as conn:
                         server_store.push_changes(conn, pg, engagement_id, base)
-        except psycopg.errors.SerializationFailure:
+        except (psycopg.errors.SerializationFailure, psycopg.errors.UniqueViolation):
+            # another writer committed first (two copies number their new audit rows alike)
             raise ServerError(
                 f"{url.display}: the engagement changed on the server meanwhile; nothing was written, run it again"
             ) from None
