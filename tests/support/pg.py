@@ -193,9 +193,37 @@ def stop(folder: Path, mode: str = "fast") -> None:
     )
 
 
+OWNER_FILE = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_stale() -> None:
+    """Stop and delete the clusters of test runs that were killed before they could (their owner is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob("ztmm-pg-*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            continue
+        if not _alive(owner):
+            stop(folder, "immediate")
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def temp_folder() -> Path:
-    """A folder the cluster's user can enter (pytest's temp folders are private to root)."""
-    return Path(tempfile.mkdtemp(prefix="ztmm-pg-"))
+    """A folder the cluster's user can enter (pytest's temp folders are private to root), owned by this process."""
+    reap_stale()
+    folder = Path(tempfile.mkdtemp(prefix="ztmm-pg-"))
+    (folder / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
+    return folder
 
 
 def remove(folder: Path) -> None:
