@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="change an engagement's client, title, assessors, scope, dates, marking, wording, report logo,"
         " report sections and document control",
     )
-    props.add_argument("file", type=Path)
+    props.add_argument("file", type=_target, metavar="FILE|URL")
     props.add_argument("--client")
     _property_arguments(props)
     logo = props.add_mutually_exclusive_group()
@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--status")
     assess.add_argument("--by", metavar="NAME", help="who made the change (default: login name)")
     attach = sub.add_parser("attach", help="attach evidence files to a function or stage")
-    attach.add_argument("file", type=Path)
+    attach.add_argument("file", type=_target, metavar="FILE|URL")
     attach.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     attach.add_argument("--to", action="append", required=True, metavar="FUNCTION[/STAGE]")
     attach.add_argument("--title", help="title (default: the file name); TEXT or @FILE")
@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     evidence.add_argument("--json", action="store_true")
 
     extract = sub.add_parser("extract", help="write one evidence file back under a safe name")
-    extract.add_argument("file", type=Path)
+    extract.add_argument("file", type=_target, metavar="FILE|URL")
     extract.add_argument("evidence_id", metavar="EVIDENCE_ID")
     extract.add_argument("out_dir", type=Path, metavar="OUT_DIR")
 
@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("file", type=_target, metavar="FILE|URL")
 
     pack = sub.add_parser("evidence-pack", help="zip every evidence file with manifest.csv")
-    pack.add_argument("file", type=Path)
+    pack.add_argument("file", type=_target, metavar="FILE|URL")
     pack.add_argument("out", type=Path, metavar="OUT.zip")
     _encrypt_argument(pack)
 
@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser(
         "import", help="read a filled questionnaire (or a deliverable workbook) back: show and apply its differences"
     )
-    imp.add_argument("file", type=Path)
+    imp.add_argument("file", type=_target, metavar="FILE|URL")
     imp.add_argument("workbook", type=Path, metavar="IN.xlsx")
     imp.add_argument("--dry-run", action="store_true", help="show the differences, change nothing")
     imp.add_argument(
@@ -250,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--by", metavar="NAME", help="who imported it (default: login name)")
 
     baseline = sub.add_parser("baseline", help="freeze the assessment as a named baseline (or list, delete them)")
-    baseline.add_argument("file", type=Path)
+    baseline.add_argument("file", type=_target, metavar="FILE|URL")
     baseline.add_argument("name", nargs="?", metavar="NAME", help="e.g. 'Initial assessment 2026-11'")
     baseline.add_argument("--list", action="store_true", help="list the baselines")
     baseline.add_argument("--delete", metavar="NAME", help="delete a baseline")
@@ -266,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true", help="every function in scope with then and now")
 
     workshop = sub.add_parser("workshop", help="record workshops; while one runs, every edit is tagged with it")
-    workshop.add_argument("file", type=Path)
+    workshop.add_argument("file", type=_target, metavar="FILE|URL")
     actions = workshop.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     actions.required = True
     add = actions.add_parser("add", help="record a planned workshop")
@@ -493,19 +493,19 @@ def _finding_parser(sub: Any) -> None:
     verbs = finding.add_subparsers(dest="verb", metavar="ACTION", parser_class=_Parser)
     verbs.required = True
     add = verbs.add_parser("add", help="record a finding on a function")
-    add.add_argument("file", type=Path)
+    add.add_argument("file", type=_target, metavar="FILE|URL")
     add.add_argument("function", help="function id or code (1.1)")
     _finding_options(add, adding=True)
     edit = verbs.add_parser("edit", help="change a finding's fields")
-    edit.add_argument("file", type=Path)
+    edit.add_argument("file", type=_target, metavar="FILE|URL")
     edit.add_argument("finding", metavar="FINDING-ID", help="its id, a unique start of it, or its number (F-03)")
     _finding_options(edit, adding=False)
     remove = verbs.add_parser("remove", help="delete a finding")
-    remove.add_argument("file", type=Path)
+    remove.add_argument("file", type=_target, metavar="FILE|URL")
     remove.add_argument("finding", metavar="FINDING-ID")
     remove.add_argument("--by", metavar="NAME", help=BY_HELP)
     listing = verbs.add_parser("list", help="list the findings in the register's order, with their F-numbers")
-    listing.add_argument("file", type=Path)
+    listing.add_argument("file", type=_target, metavar="FILE|URL")
     listing.add_argument("--json", action="store_true")
 
 
@@ -525,20 +525,20 @@ def _action_parser(sub: Any) -> None:
     verbs = action.add_subparsers(dest="verb", metavar="ACTION", parser_class=_Parser)
     verbs.required = True
     add = verbs.add_parser("add", help="add an action to a function")
-    add.add_argument("file", type=Path)
+    add.add_argument("file", type=_target, metavar="FILE|URL")
     add.add_argument("function", help="function id or code (1.1)")
     _action_options(add, adding=True)
     edit = verbs.add_parser("edit", help="change an action's fields")
-    edit.add_argument("file", type=Path)
+    edit.add_argument("file", type=_target, metavar="FILE|URL")
     edit.add_argument("action", metavar="ACTION-ID", help="its id, a unique start of it, or its number (A-03)")
     edit.add_argument("--function", help="move it to another function")
     _action_options(edit, adding=False)
     remove = verbs.add_parser("remove", help="delete an action (actions after it no longer depend on it)")
-    remove.add_argument("file", type=Path)
+    remove.add_argument("file", type=_target, metavar="FILE|URL")
     remove.add_argument("action", metavar="ACTION-ID")
     remove.add_argument("--by", metavar="NAME", help=BY_HELP)
     listing = verbs.add_parser("list", help="list the actions in roadmap order, with their A-numbers")
-    listing.add_argument("file", type=Path)
+    listing.add_argument("file", type=_target, metavar="FILE|URL")
     listing.add_argument("--json", action="store_true")
 
 
@@ -609,7 +609,6 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 
 def cmd_set(args: argparse.Namespace) -> int:
     from .services import register
-    from .services.engagement import open_engagement
     from .services.logo import load_logo, set_consultancy_logo, set_logo
 
     # everything from outside is read and checked before anything changes
@@ -617,7 +616,7 @@ def cmd_set(args: argparse.Namespace) -> int:
     new_consultancy_logo = load_logo(args.consultancy_logo) if args.consultancy_logo is not None else None
     sections = _section_texts(args)
     control = _control_changes(args)
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         changes = engagement.update_properties(_properties(args, engagement.properties()), by=args.by)
         if new_logo is not None or args.no_logo:
             changes = set_logo(engagement, new_logo, by=args.by) or changes
@@ -929,12 +928,11 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
 def cmd_attach(args: argparse.Namespace) -> int:
     from .services import evidence
-    from .services.engagement import open_engagement
 
     title = None if args.title is None else _text_value(args.title, "--title")
     if title is not None and len(args.paths) > 1:
         raise BadInput("--title names one file; attach several files without it (each keeps its name)")
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         links = [evidence.parse_link(engagement, target) for target in args.to]
         attached = []
         for path in args.paths:  # all or nothing: nothing is saved unless every file went in
@@ -979,9 +977,8 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from .services import evidence
-    from .services.engagement import open_engagement
 
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         print(evidence.extract(engagement, args.evidence_id, args.out_dir))
     return EXIT_OK
 
@@ -1001,10 +998,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_evidence_pack(args: argparse.Namespace) -> int:
     from .services import evidence
-    from .services.engagement import open_engagement
 
     secret = _export_passphrase(args, args.out)
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         items = evidence.list_evidence(engagement)
         out = evidence.evidence_pack(engagement, args.out, items=items, passphrase=secret)  # listed once
         count = len(items)
@@ -1065,10 +1061,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .services.engagement import open_engagement
     from .services.questionnaire import apply_responses, describe, read_responses
 
-    with open_engagement(args.file, readonly=args.dry_run) as engagement:
+    with _open(args.file, readonly=args.dry_run) as engagement:
         plan = read_responses(engagement, args.workbook, respondent=args.respondent, force=args.force_engagement)
         for diff in plan.differences:
             print(describe(diff))
@@ -1093,7 +1088,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_baseline(args: argparse.Namespace) -> int:
     from .services import baselines
-    from .services.engagement import open_engagement
 
     chosen = [x for x in (args.name is not None, args.list, args.delete is not None) if x]
     if len(chosen) != 1:
@@ -1101,7 +1095,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     if args.json and not args.list:
         raise BadInput("--json goes with --list")
     if args.list:
-        with open_engagement(args.file, readonly=True) as engagement:
+        with _open(args.file, readonly=True) as engagement:
             items = baselines.list_baselines(engagement)
         if args.json:
             listed = [{**asdict(b), "overall_level": b.overall_level.key if b.overall_level else None} for b in items]
@@ -1113,13 +1107,13 @@ def cmd_baseline(args: argparse.Namespace) -> int:
             print(f"{b.name}  (frozen {b.created_at} by {b.created_by}; overall {b.score_text})")
         return EXIT_OK
     if args.delete is not None:
-        with open_engagement(args.file) as engagement:
+        with _open(args.file) as engagement:
             baselines.delete_baseline(engagement, args.delete, by=args.by)
             engagement.save()
         print(f"deleted baseline {args.delete.strip()!r} from {args.file}")
         return EXIT_OK
     name = baselines.check_name(args.name)
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         baselines.freeze_baseline(engagement, name, by=args.by)
         engagement.save()
         _, overall = engagement.rollups()
@@ -1302,10 +1296,9 @@ def _split(text: str | None) -> tuple[str, ...]:
 
 def cmd_workshop(args: argparse.Namespace) -> int:
     from .services import workshops
-    from .services.engagement import open_engagement
 
     if args.action == "list":
-        with open_engagement(args.file, readonly=True) as engagement:
+        with _open(args.file, readonly=True) as engagement:
             items = workshops.list_workshops(engagement)
         if args.json:
             print(json.dumps([w.to_json() for w in items], indent=2, ensure_ascii=False))
@@ -1333,12 +1326,12 @@ def cmd_workshop(args: argparse.Namespace) -> int:
             notes=_text_value(args.notes, "--notes") if args.notes is not None else "",
             attendees=attendees,
         )
-        with open_engagement(args.file) as engagement:
+        with _open(args.file) as engagement:
             made = workshops.create_workshop(engagement, draft, by=args.by)
             engagement.save()
         print(f"added workshop {made.id}: {made.label}, {len(made.attendees)} attendee(s), to {args.file}")
         return EXIT_OK
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         if args.action == "start":
             done = workshops.start(engagement, args.id, by=args.by)
             what = "started"
@@ -1426,10 +1419,10 @@ def _finding_json(finding: Any, number: str | None, engagement: Any) -> dict[str
 
 def cmd_finding(args: argparse.Namespace) -> int:
     from .services.deliverables import finding_numbers
-    from .services.engagement import FindingDraft, open_engagement
+    from .services.engagement import FindingDraft
 
     if args.verb == "list":
-        with open_engagement(args.file, readonly=True) as engagement:
+        with _open(args.file, readonly=True) as engagement:
             numbers = finding_numbers(engagement)
             order = {key: n for n, key in enumerate(numbers)}
             ordered = sorted(engagement.findings(), key=lambda f: order.get(f.id, len(order)))
@@ -1450,14 +1443,14 @@ def cmd_finding(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.verb == "add":
         draft = _finding_draft(args, FindingDraft(title=args.title, severity=args.severity or "medium"))
-        with open_engagement(args.file) as engagement:
+        with _open(args.file) as engagement:
             function = engagement.catalog.function(args.function)
             key, _ = engagement.restore_finding(function.id, draft, finding_id=_new_id(), by=args.by)
             engagement.save()
             number = finding_numbers(engagement).get(key)
         print(f"added finding {number or key[:8]} ({key}) to {function.code} {function.name} in {args.file}")
         return EXIT_OK
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         key = _find_finding(engagement, args.finding)
         found = next(f for f in engagement.findings() if f.id == key)
         if args.verb == "remove":
@@ -1516,10 +1509,9 @@ def _action_json(line: Any, number: str | None, numbers: dict[str, str]) -> dict
 def cmd_action(args: argparse.Namespace) -> int:
     from .core.register import action_numbers
     from .services import actions
-    from .services.engagement import open_engagement
 
     if args.verb == "list":
-        with open_engagement(args.file, readonly=True) as engagement:
+        with _open(args.file, readonly=True) as engagement:
             numbers = action_numbers(actions.action_lines(engagement))
             lines = actions.action_lines(engagement, in_scope_only=False)
         listed = [_action_json(line, numbers.get(line.id), numbers) for line in lines]
@@ -1537,7 +1529,7 @@ def cmd_action(args: argparse.Namespace) -> int:
                 f" {item['effort']}  {item['text']}{after}{extra}"
             )
         return EXIT_OK
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         if args.verb == "add":
             function = engagement.catalog.function(args.function)
             draft = _action_draft(args, engagement, actions.ActionDraft(text=""))

@@ -151,7 +151,7 @@ def test_a_reviewer_cannot_assess_through_the_app_either(server: Server, realist
 
 def test_a_command_that_takes_only_a_file_says_so_for_a_url(server: Server) -> None:
     lead = server.login("lead")
-    done = run_cli("baseline", server.url(lead, f"acme_{server.db}"), "--list", env=server.env(lead))
+    done = run_cli("compare", server.url(lead, f"acme_{server.db}"), env=server.env(lead))
     assert done.returncode == 2
     assert "does not take a server address yet" in done.stderr and done.stderr.count("\n") == 1
 
@@ -177,3 +177,41 @@ def test_an_edit_racing_another_writer_is_refused_whole(
     assert _rating(after, "1.1", "optimal") == "met"  # the first writer's edit is there
     assert _rating(after, "1.2", "optimal") != "met"  # the second's is not, not even in part
     assert not [r for r in table_rows(after)["audit"] if r[2] == "Second"]
+
+
+def test_editing_commands_take_a_url_and_their_changes_reach_the_server(
+    server: Server, realistic: Path, tmp_path: Path
+) -> None:
+    lead = server.login("lead")
+    engagement = f"acme_{server.db}"
+    url = server.url(lead, engagement)
+    env = server.env(lead)
+    assert run_cli("publish", realistic, url, env=env).returncode == 0
+    shot = tmp_path / "screenshot.png"
+    shot.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 5000)  # over one chunk
+    for command in (
+        ("attach", url, shot, "--to", "1.1/initial", "--by", "L"),
+        ("finding", "add", url, "1.1", "--title", "Server finding", "--by", "L"),
+        ("action", "add", url, "1.1", "--text", "Server action", "--phase", "now", "--effort", "S", "--by", "L"),
+        ("workshop", url, "add", "--date", "2026-12-01", "--title", "Server workshop", "--by", "L"),
+        ("baseline", url, "Server baseline", "--by", "L"),
+        ("set", url, "--title", "Renamed on the server", "--by", "L"),
+    ):
+        done = run_cli(*command, env=env)
+        assert done.returncode == 0, (command[0], done.stderr)
+
+    copy = tmp_path / "copy.ztmm"
+    assert run_cli("checkout", url, copy, env=env).returncode == 0
+    rows = table_rows(copy)
+    for table, value in (
+        ("evidence", "screenshot.png"),
+        ("finding", "Server finding"),
+        ("action", "Server action"),
+        ("workshop", "Server workshop"),
+        ("baseline", "Server baseline"),
+    ):
+        assert any(value in row for row in rows[table]), table
+    verified = run_cli("verify", copy)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    listed = run_cli("engagements", server.url(lead), "--json", env=env)
+    assert json.loads(listed.stdout)[0]["title"] == "Renamed on the server"  # the registry follows

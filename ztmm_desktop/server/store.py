@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors, sql
+from sqlalchemy import Boolean
 from sqlmodel import SQLModel
 
 from ..store import blobs
@@ -30,6 +31,10 @@ CHUNK_TABLE = "blob_chunk"
 #: The file's tables, parents before children; the evidence bytes are copied apart.
 TABLES = tuple(t.name for t in SQLModel.metadata.sorted_tables if t.name != CHUNK_TABLE)
 _ = file_schema  # the tables above are the ones store/schema.py declares
+#: Per table, the columns SQLite holds as 0/1 and PostgreSQL as boolean (sent as bool, not as a number).
+BOOLEAN_COLUMNS = {
+    t.name: frozenset(c.name for c in t.columns if isinstance(c.type, Boolean)) for t in SQLModel.metadata.sorted_tables
+}
 #: Chunks fetched per round trip when reading evidence back (bounded memory: 4 MiB at most).
 CHUNKS_PER_FETCH = 4
 
@@ -247,6 +252,9 @@ def push_changes(conn: sqlite3.Connection, pg: psycopg.Connection[Any], engageme
                     + sql.SQL(" ON CONFLICT ({}) ").format(sql.SQL(", ").join(map(sql.Identifier, keys)))
                     + update
                 )
+            flags = [i for i, c in enumerate(columns) if c in BOOLEAN_COLUMNS.get(table, ())]
+            if flags:
+                rows = [tuple(bool(v) if i in flags and v is not None else v for i, v in enumerate(r)) for r in rows]
             cur.executemany(insert, rows)
         if written:
             _reset_sequences(cur)
