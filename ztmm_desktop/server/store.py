@@ -22,7 +22,7 @@ from sqlalchemy import Boolean
 from sqlmodel import SQLModel
 
 from ..store import blobs
-from ..store import schema as file_schema
+from ..store import schema as _file_tables  # noqa: F401  (declares the file's tables in SQLModel.metadata)
 from .connect import ServerError, reason, use_engagement
 from .url import ServerUrl
 
@@ -30,7 +30,6 @@ BLOB_TABLE = "blob"
 CHUNK_TABLE = "blob_chunk"
 #: The file's tables, parents before children; the evidence bytes are copied apart.
 TABLES = tuple(t.name for t in SQLModel.metadata.sorted_tables if t.name != CHUNK_TABLE)
-_ = file_schema  # the tables above are the ones store/schema.py declares
 #: Per table, the columns SQLite holds as 0/1 and PostgreSQL as boolean (sent as bool, not as a number).
 BOOLEAN_COLUMNS = {
     t.name: frozenset(c.name for c in t.columns if isinstance(c.type, Boolean)) for t in SQLModel.metadata.sorted_tables
