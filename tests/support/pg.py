@@ -46,12 +46,18 @@ def _as_user(args: list[str]) -> list[str]:
 def _ensure_system_user() -> None:
     if os.geteuid() != 0:
         return
-    if subprocess.run(["id", "-u", SYSTEM_USER], capture_output=True).returncode != 0:
-        subprocess.run(
+
+    def exists() -> bool:
+        return subprocess.run(["id", "-u", SYSTEM_USER], capture_output=True).returncode == 0
+
+    if not exists():
+        made = subprocess.run(
             ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if made.returncode != 0 and not exists():  # (another xdist worker may have just made it)
+            raise RuntimeError(f"useradd {SYSTEM_USER} failed: {made.stderr.strip()}")
 
 
 def free_port() -> int:
