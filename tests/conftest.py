@@ -64,3 +64,29 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str]
 
     make.base = base  # type: ignore[attr-defined]
     yield make
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """A throw-away PostgreSQL cluster (``tests/support/pg.py``), started the first time a test of
+    this process (one per xdist worker) needs it and stopped at the end of the session.
+
+    Without PostgreSQL the tests that need it are skipped on a developer's machine, but fail in
+    CI (``CI`` set): there, ``tools/system-deps.sh`` installs it and nothing may be skipped."""
+    from tests.support import pg
+
+    if pg.bin_dir() is None:
+        message = "PostgreSQL is not installed (tools/system-deps.sh installs the Debian package postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    folder = pg.temp_folder()
+    try:
+        cluster = pg.Cluster.start(folder)
+    except BaseException:
+        pg.remove(folder)
+        raise
+    try:
+        yield cluster
+    finally:
+        pg.remove(folder)

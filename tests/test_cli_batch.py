@@ -165,6 +165,8 @@ def test_atomic_batch_saves_every_line_when_all_succeed(engagement: Path, tmp_pa
         ("ztmm assess contoso.ztmm 1.1 --rate initial=met\n", "line 1: error: write a line without 'ztmm'"),
         ("new other.ztmm --client X\n", "line 1: error: 'new' cannot run in a batch"),
         ("batch contoso.ztmm\n", "line 1: error: 'batch' cannot run in a batch"),
+        ("publish postgresql://db/firm?engagement=x\n", "line 1: error: 'publish' cannot run in a batch"),
+        ("server init postgresql://db/firm\n", "line 1: error: 'server' cannot run in a batch"),
         ("assess 1.1 --help\n", "line 1: error: --help and --version do not run in a batch"),
         ("info\nassess\n", "line 2: error: the following arguments are required: function"),
     ],

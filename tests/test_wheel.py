@@ -124,6 +124,8 @@ def test_wheel_carries_catalog_resources_and_metadata(installed: tuple[Path, Pat
             if path.is_file() and "__pycache__" not in path.parts:
                 assert f"ztmm_desktop/_data/{path.relative_to(ROOT).as_posix()}" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    for step in (ROOT / "ztmm_desktop" / "server" / "migrations").rglob("*.py"):  # ztmm server init needs them
+        assert step.relative_to(ROOT).as_posix() in names
     assert metadata["Version"] == __version__
 
     requires = {_requirement_name(r) for r in metadata.get_all("Requires-Dist") or [] if "extra ==" not in r}

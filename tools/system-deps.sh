@@ -6,9 +6,11 @@ set -euo pipefail
 # LibreOffice Calc (workbooks) and Writer (the Word report), poppler-utils (pdftotext, pdftoppm, pdffonts), qpdf and
 # desktop-file-utils (desktop-file-validate checks the Linux menu entry), p7zip-full (7z opens our AES-encrypted zips). The two xcb libraries
 # are linked by Qt's X11 plugin: make package copies them into the bundle for desktops that lack them.
+# postgresql: the team-mode tests (issue 18) run a throw-away cluster of it (tests/support/pg.py);
+# the Debian package's service is not used.
 packages=(libegl1 libgl1 libglib2.0-0 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-dejavu-core
           libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils qpdf desktop-file-utils libxcb-icccm4 libxcb-keysyms1
-          p7zip-full)
+          p7zip-full postgresql)
 command -v dpkg-query >/dev/null 2>&1 || exit 0   # not Debian-like: nothing we can check
 missing=()
 for p in "${packages[@]}"; do

@@ -97,6 +97,32 @@ def _properties(args: argparse.Namespace, current: Properties) -> Properties:
     return replace(current, **changes)
 
 
+def _target(text: str) -> Any:
+    """An engagement FILE, or a server URL (``postgresql://…``, docs/server.md) for the commands that take one."""
+    from .server.url import is_server_url, parse
+
+    return parse(text) if is_server_url(text) else Path(text)
+
+
+def _is_url(target: object) -> bool:
+    return not isinstance(target, Path)
+
+
+@contextlib.contextmanager
+def _open(target: Any, *, readonly: bool = False) -> Any:
+    """The engagement in a file or on a server, for the ordinary services (``services.team.server_engagement``)."""
+    if _is_url(target):
+        from .services.team import server_engagement
+
+        with server_engagement(target, readonly=readonly) as engagement:
+            yield engagement
+        return
+    from .services.engagement import open_engagement
+
+    with open_engagement(target, readonly=readonly) as engagement:
+        yield engagement
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ztmm", description="CISA Zero Trust Maturity Model assessments, headless.")
     parser.add_argument("--version", action="version", version=f"ztmm {__version__}")
@@ -126,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="change an engagement's client, title, assessors, scope, dates, marking, wording, report logo,"
         " report sections and document control",
     )
-    props.add_argument("file", type=Path)
+    props.add_argument("file", type=_target, metavar="FILE|URL")
     props.add_argument("--client")
     _property_arguments(props)
     logo = props.add_mutually_exclusive_group()
@@ -136,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     props.add_argument("--by", metavar="NAME", help="who made the change (default: login name)")
 
     info = sub.add_parser("info", help="show an engagement: metadata, ratings, stages, roll-ups")
-    info.add_argument("file", type=Path)
+    info.add_argument("file", type=_target, metavar="FILE|URL")
     info.add_argument("--json", action="store_true")
 
     catalog = sub.add_parser("catalog", help="show the maturity model and its guidance")
@@ -144,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.add_argument("--wording", choices=sorted(WORDINGS), default="cisa")
 
     assess = sub.add_parser("assess", help="rate stages, comment, override, set target or notes")
-    assess.add_argument("file", type=Path)
+    assess.add_argument("file", type=_target, metavar="FILE|URL")
     assess.add_argument("function", help="function id (identity.authentication) or code (1.1)")
     assess.add_argument("--rate", action="append", default=[], metavar="STAGE=RATING")
     assess.add_argument(
@@ -160,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--status")
     assess.add_argument("--by", metavar="NAME", help="who made the change (default: login name)")
     attach = sub.add_parser("attach", help="attach evidence files to a function or stage")
-    attach.add_argument("file", type=Path)
+    attach.add_argument("file", type=_target, metavar="FILE|URL")
     attach.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     attach.add_argument("--to", action="append", required=True, metavar="FUNCTION[/STAGE]")
     attach.add_argument("--title", help="title (default: the file name); TEXT or @FILE")
@@ -168,24 +194,24 @@ def build_parser() -> argparse.ArgumentParser:
     attach.add_argument("--by", metavar="NAME", help="who captured it (default: login name)")
 
     evidence = sub.add_parser("evidence", help="list the evidence with its links")
-    evidence.add_argument("file", type=Path)
+    evidence.add_argument("file", type=_target, metavar="FILE|URL")
     evidence.add_argument("--json", action="store_true")
 
     extract = sub.add_parser("extract", help="write one evidence file back under a safe name")
-    extract.add_argument("file", type=Path)
+    extract.add_argument("file", type=_target, metavar="FILE|URL")
     extract.add_argument("evidence_id", metavar="EVIDENCE_ID")
     extract.add_argument("out_dir", type=Path, metavar="OUT_DIR")
 
     verify = sub.add_parser("verify", help="recompute every evidence hash (exit 1 when any differs)")
-    verify.add_argument("file", type=Path)
+    verify.add_argument("file", type=_target, metavar="FILE|URL")
 
     pack = sub.add_parser("evidence-pack", help="zip every evidence file with manifest.csv")
-    pack.add_argument("file", type=Path)
+    pack.add_argument("file", type=_target, metavar="FILE|URL")
     pack.add_argument("out", type=Path, metavar="OUT.zip")
     _encrypt_argument(pack)
 
     report = sub.add_parser("report", help="write the report: PDF, or Word when OUT ends in .docx")
-    report.add_argument("file", type=Path)
+    report.add_argument("file", type=_target, metavar="FILE|URL")
     report.add_argument("out", type=Path, metavar="OUT.pdf|OUT.docx")
     report.add_argument("--draft", action="store_true", help="mark every page DRAFT")
     report.add_argument("--logo", type=Path, metavar="IMAGE", help="a PNG or JPEG for the cover (≤ 4096 px, ≤ 5 MB)")
@@ -198,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     _encrypt_argument(report)
 
     export = sub.add_parser("export", help="write the client workbook (or, with --questionnaire, a questionnaire)")
-    export.add_argument("file", type=Path)
+    export.add_argument("file", type=_target, metavar="FILE|URL")
     export.add_argument("out", type=Path, metavar="OUT.xlsx")
     export.add_argument(
         "--questionnaire", action="store_true", help="a questionnaire for client staff instead of the deliverable"
@@ -212,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser(
         "import", help="read a filled questionnaire (or a deliverable workbook) back: show and apply its differences"
     )
-    imp.add_argument("file", type=Path)
+    imp.add_argument("file", type=_target, metavar="FILE|URL")
     imp.add_argument("workbook", type=Path, metavar="IN.xlsx")
     imp.add_argument("--dry-run", action="store_true", help="show the differences, change nothing")
     imp.add_argument(
@@ -224,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--by", metavar="NAME", help="who imported it (default: login name)")
 
     baseline = sub.add_parser("baseline", help="freeze the assessment as a named baseline (or list, delete them)")
-    baseline.add_argument("file", type=Path)
+    baseline.add_argument("file", type=_target, metavar="FILE|URL")
     baseline.add_argument("name", nargs="?", metavar="NAME", help="e.g. 'Initial assessment 2026-11'")
     baseline.add_argument("--list", action="store_true", help="list the baselines")
     baseline.add_argument("--delete", metavar="NAME", help="delete a baseline")
@@ -240,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true", help="every function in scope with then and now")
 
     workshop = sub.add_parser("workshop", help="record workshops; while one runs, every edit is tagged with it")
-    workshop.add_argument("file", type=Path)
+    workshop.add_argument("file", type=_target, metavar="FILE|URL")
     actions = workshop.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     actions.required = True
     add = actions.add_parser("add", help="record a planned workshop")
@@ -263,14 +289,15 @@ def build_parser() -> argparse.ArgumentParser:
         "merge",
         help="bring a colleague's copy of the same engagement into this one (changes, evidence, findings, workshops)",
     )
-    merge.add_argument("file", type=Path)
-    merge.add_argument("other", type=Path, metavar="OTHER.ztmm")
+    merge.add_argument("file", type=_target, metavar="FILE|URL")
+    merge.add_argument("other", type=_target, metavar="OTHER.ztmm|URL")
     merge.add_argument("--dry-run", action="store_true", help="show what would be applied and every conflict")
     merge.add_argument("--force", action="store_true", help="merge a file of another engagement")
     merge.add_argument(
         "--theirs", action="append", default=[], metavar="KEY", help="take their value for this conflict (repeat)"
     )
     merge.add_argument("--by", metavar="NAME", help="who merged (default: login name)")
+    _team_parsers(sub)
     _finding_parser(sub)
     _action_parser(sub)
 
@@ -466,19 +493,19 @@ def _finding_parser(sub: Any) -> None:
     verbs = finding.add_subparsers(dest="verb", metavar="ACTION", parser_class=_Parser)
     verbs.required = True
     add = verbs.add_parser("add", help="record a finding on a function")
-    add.add_argument("file", type=Path)
+    add.add_argument("file", type=_target, metavar="FILE|URL")
     add.add_argument("function", help="function id or code (1.1)")
     _finding_options(add, adding=True)
     edit = verbs.add_parser("edit", help="change a finding's fields")
-    edit.add_argument("file", type=Path)
+    edit.add_argument("file", type=_target, metavar="FILE|URL")
     edit.add_argument("finding", metavar="FINDING-ID", help="its id, a unique start of it, or its number (F-03)")
     _finding_options(edit, adding=False)
     remove = verbs.add_parser("remove", help="delete a finding")
-    remove.add_argument("file", type=Path)
+    remove.add_argument("file", type=_target, metavar="FILE|URL")
     remove.add_argument("finding", metavar="FINDING-ID")
     remove.add_argument("--by", metavar="NAME", help=BY_HELP)
     listing = verbs.add_parser("list", help="list the findings in the register's order, with their F-numbers")
-    listing.add_argument("file", type=Path)
+    listing.add_argument("file", type=_target, metavar="FILE|URL")
     listing.add_argument("--json", action="store_true")
 
 
@@ -498,20 +525,20 @@ def _action_parser(sub: Any) -> None:
     verbs = action.add_subparsers(dest="verb", metavar="ACTION", parser_class=_Parser)
     verbs.required = True
     add = verbs.add_parser("add", help="add an action to a function")
-    add.add_argument("file", type=Path)
+    add.add_argument("file", type=_target, metavar="FILE|URL")
     add.add_argument("function", help="function id or code (1.1)")
     _action_options(add, adding=True)
     edit = verbs.add_parser("edit", help="change an action's fields")
-    edit.add_argument("file", type=Path)
+    edit.add_argument("file", type=_target, metavar="FILE|URL")
     edit.add_argument("action", metavar="ACTION-ID", help="its id, a unique start of it, or its number (A-03)")
     edit.add_argument("--function", help="move it to another function")
     _action_options(edit, adding=False)
     remove = verbs.add_parser("remove", help="delete an action (actions after it no longer depend on it)")
-    remove.add_argument("file", type=Path)
+    remove.add_argument("file", type=_target, metavar="FILE|URL")
     remove.add_argument("action", metavar="ACTION-ID")
     remove.add_argument("--by", metavar="NAME", help=BY_HELP)
     listing = verbs.add_parser("list", help="list the actions in roadmap order, with their A-numbers")
-    listing.add_argument("file", type=Path)
+    listing.add_argument("file", type=_target, metavar="FILE|URL")
     listing.add_argument("--json", action="store_true")
 
 
@@ -582,7 +609,6 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 
 def cmd_set(args: argparse.Namespace) -> int:
     from .services import register
-    from .services.engagement import open_engagement
     from .services.logo import load_logo, set_consultancy_logo, set_logo
 
     # everything from outside is read and checked before anything changes
@@ -590,7 +616,7 @@ def cmd_set(args: argparse.Namespace) -> int:
     new_consultancy_logo = load_logo(args.consultancy_logo) if args.consultancy_logo is not None else None
     sections = _section_texts(args)
     control = _control_changes(args)
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         changes = engagement.update_properties(_properties(args, engagement.properties()), by=args.by)
         if new_logo is not None or args.no_logo:
             changes = set_logo(engagement, new_logo, by=args.by) or changes
@@ -715,11 +741,12 @@ def _info_json(engagement: Any) -> dict[str, Any]:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .services.engagement import open_engagement
 
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         data = _info_json(engagement)
         data.update(_register_json(engagement))
+    if _is_url(args.file):
+        data["file"] = str(args.file)  # the address, not the disposable copy it was read from
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -847,7 +874,6 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_assess(args: argparse.Namespace) -> int:
-    from .services.engagement import open_engagement
 
     ratings = {}
     for item in args.rate:
@@ -869,7 +895,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     elif args.reason is not None:
         raise BadInput("--reason goes with --current")
     target = Stage.parse(args.target) if args.target is not None else None
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         function = engagement.catalog.function(args.function)
         changes = engagement.assess(
             function.id,
@@ -902,12 +928,11 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
 def cmd_attach(args: argparse.Namespace) -> int:
     from .services import evidence
-    from .services.engagement import open_engagement
 
     title = None if args.title is None else _text_value(args.title, "--title")
     if title is not None and len(args.paths) > 1:
         raise BadInput("--title names one file; attach several files without it (each keeps its name)")
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         links = [evidence.parse_link(engagement, target) for target in args.to]
         attached = []
         for path in args.paths:  # all or nothing: nothing is saved unless every file went in
@@ -936,9 +961,8 @@ def _evidence_json(item: Any) -> dict[str, Any]:
 
 def cmd_evidence(args: argparse.Namespace) -> int:
     from .services import evidence
-    from .services.engagement import open_engagement
 
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         items = evidence.list_evidence(engagement)
     if args.json:
         print(json.dumps([_evidence_json(e) for e in items], indent=2, ensure_ascii=False))
@@ -953,18 +977,16 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from .services import evidence
-    from .services.engagement import open_engagement
 
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         print(evidence.extract(engagement, args.evidence_id, args.out_dir))
     return EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from .services import evidence
-    from .services.engagement import open_engagement
 
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         items = evidence.list_evidence(engagement)
         problems = evidence.verify(engagement, items=items)  # the evidence is listed once
     for problem in problems:
@@ -976,10 +998,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_evidence_pack(args: argparse.Namespace) -> int:
     from .services import evidence
-    from .services.engagement import open_engagement
 
     secret = _export_passphrase(args, args.out)
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         items = evidence.list_evidence(engagement)
         out = evidence.evidence_pack(engagement, args.out, items=items, passphrase=secret)  # listed once
         count = len(items)
@@ -989,11 +1010,10 @@ def cmd_evidence_pack(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .services.engagement import open_engagement
     from .services.report import export_report
 
     secret = _export_passphrase(args, args.out)
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         out = export_report(
             engagement, args.out, draft=args.draft, logo=args.logo, template=args.template, passphrase=secret
         )
@@ -1003,7 +1023,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .core.progress import no_progress
-    from .services.engagement import open_engagement
 
     args.scope_list = [p.strip() for p in args.scope.split(",") if p.strip()] if args.scope is not None else None
     if args.questionnaire:
@@ -1012,7 +1031,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
 
         secret = _export_passphrase(args, args.out)
-        with open_engagement(args.file, readonly=True) as engagement:
+        with _open(args.file, readonly=True) as engagement:
             out = export_questionnaire(
                 engagement,
                 args.out,
@@ -1035,17 +1054,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         check_workbook_path(args.out)
     secret = _export_passphrase(args, args.out)
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         out = export_workbook(engagement, args.out, passphrase=secret)
     print(f"{out}  (deliverable workbook)")
     return EXIT_OK
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .services.engagement import open_engagement
     from .services.questionnaire import apply_responses, describe, read_responses
 
-    with open_engagement(args.file, readonly=args.dry_run) as engagement:
+    with _open(args.file, readonly=args.dry_run) as engagement:
         plan = read_responses(engagement, args.workbook, respondent=args.respondent, force=args.force_engagement)
         for diff in plan.differences:
             print(describe(diff))
@@ -1070,7 +1088,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_baseline(args: argparse.Namespace) -> int:
     from .services import baselines
-    from .services.engagement import open_engagement
 
     chosen = [x for x in (args.name is not None, args.list, args.delete is not None) if x]
     if len(chosen) != 1:
@@ -1078,7 +1095,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     if args.json and not args.list:
         raise BadInput("--json goes with --list")
     if args.list:
-        with open_engagement(args.file, readonly=True) as engagement:
+        with _open(args.file, readonly=True) as engagement:
             items = baselines.list_baselines(engagement)
         if args.json:
             listed = [{**asdict(b), "overall_level": b.overall_level.key if b.overall_level else None} for b in items]
@@ -1090,13 +1107,13 @@ def cmd_baseline(args: argparse.Namespace) -> int:
             print(f"{b.name}  (frozen {b.created_at} by {b.created_by}; overall {b.score_text})")
         return EXIT_OK
     if args.delete is not None:
-        with open_engagement(args.file) as engagement:
+        with _open(args.file) as engagement:
             baselines.delete_baseline(engagement, args.delete, by=args.by)
             engagement.save()
         print(f"deleted baseline {args.delete.strip()!r} from {args.file}")
         return EXIT_OK
     name = baselines.check_name(args.name)
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         baselines.freeze_baseline(engagement, name, by=args.by)
         engagement.save()
         _, overall = engagement.rollups()
@@ -1137,19 +1154,119 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _team_parsers(sub: Any) -> None:
+    url_help = "postgresql://USER@HOST:PORT/DB?engagement=ID (password: PGPASSWORD, .pgpass or a prompt)"
+    publish = sub.add_parser("publish", help="copy an engagement file to a new engagement on a PostgreSQL server")
+    publish.add_argument("file", type=Path)
+    publish.add_argument("url", metavar="URL", help=url_help)
+    checkout = sub.add_parser("checkout", help="copy an engagement from the server to a new file to take offline")
+    checkout.add_argument("url", metavar="URL", help=url_help)
+    checkout.add_argument("file", type=Path)
+    listing = sub.add_parser("engagements", help="list the engagements on a server that you may see")
+    listing.add_argument("url", metavar="URL", help=url_help)
+    listing.add_argument("--json", action="store_true")
+    server = sub.add_parser("server", help="set up a server (the DBA, once) or manage an engagement's members (a lead)")
+    verbs = server.add_subparsers(dest="verb", metavar="ACTION", parser_class=_Parser)
+    verbs.required = True
+    init = verbs.add_parser("init", help="create or upgrade the server's schema (run by the DBA; see docs/server.md)")
+    init.add_argument("url", metavar="URL", help=url_help)
+    members = verbs.add_parser("members", help="list, add or remove the members of an engagement")
+    members.add_argument("url", metavar="URL", help=url_help)
+    members.add_argument("action", nargs="?", choices=("add", "remove"), help="add (or change the role of) or remove")
+    members.add_argument("login", nargs="?", help="the member's login role on the server (the DBA creates it)")
+    members.add_argument("--as", dest="role", choices=("lead", "assessor", "reviewer"), default=None)
+
+
+def _server_url(text: str) -> Any:
+    from .server.url import parse
+
+    return parse(text)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .services import team
+
+    url = _server_url(args.url)
+    done = team.publish(args.file, url)
+    print(f"published {args.file} to {url.display} ({done.evidence_bytes:,} evidence bytes)")
+    return EXIT_OK
+
+
+def cmd_checkout(args: argparse.Namespace) -> int:
+    from .services import team
+
+    url = _server_url(args.url)
+    written = team.checkout(url, args.file)
+    print(f"checked out {url.display} to {args.file} ({written:,} evidence bytes)")
+    return EXIT_OK
+
+
+def cmd_engagements(args: argparse.Namespace) -> int:
+    from .services import team
+
+    listed = team.engagements(_server_url(args.url))
+    if args.json:
+        print(json.dumps([asdict(item) for item in listed], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not listed:
+        print("no engagements you may see on this server")
+    for item in listed:
+        dates = " to ".join(d for d in (item.start_date, item.end_date) if d) or "no dates"
+        title = f" — {item.title}" if item.title else ""
+        print(f"{item.id}  {item.client}{title}  ({dates}; {item.progress:.0%} rated; {item.role or 'member'})")
+    return EXIT_OK
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from .services import team
+
+    url = _server_url(args.url)
+    if args.verb == "init":
+        before, after = team.init(url)
+        if before == after:
+            print(f"{url.display}: the server's schema is up to date ({after})")
+        else:
+            print(f"{url.display}: the server's schema is now {after}" + (f" (was {before})" if before else ""))
+        return EXIT_OK
+    if args.action is None:
+        for login, role in team.members(url):
+            print(f"{login}  {role}")
+        return EXIT_OK
+    if args.login is None:
+        raise UsageError(f"server members {args.action} needs the member's login")
+    if args.action == "add":
+        if args.role is None:
+            raise UsageError("server members add needs --as lead, assessor or reviewer")
+        team.set_member(url, args.login, args.role)
+        print(f"{args.login} is now {args.role} of {url.engagement}")
+        return EXIT_OK
+    if args.role is not None:
+        raise UsageError("server members remove takes no --as")
+    team.set_member(url, args.login, None)
+    print(f"removed {args.login} from {url.engagement}")
+    return EXIT_OK
+
+
 def cmd_merge(args: argparse.Namespace) -> int:
-    from .services.engagement import open_engagement
     from .services.merge import apply_merge, plan_merge
 
-    with open_engagement(args.file, readonly=args.dry_run) as engagement:
-        plan = plan_merge(engagement, args.other, force=args.force)
-        unknown = sorted(set(args.theirs) - {c.key for c in plan.conflicts})
-        if unknown:
-            raise BadInput(f"no conflict {unknown[0]!r} in this merge (see 'ztmm merge --dry-run')")
-        taken = set(args.theirs)
-        if plan and not args.dry_run:
-            apply_merge(engagement, plan, {key: "theirs" for key in taken}, by=args.by)
-            engagement.save()
+    taken = set(args.theirs)
+    if _is_url(args.file) or _is_url(args.other):
+        from .services import team
+
+        if _is_url(args.file) and _is_url(args.other):
+            raise BadInput("merge a file into a server's engagement or the other way round, not two servers")
+        merge = team.merge_into_server if _is_url(args.file) else team.merge_from_server
+        plan = merge(args.file, args.other, theirs=taken, dry_run=args.dry_run, force=args.force, by=args.by).plan
+    else:
+        with _open(args.file, readonly=args.dry_run) as engagement:
+            plan = plan_merge(engagement, args.other, force=args.force)
+            unknown = sorted(taken - {c.key for c in plan.conflicts})
+            if unknown:
+                raise BadInput(f"no conflict {unknown[0]!r} in this merge (see 'ztmm merge --dry-run')")
+            if plan and not args.dry_run:
+                apply_merge(engagement, plan, dict.fromkeys(taken, "theirs"), by=args.by)
+                engagement.save()
     verb = "would apply" if args.dry_run else "applied"
     for item in plan.one_sided:
         print(f"{verb} {item.describe()}")
@@ -1179,10 +1296,9 @@ def _split(text: str | None) -> tuple[str, ...]:
 
 def cmd_workshop(args: argparse.Namespace) -> int:
     from .services import workshops
-    from .services.engagement import open_engagement
 
     if args.action == "list":
-        with open_engagement(args.file, readonly=True) as engagement:
+        with _open(args.file, readonly=True) as engagement:
             items = workshops.list_workshops(engagement)
         if args.json:
             print(json.dumps([w.to_json() for w in items], indent=2, ensure_ascii=False))
@@ -1210,12 +1326,12 @@ def cmd_workshop(args: argparse.Namespace) -> int:
             notes=_text_value(args.notes, "--notes") if args.notes is not None else "",
             attendees=attendees,
         )
-        with open_engagement(args.file) as engagement:
+        with _open(args.file) as engagement:
             made = workshops.create_workshop(engagement, draft, by=args.by)
             engagement.save()
         print(f"added workshop {made.id}: {made.label}, {len(made.attendees)} attendee(s), to {args.file}")
         return EXIT_OK
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         if args.action == "start":
             done = workshops.start(engagement, args.id, by=args.by)
             what = "started"
@@ -1303,10 +1419,10 @@ def _finding_json(finding: Any, number: str | None, engagement: Any) -> dict[str
 
 def cmd_finding(args: argparse.Namespace) -> int:
     from .services.deliverables import finding_numbers
-    from .services.engagement import FindingDraft, open_engagement
+    from .services.engagement import FindingDraft
 
     if args.verb == "list":
-        with open_engagement(args.file, readonly=True) as engagement:
+        with _open(args.file, readonly=True) as engagement:
             numbers = finding_numbers(engagement)
             order = {key: n for n, key in enumerate(numbers)}
             ordered = sorted(engagement.findings(), key=lambda f: order.get(f.id, len(order)))
@@ -1327,14 +1443,14 @@ def cmd_finding(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.verb == "add":
         draft = _finding_draft(args, FindingDraft(title=args.title, severity=args.severity or "medium"))
-        with open_engagement(args.file) as engagement:
+        with _open(args.file) as engagement:
             function = engagement.catalog.function(args.function)
             key, _ = engagement.restore_finding(function.id, draft, finding_id=_new_id(), by=args.by)
             engagement.save()
             number = finding_numbers(engagement).get(key)
         print(f"added finding {number or key[:8]} ({key}) to {function.code} {function.name} in {args.file}")
         return EXIT_OK
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         key = _find_finding(engagement, args.finding)
         found = next(f for f in engagement.findings() if f.id == key)
         if args.verb == "remove":
@@ -1393,10 +1509,9 @@ def _action_json(line: Any, number: str | None, numbers: dict[str, str]) -> dict
 def cmd_action(args: argparse.Namespace) -> int:
     from .core.register import action_numbers
     from .services import actions
-    from .services.engagement import open_engagement
 
     if args.verb == "list":
-        with open_engagement(args.file, readonly=True) as engagement:
+        with _open(args.file, readonly=True) as engagement:
             numbers = action_numbers(actions.action_lines(engagement))
             lines = actions.action_lines(engagement, in_scope_only=False)
         listed = [_action_json(line, numbers.get(line.id), numbers) for line in lines]
@@ -1414,7 +1529,7 @@ def cmd_action(args: argparse.Namespace) -> int:
                 f" {item['effort']}  {item['text']}{after}{extra}"
             )
         return EXIT_OK
-    with open_engagement(args.file) as engagement:
+    with _open(args.file) as engagement:
         if args.verb == "add":
             function = engagement.catalog.function(args.function)
             draft = _action_draft(args, engagement, actions.ActionDraft(text=""))
@@ -1466,6 +1581,10 @@ COMMANDS = {
     "compare": cmd_compare,
     "workshop": cmd_workshop,
     "merge": cmd_merge,
+    "publish": cmd_publish,
+    "checkout": cmd_checkout,
+    "engagements": cmd_engagements,
+    "server": cmd_server,
     "finding": cmd_finding,
     "action": cmd_action,
     "batch": cmd_batch,
@@ -1476,6 +1595,17 @@ def _check_arguments(argv: Sequence[str]) -> None:
     for index, arg in enumerate(argv, start=1):
         if any(0xDC80 <= ord(ch) <= 0xDCFF for ch in arg):
             raise BadInput(f"argument {index} is not valid UTF-8 text")
+
+
+def _refuse_url_where_not_taken(args: argparse.Namespace) -> None:
+    """A server address given to a command that takes only a file: say so rather than 'no such file'."""
+    for name in ("file", "other"):
+        value = getattr(args, name, None)
+        if isinstance(value, Path) and str(value).lower().startswith(("postgresql:/", "postgres:/")):
+            raise BadInput(
+                f"'{args.command}' does not take a server address yet; "
+                "check out a copy with 'ztmm checkout URL FILE' and merge it back with 'ztmm merge URL FILE'"
+            )
 
 
 def _clean_up() -> None:
@@ -1497,6 +1627,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         passphrase.set_asker(_ask_passphrase, _note)
         _clean_up()
+        _refuse_url_where_not_taken(args)
         with disposable_working_copies():
             return COMMANDS[args.command](args)
     except ZtmmError as err:

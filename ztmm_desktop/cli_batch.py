@@ -37,8 +37,14 @@ from .core.errors import BadInput, ZtmmError
 if TYPE_CHECKING:
     from .services.engagement import Engagement
 
-#: Commands a line may not run: ``new`` makes another file, ``batch`` would nest.
-NOT_IN_A_BATCH = {"new": "it creates a file; run 'ztmm new' first", "batch": "batches do not nest"}
+#: Commands a line may not run: ``new`` makes another file, ``batch`` would nest, the team-mode
+#: commands work on a server (docs/server.md), not on the batch's open file.
+_ON_A_SERVER = "it works on a server, not on the batch's file; run it on its own"
+NOT_IN_A_BATCH = {
+    "new": "it creates a file; run 'ztmm new' first",
+    "batch": "batches do not nest",
+    **dict.fromkeys(("publish", "checkout", "engagements", "server"), _ON_A_SERVER),
+}
 #: Commands whose engagement file comes after their verb (``finding add FILE …``).
 FILE_AFTER_VERB = ("finding", "action")
 #: Commands without an engagement file.

@@ -1,0 +1,1 @@
+"""The server schema's steps, oldest first; each is frozen once released."""
