@@ -19,7 +19,9 @@ stream ended cleanly, so altered bytes never reach the target.
 from __future__ import annotations
 
 import hashlib
+import queue
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -105,7 +107,12 @@ class BlobDamaged(ZtmmError):
 
 def verified_chunks(conn: sqlite3.Connection, sha256: str, step: Step | None = None) -> Iterator[bytes]:
     """The bytes of one blob, chunk by chunk, hashed as they stream; raises :class:`BlobDamaged`
-    (at the first bad chunk, or after the last) when they are not the bytes ``sha256`` names."""
+    (at the first bad chunk, or after the last) when they are not the bytes ``sha256`` names.
+
+    One statement reads the chunks in key order (large sequential reads); a blob of several chunks
+    is hashed on a thread of its own (:class:`_Hasher`) while the next chunk is read, so reading
+    and hashing overlap (sqlite3 releases the GIL while it steps, hashlib while it hashes a chunk).
+    The connection is used on the caller's thread only."""
     row = conn.execute("SELECT size, chunks, chunk_key FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
     if row is None:
         raise BlobDamaged("bytes missing")
@@ -117,28 +124,72 @@ def verified_chunks(conn: sqlite3.Connection, sha256: str, step: Step | None = N
     if conn.execute("SELECT count(*) FROM blob WHERE chunk_key = ?", (key,)).fetchone()[0] != 1:
         raise BlobDamaged("bytes shared with other stored bytes (chunks point at another blob)")
     schema = _schema_holding(conn, key)  # a working copy reads older bytes from the document
-    digest = hashlib.sha256()
-    done = 0
-    for seq in range(count):
-        found = conn.execute(
-            "SELECT CASE WHEN typeof(data) = 'blob' AND length(data) <= ? THEN data END"
-            f" FROM {schema}.blob_chunk WHERE chunk_key = ? AND seq = ?",
-            (CHUNK_SIZE, key, seq),
-        ).fetchone()
-        if found is None:
+    cursor = conn.execute(
+        "SELECT seq, CASE WHEN typeof(data) = 'blob' AND length(data) <= ? THEN data END"
+        f" FROM {schema}.blob_chunk WHERE chunk_key = ? AND seq >= 0 AND seq < ? ORDER BY seq",
+        (CHUNK_SIZE, key, count),
+    )
+    digest = _Hasher(threaded=count > 1)
+    try:
+        done = seq = 0
+        for found_seq, data in cursor:
+            if found_seq != seq:  # the rows come in order: chunk ``seq`` is not there
+                break
+            if not isinstance(data, bytes):
+                raise BlobDamaged(f"bytes damaged (chunk {seq + 1} of {count} is not stored bytes of at most 1 MiB)")
+            done += len(data)
+            if done > size:
+                raise BlobDamaged("bytes changed (more bytes stored than recorded)")
+            digest.update(data)
+            seq += 1
+            yield data
+            if step is not None:
+                step(done)
+        if seq < count:
             raise BlobDamaged(f"bytes missing ({seq} of {count} chunks stored)")
-        data = found[0]
-        if not isinstance(data, bytes):
-            raise BlobDamaged(f"bytes damaged (chunk {seq + 1} of {count} is not stored bytes of at most 1 MiB)")
-        done += len(data)
-        if done > size:
-            raise BlobDamaged("bytes changed (more bytes stored than recorded)")
-        digest.update(data)
-        yield data
-        if step is not None:
-            step(done)
-    if done != size or digest.hexdigest() != sha256:
-        raise BlobDamaged("bytes changed (SHA-256 does not match)")
+        if done != size or digest.hexdigest() != sha256:
+            raise BlobDamaged("bytes changed (SHA-256 does not match)")
+    finally:
+        cursor.close()
+        digest.close()
+
+
+class _Hasher:
+    """SHA-256 of chunks handed over one by one; ``threaded``: computed on a thread of its own, a
+    few chunks behind, while the caller reads the next (the queue bounds the memory held)."""
+
+    AHEAD = 4
+
+    def __init__(self, *, threaded: bool) -> None:
+        self._digest = hashlib.sha256()
+        self._queue: queue.Queue[bytes | None] | None = None
+        self._thread: threading.Thread | None = None
+        if threaded:
+            self._queue = queue.Queue(maxsize=self.AHEAD)
+            self._thread = threading.Thread(target=self._run, name="ztmm-hash", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        assert self._queue is not None
+        while (data := self._queue.get()) is not None:
+            self._digest.update(data)
+
+    def update(self, data: bytes) -> None:
+        if self._queue is None:
+            self._digest.update(data)
+        else:
+            self._queue.put(data)
+
+    def close(self) -> None:
+        """Wait for the thread to finish (it hashes what it was given, then stops)."""
+        if self._thread is not None and self._queue is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def hexdigest(self) -> str:
+        self.close()
+        return self._digest.hexdigest()
 
 
 @dataclass(frozen=True)
