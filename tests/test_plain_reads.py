@@ -54,6 +54,7 @@ def engagements(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     )
     variant("wrong-size.ztmm", "UPDATE evidence SET size = size + 1 WHERE original_name = 'policy.pdf';")
     variant("newer.ztmm", "PRAGMA user_version = 99;")
+    variant("other-catalog.ztmm", "UPDATE engagement SET catalog_id = 'another-model';")
     variant(
         "bad-value.ztmm",
         "UPDATE stage_rating SET rating = 'bogus' WHERE rowid = (SELECT min(rowid) FROM stage_rating);",
@@ -79,7 +80,7 @@ def _both_paths(
     """``ztmm ARGV`` read with plain sqlite3, and through ``open_engagement(readonly=True)``."""
     plain = _run(argv, capsys)
     with monkeypatch.context() as patch:
-        patch.setattr(records, "read_in_place", lambda path, library=None: None)
+        patch.setattr(records, "read_in_place", lambda path: None)
         services = _run(argv, capsys)
     return plain, services
 
@@ -92,6 +93,7 @@ NAMES = (
     "replaced.ztmm",
     "wrong-size.ztmm",
     "newer.ztmm",
+    "other-catalog.ztmm",
     "bad-value.ztmm",
     "text.ztmm",
     "empty.ztmm",

@@ -116,12 +116,7 @@ class Engagement(Records):
 
     def __init__(self, document: EngagementDocument, library: Library) -> None:
         self.document = document
-        super().__init__(library)
-        try:
-            self._check_catalog()
-        except BaseException:
-            document.close()
-            raise
+        super().__init__(library.catalog, library)
 
     # -- lifecycle -----------------------------------------------------------
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ..core import figures
 from ..core.catalog import Pillar
-from ..core.deliverable import BaselineRef
 from ..core.errors import BadInput, EngagementFileError
 from ..core.progress_compare import Comparison, FunctionState, compare
 from ..core.scoring import StageRating
 from ..core.stages import RATED_STAGES, Rating, Stage
 from .records import Records
+
+if TYPE_CHECKING:  # the deliverables' model is loaded only when there is a baseline to name
+    from ..core.deliverable import BaselineRef
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,8 @@ def progress_since(engagement: Records, name: str | None = None) -> tuple[Compar
         if not listed:
             return None, None
         name = max(enumerate(listed), key=lambda pair: (pair[1].created_at, pair[0]))[1].name
+    from ..core.deliverable import BaselineRef
+
     comparison = compare_with_baseline(engagement, name)  # refuses an unknown name
     wanted = name.strip()
     chosen = next((b for b in listed if b.name == wanted), None) or next(

@@ -47,7 +47,7 @@ from ..core.scoring import (
 from ..core.stages import Rating, Stage
 from ..core.wording import apply_wording
 from ..store.gate import Vocabulary, Watchdog
-from .catalogs import Library, default_library
+from .catalogs import Library, default_catalog, default_library
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -183,10 +183,29 @@ class Records:
     ``_forget`` (an editing subclass calls it after every edit).
     """
 
-    def __init__(self, library: Library) -> None:
-        self.library = library
-        self.catalog = library.catalog
+    def __init__(self, catalog: Catalog, library: Library | None = None) -> None:
+        """Refuses (and closes) an engagement assessed against a catalog this version does not have;
+        a subclass sets up what ``reading()`` and ``close()`` need first. ``library``: the catalog
+        with its guidance packs, loaded when first needed if not given (``catalog`` is then the
+        default library's)."""
+        self.catalog = catalog
+        self._library = library
         self._forget()
+        try:
+            meta = self.meta()
+            if meta.catalog_id != self.catalog.id:
+                raise EngagementFileError(
+                    f"{self.path.name}: assessed against catalog {meta.catalog_id!r}, which this version does not have"
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def library(self) -> Library:
+        if self._library is None:
+            self._library = default_library()
+        return self._library
 
     @property
     def path(self) -> Path:
@@ -208,13 +227,6 @@ class Records:
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
-
-    def _check_catalog(self) -> None:
-        meta = self.meta()
-        if meta.catalog_id != self.catalog.id:
-            raise EngagementFileError(
-                f"{self.path.name}: assessed against catalog {meta.catalog_id!r}, which this version does not have"
-            )
 
     def _forget(self) -> None:
         """Drop what was read (every write of an editing session goes through one place, which calls this)."""
@@ -431,16 +443,11 @@ class PlainReader(Records):
     """A plain document of the current schema, read in place through one sqlite3 connection
     (read-only, immutable, refused unless it is the file that passed the gate)."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, watchdog: Watchdog, library: Library) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, watchdog: Watchdog, catalog: Catalog) -> None:
         self._path = path
         self._conn: sqlite3.Connection | None = conn
         self._watchdog = watchdog
-        super().__init__(library)
-        try:
-            self._check_catalog()
-        except BaseException:
-            self.close()
-            raise
+        super().__init__(catalog)
 
     @property
     def path(self) -> Path:
@@ -470,23 +477,23 @@ class PlainReader(Records):
             self._conn = None
 
 
-def read_in_place(path: Path, library: Library | None = None) -> PlainReader | None:
+def read_in_place(path: Path) -> PlainReader | None:
     """The engagement at ``path`` read in place with plain sqlite3, after the checks of a read-only
     open (header, file gate, the file's identity); None when only ``open_engagement`` opens it
     (an encrypted engagement, an older schema). Bad input is refused with the same one line."""
     from ..store import document
     from ..store.connect import encrypted_salt
 
-    library = library or default_library()
+    catalog = default_catalog()  # the guidance packs are loaded only if something needs them
     path = document.real_path(path)
     document.refuse_missing_or_special(path)
     if encrypted_salt(path) is not None:
         return None
     identity = document.file_identity(path)  # before the check: a file swapped after it is refused
-    if not document.checked_in_place(path, identity, vocabulary(library.catalog)):
+    if not document.checked_in_place(path, identity, vocabulary(catalog)):
         return None
     conn, watchdog = document.connect_checked(path, identity)
-    return PlainReader(path, conn, watchdog, library)
+    return PlainReader(path, conn, watchdog, catalog)
 
 
 def vocabulary(catalog: Catalog) -> Vocabulary:

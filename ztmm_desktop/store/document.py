@@ -65,7 +65,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -1318,6 +1317,8 @@ def _copy_encrypted(
     opened with the key and passes the same file gate as a plain copy before anything reads it.
     The disk syncs the copy while the CPU checks it.
     """
+    from concurrent.futures import ThreadPoolExecutor  # here: the read-only commands never load it
+
     try:
         shutil.copyfile(document, working)
         with ThreadPoolExecutor(1) as pool:
