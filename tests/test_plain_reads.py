@@ -137,21 +137,28 @@ def test_the_realistic_engagement_is_read_in_place_and_shows_everything(
     assert code == 1 and "bytes missing (2 of 3 chunks stored)" in out
 
 
-def test_older_schema_and_encrypted_files_are_opened_as_before(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_older_schema_is_opened_as_before(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     older = tmp_path / "v6.ztmm"
     shutil.copy(FIXTURES / "schema-v6.ztmm", older)
     assert records.read_in_place(older) is None  # migrated in a whole copy by open_engagement
     code, out, err = _run(["info", str(older)], capsys)
     assert code == 0 and err == "" and "Overall" in out
+
+
+def test_an_encrypted_engagement_is_read_in_place_with_its_key(
+    engagements: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     secret = tmp_path / "secret.ztmm"
+    shutil.copy(engagements / "realistic.ztmm", tmp_path / "plain.ztmm")
     monkeypatch.setenv("ZTMM_PASSPHRASE", "correct horse battery staple")
-    assert cli.main(["new", str(secret), "--client", "Secret client", "--encrypt"]) == 0
+    assert cli.main(["encrypt", str(tmp_path / "plain.ztmm")]) == 0
+    (tmp_path / "plain.ztmm").rename(secret)
     capsys.readouterr()
-    assert records.read_in_place(secret) is None
-    code, out, err = _run(["info", str(secret), "--json"], capsys)
-    assert code == 0 and '"encrypted": true' in out
+    with records.read_in_place(secret) as reader:  # type: ignore[union-attr]
+        assert reader.encrypted
+    for command in COMMANDS:
+        plain, services = _both_paths([command[0], str(secret), *command[1:]], capsys, monkeypatch)
+        assert plain == services and plain[0] == 0, command
 
 
 def test_a_document_someone_holds_is_read(

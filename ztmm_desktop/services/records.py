@@ -8,11 +8,11 @@ functions of it) the report's sections, document control and options. It reads t
 * ``services.engagement.Engagement``, an open engagement (its working copy, or a document read
   in place), whose ``reading()`` is the connection under an SQLAlchemy session;
 * :class:`PlainReader`, for the read-only commands (``ztmm info``, ``evidence``, ``verify``):
-  a plain document of the current schema read in place through one sqlite3 connection, after
-  the same header check and file gate a read-only open applies (``store.document``), so that
-  those commands never import SQLAlchemy or SQLModel (docs/storage.md, "Reading without the
-  ORM"). :func:`open_for_reading` picks it, or falls back to ``open_engagement`` for what only
-  that opens (an encrypted engagement, an older schema).
+  a document of the current schema (plain, or encrypted with its key) read in place through one
+  connection, after the same header check and file gate a read-only open applies
+  (``store.document``), so that those commands never import SQLAlchemy or SQLModel
+  (docs/storage.md, "Reading without the ORM"). :func:`open_for_reading` picks it, or falls back
+  to ``open_engagement`` for what only that opens (an older schema: migrated in a whole copy).
 
 Nothing in this module imports the ORM: keep it that way (``tests/test_plain_reads.py``).
 """
@@ -440,13 +440,17 @@ def count_actions(engagement: Records) -> int:
 
 
 class PlainReader(Records):
-    """A plain document of the current schema, read in place through one sqlite3 connection
-    (read-only, immutable, refused unless it is the file that passed the gate)."""
+    """A document of the current schema, read in place through one sqlite3 connection (sqlcipher3's
+    twin of it, with the key, for an encrypted one): read-only, immutable, refused unless it is the
+    file that passed the gate."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, watchdog: Watchdog, catalog: Catalog) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, watchdog: Watchdog, catalog: Catalog, *, encrypted: bool = False
+    ) -> None:
         self._path = path
         self._conn: sqlite3.Connection | None = conn
         self._watchdog = watchdog
+        self._encrypted = encrypted
         super().__init__(catalog)
 
     @property
@@ -455,7 +459,7 @@ class PlainReader(Records):
 
     @property
     def encrypted(self) -> bool:
-        return False
+        return self._encrypted
 
     @property
     def readonly(self) -> bool:
@@ -478,22 +482,25 @@ class PlainReader(Records):
 
 
 def read_in_place(path: Path) -> PlainReader | None:
-    """The engagement at ``path`` read in place with plain sqlite3, after the checks of a read-only
-    open (header, file gate, the file's identity); None when only ``open_engagement`` opens it
-    (an encrypted engagement, an older schema). Bad input is refused with the same one line."""
+    """The engagement at ``path`` read in place without the ORM, after the checks of a read-only
+    open (header, file gate, the file's identity; an encrypted one with the key ``services.passphrase``
+    finds, as ``open_engagement`` finds it); None for an older schema, which only ``open_engagement``
+    opens (migrated in a whole copy). Bad input is refused with the same one line."""
     from ..store import document
     from ..store.connect import encrypted_salt
+    from . import passphrase
 
     catalog = default_catalog()  # the guidance packs are loaded only if something needs them
+    key = passphrase.key_for(path)  # None for a plain file; asked or found as open_engagement does
     path = document.real_path(path)
     document.refuse_missing_or_special(path)
-    if encrypted_salt(path) is not None:
-        return None
+    if encrypted_salt(path) is None:
+        key = None
     identity = document.file_identity(path)  # before the check: a file swapped after it is refused
-    if not document.checked_in_place(path, identity, vocabulary(catalog)):
+    if not document.checked_in_place(path, identity, vocabulary(catalog), key):
         return None
-    conn, watchdog = document.connect_checked(path, identity)
-    return PlainReader(path, conn, watchdog, catalog)
+    conn, watchdog = document.connect_checked(path, identity, key)
+    return PlainReader(path, conn, watchdog, catalog, encrypted=key is not None)
 
 
 def vocabulary(catalog: Catalog) -> Vocabulary:
@@ -506,8 +513,8 @@ def vocabulary(catalog: Catalog) -> Vocabulary:
 
 
 def open_for_reading(path: Path) -> Records:
-    """A read-only engagement: read in place with plain sqlite3 when it can be, else opened as
-    ``open_engagement(readonly=True)`` opens it (an encrypted engagement, an older schema). Either
+    """A read-only engagement: read in place without the ORM when it can be, else opened as
+    ``open_engagement(readonly=True)`` opens it (an older schema). Either
     is a :class:`Records` and a context manager that closes it."""
     reader = read_in_place(path)
     if reader is not None:
