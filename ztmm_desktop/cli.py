@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .core.progress_compare import Comparison, RollupProgress
     from .core.scoring import FunctionResult, Rollup
     from .services.engagement import Properties
+    from .services.records import Records
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT, EXIT_FAILURE = 0, 1, 2, 3
 #: Largest file read for an ``@FILE`` text argument; the text limits themselves are the services'.
@@ -120,6 +121,20 @@ def _open(target: Any, *, readonly: bool = False) -> Any:
     from .services.engagement import open_engagement
 
     with open_engagement(target, readonly=readonly) as engagement:
+        yield engagement
+
+
+@contextlib.contextmanager
+def _read(target: Any) -> Any:
+    """A read-only engagement for ``info``, ``evidence`` and ``verify``: a file read without the ORM
+    (``services.records.open_for_reading``, docs/storage.md), an address on a server as ``_open`` opens it."""
+    if _is_url(target):
+        with _open(target, readonly=True) as engagement:
+            yield engagement
+        return
+    from .services.records import open_for_reading
+
+    with open_for_reading(target) as engagement:
         yield engagement
 
 
@@ -681,10 +696,10 @@ def _progress_json(comparison: Comparison, baseline: BaselineRef | None) -> dict
     }
 
 
-def _info_json(engagement: Any) -> dict[str, Any]:
+def _info_json(engagement: Records) -> dict[str, Any]:
     from .core import figures
     from .core.status import assessment_status
-    from .services.deliverables import progress_since
+    from .services.progress import progress_since
 
     meta = engagement.meta()
     assessments = engagement.assessments()
@@ -730,7 +745,7 @@ def _info_json(engagement: Any) -> dict[str, Any]:
     return {
         "engagement": data,
         "file": str(engagement.path),
-        "encrypted": engagement.document.key is not None,
+        "encrypted": engagement.encrypted,
         "functions": functions,
         "pillars": [_rollup_json(p) for p in pillars],
         "overall": _rollup_json(overall),
@@ -741,8 +756,7 @@ def _info_json(engagement: Any) -> dict[str, Any]:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-
-    with _open(args.file, readonly=True) as engagement:
+    with _read(args.file) as engagement:
         data = _info_json(engagement)
         data.update(_register_json(engagement))
     if _is_url(args.file):
@@ -778,15 +792,15 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _register_json(engagement: Any) -> dict[str, Any]:
+def _register_json(engagement: Records) -> dict[str, Any]:
     """``ztmm info --json``: the report's sections, document control and the registers' counts."""
     from .core.register import FINDING_STATUSES, SECTION_KEYS
-    from .services import actions, register
     from .services.logo import read_consultancy_logo
+    from .services.records import count_actions, read_control, read_report_options, read_sections
 
-    sections = register.read_sections(engagement)
-    control = register.read_control(engagement)
-    options = register.read_report_options(engagement)
+    sections = read_sections(engagement)
+    control = read_control(engagement)
+    options = read_report_options(engagement)
     by_status = {status: 0 for status in FINDING_STATUSES}
     for finding in engagement.findings():
         by_status[finding.status] = by_status.get(finding.status, 0) + 1
@@ -799,7 +813,7 @@ def _register_json(engagement: Any) -> dict[str, Any]:
             "consultancy_logo": read_consultancy_logo(engagement) is not None,
         },
         "finding_register": by_status,
-        "actions": len(actions.list_actions(engagement)),
+        "actions": count_actions(engagement),
     }
 
 
@@ -962,7 +976,7 @@ def _evidence_json(item: Any) -> dict[str, Any]:
 def cmd_evidence(args: argparse.Namespace) -> int:
     from .services import evidence
 
-    with _open(args.file, readonly=True) as engagement:
+    with _read(args.file) as engagement:
         items = evidence.list_evidence(engagement)
     if args.json:
         print(json.dumps([_evidence_json(e) for e in items], indent=2, ensure_ascii=False))
@@ -986,7 +1000,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .services import evidence
 
-    with _open(args.file, readonly=True) as engagement:
+    with _read(args.file) as engagement:
         items = evidence.list_evidence(engagement)
         problems = evidence.verify(engagement, items=items)  # the evidence is listed once
     for problem in problems:

@@ -13,38 +13,22 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ..core import figures
-from ..core.catalog import Pillar
-from ..core.errors import BadInput, EngagementFileError
-from ..core.progress_compare import Comparison, FunctionState, compare
+from ..core.errors import BadInput
+from ..core.progress_compare import Comparison, compare
 from ..core.scoring import Rollup, StageRating
-from ..core.stages import RATED_STAGES, Rating, Stage
+from ..core.stages import RATED_STAGES
 from ..store.schema import BaselineFunctionRow, BaselineRow
 from .engagement import MAX_NAME, Changes, Engagement, check_text, open_engagement
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """A frozen baseline as listed: who froze it when, and where the engagement stood then."""
-
-    name: str
-    created_at: str
-    created_by: str
-    catalog_version: str
-    scope: tuple[str, ...]
-    functions: int
-    overall_score: float | None
-    overall_level: Stage | None
-
-    @property
-    def score_text(self) -> str:
-        return figures.score_text(self.overall_score, figures.level_of(self.overall_score))
+from .progress import Baseline as Baseline
+from .progress import baseline_states as baseline_states
+from .progress import compare_with_baseline as compare_with_baseline
+from .progress import find_baseline, now_states, pillars_in_scope
+from .progress import list_baselines as list_baselines
 
 
 def check_name(name: str) -> str:
@@ -73,47 +57,6 @@ def _rollup_json(r: Rollup) -> dict[str, Any]:
 
 def _rows(session: Session) -> list[BaselineRow]:
     return list(session.exec(select(BaselineRow).order_by(col(BaselineRow.created_at), col(BaselineRow.id))))
-
-
-def _find(engagement: Engagement, rows: list[BaselineRow], name: str) -> BaselineRow:
-    wanted = name.strip()
-    exact = [r for r in rows if r.name == wanted]
-    folded = [r for r in rows if r.name.casefold() == wanted.casefold()]
-    if exact or len(folded) == 1:
-        return (exact or folded)[0]
-    have = ", ".join(repr(r.name) for r in rows)
-    known = f"the baselines are: {have}" if rows else "it has none yet"
-    raise BadInput(f"no baseline named {wanted!r} in {engagement.path.name}; {known}")
-
-
-def _baseline(row: BaselineRow, functions: int) -> Baseline:
-    try:
-        overall = json.loads(row.rollups).get("overall") or {}
-        score = overall.get("score")
-        level = Stage.parse(overall["level"]) if overall.get("level") else None
-        scope = tuple(str(p) for p in json.loads(row.scope))
-    except (ValueError, TypeError, AttributeError, BadInput):
-        score, level, scope = None, None, ()
-    return Baseline(
-        name=row.name,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        catalog_version=row.catalog_version,
-        scope=scope,
-        functions=functions,
-        overall_score=float(score) if isinstance(score, int | float) else None,
-        overall_level=level,
-    )
-
-
-def list_baselines(engagement: Engagement) -> list[Baseline]:
-    """The engagement's baselines, oldest first."""
-    with engagement.session() as session:
-        rows = _rows(session)
-        counts: dict[int, int] = {}
-        for function_row in session.exec(select(BaselineFunctionRow)):
-            counts[function_row.baseline_id] = counts.get(function_row.baseline_id, 0) + 1
-    return [_baseline(r, counts.get(r.id or 0, 0)) for r in rows]
 
 
 def freeze_baseline(engagement: Engagement, name: str, *, by: str | None = None) -> Changes:
@@ -172,70 +115,13 @@ def freeze_baseline(engagement: Engagement, name: str, *, by: str | None = None)
 def delete_baseline(engagement: Engagement, name: str, *, by: str | None = None) -> Changes:
     """Remove a baseline (the assessment itself is untouched)."""
     with engagement.edit(by) as (session, audit):
-        row = _find(engagement, _rows(session), name)
+        row = find_baseline(engagement, _rows(session), name)
         for function_row in session.exec(select(BaselineFunctionRow).where(BaselineFunctionRow.baseline_id == row.id)):
             session.delete(function_row)
         session.flush()
         session.delete(row)
         audit.record("baseline", row.name, "deleted", row.created_at, None)
     return Changes(metadata=True)
-
-
-def _frozen_state(row: BaselineFunctionRow) -> FunctionState:
-    raw = json.loads(row.ratings)
-    if not isinstance(raw, dict):
-        raise ValueError("ratings are not a mapping")
-    ratings: dict[Stage, StageRating] = {}
-    for key, value in raw.items():
-        stage = Stage.parse(key)
-        if stage not in RATED_STAGES or not isinstance(value, dict):
-            raise ValueError(f"bad rating for {key}")
-        ratings[stage] = StageRating(
-            Rating(value.get("rating", Rating.NOT_ASSESSED.value)), str(value.get("comment", ""))
-        )
-    return FunctionState.frozen(
-        row.function_id,
-        current=Stage.parse(row.current),
-        derived=Stage.parse(row.derived),
-        overridden=bool(row.overridden),
-        override_reason=row.override_reason,
-        target=Stage.parse(row.target) if row.target else None,
-        ratings=ratings,
-    )
-
-
-def baseline_states(engagement: Engagement, name: str) -> tuple[Baseline, dict[str, FunctionState]]:
-    """A baseline and the state of every function it froze."""
-    with engagement.session() as session:
-        row = _find(engagement, _rows(session), name)
-        function_rows = list(session.exec(select(BaselineFunctionRow).where(BaselineFunctionRow.baseline_id == row.id)))
-    try:
-        states = {r.function_id: _frozen_state(r) for r in function_rows}
-    except (ValueError, TypeError, KeyError, BadInput):
-        raise EngagementFileError(f"{engagement.path.name}: baseline {row.name!r} is damaged") from None
-    return _baseline(row, len(function_rows)), states
-
-
-def _now_states(engagement: Engagement) -> dict[str, FunctionState]:
-    results = engagement.results()
-    return {fid: FunctionState.of(a, results[fid]) for fid, a in engagement.assessments().items()}
-
-
-def _scope(engagement: Engagement) -> list[Pillar]:
-    scope = set(engagement.meta().scope)
-    return [p for p in engagement.catalog.pillars if p.id in scope]
-
-
-def compare_with_baseline(engagement: Engagement, name: str) -> Comparison:
-    """Every function in scope as it was when baseline ``name`` was frozen, and now."""
-    baseline, then = baseline_states(engagement, name)
-    return compare(
-        _scope(engagement),
-        then,
-        _now_states(engagement),
-        then_label=f"baseline {baseline.name!r} ({baseline.created_at[:10]})",
-        now_label=f"{engagement.path.name} now",
-    )
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -268,9 +154,13 @@ def compare_with_file(engagement: Engagement, other_path: Path, *, force: bool =
                 f"{other_path.name} is an engagement of another client ({other_meta.client!r}, not {meta.client!r}); "
                 "refused (compare with --force if that is intended)"
             )
-        then = _now_states(other)
+        then = now_states(other)
         title = f" — {other_meta.title}" if other_meta.title else ""
         then_label = f"{other_path.name} ({other_meta.client}{title}, created {other_meta.created_at[:10]})"
     return compare(
-        _scope(engagement), then, _now_states(engagement), then_label=then_label, now_label=f"{engagement.path.name}"
+        pillars_in_scope(engagement),
+        then,
+        now_states(engagement),
+        then_label=then_label,
+        now_label=f"{engagement.path.name}",
     )

@@ -27,14 +27,26 @@ class Library:
 
 def load_library(root: Path) -> Library:
     catalog = load_catalog(root / CATALOG_FILE)
+    return Library(catalog=catalog, packs=load_packs(root, catalog))
+
+
+def load_packs(root: Path, catalog: Catalog) -> tuple[GuidancePack, ...]:
     guidance = root / GUIDANCE_FOLDER
     packs = []
     if guidance.is_dir():
         for folder in sorted(p for p in guidance.iterdir() if (p / "pack.yaml").is_file()):
             packs.append(load_pack(folder, catalog))
-    return Library(catalog=catalog, packs=tuple(packs))
+    return tuple(packs)
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    """The shipped catalog without its guidance packs (what ``ztmm info`` needs: loading the packs
+    costs more than starting Python)."""
+    return load_catalog(catalog_dir() / CATALOG_FILE)
 
 
 @functools.cache
 def default_library() -> Library:
-    return load_library(catalog_dir())
+    catalog = default_catalog()
+    return Library(catalog=catalog, packs=load_packs(catalog_dir(), catalog))

@@ -7,7 +7,6 @@ from sqlmodel import select
 from .. import __version__
 from ..core.deliverable import (
     SEVERITY_ORDER,
-    BaselineRef,
     ClientAnswer,
     DeliverableMeta,
     EvidenceLine,
@@ -18,17 +17,16 @@ from ..core.deliverable import (
     StageLine,
     WorkshopLine,
 )
-from ..core.progress_compare import Comparison
 from ..core.register import ActionLine, numbers
 from ..core.responses import Answer
 from ..core.scoring import StageRating
 from ..core.stages import Rating, Stage
 from ..store.schema import ResponseRow
 from .actions import action_lines
-from .baselines import compare_with_baseline, list_baselines
 from .engagement import Engagement, Finding, now
 from .evidence import Evidence, list_evidence
 from .identity import assessor_organisation, given_assessor
+from .progress import progress_since as progress_since
 from .register import read_control, read_report_options, read_sections
 from .workshops import Workshop, list_workshops
 
@@ -47,7 +45,7 @@ def build_snapshot(
     prepares it is ``prepared_by``, else ``ZTMM_ASSESSOR``, else the assessor
     preference; never the login name (left empty when no name was given).
     """
-    progress, baseline = _progress(engagement, baseline_name)
+    progress, baseline = progress_since(engagement, baseline_name)
     meta = engagement.meta()
     catalog = engagement.catalog
     assessments = engagement.assessments()
@@ -188,21 +186,6 @@ def _client_answer(row: ResponseRow, rating: Rating) -> ClientAnswer:
     )
 
 
-def _progress(engagement: Engagement, name: str | None) -> tuple[Comparison | None, BaselineRef | None]:
-    """The comparison with baseline ``name`` (default: the latest frozen), and which baseline it is."""
-    listed = list_baselines(engagement)
-    if name is None:
-        if not listed:
-            return None, None
-        name = max(enumerate(listed), key=lambda pair: (pair[1].created_at, pair[0]))[1].name
-    comparison = compare_with_baseline(engagement, name)  # refuses an unknown name
-    wanted = name.strip()
-    chosen = next((b for b in listed if b.name == wanted), None) or next(
-        b for b in listed if b.name.casefold() == wanted.casefold()
-    )
-    return comparison, BaselineRef(name=chosen.name, created_at=chosen.created_at, created_by=chosen.created_by)
-
-
 def _workshop_line(engagement: Engagement, workshop: Workshop) -> WorkshopLine:
     """A workshop with its pillars and functions by name (an id the model no longer has is shown as it is)."""
     catalog = engagement.catalog
@@ -268,8 +251,3 @@ def _evidence_line(engagement: Engagement, record: Evidence, finding_titles: dic
         captured_by=record.captured_by,
         links=tuple(links),
     )
-
-
-def progress_since(engagement: Engagement, name: str | None = None) -> tuple[Comparison | None, BaselineRef | None]:
-    """The progress the deliverables show (baseline ``name``, default the latest); ``ztmm info`` shows it too."""
-    return _progress(engagement, name)

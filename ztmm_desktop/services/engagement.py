@@ -13,49 +13,41 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from .. import __version__
 from ..core import validate
-from ..core.catalog import Catalog, Function
+from ..core.catalog import Catalog
 from ..core.errors import BadInput, EngagementFileError
 from ..core.register import FINDING_STATUSES
-from ..core.scoring import (
-    FunctionAssessment,
-    FunctionResult,
-    RoadmapItem,
-    Rollup,
-    StageRating,
-    evaluate,
-    pillar_rollups,
-    roadmap,
-    rollup,
-)
+from ..core.scoring import evaluate
 from ..core.stages import RATED_STAGES, Rating, Stage
-from ..core.wording import CISA, WORDINGS, apply_wording
+from ..core.wording import CISA, WORDINGS
 from ..store.connect import Key
 from ..store.document import WRITE_OPTION, EngagementDocument, Orphan, storage_error
 from ..store.gate import DamagedRecords as DamagedRecords  # the window offers to leave them out
 from ..store.gate import Problem as Problem
-from ..store.gate import Vocabulary
 from ..store.migrations import create_baseline
 from ..store.schema import AuditRow, EngagementRow, FindingRow, FunctionRow, StageRatingRow, WorkshopRow
 from . import passphrase
 from .catalogs import Library, default_library
 from .identity import resolve_assessor
-
-#: Longest comment, note or reason accepted (characters). Longer text is refused,
-#: not cut: evidence files are the place for logs and exports. What a user may enter
-#: is what a file may hold (``core.validate``).
-MAX_TEXT = validate.MAX_TEXT
-#: Longest short field (client, title, owner, names, marking).
-MAX_NAME = validate.MAX_NAME
+from .records import MAX_NAME as MAX_NAME
+from .records import MAX_TEXT as MAX_TEXT
+from .records import Changes as Changes
+from .records import EngagementMeta as EngagementMeta
+from .records import Finding as Finding
+from .records import FindingDraft as FindingDraft
+from .records import Records
+from .records import check_text as check_text
+from .records import now as now
+from .records import raw_connection as raw_connection
+from .records import vocabulary as vocabulary
 
 CONFIDENCE = validate.CONFIDENCE
 PRIORITY = validate.PRIORITY
@@ -63,20 +55,6 @@ STATUS = validate.STATUS
 SEVERITY = validate.SEVERITY
 PROPERTY_COLUMNS = validate.PROPERTY_COLUMNS
 DEFAULT_MARKING = "CONFIDENTIAL – Client use only"
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def check_text(value: str, what: str, limit: int = MAX_TEXT) -> str:
-    if len(value) > limit:
-        raise BadInput(f"{what} is {len(value):,} characters long; the limit is {limit:,}")
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-        raise BadInput(f"{what} is not valid Unicode text")
-    if "\x00" in value:
-        raise BadInput(f"{what} contains a NUL character")
-    return value
 
 
 def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
@@ -97,58 +75,6 @@ def _parse_date(value: str | None, what: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class EngagementMeta:
-    id: str
-    client: str
-    title: str
-    scope: tuple[str, ...]
-    assessors: tuple[str, ...]
-    start_date: str | None
-    end_date: str | None
-    marking: str
-    wording: str
-    catalog_id: str
-    catalog_version: str
-    guidance_packs: tuple[str, ...]
-    created_at: str
-    created_with: str
-
-
-@dataclass(frozen=True)
-class Finding:
-    id: str
-    function_id: str
-    stage: Stage | None
-    title: str
-    observation: str
-    risk: str
-    recommendation: str
-    severity: str
-    created_at: str
-    created_by: str
-    owner: str = ""
-    due_date: str | None = None  # YYYY-MM-DD
-    status: str = "open"  # core.register.FINDING_STATUSES
-    likelihood: int | None = None  # 1-5
-    impact: int | None = None  # 1-5
-
-    def draft(self) -> FindingDraft:
-        return FindingDraft(
-            self.title,
-            self.stage,
-            self.observation,
-            self.risk,
-            self.recommendation,
-            self.severity,
-            owner=self.owner,
-            due_date=self.due_date,
-            status=self.status,
-            likelihood=self.likelihood,
-            impact=self.impact,
-        )
-
-
-@dataclass(frozen=True)
 class AuditEntry:
     at: str
     by: str
@@ -157,20 +83,6 @@ class AuditEntry:
     field: str
     old: str | None
     new: str | None
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What an edit changed, so a view can refresh exactly that."""
-
-    functions: frozenset[str] = frozenset()
-    findings: frozenset[str] = frozenset()
-    metadata: bool = False  # engagement properties, sections, document control, logos
-    workshops: bool = False  # a workshop was added, changed, started or stopped
-    actions: frozenset[str] = frozenset()  # roadmap actions added, changed or removed
-
-    def __bool__(self) -> bool:
-        return bool(self.functions or self.findings or self.metadata or self.workshops or self.actions)
 
 
 @dataclass
@@ -199,26 +111,12 @@ class _Audit:
         return True
 
 
-def _stage_or_none(value: str | None) -> Stage | None:
-    return Stage.parse(value) if value else None
-
-
-class Engagement:
-    """An open engagement file with the catalog it was assessed against."""
+class Engagement(Records):
+    """An open engagement file with the catalog it was assessed against (its reads: ``Records``)."""
 
     def __init__(self, document: EngagementDocument, library: Library) -> None:
         self.document = document
-        self.library = library
-        self.catalog = library.catalog
-        self._meta: EngagementMeta | None = None
-        self._forget()
-        meta = self.meta()
-        if meta.catalog_id != self.catalog.id:
-            document.close()
-            raise EngagementFileError(
-                f"{document.document.name}: assessed against catalog {meta.catalog_id!r}, "
-                f"which this version does not have"
-            )
+        super().__init__(library.catalog, library)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -230,6 +128,10 @@ class Engagement:
     def readonly(self) -> bool:
         return self.document.readonly
 
+    @property
+    def encrypted(self) -> bool:
+        return self.document.key is not None
+
     def save(self, *, force: bool = False) -> None:
         self.document.save(force=force)
 
@@ -239,11 +141,14 @@ class Engagement:
     def close(self) -> None:
         self.document.close()
 
-    def __enter__(self) -> Engagement:
-        return self
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self.session() as session:
+            yield raw_connection(session)
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
+    def reading(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A read-only sqlite3 connection to the working copy (or the document read in place)."""
+        return self._reading()
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
@@ -283,14 +188,6 @@ class Engagement:
             else:
                 self._forget()
 
-    def _forget(self) -> None:
-        """Drop what was read: the working copy is private to this process and every
-        write goes through ``edit``, so the caches are exact until the next edit."""
-        self._meta = None
-        self._assessments: dict[str, FunctionAssessment] | None = None
-        self._results: dict[str, FunctionResult] | None = None
-        self._findings: list[Finding] | None = None
-
     def _forget_assessments(self, function_ids: frozenset[str]) -> None:
         """Read these functions' assessments again; keep every other cached read.
 
@@ -305,128 +202,7 @@ class Engagement:
         if self._results is not None:
             self._results.update({fid: evaluate(assessment) for fid, assessment in fresh.items()})
 
-    # -- reading -------------------------------------------------------------
-
-    def meta(self) -> EngagementMeta:
-        if self._meta is None:
-            self._meta = self._read_meta()
-        return self._meta
-
-    def _read_meta(self) -> EngagementMeta:
-        with self.session() as session:
-            row = session.exec(select(EngagementRow)).one()
-        return EngagementMeta(
-            id=row.id,
-            client=row.client,
-            title=row.title,
-            scope=tuple(json.loads(row.scope)),
-            assessors=tuple(json.loads(row.assessors)),
-            start_date=row.start_date,
-            end_date=row.end_date,
-            marking=row.marking,
-            wording=row.wording,
-            catalog_id=row.catalog_id,
-            catalog_version=row.catalog_version,
-            guidance_packs=tuple(json.loads(row.guidance_packs)),
-            created_at=row.created_at,
-            created_with=row.created_with,
-        )
-
-    def functions_in_scope(self) -> list[Function]:
-        scope = set(self.meta().scope)
-        return [f for p in self.catalog.pillars if p.id in scope for f in p.functions]
-
-    def stage_text(self, function: Function, stage: Stage) -> str:
-        """A stage text in the engagement's chosen wording."""
-        return apply_wording(function.stages[stage], self.meta().wording)
-
-    def assessments(self) -> dict[str, FunctionAssessment]:
-        """What the assessor recorded, per function (read once until the next edit)."""
-        if self._assessments is None:
-            self._assessments = self._read_assessments()
-        return dict(self._assessments)
-
-    def _read_assessments(self, only: frozenset[str] | None = None) -> dict[str, FunctionAssessment]:
-        """Every function's assessment, or ``only`` those functions'."""
-        functions = select(FunctionRow)
-        stages = select(StageRatingRow)
-        if only is not None:
-            functions = functions.where(col(FunctionRow.function_id).in_(only))
-            stages = stages.where(col(StageRatingRow.function_id).in_(only))
-        with self.session() as session:
-            function_rows = {r.function_id: r for r in session.exec(functions)}
-            ratings: dict[str, dict[Stage, StageRating]] = {}
-            for r in session.exec(stages):
-                ratings.setdefault(r.function_id, {})[Stage.parse(r.stage)] = StageRating(Rating(r.rating), r.comment)
-        out = {}
-        for function in self.catalog.functions():
-            if only is not None and function.id not in only:
-                continue
-            row = function_rows.get(function.id)
-            out[function.id] = FunctionAssessment(
-                function_id=function.id,
-                ratings=ratings.get(function.id, {}),
-                override_stage=_stage_or_none(row.override_stage) if row else None,
-                override_reason=row.override_reason if row else "",
-                target=_stage_or_none(row.target) if row else None,
-                confidence=row.confidence if row else "",
-                priority=row.priority if row else "",
-                owner=row.owner if row else "",
-                status=row.status if row else "",
-                notes=row.notes if row else "",
-            )
-        return out
-
-    def assessment(self, function_key: str) -> FunctionAssessment:
-        return self.assessments()[self.catalog.function(function_key).id]
-
-    def results(self) -> dict[str, FunctionResult]:
-        if self._results is None:
-            self._results = {fid: evaluate(a) for fid, a in self.assessments().items()}
-        return dict(self._results)
-
-    def rollups(self) -> tuple[list[Rollup], Rollup]:
-        """Roll-ups per pillar in scope, and overall (each function weighs the same)."""
-        results = self.results()
-        scope = self.meta().scope
-        pillars = pillar_rollups(self.catalog, results, scope)
-        overall = rollup("overall", "Overall", (results[f.id] for f in self.functions_in_scope()))
-        return pillars, overall
-
-    def roadmap(self) -> list[RoadmapItem]:
-        return roadmap(self.functions_in_scope(), self.results(), self.library.packs)
-
-    def findings(self, function_key: str | None = None) -> list[Finding]:
-        if self._findings is None:
-            self._findings = self._read_findings()
-        if function_key is None:
-            return list(self._findings)
-        function_id = self.catalog.function(function_key).id
-        return [f for f in self._findings if f.function_id == function_id]
-
-    def _read_findings(self) -> list[Finding]:
-        with self.session() as session:
-            rows = list(session.exec(select(FindingRow).order_by(FindingRow.created_at, FindingRow.id)))
-        return [
-            Finding(
-                id=r.id,
-                function_id=r.function_id,
-                stage=_stage_or_none(r.stage),
-                title=r.title,
-                observation=r.observation,
-                risk=r.risk,
-                recommendation=r.recommendation,
-                severity=r.severity,
-                created_at=r.created_at,
-                created_by=r.created_by,
-                owner=r.owner,
-                due_date=r.due_date,
-                status=r.status,
-                likelihood=r.likelihood,
-                impact=r.impact,
-            )
-            for r in rows
-        ]
+    # -- reading (the rest: ``Records``) --------------------------------------
 
     def audit_log(self) -> list[AuditEntry]:
         with self.session() as session:
@@ -640,23 +416,6 @@ class Engagement:
         return found, Changes(findings=frozenset({finding_id}), functions=frozenset({found.function_id}))
 
 
-@dataclass(frozen=True)
-class FindingDraft:
-    """The fields of a finding a consultant writes (the finding dialog's contents)."""
-
-    title: str
-    stage: Stage | None = None
-    observation: str = ""
-    risk: str = ""
-    recommendation: str = ""
-    severity: str = "medium"
-    owner: str = ""  # who at the client tracks it
-    due_date: str | None = None  # YYYY-MM-DD
-    status: str = "open"  # core.register.FINDING_STATUSES
-    likelihood: int | None = None  # 1 (rare) to 5 (almost certain)
-    impact: int | None = None  # 1 (minimal) to 5 (severe)
-
-
 def check_scale(value: object, what: str) -> int | None:
     """A likelihood or impact: a whole number 1-5, or None."""
     if value is None or value == "":
@@ -711,18 +470,9 @@ def _initialiser(row: EngagementRow) -> object:
     return initialise
 
 
-def raw_connection(session: Session) -> sqlite3.Connection:
-    """The sqlite3 connection under a session, for services that stream blobs or read many rows at once."""
-    raw = session.connection().connection.driver_connection
-    assert raw is not None  # sqlite3's, or sqlcipher3's twin of it for an encrypted engagement
-    return raw  # type: ignore[no-any-return]
-
-
-@contextmanager
-def reading(engagement: Engagement) -> Iterator[sqlite3.Connection]:
+def reading(engagement: Engagement) -> AbstractContextManager[sqlite3.Connection]:
     """A read-only sqlite3 connection to the engagement's working copy, for the duration of the block."""
-    with engagement.session() as session:
-        yield raw_connection(session)
+    return engagement.reading()
 
 
 @dataclass(frozen=True)
@@ -787,15 +537,6 @@ def create_engagement(
     if key is not None:
         passphrase.learn(key)
     return Engagement(document, library)
-
-
-def vocabulary(catalog: Catalog) -> Vocabulary:
-    """What the file gate lets a file name: the catalog's own id, functions and pillars."""
-    return Vocabulary(
-        catalog_id=catalog.id,
-        function_ids=frozenset(f.id for f in catalog.functions()),
-        pillar_ids=frozenset(p.id for p in catalog.pillars),
-    )
 
 
 def open_engagement(

@@ -27,15 +27,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..core.errors import BadInput
 from ..core.progress import CancelToken, Progress, no_progress
 from ..core.stages import Stage
 from ..core.validate import EVIDENCE_KINDS
 from ..store import blobs
-from .engagement import MAX_NAME, MAX_TEXT, Changes, Engagement, check_text, raw_connection, reading
 from .output import Inputs, written
+from .records import MAX_NAME, MAX_TEXT, Changes, Records, check_text, raw_connection
+
+if TYPE_CHECKING:  # the ORM is loaded by what edits: listing and verifying read with plain sqlite3
+    from .engagement import Engagement
 
 KINDS = EVIDENCE_KINDS
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
@@ -233,8 +236,8 @@ _COLUMNS = (
 )
 
 
-def list_evidence(engagement: Engagement) -> list[Evidence]:
-    with reading(engagement) as conn:
+def list_evidence(engagement: Records) -> list[Evidence]:
+    with engagement.reading() as conn:
         links = _links(conn)
         rows = conn.execute(_COLUMNS + " ORDER BY created_at, rowid").fetchall()
     return _records(rows, links)
@@ -260,9 +263,9 @@ def _records(rows: list[Any], links: dict[str, list[EvidenceLink]]) -> list[Evid
     ]
 
 
-def get(engagement: Engagement, evidence_id: str) -> Evidence:
+def get(engagement: Records, evidence_id: str) -> Evidence:
     """One record by its id, or by a unique prefix of at least 6 characters."""
-    with reading(engagement) as conn:
+    with engagement.reading() as conn:
         rows = conn.execute(_COLUMNS + " WHERE id = ?", (evidence_id,)).fetchall()
         if not rows and len(evidence_id) >= 6 and all(c in "0123456789abcdef" for c in evidence_id):
             rows = conn.execute(_COLUMNS + " WHERE id LIKE ? LIMIT 2", (evidence_id + "%",)).fetchall()
@@ -324,7 +327,7 @@ def _free_path(folder: Path, name: str) -> Path:
     return candidate
 
 
-def extract(engagement: Engagement, evidence_id: str, out_dir: Path) -> Path:
+def extract(engagement: Records, evidence_id: str, out_dir: Path) -> Path:
     """Write one evidence file into ``out_dir`` under a safe name; returns its path.
 
     The bytes are checked against their SHA-256 while they are written to a temp
@@ -338,7 +341,7 @@ def extract(engagement: Engagement, evidence_id: str, out_dir: Path) -> Path:
         raise BadInput(f"{_shown(evidence.original_name)} would be written outside {out_dir}")
     with (
         written(target, inputs=(("the engagement file", engagement.path),)) as temp,
-        reading(engagement) as conn,
+        engagement.reading() as conn,
         temp.open("wb") as handle,
     ):
         for data in _verified(conn, evidence):
@@ -371,7 +374,7 @@ class EvidenceDamaged(BadInput):
 
 
 def verify(
-    engagement: Engagement,
+    engagement: Records,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
     *,
@@ -387,7 +390,7 @@ def verify(
     total = sum(e.size for e in {e.sha256: e for e in items}.values())
     done = 0
     results: dict[str, blobs.BlobCheck] = {}
-    with reading(engagement) as conn:
+    with engagement.reading() as conn:
         recorded = _attached_hashes(conn)
         for evidence in items:
             if evidence.sha256 in results:
@@ -434,7 +437,7 @@ def _cell(value: str) -> str:
 
 
 def evidence_pack(
-    engagement: Engagement,
+    engagement: Records,
     out: Path,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
@@ -459,7 +462,7 @@ def evidence_pack(
     done = 0
     with (
         _pack_archive(out, passphrase, inputs=(("the engagement file", engagement.path),)) as archive,
-        reading(engagement) as conn,
+        engagement.reading() as conn,
     ):
         used: set[str] = set()
         for evidence in items:
@@ -597,7 +600,7 @@ def compact(engagement: Engagement, *, by: str | None = None) -> int:
         return blobs.remove_unused(raw_connection(session))
 
 
-def read_bytes(engagement: Engagement, evidence_id: str, limit: int) -> bytes:
+def read_bytes(engagement: Records, evidence_id: str, limit: int) -> bytes:
     """At most ``limit`` bytes from the start of an evidence file (previews, thumbnails).
 
     A file that fits within ``limit`` is read whole and checked against its SHA-256
@@ -606,7 +609,7 @@ def read_bytes(engagement: Engagement, evidence_id: str, limit: int) -> bytes:
     """
     item = get(engagement, evidence_id)
     out = bytearray()
-    with reading(engagement) as conn:
+    with engagement.reading() as conn:
         if item.size <= limit:
             for data in _verified(conn, item):
                 out += data
@@ -618,7 +621,7 @@ def read_bytes(engagement: Engagement, evidence_id: str, limit: int) -> bytes:
     return bytes(out)
 
 
-def for_function(engagement: Engagement, function_id: str, stage: Stage | None = None) -> list[Evidence]:
+def for_function(engagement: Records, function_id: str, stage: Stage | None = None) -> list[Evidence]:
     """Evidence linked to a function (any of its stages), or to one stage of it."""
     return [
         e
@@ -683,9 +686,9 @@ def sha256_of(stream: BinaryIO, cancel: CancelToken | None = None) -> str:
     return digest.hexdigest()
 
 
-def same_bytes(engagement: Engagement, sha256: str) -> list[Evidence]:
+def same_bytes(engagement: Records, sha256: str) -> list[Evidence]:
     """The records over exactly these bytes, oldest first (empty: they are new to this engagement)."""
-    with reading(engagement) as conn:
+    with engagement.reading() as conn:
         rows = conn.execute(_COLUMNS + " WHERE sha256 = ? ORDER BY created_at, rowid", (sha256,)).fetchall()
         links = _links(conn) if rows else {}
     return _records(rows, links)
@@ -704,14 +707,14 @@ class FileCheck:
     sha256: str | None = None
 
 
-def check_new_files(engagement: Engagement, paths: list[Path], cancel: CancelToken | None = None) -> list[FileCheck]:
+def check_new_files(engagement: Records, paths: list[Path], cancel: CancelToken | None = None) -> list[FileCheck]:
     """Which of ``paths`` hold bytes already attached to the engagement, or repeat a file of the batch.
 
     A file is read (hashed) only when a record or another file of the batch has its
     size, so checking new files costs one query. A file that cannot be read is passed
     on unchanged: attaching it says why it cannot be.
     """
-    with reading(engagement) as conn:
+    with engagement.reading() as conn:
         stored_sizes = {int(size) for (size,) in conn.execute("SELECT DISTINCT size FROM evidence")}
     sizes: dict[Path, int] = {}
     for path in paths:
@@ -737,9 +740,9 @@ def check_new_files(engagement: Engagement, paths: list[Path], cancel: CancelTok
     return checks
 
 
-def linked_to_function(engagement: Engagement, function_id: str) -> list[Evidence]:
+def linked_to_function(engagement: Records, function_id: str) -> list[Evidence]:
     """Evidence that supports a function: the function itself, one of its stages, or one of its findings."""
-    with reading(engagement) as conn:
+    with engagement.reading() as conn:
         ids = [
             row[0]
             for row in conn.execute(
@@ -777,11 +780,11 @@ class EvidenceCounts:
         return self.stages.get((function_id, stage), 0)
 
 
-def counts(engagement: Engagement) -> EvidenceCounts:
+def counts(engagement: Records) -> EvidenceCounts:
     """Evidence per function and per stage, read in one query (the tree's marks and filter)."""
     by_function: dict[str, set[str]] = {}
     by_stage: dict[tuple[str, Stage], set[str]] = {}
-    with reading(engagement) as conn:
+    with engagement.reading() as conn:
         rows = conn.execute(
             "SELECT l.evidence_id, COALESCE(l.function_id, f.function_id), l.stage"
             " FROM evidence_link l LEFT JOIN finding f ON f.id = l.finding_id"

@@ -13,12 +13,14 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING
 
 from ..core.errors import BadInput
 from ..core.validate import MAX_LOGO_BYTES, MAX_LOGO_SIDE
-from ..store.schema import ConsultancyLogoRow, LogoRow
-from .engagement import Changes, Engagement
+from .records import CLIENT_LOGO, CONSULTANCY_LOGO, Changes, Records, read_logo_row
+
+if TYPE_CHECKING:  # the ORM is loaded only to change a logo: ``ztmm info`` reads them with plain sqlite3
+    from .engagement import Engagement
 
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 
@@ -79,21 +81,20 @@ def load_logo(path: Path) -> Logo:
     return check_logo(data, path.name)
 
 
-_Row = TypeVar("_Row", LogoRow, ConsultancyLogoRow)
+def _read(engagement: Records, table: str) -> Logo | None:
+    row = read_logo_row(engagement, table)
+    return check_logo(row[1], row[0]) if row is not None else None
 
 
-def _read(engagement: Engagement, table: type[_Row]) -> Logo | None:
-    with engagement.session() as session:
-        row = session.get(table, 1)
-        return check_logo(row.data, row.name) if row is not None else None
+def _set(engagement: Engagement, name: str, field: str, logo: Logo | None, by: str | None) -> Changes:
+    from ..store.schema import ConsultancyLogoRow, LogoRow
 
-
-def _set(engagement: Engagement, table: type[_Row], field: str, logo: Logo | None, by: str | None) -> Changes:
+    table: type[LogoRow] | type[ConsultancyLogoRow] = LogoRow if name == CLIENT_LOGO else ConsultancyLogoRow
     if logo is not None:
         logo = check_logo(logo.data, logo.name)
     key = engagement.meta().id
     with engagement.edit(by) as (session, audit):
-        row = session.get(table, 1)
+        row = session.get(LogoRow, 1) if table is LogoRow else session.get(ConsultancyLogoRow, 1)
         old = f"{row.name} ({hashlib.sha256(row.data).hexdigest()[:12]})" if row is not None else None
         new = f"{logo.name} ({logo.sha256[:12]})" if logo is not None else None
         if not audit.record("engagement", key, field, old, new):
@@ -109,21 +110,21 @@ def _set(engagement: Engagement, table: type[_Row], field: str, logo: Logo | Non
     return Changes(metadata=True)
 
 
-def read_logo(engagement: Engagement) -> Logo | None:
+def read_logo(engagement: Records) -> Logo | None:
     """The client's logo, if the engagement keeps one."""
-    return _read(engagement, LogoRow)
+    return _read(engagement, CLIENT_LOGO)
 
 
 def set_logo(engagement: Engagement, logo: Logo | None, *, by: str | None = None) -> Changes:
     """Put the client's ``logo`` on the report's cover (None removes it)."""
-    return _set(engagement, LogoRow, "logo", logo, by)
+    return _set(engagement, CLIENT_LOGO, "logo", logo, by)
 
 
-def read_consultancy_logo(engagement: Engagement) -> Logo | None:
+def read_consultancy_logo(engagement: Records) -> Logo | None:
     """The consultancy's logo, if the engagement keeps one."""
-    return _read(engagement, ConsultancyLogoRow)
+    return _read(engagement, CONSULTANCY_LOGO)
 
 
 def set_consultancy_logo(engagement: Engagement, logo: Logo | None, *, by: str | None = None) -> Changes:
     """Put the consultancy's ``logo`` beside the client's (None removes it); checked like the client's."""
-    return _set(engagement, ConsultancyLogoRow, "consultancy_logo", logo, by)
+    return _set(engagement, CONSULTANCY_LOGO, "consultancy_logo", logo, by)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from sqlmodel import col, select
 
@@ -23,14 +22,16 @@ from ..core.register import (
     PAPER_SIZES,
     SECTION_KEYS,
     SECTION_TITLES,
-    DocumentControl,
     Recipient,
-    Sections,
     VersionLine,
 )
 from ..core.validate import MAX_LIST
 from ..store.schema import DistributionRow, EngagementRow, ReportVersionRow, SectionRow
 from .engagement import MAX_NAME, MAX_TEXT, Changes, Engagement, _parse_date, check_text
+from .records import ReportOptions as ReportOptions
+from .records import read_control as read_control
+from .records import read_report_options as read_report_options
+from .records import read_sections as read_sections
 
 SECTION_FIELD = "section:"
 
@@ -52,12 +53,6 @@ def check_section(key: str, text: str) -> str:
 
 
 # -- sections ------------------------------------------------------------------------------
-
-
-def read_sections(engagement: Engagement) -> Sections:
-    with engagement.session() as session:
-        rows = {r.key: r.text for r in session.exec(select(SectionRow))}
-    return Sections(**{key: rows.get(key, "") for key in SECTION_KEYS})
 
 
 def set_sections(engagement: Engagement, texts: Mapping[str, str], *, by: str | None = None) -> Changes:
@@ -91,43 +86,6 @@ def set_section(engagement: Engagement, name: str, text: str, *, by: str | None 
 
 
 # -- document control ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReportOptions:
-    """How the deliverables are laid out: paper size and whether vendor guidance is left out."""
-
-    paper: str = "A4"
-    vendor_neutral: bool = False
-
-
-def read_control(engagement: Engagement) -> DocumentControl:
-    with engagement.session() as session:
-        row = session.exec(select(EngagementRow)).one()
-        history = tuple(
-            VersionLine(r.version, r.date, r.author, r.change)
-            for r in session.exec(select(ReportVersionRow).order_by(col(ReportVersionRow.position)))
-        )
-        distribution = tuple(
-            Recipient(r.name, r.organisation, r.role)
-            for r in session.exec(select(DistributionRow).order_by(col(DistributionRow.position)))
-        )
-    return DocumentControl(
-        consultancy=row.consultancy,
-        report_version=row.report_version,
-        history=history,
-        distribution=distribution,
-        reviewer=row.reviewer,
-        reviewed_on=row.reviewed_on,
-        approver=row.approver,
-        approved_on=row.approved_on,
-    )
-
-
-def read_report_options(engagement: Engagement) -> ReportOptions:
-    with engagement.session() as session:
-        row = session.exec(select(EngagementRow)).one()
-    return ReportOptions(paper=row.paper if row.paper in PAPER_SIZES else "A4", vendor_neutral=bool(row.vendor_neutral))
 
 
 def paper_size(value: str) -> str:

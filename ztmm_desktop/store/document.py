@@ -65,12 +65,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
-
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
+from typing import TYPE_CHECKING, TypeVar
 
 from ..core.errors import EngagementFileError, ReadOnlyLocation
 from ..paths import data_dir
@@ -101,6 +97,12 @@ from .working import clean_up_disposable_copies as clean_up_disposable_copies
 from .working import disposable_working_copies as disposable_working_copies
 from .working import orphaned_working_copies as orphaned_working_copies
 from .working import remove_stale_spares as remove_stale_spares
+
+# SQLAlchemy is imported where an engine is made: the read-only commands read a document in place
+# through plain sqlite3 (``services.records``) and never load it.
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _T = TypeVar("_T")
@@ -404,6 +406,8 @@ def convert_file(source: Path, target: Path, *, key: Key | None, target_key: Key
 def _configure_engine(
     engine: Engine, readonly: bool, *, in_place: bool = False, attach: Path | None = None, key: Key | None = None
 ) -> None:
+    from sqlalchemy import event
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -467,6 +471,9 @@ def make_engine(
     of ``identity`` (recorded when it was checked; see :func:`_connect_in_place`). Every
     connection comes from ``connect``; with ``key`` (an encrypted engagement) the working copy,
     the attached document and the document read in place are all opened with it."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import QueuePool
+
     connected = threading.Event()  # the first connection is made while opening
 
     def creator() -> sqlite3.Connection:
@@ -836,11 +843,7 @@ class EngagementDocument:
         lock: lockmod.DocumentLock | None = None
         if leave_out_damaged and not readonly:
             raise EngagementFileError(f"{path.name}: damaged records can be left out only when opening read-only")
-        if not path.exists():
-            raise EngagementFileError(f"{path}: no such file")
-        kind = special_kind(path.stat().st_mode)
-        if kind is not None and kind != "a folder":  # a FIFO would block the first read
-            raise EngagementFileError(f"{path}: is {kind}, not an engagement file")
+        refuse_missing_or_special(path)
         if encrypted_salt(path) is None:
             key = None  # a plain file (a passphrase given for it is not needed)
         if not readonly:
@@ -849,17 +852,15 @@ class EngagementDocument:
             lock = lockmod.DocumentLock(path)
             lock.acquire()
         identity = file_identity(path)  # before the check: a file swapped after it is refused
-        if readonly and recover is None and not leave_out_damaged:
-            version = check_document(path) if key is None else check_document(path, key)
-            if version == SCHEMA_VERSION:  # read where it is: no copy, whatever the evidence weighs
-                _gate_in_place(path, identity, vocabulary, key)
-                doc = cls(path, None, None, readonly=True, identity=identity, key=key)
-                try:  # the first connection is made (and the file it reads verified) now
-                    doc.engine.connect().close()
-                except BaseException:
-                    doc.engine.dispose()
-                    raise
-                return doc
+        plain_read = readonly and recover is None and not leave_out_damaged
+        if plain_read and checked_in_place(path, identity, vocabulary, key):  # read where it is: no copy
+            doc = cls(path, None, None, readonly=True, identity=identity, key=key)
+            try:  # the first connection is made (and the file it reads verified) now
+                doc.engine.connect().close()
+            except BaseException:
+                doc.engine.dispose()
+                raise
+            return doc
         partial = False
         try:
             working = cls._new_working_path(path, readonly, encrypted=key is not None)
@@ -1223,6 +1224,45 @@ def _refuse_special(target: Path) -> None:
         raise EngagementFileError(f"cannot save over {target}: it is {kind}, not an engagement file")
 
 
+def refuse_missing_or_special(path: Path) -> None:
+    """Refuse a path that names nothing, or a device, FIFO or socket (a FIFO would block the first read);
+    a folder is refused by ``check_document``."""
+    if not path.exists():
+        raise EngagementFileError(f"{path}: no such file")
+    kind = special_kind(path.stat().st_mode)
+    if kind is not None and kind != "a folder":
+        raise EngagementFileError(f"{path}: is {kind}, not an engagement file")
+
+
+def checked_in_place(
+    path: Path, identity: Identity | None, vocabulary: gate.Vocabulary | None, key: Key | None = None
+) -> bool:
+    """Whether a read-only open of the file at ``path`` (an encrypted one with its ``key``) reads it
+    where it lies: True once its header was checked and it passed the file gate there as the file of
+    ``identity`` (taken before the check; every connection that reads it must find that file:
+    :func:`connect_checked`); False for an older schema, which is copied whole and migrated.
+    Refuses anything else with one line. The read-only open and the commands that read with plain
+    sqlite3 (``services.records``) both decide here."""
+    version = check_document(path) if key is None else check_document(path, key)
+    if version != SCHEMA_VERSION:
+        return False
+    _gate_in_place(path, identity, vocabulary, key)
+    return True
+
+
+def connect_checked(
+    path: Path, identity: Identity | None, key: Key | None = None
+) -> tuple[sqlite3.Connection, gate.Watchdog]:
+    """A connection to a document that :func:`checked_in_place` passed, set up as the in-place engine
+    sets up its own (hardened, read-only, ``query_only``, autocommit), with its watchdog (the caller
+    resets it before each statement or block of statements); refused if the file is not that of ``identity``."""
+    watchdog = gate.Watchdog()
+    conn = _connect_in_place(path, identity, watchdog=watchdog, key=key)
+    conn.isolation_level = None
+    conn.execute("PRAGMA query_only = ON")
+    return conn, watchdog
+
+
 def _gate_in_place(
     path: Path, identity: Identity | None, vocabulary: gate.Vocabulary | None, key: Key | None = None
 ) -> int:
@@ -1277,6 +1317,8 @@ def _copy_encrypted(
     opened with the key and passes the same file gate as a plain copy before anything reads it.
     The disk syncs the copy while the CPU checks it.
     """
+    from concurrent.futures import ThreadPoolExecutor  # here: the read-only commands never load it
+
     try:
         shutil.copyfile(document, working)
         with ThreadPoolExecutor(1) as pool:
