@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:  # run as a script: make ``benchmarks`` importable
 from benchmarks.common import LARGE_ENV, LARGE_EVIDENCE_ENV, Result  # noqa: E402
 
 OUT = BENCH_DIR / "out" / "results.json"
-CHILD_TIMEOUT = 600  # seconds per benchmark module
+CHILD_TIMEOUT = 600  # seconds per benchmark module (unless it sets ``TIMEOUT``)
 BUILD_TIMEOUT = 1800  # seconds for make_large.py (5,000 evidence attaches through the services)
 _TIME_LINE = re.compile(r"^time (?P<name>.+): (?P<seconds>[0-9.]+) s$")
 
@@ -147,13 +147,14 @@ def run_module(module: str, folder: Path, large: Path | None, large_evidence: Pa
         else:
             env.pop(name, None)
     command = [sys.executable, str(Path(__file__).resolve()), "--child", module, str(workdir), str(result_file)]
+    timeout = int(getattr(importlib.import_module(module), "TIMEOUT", CHILD_TIMEOUT))  # its own, when it sets one
     start = time.perf_counter()
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, env=env, cwd=workdir, timeout=CHILD_TIMEOUT, check=False
+            command, capture_output=True, text=True, env=env, cwd=workdir, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
-        return Outcome(module, time.perf_counter() - start, error=f"timed out after {CHILD_TIMEOUT} s")
+        return Outcome(module, time.perf_counter() - start, error=f"timed out after {timeout} s")
     seconds = time.perf_counter() - start
     if done.returncode != 0 or not result_file.is_file():
         return Outcome(module, seconds, error=_tail(done.stderr or done.stdout) or f"exit code {done.returncode}")
@@ -292,6 +293,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{info['platform']}; {seconds:.1f} s"
     )
     print(table(outcomes))
+    from benchmarks.growth_table import render
+
+    growth = render([r for o in outcomes for r in o.results])
+    if growth:
+        print("\nThe growth table (benchmarks/growth_table.py; README, issue 17):\n")
+        print(growth)
     write_json(args.json, outcomes, seconds)
     print(f"\nwrote {args.json}")
     return 0 if all(o.ok for o in outcomes) else 1
