@@ -172,21 +172,38 @@ def test_an_acknowledged_attach_whose_bytes_are_only_in_the_log_survives_sigkill
     assert assert_sound_document(document) == {hashlib.sha256(data).hexdigest()}
 
 
+def working_files_size(working: Path) -> int:
+    return sum(p.stat().st_size for p in working.parent.glob(working.name + "*"))
+
+
+def chunk_rows(working: Path) -> int:
+    conn = sqlite3.connect(working)
+    try:
+        return int(conn.execute("SELECT count(*) FROM blob_chunk").fetchone()[0])
+    finally:
+        conn.close()
+
+
 def test_the_working_copy_lets_go_of_the_bytes_a_save_put_into_the_document(tmp_path: Path) -> None:
     document = tmp_path / "client.ztmm"
     with create_engagement(document, Properties(client="Fabrikam")) as engagement:
         engagement.save()
-    first, second = os.urandom(5 * MIB + 3), os.urandom(4 * MIB)
+    first, second = os.urandom(8 * MIB + 3), os.urandom(6 * MIB)
     with open_engagement(document) as engagement:
         working = engagement.document.working
         assert working is not None
         link = ev.parse_link(engagement, "1.1")
         ev.attach_stream(engagement, io.BytesIO(first), original_name="a.bin", expected_size=len(first), links=[link])
         engagement.save()
-        on_disk = sum(p.stat().st_size for p in working.parent.glob(working.name + "*"))
-        assert on_disk < len(first)  # the records (and the log's last frames), not the saved bytes
+        assert chunk_rows(working) == 0
+        assert working.stat().st_size < 4 * MIB < len(first)  # the records, never the bytes
+        after_first = working_files_size(working)
         ev.attach_stream(engagement, io.BytesIO(second), original_name="b.bin", expected_size=len(second), links=[link])
         engagement.save()
+        assert chunk_rows(working) == 0
+        # the second attach reused the log's space: the working copy holds at most what was
+        # attached between two saves, not everything attached in the session
+        assert working_files_size(working) <= after_first + MIB
         assert ev.verify(engagement) == []  # the saved bytes are read from the document now
         (item,) = (i for i in ev.list_evidence(engagement) if i.original_name == "a.bin")
         assert ev.extract(engagement, item.id, tmp_path).read_bytes() == first

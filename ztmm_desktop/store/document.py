@@ -637,13 +637,10 @@ def drop_saved_bytes(conn: sqlite3.Connection, keys: list[str]) -> None:
         with contextlib.suppress(*gate.errors("Error")):
             conn.execute("ROLLBACK")
         raise
-    # Their frames lie past the end of the file now and are skipped; the log is emptied too when
-    # no reader is in it (without waiting for one: else as much as can be is checkpointed).
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        conn.execute("PRAGMA busy_timeout = 10000")
+    # Their frames lie past the end of the file now and are skipped. The log file keeps its size
+    # (the next writes reuse it; it goes with the working copy): truncating 256 MiB of it took
+    # 100 ms, a third of what the save itself costs.
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
 
 class Spare:
