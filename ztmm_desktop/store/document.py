@@ -971,7 +971,6 @@ class EngagementDocument:
             )
         self._write_to(self.document, replace_existing=not new_document)
         self._disk_stamp = _stamp(self.document)
-        self._drop_saved_bytes()
 
     def save_as(self, target: Path) -> None:
         """Save to ``target``, lock it, and continue editing there."""
@@ -1160,6 +1159,8 @@ class EngagementDocument:
             if self.partial and (target == self.document or self._source is None):
                 # the new document (or, after a failure, the one still there) is the next base
                 self._hold_source_of(target if target.is_file() else self.document)
+            if target == self.document:  # (Save As drops them once the session has moved there)
+                self._drop_saved_bytes()  # before the next spare's clone competes for the disk
             self._renew_spare()
 
     def _drop_saved_bytes(self) -> None:
