@@ -18,10 +18,13 @@ stream ended cleanly, so altered bytes never reach the target.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -43,29 +46,115 @@ class StoredBlob:
 
 
 def ingest(conn: sqlite3.Connection, stream: BinaryIO, created_at: str, step: Step | None = None) -> StoredBlob:
-    """Store ``stream``'s bytes; the caller holds the write transaction."""
+    """Store ``stream``'s bytes; the caller holds the write transaction.
+
+    From the second chunk on, each chunk is hashed on a worker thread while it is inserted
+    (``hashlib`` and SQLite both let go of the GIL on large buffers), so the attach costs about
+    the larger of the two instead of their sum; at most two chunks are in memory. The log the
+    chunks go to is flushed to disk in the background as it grows (``_EarlyWriteback``), so the
+    sync at commit, which makes the attach durable, finds little left to write. In a working
+    copy that reads its older bytes from the document, the bytes stay in the write-ahead log
+    (committed and synced there) instead of being written a second time by a checkpoint: the
+    next save copies them into the document and drops them (``store.document``).
+    """
+    defer_checkpoint(conn)
     key = uuid.uuid4().hex
     digest = hashlib.sha256()
     size = seq = 0
-    while True:
-        chunk = stream.read(CHUNK_SIZE)
-        if not chunk:
-            break
-        digest.update(chunk)
-        conn.execute("INSERT INTO blob_chunk (chunk_key, seq, data) VALUES (?, ?, ?)", (key, seq, chunk))
-        seq += 1
-        size += len(chunk)
-        if step is not None:
-            step(size)
+    with contextlib.ExitStack() as stack:
+        pool: ThreadPoolExecutor | None = None
+        writeback: _EarlyWriteback | None = None
+        hashing: Future[None] | None = None
+        while True:
+            chunk = stream.read(CHUNK_SIZE)
+            if not chunk:
+                break
+            if hashing is not None:
+                hashing.result()
+            if seq == 0:  # one chunk (most evidence) is hashed here: no thread for it
+                digest.update(chunk)
+            else:
+                if pool is None:
+                    pool = stack.enter_context(ThreadPoolExecutor(2, thread_name_prefix="ztmm-ingest"))
+                    writeback = stack.enter_context(_EarlyWriteback(conn, pool))
+                hashing = pool.submit(digest.update, chunk)
+            conn.execute("INSERT INTO blob_chunk (chunk_key, seq, data) VALUES (?, ?, ?)", (key, seq, chunk))
+            seq += 1
+            size += len(chunk)
+            if writeback is not None:
+                writeback.wrote(len(chunk))
+            if step is not None:
+                step(size)
+        if hashing is not None:
+            hashing.result()
     sha = digest.hexdigest()
     if conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (sha,)).fetchone():
-        conn.execute("DELETE FROM blob_chunk WHERE chunk_key = ?", (key,))
+        # the same bytes stay stored: overwriting this copy with zeros first would only write it again
+        secure = int(conn.execute("PRAGMA secure_delete").fetchone()[0])
+        conn.execute("PRAGMA secure_delete = OFF")
+        try:
+            conn.execute("DELETE FROM blob_chunk WHERE chunk_key = ?", (key,))
+        finally:
+            conn.execute(f"PRAGMA secure_delete = {secure}")
         return StoredBlob(sha, size, new=False)
     conn.execute(
         "INSERT INTO blob (sha256, size, chunks, chunk_key, created_at) VALUES (?, ?, ?, ?, ?)",
         (sha, size, seq, key, created_at),
     )
     return StoredBlob(sha, size, new=True)
+
+
+def defer_checkpoint(conn: sqlite3.Connection) -> None:
+    """In a working copy that attaches the document (``DOCUMENT_SCHEMA``), keep this connection's
+    commits from checkpointing the write-ahead log while it holds evidence bytes not yet saved."""
+    if any(str(row[1]) == DOCUMENT_SCHEMA for row in conn.execute("PRAGMA database_list")):
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+
+class _EarlyWriteback:
+    """Flush the write-ahead log a large ingest is filling to disk on a worker while it fills.
+
+    Only an early start for the sync SQLite makes at commit (which alone makes the attach
+    durable): the disk writes while the CPU hashes and inserts, instead of after. Where the
+    platform cannot (no ``fdatasync``, no log file: another journal mode) it does nothing, and
+    a failure is left for SQLite's own sync to meet.
+    """
+
+    EVERY = 16 * CHUNK_SIZE
+
+    def __init__(self, conn: sqlite3.Connection, pool: ThreadPoolExecutor) -> None:
+        self._pool = pool
+        self._pending = 0
+        self._syncing: Future[None] | None = None
+        self._fd: int | None = None
+        sync = getattr(os, "fdatasync", None)
+        mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        path = next((str(row[2]) for row in conn.execute("PRAGMA database_list") if row[1] == "main"), "")
+        if sync is not None and mode == "wal" and path:
+            with contextlib.suppress(OSError):
+                self._fd = os.open(path + "-wal", os.O_RDONLY)
+        self._sync = sync
+
+    def wrote(self, count: int) -> None:
+        self._pending += count
+        if self._fd is None or self._pending < self.EVERY or (self._syncing and not self._syncing.done()):
+            return
+        self._pending = 0
+        self._syncing = self._pool.submit(self._flush)
+
+    def _flush(self) -> None:
+        with contextlib.suppress(OSError):
+            assert self._fd is not None and self._sync is not None
+            self._sync(self._fd)
+
+    def __enter__(self) -> _EarlyWriteback:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._syncing is not None:
+            self._syncing.result()
+        if self._fd is not None:
+            os.close(self._fd)
 
 
 def chunks(conn: sqlite3.Connection, sha256: str) -> Iterator[bytes]:
