@@ -653,7 +653,7 @@ def apply_working_copy(working: Path, target: Path, key: Key | None = None) -> l
         conn.execute("DETACH DATABASE work")
     finally:
         conn.close()
-    return keys
+    return chunk_keys
 
 
 def drop_saved_bytes(conn: sqlite3.Connection, keys: list[str]) -> None:
