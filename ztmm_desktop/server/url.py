@@ -64,9 +64,6 @@ class ServerUrl:
         base = self.with_engagement(None).display
         return f"{base}?{urlencode(query)}" if query else base
 
-    def without_password(self) -> ServerUrl:
-        return ServerUrl(self.user, self.host, self.port, self.dbname, self.engagement, self.tls, None)
-
     def __str__(self) -> str:
         return self.display
 

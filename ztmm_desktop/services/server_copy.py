@@ -109,12 +109,13 @@ def open_copy(url: ServerUrl, *, prompt: Prompt | None = None) -> ServerCopy:
     return ServerCopy(url, role, engagement, folder, base, fingerprint)
 
 
-def save(copy: ServerCopy, *, prompt: Prompt | None = None) -> int:
+def save(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | None = None) -> int:
     """Write the rows the copy changed since it was read back to the server; the rows written.
+    (``url``: the copy's address with another password; kept by the copy once it worked.)
 
     ``ServerChanged`` (nothing written) when the server's engagement is no longer the one the copy
     was read from; ``ServerError`` for anything else the server refuses."""
-    url = copy.url
+    url = url or copy.url
     engagement_id = url.require_engagement("saving an engagement")
     copy.engagement.save()  # the copy's own file first: what is sent is what a crash would keep
     with _server(url, prompt) as pg:
@@ -139,7 +140,7 @@ def save(copy: ServerCopy, *, prompt: Prompt | None = None) -> int:
             raise ServerError(
                 f"{url.display}: you may not change this engagement (a reviewer reads and comments only)"
             ) from None
-    copy.base, copy.fingerprint = base, fingerprint
+    copy.base, copy.fingerprint, copy.url = base, fingerprint, url
     return written
 
 
@@ -151,11 +152,11 @@ class Rebase:
     plan: MergePlan
 
 
-def plan_rebase(copy: ServerCopy, *, prompt: Prompt | None = None) -> Rebase:
+def plan_rebase(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | None = None) -> Rebase:
     """Read the server's current engagement into a new copy and plan bringing ``copy``'s work into it
     (the three-way merge: the server's side is *mine*, the work in the window *theirs*)."""
     copy.engagement.save()
-    fresh = open_copy(copy.url, prompt=prompt)
+    fresh = open_copy(url or copy.url, prompt=prompt)
     try:
         plan = plan_merge(fresh.engagement, copy.engagement.path)
     except BaseException:
