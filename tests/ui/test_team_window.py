@@ -147,6 +147,8 @@ def test_the_start_page_lists_the_server_engagements_and_opens_and_saves_one(
     for shown in (window.windowTitle(), status.text(), status.toolTip()):
         assert password not in shown
     assert window.save_action.isEnabled() and not window.workbench.banner.isVisible()  # type: ignore[union-attr]
+    assert not window.encryption.encrypt_action.isEnabled()  # the server's copy is no file to encrypt
+    assert not window.team.publish_action.isEnabled() and not window.team.merge_into_action.isEnabled()
     assert window.engagement is not None and client == window.engagement.meta().client
     assert title == window.engagement.meta().title and dates.startswith(window.engagement.meta().start_date or "")
 

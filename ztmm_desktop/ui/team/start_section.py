@@ -67,6 +67,7 @@ class ServerSection(QWidget):
         row.addWidget(self.refresh_button)
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
+        row.addStretch(0)  # takes the width only while there is no server list (the list's box has stretch 1)
         self.message = QLabel()
         self.message.setObjectName("serverMessage")
         self.message.setTextFormat(Qt.TextFormat.PlainText)
@@ -95,6 +96,7 @@ class ServerSection(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.message)
         layout.addWidget(self.list, 1)
+        layout.addStretch(0)  # the same for the height while the list is hidden
         self.set_servers([], "")
 
     def current(self) -> str:
