@@ -73,3 +73,11 @@ def test_a_refusal_never_repeats_the_password() -> None:
 def test_files_are_not_taken_for_addresses() -> None:
     assert is_server_url("postgresql://db/firm")
     assert not is_server_url("postgresql.ztmm") and not is_server_url("engagement.ztmm")
+
+
+def test_the_address_the_window_remembers_keeps_everything_but_the_password() -> None:
+    url = parse("postgresql://consultant1:hunter2pw@db.example.org:6543/firm?engagement=eng_1&sslmode=verify-full")
+    assert "hunter2pw" not in url.address
+    again = parse(url.address)
+    assert again == url and again.password is None  # the TLS settings and the engagement come back as typed
+    assert parse(url.with_engagement(None).address).engagement is None

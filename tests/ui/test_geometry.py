@@ -11,6 +11,7 @@ list of the ones a person could not see in full.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt
@@ -211,6 +212,33 @@ def test_every_control_is_in_view_or_a_scroll_bar_away(window: MainWindow, mode:
     assert problems == [], f"{len(problems)} cut off at {size.width()}×{size.height()}:\n" + "\n".join(problems)
 
 
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s.width()}x{s.height()}")
+def test_the_start_page_with_recent_files_and_team_server_engagements_fits(
+    window: MainWindow, mode: bool, size: QSize, tmp_path: Path
+) -> None:
+    from ztmm_desktop.server.store import Listed
+
+    window.start_page.set_recent([tmp_path / f"client {n} assessment.ztmm" for n in range(6)])
+    section = window.start_page.server_section
+    section.set_servers(["postgresql://consultant1@db.example.org:5432/ztmm?sslmode=verify-full"], "")
+    section.show_listing(
+        [
+            Listed(
+                f"eng_2026_{n:03}",
+                f"Client {n} Federal Agency",
+                "Zero Trust maturity baseline",
+                "2026-10-05",
+                "2026-11-20",
+                n / 10,
+                ("lead", "assessor", "reviewer")[n % 3],
+            )
+            for n in range(8)
+        ]
+    )
+    problems = _problems_at(window, size, [("start page", lambda: None)])
+    assert problems == [], f"{len(problems)} cut off at {size.width()}×{size.height()}:\n" + "\n".join(problems)
+
+
 def _dialog_problems(dialog: QWidget) -> list[str]:
     """A dialog as it opens: no larger than a 1024×768 screen, nothing in it cut off."""
     _settle()
@@ -251,6 +279,8 @@ def test_dialogs_fit_a_small_screen_and_cut_nothing_off(
         page.add_finding_button.click,
         page.add_action_button.click,
         window.about,
+        window.team.open_action.trigger,  # File → Open from server…
+        window.team.publish_action.trigger,
     ]
     for open_dialog in openers:
         dialogs.then(look_and_close)

@@ -349,6 +349,29 @@ def listing(pg: psycopg.Connection[Any]) -> list[Listed]:
     return [Listed(r[0], r[1], r[2], r[3], r[4], float(r[5]), r[6] or "") for r in rows]
 
 
+def role(pg: psycopg.Connection[Any], engagement: str) -> str:
+    """The user's role in the engagement (``lead``, ``assessor``, ``reviewer``)."""
+    row = pg.execute(
+        "SELECT role FROM ztmm.member WHERE engagement = %s AND role_name = session_user", (engagement,)
+    ).fetchone()
+    return str(row[0]) if row is not None else ""
+
+
+def fingerprint(pg: psycopg.Connection[Any]) -> str:
+    """A digest of every row of the engagement the connection points at (evidence by its blob rows,
+    which name their bytes): two calls agree exactly when nobody changed a row in between."""
+    parts = sql.SQL(" UNION ALL ").join(
+        sql.SQL(
+            "SELECT {name}, count(*), coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '') FROM {table} t"
+        ).format(name=sql.Literal(table), table=sql.Identifier(table))
+        for table in TABLES
+    )
+    digest = hashlib.sha256()
+    for name, count, rows in pg.execute(parts).fetchall():
+        digest.update(f"{name}:{count}:{rows}\n".encode())
+    return digest.hexdigest()
+
+
 def members(pg: psycopg.Connection[Any], engagement: str) -> list[tuple[str, str]]:
     rows = pg.execute(
         "SELECT role_name, role FROM ztmm.member WHERE engagement = %s ORDER BY role, role_name", (engagement,)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from ..core.errors import BadInput
 
@@ -55,6 +55,14 @@ class ServerUrl:
         host = f"[{self.host}]" if ":" in self.host else self.host
         query = f"?engagement={self.engagement}" if self.engagement else ""
         return f"postgresql://{who}{host}:{self.port}/{self.dbname}{query}"
+
+    @property
+    def address(self) -> str:
+        """The address to remember (``display`` with the TLS parameters): never the password."""
+        query = [("engagement", self.engagement)] if self.engagement else []
+        query += list(self.tls)
+        base = self.with_engagement(None).display
+        return f"{base}?{urlencode(query)}" if query else base
 
     def __str__(self) -> str:
         return self.display

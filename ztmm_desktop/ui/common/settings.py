@@ -63,6 +63,14 @@ class Settings:
     def set_word_template(self, path: Path | None) -> None:
         self.q.setValue("word_template", str(path) if path is not None else "")
 
+    def team_servers(self) -> list[str]:
+        """The team servers' addresses the consultant added (never with a password)."""
+        value = self.q.value("team_servers", [])
+        return [value] if isinstance(value, str) and value else [str(v) for v in (value or []) if v]
+
+    def set_team_servers(self, addresses: list[str]) -> None:
+        self.q.setValue("team_servers", addresses)
+
     def flag(self, key: str) -> bool:
         return str(self.q.value(key, "false")).lower() == "true"
 

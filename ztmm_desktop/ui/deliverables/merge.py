@@ -47,14 +47,29 @@ MINE, THEIRS = "mine", "theirs"
 class MergeDialog(QDialog):
     """What a merge applies, and a choice for each conflict."""
 
-    def __init__(self, plan: MergePlan, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        plan: MergePlan,
+        parent: QWidget | None = None,
+        *,
+        mine: str = "Yours",
+        theirs: str = "Theirs",
+        summary: str | None = None,
+        prefer_theirs: bool = False,
+        title: str | None = None,
+    ) -> None:
+        """``mine``/``theirs``: what the two sides are called (a server's merge names them by place);
+        ``prefer_theirs``: each conflict starts on their value (the server's merge of the window's work)."""
         super().__init__(parent)
         self.plan = plan
-        self.setWindowTitle(f"Merge from {plan.other_name}")
-        summary = QLabel(
-            f"{plural(len(plan.one_sided), 'change')} made only in {plan.other_name} will be applied; "
-            f"{plural(len(plan.conflicts), 'conflict')} — both copies changed the same thing differently — "
-            "keep your value unless you choose theirs."
+        self.setWindowTitle(title or f"Merge from {plan.other_name}")
+        summary_label = QLabel(
+            summary
+            or (
+                f"{plural(len(plan.one_sided), 'change')} made only in {plan.other_name} will be applied; "
+                f"{plural(len(plan.conflicts), 'conflict')} — both copies changed the same thing differently — "
+                "keep your value unless you choose theirs."
+            )
             + (
                 f" {plural(len(plan.duplicates), 'evidence file')} {'is' if len(plan.duplicates) == 1 else 'are'}"
                 " already here."
@@ -62,12 +77,12 @@ class MergeDialog(QDialog):
                 else ""
             )
         )
-        summary.setTextFormat(Qt.TextFormat.PlainText)
-        summary.setWordWrap(True)
+        summary_label.setTextFormat(Qt.TextFormat.PlainText)
+        summary_label.setWordWrap(True)
         self.conflicts = QTreeWidget()
         self.conflicts.setObjectName("conflicts")
         self.conflicts.setRootIsDecorated(False)
-        self.conflicts.setHeaderLabels(["Conflict", "Yours", "Theirs", "Keep"])
+        self.conflicts.setHeaderLabels(["Conflict", mine, theirs, "Keep"])
         self.choices: dict[str, QComboBox] = {}
         for item in plan.conflicts:
             row = QTreeWidgetItem([item.label, item.mine_text, item.theirs_text, ""])
@@ -75,8 +90,10 @@ class MergeDialog(QDialog):
             row.setToolTip(2, item.theirs_text)
             self.conflicts.addTopLevelItem(row)
             choice = QComboBox()
-            choice.addItem("Mine", MINE)
-            choice.addItem("Theirs", THEIRS)
+            choice.addItem("Mine" if mine == "Yours" else mine, MINE)
+            choice.addItem("Theirs" if theirs == "Theirs" else theirs, THEIRS)
+            if prefer_theirs:
+                choice.setCurrentIndex(1)
             choice.setAccessibleName(f"Keep for {item.label}")
             self.choices[item.key] = choice
             self.conflicts.setItemWidget(row, 3, choice)
@@ -86,7 +103,11 @@ class MergeDialog(QDialog):
         self.applied = QTreeWidget()
         self.applied.setObjectName("oneSided")
         self.applied.setRootIsDecorated(False)
-        self.applied.setHeaderLabels(["Applied from their copy", "Yours now", "Theirs"])
+        self.applied.setHeaderLabels(
+            ["Applied from their copy", "Yours now", "Theirs"]
+            if theirs == "Theirs"
+            else [f"Applied from {theirs}", f"{mine} now", theirs]
+        )
         for item in plan.one_sided:
             self.applied.addTopLevelItem(QTreeWidgetItem([item.label, item.mine_text, item.theirs_text]))
         for column in range(3):
@@ -96,7 +117,7 @@ class MergeDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(summary)
+        layout.addWidget(summary_label)
         if plan.conflicts:
             layout.addWidget(QLabel("Conflicts"))
         layout.addWidget(self.conflicts, 1)

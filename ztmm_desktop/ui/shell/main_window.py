@@ -43,6 +43,7 @@ from ..common.settings import Settings
 from ..common.tasks import TaskRunner
 from ..common.theme import apply_workshop_mode, workshop_mode_on
 from ..deliverables.controller import Deliverables
+from ..team.controller import TeamActions
 from ..tree.model import FUNCTION_ID_ROLE, QUICK_FILTERS, STAGE_ROLE, EngagementTreeModel, TreeFilterProxy
 from .encryption import EncryptionActions, ask_passphrase
 from .start_page import StartPage
@@ -395,6 +396,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.workshop_indicator)
         self._build_menus()
         self._refresh_recent()
+        self.team.attach(self.start_page.server_section)
         self._update_title()
         # An encrypted file's passphrase is asked here; a keyring that cannot keep it is one passing line.
         passphrase.set_asker(
@@ -477,6 +479,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.close_action)
         self.deliverables.add_to(file_menu, self.close_action)
         file_menu.addAction(self.quit_action)
+        self.team = TeamActions(self)
+        self.team.add_to(file_menu, self.open_action, self.deliverables.merge_action)
 
         edit_menu = bar.addMenu("&Edit")
         # Not the stack's own actions: undo and redo first keep the text being typed, and then show what they did.
@@ -592,6 +596,14 @@ class MainWindow(QMainWindow):
             self.properties_action.setEnabled(not self.engagement.readonly)
             self.freeze_action.setEnabled(not self.engagement.readonly)
         self.encryption.update()
+        self.team.update()
+        if self.team.copy is not None:  # the server's copy is no file of the consultant's to encrypt
+            for action in (
+                self.encryption.encrypt_action,
+                self.encryption.rekey_action,
+                self.encryption.decrypt_action,
+            ):
+                action.setEnabled(False)
 
     def _refresh_recent(self) -> None:
         paths = self.settings.recent_files()
@@ -616,6 +628,11 @@ class MainWindow(QMainWindow):
             return
         meta = self.engagement.meta()
         suffix = " (read-only)" if self.engagement.readonly else ""
+        on_server = self.team.title(meta.client)
+        if on_server is not None:
+            self.setWindowTitle(on_server)
+            self.setWindowModified(self.modified)
+            return
         self.setWindowTitle(f"{self.engagement.path.name}[*]{suffix} — {meta.client} — ZTMM Workbench")
         self.setWindowModified(self.modified)
 
@@ -630,6 +647,16 @@ class MainWindow(QMainWindow):
             f" — {overall.below_target} below target"
         )
         self.marking.setText(self.engagement.meta().marking)
+
+    def show_engagement(self, engagement: Engagement | None, *, read_only_reason: str = "") -> None:
+        """Show ``engagement`` (opened elsewhere, e.g. from the team server) in the workbench."""
+        self._set_engagement(engagement, read_only_reason=read_only_reason)
+
+    def refresh_state(self) -> None:
+        """The title, the actions and the status bar's summary, after a change made elsewhere (a save to the server)."""
+        self._update_actions()
+        self._update_title()
+        self._show_rollup()
 
     def _set_engagement(self, engagement: Engagement | None, *, read_only_reason: str = "") -> None:
         from ..editing.requests import EditEvidence, FreezeBaseline, LinkEvidence, RemoveEvidence
@@ -933,7 +960,7 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(
                 self,
                 "Unsaved changes",
-                f"Save the changes to {self.engagement.path.name} before closing it?",
+                f"Save the changes to {self.team.name or self.engagement.path.name} before closing it?",
                 QMessageBox.StandardButton.Save
                 | QMessageBox.StandardButton.Discard
                 | QMessageBox.StandardButton.Cancel,
@@ -947,6 +974,7 @@ class MainWindow(QMainWindow):
         if self.workbench is not None:
             self.settings.set_bytes("splitter", self.workbench.splitter.saveState())
         self.engagement.close()
+        self.team.closed()
         passphrase.forget_all()  # the next open of an encrypted file asks again
         self._set_engagement(None)
         return True
@@ -1221,6 +1249,10 @@ class MainWindow(QMainWindow):
         if engagement.readonly:
             self.save_as()
             return
+        if self.team.copy is not None:  # an engagement on the team server: its changes written back there
+            self._keep_typing()
+            self.team.save()
+            return
         index = self.undo_stack.index()
 
         def done(_result: object) -> None:
@@ -1239,6 +1271,8 @@ class MainWindow(QMainWindow):
         if self.engagement is None:
             return True
         self.tasks.wait()
+        if self.team.copy is not None:
+            return self.team.save()
         try:
             self.engagement.save()
         except ZtmmError as err:
@@ -1288,6 +1322,12 @@ class MainWindow(QMainWindow):
         except ZtmmError as err:
             QMessageBox.critical(self, "Not saved", str(err))
             return False
+        if self.team.copy is not None:  # taken offline: the window now works on the file
+            self.team.detached()
+            self.statusBar().showMessage(
+                f"Saved as {engagement.path.name} to work offline; bring its work back with File → Merge into server.",
+                10000,
+            )
         self.settings.add_recent(engagement.path)
         self.settings.set_last_folder(engagement.path.parent)
         self.undo_stack.setClean()
@@ -1307,13 +1347,20 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(
                 self,
                 "Revert to saved",
-                f"Discard every change since {engagement.path.name} was last saved?",
+                f"Discard every change since {self.team.name or engagement.path.name} was last saved?",
                 QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             )
             if answer != QMessageBox.StandardButton.Discard:
                 return
-        path, key = engagement.path, engagement.document.key
         self.tasks.wait()
+        if self.team.copy is not None:  # the engagement as the server has it now
+            url = self.team.copy.url
+            engagement.close()
+            self.team.closed()
+            self._set_engagement(None)
+            self.team.open_url(url)
+            return
+        path, key = engagement.path, engagement.document.key
         engagement.close()
         self._set_engagement(None)
         self.open_path(path, key=key)
@@ -1437,6 +1484,7 @@ class MainWindow(QMainWindow):
         self.settings.set_bytes("geometry", self.saveGeometry())
         self.settings.sync()
         cleanup_opened_copies()
+        self.team.shutdown()
         passphrase.set_asker(None)  # no dialog is asked for once the window is gone
         passphrase.forget_all()
         event.accept()

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..team.start_section import ServerSection
+
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -70,6 +72,9 @@ class StartPage(QWidget):
         column.addWidget(recent_label)
         column.addWidget(self.no_recent)
         column.addWidget(self.recent, 3)
+        column.addSpacing(16)
+        self.server_section = ServerSection()
+        column.addWidget(self.server_section, 4)
         column.addStretch(1)
         for label in (title, subtitle, recent_label, self.no_recent):
             label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)

@@ -1,0 +1,200 @@
+"""An engagement on the server opened in the window: a working copy read once, saved back by its changes.
+
+The window does not hold a server transaction open while the consultant works. Opening reads the
+engagement in one ``REPEATABLE READ`` snapshot into a copy in the app's data folder and remembers
+two things about that snapshot: each row's digest (``server.store.snapshot``: what the copy has
+changed is found against it) and a fingerprint of the server's rows (``server.store.fingerprint``).
+
+Saving writes the copy's changed rows back in one ``SERIALIZABLE`` transaction, after checking that
+the server's fingerprint is still the one the copy was read at: when someone else saved meanwhile,
+nothing is written and :class:`ServerChanged` is raised, and :func:`rebase` offers the existing
+three-way merge: the server's current engagement is read into a new copy and the work of this copy
+is merged into it (conflicts chosen by the consultant), then that copy is saved.
+
+A reviewer's copy is opened read-only: the database refuses their writes anyway.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from ..paths import data_dir
+from ..server import store as server_store
+from ..server.connect import Prompt, ServerError
+from ..server.url import ServerUrl
+from .engagement import Engagement, open_engagement, reading
+from .merge import MergePlan, MergeResult, apply_merge, plan_merge
+from .team import _same_format, _server, _write_copy, checkout, merge_into_server, publish
+
+__all__ = [
+    "ServerChanged",
+    "ServerCopy",
+    "checkout",
+    "merge_into_server",
+    "open_copy",
+    "plan_rebase",
+    "publish",
+    "rebase",
+    "save",
+]
+
+COPIES = "server-copies"
+
+
+class ServerChanged(ServerError):
+    """Someone saved the engagement on the server since this copy was read; nothing was written."""
+
+
+@dataclass
+class ServerCopy:
+    """An engagement on the server and the working copy the window edits."""
+
+    url: ServerUrl  # carries the password typed in this session (never stored, never shown)
+    role: str
+    engagement: Engagement
+    folder: Path
+    base: server_store.Snapshot = field(repr=False)
+    fingerprint: str
+
+    @property
+    def reviewer(self) -> bool:
+        return self.role == "reviewer"
+
+    def close(self) -> None:
+        """Close the copy and delete it (what it held is on the server, or was given up)."""
+        self.engagement.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _new_folder() -> Path:
+    folder = data_dir() / COPIES / uuid.uuid4().hex
+    try:
+        folder.mkdir(parents=True)
+    except OSError as err:
+        raise ServerError(f"the app's data folder cannot be written ({err.strerror or err})") from None
+    return folder
+
+
+def open_copy(url: ServerUrl, *, prompt: Prompt | None = None) -> ServerCopy:
+    """Read the engagement ``url`` names into a new working copy (read-only for a reviewer)."""
+    engagement_id = url.require_engagement("opening an engagement")
+    folder = _new_folder()
+    try:
+        with _server(url, prompt) as pg:
+            pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            pg.read_only = True
+            with pg.transaction():
+                _same_format(url, server_store.find(pg, url, "opening an engagement"))
+                role = server_store.role(pg, engagement_id)
+                path = _write_copy(pg, folder / f"{engagement_id}.ztmm")
+                fingerprint = server_store.fingerprint(pg)
+        engagement = open_engagement(path, readonly=role == "reviewer", frequent_saves=role != "reviewer")
+        try:
+            with reading(engagement) as conn:
+                base = server_store.snapshot(conn)
+            engagement.assessments()  # what the window reads first, read here (off the UI thread)
+            engagement.findings()
+        except BaseException:
+            engagement.close()
+            raise
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return ServerCopy(url, role, engagement, folder, base, fingerprint)
+
+
+def save(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | None = None) -> int:
+    """Write the rows the copy changed since it was read back to the server; the rows written.
+    (``url``: the copy's address with another password; kept by the copy once it worked.)
+
+    ``ServerChanged`` (nothing written) when the server's engagement is no longer the one the copy
+    was read from; ``ServerError`` for anything else the server refuses."""
+    url = url or copy.url
+    engagement_id = url.require_engagement("saving an engagement")
+    copy.engagement.save()  # the copy's own file first: what is sent is what a crash would keep
+    with _server(url, prompt) as pg:
+        pg.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+        try:
+            with pg.transaction():
+                server_store.find(pg, url, "saving an engagement")
+                if server_store.fingerprint(pg) != copy.fingerprint:
+                    raise ServerChanged(
+                        f"{url.display}: someone else saved this engagement since you opened it; nothing was written"
+                    )
+                with reading(copy.engagement) as conn:
+                    written = server_store.push_changes(conn, pg, engagement_id, copy.base)
+                    base = server_store.snapshot(conn)
+                fingerprint = server_store.fingerprint(pg)
+        except (psycopg.errors.SerializationFailure, psycopg.errors.UniqueViolation):
+            # another writer committed while this one wrote
+            raise ServerChanged(
+                f"{url.display}: someone else saved this engagement at the same moment; nothing was written"
+            ) from None
+        except psycopg.errors.InsufficientPrivilege:
+            raise ServerError(
+                f"{url.display}: you may not change this engagement (a reviewer reads and comments only)"
+            ) from None
+    copy.base, copy.fingerprint, copy.url = base, fingerprint, url
+    return written
+
+
+@dataclass(frozen=True)
+class Rebase:
+    """The server's engagement as it is now (a new copy), and what merging this copy's work into it does."""
+
+    copy: ServerCopy
+    plan: MergePlan
+
+
+def plan_rebase(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | None = None) -> Rebase:
+    """Read the server's current engagement into a new copy and plan bringing ``copy``'s work into it
+    (the three-way merge: the server's side is *mine*, the work in the window *theirs*)."""
+    copy.engagement.save()
+    fresh = open_copy(url or copy.url, prompt=prompt)
+    try:
+        plan = plan_merge(fresh.engagement, copy.engagement.path)
+    except BaseException:
+        fresh.close()
+        raise
+    return Rebase(fresh, plan)
+
+
+def rebase(done: Rebase, resolutions: Mapping[str, str], *, prompt: Prompt | None = None) -> MergeResult | None:
+    """Apply the planned merge to the new copy (``resolutions``: conflict key → ``mine`` or ``theirs``)
+    and save it to the server; the caller then works on ``done.copy``."""
+    result = apply_merge(done.copy.engagement, done.plan, dict(resolutions)) if done.plan else None  # type: ignore[arg-type]
+    save(done.copy, prompt=prompt)
+    return result
+
+
+def snapshot_file(url: ServerUrl, *, prompt: Prompt | None = None) -> Path:
+    """The server's engagement written to a new file in the app's data folder (the caller deletes its folder)."""
+    folder = _new_folder()
+    try:
+        with _server(url, prompt) as pg:
+            pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            pg.read_only = True
+            with pg.transaction():
+                _same_format(url, server_store.find(pg, url, "merging an engagement"))
+                return _write_copy(pg, folder / f"{url.require_engagement('merging')}.ztmm")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def discard_snapshot(path: Path) -> None:
+    """Delete a file ``snapshot_file`` made (and its folder)."""
+    if path.parent.parent.name == COPIES:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def listing(url: ServerUrl, *, prompt: Prompt | None = None) -> list[server_store.Listed]:
+    from .team import engagements
+
+    return engagements(url, prompt=prompt)

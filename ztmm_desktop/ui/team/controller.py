@@ -1,0 +1,624 @@
+"""Team mode in the window: the start page's server list, and an engagement on the server opened, saved,
+merged and published (``services.server_copy``, ``services.team``; docs/server.md).
+
+An engagement on the server is worked on as a copy read once (``ServerCopy``): the window edits it as
+it edits any engagement, and Save writes the rows it changed back in one transaction, refused when
+someone else saved meanwhile, with the existing three-way merge offered to bring their work in. The
+window's title and status bar show the address (never the password) and the consultant's role; a
+reviewer's copy is read-only. Live co-editing (``server/live.py``) is meant to plug in here, in place
+of the copy's Save.
+
+Everything that talks to the server runs off the UI thread; a password is asked on it when the
+server asks (``connecting.py``), kept in memory for the session, never stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox
+
+from ...core.errors import ZtmmError
+from ...core.words import plural
+from ...server.url import ServerUrl, parse
+from ..common.host import WindowHost
+from .connecting import (
+    AskCancelled,
+    NeedPassword,
+    Passwords,
+    need_password,
+    with_password,
+    wrong_password,
+)
+from .dialogs import ask_address, suggested_id
+from .start_section import ServerSection
+
+if TYPE_CHECKING:
+    from ...services.engagement import Engagement
+    from ...services.merge import MergePlan
+    from ...services.server_copy import Rebase, ServerCopy
+
+#: How the consultant's role reads in the status bar and the title.
+ROLE_TEXT = {"lead": "lead", "assessor": "assessor", "reviewer": "reviewer (read-only)"}
+REVIEWER_NOTE = "You are a reviewer of this engagement on the team server: leads and assessors change it, you read it."
+
+
+class TeamHost(WindowHost, Protocol):
+    """What the team controller asks of the main window besides the deliverables' interface."""
+
+    @property
+    def modified(self) -> bool: ...
+
+    def maybe_close_engagement(self) -> bool: ...
+
+    def show_engagement(self, engagement: Engagement | None, *, read_only_reason: str = "") -> None: ...
+
+    def refresh_state(self) -> None: ...
+
+    def save_now(self) -> bool: ...
+
+
+class _Call(QThread):
+    """One call off the UI thread whose end is reported by a signal (the start page's list)."""
+
+    finishedWith = Signal(object, object)  # result, error
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except BaseException as err:  # handed to the UI thread
+            self.finishedWith.emit(None, err)
+        else:
+            self.finishedWith.emit(result, None)
+
+
+class TeamActions(QObject):
+    """File → Open from server…, Publish to server…, Merge from server…, Merge into server…, and the start page's list."""
+
+    def __init__(self, window: TeamHost) -> None:
+        super().__init__(window)
+        self.window = window
+        self.passwords = Passwords()
+        self.copy: ServerCopy | None = None
+        self.section: ServerSection | None = None
+        self._loading: _Call | None = None
+        self._pending: tuple[str, bool] | None = None  # a list asked for while another loads
+        self._snapshots: list[Path] = []  # server engagements merged into the open file (their undo re-reads them)
+        self.open_action = window.add_action("Open from ser&ver…", self.open_dialog)
+        self.publish_action = window.add_action("P&ublish to server…", self.publish)
+        self.merge_from_action = window.add_action("Merge from server…", self.merge_from_server)
+        self.merge_into_action = window.add_action("Merge into server…", self.merge_into_server)
+        self.server_label = QLabel()
+        self.server_label.setObjectName("serverStatus")
+        self.server_label.hide()
+        window.statusBar().addPermanentWidget(self.server_label)
+
+    # -- menus and state -------------------------------------------------------------
+
+    def add_to(self, menu: QMenu, open_after: QAction, merge_after: QAction) -> None:
+        actions = menu.actions()
+        at = actions.index(open_after) + 1
+        menu.insertAction(actions[at] if at < len(actions) else None, self.open_action)
+        actions = menu.actions()
+        at = actions.index(merge_after) + 1
+        before = actions[at] if at < len(actions) else None
+        for action in (self.merge_from_action, self.merge_into_action, self.publish_action):
+            menu.insertAction(before, action)
+
+    def update(self) -> None:
+        engagement = self.window.engagement
+        has = engagement is not None
+        writable = has and engagement is not None and not engagement.readonly
+        on_server = self.copy is not None
+        self.merge_from_action.setEnabled(writable)
+        self.merge_into_action.setEnabled(has and not on_server)
+        self.publish_action.setEnabled(has and not on_server)
+        if self.copy is None:
+            self.server_label.hide()
+        else:
+            url = self.copy.url
+            who = f"{url.user}@" if url.user else ""
+            self.server_label.setText(
+                f"{who}{url.host}:{url.port}/{url.dbname} · {url.engagement} · {ROLE_TEXT.get(self.copy.role, self.copy.role)}"
+            )
+            self.server_label.setToolTip(
+                f"{url.display}\nThe engagement lives on this team server; Save writes your changes to it."
+            )
+            self.server_label.show()
+
+    def title(self, client: str) -> str | None:
+        """The window's title for an engagement on the server (None: not one)."""
+        if self.copy is None:
+            return None
+        role = ROLE_TEXT.get(self.copy.role, self.copy.role)
+        return f"{self.copy.url.display}[*] — {role} — {client} — ZTMM Workbench"
+
+    @property
+    def name(self) -> str | None:
+        return self.copy.url.display if self.copy is not None else None
+
+    def closed(self) -> None:
+        """The window closed the engagement: its copy goes (what it held is on the server, or was given up)."""
+        copy, self.copy = self.copy, None
+        if copy is not None:
+            copy.close()
+
+    def detached(self) -> None:
+        """The engagement was saved as a file (taken offline): the window now works on that file."""
+        if self.copy is not None:
+            import shutil
+
+            shutil.rmtree(self.copy.folder, ignore_errors=True)
+            self.copy = None
+
+    def shutdown(self) -> None:
+        from ...services.server_copy import discard_snapshot
+
+        if self._loading is not None:
+            self._loading.wait(15_000)
+        for path in self._snapshots:
+            discard_snapshot(path)
+        self._snapshots.clear()
+
+    def _remember_server(self, url: ServerUrl) -> str:
+        address = url.with_engagement(None).address
+        servers = self.window.settings.team_servers()
+        if address not in servers:
+            self.window.settings.set_team_servers([address, *servers])
+        self._show_servers(address)
+        return address
+
+    def _known(self) -> list[str]:
+        return self.window.settings.team_servers()
+
+    def _run(self, message: str, url: ServerUrl, work: Callable[[ServerUrl], Any]) -> tuple[Any, ServerUrl]:
+        """``work(url)`` off the UI thread with a wait cursor and a status line, asking for the password if needed."""
+        from PySide6.QtCore import Qt
+
+        bar = self.window.statusBar()
+        bar.showMessage(message)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            return with_password(self.window, self.passwords, url, work)
+        finally:
+            QApplication.restoreOverrideCursor()
+            bar.clearMessage()
+
+    # -- the start page --------------------------------------------------------------
+
+    def attach(self, section: ServerSection) -> None:
+        self.section = section
+        section.addRequested.connect(self.add_server)
+        section.removeRequested.connect(self.remove_server)
+        section.refreshRequested.connect(lambda address: self.load(address, interactive=True))
+        section.engagementActivated.connect(self._activated)
+        servers = self._known()
+        self._show_servers(servers[0] if servers else "")
+        if servers:  # after the first frame: the list never holds up the window's start
+            QTimer.singleShot(0, lambda: self.load(servers[0], interactive=False))
+
+    def _show_servers(self, current: str) -> None:
+        if self.section is not None:
+            self.section.set_servers(self._known(), current)
+
+    def add_server(self) -> None:
+        answer = ask_address(
+            self.window,
+            "Add team server",
+            "The address of your firm's ZTMM server, as your DBA gave it. A password is never stored: "
+            "it is asked when the server needs it.",
+            [],
+            action="Add",
+        )
+        if answer is None:
+            return
+        url, notice = answer
+        self.passwords.remember(url)  # a password typed into the address: this session only
+        address = self._remember_server(url)
+        if notice:
+            self.window.statusBar().showMessage(notice, 10000)
+        self.load(address, interactive=True)
+
+    def remove_server(self, address: str) -> None:
+        self.window.settings.set_team_servers([a for a in self._known() if a != address])
+        servers = self._known()
+        self._show_servers(servers[0] if servers else "")
+        if servers:
+            self.load(servers[0], interactive=False)
+
+    def load(self, address: str, *, interactive: bool) -> None:
+        """List the engagements on ``address`` off the UI thread; ``interactive``: ask for a password if needed."""
+        from ...services.server_copy import listing
+
+        section = self.section
+        if section is None or not address:
+            return
+        if self._loading is not None:  # one at a time: this one once the running one ends
+            self._pending = (address, interactive)
+            section.show_loading()
+            return
+        try:
+            url = self.passwords.with_known(parse(address))
+        except ZtmmError as err:
+            section.show_failure(str(err))
+            return
+        section.show_loading()
+        call = _Call(lambda: listing(url, prompt=need_password))
+        self._loading = call
+
+        def finished(result: object, err: object) -> None:
+            self._loading = None
+            call.wait()
+            call.deleteLater()
+            pending, self._pending = self._pending, None
+            if pending is not None:
+                self.load(pending[0], interactive=pending[1])
+            if section.current() != address or pending is not None:
+                return  # another list was asked for meanwhile
+            if err is None:
+                self.passwords.remember(url)
+                section.show_listing(result)
+                return
+            if isinstance(err, NeedPassword) or (isinstance(err, ZtmmError) and wrong_password(err) and url.password):
+                self.passwords.forget(url)
+                if interactive:
+                    self._ask_and_load(address, url, wrong=not isinstance(err, NeedPassword))
+                    return
+                section.show_failure(f"{url.display} asks for a password: press Refresh to give it")
+                return
+            if isinstance(err, ZtmmError):
+                section.show_failure(str(err))
+                return
+            raise err
+
+        call.finishedWith.connect(finished)
+        call.start()
+
+    def _ask_and_load(self, address: str, url: ServerUrl, *, wrong: bool) -> None:
+        from dataclasses import replace
+
+        from .connecting import ask_password
+
+        password = ask_password(self.window, url, wrong=wrong)
+        if password is None:
+            if self.section is not None:
+                self.section.show_failure(f"{url.display} asks for a password: press Refresh to give it")
+            return
+        self.passwords.remember(replace(url, password=password))
+        self.load(address, interactive=True)
+
+    def wait(self) -> None:
+        """Block until the list has loaded (closing the window, tests)."""
+        if self._loading is not None:
+            self._loading.wait(15_000)
+
+    def _activated(self, address: str, engagement: str) -> None:
+        try:
+            url = parse(address).with_engagement(engagement)
+        except ZtmmError as err:
+            QMessageBox.warning(self.window, "Cannot open engagement", str(err))
+            return
+        self.open_url(url)
+
+    # -- opening and saving ----------------------------------------------------------
+
+    def open_dialog(self) -> None:
+        answer = ask_address(
+            self.window,
+            "Open from server",
+            "The team server's address and the engagement's id on it (ztmm engagements lists them).",
+            self._known(),
+            engagement="",
+            action="Open",
+        )
+        if answer is not None:
+            url, notice = answer
+            if notice:
+                self.window.statusBar().showMessage(notice, 10000)
+            self.open_url(url)
+
+    def open_url(self, url: ServerUrl) -> bool:
+        """Open the engagement ``url`` names in the window (a copy read off the UI thread). True when open."""
+        from ...services import server_copy
+
+        if not self.window.maybe_close_engagement():
+            return False
+        try:
+            copy, url = self._run(
+                f"Opening {url.display}…", url, lambda u: server_copy.open_copy(u, prompt=need_password)
+            )
+        except AskCancelled:
+            return False
+        except ZtmmError as err:
+            QMessageBox.critical(self.window, "Cannot open engagement", str(err))
+            return False
+        self.copy = copy
+        self._remember_server(url)
+        self.window.show_engagement(copy.engagement, read_only_reason=REVIEWER_NOTE if copy.reviewer else "")
+        self.window.statusBar().showMessage(
+            f"Opened {url.engagement} from the team server as {copy.role}; Save writes your changes there.", 8000
+        )
+        return True
+
+    def save(self) -> bool:
+        """Write the copy's changes to the server; on a refusal because someone else saved, offer the merge."""
+        from ...services import server_copy
+
+        copy = self.copy
+        if copy is None:
+            return False
+        index = self.window.undo_stack.index()
+        try:
+            written, _url = self._run(
+                f"Saving to {copy.url.display}…",
+                copy.url,
+                lambda u: server_copy.save(copy, url=u, prompt=need_password),
+            )
+        except AskCancelled:
+            return False
+        except server_copy.ServerChanged as err:
+            return self._offer_merge(str(err))
+        except ZtmmError as err:
+            QMessageBox.warning(self.window, "Not saved", str(err))
+            return False
+        if self.window.undo_stack.index() == index:
+            self.window.undo_stack.setClean()
+        self.window.refresh_state()
+        self.window.statusBar().showMessage(
+            f"Saved to {copy.url.display} ({plural(written, 'row')} written)." if written else "Saved.", 6000
+        )
+        return True
+
+    def _offer_merge(self, why: str) -> bool:
+        answer = QMessageBox.warning(
+            self.window,
+            "Not saved",
+            f"{why[:1].upper()}{why[1:]}.\n\nMerge their changes with yours? You choose for each conflict; "
+            "nothing is overwritten without your choice.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        return self._merge_and_save()
+
+    def _merge_and_save(self) -> bool:
+        from ...services import server_copy
+        from ..deliverables.merge import MergeDialog
+
+        copy = self.copy
+        if copy is None:
+            return False
+        try:
+            rebase: Rebase
+            rebase, _url = self._run(
+                f"Reading {copy.url.display}…",
+                copy.url,
+                lambda u: server_copy.plan_rebase(copy, url=u, prompt=need_password),
+            )
+        except AskCancelled:
+            return False
+        except ZtmmError as err:
+            QMessageBox.warning(self.window, "Not merged", str(err))
+            return False
+        resolutions: dict[str, str] = {}
+        if rebase.plan.conflicts:
+            dialog = MergeDialog(
+                rebase.plan,
+                self.window,
+                mine="On the server",
+                theirs="Yours",
+                prefer_theirs=True,
+                title="Merge with the changes on the server",
+                summary=(
+                    f"{plural(len(rebase.plan.one_sided), 'change')} of yours will be written to the server; "
+                    f"{plural(len(rebase.plan.conflicts), 'conflict')} — you and someone else changed the same thing "
+                    "— keep yours unless you choose the server's."
+                ),
+            )
+            accepted = dialog.exec()
+            resolutions = dialog.resolutions()
+            dialog.deleteLater()
+            if not accepted:
+                rebase.copy.close()
+                self.window.statusBar().showMessage("Not saved; your changes are still here, unsaved.", 8000)
+                return False
+        try:
+            result, _url = self._run(
+                f"Saving to {copy.url.display}…",
+                copy.url,
+                lambda u: server_copy.rebase(rebase, resolutions, prompt=need_password),
+            )
+        except server_copy.ServerChanged as err:
+            rebase.copy.close()
+            return self._offer_merge(str(err))  # someone saved again meanwhile: the same offer, from the top
+        except ZtmmError as err:
+            rebase.copy.close()
+            QMessageBox.warning(self.window, "Not saved", str(err))
+            return False
+        old, self.copy = copy, rebase.copy
+        self.window.show_engagement(rebase.copy.engagement)
+        old.close()
+        taken = len(result.kept) if result is not None else 0
+        self.window.statusBar().showMessage(
+            f"Saved to {rebase.copy.url.display} with the changes made there merged in"
+            + (f" ({plural(taken, 'conflict')} kept as the server had it)." if taken else "."),
+            10000,
+        )
+        return True
+
+    # -- merge, publish ----------------------------------------------------------------
+
+    def _ask_engagement(self, title: str, intro: str, action: str, engagement: str = "") -> ServerUrl | None:
+        answer = ask_address(
+            self.window,
+            title,
+            intro,
+            self._known(),
+            engagement=engagement,
+            action=action,
+        )
+        if answer is None:
+            return None
+        url, notice = answer
+        if notice:
+            self.window.statusBar().showMessage(notice, 10000)
+        return url
+
+    def merge_from_server(self) -> None:
+        """Bring a server engagement's work into the open engagement (the merge dialog, one undo step)."""
+        from ...services import server_copy
+        from ..deliverables.merge import merge_from
+
+        engagement = self.window.engagement
+        if engagement is None or engagement.readonly:
+            return
+        url = self._ask_engagement(
+            "Merge from server",
+            "Bring the work in an engagement on the team server into the one open here.",
+            "Merge",
+        )
+        if url is None:
+            return
+        try:
+            path, url = self._run(
+                f"Reading {url.display}…", url, lambda u: server_copy.snapshot_file(u, prompt=need_password)
+            )
+        except AskCancelled:
+            return
+        except ZtmmError as err:
+            QMessageBox.warning(self.window, "Not merged", str(err))
+            return
+        self._remember_server(url)
+        self._snapshots.append(path)
+        merge_from(self.window, path)
+
+    def _saved_file(self, doing: str) -> Path | None:
+        """The open engagement's file, saved first when it has changes (asked)."""
+        engagement = self.window.engagement
+        if engagement is None or self.copy is not None:
+            return None
+        if self.window.modified and not engagement.readonly:
+            answer = QMessageBox.question(
+                self.window,
+                doing,
+                f"Save the changes to {engagement.path.name} first? {doing} takes the file as it is saved.",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
+            if answer != QMessageBox.StandardButton.Save or not self.window.save_now():
+                return None
+        return engagement.path
+
+    def merge_into_server(self) -> None:
+        """Bring the open file's work into an engagement on the server (the merge dialog first)."""
+        from ...services import server_copy
+        from ..deliverables.merge import THEIRS, MergeDialog
+
+        path = self._saved_file("Merge into server")
+        if path is None:
+            return
+        url = self._ask_engagement(
+            "Merge into server",
+            f"Bring the work in {path.name} into an engagement on the team server (the file is only read).",
+            "Compare",
+        )
+        if url is None:
+            return
+        try:
+            planned, url = self._run(
+                f"Comparing with {url.display}…",
+                url,
+                lambda u: server_copy.merge_into_server(u, path, dry_run=True, prompt=need_password),
+            )
+        except AskCancelled:
+            return
+        except ZtmmError as err:
+            QMessageBox.warning(self.window, "Not merged", str(err))
+            return
+        self._remember_server(url)
+        plan: MergePlan = planned.plan
+        if not plan:
+            QMessageBox.information(
+                self.window,
+                "Nothing to merge",
+                f"{path.name} holds nothing the server's engagement lacks.",
+            )
+            return
+        dialog = MergeDialog(
+            plan,
+            self.window,
+            mine="On the server",
+            theirs="This file",
+            title=f"Merge {path.name} into {url.engagement}",
+            summary=(
+                f"{plural(len(plan.one_sided), 'change')} made only in {path.name} will be written to the server; "
+                f"{plural(len(plan.conflicts), 'conflict')} — both changed the same thing differently — keep the "
+                "server's value unless you choose this file's."
+            ),
+        )
+        accepted = dialog.exec()
+        theirs = [key for key, choice in dialog.resolutions().items() if choice == THEIRS]
+        dialog.deleteLater()
+        if not accepted:
+            return
+        try:
+            done, url = self._run(
+                f"Merging into {url.display}…",
+                url,
+                lambda u: server_copy.merge_into_server(u, path, theirs=theirs, prompt=need_password),
+            )
+        except AskCancelled:
+            return
+        except ZtmmError as err:
+            QMessageBox.warning(self.window, "Not merged", str(err))
+            return
+        self.window.statusBar().showMessage(
+            f"Merged {plural(len(done.plan.one_sided), 'change')} from {path.name} into {url.display}; "
+            f"{plural(len(theirs), 'conflict')} taken from the file.",
+            10000,
+        )
+        self.load(url.with_engagement(None).address, interactive=False)
+
+    def publish(self) -> None:
+        """Copy the open engagement file to a new engagement on the server (the consultant becomes its lead)."""
+        from ...services import server_copy
+
+        path = self._saved_file("Publish to server")
+        engagement = self.window.engagement
+        if path is None or engagement is None:
+            return
+        url = self._ask_engagement(
+            "Publish to server",
+            f"Copy {path.name} — everything in it, evidence included — to a new engagement on the team server; "
+            "you become its lead. Choose a neutral id (other users of the server can see ids, never the content).",
+            "Publish",
+            suggested_id(engagement.meta().client),
+        )
+        if url is None:
+            return
+        try:
+            published, url = self._run(
+                f"Publishing to {url.display}…",
+                url,
+                lambda u: server_copy.publish(path, u, prompt=need_password),
+            )
+        except AskCancelled:
+            return
+        except ZtmmError as err:
+            QMessageBox.warning(self.window, "Not published", str(err))
+            return
+        address = self._remember_server(url)
+        self.window.statusBar().showMessage(
+            f"Published {path.name} to {url.display}; open it with File → Open from server.", 10000
+        )
+        self.load(address, interactive=False)
+        del published  # its figures are the CLI's to print
