@@ -58,9 +58,11 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
+import stat
 import threading
 import time
 import uuid
@@ -85,7 +87,7 @@ from .connect import (
 )
 from .files import fsync_file, fsync_folder, special_kind
 from .migrations import APPLICATION_ID, SCHEMA_VERSION, create_baseline, migrate
-from .working import _OPEN_WORKING, _remove_working
+from .working import _OPEN_WORKING, Changes, _remove_working
 
 # The working copies' bookkeeping lives in ``working`` (no database layer: the ``ztmm`` command tidies
 # them before it knows whether it opens an engagement); its names are this module's as before.
@@ -411,7 +413,13 @@ def convert_file(source: Path, target: Path, *, key: Key | None, target_key: Key
 
 
 def _configure_engine(
-    engine: Engine, readonly: bool, *, in_place: bool = False, attach: Path | None = None, key: Key | None = None
+    engine: Engine,
+    readonly: bool,
+    *,
+    in_place: bool = False,
+    attach: Path | None = None,
+    key: Key | None = None,
+    changes: Changes | None = None,
 ) -> None:
     from sqlalchemy import event
 
@@ -432,6 +440,8 @@ def _configure_engine(
         if attach is not None:  # the evidence bytes the working copy does not hold
             _attach_document(cursor, attach, key)
         cursor.close()
+        if changes is not None and not readonly:
+            track_changes(dbapi_connection, changes)
 
     if attach is not None:
 
@@ -470,6 +480,23 @@ def _attach_document(
         cursor.execute(f"ATTACH DATABASE ? AS {schema} KEY ?", (readonly_uri(document), key.secret()))
 
 
+def track_changes(conn: sqlite3.Connection, changes: Changes) -> None:
+    """Mark in ``changes`` every table of the working copy a statement on ``conn`` writes a row of.
+
+    TEMP triggers (this connection's own, nothing is written to the file) call back into the process
+    for each row inserted, updated or deleted, whatever wrote it (the ORM, a raw statement, a rolled
+    back transaction: marking too much costs time, never correctness). ``recursive_triggers`` makes a
+    row that ``INSERT OR REPLACE`` replaces count as deleted. The schema has no triggers of its own."""
+    conn.execute("PRAGMA recursive_triggers = ON")
+    conn.create_function("ztmm_changed", 2, changes.mark)
+    for table in _tables(conn):  # the working copy's schema passed the gate: these are its own names
+        for event, rewritten in (("INSERT", 0), ("UPDATE", 1), ("DELETE", 1)):
+            conn.execute(
+                f'CREATE TEMP TRIGGER "ztmm_changed_{event.lower()}_{table}" AFTER {event} ON main."{table}" '
+                f"BEGIN SELECT ztmm_changed('{table}', {rewritten}); END"
+            )
+
+
 #: Execution option that makes a transaction a writer (``BEGIN IMMEDIATE``).
 WRITE_OPTION = "ztmm_write"
 
@@ -482,12 +509,14 @@ def make_engine(
     attach: Path | None = None,
     identity: Identity | None = None,
     key: Key | None = None,
+    changes: Changes | None = None,
 ) -> Engine:
     """An engine on a working copy (``attach``: the document holding its older evidence bytes),
     or ``in_place`` on a document itself, read-only, whose every connection must read the file
     of ``identity`` (recorded when it was checked; see :func:`_connect_in_place`). Every
     connection comes from ``connect``; with ``key`` (an encrypted engagement) the working copy,
-    the attached document and the document read in place are all opened with it."""
+    the attached document and the document read in place are all opened with it. ``changes``: the
+    tables every connection writes are marked there (:func:`track_changes`)."""
     from sqlalchemy import create_engine
     from sqlalchemy.pool import QueuePool
 
@@ -504,7 +533,7 @@ def make_engine(
     engine = create_engine(
         "sqlite://", module=module_for(key), creator=creator, poolclass=QueuePool, pool_size=2, max_overflow=2
     )
-    _configure_engine(engine, readonly or in_place, in_place=in_place, attach=attach, key=key)
+    _configure_engine(engine, readonly or in_place, in_place=in_place, attach=attach, key=key, changes=changes)
     return engine
 
 
@@ -598,17 +627,31 @@ def clone_file(source: Path | int, target: Path, stop: threading.Event | None = 
             os.close(fd)
 
 
-def apply_working_copy(working: Path, target: Path, key: Key | None = None) -> list[str]:
+def apply_working_copy(
+    working: Path, target: Path, key: Key | None = None, changes: Changes | None = None
+) -> tuple[list[str], Changes | None]:
     """Make ``target`` (a clone of the document) hold what ``working`` holds, in one transaction.
 
     Every table but the evidence bytes is replaced by the working copy's rows; bytes the
     document has that no blob refers to any more are dropped; bytes only the working copy has
     (attached in this session) are added. Then every blob must have its bytes and every
     reference must resolve, or nothing is written. An encrypted engagement's clone and working
-    copy are both opened with its ``key`` (the journal in memory, temp data in memory). Returns
-    the chunk keys of the working copy's bytes, all of which ``target`` now holds.
+    copy are both opened with its ``key`` (the journal in memory, temp data in memory).
+
+    ``changes``: the tables written since the document ``target`` is a clone of was saved (the
+    session's :class:`Changes`); only those are applied: a table only inserted into gets the rows it
+    lacks appended, any other written table is replaced, and the bytes and references are checked
+    where those changes can have broken them. They are taken once this transaction holds the working
+    copy's write lock (no edit is then half made), and handed back (to be put back if the clone does
+    not become the document); on a failure here they are put back. None: every table, as a whole.
+
+    Returns the chunk keys of the working copy's bytes, all of which ``target`` now holds (none
+    when no blob was written since the last save: the working copy then holds none but saved
+    ones), and the changes taken.
     """
     conn = connect(target, key=key, autocommit=True, uri=True, watchdog=gate.Watchdog(gate.GATE_STEPS))
+    taken: Changes | None = None
+    chunk_keys: list[str] = []
     try:
         conn.execute("PRAGMA journal_mode = MEMORY")  # a private temp file: discarded if anything fails
         conn.execute("PRAGMA synchronous = OFF")  # fsynced as a whole before it replaces the document
@@ -617,43 +660,65 @@ def apply_working_copy(working: Path, target: Path, key: Key | None = None) -> l
             conn.execute("ATTACH DATABASE ? AS work", (working.absolute().as_uri(),))
         else:
             conn.execute("ATTACH DATABASE ? AS work KEY ?", (working.absolute().as_uri(), key.secret()))
-        conn.execute("BEGIN IMMEDIATE")
-        for table in _tables(conn):
-            if table == BYTES_TABLE:
+        conn.execute("BEGIN IMMEDIATE")  # the write lock of the clone and of the working copy
+        taken = changes.take() if changes is not None else None
+        everything = taken is None or taken.everything
+        written = set() if taken is None else taken.tables()
+        rewritten = set() if taken is None else taken.rewritten
+        tables = _tables(conn)
+        for table in tables:
+            if table == BYTES_TABLE or not (everything or table in written):
                 continue
             columns = _columns(conn, table)
+            if not everything and table not in rewritten and _append(conn, table, columns):
+                continue  # only inserted into since the last save (the audit trail): the new rows appended
             conn.execute(f'DELETE FROM main."{table}"')
             conn.execute(f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM work."{table}"')
-        conn.execute(f"DELETE FROM main.{BYTES_TABLE} WHERE chunk_key NOT IN (SELECT chunk_key FROM main.blob)")
-        # Key by key: an INSERT that reads its own target table in a subquery would first copy
-        # every selected byte into a temp table (on disk, unencrypted) before inserting it.
-        chunk_keys = [str(row[0]) for row in conn.execute(f"SELECT DISTINCT chunk_key FROM work.{BYTES_TABLE}")]
-        for chunk_key in chunk_keys:
-            if conn.execute(f"SELECT 1 FROM main.{BYTES_TABLE} WHERE chunk_key = ? LIMIT 1", (chunk_key,)).fetchone():
-                continue  # saved before in this session
-            conn.execute(
-                f"INSERT INTO main.{BYTES_TABLE} (chunk_key, seq, data) "
-                f"SELECT chunk_key, seq, data FROM work.{BYTES_TABLE} WHERE chunk_key = ? ORDER BY seq",
-                (chunk_key,),
+        if everything or {"blob", BYTES_TABLE} & written:  # else the clone's blobs and bytes are the working copy's
+            conn.execute(f"DELETE FROM main.{BYTES_TABLE} WHERE chunk_key NOT IN (SELECT chunk_key FROM main.blob)")
+            # Key by key: an INSERT that reads its own target table in a subquery would first copy
+            # every selected byte into a temp table (on disk, unencrypted) before inserting it.
+            chunk_keys = [str(row[0]) for row in conn.execute(f"SELECT DISTINCT chunk_key FROM work.{BYTES_TABLE}")]
+            for chunk_key in chunk_keys:
+                if conn.execute(
+                    f"SELECT 1 FROM main.{BYTES_TABLE} WHERE chunk_key = ? LIMIT 1", (chunk_key,)
+                ).fetchone():
+                    continue  # saved before in this session
+                conn.execute(
+                    f"INSERT INTO main.{BYTES_TABLE} (chunk_key, seq, data) "
+                    f"SELECT chunk_key, seq, data FROM work.{BYTES_TABLE} WHERE chunk_key = ? ORDER BY seq",
+                    (chunk_key,),
+                )
+            missing = conn.execute(
+                f"SELECT count(*) FROM main.blob AS b WHERE b.chunks > 0 AND NOT EXISTS "
+                f"(SELECT 1 FROM main.{BYTES_TABLE} AS c WHERE c.chunk_key = b.chunk_key AND c.seq = b.chunks - 1)"
+            ).fetchone()[0]
+            if missing:
+                raise EngagementFileError(
+                    f"the bytes of {missing} evidence item(s) are no longer in the document on disk "
+                    "(it was replaced since it was opened); nothing was saved"
+                )
+        if everything:
+            broken = conn.execute("PRAGMA main.foreign_key_check").fetchone() is not None
+        else:  # a written table's references, and those of tables referring to one whose rows changed or went
+            broken = any(
+                conn.execute(f'PRAGMA main.foreign_key_check("{table}")').fetchone() is not None
+                for table in tables
+                if table in written or _parents(conn, table) & rewritten
             )
-        missing = conn.execute(
-            f"SELECT count(*) FROM main.blob AS b WHERE b.chunks > 0 AND NOT EXISTS "
-            f"(SELECT 1 FROM main.{BYTES_TABLE} AS c WHERE c.chunk_key = b.chunk_key AND c.seq = b.chunks - 1)"
-        ).fetchone()[0]
-        if missing:
-            raise EngagementFileError(
-                f"the bytes of {missing} evidence item(s) are no longer in the document on disk "
-                "(it was replaced since it was opened); nothing was saved"
-            )
-        if conn.execute("PRAGMA main.foreign_key_check").fetchone() is not None:
+        if broken:
             raise EngagementFileError("the working copy refers to records it does not hold; nothing was saved")
         version = int(conn.execute("PRAGMA work.user_version").fetchone()[0])
         conn.execute(f"PRAGMA main.user_version = {version}")
         conn.execute("COMMIT")
         conn.execute("DETACH DATABASE work")
+    except BaseException:
+        if changes is not None and taken is not None:
+            changes.put_back(taken)  # nothing of them was saved
+        raise
     finally:
         conn.close()
-    return chunk_keys
+    return chunk_keys, taken
 
 
 def drop_saved_bytes(conn: sqlite3.Connection, keys: list[str]) -> None:
@@ -680,6 +745,29 @@ def drop_saved_bytes(conn: sqlite3.Connection, keys: list[str]) -> None:
     # (the next writes reuse it; it goes with the working copy): truncating 256 MiB of it took
     # 100 ms, a third of what the save itself costs.
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+
+def _parents(conn: sqlite3.Connection, table: str) -> set[str]:
+    """The tables ``table`` of the clone refers to."""
+    return {str(row[2]) for row in conn.execute(f'PRAGMA main.foreign_key_list("{table}")')}
+
+
+def _append(conn: sqlite3.Connection, table: str, columns: str) -> bool:
+    """Append to ``table`` of the clone the working copy's rows past its last ``INTEGER PRIMARY KEY``;
+    True when both then hold as many rows. Rows were only inserted into the table since the clone's
+    document was saved, so the clone's rows are all in the working copy, unchanged: with as many
+    rows, the two are the same. False (nothing certain): the caller replaces the whole table."""
+    keys = [row for row in conn.execute(f'PRAGMA main.table_info("{table}")') if row[5]]
+    if len(keys) != 1 or str(keys[0][2]).upper() != "INTEGER":
+        return False
+    key = f'"{keys[0][1]}"'
+    last = conn.execute(f'SELECT max({key}) FROM main."{table}"').fetchone()[0]
+    conn.execute(
+        f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM work."{table}" WHERE {key} > ?',
+        (last if last is not None else -(2**63),),
+    )
+    same = f'SELECT (SELECT count(*) FROM main."{table}") = (SELECT count(*) FROM work."{table}")'
+    return bool(conn.execute(same).fetchone()[0])
 
 
 class Spare:
@@ -772,6 +860,8 @@ class EngagementDocument:
         self.partial = partial
         #: The document's SQLCipher key (None: a plain file); the working copy has the same.
         self.key = key
+        #: The tables written since the document was last saved (all of them until a save says otherwise).
+        self.changes = Changes()
         self.engine = self._make_engine()
         #: A connection to a partial working copy held from its first save to its close, so that the
         #: engine letting go of its connections (``_write_to``) is never the last close, which would
@@ -807,7 +897,11 @@ class EngagementDocument:
         if self.working is None:
             return make_engine(self.document, in_place=True, identity=self._identity, key=self.key)
         return make_engine(
-            self.working, readonly=self.readonly, attach=self.document if self.partial else None, key=self.key
+            self.working,
+            readonly=self.readonly,
+            attach=self.document if self.partial else None,
+            key=self.key,
+            changes=self.changes,
         )
 
     # -- opening -----------------------------------------------------------
@@ -906,6 +1000,7 @@ class EngagementDocument:
                 raise ReadOnlyLocation(f"{path.name}: the file is read-only; open it read-only")
             lock = lockmod.DocumentLock(path)
             lock.acquire()
+            remove_killed_saves(path)
         identity = file_identity(path)  # before the check: a file swapped after it is refused
         plain_read = readonly and recover is None and not leave_out_damaged
         if plain_read and checked_in_place(path, identity, vocabulary, key):  # read where it is: no copy
@@ -971,6 +1066,8 @@ class EngagementDocument:
                 finally:
                     conn.close()
             doc = cls(path, working, lock, readonly=readonly, partial=partial, key=key)
+            if partial and recover is None:
+                doc.changes.take()  # its records are the document's as checked: nothing written yet
             doc.left_out = left_out
             if partial and (doc._source is None or file_identity(doc._source) != identity):
                 # the document held for its bytes is not the one checked (and copied): never mixed
@@ -1012,6 +1109,7 @@ class EngagementDocument:
             return
         new_lock = lockmod.DocumentLock(target)
         new_lock.acquire()
+        remove_killed_saves(target)
         try:
             self._write_to(target, replace_existing=True)
         except BaseException:
@@ -1085,6 +1183,7 @@ class EngagementDocument:
             self.spare = None
         self._release_source()
         self.working, self.key, self.partial = fresh, key, False
+        self.changes.mark_everything()  # another working copy: the next save writes it whole
         self.engine = self._make_engine()
         self._write_sidecar()
         self._close_keeper()
@@ -1134,9 +1233,10 @@ class EngagementDocument:
             if spare is None:
                 self.spare.discard()
         self.spare = None
-        temp = spare or target.with_name(f".{uuid.uuid4().hex[:12]}.saving")
+        temp = spare or _saving_path(target)
         self._saved_keys = []
         keys: list[str] = []
+        applied: Changes | None = None  # the changes this save applied: the base's once it replaced the document
         try:
             if self.partial and self._keeper is None:
                 self._keeper = connect(
@@ -1151,13 +1251,13 @@ class EngagementDocument:
                 # what it drops is in the document: overwriting it with zeros first would write it all again
                 self._keeper.execute("PRAGMA secure_delete = OFF")
             if spare is not None:  # the clone is ready: only the changes are written now
-                keys = apply_working_copy(self.working, temp, self.key)
+                keys, applied = apply_working_copy(self.working, temp, self.key, self.changes)
                 fsync_file(temp)  # an error here (disk full, I/O) is raised before anything is replaced
             elif self._can_apply_changes():
                 # The document as it is, cloned, plus what changed: the evidence is not rewritten
                 # (an encrypted document's clone is its encrypted pages; the changes go in with its key).
                 clone_file(self._source if self._source is not None else self.document, temp)
-                keys = apply_working_copy(self.working, temp, self.key)
+                keys, applied = apply_working_copy(self.working, temp, self.key, self.changes)
                 fsync_file(temp)
             elif self.key is not None:  # a whole encrypted working copy (new, migrated): its pages as they are
                 snapshot_copy(self.working, temp, self.key)  # fsynced
@@ -1174,6 +1274,7 @@ class EngagementDocument:
                     else:  # held on: freeing a large file's blocks happens later, off this thread
                         replaced, self._source = self._source, None
             os.replace(temp, target)
+            applied = None  # what it applied is in the document: the next save starts from it
             self._wrote_document = True
             self._saved_keys = keys
             if replaced is not None:
@@ -1188,6 +1289,8 @@ class EngagementDocument:
                 f"cannot save {target.name}: {err}"
             ) from None
         finally:
+            if applied is not None:  # not saved: the next save applies these changes again
+                self.changes.put_back(applied)
             if replaced is not None:  # the replace failed: the document is still the one held
                 self._source = replaced
             for suffix in ("", "-wal", "-shm", "-journal"):
@@ -1304,6 +1407,32 @@ def _write_sidecar_file(
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
+
+
+#: A save's clone beside the document: ``.<document's name>.<12 hex digits>.saving`` (and its journal).
+_SAVING = re.compile(r"[0-9a-f]{12}\.saving(-journal|-wal|-shm)?")
+
+
+def _saving_path(target: Path) -> Path:
+    """A fresh name for the clone a save of ``target`` writes beside it before renaming it over ``target``."""
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.saving")
+
+
+def remove_killed_saves(document: Path) -> None:
+    """Delete the clones that saves of ``document`` killed before their rename left beside it (each as
+    large as the document, in what may be a synced folder). Only while this process holds the document's
+    lock: then no other process is saving it, and this one is not either (it calls this when it takes it)."""
+    prefix = f".{document.name}."
+    try:
+        names = os.listdir(document.parent)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and _SAVING.fullmatch(name[len(prefix) :]):
+            leftover = document.with_name(name)
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.lstat(leftover).st_mode):  # a file (never a folder, a link or a device)
+                    leftover.unlink()
 
 
 def _refuse_special(target: Path) -> None:

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -139,3 +140,47 @@ def clean_up_disposable_copies() -> None:
     """Delete the working copies nobody will recover (see :func:`orphaned_working_copies`); the
     ``ztmm`` command runs this at start. Copies a window may offer to recover are kept."""
     orphaned_working_copies()
+
+
+class Changes:
+    """Which tables of a working copy were written since the document was last saved.
+
+    Filled by TEMP triggers on every connection to the working copy (``document.track_changes``):
+    a table with rows inserted is marked ``inserted``, one with rows updated or deleted ``rewritten``
+    (``recursive_triggers`` is on, so a ``REPLACE`` that deletes a row counts as a delete). It lives in
+    this process only: a working copy recovered after a crash starts with ``everything`` set, so the
+    first save applies every table, as does one whose changes cannot be known (a whole copy, migrated,
+    re-encrypted). Thread-safe: the window edits and saves on different threads.
+    """
+
+    def __init__(self, *, everything: bool = True) -> None:
+        self._lock = threading.Lock()
+        self.everything = everything
+        self.inserted: set[str] = set()
+        self.rewritten: set[str] = set()
+
+    def mark(self, table: str, rewritten: int) -> None:
+        with self._lock:
+            (self.rewritten if rewritten else self.inserted).add(table)
+
+    def mark_everything(self) -> None:
+        with self._lock:
+            self.everything = True
+
+    def take(self) -> Changes:
+        """What was marked so far, and start again from nothing (the caller puts it back if its save fails)."""
+        with self._lock:
+            taken = Changes(everything=self.everything)
+            taken.inserted, taken.rewritten = self.inserted, self.rewritten
+            self.everything, self.inserted, self.rewritten = False, set(), set()
+            return taken
+
+    def put_back(self, taken: Changes) -> None:
+        """Merge back what :meth:`take` handed out (the save it was for did not become the document)."""
+        with self._lock:
+            self.everything = self.everything or taken.everything
+            self.inserted |= taken.inserted
+            self.rewritten |= taken.rewritten
+
+    def tables(self) -> set[str]:
+        return self.inserted | self.rewritten
