@@ -397,10 +397,10 @@ class LiveSession:
             try:
                 conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                 self._listening.set()
-                if self._state is State.OFFLINE or len(self._queue):
-                    self._back_online()
                 while not self._closing.is_set():
-                    for note in conn.notifies(timeout=0.5):
+                    if self._offline() or len(self._queue):  # the server is back: the queue goes first
+                        self._back_online()
+                    for note in conn.notifies(timeout=RETRY):
                         self._deliver(note)
             except (psycopg.OperationalError, psycopg.InterfaceError, ServerError):
                 self._set_state(State.OFFLINE)

@@ -1,0 +1,124 @@
+"""The server stopped hard in the middle of live edits: the session goes offline, keeps every edit in its
+queue, and once the server is back everything acknowledged is on it, once (a cluster of the test's own)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import pg
+from tests.support.live import publish, url_with_password
+from tests.support.team import NO_PGPASS, Server
+from ztmm_desktop.server import schema
+from ztmm_desktop.server.live import Applied, Conflict, Edit, LiveSession, Queued, State
+from ztmm_desktop.server.url import parse
+
+BOUND = 60.0  # seconds a reconnection may take before the test gives up (a bound, not a measurement)
+
+
+@pytest.fixture
+def own_server(pg_cluster: pg.Cluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """A cluster only this test stops and starts (``pg_cluster`` is only asked for so that the test is
+    skipped or failed as the other server tests are when PostgreSQL is missing)."""
+    folder = pg.temp_folder()
+    try:
+        cluster = pg.Cluster.start(folder)
+        db = f"fault{secrets.token_hex(4)}"
+        cluster.database(db)
+        monkeypatch.setenv("PGPASSFILE", NO_PGPASS)
+        with monkeypatch.context() as patch:
+            patch.setenv("PGPASSWORD", cluster.password)
+            schema.init(parse(cluster.url(db=db)), prompt=None)
+        yield Server(cluster, db)
+    finally:
+        pg.remove(folder)
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + BOUND
+    while not condition():
+        assert time.monotonic() < deadline, "the session did not come back online"
+        time.sleep(0.05)
+
+
+def test_edits_go_on_offline_and_reach_the_server_once_it_is_back(
+    own_server: Server, realistic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZTMM_DATA_DIR", str(tmp_path / "appdata"))
+    published, _ = publish(own_server, realistic, tmp_path)
+    url = url_with_password(own_server, published.assessor, published.engagement)
+    queue_file = tmp_path / "queue.sqlite"
+    session = LiveSession.open(url, prompt=None, queue=queue_file)
+    events: list[object] = []
+    session.subscribe(events.append)
+    functions = [f.id for f in session.engagement.functions_in_scope()[:6]]
+    last = {fid: session.value("function_assessment", fid, "notes") for fid in functions}
+    acknowledged: list[tuple[Edit, Applied | Queued]] = []
+    stopped = threading.Event()
+
+    def edit(n: int, on: LiveSession) -> None:
+        fid = functions[n % len(functions)]
+        change = Edit("function_assessment", fid, "notes", last[fid], f"note {n}")
+        acknowledged.append((change, on.submit(change)))
+        last[fid] = change.value
+
+    def stop_soon() -> None:
+        while len(acknowledged) < 40:
+            time.sleep(0.001)
+        own_server.cluster.stop("immediate")  # mid-edit: no goodbye to the clients
+        stopped.set()
+
+    stopper = threading.Thread(target=stop_soon)
+    stopper.start()
+    n = 0
+    while not stopped.is_set() or n < 120:
+        edit(n, session)
+        n += 1
+    stopper.join()
+    assert session.state is State.OFFLINE
+    assert any(isinstance(outcome, Queued) for _, outcome in acknowledged)
+    assert session.queued > 0
+
+    own_server.cluster.restart()  # the session stays open: it reconnects and replays by itself
+    _until(lambda: session.state is State.ONLINE and session.queued == 0)
+    for _ in range(20):  # and goes on online
+        edit(n, session)
+        n += 1
+    assert isinstance(acknowledged[-1][1], Applied)
+
+    own_server.cluster.stop("immediate")  # again, and this time the user quits while offline
+    _until(lambda: session.state is State.OFFLINE)
+    for _ in range(15):
+        edit(n, session)
+        n += 1
+    assert session.queued == 15
+    session.close()
+    own_server.cluster.restart()
+    reopened = LiveSession.open(url, prompt=None, queue=queue_file)  # the queue on disk is replayed
+    try:
+        _until(lambda: reopened.queued == 0 and reopened.state is State.ONLINE)
+        for fid in functions:
+            assert reopened.value("function_assessment", fid, "notes") == last[fid]
+    finally:
+        reopened.close()
+
+    assert not [e for e in events if isinstance(e, Conflict)]
+    cluster, schema_name = own_server.cluster, f"e_{published.engagement}"
+    logged = cluster.sql(
+        "SELECT edit_id, count(*) FROM ztmm.edit WHERE engagement = %s GROUP BY edit_id",
+        (published.engagement,),
+        db=own_server.db,
+    )
+    assert {str(e) for e, _ in logged} == {edit.edit_id for edit, _ in acknowledged}  # every one, none other
+    assert all(count == 1 for _, count in logged)
+    audit = cluster.sql(
+        f'SELECT new FROM "{schema_name}".audit WHERE field = %s AND by = %s',
+        ("notes", published.assessor),
+        db=own_server.db,
+    )
+    assert sorted(str(r[0]) for r in audit) == sorted(str(edit.value) for edit, _ in acknowledged)  # each once
