@@ -60,6 +60,7 @@ from ..services.engagement import (
     FindingDraft,
     _choice,
     _finding_values,
+    _parse_date,
     check_scale,
     check_text,
 )
@@ -232,6 +233,10 @@ class _ServerDocument:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+class _Again(Exception):
+    """The edit found nothing to change after all: it is tried again from the start."""
 
 
 def _lost(err: BaseException) -> bool:
@@ -478,6 +483,8 @@ class LiveSession:
         for attempt in range(ATTEMPTS):
             try:
                 return self._transaction(edit)
+            except _Again:
+                continue
             except (psycopg.Error, sqlalchemy.exc.DBAPIError) as err:
                 with contextlib.suppress(psycopg.Error):
                     if self._pg is not None and not self._pg.closed:
@@ -493,7 +500,7 @@ class LiveSession:
                 if not _retry(err) or attempt == ATTEMPTS - 1:
                     raise ServerError(f"{self.url.display}: {reason(cause, self._password)}") from None
                 time.sleep(0.001 * (attempt + 1))
-        raise AssertionError("unreachable")
+        raise ServerError(f"{self.url.display}: the edit of {edit.table} {edit.key} {edit.field} could not be applied")
 
     def _transaction(self, edit: Edit) -> Applied:
         """One edit, one transaction (the caller holds the lock)."""
@@ -506,10 +513,18 @@ class LiveSession:
             engagement.findings()
         try:
             theirs = _current(pg, edit)  # the row locked until the commit
-            row = pg.execute(
-                "INSERT INTO ztmm.edit (engagement, edit_id, entity, key, field) VALUES (%s, %s, %s, %s, %s) "
-                "ON CONFLICT (engagement, edit_id) DO NOTHING RETURNING seq",
-                (self.engagement_id, edit.edit_id, edit.table, edit.key, edit.field),
+            row = pg.execute(  # recorded, and the listeners told on commit (rolled back with a conflict)
+                "WITH e AS (INSERT INTO ztmm.edit (engagement, edit_id, entity, key, field) "
+                "VALUES (%(e)s, %(id)s, %(t)s, %(k)s, %(f)s) ON CONFLICT (engagement, edit_id) DO NOTHING RETURNING seq) "
+                "SELECT seq, pg_notify(%(c)s, json_build_array(seq, %(t)s, %(k)s, %(f)s)::text) FROM e",
+                {
+                    "e": self.engagement_id,
+                    "id": edit.edit_id,
+                    "t": edit.table,
+                    "k": edit.key,
+                    "f": edit.field,
+                    "c": self.channel,
+                },
             ).fetchone()
             if row is None:  # committed before (its answer lost, or replayed twice): never applied again
                 seq = pg.execute(
@@ -525,12 +540,8 @@ class LiveSession:
             if not _same(theirs, edit.base):
                 pg.rollback()
                 raise Conflict(edit, theirs)
-            payload = json.dumps([seq, edit.table, edit.key, edit.field])
-            pg.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))  # sent on commit
-            changed = _run(engagement, pg, edit, self.login)  # commits (the Engagement's own edit)
-            if not changed:
-                pg.commit()
-                return Applied(edit.edit_id, seq, False)
+            if not _run(engagement, pg, edit, self.login):  # it commits (the Engagement's own edit) ...
+                raise _Again  # ... or rolls back, ztmm.edit's row too, when it finds nothing to change
             return Applied(edit.edit_id, seq, True)
         except BaseException:
             if not pg.closed:
@@ -627,7 +638,7 @@ def _check_value(edit: Edit) -> Any:
         elif edit.field in CHOICES:
             return _choice(str(value), CHOICES[edit.field], edit.field)
         elif edit.field == "owner":
-            check_text(str(value), "owner", MAX_NAME)
+            return check_text(str(value).strip(), "owner", MAX_NAME)
         elif edit.field == "notes":
             check_text(str(value), what)
     elif edit.field == CREATED:
@@ -636,18 +647,19 @@ def _check_value(edit: Edit) -> Any:
         stage = fields.pop("stage", None)
         _finding_values(FindingDraft(stage=Stage.parse(stage) if stage else None, **fields))
     elif edit.field == "stage":
-        if value:
-            Stage.parse(str(value))
+        return Stage.parse(str(value)).key if value else None
     elif edit.field in ("title", "owner"):
         if edit.field == "title" and not str(value).strip():
             raise BadInput("a finding needs a title")
-        check_text(str(value), f"finding {edit.field}", MAX_NAME)
+        return check_text(str(value).strip(), f"finding {edit.field}", MAX_NAME)
     elif edit.field in ("observation", "risk", "recommendation"):
         check_text(str(value), f"finding {edit.field}")
     elif edit.field in ("severity", "status"):
-        _choice(str(value), SEVERITY if edit.field == "severity" else FINDING_STATUSES, f"finding {edit.field}")
+        return _choice(str(value), SEVERITY if edit.field == "severity" else FINDING_STATUSES, f"finding {edit.field}")
     elif edit.field in ("likelihood", "impact"):
-        check_scale(value, edit.field)
+        return check_scale(value, edit.field)
+    elif edit.field == "due_date":
+        return _parse_date(None if value is None else str(value), "due date")
     return value
 
 
@@ -662,34 +674,37 @@ _FUNCTION_DEFAULTS: dict[str, Any] = {name: "" for name in FUNCTION_FIELDS} | {"
 def _current(pg: psycopg.Connection[Any], edit: Edit, *, lock: bool = True) -> Any:
     """The server's value of the edit's field, its row locked for the transaction (``lock``)."""
     suffix = " FOR UPDATE" if lock else ""
-    if edit.table in ("function_assessment", "stage_rating"):
-        function_id = edit.key.split("/", 1)[0]
-        row = pg.execute(
-            f"SELECT {_FUNCTION_COLUMNS} FROM function_assessment WHERE function_id = %s{suffix}",
-            (function_id,),
-        ).fetchone()
-        if edit.table == "function_assessment":
-            if row is None:
-                return _FUNCTION_DEFAULTS[edit.field]
-            target, stage, reason_, notes, confidence, priority, owner, status = row
-            values = {
-                "target": target,
-                "override": None if stage is None else (stage, reason_),
-                "notes": notes,
-                "confidence": confidence,
-                "priority": priority,
-                "owner": owner,
-                "status": status,
-            }
-            return values[edit.field]
-        stage_key = edit.key.split("/", 1)[1]
+    if edit.table == "stage_rating":
+        # The function's row is the lock of its stages (assess writes both). Two statements, not a
+        # join: after waiting for a lock, PostgreSQL re-reads only the locked row, and a joined
+        # stage row would be the one from before the other writer's commit.
+        function_id, stage_key = edit.key.split("/", 1)
+        pg.execute(f"SELECT 1 FROM function_assessment WHERE function_id = %s{suffix}", (function_id,))
         found = pg.execute(
-            f"SELECT rating, comment FROM stage_rating WHERE function_id = %s AND stage = %s{suffix}",
-            (function_id, stage_key),
+            "SELECT rating, comment FROM stage_rating WHERE function_id = %s AND stage = %s", (function_id, stage_key)
         ).fetchone()
         if found is None:
             return Rating.NOT_ASSESSED.value if edit.field == "rating" else ""
         return found[0] if edit.field == "rating" else found[1]
+    if edit.table == "function_assessment":
+        function_id = edit.key
+        row = pg.execute(
+            f"SELECT {_FUNCTION_COLUMNS} FROM function_assessment WHERE function_id = %s{suffix}",
+            (function_id,),
+        ).fetchone()
+        if row is None:
+            return _FUNCTION_DEFAULTS[edit.field]
+        target, stage, reason_, notes, confidence, priority, owner, status = row
+        values = {
+            "target": target,
+            "override": None if stage is None else (stage, reason_),
+            "notes": notes,
+            "confidence": confidence,
+            "priority": priority,
+            "owner": owner,
+            "status": status,
+        }
+        return values[edit.field]
     columns = ", ".join(FINDING_FIELDS)
     found = pg.execute(f"SELECT {columns} FROM finding WHERE id = %s{suffix}", (edit.key,)).fetchone()
     if edit.field in (CREATED, REMOVED):

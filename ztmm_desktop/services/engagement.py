@@ -290,17 +290,25 @@ class Engagement:
         self._assessments: dict[str, FunctionAssessment] | None = None
         self._results: dict[str, FunctionResult] | None = None
         self._findings: list[Finding] | None = None
+        self._stale: set[str] = set()
 
     def _forget_assessments(self, function_ids: frozenset[str]) -> None:
-        """Read these functions' assessments again; keep every other cached read.
+        """Read these functions' assessments again when next asked; keep every other cached read.
 
         Typing in a comment or the notes commits every pause: re-reading every
-        function and finding each time would stall the window.
+        function and finding each time would stall the window. (Read when asked, not
+        right after the commit: an edit on the server then costs no extra round trips.)
         """
         if self._assessments is None:
             self._results = None
             return
-        fresh = self._read_assessments(function_ids)
+        self._stale |= function_ids
+
+    def _refresh_stale(self) -> None:
+        if not self._stale or self._assessments is None:
+            return
+        fresh = self._read_assessments(frozenset(self._stale))
+        self._stale = set()
         self._assessments.update(fresh)
         if self._results is not None:
             self._results.update({fid: evaluate(assessment) for fid, assessment in fresh.items()})
@@ -344,6 +352,8 @@ class Engagement:
         """What the assessor recorded, per function (read once until the next edit)."""
         if self._assessments is None:
             self._assessments = self._read_assessments()
+            self._stale = set()
+        self._refresh_stale()
         return dict(self._assessments)
 
     def _read_assessments(self, only: frozenset[str] | None = None) -> dict[str, FunctionAssessment]:
@@ -381,6 +391,7 @@ class Engagement:
         return self.assessments()[self.catalog.function(function_key).id]
 
     def results(self) -> dict[str, FunctionResult]:
+        self._refresh_stale()
         if self._results is None:
             self._results = {fid: evaluate(a) for fid, a in self.assessments().items()}
         return dict(self._results)
