@@ -244,3 +244,25 @@ def test_a_notification_carries_no_text(
     seq, table, key, field = json.loads(heard[0])
     assert (table, key, field) == ("function_assessment", fid, "notes") and isinstance(seq, int)
     assert secret not in heard[0]
+
+
+def test_the_registry_shows_the_progress_of_live_ratings(server: Server, published: Published) -> None:
+    def progress() -> float:
+        rows = server.cluster.sql(
+            "SELECT progress FROM ztmm.engagement WHERE id = %s", (published.engagement,), db=server.db
+        )
+        return float(str(rows[0][0]))
+
+    before = progress()
+    session = LiveSession.open(url_with_password(server, published.assessor, published.engagement), prompt=None)
+    fid = session.engagement.functions_in_scope()[0].id
+    rating = session.engagement.assessment(fid).ratings[Stage.OPTIMAL].rating
+    assert rating is not Rating.NOT_ASSESSED
+    session.rate(fid, Stage.OPTIMAL, Rating.NOT_ASSESSED, base=rating)  # one stage fewer rated
+    session.close()  # the start page's progress follows (once, on close)
+    rated, total = server.cluster.sql(
+        f'SELECT count(*) FILTER (WHERE rating <> %s), count(*) FROM "e_{published.engagement}".stage_rating',
+        ("unassessed",),
+        db=server.db,
+    )[0]
+    assert progress() == pytest.approx(int(str(rated)) / int(str(total)), abs=1e-6) and progress() < before

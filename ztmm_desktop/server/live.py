@@ -67,7 +67,7 @@ from ..services.engagement import (
 from ..store.document import EngagementDocument
 from .connect import Prompt, ServerError, connect, reason, terminal_prompt
 from .schema import open_checked
-from .store import find
+from .store import find, update_registry
 from .url import ServerUrl, parse
 
 #: The fields of a function's assessment an edit may set ("override" is [stage, reason] or None).
@@ -287,6 +287,7 @@ class LiveSession:
         self._engine: Engine | None = None
         self._engagement: Engagement | None = None
         self.role = ""
+        self._rated = False
         self._connect_editor()
         self._listening = threading.Event()
         self._thread = threading.Thread(target=self._listen, name=f"ztmm-live-{self.engagement_id}", daemon=True)
@@ -365,12 +366,29 @@ class LiveSession:
         self._closing.set()
         self._thread.join(timeout=5)
         with self.lock:
+            if self._rated and self._state is State.ONLINE:
+                self._update_registry()
             if self._engine is not None:
                 self._engine.dispose()
             if self._pg is not None:
                 self._pg.close()
             self._queue.close()
             self._state = State.CLOSED
+
+    def _update_registry(self) -> None:
+        """The registry's progress (the start page's column) after this session's ratings: once, on close,
+        not per edit (the registry row would make every rating wait for every other)."""
+        pg = self._pg
+        if pg is None or pg.closed:
+            return
+        try:
+            with pg.transaction():
+                done, total = pg.execute(
+                    "SELECT count(*) FILTER (WHERE rating <> 'unassessed'), count(*) FROM stage_rating"
+                ).fetchone() or (0, 0)
+                update_registry(pg, self.engagement_id, float(done) / float(total) if total else 0.0)
+        except psycopg.Error:
+            pass  # offline or refused: the next session (or command) that writes brings it up to date
 
     def __enter__(self) -> LiveSession:
         return self
@@ -540,6 +558,7 @@ class LiveSession:
             if not _same(theirs, edit.base):
                 pg.rollback()
                 raise Conflict(edit, theirs)
+            self._rated |= edit.table == "stage_rating" and edit.field == "rating"
             if not _run(engagement, pg, edit, self.login):  # it commits (the Engagement's own edit) ...
                 raise _Again  # ... or rolls back, ztmm.edit's row too, when it finds nothing to change
             return Applied(edit.edit_id, seq, True)
