@@ -17,6 +17,8 @@ from ztmm_desktop.core.errors import BadInput
 from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.server.connect import ServerError
 from ztmm_desktop.server.live import RESYNC, Applied, Change, Conflict, Edit, LiveSession, State
+from ztmm_desktop.server.url import parse
+from ztmm_desktop.services import team
 
 WAIT = 10  # seconds a delivery may take before the test gives up (a bound, not a measurement)
 
@@ -266,3 +268,32 @@ def test_the_registry_shows_the_progress_of_live_ratings(server: Server, publish
         db=server.db,
     )[0]
     assert progress() == pytest.approx(int(str(rated)) / int(str(total)), abs=1e-6) and progress() < before
+
+
+def test_a_command_on_the_url_reaches_live_sessions_too(
+    server: Server, published: Published, sessions: tuple[LiveSession, LiveSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, assessor = sessions
+    seen = _changes(assessor)
+    fid = assessor.engagement.functions_in_scope()[7].id
+    assessor.engagement.assessments()  # cached
+    monkeypatch.setenv("PGPASSWORD", server.passwords[published.lead])
+    with team.server_engagement(parse(server.url(published.lead, published.engagement)), prompt=None) as copy:
+        copy.assess(fid, note="written through a copy", by="Lead")  # as ztmm assess URL does
+    change = _next_change(seen)
+    assert change.table == "*" and not change.mine  # re-read everything
+    assert assessor.engagement.assessment(fid).notes == "written through a copy"
+
+
+def test_opening_refuses_a_wrong_password_and_an_engagement_one_may_not_see(
+    server: Server, published: Published, tmp_path: Path
+) -> None:
+    wrong = server.url(published.assessor, published.engagement).replace(
+        f"//{published.assessor}@", f"//{published.assessor}:not-the-password@", 1
+    )
+    with pytest.raises(ServerError, match="password authentication failed") as raised:
+        LiveSession.open(wrong, prompt=None, queue=tmp_path / "q.sqlite")
+    assert "not-the-password" not in str(raised.value) and "\n" not in str(raised.value)
+    outsider = server.login("outsider")
+    with pytest.raises(ServerError, match=f"no engagement {published.engagement} that you may open"):
+        LiveSession.open(url_with_password(server, outsider, published.engagement), prompt=None)

@@ -266,8 +266,10 @@ def default_queue(url: ServerUrl) -> Path:
 class LiveSession:
     """An engagement on the server, edited live. Open with :meth:`open`; close when done.
 
-    Thread-safe: edits and reads take :attr:`lock`; subscribers are called on the listener's
-    thread (not while the lock is held).
+    Thread-safe: edits and reads take :attr:`lock`. Subscribers are called on the listener's
+    thread (a state change or a replayed edit's conflict also on the thread that noticed it),
+    possibly with the lock held: a callback only hands the event over (a queued Qt signal).
+    Read :attr:`engagement` afresh each time: it is replaced when the session reconnects.
     """
 
     def __init__(self, url: ServerUrl, *, prompt: Prompt | None, queue: Path | None) -> None:
@@ -288,7 +290,11 @@ class LiveSession:
         self._engagement: Engagement | None = None
         self.role = ""
         self._rated = False
-        self._connect_editor()
+        try:
+            self._connect_editor()
+        except BaseException:
+            self._queue.close()
+            raise
         self._listening = threading.Event()
         self._thread = threading.Thread(target=self._listen, name=f"ztmm-live-{self.engagement_id}", daemon=True)
         self._thread.start()
