@@ -297,3 +297,26 @@ def test_opening_refuses_a_wrong_password_and_an_engagement_one_may_not_see(
     outsider = server.login("outsider")
     with pytest.raises(ServerError, match=f"no engagement {published.engagement} that you may open"):
         LiveSession.open(url_with_password(server, outsider, published.engagement), prompt=None)
+
+
+def test_roadmap_actions_are_added_changed_and_removed_live(
+    server: Server, published: Published, sessions: tuple[LiveSession, LiveSession]
+) -> None:
+    lead, assessor = sessions
+    fid = lead.engagement.functions_in_scope()[4].id
+    first, _ = lead.add_action(fid, {"text": "Enforce MFA", "phase": "now", "effort": "S"})
+    second, _ = assessor.add_action(fid, {"text": "Retire VPN", "after_id": first})
+    with pytest.raises(BadInput, match="cycle"):  # the service's own check, on the server's rows
+        lead.set_action(first, "after_id", second, base=None)
+    assessor.set_action(first, "owner", "IT operations", base="")
+    with pytest.raises(Conflict):
+        lead.set_action(first, "owner", "Security team", base="")
+    removed = lead.remove_action(first)  # the service reads every action first: inside the same transaction
+    assert isinstance(removed, Applied) and removed.changed
+    assert assessor.value("action", second, "after_id") is None  # what came after it no longer does
+    assert server.cluster.sql(
+        "SELECT count(*) FROM ztmm.edit WHERE edit_id = %s", (removed.edit_id,), db=server.db
+    ) == [(1,)]
+    trail = [r for r in _audit(server, published) if r[1] == "action"]
+    assert (published.lead, "action", first, "removed", "Enforce MFA", None) in trail
+    assert (published.lead, "action", second, "after_id", first, None) in trail

@@ -46,9 +46,11 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import StaticPool
 
 from ..core.errors import BadInput, ZtmmError
-from ..core.register import FINDING_STATUSES
+from ..core.register import FINDING_STATUSES, PHASES
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..paths import data_dir
+from ..services import actions
+from ..services.actions import ActionDraft
 from ..services.catalogs import default_library
 from ..services.engagement import (
     CONFIDENCE,
@@ -89,6 +91,8 @@ FINDING_FIELDS = (
     "likelihood",
     "impact",
 )
+#: The fields of a roadmap action an edit may set (``after_id``: the action it comes after, or None).
+ACTION_FIELDS = ("text", "stage", "phase", "effort", "cost", "owner", "after_id")
 CREATED, REMOVED = "created", "removed"
 #: The base of a removal: the finding was there.
 PRESENT = "present"
@@ -528,13 +532,10 @@ class LiveSession:
 
     def _transaction(self, edit: Edit) -> Applied:
         """One edit, one transaction (the caller holds the lock)."""
-        pg, engagement = self._pg, self.engagement
+        pg = self._pg
         assert pg is not None
         if pg.closed:
             raise psycopg.OperationalError("the connection is closed")
-        if edit.table == "finding":  # read before the transaction: an ORM read ends the one it is in
-            engagement._forget()
-            engagement.findings()
         try:
             theirs = _current(pg, edit)  # the row locked until the commit
             row = pg.execute(  # recorded, and the listeners told on commit (rolled back with a conflict)
@@ -565,14 +566,32 @@ class LiveSession:
                 pg.rollback()
                 raise Conflict(edit, theirs)
             self._rated |= edit.table == "stage_rating" and edit.field == "rating"
-            if not _run(engagement, pg, edit, self.login):  # it commits (the Engagement's own edit) ...
-                raise _Again  # ... or rolls back, ztmm.edit's row too, when it finds nothing to change
+            if not self._run_joined(edit):
+                raise _Again  # the Engagement rolled back (ztmm.edit's row too): it found nothing to change
             return Applied(edit.edit_id, seq, True)
         except BaseException:
             if not pg.closed:
                 with contextlib.suppress(psycopg.Error):
                     pg.rollback()
             raise
+
+    def _run_joined(self, edit: Edit) -> bool:
+        """The service's edit inside this transaction: while it runs, the Engagement's sessions are bound
+        to a connection already in it, so their reads (a service reads before it edits) and their commit
+        do not end it; it is committed here, after the service's own commit. False: it changed nothing."""
+        engine, engagement, pg = self._engine, self.engagement, self._pg
+        assert engine is not None and pg is not None
+        with engine.connect() as joined:
+            joined.begin()
+            document = cast(Any, engagement.document)
+            document.engine = joined
+            try:
+                changed = _run(engagement, pg, edit, self.login)
+                if changed:
+                    joined.commit()
+            finally:
+                document.engine = engine
+        return changed
 
     # -- the editor's calls ---------------------------------------------------
 
@@ -621,6 +640,18 @@ class LiveSession:
     def remove_finding(self, finding_id: str) -> Outcome:
         return self.submit(Edit("finding", finding_id, REMOVED, PRESENT, None))
 
+    def add_action(self, function_key: str, fields: Mapping[str, Any]) -> tuple[str, Outcome]:
+        """A new roadmap action (``fields``: text and any of :data:`ACTION_FIELDS`); its id and the outcome."""
+        action_id = uuid.uuid4().hex
+        value = {"function_id": self.function_id(function_key), **fields}
+        return action_id, self.submit(Edit("action", action_id, CREATED, None, value))
+
+    def set_action(self, action_id: str, name: str, value: Any, *, base: Any) -> Outcome:
+        return self.submit(Edit("action", action_id, name, base, value))
+
+    def remove_action(self, action_id: str) -> Outcome:
+        return self.submit(Edit("action", action_id, REMOVED, PRESENT, None))
+
     def keep_mine(self, conflict: Conflict) -> Outcome:
         """Resolve a conflict with this session's value: the edit again, from the value it met."""
         edit = conflict.edit
@@ -628,11 +659,16 @@ class LiveSession:
 
 
 def _check_shape(edit: Edit) -> None:
-    fields = {"function_assessment": FUNCTION_FIELDS, "stage_rating": STAGE_FIELDS, "finding": FINDING_FIELDS}
+    fields = {
+        "function_assessment": FUNCTION_FIELDS,
+        "stage_rating": STAGE_FIELDS,
+        "finding": FINDING_FIELDS,
+        "action": ACTION_FIELDS,
+    }
     allowed = fields.get(edit.table)
     if allowed is None:
         raise BadInput(f"a live edit cannot change {edit.table!r}")
-    if edit.field not in allowed and not (edit.table == "finding" and edit.field in (CREATED, REMOVED)):
+    if edit.field not in allowed and not (edit.table in ("finding", "action") and edit.field in (CREATED, REMOVED)):
         raise BadInput(f"a live edit cannot change {edit.table}.{edit.field}")
     if edit.table == "stage_rating" and "/" not in edit.key:
         raise BadInput(f"a stage is named function/stage, not {edit.key!r}")
@@ -666,6 +702,27 @@ def _check_value(edit: Edit) -> Any:
             return check_text(str(value).strip(), "owner", MAX_NAME)
         elif edit.field == "notes":
             check_text(str(value), what)
+    elif edit.table == "action":
+        if edit.field == CREATED:
+            fields = dict(value)
+            fields.pop("function_id", None)
+            stage, after = fields.pop("stage", None), fields.pop("after_id", None)
+            draft = ActionDraft(stage=Stage.parse(stage) if stage else None, after=after, **fields)
+            actions._values(cast(Any, None), draft)  # (its engagement is not used)
+        elif edit.field == "stage":
+            return Stage.parse(str(value)).key if value else None
+        elif edit.field == "text":
+            if not str(value).strip():
+                raise BadInput("an action needs a text")
+            return check_text(str(value).strip(), "action text")
+        elif edit.field == "phase":
+            return _choice(str(value), PHASES, "phase")
+        elif edit.field == "effort":
+            return actions.effort_key(str(value))
+        elif edit.field in ("cost", "owner"):
+            return check_text(str(value).strip(), f"action {edit.field}", MAX_NAME)
+        elif edit.field == "after_id":
+            return str(value) if value else None
     elif edit.field == CREATED:
         fields = dict(value)
         fields.pop("function_id", None)
@@ -730,15 +787,16 @@ def _current(pg: psycopg.Connection[Any], edit: Edit, *, lock: bool = True) -> A
             "status": status,
         }
         return values[edit.field]
-    columns = ", ".join(FINDING_FIELDS)
-    found = pg.execute(f"SELECT {columns} FROM finding WHERE id = %s{suffix}", (edit.key,)).fetchone()
+    names = FINDING_FIELDS if edit.table == "finding" else ACTION_FIELDS
+    columns = ", ".join(names)
+    found = pg.execute(f"SELECT {columns} FROM {edit.table} WHERE id = %s{suffix}", (edit.key,)).fetchone()
     if edit.field in (CREATED, REMOVED):
         if found is None:
             return None
-        return dict(zip(FINDING_FIELDS, found, strict=True)) if edit.field == CREATED else PRESENT
+        return dict(zip(names, found, strict=True)) if edit.field == CREATED else PRESENT
     if found is None:
-        raise BadInput(f"no finding {edit.key}")
-    return dict(zip(FINDING_FIELDS, found, strict=True))[edit.field]
+        raise BadInput(f"no {edit.table} {edit.key}")
+    return dict(zip(names, found, strict=True))[edit.field]
 
 
 def _run(engagement: Engagement, pg: psycopg.Connection[Any], edit: Edit, login: str) -> bool:
@@ -764,6 +822,8 @@ def _run(engagement: Engagement, pg: psycopg.Connection[Any], edit: Edit, login:
         else:
             kwargs = {"note" if edit.field == "notes" else edit.field: str(edit.value)}
         return bool(engagement.assess(edit.key, by=login, **kwargs))
+    if edit.table == "action":
+        return _run_action(engagement, pg, edit, login)
     if edit.field == CREATED:
         fields = dict(edit.value)
         function_id = fields.pop("function_id")
@@ -791,3 +851,27 @@ def opened(url: str | ServerUrl, **kwargs: Any) -> Iterator[LiveSession]:
         yield session
     finally:
         session.close()
+
+
+def _run_action(engagement: Engagement, pg: psycopg.Connection[Any], edit: Edit, login: str) -> bool:
+    """A roadmap action's edit through ``services.actions`` (its checks: text, phase, effort, no cycle)."""
+    if edit.field == CREATED:
+        fields = dict(edit.value)
+        function_id = fields.pop("function_id")
+        stage = fields.pop("stage", None)
+        after = fields.pop("after_id", None)
+        draft = ActionDraft(stage=Stage.parse(stage) if stage else None, after=after, **fields)
+        actions.add_action(engagement, function_id, draft, by=login, action_id=edit.key)
+        return True
+    if edit.field == REMOVED:
+        actions.remove_action(engagement, edit.key, by=login)
+        return True
+    columns = ", ".join(ACTION_FIELDS)
+    row = pg.execute(f"SELECT {columns} FROM action WHERE id = %s", (edit.key,)).fetchone()
+    assert row is not None  # locked by _current
+    fields = dict(zip(ACTION_FIELDS, row, strict=True))
+    fields[edit.field] = edit.value
+    stage = fields.pop("stage")
+    after = fields.pop("after_id")
+    draft = ActionDraft(stage=Stage.parse(stage) if stage else None, after=after, **fields)
+    return bool(actions.update_action(engagement, edit.key, draft, by=login))
