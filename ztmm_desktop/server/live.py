@@ -206,18 +206,24 @@ class OfflineQueue:
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS queued (n INTEGER PRIMARY KEY AUTOINCREMENT, edit_id TEXT UNIQUE, edit TEXT)"
         )
+        # counted here, not per call: every edit asks whether the queue is empty
+        self._count = int(self._conn.execute("SELECT count(*) FROM queued").fetchone()[0])
 
     def put(self, edit: Edit) -> None:
-        self._conn.execute("INSERT OR IGNORE INTO queued (edit_id, edit) VALUES (?, ?)", (edit.edit_id, edit.to_json()))
+        added = self._conn.execute(
+            "INSERT OR IGNORE INTO queued (edit_id, edit) VALUES (?, ?)", (edit.edit_id, edit.to_json())
+        )
+        self._count += added.rowcount
 
     def pending(self) -> list[Edit]:
         return [Edit.from_json(r[0]) for r in self._conn.execute("SELECT edit FROM queued ORDER BY n")]
 
     def __len__(self) -> int:
-        return int(self._conn.execute("SELECT count(*) FROM queued").fetchone()[0])
+        return self._count
 
     def done(self, edit_id: str) -> None:
-        self._conn.execute("DELETE FROM queued WHERE edit_id = ?", (edit_id,))
+        removed = self._conn.execute("DELETE FROM queued WHERE edit_id = ?", (edit_id,))
+        self._count = max(0, self._count - removed.rowcount)
 
     def close(self) -> None:
         self._conn.close()
