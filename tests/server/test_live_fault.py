@@ -91,19 +91,27 @@ def test_edits_go_on_offline_and_reach_the_server_once_it_is_back(
         n += 1
     assert isinstance(acknowledged[-1][1], Applied)
 
+    finding_id, created = session.add_finding(functions[0], {"title": "Shared admin accounts"})
+    assert isinstance(created, Applied)
     own_server.cluster.stop("immediate")  # again, and this time the user quits while offline
     _until(lambda: session.state is State.OFFLINE)
     for _ in range(15):
         edit(n, session)
         n += 1
-    assert session.queued == 15
+    doomed = session.set_finding(finding_id, "title", "Shared admin accounts (3)", base="Shared admin accounts")
+    assert isinstance(doomed, Queued) and session.queued == 16
     session.close()
     own_server.cluster.restart()
+    lead = LiveSession.open(url_with_password(own_server, published.lead, published.engagement), prompt=None)
+    removed = lead.remove_finding(finding_id)  # meanwhile, online, a colleague removes that finding
+    lead.close()
     reopened = LiveSession.open(url, prompt=None, queue=queue_file)  # the queue on disk is replayed
     try:
         _until(lambda: reopened.queued == 0 and reopened.state is State.ONLINE)
         for fid in functions:
             assert reopened.value("function_assessment", fid, "notes") == last[fid]
+        # the edit of a finding that is gone is refused and reported, not lost without a word
+        assert [(r.edit.edit_id, r.reason) for r in reopened.refused] == [(doomed.edit_id, f"no finding {finding_id}")]
     finally:
         reopened.close()
 
@@ -114,7 +122,8 @@ def test_edits_go_on_offline_and_reach_the_server_once_it_is_back(
         (published.engagement,),
         db=own_server.db,
     )
-    assert {str(e) for e, _ in logged} == {edit.edit_id for edit, _ in acknowledged}  # every one, none other
+    expected = {edit.edit_id for edit, _ in acknowledged} | {created.edit_id, removed.edit_id}
+    assert {str(e) for e, _ in logged} == expected  # every one, none other (not the refused one)
     assert all(count == 1 for _, count in logged)
     audit = cluster.sql(
         f'SELECT new FROM "{schema_name}".audit WHERE field = %s AND by = %s',

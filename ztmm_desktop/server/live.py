@@ -187,7 +187,16 @@ class Change:
 #: Delivered when the session is back online: anything may have changed meanwhile.
 RESYNC = Change(0, "*", "", "", False)
 
-Event = Change | Conflict | State
+
+@dataclass(frozen=True)
+class Refused:
+    """A queued edit the server refused on replay (not a conflict: its checks or grants), with why."""
+
+    edit: Edit
+    reason: str
+
+
+Event = Change | Conflict | State | Refused
 Subscriber = Callable[[Event], None]
 
 
@@ -300,6 +309,8 @@ class LiveSession:
         self._engagement: Engagement | None = None
         self.role = ""
         self._rated = False
+        #: queued edits the server refused on replay (also delivered to the subscribers)
+        self.refused: list[Refused] = []
         try:
             self._connect_editor()
         except BaseException:
@@ -441,7 +452,10 @@ class LiveSession:
                         self._back_online()
                     for note in conn.notifies(timeout=RETRY):
                         self._deliver(note)
-            except (psycopg.OperationalError, psycopg.InterfaceError, ServerError):
+            except (psycopg.Error, ServerError):
+                self._set_state(State.OFFLINE)
+                self._closing.wait(RETRY)
+            except Exception:  # never a silent end of the listener: offline, and try again
                 self._set_state(State.OFFLINE)
                 self._closing.wait(RETRY)
             finally:
@@ -505,12 +519,14 @@ class LiveSession:
                 self._apply(edit)
             except Conflict as conflict:
                 self._publish(conflict)
-            except BadInput:
-                pass  # refused as it would have been online (checked when queued, so only a vanished row)
-            except ServerError:
-                if self._offline():
+            except (BadInput, ServerError) as err:
+                if isinstance(err, ServerError) and self._offline():
                     return
-                raise
+                # refused by the server's checks or grants (a finding removed meanwhile, a cycle of actions,
+                # a member made reviewer while offline): reported, never silently dropped
+                refused = Refused(edit, str(err))
+                self.refused.append(refused)
+                self._publish(refused)
             self._queue.done(edit.edit_id)
 
     def _apply(self, edit: Edit) -> Applied:
