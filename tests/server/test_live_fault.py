@@ -3,7 +3,12 @@ queue, and once the server is back everything acknowledged is on it, once (a clu
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.support import pg
 from tests.support.live import publish, url_with_password
 from tests.support.team import NO_PGPASS, Server
@@ -131,3 +137,61 @@ def test_edits_go_on_offline_and_reach_the_server_once_it_is_back(
         db=own_server.db,
     )
     assert sorted(str(r[0]) for r in audit) == sorted(str(edit.value) for edit, _ in acknowledged)  # each once
+
+
+CHILD = """
+import json, sys
+from pathlib import Path
+from ztmm_desktop.server.live import Edit, LiveSession
+url, queue, fid = sys.argv[1:4]
+session = LiveSession.open(url, prompt=None, queue=Path(queue))
+base = session.value("function_assessment", fid, "notes")
+print("open", flush=True)
+sys.stdin.readline()  # the server is down now
+for n in range(100000):
+    edit = Edit("function_assessment", fid, "notes", base, f"before the crash {n}")
+    outcome = session.submit(edit)
+    print(json.dumps([edit.edit_id, type(outcome).__name__, edit.value]), flush=True)
+    base = edit.value
+"""
+
+
+def test_a_queued_edit_survives_the_app_being_killed(
+    own_server: Server, realistic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZTMM_DATA_DIR", str(tmp_path / "appdata"))
+    published, _ = publish(own_server, realistic, tmp_path)
+    url = url_with_password(own_server, published.assessor, published.engagement)
+    queue_file = tmp_path / "queue.sqlite"
+    with LiveSession.open(url, prompt=None, queue=tmp_path / "other.sqlite") as look:
+        fid = look.engagement.functions_in_scope()[0].id
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, str(queue_file), fid],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    ) as child:
+        try:
+            assert child.stdout is not None and child.stdin is not None
+            assert child.stdout.readline().strip() == "open"
+            own_server.cluster.stop("immediate")
+            child.stdin.write("\n")
+            child.stdin.flush()
+            acknowledged = [json.loads(child.stdout.readline()) for _ in range(30)]
+            child.send_signal(signal.SIGKILL)  # no goodbye: whatever was acknowledged must be on disk
+        finally:
+            child.kill()
+    assert all(kind == "Queued" for _, kind, _ in acknowledged)
+    own_server.cluster.restart()
+    with LiveSession.open(url, prompt=None, queue=queue_file) as reopened:
+        _until(lambda: reopened.queued == 0 and reopened.state is State.ONLINE)
+        assert reopened.value("function_assessment", fid, "notes") == acknowledged[-1][2]
+    logged = {
+        str(r[0])
+        for r in own_server.cluster.sql(
+            "SELECT edit_id FROM ztmm.edit WHERE engagement = %s", (published.engagement,), db=own_server.db
+        )
+    }
+    assert {edit_id for edit_id, _, _ in acknowledged} <= logged
