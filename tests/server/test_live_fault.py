@@ -184,6 +184,7 @@ def test_a_queued_edit_survives_the_app_being_killed(
         finally:
             child.kill()
     assert all(kind == "Queued" for _, kind, _ in acknowledged)
+    assert queue_file.stat().st_mode & 0o077 == 0  # the queued text is readable by the user alone
     own_server.cluster.restart()
     with LiveSession.open(url, prompt=None, queue=queue_file) as reopened:
         _until(lambda: reopened.queued == 0 and reopened.state is State.ONLINE)

@@ -208,8 +208,9 @@ class OfflineQueue:
     """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = path
+        path.touch(mode=0o600, exist_ok=True)  # the user's alone, like the working copies
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA synchronous = FULL")  # a commit is on the disk when it returns
         self._conn.execute(
