@@ -72,6 +72,8 @@ class Cluster:
     port: int
     password: str
     host: str = "127.0.0.1"
+    #: fsync off (the tests' throw-away clusters) or on (the benchmarks': honest commit costs)
+    fsync: bool = False
 
     @property
     def data(self) -> Path:
@@ -87,7 +89,7 @@ class Cluster:
         return f"host={self.host} port={self.port} dbname={db} user={user} password={pw}"
 
     @classmethod
-    def start(cls, folder: Path, port: int | None = None) -> Cluster:
+    def start(cls, folder: Path, port: int | None = None, *, fsync: bool = False) -> Cluster:
         binaries = bin_dir()
         if binaries is None:
             raise RuntimeError("PostgreSQL is not installed (tools/system-deps.sh installs it)")
@@ -124,7 +126,7 @@ class Cluster:
         )
         for attempt in range(5):
             chosen = port if port is not None else free_port()
-            options = f"-p {chosen} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
+            options = _options(chosen, folder, fsync)
             done = subprocess.run(
                 _as_user(
                     [str(binaries / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o", options, "start"]
@@ -133,7 +135,7 @@ class Cluster:
                 text=True,
             )
             if done.returncode == 0:
-                return cls(folder, chosen, password)
+                return cls(folder, chosen, password, fsync=fsync)
             if port is not None or attempt == 4:
                 raise RuntimeError(f"pg_ctl start failed: {done.stderr.strip()} {(folder / 'log').read_text()[-2000:]}")
         raise AssertionError("unreachable")
@@ -144,7 +146,7 @@ class Cluster:
     def restart(self) -> None:
         binaries = bin_dir()
         assert binaries is not None
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
+        options = _options(self.port, self.folder, self.fsync)
         subprocess.run(
             _as_user(
                 [
@@ -187,6 +189,12 @@ class Cluster:
 
         with psycopg.connect(self.conninfo(), autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _options(port: int, folder: Path, fsync: bool) -> str:
+    return (
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync={'on' if fsync else 'off'} -c max_connections=60"
+    )
 
 
 def stop(folder: Path, mode: str = "fast") -> None:

@@ -18,7 +18,7 @@ from .url import ServerUrl
 
 #: The server schema's revisions this client knows, oldest first; the last is the one it needs.
 #: (A test checks these are Alembic's, so the version check needs no Alembic at run time.)
-REVISIONS = ("0001",)
+REVISIONS = ("0001", "0002")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 

@@ -258,6 +258,8 @@ def push_changes(conn: sqlite3.Connection, pg: psycopg.Connection[Any], engageme
         if written:
             _reset_sequences(cur)
             update_registry(pg, engagement, progress(conn))
+            # live sessions re-read everything when this commits (server/live.py: table "*")
+            cur.execute("SELECT pg_notify(%s, %s)", (f"ztmm_{engagement}", '[0, "*", "", ""]'))
     return written
 
 

@@ -25,7 +25,6 @@ from ..core import validate
 from ..core.catalog import Catalog
 from ..core.errors import BadInput, EngagementFileError
 from ..core.register import FINDING_STATUSES
-from ..core.scoring import evaluate
 from ..core.stages import RATED_STAGES, Rating, Stage
 from ..core.wording import CISA, WORDINGS
 from ..store.connect import Key
@@ -189,18 +188,16 @@ class Engagement(Records):
                 self._forget()
 
     def _forget_assessments(self, function_ids: frozenset[str]) -> None:
-        """Read these functions' assessments again; keep every other cached read.
+        """Read these functions' assessments again when next asked; keep every other cached read.
 
         Typing in a comment or the notes commits every pause: re-reading every
-        function and finding each time would stall the window.
+        function and finding each time would stall the window. (Read when asked, not
+        right after the commit: an edit on the server then costs no extra round trips.)
         """
         if self._assessments is None:
             self._results = None
             return
-        fresh = self._read_assessments(function_ids)
-        self._assessments.update(fresh)
-        if self._results is not None:
-            self._results.update({fid: evaluate(assessment) for fid, assessment in fresh.items()})
+        self._stale |= function_ids
 
     # -- reading (the rest: ``Records``) --------------------------------------
 

@@ -234,6 +234,7 @@ class Records:
         self._assessments: dict[str, FunctionAssessment] | None = None
         self._results: dict[str, FunctionResult] | None = None
         self._findings: list[Finding] | None = None
+        self._stale: set[str] = set()  # functions whose cached assessment is read again when next asked
 
     # -- the engagement's properties -------------------------------------------------------
 
@@ -281,7 +282,18 @@ class Records:
         """What the assessor recorded, per function (read once until the next edit)."""
         if self._assessments is None:
             self._assessments = self._read_assessments()
+            self._stale = set()
+        self._refresh_stale()
         return dict(self._assessments)
+
+    def _refresh_stale(self) -> None:
+        if not self._stale or self._assessments is None:
+            return
+        fresh = self._read_assessments(frozenset(self._stale))
+        self._stale = set()
+        self._assessments.update(fresh)
+        if self._results is not None:
+            self._results.update({fid: evaluate(assessment) for fid, assessment in fresh.items()})
 
     def _read_assessments(self, only: frozenset[str] | None = None) -> dict[str, FunctionAssessment]:
         """Every function's assessment, or ``only`` those functions'."""
@@ -324,6 +336,7 @@ class Records:
         return self.assessments()[self.catalog.function(function_key).id]
 
     def results(self) -> dict[str, FunctionResult]:
+        self._refresh_stale()
         if self._results is None:
             self._results = {fid: evaluate(a) for fid, a in self.assessments().items()}
         return dict(self._results)
