@@ -840,7 +840,6 @@ class MainWindow(QMainWindow):
             self.engagement = engagement
             self.workbench = bench
             self._update_pane_actions()
-            self.hide_opening()
             if first is not None:
                 bench.select_function(first.id)  # shown already: the tree's current row
             # The tree's rows laid out now, not in its first paint (which would then ask for a second one).
@@ -848,6 +847,7 @@ class MainWindow(QMainWindow):
             # Shown in steps: the frame (the tree, the tabs, the guidance), then the function's page.
             bench.page.stack.setCurrentWidget(bench.page.placeholder)
             self.stack.addWidget(bench)
+            self.hide_opening()  # the workbench replaces the opening page
             self.stack.setCurrentWidget(bench)
             yield  # the frame is painted; the tree's columns fitted to its width are painted again in the next
             yield
