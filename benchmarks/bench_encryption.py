@@ -10,10 +10,11 @@ the floor, and the target is the cost of encryption (issue 16): ≤ 1.3×. The e
 includes turning the passphrase into the key (PBKDF2-HMAC-SHA512, 256,000 rounds) and checking
 it, as a user's open does; a second row leaves that fixed fifth of a second out.
 
-The window: a 5 ms heartbeat on the UI thread while ``MainWindow.open_path`` opens the encrypted
-engagement (its passphrase from ``ZTMM_PASSPHRASE``, as from the keyring: derived off the UI
-thread), from 150 ms before until 150 ms after the workbench is in place; the longest gap between
-ticks, against the same heartbeat with nothing running (as ``bench_ui.py``'s save stall).
+The window: a 5 ms heartbeat on the UI thread while ``MainWindow.open_path`` opens the plain and the
+encrypted engagement (its passphrase from ``ZTMM_PASSPHRASE``, as from the keyring: derived off the UI
+thread), from 150 ms before until 150 ms after the workbench is in place (built in steps through the
+event loop, its first function shown); the longest gap between ticks, against the same heartbeat with
+nothing running (as ``bench_ui.py``'s save stall). Target for both: ≤ 50 ms (issue 17).
 
 Set ``ZTMM_BENCH_ENCRYPTION_SMALL=1`` to measure on the engagement without evidence (about 1 MB).
 """
@@ -96,10 +97,16 @@ def _gap_before(ticks: list[float], moment: float) -> float:
     return max((min(b, moment) - a for a, b in itertools.pairwise(ticks) if a < moment), default=0.0)
 
 
+def _gap_after(ticks: list[float], moment: float) -> float:
+    """The longest gap between ticks from ``moment`` on (a gap across it counts from it)."""
+    return max((b - max(a, moment) for a, b in itertools.pairwise(ticks) if b > moment), default=0.0)
+
+
 @dataclass
 class _Stalls:
     whole: list[float] = field(default_factory=list)  # from the request to the workbench in place
     storage: list[float] = field(default_factory=list)  # until the open engagement is handed to the window
+    build: list[float] = field(default_factory=list)  # from then until the workbench is built and shown
 
 
 def _window_stalls(plain: Path, encrypted: Path) -> tuple[_Stalls, _Stalls, list[float], list[float]]:
@@ -145,6 +152,7 @@ def _window_stalls(plain: Path, encrypted: Path) -> tuple[_Stalls, _Stalls, list
                 if run:
                     stalls[document].whole.append(_longest_gap(ticks))
                     stalls[document].storage.append(_gap_before(ticks, current["handoff"]))
+                    stalls[document].build.append(_gap_after(ticks, current["handoff"]))
                     if document == encrypted:
                         floors.append(_longest_gap(floor_ticks))
                         times.append(current["end"] - current["start"])
@@ -213,18 +221,32 @@ def run(workdir: Path) -> list[Result]:
             "≤ 50 ms",
         ),
         Result(
+            "ui: of which while the workbench is built and shown (in steps through the event loop), worst run",
+            ms(max(stalls.build)),
+            ms(max(idle)),
+            "ms",
+            "≤ 50 ms",
+        ),
+        Result(
             f"ui: longest UI stall while the window opens the plain engagement ({size_mib:,.0f} MiB), worst run",
             ms(max(plain_stalls.whole)),
             ms(max(idle)),
             "ms",
-            note="informational",
+            "≤ 50 ms",
         ),
         Result(
             "ui: of which until the plain engagement is open, worst run",
             ms(max(plain_stalls.storage)),
             ms(max(idle)),
             "ms",
-            note="informational",
+            "≤ 50 ms",
+        ),
+        Result(
+            "ui: of which while the plain engagement's workbench is built and shown, worst run",
+            ms(max(plain_stalls.build)),
+            ms(max(idle)),
+            "ms",
+            "≤ 50 ms",
         ),
         Result(
             "ui: the window's open of the encrypted engagement (to workbench in place), median",

@@ -103,3 +103,39 @@ def test_work_the_ui_waits_for_runs_off_its_thread_while_its_timers_run_and_erro
             off_ui_thread(refused)
     finally:
         timer.stop()
+
+
+def test_in_steps_lets_the_event_loop_run_between_steps_and_hands_back_an_error(qtbot: QtBot) -> None:
+    """Work that must stay on the UI thread, in steps: the window's timers run between any two of them."""
+    from collections.abc import Iterator
+
+    from PySide6.QtCore import QTimer
+
+    from ztmm_desktop.core.errors import EngagementFileError
+    from ztmm_desktop.ui.common.tasks import in_steps
+
+    ticks: list[int] = []
+    done: list[int] = []
+    timer = QTimer()
+    timer.setInterval(0)
+    timer.timeout.connect(lambda: ticks.append(len(done)))
+    timer.start()
+
+    def steps() -> Iterator[None]:
+        for number in range(5):
+            done.append(number)
+            yield
+
+    try:
+        in_steps(steps())
+        assert done == [0, 1, 2, 3, 4]  # every step ran, in order, before in_steps returned
+        assert {1, 2, 3, 4} <= set(ticks)  # the timer ticked after each step but the last, before the next
+
+        def failing() -> Iterator[None]:
+            yield
+            raise EngagementFileError("client.ztmm: refused")
+
+        with pytest.raises(EngagementFileError, match=r"client\.ztmm: refused"):
+            in_steps(failing())
+    finally:
+        timer.stop()

@@ -11,7 +11,7 @@ widgets.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal
@@ -157,6 +157,43 @@ def off_ui_thread(fn: Callable[[], _T]) -> _T:
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]  # type: ignore[no-any-return]
+
+
+def in_steps(steps: Iterator[object]) -> None:
+    """Run the generator ``steps`` to its end, one step (up to its next ``yield``) per turn of the event loop.
+
+    Between two steps this thread paints, runs its timers and hands out what workers posted, as in
+    ``off_ui_thread``; clicks and keys wait until the last step is done (nothing can act on what the
+    steps are still building). For UI work that cannot leave the UI thread (building the workbench's
+    widgets) and would stall it if done in one piece: each step should be short (a few tens of ms).
+    An error in a step ends the run and is raised here.
+    """
+    outcome: dict[str, BaseException] = {}
+    loop = QEventLoop()
+
+    def step() -> None:
+        turn.stop()  # a step that runs an event loop of its own (a dialog) is not entered again meanwhile
+        try:
+            next(steps)
+        except StopIteration:
+            loop.quit()
+        except BaseException as err:  # raised again below, on this thread's own stack
+            outcome["error"] = err
+            loop.quit()
+        else:
+            turn.start()
+
+    # A zero timer fires once per turn of the loop, after the events already waiting (paints, timers).
+    turn = QTimer()
+    turn.setInterval(0)
+    turn.timeout.connect(step)
+    turn.start()
+    try:
+        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    finally:
+        turn.stop()
+    if "error" in outcome:
+        raise outcome["error"]
 
 
 def show_failure(window: QMainWindow, err: BaseException, title: str, cancelled: str) -> None:

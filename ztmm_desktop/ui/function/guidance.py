@@ -20,6 +20,7 @@ another function of the model ("section 2.1", "(5.1)") is an internal link
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -224,6 +225,8 @@ class GuidancePane(QWidget):
         self._stage: Stage | None = None
         #: HTML for the view whose tab is not shown, laid out when it is (a click in the tree lays out one, not two).
         self._pending: dict[QTextBrowser, str] = {}
+        self._prepared: GuidanceBodies | None = None  # made off the UI thread, for the next refresh
+        self._html_held = False
 
         self.title_label = QLabel()
         self.title_label.setObjectName("guidanceTitle")
@@ -316,8 +319,8 @@ class GuidancePane(QWidget):
             if packs
             else ""
         )
-        html = self._html()
         if engagement is None or self._function_id is None:
+            html = self._html()
             self.title_label.setText("Guidance")
             self.subtitle_label.setText("No engagement open" if engagement is None else "No function selected")
             message = html.paragraph(
@@ -329,27 +332,21 @@ class GuidancePane(QWidget):
             self._set_html(self.guidance_view, message)
             self._set_html(self.next_view, message)
             return
-        function = engagement.catalog.function(self._function_id)
-        result = engagement.results()[function.id]
-        pillar = engagement.catalog.pillar(function.pillar_id)
-        self.title_label.setText(function.label)
-        self.subtitle_label.setText(f"{pillar.name} · {_state_text(result)}")
-        self._set_html(self.guidance_view, self.guidance_html(engagement, function, result, html))
-        # This function's item of the engagement's roadmap, without building the whole roadmap.
-        in_scope = function.pillar_id in engagement.meta().scope
-        item = (
-            next(iter(roadmap([function], {function.id: result}, engagement.library.packs)), None) if in_scope else None
-        )
-        if item is None and not result.assessed and result.target is not None:
-            # Not on the roadmap (not assessed, so not below target), but the pane still shows the climb from
-            # Traditional, for the workshop that assesses it.
-            assessment = engagement.assessment(function.id)
-            ratings = {stage: assessment.rating(stage).rating for stage in RATED_STAGES}
-            climb = stages_to_climb(result.current, result.target, ratings) or ()
-            if climb:
-                steps = roadmap_steps(function, climb, engagement.library.packs)
-                item = RoadmapItem(function=function, current=result.current, target=result.target, steps=steps)
-        self._set_html(self.next_view, self.next_stage_html(engagement, function, result, item, html))
+        bodies = self._prepared
+        self._prepared = None
+        if bodies is None or (bodies.function_id, bodies.stage) != (self._function_id, self._stage):
+            bodies = GuidanceBodies.of(engagement, self._function_id, self._stage, self.palette())
+        self.title_label.setText(bodies.title)
+        self.subtitle_label.setText(bodies.subtitle)
+        self._set_html(self.guidance_view, bodies.guidance)
+        self._set_html(self.next_view, bodies.next_stage)
+
+    def show_prepared(self, bodies: GuidanceBodies) -> None:
+        """Show what ``GuidanceBodies.of`` made (off the UI thread), as ``show_function`` would; made for
+        another palette (the workshop mode changed meanwhile), it is made again."""
+        if bodies.palette == self.palette():
+            self._prepared = bodies
+        self.show_function(bodies.function_id, bodies.stage)
 
     def open_link(self, url: QUrl) -> bool:
         """Show the function an internal link names; open an http(s) URL in the system browser; ignore the rest."""
@@ -372,106 +369,20 @@ class GuidancePane(QWidget):
 
     # -- HTML -------------------------------------------------------------------------------
 
-    def guidance_html(
-        self, engagement: Engagement, function: Function, result: FunctionResult, html: _Html | None = None
-    ) -> str:
-        """The Guidance tab: the chosen stage's recommendations, or every stage's."""
-        html = html or self._html()
-        packs = engagement.library.packs
-        stages = [self._stage] if self._stage is not None else list(Stage)
-        parts = []
-        for stage in stages:
-            badges = []
-            if result.assessed and result.applicable and stage is result.current:
-                badges.append("current")
-            if result.target is not None and stage is result.target:
-                badges.append("target")
-            parts.append(html.stage_heading(stage, badges))
-            parts.append(html.model_text(engagement.stage_text(function, stage)))
-            parts.append(self._recommendations_html(html, packs, function, stage))
-        return "".join(parts)
-
-    def next_stage_html(
-        self,
-        engagement: Engagement,
-        function: Function,
-        result: FunctionResult,
-        item: RoadmapItem | None,
-        html: _Html | None = None,
-    ) -> str:
-        """The Next stage tab: the stages to climb from the current stage to the target."""
-        html = html or self._html()
-        if not result.applicable and result.assessed:
-            return html.note(f"{function.code} is rated not applicable, so it has no next stage.")
-        if result.target is None:
-            return html.note(
-                f"No target stage is set for {function.code}. Set a target to see what it takes to get there."
-            )
-        if item is None:
-            current = result.current.label
-            if result.current > result.target:
-                text = f"{function.code} is at {current}, above its target ({result.target.label}). Nothing to climb."
-            else:
-                text = f"{function.code} is already at its target ({result.target.label}). Nothing to climb."
-            return html.note(text)
-        count = len(item.steps)
-        parts = [html.caption(f"{item.current.label} → {item.target.label}")]
-        parts.append(
-            f'<p style="margin-top:0; margin-bottom:4px;"><b>{plural(count, "stage")} to climb</b>'
-            f" to reach the target of {escape(item.target.label)}.</p>"
-        )
-        if not result.assessed:
-            parts.append(
-                html.paragraph(
-                    "The current stage is not assessed yet, so the climb is counted from Traditional.", muted=True
-                )
-            )
-        assessment = engagement.assessment(function.id)
-        for number, step in enumerate(item.steps, start=1):
-            parts.append(html.stage_heading(step.stage, [f"step {number} of {count}"]))
-            parts.append(html.model_text(engagement.stage_text(function, step.stage)))
-            rating = assessment.rating(step.stage)
-            if step.stage in RATED_STAGES and (rating.rating is not Rating.NOT_ASSESSED or rating.comment):
-                said = f"Assessed: {rating.rating.label}" + (f" — {rating.comment}" if rating.comment else "")
-                parts.append(html.paragraph(said, muted=True))
-            if step.recommendations:
-                publishers = self._publishers(engagement.library.packs)
-                for rec in step.recommendations:
-                    parts.append(html.recommendation(rec, publishers.get(id(rec))))
-            else:
-                parts.append(html.note(_no_recommendations(function, step.stage)))
-        return "".join(parts)
-
-    # -- internals ----------------------------------------------------------------------------
-
-    def _recommendations_html(
-        self, html: _Html, packs: Sequence[GuidancePack], function: Function, stage: Stage
-    ) -> str:
-        recs = [(pack, rec) for pack in packs for rec in pack.for_stage(function.id, stage)]
-        if not packs:
-            return html.note("No guidance packs are installed.")
-        if not recs:
-            return html.note(_no_recommendations(function, stage))
-        show_publisher = len(packs) > 1
-        count = plural(len(recs), "recommendation")
-        return html.caption(count, top=8) + "".join(
-            html.recommendation(rec, pack.publisher if show_publisher else None) for pack, rec in recs
-        )
-
-    @staticmethod
-    def _publishers(packs: Sequence[GuidancePack]) -> dict[int, str]:
-        """Publisher per recommendation object, only when more than one pack is installed."""
-        if len(packs) < 2:
-            return {}
-        return {id(rec): pack.publisher for pack in packs for rec in pack.recommendations}
-
     def _html(self) -> _Html:
         functions = {f.code: f for f in self._engagement.catalog.functions()} if self._engagement is not None else {}
         return _Html(self.palette(), functions)
 
+    def hold_html(self, held: bool) -> None:
+        """While held, the HTML shown waits as a hidden tab's does; released, the shown tab's is laid out
+        (the window lays the pane out first, then its text, one step each, while it opens an engagement)."""
+        self._html_held = held
+        if not held:
+            self._tab_shown(self.tabs.currentIndex())
+
     def _set_html(self, view: QTextBrowser, body: str) -> None:
         page = f'<html><body style="color:{_Html(self.palette()).text};">{body}</body></html>'
-        if view is self.tabs.currentWidget():
+        if view is self.tabs.currentWidget() and not self._html_held:
             self._show_html(view, page)
         else:
             self._pending[view] = page
@@ -536,3 +447,136 @@ def _no_recommendations(function: Function, stage: Stage) -> str:
             "and the guidance starts at Initial."
         )
     return f"No recommendations for {function.code} at {stage.label} in the installed guidance."
+
+
+@dataclass(frozen=True)
+class GuidanceBodies:
+    """What the pane shows of one function: its title lines and the HTML of its two tabs.
+
+    Plain text made from the engagement and a palette, no widget: the window makes it off the UI thread
+    for the function shown first while it opens an engagement (``GuidancePane.show_prepared``)."""
+
+    function_id: str
+    stage: Stage | None
+    palette: QPalette
+    title: str
+    subtitle: str
+    guidance: str
+    next_stage: str
+
+    @classmethod
+    def of(cls, engagement: Engagement, function_key: str, stage: Stage | None, palette: QPalette) -> GuidanceBodies:
+        function = engagement.catalog.function(function_key)
+        html = _Html(palette, {f.code: f for f in engagement.catalog.functions()})
+        result = engagement.results()[function.id]
+        pillar = engagement.catalog.pillar(function.pillar_id)
+        # This function's item of the engagement's roadmap, without building the whole roadmap.
+        in_scope = function.pillar_id in engagement.meta().scope
+        item = (
+            next(iter(roadmap([function], {function.id: result}, engagement.library.packs)), None) if in_scope else None
+        )
+        if item is None and not result.assessed and result.target is not None:
+            # Not on the roadmap (not assessed, so not below target), but the pane still shows the climb from
+            # Traditional, for the workshop that assesses it.
+            assessment = engagement.assessment(function.id)
+            ratings = {stage: assessment.rating(stage).rating for stage in RATED_STAGES}
+            climb = stages_to_climb(result.current, result.target, ratings) or ()
+            if climb:
+                steps = roadmap_steps(function, climb, engagement.library.packs)
+                item = RoadmapItem(function=function, current=result.current, target=result.target, steps=steps)
+        return cls(
+            function_id=function.id,
+            stage=stage,
+            palette=QPalette(palette),
+            title=function.label,
+            subtitle=f"{pillar.name} · {_state_text(result)}",
+            guidance=guidance_html(engagement, function, result, stage, html),
+            next_stage=next_stage_html(engagement, function, result, item, html),
+        )
+
+
+def guidance_html(
+    engagement: Engagement, function: Function, result: FunctionResult, stage: Stage | None, html: _Html
+) -> str:
+    """The Guidance tab: the chosen stage's recommendations (``stage``), or every stage's (None)."""
+    packs = engagement.library.packs
+    stages = [stage] if stage is not None else list(Stage)
+    parts = []
+    for shown in stages:
+        badges = []
+        if result.assessed and result.applicable and shown is result.current:
+            badges.append("current")
+        if result.target is not None and shown is result.target:
+            badges.append("target")
+        parts.append(html.stage_heading(shown, badges))
+        parts.append(html.model_text(engagement.stage_text(function, shown)))
+        parts.append(_recommendations_html(html, packs, function, shown))
+    return "".join(parts)
+
+
+def next_stage_html(
+    engagement: Engagement,
+    function: Function,
+    result: FunctionResult,
+    item: RoadmapItem | None,
+    html: _Html,
+) -> str:
+    """The Next stage tab: the stages to climb from the current stage to the target."""
+    if not result.applicable and result.assessed:
+        return html.note(f"{function.code} is rated not applicable, so it has no next stage.")
+    if result.target is None:
+        return html.note(f"No target stage is set for {function.code}. Set a target to see what it takes to get there.")
+    if item is None:
+        current = result.current.label
+        if result.current > result.target:
+            text = f"{function.code} is at {current}, above its target ({result.target.label}). Nothing to climb."
+        else:
+            text = f"{function.code} is already at its target ({result.target.label}). Nothing to climb."
+        return html.note(text)
+    count = len(item.steps)
+    parts = [html.caption(f"{item.current.label} → {item.target.label}")]
+    parts.append(
+        f'<p style="margin-top:0; margin-bottom:4px;"><b>{plural(count, "stage")} to climb</b>'
+        f" to reach the target of {escape(item.target.label)}.</p>"
+    )
+    if not result.assessed:
+        parts.append(
+            html.paragraph(
+                "The current stage is not assessed yet, so the climb is counted from Traditional.", muted=True
+            )
+        )
+    assessment = engagement.assessment(function.id)
+    for number, step in enumerate(item.steps, start=1):
+        parts.append(html.stage_heading(step.stage, [f"step {number} of {count}"]))
+        parts.append(html.model_text(engagement.stage_text(function, step.stage)))
+        rating = assessment.rating(step.stage)
+        if step.stage in RATED_STAGES and (rating.rating is not Rating.NOT_ASSESSED or rating.comment):
+            said = f"Assessed: {rating.rating.label}" + (f" — {rating.comment}" if rating.comment else "")
+            parts.append(html.paragraph(said, muted=True))
+        if step.recommendations:
+            publishers = _publishers(engagement.library.packs)
+            for rec in step.recommendations:
+                parts.append(html.recommendation(rec, publishers.get(id(rec))))
+        else:
+            parts.append(html.note(_no_recommendations(function, step.stage)))
+    return "".join(parts)
+
+
+def _recommendations_html(html: _Html, packs: Sequence[GuidancePack], function: Function, stage: Stage) -> str:
+    recs = [(pack, rec) for pack in packs for rec in pack.for_stage(function.id, stage)]
+    if not packs:
+        return html.note("No guidance packs are installed.")
+    if not recs:
+        return html.note(_no_recommendations(function, stage))
+    show_publisher = len(packs) > 1
+    count = plural(len(recs), "recommendation")
+    return html.caption(count, top=8) + "".join(
+        html.recommendation(rec, pack.publisher if show_publisher else None) for pack, rec in recs
+    )
+
+
+def _publishers(packs: Sequence[GuidancePack]) -> dict[int, str]:
+    """Publisher per recommendation object, only when more than one pack is installed."""
+    if len(packs) < 2:
+        return {}
+    return {id(rec): pack.publisher for pack in packs for rec in pack.recommendations}

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QFont, QKeyEvent, QPalette, QTextCursor, QWheelEvent
@@ -86,6 +88,10 @@ from .action_dialog import ActionDialog, Dependency, dependency_label, next_stag
 from .evidence import FunctionEvidence
 from .finding_dialog import FindingDialog, risk_text, severity_label, status_label
 from .responses import StageResponses
+
+if TYPE_CHECKING:
+    from ...core.responses import StageAgreement
+    from ...services.evidence import Evidence
 
 #: The rating buttons, in the order of the keys that set them (1 … 5).
 RATING_ORDER: tuple[Rating, ...] = (
@@ -513,12 +519,50 @@ class StageBox(QFrame):
         super().keyPressEvent(event)
 
 
+@dataclass(frozen=True)
+class PageData:
+    """What the page shows of one function, read from the engagement (no widgets: it may be read off the
+    UI thread, as the window does for the function shown first while it opens an engagement)."""
+
+    function: Function
+    assessment: FunctionAssessment
+    result: FunctionResult
+    findings: list[Finding]
+    actions: list[Action]  # in roadmap order
+    action_numbers: dict[str, str]
+    tags: dict[tuple[str, str], WorkshopTag]
+    agreements: dict[Stage, StageAgreement]
+    evidence: list[Evidence]
+
+    @classmethod
+    def read(cls, engagement: Engagement, function: Function) -> PageData:
+        assessment = engagement.assessments()[function.id]
+        findings = engagement.findings(function.id)
+        actions = list_actions(engagement, function.id)
+        # Numbered and listed as the deliverables print them (roadmap order); read only when there are actions.
+        lines = action_lines(engagement) if actions else []
+        place = {line.id: index for index, line in enumerate(lines)}
+        actions.sort(key=lambda a: place.get(a.id, len(place)))
+        return cls(
+            function=function,
+            # The same rule as engagement.results(), without reading the database twice.
+            assessment=assessment,
+            result=evaluate(assessment),
+            findings=findings,
+            actions=actions,
+            action_numbers=action_numbers(lines),
+            tags=tags(engagement, function.id),
+            agreements={a.stage: a for a in agreements(engagement, function.id)},
+            evidence=linked_to_function(engagement, function.id),
+        )
+
+
 class FunctionPage(QWidget):
     """Shows one function of an engagement and emits an edit request for each change."""
 
     editRequested = Signal(object)  # one of ui.requests.EditRequest
 
-    def __init__(self, engagement: Engagement, parent: QWidget | None = None) -> None:
+    def __init__(self, engagement: Engagement, parent: QWidget | None = None, *, stepwise: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("functionPage")
         self.setStyleSheet(STYLE)
@@ -539,17 +583,30 @@ class FunctionPage(QWidget):
         self._shown_fields: dict[str, str] = {}
         self._shown_target: Stage | None = None
         self._flash: Flash | None = None  # the mark an undo or redo leaves on what it changed
+        self._preread: PageData | None = None
+        self._answers: dict[Stage, StageAgreement] = {}  # read off the UI thread for the function shown first
 
-        self._build()
+        #: What is left of building the page: ``stepwise`` leaves it to the caller, one short step per
+        #: ``next()`` (``tasks.in_steps``); the page is not used until it is exhausted.
+        self.build_steps: Iterator[None] = self._build_steps()
+        if not stepwise:
+            for _ in self.build_steps:
+                pass
+
+    # -- building (once) --------------------------------------------------------
+
+    def _build_steps(self) -> Iterator[None]:
+        yield from self._build()
         self._restyle()
-        self.set_read_only(engagement.readonly)
+        yield
+        self.set_read_only(self.engagement.readonly)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_changed)
 
-    # -- building (once) --------------------------------------------------------
-
-    def _build(self) -> None:
+    def _build(self) -> Iterator[None]:
+        """The frame first, then each section into it: a section is built where it stays (no reparenting,
+        which restyles every widget moved), one short step each."""
         self.placeholder = _plain_label("Select a function in the tree to assess it.", wrap=True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         _type(self.placeholder, 1.1, dim=True)
@@ -561,14 +618,6 @@ class FunctionPage(QWidget):
         column = QVBoxLayout(self.content)
         column.setContentsMargins(24, 20, 24, 28)
         column.setSpacing(14)
-        self._build_header(column)
-        self._build_plan(column)
-        self._build_stages(column)
-        self.evidence_section = FunctionEvidence(lambda: self._highlighted)  # attaches to the stage in view
-        column.addWidget(self.evidence_section)
-        self._build_findings(column)
-        self._build_actions(column)
-        column.addStretch(1)
 
         holder = QWidget()
         centred = QHBoxLayout(holder)
@@ -593,6 +642,21 @@ class FunctionPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
+        yield
+
+        self._build_header(column)
+        yield
+        self._build_plan(column)
+        yield
+        yield from self._build_stages(column)
+        self.evidence_section = FunctionEvidence(lambda: self._highlighted)  # attaches to the stage in view
+        column.addWidget(self.evidence_section)
+        yield
+        self._build_findings(column)
+        yield
+        self._build_actions(column)
+        column.addStretch(1)
+        yield
 
     def _build_header(self, column: QVBoxLayout) -> None:
         self.read_only_banner = QFrame()
@@ -755,7 +819,7 @@ class FunctionPage(QWidget):
         notes.addWidget(self.notes_edit)
         column.addLayout(notes)
 
-    def _build_stages(self, column: QVBoxLayout) -> None:
+    def _build_stages(self, column: QVBoxLayout) -> Iterator[None]:
         heading = FlowLayout(spacing=12, line_spacing=2)
         title = _plain_label("Stages", wrap=False)
         _type(title, 1.2, QFont.Weight.DemiBold)
@@ -779,6 +843,7 @@ class FunctionPage(QWidget):
                 box.responses.adoptRequested.connect(lambda who, stage=stage: self._adopt(stage, who))
             self.stage_boxes[stage] = box
             column.addWidget(box)
+            yield
 
     def _build_findings(self, column: QVBoxLayout) -> None:
         buttons = _register_heading(column, "Findings", "Finding")
@@ -976,22 +1041,40 @@ class FunctionPage(QWidget):
         editors.extend(box.comment_edit for box in self.stage_boxes.values() if box.comment_edit is not None)
         return editors
 
+    def reveal_steps(self) -> Iterator[None]:
+        """Show the function shown on a page not yet on screen a few sections per step (its stage boxes,
+        evidence, findings, actions): showing all of it at once lays out and paints it in one piece."""
+        if self.stack.currentWidget() is not self.placeholder or self._function is None:
+            return
+        sections = [
+            child
+            for child in self.content.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+            if not child.isHidden()
+        ]
+        later = [child for child in sections if child.sizeHint().height() > 60]  # the big ones, one per step
+        for child in later:
+            child.hide()
+        self.stack.setCurrentWidget(self.scroll_area)
+        for child in later:
+            yield
+            child.show()
+
+    def preread(self, data: PageData) -> None:
+        """``data`` (read off the UI thread) is what the next fill of its function shows, instead of reading it."""
+        self._preread = data
+
     def _fill(self, *, keep_typing: bool) -> None:
         function = self._function
         assert function is not None
-        engagement = self.engagement
-        assessment = engagement.assessments()[function.id]
-        # The same rule as engagement.results(), without reading the database twice.
-        result = evaluate(assessment)
-        findings = engagement.findings(function.id)
+        data, self._preread = self._preread, None
+        if data is None or data.function.id != function.id:
+            data = PageData.read(self.engagement, function)
+        assessment, result, findings = data.assessment, data.result, data.findings
         self._assessment, self._result, self._findings = assessment, result, findings
-        self._actions = list_actions(engagement, function.id)
-        # Numbered and listed as the deliverables print them (roadmap order); read only when there are actions.
-        lines = action_lines(engagement) if self._actions else []
-        self._action_numbers = action_numbers(lines)
-        place = {line.id: index for index, line in enumerate(lines)}
-        self._actions.sort(key=lambda a: place.get(a.id, len(place)))
-        self._tags = tags(engagement, function.id)
+        self._actions = list(data.actions)
+        self._action_numbers = data.action_numbers
+        self._tags = data.tags
+        self._answers = data.agreements
 
         blocked: list[QObject] = [self.target_combo, self.override_stage_combo, self.owner_edit]
         blocked.extend(self.field_combos.values())
@@ -1005,7 +1088,7 @@ class FunctionPage(QWidget):
         self._fill_findings(findings)
         self._fill_actions(self._actions)
         titles = {f.id: f.title for f in findings}
-        self.evidence_section.show_items(function, linked_to_function(engagement, function.id), titles)
+        self.evidence_section.show_items(function, data.evidence, titles)
         self._settle_layout()
 
     def _settle_layout(self) -> None:
@@ -1094,7 +1177,7 @@ class FunctionPage(QWidget):
         self, function: Function, assessment: FunctionAssessment, result: FunctionResult, *, keep_typing: bool
     ) -> None:
         marked = result.assessed and result.applicable
-        answers = {a.stage: a for a in agreements(self.engagement, function.id)}
+        answers = self._answers
         for stage, box in self.stage_boxes.items():
             box.text_label.setText(self.engagement.stage_text(function, stage))
             derived = marked and stage is result.derived

@@ -11,13 +11,14 @@ the services.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QPalette, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -44,7 +45,7 @@ from ..common.tasks import TaskRunner
 from ..common.theme import apply_workshop_mode, workshop_mode_on
 from ..deliverables.controller import Deliverables
 from ..team.controller import TeamActions
-from ..tree.model import FUNCTION_ID_ROLE, QUICK_FILTERS, STAGE_ROLE, EngagementTreeModel, TreeFilterProxy
+from ..tree.model import FUNCTION_ID_ROLE, QUICK_FILTERS, STAGE_ROLE, EngagementTreeModel, TreeFilterProxy, TreeRows
 from .encryption import EncryptionActions, ask_passphrase
 from .start_page import StartPage
 
@@ -56,6 +57,8 @@ if TYPE_CHECKING:
     from ..editing.edits import Place
     from ..editing.requests import AnyRequest
     from ..evidence.attach import AttachFlow
+    from ..function.guidance import GuidanceBodies
+    from ..function.page import PageData
     from .opening import OpeningPage
 
 FILE_FILTER = "ZTMM engagements (*.ztmm);;All files (*)"
@@ -65,6 +68,38 @@ TREE_PANE, CENTRE_PANE, GUIDANCE_PANE = 0, 1, 2
 SIDE_PANES = {TREE_PANE: "tree", GUIDANCE_PANE: "guidance"}
 #: The share of the window's width each pane gets at first (tree, centre, guidance).
 PANE_SHARES = (0.29, 0.49, 0.22)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """An engagement just opened, with what its workbench shows first, computed off the UI thread."""
+
+    engagement: Engagement
+    rows: TreeRows  # the tree's rows, with their texts and marks
+    page: PageData | None  # the first function in scope, as its page shows it
+    guidance: GuidanceBodies | None  # and as the guidance pane shows it
+
+    @classmethod
+    def of(cls, engagement: Engagement, palette: QPalette) -> _Prepared:
+        """Read and compute on the calling thread (a worker); the engagement is closed if that fails.
+
+        The views' modules are imported here too (the first open of a session), not on the UI thread."""
+        from ..dashboard import progress, view  # noqa: F401
+        from ..evidence import pane  # noqa: F401
+        from ..function.guidance import GuidanceBodies
+        from ..function.page import PageData
+
+        try:
+            first = next(iter(engagement.functions_in_scope()), None)
+            return cls(
+                engagement,
+                TreeRows.of(engagement),
+                PageData.read(engagement, first) if first is not None else None,
+                GuidanceBodies.of(engagement, first.id, None, palette) if first is not None else None,
+            )
+        except BaseException:
+            engagement.close()
+            raise
 
 
 class TreePanel(QWidget):
@@ -101,15 +136,35 @@ class Workbench(QWidget):
     #: A side pane was shown, hidden or resized.
     panesChanged = Signal()
 
-    def __init__(self, engagement: Engagement, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        engagement: Engagement,
+        parent: QWidget | None = None,
+        *,
+        rows: TreeRows | None = None,
+        stepwise: bool = False,
+    ) -> None:
+        """``rows``: the tree's rows, computed beforehand (off the UI thread); ``stepwise``: the views are
+        built by the caller, one short step per ``next(build_steps)`` (``tasks.in_steps``), and the
+        workbench is not shown or used before they are exhausted."""
+        super().__init__(parent)
+        self.engagement = engagement
+        self.build_steps: Iterator[str] = self._build_steps(rows)
+        if not stepwise:
+            for _ in self.build_steps:
+                pass
+
+    def _build_steps(self, rows: TreeRows | None) -> Iterator[str]:
+        """Build the views, yielding between pieces that each take a few tens of ms at most (what is next)."""
         from ..dashboard.progress import ProgressBanner, ProgressView
         from ..dashboard.view import Dashboard
         from ..evidence.pane import EvidencePane
         from ..function.guidance import GuidancePane
         from ..function.page import FunctionPage
 
-        super().__init__(parent)
-        self.engagement = engagement
+        engagement = self.engagement
+        # The frame first, then each view built into its place in it: moving a built view into another
+        # widget restyles every widget in it (a tenth of a second for the function page).
         self.banner = QLabel()
         self.banner.setObjectName("readOnlyBanner")
         self.banner.setWordWrap(True)
@@ -118,43 +173,55 @@ class Workbench(QWidget):
             " padding: 6px 10px; }"
         )
         self.banner.setVisible(False)
+        self.splitter = QSplitter()
+        self.splitter.setObjectName("mainSplitter")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
         self.panel = TreePanel()
-        self.model = EngagementTreeModel(engagement, self)
+        self.splitter.addWidget(self.panel)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("centreTabs")
+        self.splitter.addWidget(self.tabs)
+        yield "the tree"
+        self.model = EngagementTreeModel(engagement, self, rows=rows)
         self.proxy = TreeFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.panel.tree.setModel(self.proxy)
         self.panel.tree.expandToDepth(0)
-        self.page = FunctionPage(engagement)
+        yield "the function page"
+        self.page = FunctionPage(engagement, stepwise=True)
         self.page.setObjectName("functionPage")
-        self.dashboard = Dashboard(engagement)
-        self.dashboard.setObjectName("dashboard")
-        self.dashboard_scroll = QScrollArea()
-        self.dashboard_scroll.setWidgetResizable(True)
-        self.dashboard_scroll.setWidget(self.dashboard)
-        self.progress_banner = ProgressBanner(engagement)
-        self.dashboard_tab = QWidget()  # the progress line, then the painted dashboard
-        dashboard_layout = QVBoxLayout(self.dashboard_tab)
-        dashboard_layout.setContentsMargins(0, 0, 0, 0)
-        dashboard_layout.addWidget(self.progress_banner)
-        dashboard_layout.addWidget(self.dashboard_scroll, 1)
+        self.tabs.addTab(self.page, "Function")
+        yield from ("the function page" for _ in self.page.build_steps)
         self.evidence = EvidencePane(engagement)
         self.evidence.setObjectName("evidencePane")
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("centreTabs")
-        self.tabs.addTab(self.page, "Function")
         self.tabs.addTab(self.evidence, "Evidence")
+        yield "the dashboard"
+        self.dashboard_tab = QWidget()  # the progress line, then the painted dashboard
         self.tabs.addTab(self.dashboard_tab, "Dashboard")
+        dashboard_layout = QVBoxLayout(self.dashboard_tab)
+        dashboard_layout.setContentsMargins(0, 0, 0, 0)
+        self.progress_banner = ProgressBanner(engagement)
+        dashboard_layout.addWidget(self.progress_banner)
+        self.dashboard_scroll = QScrollArea()
+        self.dashboard_scroll.setWidgetResizable(True)
+        dashboard_layout.addWidget(self.dashboard_scroll, 1)
+        self.dashboard = Dashboard(engagement)
+        self.dashboard.setObjectName("dashboard")
+        self.dashboard_scroll.setWidget(self.dashboard)
+        yield "the progress"
         self.progress = ProgressView(engagement)
         self.progress.setObjectName("progressView")
         self.tabs.addTab(self.progress, "Progress")
         self.progress_banner.showRequested.connect(lambda: self.tabs.setCurrentWidget(self.progress))
+        yield "the guidance"
         self.guidance = GuidancePane(engagement)
         self.guidance.setObjectName("guidancePane")
-        self.splitter = QSplitter()
-        self.splitter.setObjectName("mainSplitter")
-        self.splitter.addWidget(self.panel)
-        self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(self.guidance)
+        yield "the panes"
         # The centre takes most of a change of the window's width; the tree and the guidance give way
         # (drag them shut, or View → Model tree / Guidance), the centre never closes.
         self.splitter.setStretchFactor(TREE_PANE, 1)
@@ -164,11 +231,6 @@ class Workbench(QWidget):
         self.fit_panes(1440)
         self._pane_widths: dict[int, int] = {}  # a hidden pane's width, for when it is shown again
         self.splitter.splitterMoved.connect(lambda _pos, _index: self._panes_moved())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.splitter, 1)
         self.panel.filter_edit.textChanged.connect(self._filter_changed)
         self.panel.quick.currentIndexChanged.connect(self._filter_changed)
         self.panel.tree.selectionModel().currentChanged.connect(self._selected)
@@ -260,6 +322,28 @@ class Workbench(QWidget):
         if self.tabs.currentWidget() is self.dashboard_tab:
             self.tabs.setCurrentWidget(self.page)
         self._refresh_evidence_if_shown()
+
+    def show_first(
+        self, function_id: str, page: PageData | None = None, guidance: GuidanceBodies | None = None
+    ) -> Iterator[None]:
+        """Show ``function_id`` on the page and in the guidance before the workbench is shown (what they
+        show made beforehand: ``page``, ``guidance``), so that selecting it in the tree finds it shown.
+        The guidance's text is laid out only when ``show_first_text`` is called, once the pane is on screen."""
+        if page is not None:
+            self.page.preread(page)
+        self.page.show_function(function_id, None, take_focus=False)
+        self._selection = (function_id, None)
+        self._evidence_stale = True
+        yield
+        self.guidance.hold_html(True)
+        if guidance is not None and (guidance.function_id, guidance.stage) == self._selection:
+            self.guidance.show_prepared(guidance)
+        else:
+            self.guidance.show_function(function_id, None)
+
+    def show_first_text(self) -> None:
+        """The guidance's text of the function ``show_first`` showed."""
+        self.guidance.hold_html(False)
 
     def select_function(self, function_id: str, stage: Stage | None = None) -> None:
         source = (
@@ -367,6 +451,7 @@ class MainWindow(QMainWindow):
         self.engagement: Engagement | None = None
         self.workbench: Workbench | None = None
         self.opening: OpeningPage | None = None  # at start, until the engagement asked for is open
+        self._prepared: _Prepared | None = None  # computed off the UI thread by _open, taken by _set_engagement
         self.recovered = False
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._update_title)
@@ -659,27 +744,70 @@ class MainWindow(QMainWindow):
         self._show_rollup()
 
     def _set_engagement(self, engagement: Engagement | None, *, read_only_reason: str = "") -> None:
+        """Show ``engagement``'s workbench (None: the start page).
+
+        An engagement opened by ``_open`` comes with what was computed for it off the UI thread (the
+        tree's rows, the first function's page); its workbench is built in short steps through the
+        event loop (``tasks.in_steps``), the window painting in between and the status bar saying
+        what is being built. Any other is built here in one piece.
+        """
+        from ..common.tasks import in_steps
+
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared.engagement is not engagement:
+            prepared = None
+        if prepared is None or engagement is None:
+            for _ in self._show_engagement(engagement, read_only_reason, None, lambda _what: None):
+                pass
+            return
+        name = engagement.path.name
+        steps = self._show_engagement(
+            engagement,
+            read_only_reason,
+            prepared,
+            lambda what: self.statusBar().showMessage(f"Opening {name}: {what}…"),
+        )
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            in_steps(steps)
+        finally:
+            QApplication.restoreOverrideCursor()
+            self.statusBar().clearMessage()
+
+    def _show_engagement(
+        self,
+        engagement: Engagement | None,
+        read_only_reason: str,
+        prepared: _Prepared | None,
+        say: Callable[[str], None],
+    ) -> Iterator[None]:
+        """Build and show the workbench, yielding between short steps; ``say`` tells what is built next."""
         from ..editing.requests import EditEvidence, FreezeBaseline, LinkEvidence, RemoveEvidence
 
         old = self.workbench
         self.undo_stack.clear()
         self.recovered = False
-        self.engagement = engagement
-        self.hide_opening()
         if engagement is None:
+            self.engagement = None
+            self.hide_opening()
             self.workbench = None
             self.stack.setCurrentWidget(self.start_page)
         else:
-            self.workbench = Workbench(engagement)
-            self.workbench.dashboard.functionActivated.connect(self.open_function)
-            self.workbench.progress.functionActivated.connect(self.open_function)
-            self.workbench.progress.freezeRequested.connect(lambda name: self.request(FreezeBaseline(name)))
-            self.workbench.page.editRequested.connect(self.request)
-            self.workbench.page.evidence_section.attachRequested.connect(self.attach_flow.files)
-            self.workbench.page.evidence_section.openRequested.connect(self.open_evidence)
-            self.workbench.guidance.functionRequested.connect(self.open_function)
-            self.workbench.panel.tree.files_dropped.connect(self._files_dropped_on_tree)
-            pane = self.workbench.evidence
+            # Built out of sight while the window shows what it showed (the opening page, the start page);
+            # the window takes the engagement only once its workbench is whole.
+            bench = Workbench(engagement, rows=prepared.rows if prepared is not None else None, stepwise=True)
+            for what in bench.build_steps:
+                say(what)
+                yield
+            bench.dashboard.functionActivated.connect(self.open_function)
+            bench.progress.functionActivated.connect(self.open_function)
+            bench.progress.freezeRequested.connect(lambda name: self.request(FreezeBaseline(name)))
+            bench.page.editRequested.connect(self.request)
+            bench.page.evidence_section.attachRequested.connect(self.attach_flow.files)
+            bench.page.evidence_section.openRequested.connect(self.open_evidence)
+            bench.guidance.functionRequested.connect(self.open_function)
+            bench.panel.tree.files_dropped.connect(self._files_dropped_on_tree)
+            pane = bench.evidence
             pane.attachRequested.connect(self.attach_flow.files)
             pane.pasteRequested.connect(self.attach_flow.image)
             pane.detailsRequested.connect(lambda i, d: self.request(EditEvidence(i, d)))
@@ -687,21 +815,45 @@ class MainWindow(QMainWindow):
             pane.removeRequested.connect(lambda i: self.request(RemoveEvidence(i)))
             pane.openRequested.connect(self.open_evidence)
             pane.extractRequested.connect(self.extract_evidence)
-            self.workbench.tree.installEventFilter(self)
+            bench.tree.installEventFilter(self)
             state = self.settings.bytes_value("splitter")
-            if state is None or not self.workbench.splitter.restoreState(state):
-                self.workbench.fit_panes(self.width())
+            if state is None or not bench.splitter.restoreState(state):
+                bench.fit_panes(self.width())
             hidden = self.settings.hidden_panes()
             for pane, name in SIDE_PANES.items():
-                self.workbench.show_pane(pane, name not in hidden)
-            self.workbench.panesChanged.connect(self._panes_changed)
-            self._update_pane_actions()
-            self.workbench.set_read_only(engagement.readonly, read_only_reason)
-            self.stack.addWidget(self.workbench)
-            self.stack.setCurrentWidget(self.workbench)
+                bench.show_pane(pane, name not in hidden)
+            bench.panesChanged.connect(self._panes_changed)
+            bench.set_read_only(engagement.readonly, read_only_reason)
             first = next(iter(engagement.functions_in_scope()), None)
             if first is not None:
-                self.workbench.select_function(first.id)
+                say(first.label)
+                yield
+                shown = bench.show_first(
+                    first.id,
+                    prepared.page if prepared is not None else None,
+                    prepared.guidance if prepared is not None else None,
+                )
+                for _ in shown:
+                    yield
+            say("the workbench")
+            yield
+            self.engagement = engagement
+            self.workbench = bench
+            self._update_pane_actions()
+            if first is not None:
+                bench.select_function(first.id)  # shown already: the tree's current row
+            # The tree's rows laid out now, not in its first paint (which would then ask for a second one).
+            bench.panel.tree.executeDelayedItemsLayout()
+            # Shown in steps: the frame (the tree, the tabs, the guidance), then the function's page.
+            bench.page.stack.setCurrentWidget(bench.page.placeholder)
+            self.stack.addWidget(bench)
+            self.hide_opening()  # the workbench replaces the opening page
+            self.stack.setCurrentWidget(bench)
+            yield  # the frame is painted; the tree's columns fitted to its width are painted again in the next
+            yield
+            bench.show_first_text()
+            yield
+            yield from bench.page.reveal_steps()
         if old is not None:
             self.stack.removeWidget(old)
             old.deleteLater()
@@ -1054,18 +1206,16 @@ class MainWindow(QMainWindow):
         if key is None:
             key = unlock(path)  # None: a plain file
 
-        def work() -> Engagement:
-            engagement = open_engagement(path, key=key, **options)
-            try:  # what the workbench reads first, read here (the engagement keeps it until an edit)
-                engagement.assessments()
-                engagement.findings()
-            except BaseException:
-                engagement.close()
-                raise
-            return engagement
-
+        palette = QPalette(QApplication.palette())  # the guidance's colours, for the worker
         with self._busy(message):  # a large engagement takes a moment to check
-            return off_ui_thread(work)
+            return self._prepare(
+                off_ui_thread(lambda: _Prepared.of(open_engagement(path, key=key, **options), palette))
+            )
+
+    def _prepare(self, prepared: _Prepared) -> Engagement:
+        """Keep what was computed off the UI thread for ``_set_engagement``; the engagement."""
+        self._prepared = prepared
+        return prepared.engagement
 
     @contextmanager
     def _busy(self, message: str) -> Iterator[None]:
@@ -1098,8 +1248,12 @@ class MainWindow(QMainWindow):
 
         if not self.maybe_close_engagement():
             return
+        from ..common.tasks import off_ui_thread
+
         try:
-            engagement = open_demo()
+            with self._busy("Opening the demo engagement…"):
+                palette = QPalette(QApplication.palette())
+                engagement = self._prepare(off_ui_thread(lambda: _Prepared.of(open_demo(), palette)))
         except ZtmmError as err:
             QMessageBox.critical(self, "Cannot open the demo", str(err))
             return

@@ -430,13 +430,82 @@ def _stage_cells(
     return _with_common([name, rated, {}, _evidence_cell(evidence_count)], common)
 
 
+def _fill_pillar(node: PillarNode, snap: _Snapshot) -> None:
+    assert node.pillar is not None
+    node.cells = _pillar_cells(node.pillar, snap.pillars[node.pillar.id])
+
+
+def _fill_function(engagement: Engagement, node: FunctionNode, snap: _Snapshot) -> None:
+    function = node.function
+    assert function is not None
+    assessment = snap.assessments[function.id]
+    node.cells, node.status = _function_cells(
+        engagement,
+        function,
+        assessment,
+        snap.results[function.id],
+        snap.findings.get(function.id, 0),
+        snap.evidence.of(function.id),
+    )
+    for child in node.children:
+        assert isinstance(child, StageNode)
+        child.cells = _stage_cells(
+            engagement, function, child.stage, assessment, node.cells, snap.evidence.of(function.id, child.stage)
+        )
+
+
+@dataclass
+class TreeRows:
+    """Every row of the tree with what it shows: plain data, computed without Qt's widgets.
+
+    ``TreeRows.of`` reads the engagement and computes each row's texts and marks; the window
+    runs it off the UI thread while it opens an engagement, and the model takes the rows as they are.
+    """
+
+    snapshot: _Snapshot
+    nodes: list[TreeNode] = field(default_factory=list)  # by uid (the indexes' internalId)
+    pillars: list[PillarNode] = field(default_factory=list)
+    functions: dict[str, FunctionNode] = field(default_factory=dict)
+    by_pillar: dict[str, PillarNode] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, engagement: Engagement, snapshot: _Snapshot | None = None) -> TreeRows:
+        rows = cls(snapshot if snapshot is not None else _read(engagement))
+        scope = set(engagement.meta().scope)
+        for pillar in engagement.catalog.pillars:
+            if pillar.id not in scope:
+                continue
+            p_node = rows._add(PillarNode(uid=0, row=len(rows.pillars), parent=None, pillar=pillar))
+            rows.pillars.append(p_node)
+            rows.by_pillar[pillar.id] = p_node
+            for f_row, function in enumerate(pillar.functions):
+                f_node = rows._add(FunctionNode(uid=0, row=f_row, parent=p_node, function=function))
+                p_node.children.append(f_node)
+                rows.functions[function.id] = f_node
+                for stage in Stage:
+                    s_node = StageNode(uid=0, row=int(stage), parent=f_node, function=function, stage=stage)
+                    f_node.children.append(rows._add(s_node))
+                _fill_function(engagement, f_node, rows.snapshot)
+            _fill_pillar(p_node, rows.snapshot)
+        return rows
+
+    def _add(self, node: TreeNode) -> Any:
+        node.uid = len(self.nodes)
+        self.nodes.append(node)
+        return node
+
+
 # -- the Qt model ------------------------------------------------------------------
+
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
 
 
 class EngagementTreeModel(QAbstractItemModel):
     """Pillars in scope → functions → the four stages of an open engagement."""
 
-    def __init__(self, engagement: Engagement, parent: QObject | None = None) -> None:
+    def __init__(self, engagement: Engagement, parent: QObject | None = None, *, rows: TreeRows | None = None) -> None:
+        """``rows``: the tree's rows computed beforehand (``TreeRows.of``, off the UI thread); else computed here."""
         super().__init__(parent)
         self._engagement = engagement
         self._nodes: list[TreeNode] = []  # by uid (the indexes' internalId)
@@ -444,8 +513,7 @@ class EngagementTreeModel(QAbstractItemModel):
         self._functions: dict[str, FunctionNode] = {}
         self._by_pillar: dict[str, PillarNode] = {}
         self._icons: dict[str, QIcon] = {}  # made on first paint: icons need the application
-        self._snapshot = _read(engagement)
-        self._build()
+        self._take(rows if rows is not None else TreeRows.of(engagement))
 
     # -- reading what is cached (never the database) ---------------------------
 
@@ -546,56 +614,22 @@ class EngagementTreeModel(QAbstractItemModel):
         self.endResetModel()
 
     def _build(self) -> None:
-        self._nodes, self._pillars, self._functions, self._by_pillar = [], [], {}, {}
-        scope = set(self._engagement.meta().scope)
-        for pillar in self._engagement.catalog.pillars:
-            if pillar.id not in scope:
-                continue
-            p_node = self._add(PillarNode(uid=0, row=len(self._pillars), parent=None, pillar=pillar))
-            self._pillars.append(p_node)
-            self._by_pillar[pillar.id] = p_node
-            for f_row, function in enumerate(pillar.functions):
-                f_node = self._add(FunctionNode(uid=0, row=f_row, parent=p_node, function=function))
-                p_node.children.append(f_node)
-                self._functions[function.id] = f_node
-                for stage in Stage:
-                    s_node = StageNode(uid=0, row=int(stage), parent=f_node, function=function, stage=stage)
-                    f_node.children.append(self._add(s_node))
-                self._fill_function(f_node)
-            self._fill_pillar(p_node)
+        self._take(TreeRows.of(self._engagement, self._snapshot))
 
-    def _add(self, node: TreeNode) -> Any:
-        node.uid = len(self._nodes)
-        self._nodes.append(node)
-        return node
+    def _take(self, rows: TreeRows) -> None:
+        self._snapshot = rows.snapshot
+        self._nodes, self._pillars, self._functions, self._by_pillar = (
+            rows.nodes,
+            rows.pillars,
+            rows.functions,
+            rows.by_pillar,
+        )
 
     def _fill_pillar(self, node: PillarNode) -> None:
-        assert node.pillar is not None
-        node.cells = _pillar_cells(node.pillar, self._snapshot.pillars[node.pillar.id])
+        _fill_pillar(node, self._snapshot)
 
     def _fill_function(self, node: FunctionNode) -> None:
-        function = node.function
-        assert function is not None
-        snap = self._snapshot
-        assessment = snap.assessments[function.id]
-        node.cells, node.status = _function_cells(
-            self._engagement,
-            function,
-            assessment,
-            snap.results[function.id],
-            snap.findings.get(function.id, 0),
-            snap.evidence.of(function.id),
-        )
-        for child in node.children:
-            assert isinstance(child, StageNode)
-            child.cells = _stage_cells(
-                self._engagement,
-                function,
-                child.stage,
-                assessment,
-                node.cells,
-                snap.evidence.of(function.id, child.stage),
-            )
+        _fill_function(self._engagement, node, self._snapshot)
 
     # -- finding rows ----------------------------------------------------------
 
@@ -703,9 +737,7 @@ class EngagementTreeModel(QAbstractItemModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _ROW_FLAGS if index.isValid() else _NO_FLAGS  # asked for every cell painted: computed once
 
 
 # -- filtering ---------------------------------------------------------------------

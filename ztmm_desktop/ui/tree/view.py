@@ -80,7 +80,10 @@ class EngagementTreeView(QTreeView):
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)
         self.setDropIndicatorShown(True)
-        self.setItemDelegate(_FittingDelegate(self))
+        # Only the columns it fits: every cell painted asks its delegate, and this one answers in Python.
+        fitting = _FittingDelegate(self)
+        self.setItemDelegateForColumn(STATE_COLUMN, fitting)
+        self.setItemDelegateForColumn(STATUS_COLUMN, fitting)
         self._kept: _Place | None = None
 
     # -- dropping evidence files on a function or stage -------------------------------
