@@ -246,7 +246,7 @@ def test_catalog_text_is_shown_literally(qtbot: QtBot, monkeypatch: pytest.Monke
             pillar_references={},
             general_references=(),
         )
-        monkeypatch.setattr(engagement, "library", Library(catalog=engagement.catalog, packs=(hostile,)))
+        monkeypatch.setattr(engagement, "_library", Library(catalog=engagement.catalog, packs=(hostile,)))
         opened: list[QUrl] = []
         pane = pane_for(qtbot, engagement, opened)
         pane.show_function("1.1", Stage.INITIAL)
