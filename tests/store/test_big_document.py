@@ -351,17 +351,20 @@ def _comments(path: Path) -> set[str]:
         conn.close()
 
 
-def _working_blobs(path: Path) -> dict[str, bool]:
-    """The working copy's blobs: whether all of each one's chunks are in it."""
+def _working_blobs(path: Path, document: Path) -> dict[str, bool]:
+    """The working copy's blobs: whether all of each one's chunks are in it or in the document it
+    reads its older bytes from (a save's bytes leave the working copy once the document holds them)."""
     import sqlite3
 
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(path.absolute().as_uri(), uri=True)
     try:
+        conn.execute("ATTACH DATABASE ? AS doc", (f"file:{document}?mode=ro&immutable=1",))
         return {
             str(sha): bool(whole)
             for sha, whole in conn.execute(
-                "SELECT b.sha256, (SELECT count(*) FROM blob_chunk AS c WHERE c.chunk_key = b.chunk_key) = b.chunks "
-                "FROM blob AS b"
+                "SELECT b.sha256, ((SELECT count(*) FROM main.blob_chunk AS c WHERE c.chunk_key = b.chunk_key) = b.chunks"
+                " OR (SELECT count(*) FROM doc.blob_chunk AS c WHERE c.chunk_key = b.chunk_key) = b.chunks) "
+                "FROM main.blob AS b"
             )
         }
     finally:
@@ -418,7 +421,7 @@ def test_sigkill_during_edits_attaches_and_saves_loses_nothing_acknowledged(
         assert not spares.is_dir() or not any(spares.iterdir()), f"{where}: a dead session's clone was left"
         missing = sorted(acked.edits - _comments(orphan.working))
         assert not missing, f"{where}: acknowledged edits lost: {missing[:5]}"
-        blobs = _working_blobs(orphan.working)
+        blobs = _working_blobs(orphan.working, document)
         lost = sorted(sha for sha in acked.attached if not blobs.get(sha))
         assert not lost, f"{where}: acknowledged attachments lost or incomplete: {lost}"
 
