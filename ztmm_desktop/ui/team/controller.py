@@ -44,21 +44,51 @@ from .dialogs import ask_address, suggested_id
 from .start_section import ServerSection
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QAbstractScrollArea, QTabWidget
+
     from ...server.watch import Remote, Watch
     from ...services.engagement import Engagement
     from ...services.merge import MergePlan
     from ...services.server_copy import Rebase, ServerCopy
-    from ..shell.main_window import Workbench
 
 #: How the consultant's role reads in the status bar and the title.
 ROLE_TEXT = {"lead": "lead", "assessor": "assessor", "reviewer": "reviewer (read-only)"}
 REVIEWER_NOTE = "You are a reviewer of this engagement on the team server: leads and assessors change it, you read it."
 
 
+class _Page(Protocol):
+    @property
+    def current_function_id(self) -> str | None: ...
+
+    @property
+    def scroll_area(self) -> QAbstractScrollArea: ...
+
+
+class _Panel(Protocol):
+    @property
+    def tree(self) -> QAbstractScrollArea: ...
+
+
+class _Workbench(Protocol):
+    """What the team controller reads of the workbench to show a re-read engagement where the consultant was."""
+
+    @property
+    def page(self) -> _Page: ...
+
+    @property
+    def panel(self) -> _Panel: ...
+
+    @property
+    def tabs(self) -> QTabWidget: ...
+
+    def select_function(self, function_id: str) -> None: ...
+
+
 class TeamHost(WindowHost, Protocol):
     """What the team controller asks of the main window besides the deliverables' interface."""
 
-    workbench: Workbench | None
+    @property
+    def workbench(self) -> _Workbench | None: ...
 
     @property
     def modified(self) -> bool: ...
