@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -186,10 +187,21 @@ def snapshot(conn: sqlite3.Connection) -> Snapshot:
     return {table: {key: _digest(row) for key, row in _rows(conn, table)} for table in TABLES}
 
 
-def push_changes(conn: sqlite3.Connection, pg: psycopg.Connection[Any], engagement: str, base: Snapshot) -> int:
+def push_changes(
+    conn: sqlite3.Connection,
+    pg: psycopg.Connection[Any],
+    engagement: str,
+    base: Snapshot,
+    *,
+    edit_id: str | None = None,
+) -> int:
     """Write to the server every row the copy changed, added or removed since ``base`` (the server's
     state when the copy was made, in the caller's transaction); returns the rows written. New evidence
-    bytes go chunk by chunk, checked against their SHA-256; the audit trail is only appended to."""
+    bytes go chunk by chunk, checked against their SHA-256; the audit trail is only appended to.
+
+    When anything was written the push is recorded in ``ztmm.edit`` under ``edit_id`` (a new one when
+    None; its author the login) and the engagement's listeners are told on commit that anything may
+    have changed: ``[seq, "*", engagement, "*"]`` (``server.live`` and ``server.watch`` re-read all)."""
     use_engagement(pg, engagement)
     written = 0
     upserts: dict[str, list[tuple[Any, ...]]] = {}
@@ -258,8 +270,13 @@ def push_changes(conn: sqlite3.Connection, pg: psycopg.Connection[Any], engageme
         if written:
             _reset_sequences(cur)
             update_registry(pg, engagement, progress(conn))
-            # live sessions re-read everything when this commits (server/live.py: table "*")
-            cur.execute("SELECT pg_notify(%s, %s)", (f"ztmm_{engagement}", '[0, "*", "", ""]'))
+            # live sessions and watching windows re-read everything when this commits (table "*")
+            cur.execute(
+                "WITH e AS (INSERT INTO ztmm.edit (engagement, edit_id, entity, key, field) "
+                "VALUES (%(e)s, %(id)s, '*', %(e)s, '*') RETURNING seq) "
+                "SELECT pg_notify(%(c)s, json_build_array(seq, '*', %(e)s, '*')::text) FROM e",
+                {"e": engagement, "id": edit_id or uuid.uuid4().hex, "c": f"ztmm_{engagement}"},
+            )
     return written
 
 

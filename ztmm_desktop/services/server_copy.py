@@ -61,6 +61,9 @@ class ServerCopy:
     folder: Path
     base: server_store.Snapshot = field(repr=False)
     fingerprint: str
+    #: the ids of the edits this copy (and the copies it was rebased into) recorded on the server: a
+    #: window watching the engagement tells its own saves from others' by them
+    sent: set[str] = field(default_factory=set, repr=False)
 
     @property
     def reviewer(self) -> bool:
@@ -127,8 +130,10 @@ def save(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | Non
                     raise ServerChanged(
                         f"{url.display}: someone else saved this engagement since you opened it; nothing was written"
                     )
+                edit_id = uuid.uuid4().hex
+                copy.sent.add(edit_id)  # before the commit: a watching window knows its own save when told
                 with reading(copy.engagement) as conn:
-                    written = server_store.push_changes(conn, pg, engagement_id, copy.base)
+                    written = server_store.push_changes(conn, pg, engagement_id, copy.base, edit_id=edit_id)
                     base = server_store.snapshot(conn)
                 fingerprint = server_store.fingerprint(pg)
         except (psycopg.errors.SerializationFailure, psycopg.errors.UniqueViolation):
@@ -157,6 +162,7 @@ def plan_rebase(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Promp
     (the three-way merge: the server's side is *mine*, the work in the window *theirs*)."""
     copy.engagement.save()
     fresh = open_copy(url or copy.url, prompt=prompt)
+    fresh.sent = copy.sent  # its save is this window's too
     try:
         plan = plan_merge(fresh.engagement, copy.engagement.path)
     except BaseException:

@@ -8,6 +8,12 @@ window's title and status bar show the address (never the password) and the cons
 reviewer's copy is read-only. Live co-editing (``server/live.py``) is meant to plug in here, in place
 of the copy's Save.
 
+While a server engagement is open the window watches it (``server.watch``: LISTEN on its channel, on
+a thread of its own, each event handed to the UI thread by a queued signal). When someone else
+commits a change, a window without unsaved work re-reads the engagement (off the UI thread, like the
+open) and shows it again where the consultant was (function, tab, scroll); a window with unsaved work
+keeps it and says in the status bar who changed what on the server: Save merges.
+
 Everything that talks to the server runs off the UI thread; a password is asked on it when the
 server asks (``connecting.py``), kept in memory for the session, never stored.
 """
@@ -18,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox
 
@@ -38,6 +44,9 @@ from .dialogs import ask_address, suggested_id
 from .start_section import ServerSection
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QAbstractScrollArea, QTabWidget
+
+    from ...server.watch import Remote, Watch
     from ...services.engagement import Engagement
     from ...services.merge import MergePlan
     from ...services.server_copy import Rebase, ServerCopy
@@ -47,8 +56,39 @@ ROLE_TEXT = {"lead": "lead", "assessor": "assessor", "reviewer": "reviewer (read
 REVIEWER_NOTE = "You are a reviewer of this engagement on the team server: leads and assessors change it, you read it."
 
 
+class _Page(Protocol):
+    @property
+    def current_function_id(self) -> str | None: ...
+
+    @property
+    def scroll_area(self) -> QAbstractScrollArea: ...
+
+
+class _Panel(Protocol):
+    @property
+    def tree(self) -> QAbstractScrollArea: ...
+
+
+class _Workbench(Protocol):
+    """What the team controller reads of the workbench to show a re-read engagement where the consultant was."""
+
+    @property
+    def page(self) -> _Page: ...
+
+    @property
+    def panel(self) -> _Panel: ...
+
+    @property
+    def tabs(self) -> QTabWidget: ...
+
+    def select_function(self, function_id: str) -> None: ...
+
+
 class TeamHost(WindowHost, Protocol):
     """What the team controller asks of the main window besides the deliverables' interface."""
+
+    @property
+    def workbench(self) -> _Workbench | None: ...
 
     @property
     def modified(self) -> bool: ...
@@ -83,6 +123,9 @@ class _Call(QThread):
 class TeamActions(QObject):
     """File → Open from server…, Publish to server…, Merge from server…, Merge into server…, and the start page's list."""
 
+    #: a change committed on the server (a ``server.watch.Remote``), emitted on the watch's thread
+    remoteChanged = Signal(object)
+
     def __init__(self, window: TeamHost) -> None:
         super().__init__(window)
         self.window = window
@@ -100,6 +143,10 @@ class TeamActions(QObject):
         self.server_label.setObjectName("serverStatus")
         self.server_label.hide()
         window.statusBar().addPermanentWidget(self.server_label)
+        self._watch: Watch | None = None
+        self._rereading: _Call | None = None
+        self._reread_again: str | None = None  # another change's author, come while the engagement was being re-read
+        self.remoteChanged.connect(self._remote_changed, Qt.ConnectionType.QueuedConnection)
 
     # -- menus and state -------------------------------------------------------------
 
@@ -147,6 +194,7 @@ class TeamActions(QObject):
 
     def closed(self) -> None:
         """The window closed the engagement: its copy goes (what it held is on the server, or was given up)."""
+        self._stop_watching()
         copy, self.copy = self.copy, None
         if copy is not None:
             copy.close()
@@ -156,12 +204,14 @@ class TeamActions(QObject):
         if self.copy is not None:
             import shutil
 
+            self._stop_watching()
             shutil.rmtree(self.copy.folder, ignore_errors=True)
             self.copy = None
 
     def shutdown(self) -> None:
         from ...services.server_copy import discard_snapshot
 
+        self._stop_watching()
         if self._loading is not None:
             self._loading.wait(15_000)
         for path in self._snapshots:
@@ -343,6 +393,7 @@ class TeamActions(QObject):
         self.copy = copy
         self._remember_server(url)
         self.window.show_engagement(copy.engagement, read_only_reason=REVIEWER_NOTE if copy.reviewer else "")
+        self._start_watching(copy.url)
         self.window.statusBar().showMessage(
             f"Opened {url.engagement} from the team server as {copy.role}; Save writes your changes there.", 8000
         )
@@ -454,6 +505,109 @@ class TeamActions(QObject):
             10000,
         )
         return True
+
+    # -- others' changes, as they are committed -----------------------------------------
+
+    def _start_watching(self, url: ServerUrl) -> None:
+        from ...server.watch import Watch
+
+        self._stop_watching()
+        self._watch = Watch(url, self.remoteChanged.emit)
+
+    def _stop_watching(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.close()
+        if self._rereading is not None:
+            self._rereading.wait(30_000)
+
+    @property
+    def watching(self) -> bool:
+        """True once the open server engagement is watched (a change committed from now on is brought in)."""
+        return self._watch is not None and self._watch.listening.is_set()
+
+    def _remote_changed(self, remote: Remote) -> None:
+        """On the UI thread: someone committed a change to the open engagement on the server."""
+        copy = self.copy
+        if copy is None or self._watch is None or remote.edit_id in copy.sent:
+            return  # closed meanwhile, or this window's own save
+        if self._rereading is not None:
+            self._reread_again = remote.author
+            return
+        if self.window.modified:
+            self._keep_local(remote.author)
+            return
+        self._reread(remote.author)
+
+    def _keep_local(self, author: str) -> None:
+        who = f" by {author}" if author else ""
+        self.window.statusBar().showMessage(f"Changed on the server{who}; Save to merge their changes with yours.")
+
+    def _reread(self, author: str) -> None:
+        """Read the engagement as the server has it now into a new copy, off the UI thread, then show it."""
+        from ...services import server_copy
+
+        copy = self.copy
+        if copy is None:
+            return
+        call = _Call(lambda: server_copy.open_copy(copy.url, prompt=None))
+        self._rereading = call
+
+        def finished(result: object, err: object) -> None:
+            call.wait()
+            call.deleteLater()
+            self._rereading = None
+            again, self._reread_again = self._reread_again, None
+            fresh: ServerCopy | None = result  # type: ignore[assignment]
+            if err is not None or fresh is None:
+                message = str(err) if isinstance(err, ZtmmError) else "the server could not be read"
+                self.window.statusBar().showMessage(f"Changed on the server; not brought in: {message}", 10000)
+                return
+            if self.copy is not copy or self._watch is None:  # closed, reverted or rebased meanwhile
+                fresh.close()
+                if again is not None and self.copy is not None and self._watch is not None:
+                    self._reread(again)  # a change to the copy opened since
+                return
+            if self.window.modified:  # the consultant began an edit meanwhile: it is kept
+                fresh.close()
+                self._keep_local(author)
+                return
+            fresh.sent = copy.sent
+            self._show_fresh(fresh)
+            who = f" by {author}" if author else ""
+            self.window.statusBar().showMessage(f"Brought in the changes made on the server{who}.", 8000)
+            if again is not None:
+                self._reread(again)
+
+        call.finishedWith.connect(finished)
+        call.start()
+
+    def _show_fresh(self, fresh: ServerCopy) -> None:
+        """Show ``fresh`` in place of the open copy, where the consultant was: function, tab, scroll."""
+        old = self.copy
+        bench = self.window.workbench
+        function = tab = scroll = tree_scroll = None
+        if bench is not None:
+            function = bench.page.current_function_id
+            tab = bench.tabs.currentIndex()
+            scroll = bench.page.scroll_area.verticalScrollBar().value()
+            tree_scroll = bench.panel.tree.verticalScrollBar().value()
+        self.window.tasks.wait()
+        self.copy = fresh
+        self.window.show_engagement(fresh.engagement, read_only_reason=REVIEWER_NOTE if fresh.reviewer else "")
+        if old is not None:
+            old.close()
+        bench = self.window.workbench
+        if bench is None:
+            return
+        if function is not None:
+            bench.select_function(function)
+        if tab is not None:
+            bench.tabs.setCurrentIndex(tab)
+        if scroll is not None:
+            bench.page.scroll_area.verticalScrollBar().setValue(scroll)
+        if tree_scroll is not None:
+            bench.panel.tree.verticalScrollBar().setValue(tree_scroll)
 
     # -- merge, publish ----------------------------------------------------------------
 
