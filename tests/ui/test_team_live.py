@@ -46,7 +46,7 @@ def two(
     """Two assessors of the engagement, each with a window open on it; (server, engagement, login A, login B)."""
     server, lead, engagement = team
     logins = []
-    for name in ("anna", "bert"):
+    for name in ("lead_a", "assessor_b"):
         login = server.login(name)
         added = run_cli(
             "server", "members", server.url(lead, engagement), "add", login, "--as", "assessor", env=server.env(lead)
@@ -68,17 +68,17 @@ def _wanted(window: MainWindow, function: str) -> Rating:
 def test_a_rating_saved_in_one_window_appears_in_the_other_where_its_consultant_is(
     two: tuple[Server, str, str, str], window: MainWindow, second: MainWindow, qtbot: QtBot
 ) -> None:
-    server, engagement, anna, _bert = two
+    server, engagement, lead_a, _assessor_b = two
     assert window.engagement is not None and second.workbench is not None
     functions = [f.id for f in window.engagement.functions_in_scope()]
     shown, elsewhere = functions[3], functions[4]
-    second.workbench.select_function(shown)  # Bert looks at the function Anna rates
+    second.workbench.select_function(shown)  # the second consultant looks at the function the first consultant rates
     qtbot.waitUntil(lambda: window.team.watching and second.team.watching, timeout=WAIT)
     wanted = _wanted(window, shown)
     rate(qtbot, window, shown, Stage.OPTIMAL, wanted)
     save(qtbot, window)
     qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=WAIT)
-    assert server_rating(server, anna, engagement, shown, Stage.OPTIMAL) == wanted
+    assert server_rating(server, lead_a, engagement, shown, Stage.OPTIMAL) == wanted
 
     def shown_in_second() -> bool:
         bench = second.workbench
@@ -90,14 +90,14 @@ def test_a_rating_saved_in_one_window_appears_in_the_other_where_its_consultant_
 
     qtbot.waitUntil(shown_in_second, timeout=WAIT)
     bench = second.workbench
-    assert bench is not None and bench.page.current_function_id == shown  # where Bert was
+    assert bench is not None and bench.page.current_function_id == shown  # where the second consultant was
     assert not second.isWindowModified()
-    assert "Brought in the changes made on the server by anna" in second.statusBar().currentMessage()
-    # Anna's own save brought nothing in to her window (it was hers)
+    assert "Brought in the changes made on the server by lead_a" in second.statusBar().currentMessage()
+    # the first consultant's own save brought nothing in to her window (it was hers)
     assert "Brought in" not in window.statusBar().currentMessage()
 
-    # a change made through a live session reaches the window the same way, Bert still where he was
-    with LiveSession.open(_with_password(server, anna, engagement), prompt=None) as live:
+    # a change made through a live session reaches the window the same way, the second consultant still where he was
+    with LiveSession.open(_with_password(server, lead_a, engagement), prompt=None) as live:
         base = live.engagement.assessment(elsewhere).ratings[Stage.INITIAL].rating
         other = Rating.NOT_MET if base != Rating.NOT_MET else Rating.MET
         live.rate(elsewhere, Stage.INITIAL, other, base=base)
@@ -114,21 +114,21 @@ def test_a_rating_saved_in_one_window_appears_in_the_other_where_its_consultant_
 def test_unsaved_work_is_kept_and_the_window_says_the_server_changed(
     two: tuple[Server, str, str, str], window: MainWindow, second: MainWindow, qtbot: QtBot
 ) -> None:
-    _server, _engagement, _anna, _bert = two
+    _server, _engagement, _anna, _assessor_b = two
     assert window.engagement is not None
     functions = [f.id for f in window.engagement.functions_in_scope()]
-    annas, berts = functions[3], functions[4]
+    annas, seconds_function = functions[3], functions[4]
     qtbot.waitUntil(lambda: window.team.watching and second.team.watching, timeout=WAIT)
-    mine = _wanted(second, berts)
-    rate(qtbot, second, berts, Stage.OPTIMAL, mine)  # Bert's edit, not saved
+    mine = _wanted(second, seconds_function)
+    rate(qtbot, second, seconds_function, Stage.OPTIMAL, mine)  # the second consultant's edit, not saved
     assert second.isWindowModified()
     theirs = _wanted(window, annas)
     rate(qtbot, window, annas, Stage.OPTIMAL, theirs)
     save(qtbot, window)
     qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=WAIT)
-    qtbot.waitUntil(lambda: "Changed on the server by anna" in second.statusBar().currentMessage(), timeout=WAIT)
+    qtbot.waitUntil(lambda: "Changed on the server by lead_a" in second.statusBar().currentMessage(), timeout=WAIT)
     assert "Save to merge" in second.statusBar().currentMessage()
     assert second.isWindowModified()
     assert second.engagement is not None
-    assert second.engagement.assessment(berts).rating(Stage.OPTIMAL).rating == mine  # kept, not overwritten
-    assert second.workbench is not None and second.workbench.page.current_function_id == berts
+    assert second.engagement.assessment(seconds_function).rating(Stage.OPTIMAL).rating == mine  # kept, not overwritten
+    assert second.workbench is not None and second.workbench.page.current_function_id == seconds_function
