@@ -114,16 +114,16 @@ def test_a_rating_saved_in_one_window_appears_in_the_other_where_its_consultant_
 def test_unsaved_work_is_kept_and_the_window_says_the_server_changed(
     two: tuple[Server, str, str, str], window: MainWindow, second: MainWindow, qtbot: QtBot
 ) -> None:
-    _server, _engagement, _anna, _assessor_b = two
+    _server, _engagement, _lead_a, _assessor_b = two
     assert window.engagement is not None
     functions = [f.id for f in window.engagement.functions_in_scope()]
-    annas, seconds_function = functions[3], functions[4]
+    firsts_function, seconds_function = functions[3], functions[4]
     qtbot.waitUntil(lambda: window.team.watching and second.team.watching, timeout=WAIT)
     mine = _wanted(second, seconds_function)
     rate(qtbot, second, seconds_function, Stage.OPTIMAL, mine)  # the second consultant's edit, not saved
     assert second.isWindowModified()
-    theirs = _wanted(window, annas)
-    rate(qtbot, window, annas, Stage.OPTIMAL, theirs)
+    theirs = _wanted(window, firsts_function)
+    rate(qtbot, window, firsts_function, Stage.OPTIMAL, theirs)
     save(qtbot, window)
     qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=WAIT)
     qtbot.waitUntil(lambda: "Changed on the server by lead_a" in second.statusBar().currentMessage(), timeout=WAIT)
