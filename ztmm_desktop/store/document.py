@@ -822,8 +822,25 @@ class Spare:
     def discard(self) -> None:
         self._stop.set()
         self._thread.join()
+        _remove_now_free_later(self.path)
+
+
+def _release_later(fd: int) -> None:
+    """Close ``fd`` off this thread: closing the last handle of a large file frees its blocks,
+    about 0.2 s per GiB on ext4 — too long for the UI thread that closes or saves."""
+    threading.Thread(target=os.close, args=(fd,), name="ztmm-release", daemon=True).start()
+
+
+def _remove_now_free_later(path: Path) -> None:
+    """Remove ``path`` from its folder now (0.05 ms) and free its blocks on another thread."""
+    fd = None
+    if os.name != "nt":  # (Windows refuses to remove an open file)
         with contextlib.suppress(OSError):
-            self.path.unlink()
+            fd = os.open(path, os.O_RDONLY)
+    with contextlib.suppress(OSError):
+        path.unlink()
+    if fd is not None:
+        _release_later(fd)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -1278,7 +1295,7 @@ class EngagementDocument:
             self._wrote_document = True
             self._saved_keys = keys
             if replaced is not None:
-                threading.Thread(target=os.close, args=(replaced,), name="ztmm-release", daemon=True).start()
+                _release_later(replaced)
                 replaced = None
             with contextlib.suppress(OSError):  # the file is complete and in place
                 fsync_folder(target.parent)
