@@ -273,10 +273,16 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--by", metavar="NAME", help="who froze it (default: login name)")
 
     compare = sub.add_parser("compare", help="progress: the stage of each function then (baseline or file) and now")
-    compare.add_argument("file", type=Path)
+    compare.add_argument("file", type=_target, metavar="FILE|URL")
     against = compare.add_mutually_exclusive_group()
     against.add_argument("--baseline", metavar="NAME", help="a baseline of FILE (default: the latest)")
-    against.add_argument("--with", dest="other", type=Path, metavar="OTHER.ztmm", help="another file of the client")
+    against.add_argument(
+        "--with",
+        dest="other",
+        type=_target,
+        metavar="OTHER.ztmm|URL",
+        help="another engagement of the client: a file or a server address",
+    )
     compare.add_argument("--force", action="store_true", help="with --with: compare with another client's file")
     compare.add_argument("--json", action="store_true", help="every function in scope with then and now")
 
@@ -324,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
         " skipped. Every line is checked before any runs. Each line is saved as it succeeds; the batch stops at"
         " the first line that fails and exits with its code.",
     )
-    batch.add_argument("file", type=Path)
+    batch.add_argument("file", type=_target, metavar="FILE|URL")
     batch.add_argument(
         "--from",
         dest="script",
@@ -1136,29 +1142,58 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _as_file(target: Any) -> Any:
+    """A path to read the engagement ``target`` names from: the file itself, or for a server address
+    one snapshot of it in the app's data folder, deleted afterwards."""
+    if not _is_url(target):
+        yield target
+        return
+    from .services.server_copy import discard_snapshot, snapshot_file
+
+    path = snapshot_file(target)
+    try:
+        yield path
+    finally:
+        discard_snapshot(path)
+
+
+def _shown(target: Any) -> str:
+    """A file's path or a server address as the user may see it (never its password)."""
+    return target.display if _is_url(target) else str(target)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .services import baselines
-    from .services.engagement import open_engagement
 
     if args.force and args.other is None:
         raise BadInput("--force goes with --with")
-    with open_engagement(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True) as engagement:
         if args.other is not None:
-            comparison = baselines.compare_with_file(engagement, args.other, force=args.force)
+            with _as_file(args.other) as other:
+                comparison = baselines.compare_with_file(
+                    engagement,
+                    other,
+                    force=args.force,
+                    shown_as=_shown(args.file) if _is_url(args.file) else None,
+                    other_shown_as=_shown(args.other) if _is_url(args.other) else None,
+                )
         else:
             name = args.baseline
             if name is None:
                 existing = baselines.list_baselines(engagement)
                 if not existing:
                     raise BadInput(
-                        f"{args.file.name} has no baseline; freeze one with 'ztmm baseline FILE NAME' "
-                        "or compare --with another file"
+                        f"{_shown(args.file) if _is_url(args.file) else args.file.name} has no baseline; "
+                        "freeze one with 'ztmm baseline FILE NAME' or compare --with another file"
                     )
                 name = existing[-1].name
-            comparison = baselines.compare_with_baseline(engagement, name)
+            comparison = baselines.compare_with_baseline(
+                engagement, name, shown_as=_shown(args.file) if _is_url(args.file) else None
+            )
         meta = engagement.meta()
     if args.json:
-        data = {"engagement": {"id": meta.id, "client": meta.client, "file": str(args.file)}, **comparison.to_json()}
+        data = {"engagement": {"id": meta.id, "client": meta.client, "file": _shown(args.file)}, **comparison.to_json()}
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
     print(f"{meta.client}: {comparison.then_label} → {comparison.now_label}")
@@ -1611,15 +1646,22 @@ def _check_arguments(argv: Sequence[str]) -> None:
             raise BadInput(f"argument {index} is not valid UTF-8 text")
 
 
+#: Why the commands that are about a file by nature do not take a server address.
+_FILE_ONLY = {
+    "new": "it creates a file; make the engagement with 'ztmm new FILE' and copy it to the server with 'ztmm publish'",
+    "encrypt": "it encrypts a file; on a server, the database's own access control and TLS protect the engagement",
+    "decrypt": "it decrypts a file; a server's engagement is not encrypted by a passphrase",
+    "rekey": "it changes a file's passphrase; a server's engagement has none",
+}
+
+
 def _refuse_url_where_not_taken(args: argparse.Namespace) -> None:
-    """A server address given to a command that takes only a file: say so rather than 'no such file'."""
+    """A server address given to a command that takes only a file: say why rather than 'no such file'."""
     for name in ("file", "other"):
         value = getattr(args, name, None)
         if isinstance(value, Path) and str(value).lower().startswith(("postgresql:/", "postgres:/")):
-            raise BadInput(
-                f"'{args.command}' does not take a server address yet; "
-                "check out a copy with 'ztmm checkout URL FILE' and merge it back with 'ztmm merge URL FILE'"
-            )
+            why = _FILE_ONLY.get(args.command, "it works on a file")
+            raise BadInput(f"'{args.command}' does not take a server address: {why}")
 
 
 def _clean_up() -> None:

@@ -1,4 +1,4 @@
-"""``ztmm batch FILE``: run ``ztmm`` commands one per line on one engagement, opened once.
+"""``ztmm batch FILE|URL``: run ``ztmm`` commands one per line on one engagement, opened once.
 
 A line is a command as it is typed after ``ztmm``, without the engagement file, which
 the batch supplies (``assess 1.2 --rate initial=met``, ``finding add 1.2 --title …``,
@@ -17,6 +17,10 @@ one: the batch stops at the first line that fails (any exit code but 0), whose
 changes are dropped, with the lines before it saved, and exits with that line's
 code. With ``--atomic`` the lines' saves wait for the end: one save when every
 line succeeded, nothing saved otherwise.
+
+On a server's engagement (a URL) the lines run on one copy read in one server transaction, and
+their changes are written back in that transaction at the end: all or nothing, as with
+``--atomic`` (there is no save per line on a server).
 """
 
 from __future__ import annotations
@@ -195,38 +199,78 @@ def run_line(handler: Callable[[argparse.Namespace], int], line: Line) -> tuple[
         )
 
 
+class _Failed(Exception):
+    """A line of a batch on a server failed: the server transaction ends without writing anything."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
 def run_batch(args: argparse.Namespace) -> int:
     from . import cli
-    from .services.engagement import open_engagement
 
+    on_server = cli._is_url(args.file)
+    shown = args.file.display if on_server else str(args.file)
     try:
-        lines = parse_lines(cli.build_parser(), read_script(args.script, cli.MAX_TEXT_FILE_BYTES), str(args.file))
+        script = read_script(args.script, cli.MAX_TEXT_FILE_BYTES)
+        lines = parse_lines(cli.build_parser(), script, shown)
     except LineFailed as err:
         print(f"{err}; nothing was run", file=sys.stderr)
         return cli.EXIT_BAD_INPUT
     if not lines:
-        print(f"no commands to run on {args.file}")
+        print(f"no commands to run on {shown}")
         return cli.EXIT_OK
-    with open_engagement(args.file, readonly=not any(writes(line.args) for line in lines)) as engagement:
-        saves: list[int] = []
-        if args.atomic:
-            # Each line's save waits for the end of the batch: one save, or none when a line fails.
-            engagement.save = lambda **_: saves.append(1)  # type: ignore[method-assign]
-        with lending(engagement):
-            for line in lines:
-                code, message = run_line(cli.COMMANDS[line.args.command], line)
-                if code == cli.EXIT_OK:
-                    continue
-                sys.stdout.flush()
-                outcome = (
-                    "nothing was saved (--atomic)"
-                    if args.atomic
-                    else "stopped there: the lines before it are saved, the rest did not run"
-                )
-                detail = f"{message}; " if message else f"exit code {code}; "
-                print(f"line {line.number}: {detail}{outcome}", file=sys.stderr)
-                return code
-        if args.atomic and saves:
-            del engagement.save  # the real one again
-            engagement.save()
+    readonly = not any(writes(line.args) for line in lines)
+    if not on_server:
+        from .services.engagement import open_engagement
+
+        with open_engagement(args.file, readonly=readonly) as engagement:
+            return _run_lines(engagement, lines, atomic=args.atomic)
+    return _run_on_server(args.file, script, readonly=readonly)
+
+
+def _run_on_server(url: Any, script: list[tuple[int, str]], *, readonly: bool) -> int:
+    """The lines on the server's engagement, read into one copy in one server transaction
+    (``services.team.server_engagement``), whose changes are written back at the end in that
+    transaction: a batch on a server is all or nothing (``--atomic`` or not), as there is no save
+    per line on a server."""
+    from . import cli
+    from .services.team import server_engagement
+
+    try:
+        with server_engagement(url, readonly=readonly) as engagement:
+            # the lines again, now naming the copy: its commands open it through ``lending``
+            lines = parse_lines(cli.build_parser(), script, str(engagement.path))
+            code = _run_lines(engagement, lines, atomic=True, written="nothing was written to the server")
+            if code != cli.EXIT_OK:
+                raise _Failed(code)
+    except _Failed as failed:
+        return failed.code
+    return cli.EXIT_OK
+
+
+def _run_lines(engagement: Engagement, lines: list[Line], *, atomic: bool, written: str = "") -> int:
+    """Each line's command on ``engagement``; the first failing line's exit code (0: all ran)."""
+    from . import cli
+
+    saves: list[int] = []
+    if atomic:
+        # Each line's save waits for the end of the batch: one save, or none when a line fails.
+        engagement.save = lambda **_: saves.append(1)  # type: ignore[method-assign]
+    with lending(engagement):
+        for line in lines:
+            code, message = run_line(cli.COMMANDS[line.args.command], line)
+            if code == cli.EXIT_OK:
+                continue
+            sys.stdout.flush()
+            if atomic:
+                outcome = written or "nothing was saved (--atomic)"
+            else:
+                outcome = "stopped there: the lines before it are saved, the rest did not run"
+            detail = f"{message}; " if message else f"exit code {code}; "
+            print(f"line {line.number}: {detail}{outcome}", file=sys.stderr)
+            return code
+    if atomic and saves:
+        del engagement.save  # the real one again
+        engagement.save()
     return cli.EXIT_OK

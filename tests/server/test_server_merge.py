@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.server.connect import ServerError
 from ztmm_desktop.server.url import parse
 from ztmm_desktop.services import team
+from ztmm_desktop.services.engagement import open_engagement
 
 
 def _rating(path: Path, code: str, stage: str) -> str:
@@ -149,11 +151,78 @@ def test_a_reviewer_cannot_assess_through_the_app_either(server: Server, realist
     assert table_rows(after) == table_rows(before)
 
 
-def test_a_command_that_takes_only_a_file_says_so_for_a_url(server: Server) -> None:
+def test_a_command_about_a_file_says_why_it_takes_no_url(server: Server) -> None:
     lead = server.login("lead")
-    done = run_cli("compare", server.url(lead, f"acme_{server.db}"), env=server.env(lead))
+    url = server.url(lead, f"acme_{server.db}")
+    for args in (("new", url, "--client", "Acme"), ("encrypt", url), ("rekey", url)):
+        done = run_cli(*args, env=server.env(lead))
+        assert done.returncode == 2, args
+        assert (
+            done.stderr.startswith(f"error: '{args[0]}' does not take a server address: ")
+            and done.stderr.count("\n") == 1
+        )
+
+
+def test_compare_takes_a_url_on_either_side_and_agrees_with_the_file(
+    server: Server, realistic: Path, tmp_path: Path
+) -> None:
+    lead = server.login("lead")
+    url = server.url(lead, f"acme_{server.db}")
+    env = server.env(lead)
+    assert run_cli("publish", realistic, url, env=env).returncode == 0
+    later = tmp_path / "later.ztmm"
+    shutil.copy(realistic, later)
+    assert run_cli("assess", later, "1.1", "--rate", "optimal=met", "--by", "Lead").returncode == 0
+
+    def compared(*args: object, env: dict[str, str] | None = None) -> dict[str, object]:
+        done = run_cli("compare", *args, "--json", env=env)
+        assert done.returncode == 0, done.stderr
+        data: dict[str, object] = json.loads(done.stdout)
+        data.pop("engagement")  # names the file or the address
+        for side in ("then", "now"):  # name the file or the address (checked below)
+            data.pop(side)
+        return data
+
+    # against its latest baseline: the server's engagement as the file it was published from
+    assert compared(url, env=env) == compared(realistic)
+    # the server's engagement against a later file of the client, and the other way round
+    assert compared(later, "--with", url, env=env) == compared(later, "--with", realistic)
+    assert compared(url, "--with", later, env=env) == compared(realistic, "--with", later)
+    done = run_cli("compare", later, "--with", url, env=env)
+    assert done.returncode == 0, done.stderr
+    display = parse(url).display
+    assert done.stdout.startswith(f"Acme Corporation: {display} (") or f": {display} (" in done.stdout.splitlines()[0]
+    assert server.passwords[lead] not in done.stdout + done.stderr
+    # nothing was left behind in the app's data folder by the snapshots
+    copies = [p for p in (Path(os.environ["ZTMM_DATA_DIR"]) / "server-copies").glob("*") if p.is_dir()]
+    assert copies == []
+
+
+def test_a_batch_on_a_url_is_written_whole_or_not_at_all(server: Server, realistic: Path, tmp_path: Path) -> None:
+    lead = server.login("lead")
+    url = server.url(lead, f"acme_{server.db}")
+    env = server.env(lead)
+    assert run_cli("publish", realistic, url, env=env).returncode == 0
+    before = tmp_path / "before.ztmm"
+    assert run_cli("checkout", url, before, env=env).returncode == 0
+
+    failing = "assess 1.1 --rate optimal=met --by Lead\nassess 9.9 --rate optimal=met --by Lead\n"
+    done = run_cli("batch", url, input=failing, env=env)
     assert done.returncode == 2
-    assert "does not take a server address yet" in done.stderr and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("line 2: error: ") and "nothing was written to the server" in done.stderr
+    assert done.stderr.count("\n") == 1
+    unchanged = tmp_path / "unchanged.ztmm"
+    assert run_cli("checkout", url, unchanged, env=env).returncode == 0
+    assert table_rows(unchanged) == table_rows(before)
+
+    good = "assess 1.1 --rate optimal=met --by Lead\nfinding add 1.2 --title 'Found in a batch' --by Lead\ninfo\n"
+    done = run_cli("batch", url, input=good, env=env)
+    assert done.returncode == 0, done.stderr
+    after = tmp_path / "after.ztmm"
+    assert run_cli("checkout", url, after, env=env).returncode == 0
+    assert _rating(after, "1.1", "optimal") == "met"
+    with open_engagement(after, readonly=True) as engagement:
+        assert [f.title for f in engagement.findings() if f.title == "Found in a batch"] == ["Found in a batch"]
 
 
 def test_an_edit_racing_another_writer_is_refused_whole(

@@ -135,32 +135,42 @@ def _client_key(client: str) -> str:
     return " ".join(client.casefold().split())
 
 
-def compare_with_file(engagement: Engagement, other_path: Path, *, force: bool = False) -> Comparison:
+def compare_with_file(
+    engagement: Engagement,
+    other_path: Path,
+    *,
+    force: bool = False,
+    shown_as: str | None = None,
+    other_shown_as: str | None = None,
+) -> Comparison:
     """Every function in scope as another engagement file of the same client has it (then), and now.
 
     The other file must be of the same client (by name, ignoring case and spacing)
     or the same engagement (a copy kept from earlier); ``force`` compares anyway.
-    It is opened read-only and closed; nothing is written to it.
+    It is opened read-only and closed; nothing is written to it. ``shown_as`` and
+    ``other_shown_as`` name the two in the labels and messages (their files' names by default;
+    a server address for a snapshot of an engagement on a server).
     """
     other_path = Path(other_path)
+    other_name = other_shown_as or other_path.name
     if _same_file(engagement.path, other_path):
-        raise BadInput(f"{other_path.name} is the engagement itself; compare it with a baseline or another file")
+        raise BadInput(f"{other_name} is the engagement itself; compare it with a baseline or another file")
     meta = engagement.meta()
     with open_engagement(other_path, readonly=True, library=engagement.library) as other:
         other_meta = other.meta()
         same = other_meta.id == meta.id or _client_key(other_meta.client) == _client_key(meta.client)
         if not same and not force:
             raise BadInput(
-                f"{other_path.name} is an engagement of another client ({other_meta.client!r}, not {meta.client!r}); "
+                f"{other_name} is an engagement of another client ({other_meta.client!r}, not {meta.client!r}); "
                 "refused (compare with --force if that is intended)"
             )
         then = now_states(other)
         title = f" — {other_meta.title}" if other_meta.title else ""
-        then_label = f"{other_path.name} ({other_meta.client}{title}, created {other_meta.created_at[:10]})"
+        then_label = f"{other_name} ({other_meta.client}{title}, created {other_meta.created_at[:10]})"
     return compare(
         pillars_in_scope(engagement),
         then,
         now_states(engagement),
         then_label=then_label,
-        now_label=f"{engagement.path.name}",
+        now_label=shown_as or engagement.path.name,
     )

@@ -161,15 +161,16 @@ def pillars_in_scope(engagement: Records) -> list[Pillar]:
     return [p for p in engagement.catalog.pillars if p.id in scope]
 
 
-def compare_with_baseline(engagement: Records, name: str) -> Comparison:
-    """Every function in scope as it was when baseline ``name`` was frozen, and now."""
+def compare_with_baseline(engagement: Records, name: str, *, shown_as: str | None = None) -> Comparison:
+    """Every function in scope as it was when baseline ``name`` was frozen, and now (``shown_as``: the
+    engagement's name in the labels, its file's name by default)."""
     baseline, then = baseline_states(engagement, name)
     return compare(
         pillars_in_scope(engagement),
         then,
         now_states(engagement),
         then_label=f"baseline {baseline.name!r} ({baseline.created_at[:10]})",
-        now_label=f"{engagement.path.name} now",
+        now_label=f"{shown_as or engagement.path.name} now",
     )
 
 
