@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ztmm-desktop", description=APP_NAME)
-    parser.add_argument("file", nargs="?", help="an engagement file (.ztmm) to open")
+    parser.add_argument(
+        "file", nargs="?", help="an engagement file (.ztmm), or a team server address postgresql://…?engagement=ID"
+    )
     parser.add_argument("--demo", action="store_true", help="open the demo engagement when no file is given")
     parser.add_argument("--version", action="version", version=f"ztmm-desktop {__version__}")
     parser.add_argument(

@@ -1134,6 +1134,20 @@ class MainWindow(QMainWindow):
     def close_engagement(self) -> bool:
         return self.maybe_close_engagement()
 
+    def open_address(self, address: str) -> bool:
+        """Open the engagement a team server's address names (``postgresql://…?engagement=ID``, from the
+        command line); a malformed address gets one line and the start page. True when open."""
+        from ...core.errors import ZtmmError
+        from ...server.url import parse
+
+        try:
+            url = parse(address)
+            url.require_engagement("opening an engagement")
+        except ZtmmError as err:
+            QMessageBox.critical(self, "Cannot open engagement", str(err))
+            return False
+        return self.team.open_url(url)
+
     def open_path(
         self, path: Path, *, read_only: bool = False, reason: str = "", key: passphrase.Key | None = None
     ) -> bool:
@@ -1651,10 +1665,14 @@ def start(argv: list[str], *, demo: bool = False, ask_assessor: bool = True) -> 
     When a file or the demo is asked for, the window first shows the model's tree from the
     catalog; the engagement (and the database layer it needs) loads once that frame is painted.
     """
+    from ...server.url import is_server_url
     from .opening import after_first_paint
 
     window = MainWindow()
-    if argv:
+    on_server = bool(argv) and is_server_url(argv[0])
+    if on_server:
+        window.show_opening("Opening an engagement on the team server…")
+    elif argv:
         window.show_opening(f"Opening {Path(argv[0]).name}…")
     elif demo:
         window.show_opening("Opening the demo engagement…")
@@ -1668,7 +1686,9 @@ def start(argv: list[str], *, demo: bool = False, ask_assessor: bool = True) -> 
             window.edit_assessor(first_start=True)
         window.offer_recovery()
         if window.engagement is None:
-            if argv:
+            if on_server:
+                window.open_address(argv[0])
+            elif argv:
                 window.open_path(Path(argv[0]))
             elif demo:
                 window.open_demo()
