@@ -236,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TEMPLATE.docx",
         help="the firm's Word template for a .docx report (placeholders: docs/word-template.md)",
     )
+    _review_comments_argument(report)
     _encrypt_argument(report)
 
     export = sub.add_parser("export", help="write the client workbook (or, with --questionnaire, a questionnaire)")
@@ -248,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--scope", metavar="PILLAR,...", help="pillars the questionnaire asks about (with --questionnaire)"
     )
+    _review_comments_argument(export)
     _encrypt_argument(export)
 
     imp = sub.add_parser(
@@ -349,6 +351,24 @@ def build_parser() -> argparse.ArgumentParser:
 PASSPHRASE_ENV = "ZTMM_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "ZTMM_NEW_PASSPHRASE"
 EXPORT_PASSPHRASE_ENV = "ZTMM_EXPORT_PASSPHRASE"
+
+
+def _review_comments_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--review-comments",
+        action="store_true",
+        help="print the reviewers' comments under each finding (a server engagement; internal, not for the client)",
+    )
+
+
+def _review_comments(args: argparse.Namespace) -> Any:
+    """The comments on the engagement's findings when ``--review-comments`` asks for them (read first: a
+    refusal comes before any work), else none."""
+    if not args.review_comments:
+        return ()
+    from .services.comments import read_comments
+
+    return read_comments(_comments_url(args.file))
 
 
 def _encrypt_argument(parser: argparse.ArgumentParser) -> None:
@@ -1032,10 +1052,17 @@ def cmd_evidence_pack(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .services.report import export_report
 
+    comments = _review_comments(args)
     secret = _export_passphrase(args, args.out)
     with _open(args.file, readonly=True) as engagement:
         out = export_report(
-            engagement, args.out, draft=args.draft, logo=args.logo, template=args.template, passphrase=secret
+            engagement,
+            args.out,
+            draft=args.draft,
+            logo=args.logo,
+            template=args.template,
+            passphrase=secret,
+            review_comments=comments,
         )
     print(out)
     return EXIT_OK
@@ -1046,6 +1073,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     args.scope_list = [p.strip() for p in args.scope.split(",") if p.strip()] if args.scope is not None else None
     if args.questionnaire:
+        if args.review_comments:
+            raise BadInput("--review-comments goes with the deliverable workbook, not a questionnaire")
         from .services.questionnaire import (  # type: ignore[import-not-found, unused-ignore]
             export_questionnaire,
         )
@@ -1073,9 +1102,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         check_workbook_path(Path(member_name(args.out, ".xlsx")))
     else:
         check_workbook_path(args.out)
+    comments = _review_comments(args)
     secret = _export_passphrase(args, args.out)
     with _open(args.file, readonly=True) as engagement:
-        out = export_workbook(engagement, args.out, passphrase=secret)
+        out = export_workbook(engagement, args.out, passphrase=secret, review_comments=comments)
     print(f"{out}  (deliverable workbook)")
     return EXIT_OK
 
@@ -1224,6 +1254,17 @@ def _team_parsers(sub: Any) -> None:
     members.add_argument("action", nargs="?", choices=("add", "remove"), help="add (or change the role of) or remove")
     members.add_argument("login", nargs="?", help="the member's login role on the server (the DBA creates it)")
     members.add_argument("--as", dest="role", choices=("lead", "assessor", "reviewer"), default=None)
+    comment = sub.add_parser(
+        "comment", help="comment on a finding of an engagement on the server (any member, a reviewer too)"
+    )
+    comment.add_argument("target", type=_target, metavar="URL", help=url_help)
+    comment.add_argument(
+        "finding", metavar="FINDING_ID", help="the finding's id or a unique start of it (4+ characters)"
+    )
+    comment.add_argument("text", metavar="TEXT", help="the comment (@FILE reads it from a UTF-8 file)")
+    comments = sub.add_parser("comments", help="list the comments on the findings of an engagement on the server")
+    comments.add_argument("target", type=_target, metavar="URL", help=url_help)
+    comments.add_argument("--json", action="store_true")
 
 
 def _server_url(text: str) -> Any:
@@ -1293,6 +1334,50 @@ def cmd_server(args: argparse.Namespace) -> int:
         raise UsageError("server members remove takes no --as")
     team.set_member(url, args.login, None)
     print(f"removed {args.login} from {url.engagement}")
+    return EXIT_OK
+
+
+ON_SERVER_ONLY = "comments on findings live on the team server"
+
+
+def _comments_url(target: Any) -> Any:
+    """The server address of a comment command; a file has no comments (docs/server.md says why)."""
+    if not _is_url(target):
+        raise BadInput(f"{target}: {ON_SERVER_ONLY}; give the engagement's URL (postgresql://…?engagement=ID)")
+    return target
+
+
+def cmd_comment(args: argparse.Namespace) -> int:
+    from .services.comments import add_comment
+
+    url = _comments_url(args.target)
+    done = add_comment(url, args.finding, _text_value(args.text, "the comment"))
+    title = f" {done.finding_title!r}" if done.finding_title else ""
+    print(f"commented on finding{title} ({done.comment.finding_id}) of {url.engagement} as {done.comment.by}")
+    return EXIT_OK
+
+
+def cmd_comments(args: argparse.Namespace) -> int:
+    from .core.comments import by_finding
+    from .services.comments import comments_with_findings
+
+    listed, titles = comments_with_findings(_comments_url(args.target))
+    grouped = by_finding(listed)
+    if args.json:
+        out = [
+            {"finding": key, "title": titles.get(key, ""), "comments": [asdict(c) for c in group]}
+            for key, group in grouped.items()
+        ]
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not grouped:
+        print("no comments on findings")
+    for key, group in grouped.items():
+        title = titles.get(key, "(finding removed)")
+        print(f"{key[:8]}  {title}")
+        for comment in group:
+            text = "\n      ".join(comment.text.splitlines())
+            print(f"  {comment.date} UTC  {comment.by}: {text}")
     return EXIT_OK
 
 
@@ -1634,6 +1719,8 @@ COMMANDS = {
     "checkout": cmd_checkout,
     "engagements": cmd_engagements,
     "server": cmd_server,
+    "comment": cmd_comment,
+    "comments": cmd_comments,
     "finding": cmd_finding,
     "action": cmd_action,
     "batch": cmd_batch,

@@ -15,6 +15,9 @@ that the report and the workbook say the same.
 
 ``workshops`` lists the engagement's workshops, oldest first, planned ones too
 (their ``status`` says so); empty when there are none.
+
+``review_comments`` holds reviewers' comments on findings (internal notes from the team server),
+only when a deliverable was asked to print them (``--review-comments``); empty otherwise.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 
 from . import figures
 from .catalog import Catalog, Function, GuidancePack, Pillar
+from .comments import CommentsByFinding
 from .progress_compare import Comparison, FunctionState, Movement
 from .register import PRIORITIES, ActionLine, DocumentControl, Sections, numbers, risk_rating, risk_score
 from .scoring import FunctionAssessment, FunctionResult, RoadmapItem, Rollup
@@ -190,6 +194,8 @@ class Snapshot:
     control: DocumentControl = field(default_factory=DocumentControl)
     #: The consultant's roadmap actions, in roadmap order (phase, priority, gap): ``ActionLine.order``.
     actions: tuple[ActionLine, ...] = ()
+    #: Reviewers' comments per finding id, oldest first: only when asked for (internal, not for the client).
+    review_comments: CommentsByFinding = field(default_factory=dict)
 
     def finding_numbers(self) -> dict[str, str]:
         """``F-01``… in the order of the findings register: the same in the report and the workbook."""

@@ -1021,15 +1021,25 @@ def _finish_table(w: _Writer, name: str, columns: Sequence[_Column], header: int
     _add_table(w.sheet, name, columns, header, w.row)
 
 
+#: The last column of the Findings sheet when the workbook was asked for reviewers' comments (internal notes).
+REVIEW_COMMENTS_COLUMN = _Column("Review comments", 50)
+
+
 def _write_findings(w: _Writer, snapshot: Snapshot, counter: _Progress) -> None:
+    reviewed = bool(snapshot.review_comments)
+    columns = (*FINDING_COLUMNS, REVIEW_COMMENTS_COLUMN) if reviewed else FINDING_COLUMNS
     header = _table_sheet(
-        w, snapshot, "Findings", FINDING_COLUMNS, f"{_count(len(snapshot.findings), 'finding')}, most severe first"
+        w, snapshot, "Findings", columns, f"{_count(len(snapshot.findings), 'finding')}, most severe first"
     )
     numbers = snapshot.finding_numbers()
     for finding in snapshot.findings:
-        w.append(_finding_cells(w, finding, numbers.get(finding.id, "")))
+        cells = _finding_cells(w, finding, numbers.get(finding.id, ""))
+        if reviewed:
+            notes = snapshot.review_comments.get(finding.id, ())
+            cells.append(w.text("\n".join(f"{c.by}, {c.date} UTC: {c.text}" for c in notes), "wrap"))
+        w.append(cells)
         counter.step()
-    _finish_table(w, "Findings", FINDING_COLUMNS, header, "No findings were recorded.")
+    _finish_table(w, "Findings", columns, header, "No findings were recorded.")
 
 
 def _finding_cells(w: _Writer, f: FindingLine, number: str) -> list[Cell | None]:

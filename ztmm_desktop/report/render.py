@@ -1297,6 +1297,12 @@ class Report:
                 text_style = _card_style(label)
                 markup = _user(value, room=CARD_ROOM, size=7.8)
                 rows.append([layout.Para(markup, text_style, bulletText=f"{label}.")])
+        comments = self.s.review_comments.get(finding.id, ())
+        if comments:  # internal review notes, only when the report was asked to print them
+            rows.append([_p("<b>Review comments</b>", style.CELL)])
+            for comment in comments:
+                who = f'<font color="{_colour(style.GREY)}">{_user(comment.by, line_breaks=False)} · {escape(comment.date)} UTC</font>'
+                rows.append([_p(f"{who}<br/>{_user(comment.text, room=CARD_ROOM, size=7.8)}", style.CELL)])
         colour = style.SEVERITY_COLOURS.get(finding.severity, style.SEVERITY_COLOURS["low"])[0]
         return _table(
             rows,

@@ -8,7 +8,9 @@ the change is read from ``ztmm.edit`` (row-level security shows it to the engage
 only), with the edit's idempotency key so a window can tell its own saves from others'.
 
 A copy written back whole (``server.store.push_changes``: a window's Save, a merge into the server)
-records one ``ztmm.edit`` row and notifies ``[seq, "*", engagement, "*"]``: re-read everything.
+records one ``ztmm.edit`` row and notifies ``[seq, "*", engagement, "*"]``: re-read everything. A
+comment on a finding (``server.comments``) notifies ``[comment id, "finding_comment", finding id,
+"text"]``: only the comments need reading again.
 
 When the server cannot be reached the watch tries again every :data:`RETRY` seconds; nothing is
 delivered meanwhile. The callback runs on the watch's thread: it only hands the event over (a queued
@@ -30,6 +32,8 @@ from .connect import Prompt, ServerError, connect
 from .url import ServerUrl
 
 RETRY = 0.25
+#: The table a comment on a finding notifies as (``server.comments``): its seq is the comment's id.
+COMMENT_TABLE = "finding_comment"
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,13 @@ class Watch:
             seq = int(seq)
         except (ValueError, TypeError):
             return None
-        row = conn.execute(
-            "SELECT by, edit_id FROM ztmm.edit WHERE engagement = %s AND seq = %s", (self.engagement_id, seq)
-        ).fetchone()
+        if table == COMMENT_TABLE:  # a comment on a finding (``server.comments``): seq is the comment's id
+            row = conn.execute(
+                "SELECT by, '' FROM ztmm.finding_comment WHERE engagement = %s AND id = %s", (self.engagement_id, seq)
+            ).fetchone()
+        else:
+            row = conn.execute(
+                "SELECT by, edit_id FROM ztmm.edit WHERE engagement = %s AND seq = %s", (self.engagement_id, seq)
+            ).fetchone()
         author, edit_id = (str(row[0]), str(row[1])) if row is not None else ("", "")
         return Remote(seq, str(table), str(key), str(name), author, edit_id)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlmodel import select
 
 from .. import __version__
+from ..core.comments import FindingComment, by_finding
 from ..core.deliverable import (
     SEVERITY_ORDER,
     ClientAnswer,
@@ -37,6 +40,7 @@ def build_snapshot(
     generated_at: str | None = None,
     baseline_name: str | None = None,
     prepared_by: str | None = None,
+    review_comments: Iterable[FindingComment] = (),
 ) -> Snapshot:
     """Everything the workbook and the report show, read once from ``engagement``.
 
@@ -44,6 +48,8 @@ def build_snapshot(
     default from the latest baseline; without any baseline there is none. Who
     prepares it is ``prepared_by``, else ``ZTMM_ASSESSOR``, else the assessor
     preference; never the login name (left empty when no name was given).
+    ``review_comments`` (read from the team server, ``services.comments``) are printed under their
+    findings; none unless given.
     """
     progress, baseline = progress_since(engagement, baseline_name)
     meta = engagement.meta()
@@ -115,6 +121,7 @@ def build_snapshot(
     in_scope = {f.function.id for p in pillars for f in p.functions}
     ordered = sorted((f for f in findings if f.function_id in in_scope), key=_register_key)
     options = read_report_options(engagement)
+    in_scope_findings = {f.id for f in ordered}
     return Snapshot(
         meta=DeliverableMeta(
             engagement_id=meta.id,
@@ -145,6 +152,7 @@ def build_snapshot(
         sections=read_sections(engagement),
         control=read_control(engagement),
         actions=tuple(actions),
+        review_comments={k: v for k, v in by_finding(review_comments).items() if k in in_scope_findings},
     )
 
 

@@ -19,9 +19,11 @@ before anything is written.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from ..core.comments import FindingComment
 from ..core.errors import BadInput
 from ..core.progress import CancelToken, Progress, no_progress
 from ..paths import fonts_dir, resources_dir
@@ -43,10 +45,12 @@ def export_report(
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
     passphrase: str | None = None,
+    review_comments: Iterable[FindingComment] = (),
 ) -> Path:
     """Write the report of ``engagement`` to ``out`` (PDF, or Word for ``.docx``); all of it or nothing.
 
     With a ``passphrase`` the report goes into an AES-256 zip (``report.pdf.zip`` holds ``report.pdf``).
+    ``review_comments`` (internal notes from the team server) are printed under their findings.
     """
     member = sealed.member_name(out, ".pdf") if passphrase is not None else out.name
     if is_word(Path(member)):
@@ -55,7 +59,14 @@ def export_report(
                 "--logo is for the PDF report; the Word report takes its logo from the template (--template)"
             )
         return export_word_report(
-            engagement, out, draft=draft, template=template, progress=progress, cancel=cancel, passphrase=passphrase
+            engagement,
+            out,
+            draft=draft,
+            template=template,
+            progress=progress,
+            cancel=cancel,
+            passphrase=passphrase,
+            review_comments=review_comments,
         )
     if template is not None:
         raise BadInput(f"--template is for the Word report; name the output .docx, not {out.name}")
@@ -63,7 +74,9 @@ def export_report(
     inputs = (("the engagement file", engagement.path), ("the logo", logo))
     check_output(out, inputs)  # refused before any work
     with sealed.target(out, passphrase, member, inputs=inputs) as temp:
-        _render_pdf(engagement, temp, chosen, draft=draft, progress=progress, cancel=cancel)
+        _render_pdf(
+            engagement, temp, chosen, draft=draft, progress=progress, cancel=cancel, review_comments=review_comments
+        )
     return out
 
 
@@ -84,6 +97,7 @@ def _render_pdf(
     draft: bool,
     progress: Progress,
     cancel: CancelToken | None,
+    review_comments: Iterable[FindingComment] = (),
 ) -> None:
     image = Logo(chosen.data, chosen.width, chosen.height) if chosen is not None else None
     firm = read_consultancy_logo(engagement)
@@ -91,7 +105,7 @@ def _render_pdf(
     if cancel is not None:
         cancel.check()
     progress(0, 1, "Reading the engagement")
-    snapshot = build_snapshot(engagement)
+    snapshot = build_snapshot(engagement, review_comments=review_comments)
     pages = render_report(
         snapshot,
         target,
@@ -123,6 +137,7 @@ def export_word_report(
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
     passphrase: str | None = None,
+    review_comments: Iterable[FindingComment] = (),
 ) -> Path:
     """Write the Word report of ``engagement`` to ``out`` on ``template`` (else the default); all of it or nothing."""
     member = sealed.member_name(out, ".docx") if passphrase is not None else out.name
@@ -135,7 +150,7 @@ def export_word_report(
     if cancel is not None:
         cancel.check()
     progress(0, 1, "Reading the engagement")
-    snapshot = build_snapshot(engagement)
+    snapshot = build_snapshot(engagement, review_comments=review_comments)
     with sealed.target(out, passphrase, member, inputs=inputs) as temp:
         render_word(snapshot, temp, checked, fonts_dir=fonts_dir(), draft=draft, progress=progress, cancel=cancel)
     progress(1, 1, "Word report written")

@@ -1003,6 +1003,11 @@ class WordReport:
         details = self._register_details(finding)
         if details:
             self.para(Span(" · ".join(details), size=8, colour="5B6573"))
+        comments = self.s.review_comments.get(finding.id, ())
+        if comments:  # internal review notes, only when the report was asked to print them
+            self.para(Span("Review comments", bold=True))
+            for comment in comments:
+                self.para(Span(f"{comment.by} · {comment.date} UTC: ", size=8, colour="5B6573"), comment.text)
 
     @staticmethod
     def _register_details(finding: FindingLine) -> list[str]:
