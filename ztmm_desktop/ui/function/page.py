@@ -53,12 +53,14 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.catalog import Function
+from ...core.comments import CommentsByFinding
 from ...core.contradictions import override_contradictions, override_warning, rated_not_met
 from ...core.errors import BadInput
 from ...core.register import EFFORT_LABELS, PHASE_LABELS, action_numbers, risk_rating
 from ...core.scoring import FunctionAssessment, FunctionResult, evaluate
 from ...core.stages import RATED_STAGES, Rating, Stage
 from ...core.status import derived_status
+from ...core.words import plural
 from ...services.actions import Action, ActionDraft, action_lines, list_actions
 from ...services.engagement import CONFIDENCE, MAX_NAME, PRIORITY, STATUS, Engagement, Finding, FindingDraft
 from ...services.evidence import linked_to_function
@@ -85,6 +87,7 @@ from ..editing.requests import (
     SetTarget,
 )
 from .action_dialog import ActionDialog, Dependency, dependency_label, next_stage
+from .comments import CommentDialog, FindingComments
 from .evidence import FunctionEvidence
 from .finding_dialog import FindingDialog, risk_text, severity_label, status_label
 from .responses import StageResponses
@@ -234,6 +237,8 @@ def _signals_blocked(widgets: Sequence[QObject]) -> Iterator[None]:
 
 
 FINDING_COLUMNS = ("Finding", "Severity", "Stage", "Status", "Risk", "Workshop")
+#: The findings list's last column, shown for an engagement on the team server: its reviewers' comments.
+COMMENTS_COLUMN = len(FINDING_COLUMNS)
 ACTION_COLUMNS = ("Action", "Phase", "Effort", "Owner")
 #: Rows a register list shows before it scrolls.
 REGISTER_ROWS = 8
@@ -282,7 +287,10 @@ def _fit_list(listing: QTreeWidget, count: int) -> None:
         rows = min(count, REGISTER_ROWS)
         row_height = listing.sizeHintForRow(0)
         frame = listing.frameWidth() * 2
-        listing.setFixedHeight(listing.header().sizeHint().height() + rows * row_height + frame + 2)
+        # columns wider than the list scroll sideways: the scroll bar must not cover the last row
+        wide = listing.header().length() > listing.viewport().width()
+        bar = listing.horizontalScrollBar().sizeHint().height() if wide else 0
+        listing.setFixedHeight(listing.header().sizeHint().height() + rows * row_height + frame + 2 + bar)
 
 
 def _first_line(text: str) -> str:
@@ -561,6 +569,8 @@ class FunctionPage(QWidget):
     """Shows one function of an engagement and emits an edit request for each change."""
 
     editRequested = Signal(object)  # one of ui.requests.EditRequest
+    #: a comment on a finding (finding id, text): not an edit; the team code sends it to the server
+    commentRequested = Signal(str, str)
 
     def __init__(self, engagement: Engagement, parent: QWidget | None = None, *, stepwise: bool = False) -> None:
         super().__init__(parent)
@@ -574,6 +584,9 @@ class FunctionPage(QWidget):
         self._actions: list[Action] = []
         self._action_numbers: dict[str, str] = {}
         self._tags: dict[tuple[str, str], WorkshopTag] = {}
+        #: reviewers' comments per finding (an engagement on the team server); None: the engagement has none
+        self._comments: CommentsByFinding | None = None
+        self._comments_note = ""
         self._read_only = False
         self._highlighted: Stage | None = None
         self._override_editing = False
@@ -852,7 +865,9 @@ class FunctionPage(QWidget):
         self.edit_finding_button.clicked.connect(self._edit_finding)
         self.remove_finding_button.clicked.connect(self._remove_finding)
 
-        self.findings_list = _register_list("findingsList", FINDING_COLUMNS)
+        self.findings_list = _register_list("findingsList", (*FINDING_COLUMNS, "Comments"))
+        self.findings_list.setColumnHidden(COMMENTS_COLUMN, True)
+        self.findings_list.header().moveSection(COMMENTS_COLUMN, 1)  # beside the title: seen on a narrow page
         self.findings_list.itemSelectionChanged.connect(self._update_finding_buttons)
         self.findings_list.itemDoubleClicked.connect(lambda _item, _column: self._edit_finding())
         self.no_findings_label = _plain_label("No findings for this function yet.")
@@ -860,6 +875,10 @@ class FunctionPage(QWidget):
         _type(self.no_findings_label, 1.0, dim=True)
         column.addWidget(self.findings_list)
         column.addWidget(self.no_findings_label)
+        self.comments_section = FindingComments(lambda w: _apply_type(w, self.font(), self.palette()))
+        self.comments_section.commentClicked.connect(self._comment_on_finding)
+        self.comments_section.hide()
+        column.addWidget(self.comments_section)
 
     def _build_actions(self, column: QVBoxLayout) -> None:
         buttons = _register_heading(column, "Actions", "Action")
@@ -1246,6 +1265,10 @@ class FunctionPage(QWidget):
                 due = f"due {finding.due_date}" if finding.due_date else "no due date"
                 owner = f"owner: {finding.owner}" if finding.owner else "no owner"
                 item.setToolTip(3, f"{status_label(finding.status)} · {owner} · {due}")
+                if self._comments is not None:
+                    count = len(self._comments.get(finding.id, ()))
+                    item.setText(COMMENTS_COLUMN, str(count) if count else "")
+                    item.setToolTip(COMMENTS_COLUMN, plural(count, "review comment"))
                 listing.addTopLevelItem(item)
                 if finding.id == selected_id:
                     item.setSelected(True)
@@ -1450,9 +1473,39 @@ class FunctionPage(QWidget):
         return next((f for f in self._findings if f.id == finding_id), None)
 
     def _update_finding_buttons(self) -> None:
-        selected = self._selected_finding() is not None
+        finding = self._selected_finding()
+        selected = finding is not None
         self.edit_finding_button.setEnabled(selected)
         self.remove_finding_button.setEnabled(selected and not self._read_only)
+        if self._comments is not None:
+            comments = self._comments.get(finding.id, ()) if finding is not None else ()
+            self.comments_section.show_for(
+                finding.title if finding is not None else None, comments, note=self._comments_note
+            )
+
+    def set_comments(self, comments: CommentsByFinding | None, *, note: str = "") -> None:
+        """Show reviewers' comments on the findings (None: the engagement has none: a file); ``note`` says why
+        they may be out of date. Comments are not edits: they stay possible when the page is read-only."""
+        self._comments = comments
+        self._comments_note = f" {note}" if note else ""
+        self.findings_list.setColumnHidden(COMMENTS_COLUMN, comments is None)
+        self.comments_section.setVisible(comments is not None)
+        if self._function is not None:
+            self._fill_findings(self._findings)
+        else:
+            self._update_finding_buttons()
+
+    @property
+    def comments(self) -> CommentsByFinding | None:
+        return self._comments
+
+    def _comment_on_finding(self) -> None:
+        finding = self._selected_finding()
+        if finding is None or self._comments is None:
+            return
+        text = CommentDialog.get_text(self, finding.title)
+        if text:
+            self.commentRequested.emit(finding.id, text)
 
     def _add_finding(self) -> None:
         if self._read_only or self._function is None:

@@ -31,7 +31,9 @@ from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox
 from ...core.errors import ZtmmError
 from ...core.words import plural
 from ...server.url import ServerUrl, parse
+from ...server.watch import COMMENT_TABLE
 from ..common.host import WindowHost
+from .comments import ReviewComments
 from .connecting import (
     AskCancelled,
     NeedPassword,
@@ -147,6 +149,7 @@ class TeamActions(QObject):
         self._rereading: _Call | None = None
         self._reread_again: str | None = None  # another change's author, come while the engagement was being re-read
         self.remoteChanged.connect(self._remote_changed, Qt.ConnectionType.QueuedConnection)
+        self.comments = ReviewComments(window, self.passwords)  # reviewers' comments on the page's findings
 
     # -- menus and state -------------------------------------------------------------
 
@@ -168,6 +171,7 @@ class TeamActions(QObject):
         self.merge_from_action.setEnabled(writable)
         self.merge_into_action.setEnabled(has and not on_server)
         self.publish_action.setEnabled(has and not on_server)
+        self.comments.follow(self.copy)
         if self.copy is None:
             self.server_label.hide()
         else:
@@ -212,6 +216,7 @@ class TeamActions(QObject):
         from ...services.server_copy import discard_snapshot
 
         self._stop_watching()
+        self.comments.wait()
         if self._loading is not None:
             self._loading.wait(15_000)
         for path in self._snapshots:
@@ -529,6 +534,9 @@ class TeamActions(QObject):
     def _remote_changed(self, remote: Remote) -> None:
         """On the UI thread: someone committed a change to the open engagement on the server."""
         copy = self.copy
+        if copy is not None and remote.table == COMMENT_TABLE:  # a comment: only the comments are read again
+            self.comments.reload()
+            return
         if copy is None or self._watch is None or remote.edit_id in copy.sent:
             return  # closed meanwhile, or this window's own save
         if self._rereading is not None:
