@@ -167,6 +167,8 @@ def test_atomic_batch_saves_every_line_when_all_succeed(engagement: Path, tmp_pa
         ("batch contoso.ztmm\n", "line 1: error: 'batch' cannot run in a batch"),
         ("publish postgresql://db/firm?engagement=x\n", "line 1: error: 'publish' cannot run in a batch"),
         ("server init postgresql://db/firm\n", "line 1: error: 'server' cannot run in a batch"),
+        ("comment abcd1234 'looks fine'\n", "line 1: error: 'comment' cannot run in a batch"),
+        ("comments\n", "line 1: error: 'comments' cannot run in a batch"),
         ("assess 1.1 --help\n", "line 1: error: --help and --version do not run in a batch"),
         ("info\nassess\n", "line 2: error: the following arguments are required: function"),
     ],

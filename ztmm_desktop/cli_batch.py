@@ -47,7 +47,7 @@ _ON_A_SERVER = "it works on a server, not on the batch's file; run it on its own
 NOT_IN_A_BATCH = {
     "new": "it creates a file; run 'ztmm new' first",
     "batch": "batches do not nest",
-    **dict.fromkeys(("publish", "checkout", "engagements", "server"), _ON_A_SERVER),
+    **dict.fromkeys(("publish", "checkout", "engagements", "server", "comment", "comments"), _ON_A_SERVER),
 }
 #: Commands whose engagement file comes after their verb (``finding add FILE …``).
 FILE_AFTER_VERB = ("finding", "action")
