@@ -149,3 +149,58 @@ def test_a_file_shows_no_comments(window: MainWindow, realistic: Path, tmp_path:
     assert bench.page.comments is None
     assert bench.page.findings_list.isColumnHidden(COMMENTS_COLUMN)
     assert not bench.page.comments_section.isVisibleTo(bench.page)
+
+
+def test_an_export_from_the_window_carries_the_comments_only_when_the_consultant_says_so(
+    team: tuple[Server, str, str],
+    window: MainWindow,
+    dialogs: DialogAnswerer,
+    qtbot: QtBot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import openpyxl
+    from PySide6.QtGui import QDesktopServices
+
+    from tests.ui.conftest import no_file_dialog
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: True))
+    server, lead, engagement = team
+    assert window.team.open_url(_with_password(server, lead, engagement))
+    assert window.engagement is not None
+    finding = window.engagement.findings()[0]
+    text = "Which system was the observation made on?"
+    comments.add_comment(_with_password(server, lead, engagement), finding.id, text, prompt=None)
+    window.team.comments.reload()
+    qtbot.waitUntil(lambda: bool(window.review_comments()), timeout=WAIT)
+
+    def comment_cells(path: Path) -> list[str]:
+        book = openpyxl.load_workbook(path, read_only=True)
+        try:
+            return [str(c) for row in book["Findings"].iter_rows(values_only=True) for c in row if c and text in str(c)]
+        finally:
+            book.close()
+
+    # the default button leaves them out: the client's workbook has no review notes
+    left_out = tmp_path / "client.xlsx"
+    no_file_dialog(monkeypatch, left_out)
+    dialogs.click("Leave them out").click("Close")
+    window.deliverables.workbook_action.trigger()
+    qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=WAIT)
+    assert "internal review notes" in dialogs.seen[0] and "1 comment" in dialogs.seen[0]
+    assert comment_cells(left_out) == []
+
+    included = tmp_path / "review.xlsx"
+    no_file_dialog(monkeypatch, included)
+    dialogs.click("Include them").click("Close")
+    window.deliverables.workbook_action.trigger()
+    qtbot.waitUntil(lambda: dialogs.done and not window.tasks.busy, timeout=WAIT)
+    assert len(comment_cells(included)) == 1
+
+    # Cancel writes nothing and asks for no file
+    cancelled = tmp_path / "cancelled.pdf"
+    no_file_dialog(monkeypatch, cancelled)
+    dialogs.click("Cancel")
+    window.deliverables.report_action.trigger()
+    qtbot.waitUntil(lambda: dialogs.done, timeout=WAIT)
+    assert not window.tasks.busy and not cancelled.exists()

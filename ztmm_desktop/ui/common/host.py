@@ -10,13 +10,14 @@ dialogs these modules open.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QKeySequence, QUndoStack
     from PySide6.QtWidgets import QStatusBar
 
+    from ...core.comments import FindingComment
     from ...core.errors import ZtmmError
     from ...services.engagement import Changes, Engagement
     from .settings import Settings
@@ -39,6 +40,11 @@ class WindowHost(Protocol):
 
     def show_changes(self, changes: Changes) -> None:
         """Refresh what ``changes`` touched (the page, the tree, the title, the roll-up)."""
+        ...
+
+    def review_comments(self) -> Sequence[FindingComment]:
+        """The reviewers' comments on the findings of the engagement open from the team server, as last read
+        (none for a file): internal notes a deliverable carries only when the consultant says so."""
         ...
 
     def show_edit_failure(self, err: ZtmmError) -> None:

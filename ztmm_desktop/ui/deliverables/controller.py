@@ -14,19 +14,21 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from ...core.errors import ZtmmError
 from ...core.progress import CancelToken
+from ...core.words import plural
 from ...paths import data_dir
 from ..common.opener import open_url
 from ..common.tasks import show_failure
 
 if TYPE_CHECKING:
+    from ...core.comments import FindingComment
     from ...services.engagement import Engagement
     from ..common.host import WindowHost
 
@@ -140,6 +142,9 @@ class Deliverables(QObject):
 
         if self.window.engagement is None:
             return
+        comments = self._review_comments("workbook")
+        if comments is None:
+            return
         target = self._ask_target(
             "Export workbook", self._suggested("ZTMM assessment", ".xlsx"), "Excel workbooks (*.xlsx)", ".xlsx"
         )
@@ -147,7 +152,7 @@ class Deliverables(QObject):
             self._export(
                 "Exporting the workbook…",
                 target,
-                lambda e, t, p, c: export_workbook(e, t, progress=p, cancel=c),
+                lambda e, t, p, c: export_workbook(e, t, progress=p, cancel=c, review_comments=comments),
                 self._offer_to_open,
             )
 
@@ -181,6 +186,9 @@ class Deliverables(QObject):
 
         if self.window.engagement is None:
             return
+        comments = self._review_comments("report")
+        if comments is None:
+            return
         what = "ZTMM report (draft)" if draft else "ZTMM report"
         target = self._ask_report_target(
             "Export draft report" if draft else "Export report", self._suggested(what, ".pdf")
@@ -191,9 +199,38 @@ class Deliverables(QObject):
             self._export(
                 "Building the Word report…" if word else "Building the report…",
                 target,
-                lambda e, t, p, c: export_report(e, t, draft=draft, template=template, progress=p, cancel=c),
+                lambda e, t, p, c: export_report(
+                    e, t, draft=draft, template=template, progress=p, cancel=c, review_comments=comments
+                ),
                 self._offer_to_open,
             )
+
+    def _review_comments(self, what: str) -> list[FindingComment] | None:
+        """The reviewers' comments the deliverable is to carry: none unless the consultant says so (they are
+        internal review notes, not the client's), asked only when the engagement on the server has some.
+        None: the consultant cancelled."""
+        comments = self.window.review_comments()
+        if not comments:
+            return []
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Reviewers' comments",
+            f"The findings have {plural(len(comments), 'comment')} from reviewers on the team server. "
+            f"They are internal review notes: a {what} for the client leaves them out.",
+            QMessageBox.StandardButton.Cancel,
+            cast(QWidget, self.window),
+        )
+        leave = box.addButton("Leave them out", QMessageBox.ButtonRole.AcceptRole)
+        include = box.addButton("Include them", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(leave)
+        box.exec()
+        clicked = box.clickedButton()
+        box.deleteLater()
+        if clicked is include:
+            return comments
+        if clicked is leave:
+            return []
+        return None
 
     def choose_template(self) -> None:
         """The firm's Word template for every Word report from this window (checked when chosen), or the default."""

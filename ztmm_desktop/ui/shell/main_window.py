@@ -52,6 +52,7 @@ from .start_page import StartPage
 # The window paints before the services (SQLAlchemy, SQLModel) and the views over an engagement are
 # imported: they load after the first frame, so each method imports what it uses.
 if TYPE_CHECKING:
+    from ...core.comments import FindingComment
     from ...services.engagement import Changes, Engagement
     from ...services.evidence import Attached, EvidenceLink
     from ..editing.edits import Place
@@ -1133,6 +1134,12 @@ class MainWindow(QMainWindow):
 
     def close_engagement(self) -> bool:
         return self.maybe_close_engagement()
+
+    def review_comments(self) -> list[FindingComment]:
+        """The reviewers' comments of the engagement open from the team server, as last read (none for a file)."""
+        if self.team.copy is None:
+            return []
+        return list(self.team.comments.latest or ())
 
     def open_address(self, address: str) -> bool:
         """Open the engagement a team server's address names (``postgresql://…?engagement=ID``, from the

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from ...core.comments import by_finding
+from ...core.comments import FindingComment, by_finding
 from ...core.errors import ZtmmError
 from ...server.url import ServerUrl
 from .connecting import AskCancelled, Passwords, need_password, with_password
@@ -68,6 +68,8 @@ class ReviewComments(QObject):
         self._page: _CommentsPage | None = None
         self._reading: _Read | None = None
         self._again = False  # asked to read again while a read ran
+        #: the comments as last read (None: not a server engagement, or not read yet)
+        self.latest: list[FindingComment] | None = None
 
     def follow(self, copy: ServerCopy | None) -> None:
         """Show the comments of ``copy``'s engagement on the current page (None: a file, or nothing open)."""
@@ -78,6 +80,7 @@ class ReviewComments(QObject):
             return
         # (an old page goes with its workbench, and its connection with it)
         self._page, self.url = page, url
+        self.latest = None
         if page is None:
             return
         if url is None:
@@ -112,7 +115,8 @@ class ReviewComments(QObject):
                 reason = str(err) if isinstance(err, ZtmmError) else "the server could not be read"
                 page.set_comments({}, note=f"(not read: {reason})")
             else:
-                page.set_comments(by_finding(result))  # type: ignore[arg-type]
+                self.latest = list(result)  # type: ignore[call-overload]
+                page.set_comments(by_finding(self.latest))
             if self._again:
                 self._again = False
                 self.reload()
