@@ -17,6 +17,34 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "tests" / "fixtures" / "reference"
 
 
+#: Modules of few tests that run for a minute or more: started first, so that on two cores they do
+#: not run last and alone (``make test`` passes ``--no-loadscope-reorder`` so xdist keeps this order).
+LONG_MODULES = (
+    "tests/store/test_big_document.py",
+    "tests/store/test_crash.py",
+    "tests/store/test_attach_crash.py",
+    "tests/test_encryption.py",
+    "tests/test_registers_cli.py",
+    "tests/server/test_server_merge.py",
+    "tests/server/test_live_concurrency.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long modules first, then the others by their number of tests (what xdist does by default)."""
+    counts: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        counts[module] = counts.get(module, 0) + 1
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        module = item.nodeid.split("::", 1)[0]
+        first = LONG_MODULES.index(module) if module in LONG_MODULES else len(LONG_MODULES)
+        return (first, -counts[module])
+
+    items.sort(key=rank)  # stable: a module's tests keep their order
+
+
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Working copies, backups and settings of each test go to a folder of its own."""
