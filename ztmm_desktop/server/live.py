@@ -606,13 +606,16 @@ class LiveSession:
             raise
 
     def _stage_transaction(self, pg: psycopg.Connection[Any], edit: Edit) -> Applied | None:
-        """A stage's rating or comment in two round trips instead of ten: the function's row locked, then
-        one statement (:data:`_STAGE_EDIT`) that compares, records the edit and its ``NOTIFY``, and writes
-        what ``Engagement.assess`` writes for it (the stage's row, the function's ``updated_at``/``by``,
-        the audit row authored by the login, tagged with the running workshop); then ``COMMIT``.
+        """A stage's rating or comment in one round trip instead of about ten: ``BEGIN``, the function's
+        row locked, one statement (:data:`_STAGE_EDIT`) that compares, records the edit with its
+        ``NOTIFY`` and writes what ``Engagement.assess`` writes for it (the stage's row, the function's
+        ``updated_at``/``by``, the audit row authored by the login, tagged with the running workshop),
+        and ``COMMIT``, sent together. The statement decides: it writes nothing at all for a conflict,
+        a replay or a stage without its row, so the commit that follows ends a transaction that only
+        held the lock.
 
-        None: the rows are not there yet (a stage never rated); nothing was written and the edit takes
-        the ordinary way through ``Engagement.assess``, which makes them."""
+        None: the stage has no row yet (never rated); nothing was written and the edit takes the
+        ordinary way through ``Engagement.assess``, which makes it."""
         function_id, stage_key = edit.key.split("/", 1)
         self.engagement.catalog.function(function_id)  # an unknown function is refused as assess refuses it
         given = self.login.strip()
@@ -631,26 +634,23 @@ class LiveSession:
             "at": now(),
             "by": by,
         }
-        with pg.pipeline():  # BEGIN, the lock and the edit leave together: one round trip
-            locked = pg.execute(_LOCK_FUNCTION, (function_id,), prepare=True)
+        with pg.pipeline():  # one round trip; an error rolls it all back and is raised here
+            pg.execute(_LOCK_FUNCTION, (function_id,), prepare=True)
             found = pg.execute(_STAGE_EDIT[edit.field], params, prepare=True)
+            pg.commit()
         row = found.fetchone()
-        if locked.fetchone() is None or row is None or row[0] is None:
-            pg.rollback()
-            return None
+        assert row is not None  # (one row, always)
         theirs, seq, updated, before = row
+        if theirs is None:
+            return None
+        if before is not None:  # committed before (its answer lost, or replayed twice): never applied again
+            return Applied(edit.edit_id, int(before), False)
         if seq is None:
-            pg.rollback()
-            if before is not None:  # committed before (its answer lost, or replayed twice): never applied again
-                return Applied(edit.edit_id, int(before), False)
+            if _same(theirs, edit.base) or _same(theirs, edit.value):
+                raise _Again  # written meanwhile by a session that does not lock the function: again
             raise Conflict(edit, theirs)
-        if _same(theirs, edit.value):
-            pg.commit()  # recorded (a replay finds it), nothing to change
+        if not updated:  # the server held the value already: recorded (a replay finds it), nothing changed
             return Applied(edit.edit_id, int(seq), False)
-        if not updated:  # changed between the statement's start and its update: from the start again
-            pg.rollback()
-            raise _Again
-        pg.commit()
         self._rated |= edit.field == "rating"
         self.engagement._forget_assessments(frozenset({function_id}))
         return Applied(edit.edit_id, int(seq), True)
@@ -838,22 +838,27 @@ _LOCK_FUNCTION = "SELECT 1 FROM function_assessment WHERE function_id = %s FOR U
 
 def _stage_edit(column: str) -> str:
     """One stage's ``column`` from ``base`` to ``value``, after the function's row was locked by the
-    statement before (a statement of its own: its successor's snapshot then holds the last commit).
+    statement before (a statement of its own: this one's snapshot then holds the last commit).
 
-    Returns the server's value (NULL: no stage row), the new edit's ``seq`` (NULL: a conflict, or the
-    edit is in ``ztmm.edit`` already, whose ``seq`` is the last column), and whether the row was
-    updated (the update re-checks ``base`` on the row it locks). Every write depends on the edit's
-    row, which is inserted only when the server's value is the base or the value already."""
+    Returns the server's value (NULL: no stage row), the new edit's ``seq`` (NULL: nothing recorded),
+    whether the row was changed, and the ``seq`` of the edit when it is in ``ztmm.edit`` already.
+    Nothing is written for an edit recorded before; the row changes only from ``base`` (re-checked on
+    the row the update locks); the edit is recorded (and notified) only when the row changed or held
+    ``value`` already; the function's row and the audit row follow the row's change."""
     return f"""WITH cur AS (
   SELECT {column} AS v FROM stage_rating WHERE function_id = %(f)s AND stage = %(s)s
+), old AS (
+  SELECT seq FROM ztmm.edit WHERE engagement = %(e)s AND edit_id = %(id)s
+), u AS (
+  UPDATE stage_rating SET {column} = %(value)s, updated_at = %(at)s, updated_by = %(by)s
+  WHERE function_id = %(f)s AND stage = %(s)s AND {column} = %(base)s AND {column} <> %(value)s
+    AND NOT EXISTS (SELECT FROM old)
+  RETURNING 1
 ), e AS (
   INSERT INTO ztmm.edit (engagement, edit_id, entity, key, field)
-  SELECT %(e)s, %(id)s, %(t)s, %(k)s, %(fld)s FROM cur WHERE cur.v = %(base)s OR cur.v = %(value)s
+  SELECT %(e)s, %(id)s, %(t)s, %(k)s, %(fld)s FROM cur
+  WHERE NOT EXISTS (SELECT FROM old) AND (EXISTS (SELECT FROM u) OR cur.v = %(value)s)
   ON CONFLICT (engagement, edit_id) DO NOTHING RETURNING seq
-), u AS (
-  UPDATE stage_rating SET {column} = %(value)s, updated_at = %(at)s, updated_by = %(by)s FROM e
-  WHERE function_id = %(f)s AND stage = %(s)s AND {column} = %(base)s AND {column} <> %(value)s
-  RETURNING 1
 ), fa AS (
   UPDATE function_assessment SET updated_at = %(at)s, updated_by = %(by)s
   WHERE function_id = %(f)s AND EXISTS (SELECT FROM u)
@@ -865,8 +870,7 @@ def _stage_edit(column: str) -> str:
 ), n AS (
   SELECT seq, pg_notify(%(c)s, json_build_array(seq, %(t)s, %(k)s, %(fld)s)::text) FROM e
 )
-SELECT (SELECT v FROM cur), (SELECT seq FROM n), EXISTS (SELECT FROM u),
-  (SELECT seq FROM ztmm.edit WHERE engagement = %(e)s AND edit_id = %(id)s)"""
+SELECT (SELECT v FROM cur), (SELECT seq FROM n), EXISTS (SELECT FROM u), (SELECT seq FROM old)"""
 
 
 _STAGE_EDIT = {name: _stage_edit(name) for name in STAGE_FIELDS}
