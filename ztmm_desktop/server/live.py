@@ -42,7 +42,7 @@ from typing import Any, cast
 
 import psycopg
 import sqlalchemy.exc
-from psycopg import errors, sql
+from psycopg import errors, pq, sql
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import StaticPool
 
@@ -606,13 +606,13 @@ class LiveSession:
             raise
 
     def _stage_transaction(self, pg: psycopg.Connection[Any], edit: Edit) -> Applied | None:
-        """A stage's rating or comment in one round trip instead of about ten: ``BEGIN``, the function's
-        row locked, one statement (:data:`_STAGE_EDIT`) that compares, records the edit with its
-        ``NOTIFY`` and writes what ``Engagement.assess`` writes for it (the stage's row, the function's
-        ``updated_at``/``by``, the audit row authored by the login, tagged with the running workshop),
-        and ``COMMIT``, sent together. The statement decides: it writes nothing at all for a conflict,
-        a replay or a stage without its row, so the commit that follows ends a transaction that only
-        held the lock.
+        """A stage's rating or comment in one round trip instead of about ten: one prepared statement
+        (:data:`_STAGE_EDIT`), its own transaction, that locks the function's row and then the stage's,
+        compares, records the edit with its ``NOTIFY`` and writes what ``Engagement.assess`` writes for
+        it (the stage's row, the function's ``updated_at``/``by``, the audit row authored by the login,
+        tagged with the running workshop), committed before the answer comes back. It decides what the
+        ordinary way decides in Python: for a conflict, a replay or a stage without its row it writes
+        nothing at all (the commit ends a transaction that only held the locks).
 
         None: the stage has no row yet (never rated); nothing was written and the edit takes the
         ordinary way through ``Engagement.assess``, which makes it."""
@@ -634,20 +634,22 @@ class LiveSession:
             "at": now(),
             "by": by,
         }
-        with pg.pipeline():  # one round trip; an error rolls it all back and is raised here
-            pg.execute(_LOCK_FUNCTION, (function_id,), prepare=True)
-            found = pg.execute(_STAGE_EDIT[edit.field], params, prepare=True)
-            pg.commit()
-        row = found.fetchone()
+        if pg.info.transaction_status != pq.TransactionStatus.IDLE:
+            pg.commit()  # a read's transaction (the Engagement's, on this connection) ends first
+        pg.autocommit = True  # the statement is the transaction: committed (durably) when it answers
+        try:
+            row = pg.execute(_STAGE_EDIT[edit.field], params, prepare=True).fetchone()
+        finally:
+            pg.autocommit = False
         assert row is not None  # (one row, always)
         theirs, seq, updated, before = row
         if theirs is None:
             return None
-        if before is not None:  # committed before (its answer lost, or replayed twice): never applied again
-            return Applied(edit.edit_id, int(before), False)
         if seq is None:
+            if before is not None:  # committed before (its answer lost, or replayed twice): never applied again
+                return Applied(edit.edit_id, int(before), False)
             if _same(theirs, edit.base) or _same(theirs, edit.value):
-                raise _Again  # written meanwhile by a session that does not lock the function: again
+                raise _Again  # recorded by another session after this statement began: again, to find it
             raise Conflict(edit, theirs)
         if not updated:  # the server held the value already: recorded (a replay finds it), nothing changed
             return Applied(edit.edit_id, int(seq), False)
@@ -833,32 +835,29 @@ _FUNCTION_COLUMNS = "target, override_stage, override_reason, notes, confidence,
 _FUNCTION_DEFAULTS: dict[str, Any] = {name: "" for name in FUNCTION_FIELDS} | {"target": None, "override": None}
 
 
-_LOCK_FUNCTION = "SELECT 1 FROM function_assessment WHERE function_id = %s FOR UPDATE"
-
-
 def _stage_edit(column: str) -> str:
-    """One stage's ``column`` from ``base`` to ``value``, after the function's row was locked by the
-    statement before (a statement of its own: this one's snapshot then holds the last commit).
+    """One stage's ``column`` from ``base`` to ``value``, in one statement run as its own transaction.
 
-    Returns the server's value (NULL: no stage row), the new edit's ``seq`` (NULL: nothing recorded),
-    whether the row was changed, and the ``seq`` of the edit when it is in ``ztmm.edit`` already.
-    Nothing is written for an edit recorded before; the row changes only from ``base`` (re-checked on
-    the row the update locks); the edit is recorded (and notified) only when the row changed or held
-    ``value`` already; the function's row and the audit row follow the row's change."""
-    return f"""WITH cur AS (
-  SELECT {column} AS v FROM stage_rating WHERE function_id = %(f)s AND stage = %(s)s
-), old AS (
-  SELECT seq FROM ztmm.edit WHERE engagement = %(e)s AND edit_id = %(id)s
-), u AS (
-  UPDATE stage_rating SET {column} = %(value)s, updated_at = %(at)s, updated_by = %(by)s
-  WHERE function_id = %(f)s AND stage = %(s)s AND {column} = %(base)s AND {column} <> %(value)s
-    AND NOT EXISTS (SELECT FROM old)
-  RETURNING 1
+    Locks the function's row (the lock every edit of the function and its stages takes first), then
+    the stage's: a locking read returns the row as last committed, whatever committed while it
+    waited. The edit is recorded (and notified) only when that value is ``base`` or ``value`` and its
+    id is new (the unique key decides, whatever the statement's snapshot); the row changes only when
+    the edit was recorded and the value was ``base``; the function's row and the audit row follow
+    the row's change. Returns that value (NULL: no row), the new edit's ``seq`` (NULL: nothing
+    recorded), whether the row changed, and the ``seq`` of an edit recorded before."""
+    return f"""WITH lk AS MATERIALIZED (
+  SELECT 1 FROM function_assessment WHERE function_id = %(f)s FOR UPDATE
+), cur AS MATERIALIZED (
+  SELECT {column} AS v FROM stage_rating WHERE function_id = %(f)s AND stage = %(s)s AND EXISTS (SELECT FROM lk)
+  FOR UPDATE OF stage_rating
 ), e AS (
   INSERT INTO ztmm.edit (engagement, edit_id, entity, key, field)
-  SELECT %(e)s, %(id)s, %(t)s, %(k)s, %(fld)s FROM cur
-  WHERE NOT EXISTS (SELECT FROM old) AND (EXISTS (SELECT FROM u) OR cur.v = %(value)s)
+  SELECT %(e)s, %(id)s, %(t)s, %(k)s, %(fld)s FROM cur WHERE cur.v = %(base)s OR cur.v = %(value)s
   ON CONFLICT (engagement, edit_id) DO NOTHING RETURNING seq
+), u AS (
+  UPDATE stage_rating SET {column} = %(value)s, updated_at = %(at)s, updated_by = %(by)s FROM e
+  WHERE function_id = %(f)s AND stage = %(s)s AND {column} = %(base)s AND {column} <> %(value)s
+  RETURNING 1
 ), fa AS (
   UPDATE function_assessment SET updated_at = %(at)s, updated_by = %(by)s
   WHERE function_id = %(f)s AND EXISTS (SELECT FROM u)
@@ -870,7 +869,8 @@ def _stage_edit(column: str) -> str:
 ), n AS (
   SELECT seq, pg_notify(%(c)s, json_build_array(seq, %(t)s, %(k)s, %(fld)s)::text) FROM e
 )
-SELECT (SELECT v FROM cur), (SELECT seq FROM n), EXISTS (SELECT FROM u), (SELECT seq FROM old)"""
+SELECT (SELECT v FROM cur), (SELECT seq FROM n), EXISTS (SELECT FROM u),
+  (SELECT seq FROM ztmm.edit WHERE engagement = %(e)s AND edit_id = %(id)s)"""
 
 
 _STAGE_EDIT = {name: _stage_edit(name) for name in STAGE_FIELDS}
