@@ -640,7 +640,8 @@ class LiveSession:
         try:
             row = pg.execute(_STAGE_EDIT[edit.field], params, prepare=True).fetchone()
         finally:
-            pg.autocommit = False
+            if not pg.closed and not pg.broken:  # (a lost connection is replaced when the server is back)
+                pg.autocommit = False
         assert row is not None  # (one row, always)
         theirs, seq, updated, before = row
         if theirs is None:
