@@ -281,7 +281,7 @@ def run(workdir: Path) -> list[Result]:
     try:
         _publish(server, base, "large")
         results = _live_rows(server, "large", base)
-        with_evidence = _build(workdir, base, "server-evidence", gib=gib)
+        with_evidence, _ = _build(workdir, base, "server-evidence", gib=gib)
         label = f"{gib:g} GiB" if gib >= 1 else f"{gib * 1024:g} MiB"
         results += _copy_rows(server, workdir, with_evidence, label)
         with_evidence.unlink()

@@ -320,3 +320,88 @@ def test_roadmap_actions_are_added_changed_and_removed_live(
     trail = [r for r in _audit(server, published) if r[1] == "action"]
     assert (published.lead, "action", first, "removed", "Enforce MFA", None) in trail
     assert (published.lead, "action", second, "after_id", first, None) in trail
+
+
+def test_a_stage_edit_writes_what_assess_writes_and_is_checked_like_any_edit(
+    server: Server, published: Published, sessions: tuple[LiveSession, LiveSession]
+) -> None:
+    """Ratings and comments take a shorter way to the server than the other edits (one statement, not the
+    ORM): the same rows, the same audit row, the same conflicts, replays and refusals."""
+    lead, assessor = sessions
+    schema_name = f"e_{published.engagement}"
+    fid = lead.engagement.functions_in_scope()[4].id
+    key = f"{fid}/advanced"
+    (workshop,) = server.cluster.sql(
+        f'INSERT INTO "{schema_name}".workshop (uid, date, title, pillars, functions, notes, status) '
+        "VALUES ('w-live', '2026-01-05', 'Live', '[]', '[]', '', 'running') RETURNING id",
+        db=server.db,
+    )[0]
+    before = assessor.engagement.assessment(fid).ratings[Stage.ADVANCED].rating  # read (and cached)
+    new = Rating.PARTIAL if before is not Rating.PARTIAL else Rating.MET
+    done = lead.rate(fid, Stage.ADVANCED, new, base=before)
+    assert isinstance(done, Applied) and done.changed
+
+    def rows() -> tuple[list[tuple[object, ...]], ...]:
+        return (
+            server.cluster.sql(
+                f'SELECT rating, comment, updated_at, updated_by FROM "{schema_name}".stage_rating '
+                "WHERE function_id = %s AND stage = 'advanced'",
+                (fid,),
+                db=server.db,
+            ),
+            server.cluster.sql(
+                f'SELECT updated_at, updated_by FROM "{schema_name}".function_assessment WHERE function_id = %s',
+                (fid,),
+                db=server.db,
+            ),
+            server.cluster.sql(
+                f'SELECT at, by, entity, key, field, old, new, workshop_id FROM "{schema_name}".audit '
+                "WHERE key = %s ORDER BY id",
+                (key,),
+                db=server.db,
+            ),
+        )
+
+    stage, function, trail = rows()
+    at = str(stage[0][2])
+    assert at and stage[0][0] == new.value and stage[0][3] == published.lead
+    assert function == [(at, published.lead)]
+    assert trail[-1] == (at, published.lead, "stage", key, "rating", before.value, new.value, workshop)
+    assert assessor.engagement.assessment(fid).ratings[Stage.ADVANCED].rating is new  # its cache dropped
+
+    with pytest.raises(Conflict) as raised:  # the assessor still starts from the old rating
+        assessor.rate(fid, Stage.ADVANCED, Rating.NOT_MET, base=before)
+    assert (raised.value.base, raised.value.theirs, raised.value.mine) == (
+        before.value,
+        new.value,
+        Rating.NOT_MET.value,
+    )
+    assert server.cluster.sql(
+        "SELECT count(*) FROM ztmm.edit WHERE edit_id = %s", (raised.value.edit.edit_id,), db=server.db
+    ) == [(0,)]
+    same = assessor.rate(fid, Stage.ADVANCED, new, base=before)  # what the server holds already: nothing to do
+    assert isinstance(same, Applied) and not same.changed
+    edit = Edit("stage_rating", key, "comment", stage[0][1], "seen in the logs")
+    first, again = assessor.submit(edit), assessor.submit(edit)  # e.g. a replay after a lost answer
+    assert first.changed and again == Applied(edit.edit_id, first.seq, False)
+    stage_after, function_after, trail_after = rows()
+    assert stage_after[0][:2] == (new.value, "seen in the logs") and stage_after[0][3] == published.assessor
+    assert function_after[0][1] == published.assessor
+    assert [r[1:] for r in trail_after[len(trail) :]] == [
+        (published.assessor, "stage", key, "comment", stage[0][1], "seen in the logs", workshop)
+    ]  # the conflict, the edit that changed nothing and the replay left no audit row
+
+    reviewer = LiveSession.open(url_with_password(server, published.reviewer, published.engagement), prompt=None)
+    try:
+        with pytest.raises(ServerError, match="may not change this engagement"):
+            reviewer.rate(fid, Stage.ADVANCED, Rating.NOT_MET, base=new)
+        assert reviewer.queued == 0
+    finally:
+        reviewer.close()
+
+    server.cluster.sql(  # a stage without its row yet: the ordinary way makes it
+        f"DELETE FROM \"{schema_name}\".stage_rating WHERE function_id = %s AND stage = 'optimal'", (fid,), db=server.db
+    )
+    made = lead.rate(fid, Stage.OPTIMAL, Rating.MET, base=Rating.NOT_ASSESSED)
+    assert isinstance(made, Applied) and made.changed
+    assert lead.value("stage_rating", f"{fid}/optimal", "rating") == "met"

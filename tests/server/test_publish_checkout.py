@@ -131,6 +131,7 @@ def test_checked_out_evidence_that_was_altered_on_the_server_is_refused(
     with pytest.raises(ServerError, match="damaged"):
         team.checkout(parse(server.url(lead, engagement)), target, prompt=None)
     assert not target.exists()
+    assert not list(tmp_path.glob(".copy.ztmm*"))  # nor the part written, nor its lock
 
 
 def test_the_publisher_must_be_a_ztmm_user(server: Server, realistic: Path, tmp_path: Path) -> None:

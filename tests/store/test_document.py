@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -492,3 +493,49 @@ def test_the_schema_7_fixture_holds_every_register() -> None:
     )
     first, second = snapshot.actions
     assert (first.text, first.phase, second.after) == ("Fixture action", "now", first.id)
+
+
+def _copy_rows(source: Path) -> Callable[[sqlite3.Connection], None]:
+    """An ``initialise`` for ``write_new``: the frozen steps, then every row of ``source``."""
+
+    def initialise(conn: sqlite3.Connection) -> None:
+        migrations.create_baseline(conn)
+        with sqlite3.connect(source) as src:
+            tables = [r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            for table in tables:
+                rows = src.execute(f'SELECT * FROM "{table}"').fetchall()
+                if rows and not table.startswith("sqlite_"):
+                    marks = ", ".join("?" * len(rows[0]))
+                    conn.executemany(f'INSERT OR REPLACE INTO main."{table}" VALUES ({marks})', rows)
+
+    return initialise
+
+
+def test_a_document_written_whole_is_one_plain_file_that_passes_the_gate(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    source = new_file(tmp_path / "src")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = EngagementDocument.write_new(folder / "copy.ztmm", _copy_rows(source))
+    assert sorted(p.name for p in folder.iterdir()) == ["copy.ztmm"]  # no journal, clone or lock left beside it
+    conn = sqlite3.connect(target)
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == 16384
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
+    with open_engagement(target, readonly=True) as copied, open_engagement(source, readonly=True) as original:
+        assert copied.properties() == original.properties()
+
+
+def test_a_document_written_whole_leaves_nothing_when_it_fails_and_never_replaces_a_file(tmp_path: Path) -> None:
+    def failing(conn: sqlite3.Connection) -> None:
+        migrations.create_baseline(conn)
+        raise RuntimeError("the server went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        EngagementDocument.write_new(tmp_path / "copy.ztmm", failing)
+    assert list(tmp_path.iterdir()) == []
+    mine = tmp_path / "mine.ztmm"
+    mine.write_bytes(b"my own work")
+    with pytest.raises(EngagementFileError, match="already exists"):
+        EngagementDocument.write_new(mine, migrations.create_baseline)
+    assert mine.read_bytes() == b"my own work" and [p.name for p in tmp_path.iterdir()] == ["mine.ztmm"]

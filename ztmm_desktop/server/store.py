@@ -3,9 +3,10 @@
 The server keeps each engagement in a schema of its own, ``e_<id>``, with exactly the
 file's tables (``ztmm.create_engagement`` makes them from the frozen DDL), so copying is
 table by table, column by column, by the file's own column names. Rows stream (``COPY``
-to the server, a server-side cursor back), and evidence bytes go chunk by chunk, hashed
-while they stream: one chunk in memory at a time, and bytes that are not what their
-SHA-256 names stop the copy before anything is committed or written.
+to the server, a server-side cursor back), and evidence bytes go chunk by chunk (back by
+binary ``COPY … TO STDOUT``), hashed while they stream: one chunk in memory at a time, and
+bytes that are not what their SHA-256 names stop the copy before anything is committed or
+written.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ TABLES = tuple(t.name for t in SQLModel.metadata.sorted_tables if t.name != CHUN
 BOOLEAN_COLUMNS = {
     t.name: frozenset(c.name for c in t.columns if isinstance(c.type, Boolean)) for t in SQLModel.metadata.sorted_tables
 }
-#: Chunks fetched per round trip when reading evidence back (bounded memory: 4 MiB at most).
-CHUNKS_PER_FETCH = 4
 
 Step = Callable[[int], None]
 
@@ -330,20 +329,29 @@ def copy_from_server(pg: psycopg.Connection[Any], dst: sqlite3.Connection, step:
 
 def server_chunks(pg: psycopg.Connection[Any], sha256: str, size: int, count: int, key: str) -> Iterator[bytes]:
     """One blob's bytes from the server, in order, hashed while they stream; ``ServerError`` when they
-    are not the bytes ``sha256`` names (missing, out of order, altered)."""
+    are not the bytes ``sha256`` names (missing, out of order, altered).
+
+    ``COPY … TO STDOUT`` in binary: the bytes come as they are stored (a cursor's rows would come as
+    hex text, twice the bytes, decoded here), in one stream without a round trip per few chunks; one
+    chunk is in memory at a time."""
     digest = hashlib.sha256()
     done = 0
     expected = 0
-    with pg.cursor(name="ztmm_chunks") as cur:
-        cur.itersize = CHUNKS_PER_FETCH
-        cur.execute("SELECT seq, data FROM blob_chunk WHERE chunk_key = %s ORDER BY seq", (key,))
-        for seq, data in cur:
+    with (
+        pg.cursor() as cur,
+        cur.copy(
+            "COPY (SELECT seq, data FROM blob_chunk WHERE chunk_key = %s ORDER BY seq) TO STDOUT (FORMAT BINARY)",
+            (key,),
+        ) as copy,
+    ):
+        copy.set_types(["int8", "bytea"])
+        for seq, data in copy.rows():
             if seq != expected or expected >= count or len(data) > blobs.CHUNK_SIZE:
                 raise ServerError(f"evidence {sha256[:12]}… on the server is damaged (chunk {seq})")
             digest.update(data)
             done += len(data)
             expected += 1
-            yield bytes(data)
+            yield data
     if expected != count or done != size or digest.hexdigest() != sha256:
         raise ServerError(f"evidence {sha256[:12]}… on the server is damaged (SHA-256 does not match)")
 

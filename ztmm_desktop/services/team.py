@@ -94,15 +94,14 @@ def _write_copy(pg: psycopg.Connection[Any], path: Path, step: server_store.Step
         create_baseline(conn)
         server_store.copy_from_server(pg, conn, step)
 
-    document = EngagementDocument.create(path, initialise)
-    document.close()
+    written = EngagementDocument.write_new(path, initialise)  # written once, fsynced, renamed into place
     try:  # kept only once it passes the gate like any file a user opens
-        open_engagement(document.document, readonly=True).close()
+        open_engagement(written, readonly=True).close()
     except BaseException:
         with contextlib.suppress(OSError):
-            document.document.unlink()
+            written.unlink()
         raise
-    return document.document
+    return written
 
 
 def checkout(url: ServerUrl, path: Path, *, prompt: Prompt | None = terminal_prompt) -> int:

@@ -982,6 +982,57 @@ class EngagementDocument:
                 raise failure from None
             raise
 
+    @staticmethod
+    def write_new(path: Path, initialise: Callable[[sqlite3.Connection], None]) -> Path:
+        """Write a new plain document at ``path`` (which must not exist) in one pass, without opening it
+        for editing: what ``create`` then ``close`` leave, with each byte written once instead of three
+        times (the working copy's log, its checkpoint, the first save's copy). For a document made whole
+        from elsewhere (a checkout of a server's engagement); the caller gates it like any file opened.
+
+        The rows go into a fresh file beside ``path`` (the name a save's clone takes, so a killed write is
+        cleared like a killed save), unjournaled and unsynced page by page: nothing reads it before it is
+        complete, and any failure deletes it. It is fsynced, then renamed into place under the document's
+        lock, and the folder is fsynced."""
+        path = real_path(path)
+        if os.path.lexists(path):
+            raise EngagementFileError(f"{path}: already exists; choose another name")
+        if not path.parent.is_dir():
+            raise EngagementFileError(f"{path.parent}: no such folder")
+        lock = lockmod.DocumentLock(path)
+        lock.acquire()
+        temp = _saving_path(path)
+        try:
+            conn = connect(temp, autocommit=True)
+            try:
+                conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # before anything is written
+                conn.execute("PRAGMA journal_mode = OFF")
+                conn.execute("PRAGMA synchronous = OFF")
+                conn.execute("BEGIN IMMEDIATE")
+                initialise(conn)
+                conn.execute("COMMIT")
+                conn.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                conn.close()
+            fsync_file(temp)  # an error here (disk full, I/O) is raised before anything is in place
+            _refuse_special(path)
+            if os.path.lexists(path):
+                raise EngagementFileError(f"{path}: already exists; choose another name")
+            os.replace(temp, path)
+            with contextlib.suppress(OSError):  # the file is complete and in place
+                fsync_folder(path.parent)
+            return path
+        except BaseException as err:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            if isinstance(err, OSError):
+                raise EngagementFileError(f"cannot create {path.name}: {err.strerror or err}") from None
+            failure = storage_error(err, f"cannot create {path.name}")
+            if failure is not None:
+                raise failure from None
+            raise
+        finally:
+            lock.release()
+
     @classmethod
     def open(
         cls,
