@@ -16,6 +16,8 @@ for publish and checkout.
   commit on one psycopg connection heard by ``LISTEN`` on another.
 * **Publish / checkout** of the engagement with evidence; floors: ``pg_restore`` and ``pg_dump``
   (custom format, uncompressed) of the same engagement's schema (the same rows and bytes).
+* **A command on the URL** (``ztmm assess URL …``, in this process) on the engagement with evidence;
+  floor: the same command on the same engagement without evidence.
 """
 
 from __future__ import annotations
@@ -274,6 +276,34 @@ def _copy_rows(server: _Server, workdir: Path, document: Path, label: str) -> li
     ]
 
 
+def _command_rows(server: _Server, big: str, small: str, label: str) -> list[Result]:
+    """``ztmm assess URL …`` (in this process) on the engagement with evidence against the same command on
+    the engagement without: a command that reads no evidence bytes must not pay for them."""
+    from ztmm_desktop import cli
+
+    def command(engagement: str, n: int) -> float:
+        rating = _CYCLE[n % len(_CYCLE)].value
+        args = ["assess", server.url("lead", engagement), "1.1", "--rate", f"optimal={rating}", "--by", "Bench"]
+        started = time.perf_counter()
+        assert cli.main(args) == 0
+        return time.perf_counter() - started
+
+    with_evidence, without = [], []
+    for n in range(7):  # alternating, the first pair a warm-up
+        with_evidence.append(command(big, n))
+        without.append(command(small, n))
+    return [
+        Result(
+            f"server: ztmm assess URL, {label} of evidence",
+            ms(median(with_evidence[1:])),
+            ms(median(without[1:])),
+            "ms",
+            "≤ 1.5×",
+            "floor: the same command on the same engagement without evidence (median of 6, alternating)",
+        )
+    ]
+
+
 def run(workdir: Path) -> list[Result]:
     base = large_engagement(workdir)
     gib = float(os.environ.get("ZTMM_BENCH_SERVER_GIB", "1"))
@@ -284,6 +314,7 @@ def run(workdir: Path) -> list[Result]:
         with_evidence, _ = _build(workdir, base, "server-evidence", gib=gib)
         label = f"{gib:g} GiB" if gib >= 1 else f"{gib * 1024:g} MiB"
         results += _copy_rows(server, workdir, with_evidence, label)
+        results += _command_rows(server, "bigone", "large", label)
         with_evidence.unlink()
     finally:
         server.close()

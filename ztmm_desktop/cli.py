@@ -110,12 +110,16 @@ def _is_url(target: object) -> bool:
 
 
 @contextlib.contextmanager
-def _open(target: Any, *, readonly: bool = False) -> Any:
-    """The engagement in a file or on a server, for the ordinary services (``services.team.server_engagement``)."""
+def _open(target: Any, *, readonly: bool = False, evidence_bytes: bool = False) -> Any:
+    """The engagement in a file or on a server, for the ordinary services (``services.team.server_engagement``).
+
+    On a server, only the commands that read evidence bytes (``evidence_bytes``: extract, verify,
+    evidence-pack, merge) have them copied; the others get the records alone, so that their cost does
+    not grow with the evidence."""
     if _is_url(target):
         from .services.team import server_engagement
 
-        with server_engagement(target, readonly=readonly) as engagement:
+        with server_engagement(target, readonly=readonly, evidence_bytes=evidence_bytes) as engagement:
             yield engagement
         return
     from .services.engagement import open_engagement
@@ -125,11 +129,11 @@ def _open(target: Any, *, readonly: bool = False) -> Any:
 
 
 @contextlib.contextmanager
-def _read(target: Any) -> Any:
+def _read(target: Any, *, evidence_bytes: bool = False) -> Any:
     """A read-only engagement for ``info``, ``evidence`` and ``verify``: a file read without the ORM
     (``services.records.open_for_reading``, docs/storage.md), an address on a server as ``_open`` opens it."""
     if _is_url(target):
-        with _open(target, readonly=True) as engagement:
+        with _open(target, readonly=True, evidence_bytes=evidence_bytes) as engagement:
             yield engagement
         return
     from .services.records import open_for_reading
@@ -1018,7 +1022,7 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from .services import evidence
 
-    with _open(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True, evidence_bytes=True) as engagement:
         print(evidence.extract(engagement, args.evidence_id, args.out_dir))
     return EXIT_OK
 
@@ -1026,7 +1030,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .services import evidence
 
-    with _read(args.file) as engagement:
+    with _read(args.file, evidence_bytes=True) as engagement:
         items = evidence.list_evidence(engagement)
         problems = evidence.verify(engagement, items=items)  # the evidence is listed once
     for problem in problems:
@@ -1040,7 +1044,7 @@ def cmd_evidence_pack(args: argparse.Namespace) -> int:
     from .services import evidence
 
     secret = _export_passphrase(args, args.out)
-    with _open(args.file, readonly=True) as engagement:
+    with _open(args.file, readonly=True, evidence_bytes=True) as engagement:
         items = evidence.list_evidence(engagement)
         out = evidence.evidence_pack(engagement, args.out, items=items, passphrase=secret)  # listed once
         count = len(items)
@@ -1181,7 +1185,7 @@ def _as_file(target: Any) -> Any:
         return
     from .services.server_copy import discard_snapshot, snapshot_file
 
-    path = snapshot_file(target)
+    path = snapshot_file(target, evidence_bytes=False)  # compared by their records only
     try:
         yield path
     finally:

@@ -226,10 +226,15 @@ def run_batch(args: argparse.Namespace) -> int:
 
         with open_engagement(args.file, readonly=readonly) as engagement:
             return _run_lines(engagement, lines, atomic=args.atomic)
-    return _run_on_server(args.file, script, readonly=readonly)
+    evidence_bytes = any(line.args.command in BYTES_READERS for line in lines)
+    return _run_on_server(args.file, script, readonly=readonly, evidence_bytes=evidence_bytes)
 
 
-def _run_on_server(url: Any, script: list[tuple[int, str]], *, readonly: bool) -> int:
+#: The commands that read evidence bytes: a batch on a server with one of them copies the bytes too.
+BYTES_READERS = ("extract", "verify", "evidence-pack", "merge")
+
+
+def _run_on_server(url: Any, script: list[tuple[int, str]], *, readonly: bool, evidence_bytes: bool) -> int:
     """The lines on the server's engagement, read into one copy in one server transaction
     (``services.team.server_engagement``), whose changes are written back at the end in that
     transaction: a batch on a server is all or nothing (``--atomic`` or not), as there is no save
@@ -238,7 +243,7 @@ def _run_on_server(url: Any, script: list[tuple[int, str]], *, readonly: bool) -
     from .services.team import server_engagement
 
     try:
-        with server_engagement(url, readonly=readonly) as engagement:
+        with server_engagement(url, readonly=readonly, evidence_bytes=evidence_bytes) as engagement:
             # the lines again, now naming the copy: its commands open it through ``lending``
             lines = parse_lines(cli.build_parser(), script, str(engagement.path))
             code = _run_lines(engagement, lines, atomic=True, written="nothing was written to the server")

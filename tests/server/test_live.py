@@ -405,3 +405,65 @@ def test_a_stage_edit_writes_what_assess_writes_and_is_checked_like_any_edit(
     made = lead.rate(fid, Stage.OPTIMAL, Rating.MET, base=Rating.NOT_ASSESSED)
     assert isinstance(made, Applied) and made.changed
     assert lead.value("stage_rating", f"{fid}/optimal", "rating") == "met"
+
+
+def test_a_live_rating_and_comment_write_exactly_what_assess_writes_on_the_file(
+    server: Server, published: Published, sessions: tuple[LiveSession, LiveSession], realistic: Path, tmp_path: Path
+) -> None:
+    """The stage edits' own statement (no ORM) against ``Engagement.assess`` on a copy of the file that was
+    published: every column of the stage's and the function's rows and the new audit rows, but for the
+    time and the author, are the same. Should ``assess`` ever write something more, this fails."""
+    import shutil
+
+    from ztmm_desktop.services.engagement import open_engagement
+
+    lead, _assessor = sessions
+    schema_name = f"e_{published.engagement}"
+    fid = lead.engagement.functions_in_scope()[6].id
+    before = lead.engagement.assessment(fid).ratings[Stage.ADVANCED]
+    new = Rating.PARTIAL if before.rating is not Rating.PARTIAL else Rating.MET
+    text = "seen in the change records"
+    assert isinstance(lead.rate(fid, Stage.ADVANCED, new, base=before.rating), Applied)
+    assert isinstance(lead.comment(fid, Stage.ADVANCED, text, base=before.comment), Applied)
+
+    path = tmp_path / "same.ztmm"
+    shutil.copyfile(realistic, path)
+    with open_engagement(path) as engagement:
+        engagement.assess(fid, ratings={Stage.ADVANCED: new}, by="Someone")
+        engagement.assess(fid, comments={Stage.ADVANCED: text}, by="Someone")
+        engagement.save()
+
+    skip = {"updated_at", "updated_by", "at", "by", "id"}
+
+    def server_rows(query: str) -> list[dict[str, object]]:
+        with psycopg.connect(server.cluster.conninfo(db=server.db)) as conn:
+            conn.execute(f'SET search_path = "{schema_name}"')
+            cur = conn.execute(query, (fid,))
+            names = [d.name for d in cur.description or ()]
+            return [{k: v for k, v in zip(names, row, strict=True) if k not in skip} for row in cur.fetchall()]
+
+    def file_rows(query: str) -> list[dict[str, object]]:
+        return [
+            {k: v for k, v in row.items() if k not in skip}
+            for row in _file_rows(path, query.replace("%s", "?"), (fid,))
+        ]
+
+    for query in (
+        "SELECT * FROM stage_rating WHERE function_id = %s ORDER BY stage",
+        "SELECT * FROM function_assessment WHERE function_id = %s",
+    ):
+        assert server_rows(query) == file_rows(query), query
+    audit = "SELECT * FROM audit WHERE key = %s || '/advanced' ORDER BY id"
+    assert server_rows(audit)[-2:] == file_rows(audit)[-2:]
+    assert [r["field"] for r in file_rows(audit)[-2:]] == ["rating", "comment"]
+
+
+def _file_rows(path: Path, query: str, params: tuple[object, ...] = ()) -> list[dict[str, object]]:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in conn.execute(query, params)]
+    finally:
+        conn.close()

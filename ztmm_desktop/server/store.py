@@ -294,9 +294,15 @@ def _reset_sequences(cur: psycopg.Cursor[Any]) -> None:
         )
 
 
-def copy_from_server(pg: psycopg.Connection[Any], dst: sqlite3.Connection, step: Step | None = None) -> None:
+def copy_from_server(
+    pg: psycopg.Connection[Any], dst: sqlite3.Connection, step: Step | None = None, *, evidence_bytes: bool = True
+) -> None:
     """Every row and evidence byte of the engagement the connection points at into ``dst`` (its
-    tables made, empty, in the caller's transaction); evidence is checked against its SHA-256."""
+    tables made, empty, in the caller's transaction); evidence is checked against its SHA-256.
+
+    Without ``evidence_bytes``, the evidence's records (``blob`` rows: hash, size) are copied but not
+    its bytes: the copy of a command that reads no evidence bytes costs what the records cost, not
+    what the evidence weighs. Such a copy is never a file handed to anyone (``services.team``)."""
     listed = pg.execute("SELECT sha256, size, chunks, chunk_key, created_at FROM blob ORDER BY sha256").fetchall()
     done = 0
     for sha256, size, count, key, created_at in listed:
@@ -304,6 +310,8 @@ def copy_from_server(pg: psycopg.Connection[Any], dst: sqlite3.Connection, step:
             "INSERT INTO blob (sha256, size, chunks, chunk_key, created_at) VALUES (?, ?, ?, ?, ?)",
             (sha256, size, count, key, created_at),
         )
+        if not evidence_bytes:
+            continue
         for seq, data in enumerate(server_chunks(pg, sha256, size, count, key)):
             dst.execute("INSERT INTO blob_chunk (chunk_key, seq, data) VALUES (?, ?, ?)", (key, seq, data))
             done += len(data)

@@ -179,8 +179,9 @@ def rebase(done: Rebase, resolutions: Mapping[str, str], *, prompt: Prompt | Non
     return result
 
 
-def snapshot_file(url: ServerUrl, *, prompt: Prompt | None = None) -> Path:
-    """The server's engagement written to a new file in the app's data folder (the caller deletes its folder)."""
+def snapshot_file(url: ServerUrl, *, prompt: Prompt | None = None, evidence_bytes: bool = True) -> Path:
+    """The server's engagement written to a new file in the app's data folder (the caller deletes its folder);
+    without ``evidence_bytes`` only the evidence's records, for a reader of none of its bytes."""
     folder = _new_folder()
     try:
         with _server(url, prompt) as pg:
@@ -188,7 +189,9 @@ def snapshot_file(url: ServerUrl, *, prompt: Prompt | None = None) -> Path:
             pg.read_only = True
             with pg.transaction():
                 _same_format(url, server_store.find(pg, url, "merging an engagement"))
-                return _write_copy(pg, folder / f"{url.require_engagement('merging')}.ztmm")
+                return _write_copy(
+                    pg, folder / f"{url.require_engagement('merging')}.ztmm", evidence_bytes=evidence_bytes
+                )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -87,12 +87,15 @@ def publish(path: Path, url: ServerUrl, *, prompt: Prompt | None = terminal_prom
     return Published(engagement_id, done[0])
 
 
-def _write_copy(pg: psycopg.Connection[Any], path: Path, step: server_store.Step | None = None) -> Path:
-    """The engagement the connection points at, written to a new file (kept only once it passes the gate)."""
+def _write_copy(
+    pg: psycopg.Connection[Any], path: Path, step: server_store.Step | None = None, *, evidence_bytes: bool = True
+) -> Path:
+    """The engagement the connection points at, written to a new file (kept only once it passes the gate);
+    without ``evidence_bytes`` a disposable copy for a command that reads none (``copy_from_server``)."""
 
     def initialise(conn: Any) -> None:
         create_baseline(conn)
-        server_store.copy_from_server(pg, conn, step)
+        server_store.copy_from_server(pg, conn, step, evidence_bytes=evidence_bytes)
 
     written = EngagementDocument.write_new(path, initialise)  # written once, fsynced, renamed into place
     try:  # kept only once it passes the gate like any file a user opens
@@ -136,7 +139,7 @@ def _disposable_folder() -> Iterator[Path]:
 
 @contextlib.contextmanager
 def server_engagement(
-    url: ServerUrl, *, readonly: bool = False, prompt: Prompt | None = terminal_prompt
+    url: ServerUrl, *, readonly: bool = False, prompt: Prompt | None = terminal_prompt, evidence_bytes: bool = True
 ) -> Iterator[Engagement]:
     """The engagement ``url`` names, to use through the ordinary services.
 
@@ -145,6 +148,10 @@ def server_engagement(
     transaction. The transaction is SERIALIZABLE: if anyone changed the engagement on the server
     meanwhile, nothing is written and the user is told to run the command again. The copy is
     deleted either way. (A first step towards working on the server directly: see docs/server.md.)
+
+    A command that reads no evidence bytes passes ``evidence_bytes=False``: the copy then holds the
+    evidence's records without its bytes, so the command costs what the records cost whatever the
+    evidence weighs. Evidence it attaches is written back with its bytes as ever.
     """
     engagement_id = url.require_engagement("opening an engagement")
     with _server(url, prompt) as pg, _disposable_folder() as folder:
@@ -153,7 +160,7 @@ def server_engagement(
         try:
             with pg.transaction():
                 _same_format(url, server_store.find(pg, url, "opening an engagement"))
-                copy = _write_copy(pg, folder / f"{engagement_id}.ztmm")
+                copy = _write_copy(pg, folder / f"{engagement_id}.ztmm", evidence_bytes=evidence_bytes)
                 with open_engagement(copy, readonly=readonly) as engagement:
                     if readonly:
                         yield engagement
