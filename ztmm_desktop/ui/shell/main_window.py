@@ -926,6 +926,7 @@ class MainWindow(QMainWindow):
             self.undo_stack.push(command)
 
     def _changed(self, changes: Changes, *, typed: AnyRequest | None = None) -> None:
+        self.team.edited()  # live on the team server: what changed is sent
         if self.workbench is not None:
             self.workbench.refresh(changes, typed=typed)  # the function page shows each change's workshop
         self._update_title()
@@ -1108,11 +1109,18 @@ class MainWindow(QMainWindow):
         """Ask to save unsaved changes; True when the engagement may be closed."""
         if self.engagement is None:
             return True
+        kept = self.team.kept_offline
+        offline = (
+            f"\n\nThe team server cannot be reached: {plural(kept, 'edit')} made here are kept on this computer and "
+            "sent the next time this engagement is opened while the server is reachable."
+            if kept
+            else ""
+        )
         if self.modified and not self.engagement.readonly:
             answer = QMessageBox.question(
                 self,
                 "Unsaved changes",
-                f"Save the changes to {self.team.name or self.engagement.path.name} before closing it?",
+                f"Save the changes to {self.team.name or self.engagement.path.name} before closing it?{offline}",
                 QMessageBox.StandardButton.Save
                 | QMessageBox.StandardButton.Discard
                 | QMessageBox.StandardButton.Cancel,
