@@ -388,6 +388,8 @@ class LiveMirror:
         return (edit.table, edit.key, CREATED if edit.field == REMOVED else edit.field)
 
     def _answered(self, edit: Edit, outcome: Any, author: str) -> None:
+        if self._closed:
+            return  # the window closed its copy meanwhile: the session kept what it did not send
         field = self._field(edit)
         self._inflight[field] = max(0, self._inflight.get(field, 0) - 1)
         if isinstance(outcome, Queued):
@@ -400,6 +402,8 @@ class LiveMirror:
         self.recheck()
 
     def _conflict(self, conflict: Conflict, author: str) -> None:
+        if self._closed:
+            return
         field = self._field(conflict.edit)
         self.synced[field] = conflict.theirs
         local = read_local(self.engagement)
@@ -410,6 +414,8 @@ class LiveMirror:
 
     def _refused(self, edit: Edit, why: str) -> None:
         """The server kept its value: so does the copy (read from the server, as for a change there)."""
+        if self._closed:
+            return
         field = self._field(edit)
         self._stale.add(field)
         self._take.add(field)
