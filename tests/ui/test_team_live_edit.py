@@ -21,6 +21,7 @@ from tests.server.conftest import realistic, server  # noqa: F401  (the team fix
 from tests.server.test_live_fault import own_server  # noqa: F401  (a cluster the test stops)
 from tests.support.live import publish, url_with_password
 from tests.support.team import Server
+from tests.ui.conftest import DialogAnswerer
 from tests.ui.test_geometry import cut_off
 from tests.ui.test_team_window import _with_password, rate, save, team  # noqa: F401
 from ztmm_desktop.core.stages import Rating, Stage
@@ -275,6 +276,7 @@ def test_offline_the_window_says_so_keeps_the_edits_and_sends_them_once_when_the
     tmp_path: Path,
     window: MainWindow,
     second: MainWindow,
+    dialogs: DialogAnswerer,
     qtbot: QtBot,
 ) -> None:
     published, more = publish(own_server, realistic, tmp_path, assessors=2)
@@ -301,6 +303,9 @@ def test_offline_the_window_says_so_keeps_the_edits_and_sends_them_once_when_the
     assert link.indicator.isVisible() and not window.team.server_label.isVisible()
     for fid, text in made.items():
         assert _notes(window, fid) == text  # the work goes on locally
+    dialogs.click("Cancel")  # closing now says where the edits are
+    assert not window.maybe_close_engagement()
+    assert "5 edits made here are kept on this computer and sent the next time" in dialogs.seen[-1]
 
     own_server.cluster.restart()
     qtbot.waitUntil(lambda: not link.indicator.isVisible() and link.mirror.kept == 0, timeout=60_000)

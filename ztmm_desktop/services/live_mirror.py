@@ -342,7 +342,7 @@ class LiveMirror:
         changed: list[Edit] = []
         removed: list[Edit] = []
         synced = self.synced
-        held = set(self.conflicts)
+        held = set(self.conflicts) | self._take  # to resolve, or waiting for the server's value
         rows = {(t, k) for t, k, n in list(local) + list(synced) if t in _ROWS and n == CREATED}
         for table, key in sorted(rows):
             here, there = (table, key, CREATED) in local, (table, key, CREATED) in synced

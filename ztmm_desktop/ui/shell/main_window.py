@@ -1109,18 +1109,12 @@ class MainWindow(QMainWindow):
         """Ask to save unsaved changes; True when the engagement may be closed."""
         if self.engagement is None:
             return True
-        kept = self.team.kept_offline
-        offline = (
-            f"\n\nThe team server cannot be reached: {plural(kept, 'edit')} made here are kept on this computer and "
-            "sent the next time this engagement is opened while the server is reachable."
-            if kept
-            else ""
-        )
+        note = self.team.close_note()
         if self.modified and not self.engagement.readonly:
             answer = QMessageBox.question(
                 self,
                 "Unsaved changes",
-                f"Save the changes to {self.team.name or self.engagement.path.name} before closing it?{offline}",
+                f"Save the changes to {self.team.name or self.engagement.path.name} before closing it?{note}",
                 QMessageBox.StandardButton.Save
                 | QMessageBox.StandardButton.Discard
                 | QMessageBox.StandardButton.Cancel,

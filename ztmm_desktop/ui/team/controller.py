@@ -215,10 +215,22 @@ class TeamActions(QObject):
         if self.link is not None:
             self.link.mirror.local_changed()
 
-    @property
-    def kept_offline(self) -> int:
-        """Live edits kept on this computer until the server is back (0: none, or not live)."""
-        return self.link.mirror.kept if self.link is not None else 0
+    def close_note(self) -> str:
+        """What the close prompt adds for a live engagement ("" otherwise): live edits are on the server
+        already, or, offline, kept on this computer until the next session sends them."""
+        if self.link is None:
+            return ""
+        kept = self.link.mirror.kept
+        if kept:
+            return (
+                f"\n\nThe team server cannot be reached: {plural(kept, 'edit')} made here "
+                f"{'is' if kept == 1 else 'are'} kept on this computer and sent the next time this engagement "
+                "is opened while the server is reachable."
+            )
+        return (
+            "\n\nYour ratings, comments, fields, findings and actions are on the server already; "
+            "Save writes the rest (properties, evidence, workshops…)."
+        )
 
     def _stop_live(self) -> None:
         link, self.link = self.link, None
