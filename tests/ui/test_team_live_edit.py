@@ -28,7 +28,7 @@ from ztmm_desktop.core.stages import Rating, Stage
 from ztmm_desktop.server.live import LiveSession
 from ztmm_desktop.server.url import parse
 from ztmm_desktop.services import team as team_service
-from ztmm_desktop.ui.editing.requests import SetField, SetProperties
+from ztmm_desktop.ui.editing.requests import FreezeBaseline, SetField, SetProperties
 from ztmm_desktop.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -360,3 +360,32 @@ def test_the_conflict_bar_and_the_offline_line_fit_a_small_screen(
     assert cut_off(window) == []
     own_server.cluster.restart()
     qtbot.waitUntil(lambda: link.mirror.kept == 0 and not link.indicator.isVisible(), timeout=60_000)
+
+
+def test_a_save_refused_because_someone_else_saved_merges_and_the_window_goes_on_live(
+    two: tuple[Server, str, str, str, str],
+    window: MainWindow,
+    second: MainWindow,
+    dialogs: DialogAnswerer,
+    qtbot: QtBot,
+) -> None:
+    server, engagement, _lead, _assessor_a, assessor_b = two
+    assert window.engagement is not None and second.engagement is not None
+    functions = [f.id for f in window.engagement.functions_in_scope()]
+    second.request(FreezeBaseline("Before the workshop"))  # not live: written by the second window's Save
+    save(qtbot, second)
+    qtbot.waitUntil(lambda: not second.isWindowModified(), timeout=WAIT)
+    properties = window.engagement.properties()
+    window.request(SetProperties(replace(properties, title="After the workshop")))
+    dialogs.click("Yes")  # "someone else saved": merge their changes with mine
+    save(qtbot, window)
+    qtbot.waitUntil(lambda: dialogs.done and not window.isWindowModified(), timeout=60_000)
+    assert "someone else saved this engagement since you opened it" in dialogs.seen[-1]
+    with LiveSession.open(_with_password(server, assessor_b, engagement), prompt=None) as live:
+        assert live.engagement.meta().title == "After the workshop"  # mine
+    frozen = server.cluster.sql(f'SELECT name FROM "e_{engagement}".baseline', db=server.db)
+    assert ("Before the workshop",) in frozen  # and theirs, kept
+    # the merged copy is the window's, still live: an edit in it reaches the other window
+    window.request(SetField(functions[7], "notes", "Merged and still live"))
+    qtbot.waitUntil(lambda: _notes(second, functions[7]) == "Merged and still live", timeout=WAIT)
+    assert window.team.link is not None and window.team.link.mirror.engagement is window.engagement
