@@ -143,16 +143,6 @@ def _row_value(values: Mapping[Field, Any], table: str, key: str) -> dict[str, A
     return {"function_id": values[(table, key, CREATED)], **row}
 
 
-def function_of(engagement: Engagement, field: Field, values: Mapping[Field, Any]) -> str | None:
-    table, key, _name = field
-    if table == "function_assessment":
-        return key
-    if table == "stage_rating":
-        return key.split("/", 1)[0]
-    found = values.get((table, key, CREATED))
-    return str(found) if found is not None else None
-
-
 def apply_local(engagement: Engagement, field: Field, value: Any, row: Mapping[str, Any] | None, by: str) -> Changes:
     """Write the server's ``value`` of ``field`` into the working copy (outside any undo stack);
     ``row``: the whole finding or action when it is made (``created``). What it changed."""
@@ -267,11 +257,6 @@ class LiveMirror:
         return self.session.queued
 
     @property
-    def busy(self) -> bool:
-        """Edits handed over and not yet answered."""
-        return any(self._inflight.values())
-
-    @property
     def held_back(self) -> frozenset[Field]:
         """Fields changed on the server that the copy has not taken in yet (being typed in here, or with
         this window's own edits of them still on their way)."""
@@ -291,7 +276,7 @@ class LiveMirror:
         if self._stale and not self._closed:
             editing = self._editing()
             if any(self._inflight.get(f, 0) == 0 and f not in editing for f in self._stale):
-                self._read_server("")
+                self._read_server()
 
     def keep_mine(self, field: Field) -> None:
         """Resolve the conflict on ``field`` with this window's value (as the copy holds it now)."""
@@ -309,7 +294,7 @@ class LiveMirror:
         self.view.conflicts_changed()
         self._take.add(field)
         self._stale.add(field)
-        self._read_server("")  # the field's current value on the server, whoever changed it last
+        self._read_server()  # the field's current value on the server, whoever changed it last
 
     def close(self) -> None:
         """Send what was handed over (or queue it), then stop; the session is the caller's to close."""
@@ -419,16 +404,14 @@ class LiveMirror:
         field = self._field(edit)
         self._stale.add(field)
         self._take.add(field)
-        if edit.field == CREATED:
+        if edit.field == CREATED:  # not made there: the copy's row goes
             for row_field in list(self.synced):
                 if row_field[:2] == field[:2]:
                     del self.synced[row_field]
-        elif edit.field == REMOVED:
-            pass
-        else:
+        elif edit.field != REMOVED:  # (a removal's row comes back from the server's values)
             self.synced[field] = edit.base
         self.view.refused(f"Not changed on the server: {why}")
-        self._read_server("")
+        self._read_server()
 
     # -- in --------------------------------------------------------------------------------
 
@@ -458,9 +441,9 @@ class LiveMirror:
         if resync:
             self._queued.clear()  # the queue was sent: what it held is on the server, or came back a conflict
             self.view.connection_changed()
-        self._read_server("", seq)
+        self._read_server(seq)
 
-    def _read_server(self, _why: str, seq: int = 0) -> None:
+    def _read_server(self, seq: int = 0) -> None:
         if self._reading or self._closed:
             return
         self._reading = True
