@@ -14,6 +14,10 @@ for publish and checkout.
 * **Delivery**: from the start of an edit in one session to its ``Change`` reaching a subscriber of
   a second session (its own LISTEN connection and thread), p50/p95; floor: a bare ``NOTIFY`` +
   commit on one psycopg connection heard by ``LISTEN`` on another.
+* **Window to window**: two real main windows offscreen, each with the engagement open live (one as
+  the assessor, one as the lead): from a rating requested in one (as its click does: the undo
+  command, the copy, the mirror's send) to the other window showing it (its mirror read the server,
+  wrote the copy, refreshed the tree and the page), p50/p95; floor: the bare NOTIFY heard by LISTEN.
 * **Publish / checkout** of the engagement with evidence; floors: ``pg_restore`` and ``pg_dump``
   (custom format, uncompressed) of the same engagement's schema (the same rows and bytes).
 * **A command on the URL** (``ztmm assess URL …``, in this process) on the engagement with evidence;
@@ -181,6 +185,95 @@ def _live_rows(server: _Server, engagement: str, document: Path) -> list[Result]
     ]
 
 
+WINDOW_EDITS = 100
+
+
+def _window_rows(server: _Server, engagement: str) -> list[Result]:
+    """A rating requested in one window, to the other window showing it (see the module)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ztmm_desktop.ui.editing.requests import SetRating
+    from ztmm_desktop.ui.shell.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    windows = [MainWindow(), MainWindow()]
+    for window, login in zip(windows, ("assessor", "lead"), strict=True):
+        window.show()
+        if not window.team.open_url(parse(server.url(login, engagement))):
+            raise AssertionError(f"the window could not open {engagement} as {login}")
+    editor, viewer = windows
+    for window in windows:
+        deadline = time.monotonic() + 30
+        while not (window.team.link is not None and window.team.link.mirror.online and window.team.watching):
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            if time.monotonic() > deadline:
+                raise AssertionError("the windows did not go live")
+    link = viewer.team.link
+    assert link is not None and editor.engagement is not None and viewer.workbench is not None
+    shown: list[float] = []
+    loop = QEventLoop()
+    original = link.mirrored
+
+    def mirrored(changes: Any, author: str) -> None:
+        original(changes, author)  # the tree and the page refreshed
+        shown.append(time.perf_counter())
+        loop.quit()
+
+    link.mirrored = mirrored  # type: ignore[method-assign]
+    slots = [(f.id, s) for f in editor.engagement.functions_in_scope() for s in RATED_STAGES]
+    known = {(fid, s): editor.engagement.assessment(fid).rating(s).rating for fid, s in slots}
+    viewer.workbench.select_function(slots[0][0])  # the viewer looks at a page of its own
+    samples: list[float] = []
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    for number in range(WARMUP + WINDOW_EDITS):
+        slot = slots[number % len(slots)]
+        new = next(r for r in _CYCLE[number % 3 :] + _CYCLE if r is not known[slot])
+        shown.clear()
+        start = time.perf_counter()
+        editor.request(SetRating(slot[0], slot[1], new))
+        known[slot] = new
+        while not (
+            viewer.engagement is not None and viewer.engagement.assessment(slot[0]).rating(slot[1]).rating is new
+        ):
+            timer.start(10_000)
+            loop.exec()
+            if not timer.isActive():
+                raise AssertionError(f"edit {number} never showed in the other window")
+        if number >= WARMUP:
+            samples.append(shown[-1] - start)
+    for window in windows:
+        window.team.closed()
+        if window.engagement is not None:
+            window.engagement.close()
+            window.engagement = None
+        window.close()
+        window.deleteLater()
+    app.processEvents()
+    notify_floor = _notify_floor(server)
+    return [
+        Result(
+            "server: edit in one window to shown in the other window, p50",
+            ms(median(samples)),
+            ms(median(notify_floor)),
+            "ms",
+            "",
+            "two windows offscreen, live; floor: bare NOTIFY + COMMIT heard by LISTEN",
+        ),
+        Result(
+            "server: edit in one window to shown in the other window, p95",
+            ms(percentile(samples, 95)),
+            ms(percentile(notify_floor, 95)),
+            "ms",
+            "≤ 500 ms",
+            "floor: the same, p95",
+        ),
+    ]
+
+
 def _notify_floor(server: _Server) -> list[float]:
     sender = psycopg.connect(server.cluster.conninfo(db=server.db))
     listener = psycopg.connect(server.cluster.conninfo(db=server.db), autocommit=True)
@@ -311,6 +404,7 @@ def run(workdir: Path) -> list[Result]:
     try:
         _publish(server, base, "large")
         results = _live_rows(server, "large", base)
+        results += _window_rows(server, "large")
         with_evidence, _ = _build(workdir, base, "server-evidence", gib=gib)
         label = f"{gib:g} GiB" if gib >= 1 else f"{gib * 1024:g} MiB"
         results += _copy_rows(server, workdir, with_evidence, label)

@@ -1,7 +1,8 @@
-"""Two windows on one engagement on the team server, as two assessors work in the same workshop: a
-rating saved in one appears in the other without anyone pressing anything, where its consultant was;
-a window with unsaved work keeps it and says that the server changed (``server.watch``, the team
-controller; docs/server.md)."""
+"""Two windows on one engagement on the team server that save their copies whole (live editing off, as
+for a window whose server refuses a live session; live editing: test_team_live_edit.py): a rating
+saved in one appears in the other without anyone pressing anything, where its consultant was; a window
+with unsaved work keeps it and says that the server changed (``server.watch``, the team controller;
+docs/server.md)."""
 
 # ruff: noqa: F811  (the team fixtures ``server`` and ``realistic`` are imported, and named by the tests)
 from __future__ import annotations
@@ -54,6 +55,7 @@ def two(
         assert added.returncode == 0, added.stderr
         logins.append(login)
     for win, login in zip((window, second), logins, strict=True):
+        win.team.live_enabled = False  # the copy saved whole (a reviewer's window, a server without live)
         assert win.team.open_url(_with_password(server, login, engagement))
     yield server, engagement, logins[0], logins[1]
     window.team.closed()

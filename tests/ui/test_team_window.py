@@ -120,6 +120,7 @@ def test_the_start_page_lists_the_server_engagements_and_opens_and_saves_one(
 ) -> None:
     server, lead, engagement = team
     password = server.passwords[lead]
+    window.team.live_enabled = False  # the copy saved whole (live editing: test_team_live_edit.py)
     section = window.start_page.server_section
     address = server.url(lead)
     typed = address.replace(f"{lead}@", f"{lead}:{password}@")  # pasted with its password: taken out
@@ -242,6 +243,7 @@ def test_a_save_after_someone_else_saved_is_refused_and_the_merge_keeps_both(
 ) -> None:
     server, lead, engagement = team
     assessor = server.login("assessor")
+    window.team.live_enabled = False  # the copy saved whole: a Save after someone else's is refused
     added = run_cli(
         "server", "members", server.url(lead, engagement), "add", assessor, "--as", "assessor", env=server.env(lead)
     )

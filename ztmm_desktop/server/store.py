@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,14 @@ TABLES = tuple(t.name for t in SQLModel.metadata.sorted_tables if t.name != CHUN
 BOOLEAN_COLUMNS = {
     t.name: frozenset(c.name for c in t.columns if isinstance(c.type, Boolean)) for t in SQLModel.metadata.sorted_tables
 }
+#: The tables a live session edits field by field (``server.live``): a window editing live leaves
+#: them out of its Save, and its Save's check that nobody else saved meanwhile leaves them out too.
+LIVE_TABLES = ("function_assessment", "stage_rating", "finding", "action")
+#: The audit rows of those edits (their ``entity``): the server writes its own, authored by the login.
+LIVE_ENTITIES = ("function", "stage", "finding", "action")
+#: What a window editing live writes on Save (and checks nobody else saved): all but the live tables
+#: and the audit trail (appended to by everyone's live edits; a Save appends its own rows to it).
+SAVED_WHEN_LIVE = tuple(t for t in TABLES if t not in LIVE_TABLES and t != "audit")
 
 Step = Callable[[int], None]
 
@@ -193,6 +201,7 @@ def push_changes(
     base: Snapshot,
     *,
     edit_id: str | None = None,
+    live: bool = False,
 ) -> int:
     """Write to the server every row the copy changed, added or removed since ``base`` (the server's
     state when the copy was made, in the caller's transaction); returns the rows written. New evidence
@@ -200,16 +209,26 @@ def push_changes(
 
     When anything was written the push is recorded in ``ztmm.edit`` under ``edit_id`` (a new one when
     None; its author the login) and the engagement's listeners are told on commit that anything may
-    have changed: ``[seq, "*", engagement, "*"]`` (``server.live`` and ``server.watch`` re-read all)."""
+    have changed: ``[seq, "*", engagement, "*"]`` (``server.live`` and ``server.watch`` re-read all).
+
+    ``live``: the copy's window sends its edits of :data:`LIVE_TABLES` live, as it makes them: those
+    tables and their audit rows are left out, and the other audit rows are numbered by the server
+    (everyone's live edits append to its audit trail meanwhile)."""
     use_engagement(pg, engagement)
     written = 0
     upserts: dict[str, list[tuple[Any, ...]]] = {}
+    entity = _columns(conn, "audit").index("entity")
     for table in TABLES:
         seen: set[tuple[Any, ...]] = set()
         before = base.get(table, {})
         changed: list[tuple[Any, ...]] = []
+        if live and table in LIVE_TABLES:
+            upserts[table], upserts[f"-{table}"] = [], []
+            continue
         for key, row in _rows(conn, table):
             seen.add(key)
+            if live and table == "audit" and row[entity] in LIVE_ENTITIES:
+                continue  # the server wrote its own when the edit was sent live
             if before.get(key) != _digest(row):
                 if table in ("audit", BLOB_TABLE) and key in before:  # appended to / named by their bytes only
                     raise ServerError(f"the copy's {table} rows were rewritten; nothing was sent to the server")
@@ -244,6 +263,10 @@ def push_changes(
                 _copy_blobs_to_server(conn, cur, None, only={str(r[0]) for r in rows})
                 continue
             columns, keys = _columns(conn, table), _primary_key(conn, table)
+            if live and table == "audit":  # numbered by the server: others' live edits took the copy's numbers
+                at = [i for i, c in enumerate(columns) if c not in keys]
+                rows = [tuple(r[i] for i in at) for r in rows]
+                columns = [columns[i] for i in at]
             rest = [c for c in columns if c not in keys]
             insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
                 sql.Identifier(table),
@@ -392,14 +415,15 @@ def role(pg: psycopg.Connection[Any], engagement: str) -> str:
     return str(row[0]) if row is not None else ""
 
 
-def fingerprint(pg: psycopg.Connection[Any]) -> str:
+def fingerprint(pg: psycopg.Connection[Any], tables: Sequence[str] = TABLES) -> str:
     """A digest of every row of the engagement the connection points at (evidence by its blob rows,
-    which name their bytes): two calls agree exactly when nobody changed a row in between."""
+    which name their bytes): two calls agree exactly when nobody changed a row in between.
+    ``tables``: only those (a window editing live checks :data:`SAVED_WHEN_LIVE`)."""
     parts = sql.SQL(" UNION ALL ").join(
         sql.SQL(
             "SELECT {name}, count(*), coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '') FROM {table} t"
         ).format(name=sql.Literal(table), table=sql.Identifier(table))
-        for table in TABLES
+        for table in tables
     )
     digest = hashlib.sha256()
     for name, count, rows in pg.execute(parts).fetchall():

@@ -64,6 +64,11 @@ class ServerCopy:
     #: the ids of the edits this copy (and the copies it was rebased into) recorded on the server: a
     #: window watching the engagement tells its own saves from others' by them
     sent: set[str] = field(default_factory=set, repr=False)
+    #: the fingerprint of the tables a Save writes when the window edits live (``SAVED_WHEN_LIVE``)
+    shared_fingerprint: str = ""
+    #: the window sends its edits of the live tables as it makes them (``services.live_mirror``):
+    #: Save writes and checks only the rest
+    live: bool = False
 
     @property
     def reviewer(self) -> bool:
@@ -97,6 +102,7 @@ def open_copy(url: ServerUrl, *, prompt: Prompt | None = None) -> ServerCopy:
                 role = server_store.role(pg, engagement_id)
                 path = _write_copy(pg, folder / f"{engagement_id}.ztmm")
                 fingerprint = server_store.fingerprint(pg)
+                shared = server_store.fingerprint(pg, server_store.SAVED_WHEN_LIVE)
         engagement = open_engagement(path, readonly=role == "reviewer", frequent_saves=role != "reviewer")
         try:
             with reading(engagement) as conn:
@@ -109,7 +115,7 @@ def open_copy(url: ServerUrl, *, prompt: Prompt | None = None) -> ServerCopy:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return ServerCopy(url, role, engagement, folder, base, fingerprint)
+    return ServerCopy(url, role, engagement, folder, base, fingerprint, shared_fingerprint=shared)
 
 
 def save(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | None = None) -> int:
@@ -117,7 +123,9 @@ def save(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | Non
     (``url``: the copy's address with another password; kept by the copy once it worked.)
 
     ``ServerChanged`` (nothing written) when the server's engagement is no longer the one the copy
-    was read from; ``ServerError`` for anything else the server refuses."""
+    was read from; ``ServerError`` for anything else the server refuses. A ``live`` copy writes and
+    checks only what is not edited live (``server.store.SAVED_WHEN_LIVE``): its live edits, and
+    everyone else's, are on the server already."""
     url = url or copy.url
     engagement_id = url.require_engagement("saving an engagement")
     copy.engagement.save()  # the copy's own file first: what is sent is what a crash would keep
@@ -126,16 +134,20 @@ def save(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | Non
         try:
             with pg.transaction():
                 server_store.find(pg, url, "saving an engagement")
-                if server_store.fingerprint(pg) != copy.fingerprint:
+                tables = server_store.SAVED_WHEN_LIVE if copy.live else server_store.TABLES
+                if server_store.fingerprint(pg, tables) != (copy.shared_fingerprint if copy.live else copy.fingerprint):
                     raise ServerChanged(
                         f"{url.display}: someone else saved this engagement since you opened it; nothing was written"
                     )
                 edit_id = uuid.uuid4().hex
                 copy.sent.add(edit_id)  # before the commit: a watching window knows its own save when told
                 with reading(copy.engagement) as conn:
-                    written = server_store.push_changes(conn, pg, engagement_id, copy.base, edit_id=edit_id)
+                    written = server_store.push_changes(
+                        conn, pg, engagement_id, copy.base, edit_id=edit_id, live=copy.live
+                    )
                     base = server_store.snapshot(conn)
                 fingerprint = server_store.fingerprint(pg)
+                shared = server_store.fingerprint(pg, server_store.SAVED_WHEN_LIVE)
         except (psycopg.errors.SerializationFailure, psycopg.errors.UniqueViolation):
             # another writer committed while this one wrote
             raise ServerChanged(
@@ -145,7 +157,7 @@ def save(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | Non
             raise ServerError(
                 f"{url.display}: you may not change this engagement (a reviewer reads and comments only)"
             ) from None
-    copy.base, copy.fingerprint, copy.url = base, fingerprint, url
+    copy.base, copy.fingerprint, copy.shared_fingerprint, copy.url = base, fingerprint, shared, url
     return written
 
 
@@ -155,6 +167,8 @@ class Rebase:
 
     copy: ServerCopy
     plan: MergePlan
+    #: a live copy's fields as the server held them when it was read (what its mirror agrees with)
+    values: dict[tuple[str, str, str], object] | None = None
 
 
 def plan_rebase(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | None = None) -> Rebase:
@@ -163,12 +177,18 @@ def plan_rebase(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Promp
     copy.engagement.save()
     fresh = open_copy(url or copy.url, prompt=prompt)
     fresh.sent = copy.sent  # its save is this window's too
+    fresh.live = copy.live
     try:
         plan = plan_merge(fresh.engagement, copy.engagement.path)
+        values = None
+        if copy.live:
+            from .live_mirror import read_local
+
+            values = read_local(fresh.engagement)
     except BaseException:
         fresh.close()
         raise
-    return Rebase(fresh, plan)
+    return Rebase(fresh, plan, values)
 
 
 def rebase(done: Rebase, resolutions: Mapping[str, str], *, prompt: Prompt | None = None) -> MergeResult | None:

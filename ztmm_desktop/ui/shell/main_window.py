@@ -927,6 +927,7 @@ class MainWindow(QMainWindow):
             self.undo_stack.push(command)
 
     def _changed(self, changes: Changes, *, typed: AnyRequest | None = None) -> None:
+        self.team.edited()  # live on the team server: what changed is sent
         if self.workbench is not None:
             self.workbench.refresh(changes, typed=typed)  # the function page shows each change's workshop
         self._update_title()
@@ -1109,11 +1110,12 @@ class MainWindow(QMainWindow):
         """Ask to save unsaved changes; True when the engagement may be closed."""
         if self.engagement is None:
             return True
+        note = self.team.close_note()
         if self.modified and not self.engagement.readonly:
             answer = QMessageBox.question(
                 self,
                 "Unsaved changes",
-                f"Save the changes to {self.team.name or self.engagement.path.name} before closing it?",
+                f"Save the changes to {self.team.name or self.engagement.path.name} before closing it?{note}",
                 QMessageBox.StandardButton.Save
                 | QMessageBox.StandardButton.Discard
                 | QMessageBox.StandardButton.Cancel,

@@ -5,8 +5,13 @@ An engagement on the server is worked on as a copy read once (``ServerCopy``): t
 it edits any engagement, and Save writes the rows it changed back in one transaction, refused when
 someone else saved meanwhile, with the existing three-way merge offered to bring their work in. The
 window's title and status bar show the address (never the password) and the consultant's role; a
-reviewer's copy is read-only. Live co-editing (``server/live.py``) is meant to plug in here, in place
-of the copy's Save.
+reviewer's copy is read-only.
+
+An assessor or a lead edits live (``live.py``, ``services.live_mirror``): a live session is opened on
+the engagement beside the copy, each edit of a live field (ratings, comments, a function's fields,
+findings, actions) is sent as it is made, others' edits come in as they are committed, conflicts are
+shown on a bar to resolve, and offline edits wait in the session's queue on disk. Save then writes
+only the rest (properties, evidence, workshops, baselines, the register's contents, logos).
 
 While a server engagement is open the window watches it (``server.watch``: LISTEN on its channel, on
 a thread of its own, each event handed to the UI thread by a queued signal). When someone else
@@ -52,6 +57,7 @@ if TYPE_CHECKING:
     from ...services.engagement import Engagement
     from ...services.merge import MergePlan
     from ...services.server_copy import Rebase, ServerCopy
+    from .live import LiveLink
 
 #: How the consultant's role reads in the status bar and the title.
 ROLE_TEXT = {"lead": "lead", "assessor": "assessor", "reviewer": "reviewer (read-only)"}
@@ -145,9 +151,17 @@ class TeamActions(QObject):
         self.server_label.setObjectName("serverStatus")
         self.server_label.hide()
         window.statusBar().addPermanentWidget(self.server_label)
+        #: "Offline — N edits kept on this computer…" while a live engagement's server cannot be reached
+        self.live_label = QLabel()
+        self.live_label.setObjectName("liveStatus")
+        self.live_label.hide()
+        window.statusBar().addPermanentWidget(self.live_label)
         self._watch: Watch | None = None
         self._rereading: _Call | None = None
         self._reread_again: str | None = None  # another change's author, come while the engagement was being re-read
+        #: open a live session beside the copy for an assessor or a lead (False: the copy saved whole, as before)
+        self.live_enabled = True
+        self.link: LiveLink | None = None
         self.remoteChanged.connect(self._remote_changed, Qt.ConnectionType.QueuedConnection)
         self.comments = ReviewComments(window, self.passwords)  # reviewers' comments on the page's findings
 
@@ -180,9 +194,12 @@ class TeamActions(QObject):
             self.server_label.setText(
                 f"{who}{url.host}:{url.port}/{url.dbname} · {url.engagement} · {ROLE_TEXT.get(self.copy.role, self.copy.role)}"
             )
-            self.server_label.setToolTip(
-                f"{url.display}\nThe engagement lives on this team server; Save writes your changes to it."
+            how = (
+                "your edits reach it as you make them; Save writes the rest (properties, evidence, workshops…)"
+                if self.link is not None
+                else "Save writes your changes to it"
             )
+            self.server_label.setToolTip(f"{url.display}\nThe engagement lives on this team server; {how}.")
             self.server_label.show()
 
     def title(self, client: str) -> str | None:
@@ -190,15 +207,65 @@ class TeamActions(QObject):
         if self.copy is None:
             return None
         role = ROLE_TEXT.get(self.copy.role, self.copy.role)
-        return f"{self.copy.url.display}[*] — {role} — {client} — ZTMM Workbench"
+        live = ", live" if self.link is not None else ""
+        return f"{self.copy.url.display}[*] — {role}{live} — {client} — ZTMM Workbench"
 
     @property
     def name(self) -> str | None:
         return self.copy.url.display if self.copy is not None else None
 
+    def edited(self) -> None:
+        """The window changed the open engagement (an edit, an undo, a redo): live, what changed is sent."""
+        if self.link is not None:
+            self.link.mirror.local_changed()
+
+    def close_note(self) -> str:
+        """What the close prompt adds for a live engagement ("" otherwise): live edits are on the server
+        already, or, offline, kept on this computer until the next session sends them."""
+        if self.link is None:
+            return ""
+        kept = self.link.mirror.kept
+        if kept:
+            return (
+                f"\n\nThe team server cannot be reached: {plural(kept, 'edit')} made here "
+                f"{'is' if kept == 1 else 'are'} kept on this computer and sent the next time this engagement "
+                "is opened while the server is reachable."
+            )
+        return (
+            "\n\nYour ratings, comments, fields, findings and actions are on the server already; "
+            "Save writes the rest (properties, evidence, workshops…)."
+        )
+
+    def _stop_live(self) -> None:
+        link, self.link = self.link, None
+        if link is not None:
+            link.close()
+            link.deleteLater()
+
+    def _start_live(self, copy: ServerCopy, session: object) -> None:
+        from ...server.live import LiveSession
+        from .live import LiveLink
+
+        if not isinstance(session, LiveSession):
+            return
+        copy.live = True
+        self.link = LiveLink(
+            self.window.statusBar(),
+            self.live_label,
+            session,
+            copy.engagement,
+            workbench=lambda: self.window.workbench,  # type: ignore[arg-type,return-value]
+            refreshed=self.window.refresh_state,
+            hidden_offline=self.server_label,
+            parent=self,
+        )
+        self.link.attach()
+        self.window.refresh_state()
+
     def closed(self) -> None:
         """The window closed the engagement: its copy goes (what it held is on the server, or was given up)."""
         self._stop_watching()
+        self._stop_live()
         copy, self.copy = self.copy, None
         if copy is not None:
             copy.close()
@@ -209,6 +276,7 @@ class TeamActions(QObject):
             import shutil
 
             self._stop_watching()
+            self._stop_live()
             shutil.rmtree(self.copy.folder, ignore_errors=True)
             self.copy = None
 
@@ -217,6 +285,7 @@ class TeamActions(QObject):
 
         self._stop_watching()
         self.comments.wait()
+        self._stop_live()
         if self._loading is not None:
             self._loading.wait(15_000)
         for path in self._snapshots:
@@ -382,14 +451,12 @@ class TeamActions(QObject):
 
     def open_url(self, url: ServerUrl) -> bool:
         """Open the engagement ``url`` names in the window (a copy read off the UI thread). True when open."""
-        from ...services import server_copy
 
         if not self.window.maybe_close_engagement():
             return False
+        live = self.live_enabled
         try:
-            copy, url = self._run(
-                f"Opening {url.display}…", url, lambda u: server_copy.open_copy(u, prompt=need_password)
-            )
+            (copy, session), url = self._run(f"Opening {url.display}…", url, lambda u: _open(u, live=live))
         except AskCancelled:
             return False
         except ZtmmError as err:
@@ -398,9 +465,15 @@ class TeamActions(QObject):
         self.copy = copy
         self._remember_server(url)
         self.window.show_engagement(copy.engagement, read_only_reason=REVIEWER_NOTE if copy.reviewer else "")
+        self._start_live(copy, session)
         self._start_watching(copy.url)
+        how = (
+            "your edits reach the server as you make them"
+            if self.link is not None
+            else "Save writes your changes there"
+        )
         self.window.statusBar().showMessage(
-            f"Opened {url.engagement} from the team server as {copy.role}; Save writes your changes there.", 8000
+            f"Opened {url.engagement} from the team server as {copy.role}; {how}.", 8000
         )
         return True
 
@@ -502,6 +575,9 @@ class TeamActions(QObject):
             return False
         old, self.copy = copy, rebase.copy
         self.window.show_engagement(rebase.copy.engagement)
+        if self.link is not None:  # what the merge brought in from this window's work goes live
+            self.link.mirror.rebind(rebase.copy.engagement, rebase.values)
+            self.link.attach()
         old.close()
         taken = len(result.kept) if result is not None else 0
         self.window.statusBar().showMessage(
@@ -539,6 +615,8 @@ class TeamActions(QObject):
             return
         if copy is None or self._watch is None or remote.edit_id in copy.sent:
             return  # closed meanwhile, or this window's own save
+        if self.link is not None and remote.table != "*":
+            return  # a live edit: the mirror brings it in, field by field
         if self._rereading is not None:
             self._reread_again = remote.author
             return
@@ -603,6 +681,10 @@ class TeamActions(QObject):
         self.window.tasks.wait()
         self.copy = fresh
         self.window.show_engagement(fresh.engagement, read_only_reason=REVIEWER_NOTE if fresh.reviewer else "")
+        if self.link is not None:
+            fresh.live = True
+            self.link.mirror.rebind(fresh.engagement)
+            self.link.attach()
         if old is not None:
             old.close()
         bench = self.window.workbench
@@ -784,3 +866,19 @@ class TeamActions(QObject):
         )
         self.load(address, interactive=False)
         del published  # its figures are the CLI's to print
+
+
+def _open(url: ServerUrl, *, live: bool) -> tuple[ServerCopy, object]:
+    """Off the UI thread: the copy, and for an assessor or a lead a live session beside it (None when
+    the server refuses one: the window then saves the copy whole, as before)."""
+    from ...server.connect import ServerError
+    from ...server.live import LiveSession
+    from ...services import server_copy
+
+    copy = server_copy.open_copy(url, prompt=need_password)
+    if not live or copy.reviewer:
+        return copy, None
+    try:
+        return copy, LiveSession.open(url, prompt=None)
+    except ServerError:
+        return copy, None
