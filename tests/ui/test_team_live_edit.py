@@ -129,6 +129,7 @@ def test_an_edit_in_one_window_shows_in_the_other_without_save_where_its_consult
     was = window.engagement.assessment(shown).rating(Stage.OPTIMAL).rating
     wanted = Rating.PARTIAL if was != Rating.PARTIAL else Rating.MET
     rate(qtbot, window, shown, Stage.OPTIMAL, wanted)  # no Save
+    qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=WAIT)  # sent as made: nothing to save
 
     def shown_in_second() -> bool:
         bench = second.workbench
@@ -239,11 +240,23 @@ def test_save_of_properties_after_live_edits_by_both_windows_is_not_refused(
         ),
         timeout=WAIT,
     )
+    # live edits are on the server as they are made: neither window has anything to save
+    qtbot.waitUntil(lambda: not window.isWindowModified() and not second.isWindowModified(), timeout=WAIT)
     properties = window.engagement.properties()
     window.request(SetProperties(replace(properties, title="Zero trust baseline, second round")))
+    assert window.isWindowModified()  # what Save writes: the properties are not edited live
+    window.request(SetField(functions[2], "owner", "Network team"))
+    qtbot.wait(50)
+    assert window.isWindowModified()  # a live edit after it leaves it unsaved
     save(qtbot, window)  # no "someone else saved": live edits are no Save of anyone's
     qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=WAIT)
     assert "Saved to" in window.statusBar().currentMessage()
+    # the second window, with only live edits of its own, brings the Save in (nothing to merge)
+    qtbot.waitUntil(
+        lambda: second.engagement is not None and second.engagement.meta().title == "Zero trust baseline, second round",
+        timeout=WAIT,
+    )
+    assert not second.isWindowModified()
     with LiveSession.open(_with_password(server, assessor_b, engagement), prompt=None) as live:
         assert live.engagement.meta().title == "Zero trust baseline, second round"
         assert live.value("function_assessment", functions[1], "notes") == "Reviewed with the network team"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,6 +192,20 @@ def _digest(row: tuple[Any, ...]) -> bytes:
 def snapshot(conn: sqlite3.Connection) -> Snapshot:
     """What a copy holds when it is made (the records; a blob's bytes are named by its hash)."""
     return {table: {key: _digest(row) for key, row in _rows(conn, table)} for table in TABLES}
+
+
+def changed_since(conn: sqlite3.Connection, base: Snapshot, tables: Iterable[str]) -> bool:
+    """Whether any row of ``tables`` differs from ``base`` (added, changed or removed)."""
+    for table in tables:
+        before = base.get(table, {})
+        seen = 0
+        for key, row in _rows(conn, table):
+            seen += 1
+            if before.get(key) != _digest(row):
+                return True
+        if seen != len(before):
+            return True
+    return False
 
 
 def push_changes(

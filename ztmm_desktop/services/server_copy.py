@@ -69,6 +69,8 @@ class ServerCopy:
     #: the window sends its edits of the live tables as it makes them (``services.live_mirror``):
     #: Save writes and checks only the rest
     live: bool = False
+    #: whether a Save has something to write, as :func:`pending` last found (None: not known)
+    pending: bool | None = field(default=None, repr=False)
 
     @property
     def reviewer(self) -> bool:
@@ -118,6 +120,27 @@ def open_copy(url: ServerUrl, *, prompt: Prompt | None = None) -> ServerCopy:
     return ServerCopy(url, role, engagement, folder, base, fingerprint, shared_fingerprint=shared)
 
 
+def pending(copy: ServerCopy) -> bool:
+    """Whether a Save has anything to write, cheaply after each edit: the rows are compared (``unsaved``)
+    only when a table a Save writes was written since the last call (the working copy's change marks),
+    so a live edit, which writes only live tables and the audit trail, costs a set intersection."""
+    changes = getattr(copy.engagement.document, "changes", None)
+    touched = changes.take_touched() if changes is not None else None
+    saved = server_store.SAVED_WHEN_LIVE if copy.live else server_store.TABLES
+    if copy.pending is None or touched is None or not touched.isdisjoint(saved):
+        copy.pending = unsaved(copy)
+    return copy.pending
+
+
+def unsaved(copy: ServerCopy) -> bool:
+    """Whether the copy holds changes a Save would write: for a live copy only what is not edited live
+    (``server.store.SAVED_WHEN_LIVE``; its live edits are on the server as they are made), compared row
+    by row with what the copy was read or last saved as."""
+    tables = server_store.SAVED_WHEN_LIVE if copy.live else server_store.TABLES
+    with reading(copy.engagement) as conn:
+        return server_store.changed_since(conn, copy.base, tables)
+
+
 def save(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | None = None) -> int:
     """Write the rows the copy changed since it was read back to the server; the rows written.
     (``url``: the copy's address with another password; kept by the copy once it worked.)
@@ -158,6 +181,7 @@ def save(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | Non
                 f"{url.display}: you may not change this engagement (a reviewer reads and comments only)"
             ) from None
     copy.base, copy.fingerprint, copy.shared_fingerprint, copy.url = base, fingerprint, shared, url
+    copy.pending = None  # what is unsaved is measured against the new base
     return written
 
 

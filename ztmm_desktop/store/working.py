@@ -158,10 +158,20 @@ class Changes:
         self.everything = everything
         self.inserted: set[str] = set()
         self.rewritten: set[str] = set()
+        #: every table written since :meth:`take_touched` was last called (saves do not clear it): for a
+        #: caller that keeps its own reference point, such as a server copy's last Save
+        self.touched: set[str] = set()
 
     def mark(self, table: str, rewritten: int) -> None:
         with self._lock:
             (self.rewritten if rewritten else self.inserted).add(table)
+            self.touched.add(table)
+
+    def take_touched(self) -> set[str]:
+        """The tables written since the last call (and start again from nothing)."""
+        with self._lock:
+            touched, self.touched = self.touched, set()
+            return touched
 
     def mark_everything(self) -> None:
         with self._lock:

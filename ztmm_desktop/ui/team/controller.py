@@ -218,6 +218,22 @@ class TeamActions(QObject):
         """The window changed the open engagement (an edit, an undo, a redo): live, what changed is sent."""
         if self.link is not None:
             self.link.mirror.local_changed()
+            # after the undo stack has taken the command (its first redo reports the change before the push
+            # moves the stack's index)
+            QTimer.singleShot(0, self._settle)
+
+    def _settle(self) -> None:
+        """A window editing live is unsaved only while Save has something to write (what is not edited
+        live) or edits wait on this computer for the server: its live edits are on the server as they
+        are made, so they leave the window saved (no asterisk, no close prompt for them, and another
+        consultant's Save is brought in rather than announced)."""
+        from ...services import server_copy
+
+        copy, link = self.copy, self.link
+        if copy is None or link is None or link.mirror.kept:
+            return
+        if not server_copy.pending(copy):
+            self.window.undo_stack.setClean()
 
     def close_note(self) -> str:
         """What the close prompt adds for a live engagement ("" otherwise): live edits are on the server
@@ -256,6 +272,7 @@ class TeamActions(QObject):
             copy.engagement,
             workbench=lambda: self.window.workbench,  # type: ignore[arg-type,return-value]
             refreshed=self.window.refresh_state,
+            settled=self._settle,
             hidden_offline=self.server_label,
             parent=self,
         )

@@ -86,6 +86,7 @@ class LiveLink(QObject):
         *,
         workbench: Callable[[], _Bench | None],
         refreshed: Callable[[], None],
+        settled: Callable[[], None] | None = None,
         hidden_offline: QWidget | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -94,6 +95,7 @@ class LiveLink(QObject):
         self.status = status
         self._workbench = workbench
         self._refreshed = refreshed
+        self._settled = settled  # the queue was sent: the window may be saved again
         self._was_online = True
         self._hidden_offline = hidden_offline  # the server's address: room for the offline line
         self.posted.connect(self._run, Qt.ConnectionType.QueuedConnection)
@@ -171,6 +173,8 @@ class LiveLink(QObject):
             if not self._was_online:
                 self.status.showMessage("Back online: the edits kept on this computer were sent.", 8000)
             self._was_online = True
+            if self._settled is not None:
+                self._settled()
             return
         self.indicator.show()
         edits = plural(kept, "edit")
