@@ -343,12 +343,13 @@ def test_offline_the_window_says_so_keeps_the_edits_and_sends_them_once_when_the
     _close(second)
 
 
+@pytest.mark.parametrize("size", [QSize(1024, 768), QSize(1280, 720)], ids=["1024x768", "1280x720"])
 def test_the_conflict_bar_and_the_offline_line_fit_a_small_screen(
-    own_server: Server, realistic: Path, tmp_path: Path, window: MainWindow, qtbot: QtBot
+    own_server: Server, realistic: Path, tmp_path: Path, window: MainWindow, qtbot: QtBot, size: QSize
 ) -> None:
     published, more = publish(own_server, realistic, tmp_path, assessors=2)
     engagement = published.engagement
-    window.resize(QSize(1024, 768))
+    window.resize(size)
     assert window.team.open_url(parse(url_with_password(own_server, more[0], engagement)))
     _live(qtbot, window)
     assert window.engagement is not None
@@ -369,7 +370,8 @@ def test_the_conflict_bar_and_the_offline_line_fit_a_small_screen(
     window.statusBar().clearMessage()  # the status bar as it stays: the roll-up beside the offline line
     QApplication.processEvents()
     shots = Path(os.environ.get("ZTMM_SCREENSHOTS") or tmp_path)
-    assert window.grab().save(str(shots / "team-live-conflict-offline-1024x768.png"))
+    name = f"team-live-conflict-offline-{size.width()}x{size.height()}.png"
+    assert window.grab().save(str(shots / name))
     assert cut_off(window) == []
     own_server.cluster.restart()
     qtbot.waitUntil(lambda: link.mirror.kept == 0 and not link.indicator.isVisible(), timeout=60_000)
