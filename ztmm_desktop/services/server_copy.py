@@ -24,10 +24,10 @@ from pathlib import Path
 
 import psycopg
 
-from ..paths import data_dir
 from ..server import store as server_store
 from ..server.connect import Prompt, ServerError
 from ..server.url import ServerUrl
+from .copy_folders import COPIES, new_copy_folder
 from .engagement import Engagement, open_engagement, reading
 from .merge import MergePlan, MergeResult, apply_merge, plan_merge
 from .team import _same_format, _server, _write_copy, checkout, merge_into_server, publish
@@ -43,8 +43,6 @@ __all__ = [
     "rebase",
     "save",
 ]
-
-COPIES = "server-copies"
 
 
 class ServerChanged(ServerError):
@@ -83,12 +81,7 @@ class ServerCopy:
 
 
 def _new_folder() -> Path:
-    folder = data_dir() / COPIES / uuid.uuid4().hex
-    try:
-        folder.mkdir(parents=True)
-    except OSError as err:
-        raise ServerError(f"the app's data folder cannot be written ({err.strerror or err})") from None
-    return folder
+    return new_copy_folder()
 
 
 def open_copy(url: ServerUrl, *, prompt: Prompt | None = None) -> ServerCopy:

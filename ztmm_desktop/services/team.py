@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +25,13 @@ from typing import Any
 import psycopg
 
 from ..core.errors import BadInput
-from ..paths import data_dir
 from ..server import schema as server_schema
 from ..server import store as server_store
 from ..server.connect import Prompt, ServerError, reason, terminal_prompt
 from ..server.url import ServerUrl
 from ..store.document import EngagementDocument
 from ..store.migrations import SCHEMA_VERSION, create_baseline
+from .copy_folders import new_copy_folder
 from .engagement import Engagement, open_engagement, reading
 from .merge import MergePlan, apply_merge, plan_merge
 
@@ -126,11 +125,7 @@ def checkout(url: ServerUrl, path: Path, *, prompt: Prompt | None = terminal_pro
 
 @contextlib.contextmanager
 def _disposable_folder() -> Iterator[Path]:
-    folder = data_dir() / "server-copies" / uuid.uuid4().hex
-    try:
-        folder.mkdir(parents=True)
-    except OSError as err:
-        raise ServerError(f"the app's data folder cannot be written ({err.strerror or err})") from None
+    folder = new_copy_folder()
     try:
         yield folder
     finally:

@@ -12,7 +12,7 @@ the services.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1387,6 +1387,14 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Changes are now recorded as made by {dialog.name.text().strip()}.", 5000)
         return accepted
 
+    def tidy_up(self) -> None:
+        """Remove what sessions that ended unexpectedly left in the data folder and nobody will recover
+        (their server copies; their unsaved work was just offered)."""
+        from ...services.copy_folders import clean_up_left_copies
+
+        with suppress(OSError):
+            clean_up_left_copies()
+
     def offer_recovery(self) -> None:
         """Offer to recover unsaved work left by a session that ended unexpectedly."""
         from ...services.recovery import discard_unsaved, unsaved_work
@@ -1694,6 +1702,7 @@ def start(argv: list[str], *, demo: bool = False, ask_assessor: bool = True) -> 
             window.settings.set_flag("assessor_asked", True)
             window.edit_assessor(first_start=True)
         window.offer_recovery()
+        window.tidy_up()
         if window.engagement is None:
             if on_server:
                 window.open_address(argv[0])
