@@ -851,6 +851,16 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
+def _new_document_path(path: Path) -> Path:
+    """``path`` resolved, for a new document: refused when something is there or its folder is not."""
+    path = real_path(path)
+    if os.path.lexists(path):
+        raise EngagementFileError(f"{path}: already exists; choose another name")
+    if not path.parent.is_dir():
+        raise EngagementFileError(f"{path.parent}: no such folder")
+    return path
+
+
 class EngagementDocument:
     """An open engagement: the document, its lock and its private working copy."""
 
@@ -945,11 +955,7 @@ class EngagementDocument:
         cls, path: Path, initialise: Callable[[sqlite3.Connection], None], *, key: Key | None = None
     ) -> EngagementDocument:
         """Make a new document at ``path`` (which must not exist) and open it for editing; encrypted with ``key``."""
-        path = real_path(path)
-        if os.path.lexists(path):
-            raise EngagementFileError(f"{path}: already exists; choose another name")
-        if not path.parent.is_dir():
-            raise EngagementFileError(f"{path.parent}: no such folder")
+        path = _new_document_path(path)
         lock = lockmod.DocumentLock(path)
         lock.acquire()
         try:
@@ -993,11 +999,7 @@ class EngagementDocument:
         cleared like a killed save), unjournaled and unsynced page by page: nothing reads it before it is
         complete, and any failure deletes it. It is fsynced, then renamed into place under the document's
         lock, and the folder is fsynced."""
-        path = real_path(path)
-        if os.path.lexists(path):
-            raise EngagementFileError(f"{path}: already exists; choose another name")
-        if not path.parent.is_dir():
-            raise EngagementFileError(f"{path.parent}: no such folder")
+        path = _new_document_path(path)
         lock = lockmod.DocumentLock(path)
         lock.acquire()
         temp = _saving_path(path)
