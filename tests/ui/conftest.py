@@ -100,6 +100,22 @@ def window(qtbot: QtBot, dialogs: DialogAnswerer) -> Iterator[MainWindow]:
     win.deleteLater()
 
 
+@pytest.fixture
+def second(qtbot: QtBot) -> Iterator[MainWindow]:
+    """Another main window, as a second consultant's (on the team server: its own session, closed after)."""
+    win = MainWindow()
+    win.show()
+    yield win
+    win.tasks.wait()
+    win.team.closed()
+    win.team.comments.wait()
+    if win.engagement is not None:
+        win.engagement.close()
+        win.engagement = None
+    win.close()
+    win.deleteLater()
+
+
 def no_file_dialog(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     """The platform file dialogs are native and cannot be driven: answer them with ``path``."""
     from PySide6.QtWidgets import QFileDialog

@@ -6,7 +6,6 @@ the function page's comments; docs/server.md)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,22 +26,6 @@ from ztmm_desktop.ui.shell.main_window import MainWindow
 pytestmark = pytest.mark.gui
 
 WAIT = 30_000  # generous: the CI machine is shared; this is no timing assertion
-
-
-@pytest.fixture
-def second(qtbot: QtBot) -> Iterator[MainWindow]:
-    """Another main window, the assessor's."""
-    win = MainWindow()
-    win.show()
-    yield win
-    win.tasks.wait()
-    win.team.closed()
-    win.team.comments.wait()
-    if win.engagement is not None:
-        win.engagement.close()
-        win.engagement = None
-    win.close()
-    win.deleteLater()
 
 
 def _function_with_findings(window: MainWindow) -> str:

@@ -26,21 +26,6 @@ WAIT = 30_000  # generous: the CI machine is shared; this is no timing assertion
 
 
 @pytest.fixture
-def second(qtbot: QtBot) -> Iterator[MainWindow]:
-    """Another main window, as a second consultant's."""
-    win = MainWindow()
-    win.show()
-    yield win
-    win.tasks.wait()
-    win.team.closed()
-    if win.engagement is not None:
-        win.engagement.close()
-        win.engagement = None
-    win.close()
-    win.deleteLater()
-
-
-@pytest.fixture
 def two(
     team: tuple[Server, str, str], window: MainWindow, second: MainWindow
 ) -> Iterator[tuple[Server, str, str, str]]:
