@@ -259,6 +259,7 @@ def _run_lines(engagement: Engagement, lines: list[Line], *, atomic: bool, writt
     from . import cli
 
     saves: list[int] = []
+    own_save = engagement.__dict__.get("save")  # a server copy's (services.team.server_engagement), if any
     if atomic:
         # Each line's save waits for the end of the batch: one save, or none when a line fails.
         engagement.save = lambda **_: saves.append(1)  # type: ignore[method-assign]
@@ -276,6 +277,9 @@ def _run_lines(engagement: Engagement, lines: list[Line], *, atomic: bool, writt
             print(f"line {line.number}: {detail}{outcome}", file=sys.stderr)
             return code
     if atomic and saves:
-        del engagement.save  # the real one again
+        if own_save is None:
+            del engagement.save  # the real one again
+        else:
+            engagement.save = own_save  # type: ignore[method-assign]
         engagement.save()
     return cli.EXIT_OK

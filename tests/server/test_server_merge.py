@@ -215,12 +215,19 @@ def test_a_batch_on_a_url_is_written_whole_or_not_at_all(server: Server, realist
     assert run_cli("checkout", url, unchanged, env=env).returncode == 0
     assert table_rows(unchanged) == table_rows(before)
 
-    good = "assess 1.1 --rate optimal=met --by Lead\nfinding add 1.2 --title 'Found in a batch' --by Lead\ninfo\n"
+    shot = tmp_path / "batch-shot.png"
+    shot.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 5000)  # over one chunk
+    good = (
+        "assess 1.1 --rate optimal=met --by Lead\nfinding add 1.2 --title 'Found in a batch' --by Lead\n"
+        f"attach {shot} --to 1.1/initial --by Lead\ninfo\n"
+    )
     done = run_cli("batch", url, input=good, env=env)
     assert done.returncode == 0, done.stderr
     after = tmp_path / "after.ztmm"
     assert run_cli("checkout", url, after, env=env).returncode == 0
     assert _rating(after, "1.1", "optimal") == "met"
+    verified = run_cli("verify", after)
+    assert verified.returncode == 0 and "batch-shot.png" in run_cli("evidence", after).stdout, verified.stdout
     with open_engagement(after, readonly=True) as engagement:
         assert [f.title for f in engagement.findings() if f.title == "Found in a batch"] == ["Found in a batch"]
 

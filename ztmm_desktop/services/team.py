@@ -162,6 +162,11 @@ def server_engagement(
                         return
                     with reading(engagement) as conn:
                         base = server_store.snapshot(conn)
+                    # The copy is disposable: what is kept is what is written to the server from its
+                    # working copy below. A command's save of the copy's own file would be work for
+                    # nothing (and, on a copy without the evidence's bytes, a refusal: the save checks
+                    # every blob's bytes are in the document).
+                    engagement.save = lambda **_: None  # type: ignore[method-assign]
                     yield engagement
                     with reading(engagement) as conn:
                         server_store.push_changes(conn, pg, engagement_id, base)
