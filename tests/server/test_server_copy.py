@@ -158,3 +158,107 @@ def test_a_command_that_reads_no_evidence_bytes_copies_none_and_the_servers_evid
     done = run_cli("extract", server.url(lead, engagement), item["id"], out, env=server.env(lead))
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()).read_bytes() == new
+
+
+def test_a_colleagues_save_is_brought_into_a_live_copy_without_reading_it_all_again(
+    published: tuple[Server, str, str, str],
+) -> None:
+    """A live copy takes in what someone else saved of the tables a live Save writes (properties,
+    evidence…) in place: their rows replaced, only the evidence it lacked fetched (its bytes checked and
+    read back whole), evidence gone from the server dropped, its live tables and its base left right
+    (nothing to save after, and its next Save is not refused)."""
+    import io
+    from dataclasses import replace
+
+    from ztmm_desktop.services import evidence
+    from ztmm_desktop.services.engagement import reading
+
+    server, lead, assessor, engagement = published
+    mine = server_copy.open_copy(_url(server, lead, engagement))
+    theirs = server_copy.open_copy(_url(server, assessor, engagement))
+    mine.live = theirs.live = True
+    try:
+        function = mine.engagement.functions_in_scope()[0].id
+        gone = evidence.list_evidence(theirs.engagement)[0]
+        rating_before = mine.engagement.assessment(function).rating(Stage.OPTIMAL).rating
+        theirs.engagement.update_properties(
+            replace(theirs.engagement.properties(), title="Second round"), by="Assessor"
+        )
+        new = b"firewall export\n" * 5000
+        evidence.attach_stream(
+            theirs.engagement,
+            io.BytesIO(new),
+            original_name="firewall.txt",
+            expected_size=len(new),
+            links=[evidence.EvidenceLink(function_id=function)],
+            by="Assessor",
+        )
+        evidence.remove(theirs.engagement, gone.id, by="Assessor")
+        evidence.compact(theirs.engagement, by="Assessor")
+        assert server_copy.save(theirs) > 0
+        with reading(mine.engagement) as conn:
+            chunks_before = conn.execute("SELECT count(*) FROM main.blob_chunk").fetchone()[0]
+
+        changes = server_copy.bring_in_shared(mine)
+
+        assert changes.metadata and function in changes.functions
+        assert mine.engagement.meta().title == "Second round"  # its cached read dropped
+        listed = {e.original_name: e for e in evidence.list_evidence(mine.engagement)}
+        assert gone.id not in {e.id for e in listed.values()}
+        assert evidence.read_bytes(mine.engagement, listed["firewall.txt"].id, len(new) + 1) == new
+        with reading(mine.engagement) as conn:
+            held = {r[0] for r in conn.execute("SELECT sha256 FROM main.blob")}
+            added = conn.execute("SELECT count(*) FROM main.blob_chunk").fetchone()[0] - chunks_before
+        assert added == len(new) // (1 << 20) + 1  # only the new file's bytes came (not the engagement's)
+        assert held == set(_server_chunks(server, engagement))  # evidence gone from the server is gone here
+        assert mine.engagement.assessment(function).rating(Stage.OPTIMAL).rating == rating_before
+        assert not server_copy.pending(mine)  # what it took is the server's: nothing to save
+        mine.engagement.update_properties(replace(mine.engagement.properties(), client="Acme Group"), by="Lead")
+        assert server_copy.save(mine) > 0  # not refused: it is based on their Save now
+        again = server_copy.open_copy(_url(server, lead, engagement))
+        try:
+            meta = again.engagement.meta()
+            assert (meta.title, meta.client) == ("Second round", "Acme Group")
+        finally:
+            again.close()
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def test_bringing_in_evidence_whose_bytes_on_the_server_are_damaged_changes_nothing(
+    published: tuple[Server, str, str, str],
+) -> None:
+    import io
+
+    from ztmm_desktop.services import evidence
+
+    server, lead, assessor, engagement = published
+    mine = server_copy.open_copy(_url(server, lead, engagement))
+    theirs = server_copy.open_copy(_url(server, assessor, engagement))
+    mine.live = theirs.live = True
+    try:
+        function = mine.engagement.functions_in_scope()[0].id
+        evidence.attach_stream(
+            theirs.engagement,
+            io.BytesIO(b"to be damaged" * 100),
+            original_name="damaged.txt",
+            expected_size=1300,
+            links=[evidence.EvidenceLink(function_id=function)],
+            by="Assessor",
+        )
+        server_copy.save(theirs)
+        server.cluster.sql(
+            f"UPDATE \"e_{engagement}\".blob_chunk SET data = 'altered'::bytea "
+            f'WHERE chunk_key = (SELECT chunk_key FROM "e_{engagement}".blob b '
+            f"JOIN \"e_{engagement}\".evidence e ON e.sha256 = b.sha256 WHERE e.original_name = 'damaged.txt')",
+            db=server.db,
+        )
+        before = {e.id for e in evidence.list_evidence(mine.engagement)}
+        with pytest.raises(ServerError, match="damaged"):
+            server_copy.bring_in_shared(mine)
+        assert {e.id for e in evidence.list_evidence(mine.engagement)} == before  # nothing taken
+        assert not list(mine.folder.glob("incoming-*"))  # nothing left behind
+    finally:
+        mine.close()
+        theirs.close()

@@ -242,6 +242,7 @@ def test_save_of_properties_after_live_edits_by_both_windows_is_not_refused(
     )
     # live edits are on the server as they are made: neither window has anything to save
     qtbot.waitUntil(lambda: not window.isWindowModified() and not second.isWindowModified(), timeout=WAIT)
+    window.team.autosave_ms = 600_000  # the consultant's own Save, before any autosave
     properties = window.engagement.properties()
     window.request(SetProperties(replace(properties, title="Zero trust baseline, second round")))
     assert window.isWindowModified()  # what Save writes: the properties are not edited live
@@ -387,11 +388,12 @@ def test_a_save_refused_because_someone_else_saved_merges_and_the_window_goes_on
     server, engagement, _lead, _assessor_a, assessor_b = two
     assert window.engagement is not None and second.engagement is not None
     functions = [f.id for f in window.engagement.functions_in_scope()]
+    window.team.autosave_ms = second.team.autosave_ms = 600_000  # each consultant's own Save
+    properties = window.engagement.properties()
+    window.request(SetProperties(replace(properties, title="After the workshop")))  # unsaved here
     second.request(FreezeBaseline("Before the workshop"))  # not live: written by the second window's Save
     save(qtbot, second)
     qtbot.waitUntil(lambda: not second.isWindowModified(), timeout=WAIT)
-    properties = window.engagement.properties()
-    window.request(SetProperties(replace(properties, title="After the workshop")))
     dialogs.click("Yes")  # "someone else saved": merge their changes with mine
     save(qtbot, window)
     qtbot.waitUntil(lambda: dialogs.done and not window.isWindowModified(), timeout=60_000)

@@ -463,3 +463,79 @@ def set_member(pg: psycopg.Connection[Any], url: ServerUrl, login: str, role: st
                 pg.execute("SELECT ztmm.set_member(%s, %s, %s)", (engagement, login, role))
     except (errors.InsufficientPrivilege, errors.UndefinedObject, errors.InvalidParameterValue) as err:
         raise ServerError(f"{url.display}: {reason(err, url.password)}") from None
+
+
+# -- the tables a live window's Save writes, read again -------------------------------------
+
+
+def read_rows(pg: psycopg.Connection[Any], columns: dict[str, list[str]]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of each table of ``columns`` (table → the file's column names, read in that order) of
+    the engagement the connection points at, in the caller's transaction; booleans as SQLite holds them."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    for table, names in columns.items():
+        rows = pg.execute(
+            sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(table))
+        ).fetchall()
+        found[table] = [tuple(int(v) if isinstance(v, bool) else v for v in row) for row in rows]
+    return found
+
+
+def copy_chunks(pg: psycopg.Connection[Any], dst: sqlite3.Connection, blob_rows: Iterable[tuple[Any, ...]]) -> None:
+    """The bytes of each blob of ``blob_rows`` (``sha256, size, chunks, chunk_key, …``) from the server into
+    ``dst``'s ``blob_chunk``, checked against their SHA-256 while they stream (``ServerError`` otherwise)."""
+    for sha256, size, count, key, *_rest in blob_rows:
+        for seq, data in enumerate(server_chunks(pg, sha256, size, count, key)):
+            dst.execute("INSERT INTO blob_chunk (chunk_key, seq, data) VALUES (?, ?, ?)", (key, seq, data))
+
+
+def replace_rows(conn: sqlite3.Connection, rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, int]:
+    """Make each table of ``rows`` hold exactly those rows (the file's column order), in the caller's
+    transaction: rows gone are deleted (children first), rows new or changed written (parents first), rows
+    the same left alone. Per table, the rows written or deleted. A blob deleted takes its chunks with it;
+    a new blob's chunks are the caller's to write."""
+    order = [t for t in TABLES if t in rows]
+    wanted: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]] = {}
+    here: dict[str, dict[tuple[Any, ...], bytes]] = {}
+    for table in order:
+        columns = _columns(conn, table)
+        at = [columns.index(name) for name in _primary_key(conn, table)]
+        wanted[table] = {tuple(row[i] for i in at): row for row in rows[table]}
+        here[table] = {key: _digest(row) for key, row in _rows(conn, table)}
+    done = dict.fromkeys(order, 0)
+    for table in reversed(order):  # children first
+        keys = _primary_key(conn, table)
+        where = " AND ".join(f'"{k}" = ?' for k in keys)
+        for key in here[table]:
+            if key in wanted[table]:
+                continue
+            if table == BLOB_TABLE:
+                conn.execute(
+                    "DELETE FROM main.blob_chunk WHERE chunk_key = (SELECT chunk_key FROM blob WHERE sha256 = ?)", key
+                )
+            conn.execute(f'DELETE FROM main."{table}" WHERE {where}', key)
+            done[table] += 1
+    for table in order:  # parents first
+        columns, keys = _columns(conn, table), _primary_key(conn, table)
+        changed = [row for key, row in wanted[table].items() if here[table].get(key) != _digest(row)]
+        if not changed:
+            continue
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        rest = [c for c in columns if c not in keys]
+        update = "DO UPDATE SET " + ", ".join(f'"{c}" = excluded."{c}"' for c in rest) if rest else "DO NOTHING"
+        conflict = ", ".join(f'"{k}"' for k in keys)
+        conn.executemany(
+            f'INSERT INTO main."{table}" ({names}) VALUES ({marks}) ON CONFLICT ({conflict}) {update}', changed
+        )
+        done[table] += len(changed)
+    return done
+
+
+def table_columns(conn: sqlite3.Connection, tables: Iterable[str]) -> dict[str, list[str]]:
+    """The file's column names of each of ``tables`` (what :func:`read_rows` reads)."""
+    return {table: _columns(conn, table) for table in tables}
+
+
+def snapshot_of(conn: sqlite3.Connection, tables: Iterable[str]) -> Snapshot:
+    """:func:`snapshot` of ``tables`` only."""
+    return {table: {key: _digest(row) for key, row in _rows(conn, table)} for table in tables}

@@ -30,18 +30,22 @@ from ..server.url import ServerUrl
 from .copy_folders import COPIES, new_copy_folder
 from .engagement import Engagement, open_engagement, reading
 from .merge import MergePlan, MergeResult, apply_merge, plan_merge
+from .records import Changes, raw_connection
 from .team import _same_format, _server, _write_copy, checkout, merge_into_server, publish
 
 __all__ = [
     "ServerChanged",
     "ServerCopy",
+    "bring_in_shared",
     "checkout",
     "merge_into_server",
     "open_copy",
     "plan_rebase",
     "publish",
+    "read_shared",
     "rebase",
     "save",
+    "take_shared",
 ]
 
 
@@ -214,6 +218,141 @@ def rebase(done: Rebase, resolutions: Mapping[str, str], *, prompt: Prompt | Non
     result = apply_merge(done.copy.engagement, done.plan, dict(resolutions)) if done.plan else None  # type: ignore[arg-type]
     save(done.copy, prompt=prompt)
     return result
+
+
+# -- a colleague's Save brought into a live copy -------------------------------------------------
+
+#: The tables of ``SAVED_WHEN_LIVE`` that show as the engagement's properties, sections and logos, and
+#: as its workshops, in the window (what :func:`take_shared` reports changed).
+_METADATA = frozenset(
+    {
+        "engagement",
+        "engagement_section",
+        "engagement_logo",
+        "consultancy_logo",
+        "distribution",
+        "report_version",
+        "response",
+    }
+)
+_WORKSHOPS = frozenset({"workshop", "workshop_attendee"})
+
+
+@dataclass
+class Shared:
+    """The tables a live window's Save writes (``SAVED_WHEN_LIVE``) as the server holds them, read in one
+    snapshot: their rows, the bytes of the evidence the copy lacked (in a file beside the copy, deleted by
+    :meth:`discard`), and the fingerprint they were read at."""
+
+    rows: dict[str, list[tuple[object, ...]]]
+    fingerprint: str
+    chunks: Path | None = None
+
+    def discard(self) -> None:
+        if self.chunks is not None:
+            self.chunks.unlink(missing_ok=True)
+            self.chunks = None
+
+
+def read_shared(copy: ServerCopy, *, prompt: Prompt | None = None) -> Shared:
+    """Off the UI thread: the server's ``SAVED_WHEN_LIVE`` tables in one ``REPEATABLE READ`` snapshot,
+    with the bytes of only the evidence the copy does not hold, checked against their SHA-256."""
+    import sqlite3
+
+    tables = server_store.SAVED_WHEN_LIVE
+    with reading(copy.engagement) as conn:
+        columns = server_store.table_columns(conn, tables)
+        held = {str(r[0]) for r in conn.execute("SELECT sha256 FROM main.blob")}
+    chunks: Path | None = None
+    with _server(copy.url, prompt) as pg:
+        pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        pg.read_only = True
+        with pg.transaction():
+            _same_format(copy.url, server_store.find(pg, copy.url, "reading an engagement"))
+            rows = server_store.read_rows(pg, columns)
+            fingerprint = server_store.fingerprint(pg, tables)
+            lacking = [row for row in rows[server_store.BLOB_TABLE] if str(row[0]) not in held]
+            if lacking:
+                chunks = copy.folder / f"incoming-{uuid.uuid4().hex}.sqlite"
+                staged = sqlite3.connect(chunks)
+                try:
+                    staged.execute("CREATE TABLE blob_chunk (chunk_key TEXT, seq INTEGER, data BLOB)")
+                    server_store.copy_chunks(pg, staged, lacking)
+                    staged.commit()
+                except BaseException:
+                    staged.close()
+                    chunks.unlink(missing_ok=True)
+                    raise
+                staged.close()
+    return Shared(rows, fingerprint, chunks)
+
+
+def take_shared(copy: ServerCopy, shared: Shared) -> Changes:
+    """On the engagement's thread: make the copy's ``SAVED_WHEN_LIVE`` tables what ``shared`` read from the
+    server, in one transaction (evidence bytes the copy lacked from ``shared.chunks``; evidence gone from
+    the server dropped), and take them as the copy's base for those tables. What the window shows anew.
+
+    The caller checks first that the copy has nothing of its own to save in those tables
+    (:func:`pending`): what was there is replaced."""
+    import sqlite3
+
+    tables = server_store.SAVED_WHEN_LIVE
+    try:
+        with copy.engagement.session(write=True) as session:
+            conn = raw_connection(session)
+            held = {str(r[0]) for r in conn.execute("SELECT sha256 FROM main.blob")}
+            linked = {
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT DISTINCT function_id FROM main.evidence_link WHERE function_id IS NOT NULL"
+                )
+            }
+            done = server_store.replace_rows(conn, dict(shared.rows))
+            new_keys = {str(r[3]) for r in shared.rows[server_store.BLOB_TABLE] if str(r[0]) not in held}
+            if new_keys:
+                if shared.chunks is None:
+                    raise ServerError("the evidence's bytes were not read from the server; nothing was changed")
+                staged = sqlite3.connect(shared.chunks)
+                try:
+                    for key in sorted(new_keys):
+                        conn.executemany(
+                            "INSERT INTO main.blob_chunk (chunk_key, seq, data) VALUES (?, ?, ?)",
+                            staged.execute(
+                                "SELECT chunk_key, seq, data FROM blob_chunk WHERE chunk_key = ? ORDER BY seq", (key,)
+                            ),
+                        )
+                finally:
+                    staged.close()
+            base = server_store.snapshot_of(conn, tables)
+            if done.get("evidence_link") or done.get("evidence"):
+                linked |= {
+                    str(r[0])
+                    for r in conn.execute(
+                        "SELECT DISTINCT function_id FROM main.evidence_link WHERE function_id IS NOT NULL"
+                    )
+                }
+            else:
+                linked = set()
+            session.commit()
+    finally:
+        shared.discard()
+        copy.engagement._forget()  # every cached read: the rows under them changed
+    copy.base = {**copy.base, **base}
+    copy.shared_fingerprint = shared.fingerprint
+    copy.pending = None
+    touched = {t for t, n in done.items() if n}
+    return Changes(
+        metadata=bool(touched & _METADATA) or bool(touched & {"baseline", "baseline_function"}),
+        workshops=bool(touched & _WORKSHOPS),
+        functions=frozenset(linked),  # whose evidence the tree counts
+    )
+
+
+def bring_in_shared(copy: ServerCopy, *, prompt: Prompt | None = None) -> Changes:
+    """A colleague's Save brought into a live copy without reading the whole engagement again: the
+    server's ``SAVED_WHEN_LIVE`` tables read (:func:`read_shared`) and written into the copy
+    (:func:`take_shared`); what changed. (The window reads off its UI thread and writes on it.)"""
+    return take_shared(copy, read_shared(copy, prompt=prompt))
 
 
 def snapshot_file(url: ServerUrl, *, prompt: Prompt | None = None, evidence_bytes: bool = True) -> Path:

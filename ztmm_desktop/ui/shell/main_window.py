@@ -738,6 +738,14 @@ class MainWindow(QMainWindow):
         """Show ``engagement`` (opened elsewhere, e.g. from the team server) in the workbench."""
         self._set_engagement(engagement, read_only_reason=read_only_reason)
 
+    def show_brought_in(self, changes: Changes) -> None:
+        """Show what was brought into the open engagement from elsewhere (a colleague's Save on the team
+        server) in place: the page keeps its function, scroll, cursor and typing."""
+        if self.workbench is not None:
+            self.workbench.refresh(changes)
+        self.refresh_state()
+        self._show_workshop()
+
     def refresh_state(self) -> None:
         """The title, the actions and the status bar's summary, after a change made elsewhere (a save to the server)."""
         self._update_actions()

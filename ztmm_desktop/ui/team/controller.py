@@ -56,11 +56,14 @@ if TYPE_CHECKING:
     from ...server.watch import Remote, Watch
     from ...services.engagement import Engagement
     from ...services.merge import MergePlan
+    from ...services.records import Changes
     from ...services.server_copy import Rebase, ServerCopy
     from .live import LiveLink
 
 #: How the consultant's role reads in the status bar and the title.
 ROLE_TEXT = {"lead": "lead", "assessor": "assessor", "reviewer": "reviewer (read-only)"}
+#: How long after the last edit of what Save writes a live window saves it by itself (ms).
+AUTOSAVE_MS = 1000
 REVIEWER_NOTE = "You are a reviewer of this engagement on the team server: leads and assessors change it, you read it."
 
 
@@ -108,6 +111,8 @@ class TeamHost(WindowHost, Protocol):
     def refresh_state(self) -> None: ...
 
     def save_now(self) -> bool: ...
+
+    def show_brought_in(self, changes: Changes) -> None: ...
 
 
 class _Call(QThread):
@@ -162,6 +167,18 @@ class TeamActions(QObject):
         #: open a live session beside the copy for an assessor or a lead (False: the copy saved whole, as before)
         self.live_enabled = True
         self.link: LiveLink | None = None
+        #: live, what Save writes is saved by itself this long after the last edit that left some
+        self.autosave_ms = AUTOSAVE_MS
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.timeout.connect(self._autosave_now)
+        self._saving = False  # a Save (the consultant's or the autosave's) is under way: never two at once
+        self._edits = 0  # edits made in the window, to tell whether any was made while the server was asked
+        #: the autosave found a conflict with someone else's Save: the consultant chooses, with Save
+        self._to_choose = False
+        self._background: set[_Call] = set()  # autosaves and reads under way
+        self._bringing: _Call | None = None  # a colleague's Save being read from the server
+        self._bring_again: str | None = None  # another one's author, come meanwhile
         self.remoteChanged.connect(self._remote_changed, Qt.ConnectionType.QueuedConnection)
         self.comments = ReviewComments(window, self.passwords)  # reviewers' comments on the page's findings
 
@@ -216,6 +233,7 @@ class TeamActions(QObject):
 
     def edited(self) -> None:
         """The window changed the open engagement (an edit, an undo, a redo): live, what changed is sent."""
+        self._edits += 1
         if self.link is not None:
             self.link.mirror.local_changed()
             # after the undo stack has taken the command (its first redo reports the change before the push
@@ -230,10 +248,151 @@ class TeamActions(QObject):
         from ...services import server_copy
 
         copy, link = self.copy, self.link
-        if copy is None or link is None or link.mirror.kept:
+        if copy is None or link is None:
             return
-        if not server_copy.pending(copy):
+        if server_copy.pending(copy):
+            self._schedule_autosave()
+        elif not link.mirror.kept:
             self.window.undo_stack.setClean()
+
+    # -- autosave of what is not edited live ---------------------------------------------
+
+    def _schedule_autosave(self) -> None:
+        """Save what Save writes by itself after a pause (restarted by each edit), while live."""
+        if self.link is not None and self.copy is not None and not self.copy.reviewer and not self._to_choose:
+            self._autosave.start(self.autosave_ms)
+
+    def _autosave_now(self) -> None:
+        from ...services import server_copy
+
+        copy, link = self.copy, self.link
+        if copy is None or link is None or self._to_choose:
+            return
+        if self._saving or self._bringing is not None or QApplication.activeModalWidget() is not None:
+            self._autosave.start(self.autosave_ms)  # after the other save, the read or the dialog
+            return
+        if not link.mirror.online:
+            return  # the link says when the server is back (``_settle``), and it is saved then
+        if not server_copy.pending(copy):
+            self._settle()
+            return
+        edits = self._edits
+        bar = self.window.statusBar()
+        bar.showMessage(f"Saving to {copy.url.display}…")
+        self._saving = True
+
+        def saved(result: object, err: object) -> None:
+            self._saving = False
+            if self.copy is not copy:
+                return  # closed or replaced meanwhile
+            if isinstance(err, server_copy.ServerChanged):
+                self._autorebase(copy, edits)
+                return
+            if err is not None:
+                why = str(err) if isinstance(err, ZtmmError) else "the server could not be reached"
+                bar.showMessage(f"Not saved to the server: {' '.join(why.split())}; your changes are kept here.")
+                return
+            bar.showMessage(f"Saved to {copy.url.display}.", 4000)
+            self._after_save()
+
+        self._call(lambda: server_copy.save(copy, prompt=None), saved)
+
+    def _call(self, fn: Callable[[], Any], done: Callable[[object, object], None]) -> _Call:
+        """``fn`` off the UI thread; ``done(result, error)`` on it after."""
+        call = _Call(fn)
+        self._background.add(call)
+
+        def finished(result: object, err: object) -> None:
+            call.wait()
+            call.deleteLater()
+            self._background.discard(call)
+            done(result, err)
+
+        call.finishedWith.connect(finished)
+        call.start()
+        return call
+
+    def _after_save(self) -> None:
+        """A save ended: what was edited meanwhile is saved next; a colleague's Save heard meanwhile is brought in."""
+        self.window.refresh_state()
+        self._settle()
+        again, self._bring_again = self._bring_again, None
+        if again is not None and self.copy is not None:
+            self._bring_in(again)
+
+    def _autorebase(self, copy: ServerCopy, edits: int) -> None:
+        """The autosave was refused because someone else saved: bring their work and this window's together
+        when nothing conflicts (no dialog); otherwise keep the work and leave the choice to Save."""
+        from ...server.store import LIVE_ENTITIES
+        from ...services import server_copy
+
+        bar = self.window.statusBar()
+        self._saving = True
+
+        def planned(result: object, err: object) -> None:
+            rebase: Rebase | None = result  # type: ignore[assignment]
+            if err is not None or rebase is None or self.copy is not copy:
+                self._saving = False
+                if rebase is not None:
+                    rebase.copy.close()
+                if err is not None:
+                    why = str(err) if isinstance(err, ZtmmError) else "the server could not be read"
+                    bar.showMessage(f"Not saved to the server: {' '.join(why.split())}; your changes are kept here.")
+                return
+            # live fields are sent as they are made (a value being typed may differ): not this Save's to weigh
+            conflicts = [c for c in rebase.plan.conflicts if c.ref[0] not in LIVE_ENTITIES]
+            if conflicts:
+                self._saving = False
+                rebase.copy.close()
+                self._to_choose = True
+                what = conflicts[0].label + (
+                    f" (and {plural(len(conflicts) - 1, 'more')})" if len(conflicts) > 1 else ""
+                )
+                bar.showMessage(f"{what} changed on the server too; Save to choose.")
+                return
+            self._call(lambda: self._rebase_and_read(rebase, copy), rebased)
+
+        def rebased(result: object, err: object) -> None:
+            self._saving = False
+            if self.copy is not copy:
+                if isinstance(result, server_copy.Shared):
+                    result.discard()
+                return
+            if isinstance(err, server_copy.ServerChanged):  # saved again meanwhile: again, from the top
+                self._schedule_autosave()
+                return
+            if err is not None or not isinstance(result, server_copy.Shared):
+                why = str(err) if isinstance(err, ZtmmError) else "the server could not be reached"
+                bar.showMessage(f"Not saved to the server: {' '.join(why.split())}; your changes are kept here.")
+                return
+            if self._edits != edits:  # edited meanwhile: saved (and merged) again rather than overwritten
+                result.discard()
+                self._schedule_autosave()
+                return
+            self._take(copy, result)
+            bar.showMessage("Someone else saved meanwhile: their change and yours are both on the server.", 8000)
+            self._after_save()
+
+        self._call(lambda: server_copy.plan_rebase(copy, prompt=None), planned)
+
+    @staticmethod
+    def _rebase_and_read(rebase: Rebase, copy: ServerCopy) -> object:
+        """Off the UI thread: the merged copy saved, then what is now on the server read for ``copy``
+        (this window's, which then takes it in place: nothing is rebuilt, nothing typed is lost)."""
+        from ...services import server_copy
+
+        try:
+            server_copy.rebase(rebase, {})
+        finally:
+            rebase.copy.close()
+        return server_copy.read_shared(copy, prompt=None)
+
+    def _wait_quietly(self) -> None:
+        """Until the autosave or a read of a colleague's Save under way ends (the consultant pressed Save)."""
+        from PySide6.QtCore import QEventLoop
+
+        while self._saving or self._bringing is not None:
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
 
     def close_note(self) -> str:
         """What the close prompt adds for a live engagement ("" otherwise): live edits are on the server
@@ -501,7 +660,13 @@ class TeamActions(QObject):
         copy = self.copy
         if copy is None:
             return False
+        if self._saving or self._bringing is not None:  # the autosave's, or a colleague's Save being read
+            self._wait_quietly()
+            if self.copy is not copy:
+                return self.save()
+        self._autosave.stop()
         index = self.window.undo_stack.index()
+        self._saving = True
         try:
             written, _url = self._run(
                 f"Saving to {copy.url.display}…",
@@ -511,10 +676,14 @@ class TeamActions(QObject):
         except AskCancelled:
             return False
         except server_copy.ServerChanged as err:
+            self._saving = False
             return self._offer_merge(str(err))
         except ZtmmError as err:
             QMessageBox.warning(self.window, "Not saved", str(err))
             return False
+        finally:
+            self._saving = False
+        self._to_choose = False
         if self.window.undo_stack.index() == index:
             self.window.undo_stack.setClean()
         self.window.refresh_state()
@@ -537,6 +706,18 @@ class TeamActions(QObject):
         return self._merge_and_save()
 
     def _merge_and_save(self) -> bool:
+        self._autosave.stop()
+        self._saving = True  # no autosave while the consultant merges
+        try:
+            done = self._merge_and_save_now()
+        finally:
+            self._saving = False
+        if done:
+            self._to_choose = False
+            self._settle()
+        return done
+
+    def _merge_and_save_now(self) -> bool:
         from ...services import server_copy
         from ..deliverables.merge import MergeDialog
 
@@ -618,6 +799,9 @@ class TeamActions(QObject):
             watch.close()
         if self._rereading is not None:
             self._rereading.wait(30_000)
+        self._autosave.stop()
+        for call in list(self._background):  # an autosave or a read under way ends before the copy goes
+            call.wait(30_000)
 
     @property
     def watching(self) -> bool:
@@ -634,6 +818,9 @@ class TeamActions(QObject):
             return  # closed meanwhile, or this window's own save
         if self.link is not None and remote.table != "*":
             return  # a live edit: the mirror brings it in, field by field
+        if self.link is not None:
+            self._bring_in(remote.author)
+            return
         if self._rereading is not None:
             self._reread_again = remote.author
             return
@@ -641,6 +828,61 @@ class TeamActions(QObject):
             self._keep_local(remote.author)
             return
         self._reread(remote.author)
+
+    def _bring_in(self, author: str) -> None:
+        """Live: a colleague's Save is brought into the open copy in place (``server_copy.read_shared`` off
+        the UI thread, ``take_shared`` on it), the window keeping the function, the scroll, the cursor and
+        any typing. When the copy has unsaved work of what Save writes, the autosave brings the two together."""
+        from ...services import server_copy
+
+        copy = self.copy
+        if copy is None:
+            return
+        if self._saving or self._bringing is not None:
+            self._bring_again = author  # after the save (or the read) under way
+            return
+        if server_copy.pending(copy):
+            self._schedule_autosave()  # refused as someone else saved, then merged (``_autorebase``)
+            return
+        edits = self._edits
+
+        def read(result: object, err: object) -> None:
+            self._bringing = None
+            shared: server_copy.Shared | None = result  # type: ignore[assignment]
+            again, self._bring_again = self._bring_again, None
+            if err is not None or shared is None:
+                message = str(err) if isinstance(err, ZtmmError) else "the server could not be read"
+                self.window.statusBar().showMessage(f"Changed on the server; not brought in: {message}", 10000)
+            elif self.copy is not copy:
+                shared.discard()
+                return
+            elif self._edits != edits and server_copy.pending(copy):
+                shared.discard()  # the consultant began an edit meanwhile: the autosave merges the two
+                self._schedule_autosave()
+            elif shared.fingerprint == copy.shared_fingerprint:
+                shared.discard()  # nothing of what Save writes changed
+            else:
+                self._take(copy, shared)
+                who = f" by {author}" if author else ""
+                self.window.statusBar().showMessage(f"Brought in the changes saved on the server{who}.", 8000)
+            if again is not None:
+                self._bring_in(again)
+
+        self._bringing = self._call(lambda: server_copy.read_shared(copy, prompt=None), read)
+
+    def _take(self, copy: ServerCopy, shared: object) -> None:
+        """Write what was read of the server into the open copy and show it in place."""
+        from ...services import server_copy
+
+        assert isinstance(shared, server_copy.Shared)
+        self.window.tasks.wait()
+        try:
+            changes = server_copy.take_shared(copy, shared)
+        except ZtmmError as err:
+            self.window.statusBar().showMessage(f"Changed on the server; not brought in: {err}", 10000)
+            return
+        self.window.show_brought_in(changes)
+        self._settle()
 
     def _keep_local(self, author: str) -> None:
         who = f" by {author}" if author else ""
