@@ -83,7 +83,9 @@ class Watch:
                 conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel(self.engagement_id))))
                 self.listening.set()
                 while not self._closing.is_set():
-                    for note in list(conn.notifies(timeout=RETRY)):
+                    # each notification as it comes (``stop_after``): listing all of a RETRY's would hold
+                    # every one back until the RETRY ends; the connection is free again for its author's read
+                    for note in list(conn.notifies(timeout=RETRY, stop_after=1)):
                         remote = self._remote(conn, note)
                         if remote is not None and not self._closing.is_set():
                             self._callback(remote)

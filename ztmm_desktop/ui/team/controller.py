@@ -292,7 +292,7 @@ class TeamActions(QObject):
                 why = str(err) if isinstance(err, ZtmmError) else "the server could not be reached"
                 bar.showMessage(f"Not saved to the server: {' '.join(why.split())}; your changes are kept here.")
                 return
-            bar.showMessage(f"Saved to {copy.url.display}.", 4000)
+            bar.showMessage("Saved.", 4000)  # short: the status bar shares its line with the server's address
             self._after_save()
 
         self._call(lambda: server_copy.save(copy, prompt=None), saved)
@@ -348,7 +348,7 @@ class TeamActions(QObject):
                 what = conflicts[0].label + (
                     f" (and {plural(len(conflicts) - 1, 'more')})" if len(conflicts) > 1 else ""
                 )
-                bar.showMessage(f"{what} changed on the server too; Save to choose.")
+                bar.showMessage(f"{what[:1].upper()}{what[1:]} changed on the server too; Save to choose.")
                 return
             self._call(lambda: self._rebase_and_read(rebase, copy), rebased)
 
@@ -863,8 +863,8 @@ class TeamActions(QObject):
                 shared.discard()  # nothing of what Save writes changed
             else:
                 self._take(copy, shared)
-                who = f" by {author}" if author else ""
-                self.window.statusBar().showMessage(f"Brought in the changes saved on the server{who}.", 8000)
+                who = f"{author}'s" if author else "a"
+                self.window.statusBar().showMessage(f"Brought in {who} Save.", 8000)
             if again is not None:
                 self._bring_in(again)
 
