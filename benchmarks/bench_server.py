@@ -18,6 +18,10 @@ for publish and checkout.
   the assessor, one as the lead): from a rating requested in one (as its click does: the undo
   command, the copy, the mirror's send) to the other window showing it (its mirror read the server,
   wrote the copy, refreshed the tree and the page), p50/p95; floor: the bare NOTIFY heard by LISTEN.
+* **A property edit, window to window**: the same two windows, the title changed in one (not edited
+  live: saved by the window's autosave after its 1 s pause) to the other showing it (its watch heard
+  the Save, read the tables a Save writes and wrote them into its copy in place), 20 after 2 warm-up
+  ones, p50/p95; floor: the autosave's pause (a QTimer of it) plus the bare NOTIFY heard by LISTEN.
 * **Publish / checkout** of the engagement with evidence; floors: ``pg_restore`` and ``pg_dump``
   (custom format, uncompressed) of the same engagement's schema (the same rows and bytes).
 * **A command on the URL** (``ztmm assess URL …``, in this process) on the engagement with evidence;

@@ -11,11 +11,14 @@ An assessor or a lead edits live (``live.py``, ``services.live_mirror``): a live
 the engagement beside the copy, each edit of a live field (ratings, comments, a function's fields,
 findings, actions) is sent as it is made, others' edits come in as they are committed, conflicts are
 shown on a bar to resolve, and offline edits wait in the session's queue on disk. Save then writes
-only the rest (properties, evidence, workshops, baselines, the register's contents, logos).
+only the rest (properties, evidence, workshops, baselines, the register's contents, logos), and the
+window saves that by itself a second after the last such edit (merging with a colleague's Save when
+nothing conflicts); a colleague's Save of it is brought into the copy in place
+(``server_copy.read_shared`` off the UI thread, ``take_shared`` on it), keeping the cursor and typing.
 
 While a server engagement is open the window watches it (``server.watch``: LISTEN on its channel, on
 a thread of its own, each event handed to the UI thread by a queued signal). When someone else
-commits a change, a window without unsaved work re-reads the engagement (off the UI thread, like the
+commits a change, a window not editing live and without unsaved work re-reads the engagement (off the UI thread, like the
 open) and shows it again where the consultant was (function, tab, scroll); a window with unsaved work
 keeps it and says in the status bar who changed what on the server: Save merges.
 
