@@ -21,7 +21,7 @@ from tests.server.test_live_fault import own_server  # noqa: F401  (a cluster th
 from tests.support.live import publish, url_with_password
 from tests.support.team import Server
 from tests.ui.conftest import DialogAnswerer
-from tests.ui.test_team_live_edit import WAIT, _live, _type_notes, second, two  # noqa: F401
+from tests.ui.test_team_live_edit import WAIT, _live, _type_notes, two  # noqa: F401  (``second``: tests/ui/conftest.py)
 from tests.ui.test_team_window import _with_password, save, team  # noqa: F401
 from ztmm_desktop.core.stages import Stage
 from ztmm_desktop.server.live import LiveSession
