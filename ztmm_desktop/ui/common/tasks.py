@@ -51,6 +51,25 @@ class _Worker(QThread):
         self.progressed.emit(done, total, message)
 
 
+class Call(QThread):
+    """One call off the UI thread whose end is reported by ``finishedWith(result, error)`` (queued to
+    the thread that made it): for a read the window does not wait for (the server's list, comments)."""
+
+    finishedWith = Signal(object, object)  # result, error
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except BaseException as err:  # handed to the UI thread
+            self.finishedWith.emit(None, err)
+        else:
+            self.finishedWith.emit(result, None)
+
+
 class TaskRunner(QObject):
     """Runs service calls one at a time off the UI thread."""
 

@@ -13,15 +13,15 @@ Nothing here is an edit of the engagement: no undo step, no unsaved change, noth
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ...core.comments import FindingComment, by_finding
 from ...core.errors import ZtmmError
 from ...server.url import ServerUrl
+from ..common.tasks import Call
 from .connecting import AskCancelled, Passwords, need_password, with_password
 
 if TYPE_CHECKING:
@@ -36,24 +36,6 @@ class _CommentsPage(Protocol):
     def set_comments(self, comments: Any, *, note: str = "") -> None: ...
 
 
-class _Read(QThread):
-    """One read of the comments off the UI thread, its end reported by a signal."""
-
-    finishedWith = Signal(object, object)  # result, error
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def run(self) -> None:
-        try:
-            result = self.fn()
-        except BaseException as err:  # handed to the UI thread
-            self.finishedWith.emit(None, err)
-        else:
-            self.finishedWith.emit(result, None)
-
-
 class ReviewComments(QObject):
     """The comments on the open server engagement's findings, on the function page."""
 
@@ -66,7 +48,7 @@ class ReviewComments(QObject):
         self.passwords = passwords
         self.url: ServerUrl | None = None
         self._page: _CommentsPage | None = None
-        self._reading: _Read | None = None
+        self._reading: Call | None = None
         self._again = False  # asked to read again while a read ran
         #: the comments as last read (None: not a server engagement, or not read yet)
         self.latest: list[FindingComment] | None = None
@@ -101,7 +83,7 @@ class ReviewComments(QObject):
             self._again = True
             return
         url = self.passwords.with_known(url)
-        call = _Read(lambda: read_comments(url, prompt=None))
+        call = Call(lambda: read_comments(url, prompt=None))
         self._reading = call
 
         def finished(result: object, err: object) -> None:

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox
 
@@ -41,6 +41,7 @@ from ...core.words import plural
 from ...server.url import ServerUrl, parse
 from ...server.watch import COMMENT_TABLE
 from ..common.host import WindowHost
+from ..common.tasks import Call
 from .comments import ReviewComments
 from .connecting import (
     AskCancelled,
@@ -118,24 +119,6 @@ class TeamHost(WindowHost, Protocol):
     def show_brought_in(self, changes: Changes) -> None: ...
 
 
-class _Call(QThread):
-    """One call off the UI thread whose end is reported by a signal (the start page's list)."""
-
-    finishedWith = Signal(object, object)  # result, error
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def run(self) -> None:
-        try:
-            result = self.fn()
-        except BaseException as err:  # handed to the UI thread
-            self.finishedWith.emit(None, err)
-        else:
-            self.finishedWith.emit(result, None)
-
-
 class TeamActions(QObject):
     """File → Open from server…, Publish to server…, Merge from server…, Merge into server…, and the start page's list."""
 
@@ -148,7 +131,7 @@ class TeamActions(QObject):
         self.passwords = Passwords()
         self.copy: ServerCopy | None = None
         self.section: ServerSection | None = None
-        self._loading: _Call | None = None
+        self._loading: Call | None = None
         self._pending: tuple[str, bool] | None = None  # a list asked for while another loads
         self._snapshots: list[Path] = []  # server engagements merged into the open file (their undo re-reads them)
         self.open_action = window.add_action("Open from ser&ver…", self.open_dialog)
@@ -165,7 +148,7 @@ class TeamActions(QObject):
         self.live_label.hide()
         window.statusBar().addPermanentWidget(self.live_label)
         self._watch: Watch | None = None
-        self._rereading: _Call | None = None
+        self._rereading: Call | None = None
         self._reread_again: str | None = None  # another change's author, come while the engagement was being re-read
         #: open a live session beside the copy for an assessor or a lead (False: the copy saved whole, as before)
         self.live_enabled = True
@@ -179,8 +162,8 @@ class TeamActions(QObject):
         self._edits = 0  # edits made in the window, to tell whether any was made while the server was asked
         #: the autosave found a conflict with someone else's Save: the consultant chooses, with Save
         self._to_choose = False
-        self._background: set[_Call] = set()  # autosaves and reads under way
-        self._bringing: _Call | None = None  # a colleague's Save being read from the server
+        self._background: set[Call] = set()  # autosaves and reads under way
+        self._bringing: Call | None = None  # a colleague's Save being read from the server
         self._bring_again: str | None = None  # another one's author, come meanwhile
         self.remoteChanged.connect(self._remote_changed, Qt.ConnectionType.QueuedConnection)
         self.comments = ReviewComments(window, self.passwords)  # reviewers' comments on the page's findings
@@ -300,9 +283,9 @@ class TeamActions(QObject):
 
         self._call(lambda: server_copy.save(copy, prompt=None), saved)
 
-    def _call(self, fn: Callable[[], Any], done: Callable[[object, object], None]) -> _Call:
+    def _call(self, fn: Callable[[], Any], done: Callable[[object, object], None]) -> Call:
         """``fn`` off the UI thread; ``done(result, error)`` on it after."""
-        call = _Call(fn)
+        call = Call(fn)
         self._background.add(call)
 
         def finished(result: object, err: object) -> None:
@@ -554,7 +537,7 @@ class TeamActions(QObject):
             section.show_failure(str(err))
             return
         section.show_loading()
-        call = _Call(lambda: listing(url, prompt=need_password))
+        call = Call(lambda: listing(url, prompt=need_password))
         self._loading = call
 
         def finished(result: object, err: object) -> None:
@@ -898,7 +881,7 @@ class TeamActions(QObject):
         copy = self.copy
         if copy is None:
             return
-        call = _Call(lambda: server_copy.open_copy(copy.url, prompt=None))
+        call = Call(lambda: server_copy.open_copy(copy.url, prompt=None))
         self._rereading = call
 
         def finished(result: object, err: object) -> None:
