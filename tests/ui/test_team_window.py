@@ -143,7 +143,7 @@ def test_the_start_page_lists_the_server_engagements_and_opens_and_saves_one(
     display = parse(server.url(lead, engagement)).display
     assert window.windowTitle().startswith(f"{display}[*] — lead — ")
     status = window.team.server_label
-    assert status.isVisible() and status.text() == f"{display.split('//')[1].split('?')[0]} · {engagement} · lead"
+    assert status.isVisible() and status.text() == f"{engagement} · lead"
     assert display in status.toolTip()
     for shown in (window.windowTitle(), status.text(), status.toolTip()):
         assert password not in shown

@@ -193,10 +193,8 @@ class TeamActions(QObject):
             self.server_label.hide()
         else:
             url = self.copy.url
-            who = f"{url.user}@" if url.user else ""
-            self.server_label.setText(
-                f"{who}{url.host}:{url.port}/{url.dbname} · {url.engagement} · {ROLE_TEXT.get(self.copy.role, self.copy.role)}"
-            )
+            # short: the status bar's messages share its width (the title and the tip name the server)
+            self.server_label.setText(f"{url.engagement} · {ROLE_TEXT.get(self.copy.role, self.copy.role)}")
             how = (
                 "your edits reach it as you make them; Save writes the rest (properties, evidence, workshops…)"
                 if self.link is not None
