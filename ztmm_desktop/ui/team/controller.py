@@ -66,8 +66,10 @@ if TYPE_CHECKING:
 
 #: How the consultant's role reads in the status bar and the title.
 ROLE_TEXT = {"lead": "lead", "assessor": "assessor", "reviewer": "reviewer (read-only)"}
-#: How long after the last edit of what Save writes a live window saves it by itself (ms).
-AUTOSAVE_MS = 1000
+#: How long after the last edit of what Save writes a live window saves it by itself (ms): short, as
+#: such edits come whole (a dialog's OK, an attached file, a workshop started) or, typed, at a pause
+#: in the typing already; long enough to take a burst of them (several files attached) in one save.
+AUTOSAVE_MS = 250
 REVIEWER_NOTE = "You are a reviewer of this engagement on the team server: leads and assessors change it, you read it."
 
 
