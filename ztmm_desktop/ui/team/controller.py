@@ -478,6 +478,18 @@ class TeamActions(QObject):
             QApplication.restoreOverrideCursor()
             bar.clearMessage()
 
+    def _attempt(
+        self, message: str, url: ServerUrl, work: Callable[[ServerUrl], Any], refused: str, *, critical: bool = False
+    ) -> tuple[Any, ServerUrl] | None:
+        """``_run``, its refusal shown in a message box titled ``refused``; None when refused or cancelled."""
+        try:
+            return self._run(message, url, work)
+        except AskCancelled:
+            return None
+        except ZtmmError as err:
+            (QMessageBox.critical if critical else QMessageBox.warning)(self.window, refused, str(err))
+            return None
+
     # -- the start page --------------------------------------------------------------
 
     def attach(self, section: ServerSection) -> None:
@@ -617,13 +629,12 @@ class TeamActions(QObject):
         if not self.window.maybe_close_engagement():
             return False
         live = self.live_enabled
-        try:
-            (copy, session), url = self._run(f"Opening {url.display}…", url, lambda u: _open(u, live=live))
-        except AskCancelled:
+        opened = self._attempt(
+            f"Opening {url.display}…", url, lambda u: _open(u, live=live), "Cannot open engagement", critical=True
+        )
+        if opened is None:
             return False
-        except ZtmmError as err:
-            QMessageBox.critical(self.window, "Cannot open engagement", str(err))
-            return False
+        (copy, session), url = opened
         self.copy = copy
         self._remember_server(url)
         self.window.show_engagement(copy.engagement, read_only_reason=REVIEWER_NOTE if copy.reviewer else "")
@@ -710,18 +721,15 @@ class TeamActions(QObject):
         copy = self.copy
         if copy is None:
             return False
-        try:
-            rebase: Rebase
-            rebase, _url = self._run(
-                f"Reading {copy.url.display}…",
-                copy.url,
-                lambda u: server_copy.plan_rebase(copy, url=u, prompt=need_password),
-            )
-        except AskCancelled:
+        planned = self._attempt(
+            f"Reading {copy.url.display}…",
+            copy.url,
+            lambda u: server_copy.plan_rebase(copy, url=u, prompt=need_password),
+            "Not merged",
+        )
+        if planned is None:
             return False
-        except ZtmmError as err:
-            QMessageBox.warning(self.window, "Not merged", str(err))
-            return False
+        rebase: Rebase = planned[0]
         resolutions: dict[str, str] = {}
         if rebase.plan.conflicts:
             dialog = MergeDialog(
@@ -977,15 +985,12 @@ class TeamActions(QObject):
         )
         if url is None:
             return
-        try:
-            path, url = self._run(
-                f"Reading {url.display}…", url, lambda u: server_copy.snapshot_file(u, prompt=need_password)
-            )
-        except AskCancelled:
+        read = self._attempt(
+            f"Reading {url.display}…", url, lambda u: server_copy.snapshot_file(u, prompt=need_password), "Not merged"
+        )
+        if read is None:
             return
-        except ZtmmError as err:
-            QMessageBox.warning(self.window, "Not merged", str(err))
-            return
+        path, url = read
         self._remember_server(url)
         self._snapshots.append(path)
         merge_from(self.window, path)
@@ -1022,17 +1027,15 @@ class TeamActions(QObject):
         )
         if url is None:
             return
-        try:
-            planned, url = self._run(
-                f"Comparing with {url.display}…",
-                url,
-                lambda u: server_copy.merge_into_server(u, path, dry_run=True, prompt=need_password),
-            )
-        except AskCancelled:
+        compared = self._attempt(
+            f"Comparing with {url.display}…",
+            url,
+            lambda u: server_copy.merge_into_server(u, path, dry_run=True, prompt=need_password),
+            "Not merged",
+        )
+        if compared is None:
             return
-        except ZtmmError as err:
-            QMessageBox.warning(self.window, "Not merged", str(err))
-            return
+        planned, url = compared
         self._remember_server(url)
         plan: MergePlan = planned.plan
         if not plan:
@@ -1059,17 +1062,15 @@ class TeamActions(QObject):
         dialog.deleteLater()
         if not accepted:
             return
-        try:
-            done, url = self._run(
-                f"Merging into {url.display}…",
-                url,
-                lambda u: server_copy.merge_into_server(u, path, theirs=theirs, prompt=need_password),
-            )
-        except AskCancelled:
+        merged = self._attempt(
+            f"Merging into {url.display}…",
+            url,
+            lambda u: server_copy.merge_into_server(u, path, theirs=theirs, prompt=need_password),
+            "Not merged",
+        )
+        if merged is None:
             return
-        except ZtmmError as err:
-            QMessageBox.warning(self.window, "Not merged", str(err))
-            return
+        done, url = merged
         self.window.statusBar().showMessage(
             f"Merged {plural(len(done.plan.one_sided), 'change')} from {path.name} into {url.display}; "
             f"{plural(len(theirs), 'conflict')} taken from the file.",
@@ -1094,17 +1095,15 @@ class TeamActions(QObject):
         )
         if url is None:
             return
-        try:
-            published, url = self._run(
-                f"Publishing to {url.display}…",
-                url,
-                lambda u: server_copy.publish(path, u, prompt=need_password),
-            )
-        except AskCancelled:
+        sent = self._attempt(
+            f"Publishing to {url.display}…",
+            url,
+            lambda u: server_copy.publish(path, u, prompt=need_password),
+            "Not published",
+        )
+        if sent is None:
             return
-        except ZtmmError as err:
-            QMessageBox.warning(self.window, "Not published", str(err))
-            return
+        published, url = sent
         address = self._remember_server(url)
         self.window.statusBar().showMessage(
             f"Published {path.name} to {url.display}; open it with File → Open from server.", 10000
