@@ -1759,11 +1759,11 @@ def _clean_up() -> None:
     """Delete the working copies earlier killed runs left behind (a command's copies hold nothing to
     recover: a run that did not finish acknowledged nothing; see ``disposable_working_copies``)."""
     from .services.copy_folders import clean_up_left_copies
-    from .store.working import clean_up_disposable_copies  # no database layer: ``ztmm catalog`` opens no file
+    from .store.working import orphaned_working_copies  # no database layer: ``ztmm catalog`` opens no file
 
     with contextlib.suppress(OSError):  # tidying up must never stop the command
-        clean_up_disposable_copies()
-        clean_up_left_copies()  # server copies of runs that were killed
+        orphans = orphaned_working_copies()  # (deletes the copies nobody will recover on the way)
+        clean_up_left_copies(orphans)  # server copies of runs that were killed
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,8 +15,12 @@ import socket
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..paths import data_dir
+
+if TYPE_CHECKING:
+    from ..store.working import Orphan
 
 #: The data folder's folder of server copies (a window's open engagement, a command's disposable copy).
 COPIES = "server-copies"
@@ -40,19 +44,21 @@ def new_copy_folder() -> Path:
     return folder
 
 
-def clean_up_left_copies() -> int:
+def clean_up_left_copies(orphans: list[Orphan] | None = None) -> int:
     """Delete the server copies of processes that ended without deleting them (a crash, a kill); how many.
 
     A copy is kept while its process runs on this host (or, for another host's, for a day), and while
     the usual crash recovery may offer its unsaved work (a working copy of its document is orphaned):
-    what it held is on the server, or is the recovery's to offer."""
+    what it held is on the server, or is the recovery's to offer. ``orphans``: the orphaned working
+    copies when the caller has just listed them (else they are listed here)."""
     from ..store.lock import pid_alive
     from ..store.working import orphaned_working_copies
 
     root = data_dir() / COPIES
     if not root.is_dir():
         return 0
-    recoverable = {orphan.document.parent.resolve() for orphan in orphaned_working_copies()}
+    found = orphaned_working_copies() if orphans is None else orphans
+    recoverable = {orphan.document.parent.resolve() for orphan in found}
     removed = 0
     for folder in root.iterdir():
         if not folder.is_dir() or folder.resolve() in recoverable:

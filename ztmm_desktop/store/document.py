@@ -95,7 +95,6 @@ from .working import SIDECAR_SUFFIX as SIDECAR_SUFFIX
 from .working import SPARE_SUFFIX as SPARE_SUFFIX
 from .working import STRAY_COPY_GRACE_SECONDS as STRAY_COPY_GRACE_SECONDS
 from .working import Orphan as Orphan
-from .working import clean_up_disposable_copies as clean_up_disposable_copies
 from .working import disposable_working_copies as disposable_working_copies
 from .working import orphaned_working_copies as orphaned_working_copies
 from .working import remove_stale_spares as remove_stale_spares

@@ -136,12 +136,6 @@ def _age(path: Path) -> float:
         return 0.0
 
 
-def clean_up_disposable_copies() -> None:
-    """Delete the working copies nobody will recover (see :func:`orphaned_working_copies`); the
-    ``ztmm`` command runs this at start. Copies a window may offer to recover are kept."""
-    orphaned_working_copies()
-
-
 class Changes:
     """Which tables of a working copy were written since the document was last saved.
 
