@@ -303,12 +303,14 @@ class Records:
         )
         stages = "SELECT function_id, stage, rating, comment FROM stage_rating"
         wanted: tuple[str, ...] = ()
-        if only is not None:
-            wanted = tuple(sorted(only))
-            marks = ", ".join("?" for _ in wanted)
-            functions += f" WHERE function_id IN ({marks})"
-            stages += f" WHERE function_id IN ({marks})"
         with self.reading() as conn:
+            if only is not None:
+                wanted = tuple(sorted(only))
+                # a file's connection (sqlite3, sqlcipher3) takes ?, the team server's (psycopg) %s
+                mark = "%s" if type(conn).__module__.startswith("psycopg") else "?"
+                marks = ", ".join(mark for _ in wanted)
+                functions += f" WHERE function_id IN ({marks})"
+                stages += f" WHERE function_id IN ({marks})"
             function_rows = {r[0]: r for r in conn.execute(functions, wanted)}
             ratings: dict[str, dict[Stage, StageRating]] = {}
             for function_id, stage, rating, comment in conn.execute(stages, wanted):
@@ -340,6 +342,13 @@ class Records:
         if self._results is None:
             self._results = {fid: evaluate(a) for fid, a in self.assessments().items()}
         return dict(self._results)
+
+    def assessed_share(self) -> float:
+        """The share of the functions in scope that are assessed (not applicable ones included): the
+        dashboard's "N of M functions assessed" as a fraction, which the team server's registry lists as
+        the engagement's progress."""
+        overall = self.rollups()[1]
+        return overall.assessed / overall.functions if overall.functions else 0.0
 
     def rollups(self) -> tuple[list[Rollup], Rollup]:
         """Roll-ups per pillar in scope, and overall (each function weighs the same)."""
