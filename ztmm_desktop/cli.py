@@ -1307,7 +1307,7 @@ def cmd_engagements(args: argparse.Namespace) -> int:
     for item in listed:
         dates = " to ".join(d for d in (item.start_date, item.end_date) if d) or "no dates"
         title = f" — {item.title}" if item.title else ""
-        print(f"{item.id}  {item.client}{title}  ({dates}; {item.progress:.0%} rated; {item.role or 'member'})")
+        print(f"{item.id}  {item.client}{title}  ({dates}; {item.progress:.0%} assessed; {item.role or 'member'})")
     return EXIT_OK
 
 

@@ -90,7 +90,7 @@ def test_engagements_lists_only_those_of_the_user_with_their_summary(
         meta = opened.meta()
     assert (item["id"], item["client"], item["title"], item["role"]) == (engagement, meta.client, meta.title, "lead")
     assert (item["start_date"], item["end_date"]) == (meta.start_date, meta.end_date)
-    assert 0.9 < item["progress"] <= 1.0  # every in-scope stage of the realistic engagement is rated
+    assert item["progress"] == 1.0  # every in-scope function of the realistic engagement is assessed
 
     nothing = run_cli("engagements", server.url(outsider), env=server.env(outsider))
     assert nothing.returncode == 0 and "no engagements" in nothing.stdout and meta.client not in nothing.stdout
@@ -142,3 +142,32 @@ def test_the_publisher_must_be_a_ztmm_user(server: Server, realistic: Path, tmp_
     assert done.returncode == 2 and "ztmm_user" in done.stderr
     with psycopg.connect(server.cluster.conninfo(db=server.db)) as conn:
         assert conn.execute("SELECT count(*) FROM ztmm.engagement").fetchone() == (0,)
+
+
+def test_the_listed_progress_is_the_share_of_functions_assessed_the_window_shows(
+    server: Server, tmp_path: Path
+) -> None:
+    """One stage rated of one function, and another function not applicable, of 40: the dashboard says
+    2 of 40 functions assessed, and so does the registry (it said 100 %: every stage row there was, 4 of
+    4, was rated; a stage never rated has no row)."""
+    from ztmm_desktop.core.stages import Rating, Stage
+    from ztmm_desktop.services.engagement import Properties, create_engagement
+
+    lead = server.login("lead")
+    path = tmp_path / "started.ztmm"
+    with create_engagement(path, Properties(client="Started")) as engagement:
+        first, second = (f.id for f in engagement.functions_in_scope()[:2])
+        engagement.assess(first, ratings={Stage.INITIAL: Rating.MET}, by="Lead")
+        engagement.assess(
+            second,
+            ratings={stage: Rating.NOT_APPLICABLE for stage in (Stage.INITIAL, Stage.ADVANCED, Stage.OPTIMAL)},
+            by="Lead",
+        )
+        engagement.save()
+    shown = json.loads(run_cli("info", path, "--json").stdout)["overall"]
+    assert (shown["assessed"], shown["functions"]) == (2, 40)
+    _publish(server, path, tmp_path, lead, f"started_{server.db}")
+    listed = run_cli("engagements", server.url(lead), "--json", env=server.env(lead))
+    assert listed.returncode == 0, listed.stderr
+    (item,) = json.loads(listed.stdout)
+    assert item["progress"] == pytest.approx(2 / 40, abs=1e-6)

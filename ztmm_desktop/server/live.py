@@ -413,12 +413,10 @@ class LiveSession:
         if pg is None or pg.closed:
             return
         try:
+            share = self.engagement.assessed_share()  # the dashboard's figure, read as the server has it
             with pg.transaction():
-                done, total = pg.execute(
-                    "SELECT count(*) FILTER (WHERE rating <> 'unassessed'), count(*) FROM stage_rating"
-                ).fetchone() or (0, 0)
-                update_registry(pg, self.engagement_id, float(done) / float(total) if total else 0.0)
-        except psycopg.Error:
+                update_registry(pg, self.engagement_id, share)
+        except (psycopg.Error, sqlalchemy.exc.DBAPIError):
             pass  # offline or refused: the next session (or command) that writes brings it up to date
 
     def __enter__(self) -> LiveSession:

@@ -69,14 +69,6 @@ def _file_table_names(conn: sqlite3.Connection) -> set[str]:
     return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-def progress(conn: sqlite3.Connection) -> float:
-    """The share of stages with a rating (not-applicable counts as rated): the registry's progress."""
-    done, total = conn.execute(
-        "SELECT count(*) FILTER (WHERE rating <> 'unassessed'), count(*) FROM stage_rating"
-    ).fetchone()
-    return float(done) / float(total) if total else 0.0
-
-
 def registry_fields(conn: sqlite3.Connection) -> tuple[str, str, str, str | None, str | None]:
     """The file's id, client, title and dates, as the registry lists them."""
     row = conn.execute("SELECT id, client, title, start_date, end_date FROM engagement").fetchone()
@@ -111,7 +103,7 @@ def create(pg: psycopg.Connection[Any], url: ServerUrl, src: sqlite3.Connection,
 
 
 def copy_to_server(
-    src: sqlite3.Connection, pg: psycopg.Connection[Any], engagement: str, step: Step | None = None
+    src: sqlite3.Connection, pg: psycopg.Connection[Any], engagement: str, share: float, step: Step | None = None
 ) -> None:
     """Every row and every evidence byte of the file into the engagement's (empty) schema; the caller commits."""
     use_engagement(pg, engagement)
@@ -130,7 +122,7 @@ def copy_to_server(
                 for row in src.execute(f'SELECT {names} FROM main."{table}"'):
                     copy.write_row(row)
         _reset_sequences(cur)
-    update_registry(pg, engagement, progress(src))
+    update_registry(pg, engagement, share)
 
 
 def update_registry(pg: psycopg.Connection[Any], engagement: str, share: float) -> None:
@@ -216,6 +208,7 @@ def push_changes(
     *,
     edit_id: str | None = None,
     live: bool = False,
+    share: float | None = None,
 ) -> int:
     """Write to the server every row the copy changed, added or removed since ``base`` (the server's
     state when the copy was made, in the caller's transaction); returns the rows written. New evidence
@@ -227,7 +220,8 @@ def push_changes(
 
     ``live``: the copy's window sends its edits of :data:`LIVE_TABLES` live, as it makes them: those
     tables and their audit rows are left out, and the other audit rows are numbered by the server
-    (everyone's live edits append to its audit trail meanwhile)."""
+    (everyone's live edits append to its audit trail meanwhile). ``share``: the copy's progress
+    (``Records.assessed_share``), which the registry then lists."""
     use_engagement(pg, engagement)
     written = 0
     upserts: dict[str, list[tuple[Any, ...]]] = {}
@@ -305,7 +299,8 @@ def push_changes(
             cur.executemany(insert, rows)
         if written:
             _reset_sequences(cur)
-            update_registry(pg, engagement, progress(conn))
+            if share is not None:
+                update_registry(pg, engagement, share)
             # live sessions and watching windows re-read everything when this commits (table "*")
             cur.execute(
                 "WITH e AS (INSERT INTO ztmm.edit (engagement, edit_id, entity, key, field) "

@@ -163,7 +163,13 @@ def save(copy: ServerCopy, *, url: ServerUrl | None = None, prompt: Prompt | Non
                 copy.sent.add(edit_id)  # before the commit: a watching window knows its own save when told
                 with reading(copy.engagement) as conn:
                     written = server_store.push_changes(
-                        conn, pg, engagement_id, copy.base, edit_id=edit_id, live=copy.live
+                        conn,
+                        pg,
+                        engagement_id,
+                        copy.base,
+                        edit_id=edit_id,
+                        live=copy.live,
+                        share=copy.engagement.assessed_share(),
                     )
                     base = server_store.snapshot(conn)
                 fingerprint = server_store.fingerprint(pg)

@@ -82,7 +82,7 @@ def publish(path: Path, url: ServerUrl, *, prompt: Prompt | None = terminal_prom
         pg.transaction(),
     ):
         server_store.create(pg, url, src, SCHEMA_VERSION)
-        server_store.copy_to_server(src, pg, engagement_id, step)
+        server_store.copy_to_server(src, pg, engagement_id, engagement.assessed_share(), step)
     return Published(engagement_id, done[0])
 
 
@@ -169,7 +169,7 @@ def server_engagement(
                     engagement.save = lambda **_: None  # type: ignore[method-assign]
                     yield engagement
                     with reading(engagement) as conn:
-                        server_store.push_changes(conn, pg, engagement_id, base)
+                        server_store.push_changes(conn, pg, engagement_id, base, share=engagement.assessed_share())
         except (psycopg.errors.SerializationFailure, psycopg.errors.UniqueViolation):
             # another writer committed first (two copies number their new audit rows alike)
             raise ServerError(
