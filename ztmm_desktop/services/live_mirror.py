@@ -451,7 +451,12 @@ class LiveMirror:
         def job() -> None:
             self._post(self._read_begun)
             try:
-                values = self._server_values()
+                try:
+                    values = self._server_values()
+                except (ZtmmError, psycopg.Error):
+                    # the reader's connection may be one from before an outage the session is back from
+                    # (its RESYNC is what asked for this read): once more, on a new connection
+                    values = self._server_values()
                 author = self._author_of(seq) if seq else ""
             except (ZtmmError, psycopg.Error):
                 self._drop_reader()
